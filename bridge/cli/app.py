@@ -1,0 +1,84 @@
+"""The Typer application and what every command shares: settings, exit codes, output helpers.
+
+Exit status (contract §3): 0 success; 1 the work ran but some items failed; 2 bad input, bad
+usage, bad configuration, an unknown ref, a refused API key or an unreachable forum.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from bridge.db import DatabaseError, engine_for, require_current_schema
+from bridge.settings import ConfigError, Settings, load_settings
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="digicanvis",
+    help=(
+        "DigiCanvis: the observatory of local digital-transformation projects.\n\n"
+        "A catalogue of project records (fitxes) paired with a Discourse forum: one topic per record, "
+        "kept in sync, with the forum's activity pulled back into the catalogue.\n\n"
+        "Configuration: environment variables (BRIDGE_DATABASE_URL, DISCOURSE_URL, DISCOURSE_API_KEY, "
+        "DISCOURSE_API_USERNAME, BRIDGE_RATE_LIMIT_PER_MINUTE, BRIDGE_HOME_REGION, BRIDGE_CONFIG) override "
+        "config/bridge.toml, which overrides built-in defaults."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+# Human output goes to stderr when --json owns stdout, and to stdout otherwise.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        str | None,
+        typer.Option("--config", help="TOML configuration file (default: $BRIDGE_CONFIG or config/bridge.toml)."),
+    ] = None,
+) -> None:
+    if config:
+        os.environ["BRIDGE_CONFIG"] = config
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print a one-line error for a person and exit. Never pass a secret in `message`."""
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def catalogue_engine(cfg: Settings, *, check_schema: bool = True):  # noqa: ANN201
+    """The catalogue's engine; refuses (exit 2) when the database is unreachable or not migrated."""
+    try:
+        engine = engine_for(cfg.database_url)
+        if check_schema:
+            require_current_schema(engine)
+        return engine
+    except DatabaseError as exc:
+        fail(str(exc))
+
+
+def print_json(document: Any) -> None:
+    """One JSON document on stdout, nothing else there (contract §3)."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+    sys.stdout.flush()

@@ -1,0 +1,24 @@
+"""All tables. Importing this package registers them on `SQLModel.metadata` (Alembic reads it)."""
+
+from bridge.models.catalogue import Contact, Document, LocalBody, Project
+from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, SyncStatus
+from bridge.models.sync import Activity, ForumCategory, Lease, SyncRun, SyncState, WebhookDelivery
+
+__all__ = [
+    "Activity",
+    "Area",
+    "Contact",
+    "Document",
+    "DocumentKind",
+    "ForumCategory",
+    "Kind",
+    "Lease",
+    "LocalBody",
+    "Phase",
+    "Project",
+    "Proximity",
+    "SyncRun",
+    "SyncState",
+    "SyncStatus",
+    "WebhookDelivery",
+]

@@ -1,0 +1,117 @@
+"""The catalogue: project records ("fitxes"), the local bodies that carried them out, contacts, documents.
+
+Six levels of a fitxa: 1 title; 2 local body and contacts; 3 description, value and savings;
+4 analysis; 5 phase; 6 documentation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.models.types import UTCDateTime, enum_column, utcnow
+
+
+class LocalBody(SQLModel, table=True):
+    """A council, county council, consortium… Shared by all its projects.
+
+    Found again by country + official code when the code is known, else by country + name
+    (case-insensitive): `name_key` is the normalised name used for that lookup.
+    """
+
+    __tablename__ = "local_body"
+    __table_args__ = (
+        sa.UniqueConstraint("country", "municipality_code", name="uq_local_body_country_code"),
+        sa.Index("ix_local_body_country_name_key", "country", "name_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    country: str = Field(max_length=2)
+    region: str | None = Field(default=None, max_length=6)
+    kind: str | None = Field(default=None, max_length=100)
+    municipality_code: str | None = Field(default=None, max_length=20)
+    population: int | None = Field(default=None, sa_type=sa.BigInteger)
+    latitude: float | None = None
+    longitude: float | None = None
+
+    projects: list["Project"] = Relationship(back_populates="local_body")
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=64, sa_column_kwargs={"unique": True}, index=False)
+    # 1. title
+    title: str = Field(sa_type=sa.Text)
+    # 2. local body (contacts are child rows)
+    local_body_id: int = Field(foreign_key="local_body.id", index=True, ondelete="RESTRICT")
+    # 3. description, value, savings
+    description: str = Field(sa_type=sa.Text)
+    value: str | None = Field(default=None, sa_type=sa.Text)
+    savings: str | None = Field(default=None, sa_type=sa.Text)
+    savings_eur_per_year: float | None = None
+    # 4. analysis
+    analysis_barriers: str | None = Field(default=None, sa_type=sa.Text)
+    analysis_benefits: str | None = Field(default=None, sa_type=sa.Text)
+    analysis_technology: str | None = Field(default=None, sa_type=sa.Text)
+    # classification
+    area: Area = Field(sa_type=enum_column(Area), index=True)
+    kind: Kind = Field(sa_type=enum_column(Kind), index=True)
+    # 5. phase
+    phase: Phase = Field(sa_type=enum_column(Phase), index=True)
+    # the record's own proximity; None means "derived from the local body's region"
+    proximity: Proximity | None = Field(default=None, sa_type=enum_column(Proximity))
+    archived: bool = Field(default=False, index=True)
+    # Fingerprint of the record's content (sha256 of its canonical export form, local body
+    # included, `archived` excluded); `revision` counts content changes. Both change exactly
+    # when the content changes: the sync engine relies on it.
+    content_hash: str = Field(max_length=64)
+    revision: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    local_body: LocalBody = Relationship(back_populates="projects")
+    contacts: list["Contact"] = Relationship(
+        back_populates="project",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Contact.position"},
+    )
+    # 6. documentation
+    documents: list["Document"] = Relationship(
+        back_populates="project",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Document.position"},
+    )
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    name: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=50)
+    forum_username: str | None = Field(default=None, max_length=60)
+    public: bool = False
+
+    project: Project = Relationship(back_populates="contacts")
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    kind: DocumentKind = Field(sa_type=enum_column(DocumentKind))
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    url: str = Field(sa_type=sa.Text)
+
+    project: Project = Relationship(back_populates="documents")

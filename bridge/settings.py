@@ -1,0 +1,218 @@
+"""Configuration: environment variables > the TOML file > built-in defaults.
+
+The TOML file is `config/bridge.toml` (relative to the working directory) or the file named by
+BRIDGE_CONFIG. When neither exists the copy bundled in the package is used, so an installed
+`digicanvis` works from any directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+
+DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# Wheel layout (force-included by pyproject) first, then the source checkout.
+_BUNDLED_CONFIGS = (_PACKAGE_DIR / "_config" / "bridge.toml", _PACKAGE_DIR.parent / "config" / "bridge.toml")
+
+LANGUAGES = ("ca", "es", "en")
+_REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. The message is meant for a person; it never holds a secret."""
+
+
+class AreaConfig(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
+    color: str = Field(default="0088CC", pattern=r"^[0-9A-Fa-f]{6}$")
+    text_color: str = Field(default="FFFFFF", pattern=r"^[0-9A-Fa-f]{6}$")
+    name: dict[str, str]
+    description: dict[str, str] = {}
+    parent: str | None = None  # slug of a parent category, overriding [sync].parent_category
+
+    @field_validator("name")
+    @classmethod
+    def _names_fit(cls, names: dict[str, str]) -> dict[str, str]:
+        for lang, name in names.items():
+            if not 1 <= len(name) <= 50:
+                raise ValueError(f"category name for {lang!r} must be 1 to 50 characters")
+        return names
+
+    def label(self, language: str) -> str:
+        return self.name.get(language) or self.name.get("en") or next(iter(self.name.values()))
+
+    def describe(self, language: str) -> str:
+        return self.description.get(language) or self.description.get("en", "")
+
+
+class SyncConfig(BaseModel):
+    drift_policy: Literal["catalogue-wins", "report-only"] = "catalogue-wins"
+    external_id_prefix: str = Field(default="dc", pattern=r"^[A-Za-z0-9_-]{1,10}$")
+    parent_category: str | None = None
+
+
+class ScheduleConfig(BaseModel):
+    every: str = "15m"
+
+
+class WebhookConfig(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+
+
+_DEFAULT_TAGS = {p.value: p.value for p in Proximity} | {p.value: p.value for p in Phase} | {k.value: k.value for k in Kind}
+
+
+class Settings(BaseSettings):
+    """All configuration. Build it with `load_settings()`, not directly."""
+
+    model_config = SettingsConfigDict(extra="forbid", case_sensitive=False, populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///bridge.db", validation_alias=AliasChoices("BRIDGE_DATABASE_URL", "database_url")
+    )
+    discourse_url: str | None = Field(default=None, validation_alias=AliasChoices("DISCOURSE_URL", "discourse_url"))
+    discourse_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCOURSE_API_KEY", "discourse_api_key")
+    )
+    discourse_api_username: str = Field(
+        default="system", validation_alias=AliasChoices("DISCOURSE_API_USERNAME", "discourse_api_username")
+    )
+    rate_limit_per_minute: int = Field(
+        default=60,
+        ge=0,
+        validation_alias=AliasChoices("BRIDGE_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute"),
+        description="ceiling on requests to the forum in any 60 s sliding window; 0 means no limit",
+    )
+    home_region: str = Field(default="ES-CT", validation_alias=AliasChoices("BRIDGE_HOME_REGION", "home_region"))
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("BRIDGE_WEBHOOK_SECRET", "webhook_secret")
+    )
+    language: Literal["ca", "es", "en"] = "ca"
+    sync: SyncConfig = SyncConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    webhook: WebhookConfig = WebhookConfig()
+    tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
+    areas: dict[Area, AreaConfig] = Field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    config_path: str | None = Field(default=None, exclude=True)
+
+    @field_validator("home_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not _REGION_RE.match(value):
+            raise ValueError("must be an ISO 3166-2 code such as ES-CT")
+        return value
+
+    @field_validator("discourse_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://forum.example.cat")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        merged = dict(_DEFAULT_TAGS)
+        unknown = sorted(set(value) - set(merged))
+        if unknown:
+            raise ValueError(f"unknown tag keys {unknown}; valid keys: {sorted(merged)}")
+        merged.update(value)
+        return merged
+
+    @field_validator("areas")
+    @classmethod
+    def _all_areas(cls, value: dict[Area, AreaConfig]) -> dict[Area, AreaConfig]:
+        if value:
+            missing = [a.value for a in Area if a not in value]
+            if missing:
+                raise ValueError(f"missing areas {missing}: the file must configure all six")
+            slugs = [cfg.slug for cfg in value.values()]
+            if len(set(slugs)) != len(slugs):
+                raise ValueError("two areas share one category slug")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init kwargs carry the TOML file's content (see load_settings); the environment wins over it.
+        return (env_settings, init_settings)
+
+    # -- conveniences used across the package -------------------------------------------------
+
+    def label(self, key: str) -> str:
+        """A word of the forum's language, falling back to English, then to the key itself."""
+        return self.labels.get(self.language, {}).get(key) or self.labels.get("en", {}).get(key) or key
+
+    def tag_for(self, value: Proximity | Phase | Kind | str) -> str:
+        return self.tags[value.value if hasattr(value, "value") else value]
+
+    def area(self, area: Area | str) -> AreaConfig:
+        return self.areas[Area(area)]
+
+    @cached_property
+    def forum_configured(self) -> bool:
+        return bool(self.discourse_url and self.discourse_api_key)
+
+    def require_forum(self) -> None:
+        """Refuse clearly when the forum is not configured (contract §2)."""
+        missing = [name for name, v in (("DISCOURSE_URL", self.discourse_url), ("DISCOURSE_API_KEY", self.discourse_api_key)) if not v]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)} not set: this command talks to the forum and needs them")
+
+
+def _config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
+    named = explicit if explicit is not None else os.environ.get("BRIDGE_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"configuration file {path} not found (named by BRIDGE_CONFIG or --config)")
+        return path
+    if DEFAULT_CONFIG_PATH.is_file():
+        return DEFAULT_CONFIG_PATH
+    return next((p for p in _BUNDLED_CONFIGS if p.is_file()), None)
+
+
+def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read the configuration. Raises ConfigError with a readable message (never with a secret)."""
+    path = _config_file(config_path)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data["config_path"] = str(path)
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors(include_input=False)
+        )
+        raise ConfigError(f"invalid configuration ({path or 'defaults'}): {problems}") from None
+
+
+__all__ = ["AreaConfig", "ConfigError", "LANGUAGES", "Settings", "load_settings", "DocumentKind"]

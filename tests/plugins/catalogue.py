@@ -1,0 +1,1 @@
+"""Fixtures for the catalogue tests (registered in tests/conftest.py)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the emulator tests (registered in tests/conftest.py)."""

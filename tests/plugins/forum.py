@@ -1,0 +1,1 @@
+"""Fixtures for the forum tests (registered in tests/conftest.py)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the sync tests (registered in tests/conftest.py)."""
