@@ -1,0 +1,1 @@
+"""The catalogue: validation, storage, import and export of project records."""

@@ -1,0 +1,92 @@
+"""The canonical form of a record (contract §4) and its content fingerprint.
+
+One function turns a stored `Project` into the plain dict that export writes, `projects show`
+prints and the sync engine renders; the fingerprint is the sha256 of that dict serialised with
+sorted keys, so it changes exactly when the record's content changes (local body included,
+`archived` excluded: archiving is a state, not content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from bridge.models.catalogue import LocalBody, Project
+from bridge.models.enums import Proximity
+
+LOCAL_BODY_FIELDS = ("name", "country", "region", "kind", "municipality_code", "population", "latitude", "longitude")
+CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public")
+DOCUMENT_FIELDS = ("kind", "title", "url")
+ANALYSIS_FIELDS = ("barriers", "benefits", "technology")
+
+
+def _number(value: float | int | None) -> float | int | None:
+    """Whole numbers come out as integers, so 12000 does not round-trip as 12000.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Drop absent values: an empty field and a missing field are the same thing (contract §4)."""
+    return {k: v for k, v in mapping.items() if v is not None and v != "" and v != [] and v != {}}
+
+
+def local_body_dict(body: LocalBody) -> dict[str, Any]:
+    return _compact({name: _number(getattr(body, name)) for name in LOCAL_BODY_FIELDS})
+
+
+def record_dict(project: Project) -> dict[str, Any]:
+    """The record as the contract shows it. Keys in the contract's order; absent values omitted."""
+    analysis = _compact(
+        {
+            "barriers": project.analysis_barriers,
+            "benefits": project.analysis_benefits,
+            "technology": project.analysis_technology,
+        }
+    )
+    return _compact(
+        {
+            "ref": project.ref,
+            "title": project.title,
+            "local_body": local_body_dict(project.local_body),
+            "contacts": [_compact({f: getattr(c, f) for f in CONTACT_FIELDS}) for c in project.contacts],
+            "description": project.description,
+            "value": project.value,
+            "savings": project.savings,
+            "savings_eur_per_year": _number(project.savings_eur_per_year),
+            "analysis": analysis,
+            "area": _plain(project.area),
+            "kind": _plain(project.kind),
+            "phase": _plain(project.phase),
+            "documents": [_compact({f: _plain(getattr(d, f)) for f in DOCUMENT_FIELDS}) for d in project.documents],
+            "proximity": _plain(project.proximity),
+        }
+    )
+
+
+def fingerprint(record: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a record dict (the same for equal content, whatever key order)."""
+    encoded = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def proximity_for(country: str | None, region: str | None, own: Proximity | str | None, home_region: str) -> Proximity:
+    """Km0 when the local body's region is the home region (or inside it, e.g. ES-B in ES-CT is
+    handled by the caller giving the parent region); the record's own value overrides."""
+    if own:
+        return Proximity(_plain(own))
+    home = home_region.upper()
+    if region and region.upper() == home:
+        return Proximity.km0
+    return Proximity.foreign
+
+
+def effective_proximity(project: Project, home_region: str) -> Proximity:
+    body = project.local_body
+    return proximity_for(body.country, body.region, project.proximity, home_region)
