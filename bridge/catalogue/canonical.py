@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from bridge.catalogue.regions import within
 from bridge.models.catalogue import LocalBody, Project
 from bridge.models.enums import Proximity
 
@@ -35,6 +36,10 @@ def _plain(value: Any) -> Any:
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
     """Drop absent values: an empty field and a missing field are the same thing (contract §4)."""
     return {k: v for k, v in mapping.items() if v is not None and v != "" and v != [] and v != {}}
+
+
+# `record_dict` and `local_body_dict` read attributes only: they accept the ORM rows and the plain
+# stand-ins of `bridge.catalogue.views` alike (import fingerprints a record before writing it).
 
 
 def local_body_dict(body: LocalBody) -> dict[str, Any]:
@@ -77,14 +82,12 @@ def fingerprint(record: dict[str, Any]) -> str:
 
 
 def proximity_for(country: str | None, region: str | None, own: Proximity | str | None, home_region: str) -> Proximity:
-    """Km0 when the local body's region is the home region (or inside it, e.g. ES-B in ES-CT is
-    handled by the caller giving the parent region); the record's own value overrides."""
+    """Km0 when the local body's region is the home region or lies inside it (ES-B, a province,
+    is inside ES-CT, its community: see `regions`); the record's own value overrides. Computed at
+    read time, never stored, so changing BRIDGE_HOME_REGION re-derives every record at once."""
     if own:
         return Proximity(_plain(own))
-    home = home_region.upper()
-    if region and region.upper() == home:
-        return Proximity.km0
-    return Proximity.foreign
+    return Proximity.km0 if within(region, home_region) else Proximity.foreign
 
 
 def effective_proximity(project: Project, home_region: str) -> Proximity:

@@ -1,3 +1,321 @@
-"""Commands: catalogue (see bridge.cli.app for what commands share)."""
+"""Commands: the catalogue — `db upgrade`, `import`, `export`, `projects list|show|archive|restore`.
 
-from bridge.cli.app import app  # noqa: F401
+Human output is rich tables on stdout; `--json` puts one JSON document on stdout and nothing else
+there. Errors go to stderr as `error: …`; bad input, an unknown ref or an unusable database exit
+with 2 and change nothing (contract §3).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from bridge.catalogue import store
+from bridge.catalogue.formats import FormatError, format_of, write_records
+from bridge.catalogue.importer import ImportOutcome, run_import
+from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
+from bridge.db import DatabaseError, upgrade
+from bridge.models.enums import Area, Kind, Phase, Proximity
+
+db_app = typer.Typer(help="The catalogue database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+projects_app = typer.Typer(help="Read, archive and restore project records.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+# A progress bar appears only on a terminal and only for imports big enough to take a moment.
+_PROGRESS_MIN_RECORDS = 500
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """The database failing mid-command is a clear exit 2, not a traceback."""
+    try:
+        yield
+    except DatabaseError as exc:
+        fail(str(exc))
+    except sa.exc.IntegrityError as exc:
+        fail(f"the catalogue changed while this command ran (another import?); nothing was written: {exc.orig}")
+    except sa.exc.OperationalError as exc:
+        fail(f"cannot use the catalogue database: {exc.orig}")
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the catalogue schema (safe to repeat)."""
+    cfg = settings()
+    engine = catalogue_engine(cfg, check_schema=False)
+    with _database_errors():
+        before, after = upgrade(engine)
+    if before == after:
+        out.print(f"catalogue schema already up to date (revision {after})")
+    else:
+        out.print(f"catalogue schema upgraded from {before or 'empty'} to revision {after}")
+
+
+# --------------------------------------------------------------------------- import / export
+
+
+class _RichReporter:
+    """Progress on stderr; shown only on a terminal, and only once there are many records."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def stage(self, description: str, total: int) -> Callable[[int], None]:
+        if description in ("reading",) or total < _PROGRESS_MIN_RECORDS:
+            return lambda _n: None
+        task = self.progress.add_task(description, total=total)
+        return lambda n: self.progress.advance(task, n)
+
+
+@contextmanager
+def _reporter() -> Iterator[_RichReporter | None]:
+    if not err.is_terminal:
+        yield None
+        return
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    )
+    with progress:
+        yield _RichReporter(progress)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[str], typer.Argument(help="Files to import: .json, .yaml/.yml or .csv.", metavar="FILE...")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate and upsert records by ref. All files are one transaction: one invalid record and
+    nothing is written; every problem is listed as file, record (index and ref), field, reason."""
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    started = time.monotonic()
+    with _database_errors(), _reporter() as reporter:
+        outcome = run_import(engine, files, dry_run=dry_run, reporter=reporter)
+    if outcome.problems:
+        _report_problems(outcome, as_json)
+    result = outcome.result
+    assert result is not None
+    summary = {"files": list(outcome.files), "records": outcome.records, **result.summary()}
+    if as_json:
+        print_json(summary)
+        return
+    counts = f"{len(result.created)} created, {len(result.updated)} updated, {len(result.unchanged)} unchanged"
+    if dry_run:
+        out.print(f"dry run, nothing written: {counts}")
+        for ref in result.created:
+            out.print(f"  would create {ref}")
+        for change in result.updated:
+            out.print(f"  would update {change.ref}: {', '.join(change.fields)}")
+        for change in result.also_updated:
+            out.print(f"  would update {change.ref} (shared local body): {', '.join(change.fields)}")
+    else:
+        seconds = time.monotonic() - started
+        out.print(f"{counts} ({outcome.records} records from {len(outcome.files)} file(s) in {seconds:.1f} s)")
+        if result.also_updated:
+            refs = ", ".join(c.ref for c in result.also_updated)
+            out.print(f"also updated through their shared local body: {refs}")
+
+
+def _report_problems(outcome: ImportOutcome, as_json: bool) -> None:
+    for problem in outcome.problems:
+        err.print(f"error: {problem}", markup=False)
+    if as_json:
+        print_json({"files": list(outcome.files), "records": outcome.records, "problems": [p.as_dict() for p in outcome.problems]})
+    count = len(outcome.problems)
+    fail(f"{count} problem{'s' if count != 1 else ''} found; nothing was imported")
+
+
+@app.command("export")
+def export(
+    file: Annotated[str, typer.Argument(help="Where to write: the extension (.json, .yaml/.yml, .csv) picks the format.")],
+) -> None:
+    """Write every record (archived ones too) to FILE; importing that file again changes nothing."""
+    try:
+        format_of(file)
+    except FormatError as exc:
+        fail(str(exc))
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    with _database_errors():
+        records = store.export_records(engine)
+    try:
+        write_records(file, records)
+    except FormatError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{file}: cannot write: {exc.strerror}")
+    err.print(f"exported {len(records)} record(s) to {file}")
+
+
+# --------------------------------------------------------------------------- projects
+
+
+class SortBy(str, Enum):
+    ref = "ref"
+    title = "title"
+    activity = "activity"
+    recent = "recent"
+
+
+@projects_app.command("list")
+def projects_list(
+    area: Annotated[Area | None, typer.Option(help="Only this area.")] = None,
+    proximity: Annotated[Proximity | None, typer.Option(help="km0 or foreign (as derived from BRIDGE_HOME_REGION).")] = None,
+    phase: Annotated[Phase | None, typer.Option(help="Only this phase.")] = None,
+    kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
+    search: Annotated[str | None, typer.Option(help="Text in ref, title, local body, description or technology (accents and case ignored).")] = None,
+    sort: Annotated[SortBy, typer.Option(help="ref, title, activity (most replies first) or recent (latest forum post first).")] = SortBy.ref,
+    archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
+    include_archived: Annotated[bool, typer.Option("--include-archived", help="Archived records too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List records with their forum link and activity."""
+    if archived and include_archived:
+        fail("--archived and --include-archived exclude each other")
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    filters = store.Filters(
+        area=area,
+        proximity=proximity,
+        phase=phase,
+        kind=kind,
+        search=search,
+        archived="only" if archived else "include" if include_archived else "exclude",
+    )
+    with _database_errors():
+        records = store.list_records(engine, cfg.home_region, cfg.discourse_url, filters, sort.value)
+    if as_json:
+        print_json(records)
+        return
+    if not records:
+        out.print("no records match")
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("ref", "title", "local body", "area", "phase", "kind", "proximity", "forum", "replies", "views"):
+        table.add_column(column, overflow="fold", justify="right" if column in ("replies", "views") else "left")
+    for record in records:
+        title = record["title"] + (" [archived]" if record["archived"] else "")
+        cells = (
+            record["ref"],
+            title,
+            record["local_body"]["name"],
+            record["area"],
+            record["phase"],
+            record["kind"],
+            record["proximity"],
+            record["topic_url"] or "—",
+            str(record["activity"]["replies"]),
+            str(record["activity"]["views"]),
+        )
+        table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
+    out.print(table)
+    out.print(f"{len(records)} record(s)")
+
+
+@projects_app.command("show")
+def projects_show(ref: Annotated[str, typer.Argument(help="The record's ref.")], as_json: JsonOption = False) -> None:
+    """The whole record, its topic URL, sync state and activity."""
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    with _database_errors():
+        try:
+            record = store.get_record(engine, ref, cfg.home_region, cfg.discourse_url)
+        except store.UnknownRef as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(record)
+        return
+    _print_record(record)
+
+
+def _print_record(record: dict[str, Any]) -> None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def row(label: str, value: Any) -> None:
+        if value not in (None, "", [], {}):
+            grid.add_row(Text(label), Text(str(value)))
+
+    body = record["local_body"]
+    row("ref", record["ref"])
+    row("title", record["title"])
+    place = ", ".join(str(body[k]) for k in ("region", "country") if body.get(k))
+    row("local body", f"{body['name']} ({place})")
+    for key in ("kind", "municipality_code", "population"):
+        row(f"  {key.replace('_', ' ')}", body.get(key))
+    if "latitude" in body:
+        row("  position", f"{body['latitude']}, {body['longitude']}")
+    for contact in record.get("contacts", []):
+        who = " · ".join(str(contact[k]) for k in ("name", "role", "email", "phone") if contact.get(k))
+        if contact.get("forum_username"):
+            who += f" · @{contact['forum_username']}"
+        row("contact", f"{who} ({'public' if contact.get('public') else 'private'})")
+    row("description", record["description"])
+    row("value", record.get("value"))
+    row("savings", record.get("savings"))
+    row("savings €/year", record.get("savings_eur_per_year"))
+    for key, text in record.get("analysis", {}).items():
+        row(key, text)
+    row("area", record["area"])
+    row("kind", record["kind"])
+    row("phase", record["phase"])
+    for document in record.get("documents", []):
+        row(f"document ({document['kind']})", f"{document.get('title', '')} {document['url']}".strip())
+    source = "set by the record" if record["proximity_set_by_record"] else "from the region"
+    row("proximity", f"{record['proximity']} ({source})")
+    row("archived", "yes" if record["archived"] else "no")
+    row("forum topic", record["topic_url"] or "not paired")
+    row("sync state", record["sync_state"])
+    row("last error", record["last_error"])
+    activity = record["activity"]
+    row(
+        "activity",
+        f"{activity['replies']} replies, {activity['views']} views, {activity['likes']} likes, "
+        f"{activity['participants']} participants, last post {activity['last_posted_at'] or 'never'}",
+    )
+    row("revision", record["revision"])
+    out.print(grid)
+
+
+def _set_archived(ref: str, archived: bool) -> None:
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    with _database_errors():
+        try:
+            changed = store.set_archived(engine, ref, archived)
+        except store.UnknownRef as exc:
+            fail(str(exc))
+    word = "archived" if archived else "restored"
+    if changed:
+        follow = "closed" if archived else "reopened"
+        out.print(f"{ref} {word}; its forum topic will be {follow} at the next sync")
+    else:
+        out.print(f"{ref} was already {word if archived else 'active'}; nothing changed")
+
+
+@projects_app.command("archive")
+def projects_archive(ref: Annotated[str, typer.Argument(help="The record's ref.")]) -> None:
+    """Withdraw a record from the observatory (its topic is closed at the next sync, never deleted)."""
+    _set_archived(ref, True)
+
+
+@projects_app.command("restore")
+def projects_restore(ref: Annotated[str, typer.Argument(help="The record's ref.")]) -> None:
+    """Bring an archived record back (its topic is reopened at the next sync)."""
+    _set_archived(ref, False)

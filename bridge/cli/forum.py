@@ -1,3 +1,186 @@
-"""Commands: forum (see bridge.cli.app for what commands share)."""
+"""Commands of the forum loop: pull, schedule, webhook (see bridge.cli.app for what they share)."""
 
-from bridge.cli.app import app  # noqa: F401
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from bridge.cli.app import EXIT_OK, app, catalogue_engine, err, fail, out, print_json, settings
+from bridge.db import session_scope
+from bridge.forum.client import ForumClient
+from bridge.forum.errors import ForumAuthError, ForumUnreachable
+from bridge.loop.durations import parse_duration
+from bridge.loop.pull import PullResult, pull as pull_activity
+from bridge.settings import ConfigError, Settings
+from bridge.sync import store as sync_store
+from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseHeld
+
+log = logging.getLogger("bridge.loop")
+
+
+def _client(cfg: Settings) -> ForumClient:
+    try:
+        return ForumClient.from_settings(cfg)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def run_pull(engine, cfg: Settings, client: ForumClient, *, deep: bool = False, should_stop=lambda: False) -> PullResult:  # noqa: ANN001
+    """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
+    ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
+    with LeaseHandle.acquire(engine, SYNC_LEASE) as lease:
+        run_id = sync_store.start_run(engine, lease.holder, kind="pull")
+        before = client.requests_made
+        result = PullResult()
+        status, message = "failed", None
+        try:
+            result = pull_activity(lambda: session_scope(engine), client, deep=deep, should_stop=should_stop)
+            status = "interrupted" if result.stopped else "ok"
+            return result
+        except (ForumAuthError, ForumUnreachable) as exc:
+            message = f"{exc}; activity not reached keeps its last pulled values"
+            raise
+        finally:
+            counts = {"updated": result.updated, "requests": client.requests_made - before}
+            sync_store.finish_run(engine, run_id, status=status, counts=counts, failures=[], message=message)
+
+
+def _pull_document(result: PullResult, requests: int) -> dict:
+    return {
+        "paired": result.paired,
+        "updated": result.updated,
+        "pages": result.pages,
+        "read_individually": result.read_individually,
+        "requests": requests,
+        "drift": [{"ref": ref, "what": what} for ref, what in sorted(result.drift.items())],
+        "stopped": result.stopped,
+    }
+
+
+@app.command()
+def pull(
+    deep: Annotated[bool, typer.Option("--deep", help="Also read each paired topic's first post to find edits made in the forum (one request per topic, paced).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout.")] = False,
+) -> None:
+    """Bring the forum's activity (replies, views, likes, participants, last post time) into the catalogue.
+
+    Reads each area category's topic list in bulk (30 topics a request) and only reads a topic on
+    its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
+    moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
+    with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
+    """
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    with _client(cfg) as client:
+        try:
+            result = run_pull(engine, cfg, client, deep=deep)
+        except LeaseHeld as exc:
+            fail(str(exc))
+        except (ForumAuthError, ForumUnreachable) as exc:
+            fail(f"{exc}; the last pulled activity is kept")
+        document = _pull_document(result, client.requests_made)
+    if json_out:
+        print_json(document)
+        return
+    out.print(
+        f"pulled {result.updated} of {result.paired} paired topics: {result.pages} list pages, "
+        f"{result.read_individually} read individually, {document['requests']} requests"
+    )
+    for ref, what in sorted(result.drift.items()):
+        out.print(f"drift  {ref}: {', '.join(what)}")
+
+
+@app.command()
+def schedule(
+    every: Annotated[str | None, typer.Option("--every", help="Interval, e.g. 30s, 15m, 1h (default: [schedule].every in the TOML file).")] = None,
+) -> None:
+    """Run sync then pull now and periodically, until stopped.
+
+    Missed runs are coalesced, runs never overlap, and several schedulers against one catalogue
+    never sync at the same time (they share the database lease: a run that finds it held is
+    skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
+    Each run appears in `digicanvis status`.
+    """
+    from bridge.loop.scheduler import run_until_stopped
+    from bridge.sync.runner import SyncStopped, run_sync
+
+    cfg = settings()
+    try:
+        seconds = parse_duration(every or cfg.schedule.every)
+    except ValueError as exc:
+        fail(f"--every: {exc}")
+    engine = catalogue_engine(cfg)
+    _client(cfg).close()  # refuse at once when the forum is not configured
+    stop = threading.Event()
+
+    def job() -> None:
+        with ForumClient.from_settings(cfg) as client:
+            try:
+                summary = run_sync(engine, cfg, client, should_stop=stop.is_set)
+                err.print(
+                    f"sync: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
+                    f"{summary.archived} archived, {summary.restored} restored, {summary.failed} failed"
+                )
+                if stop.is_set():
+                    return
+                result = run_pull(engine, cfg, client, should_stop=stop.is_set)
+                err.print(f"pull: {result.updated} topics updated, {len(result.drift)} with drift")
+            except LeaseHeld as exc:
+                err.print(f"skipped: {exc}")
+            except (SyncStopped, ForumAuthError, ForumUnreachable) as exc:
+                err.print(f"run stopped: {exc}", markup=False)
+
+    err.print(f"scheduling sync then pull every {seconds} s; SIGTERM or Ctrl-C stops")
+    run_until_stopped(seconds, job, stop)
+    err.print("stopped")
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def webhook(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: [webhook].host, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default: [webhook].port, 8090).")] = None,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Worker threads.")] = 4,
+) -> None:
+    """Receive Discourse webhooks at POST /webhooks/discourse and update activity and drift at once.
+
+    Every request must carry X-Discourse-Event-Signature, the HMAC-SHA256 of its body with
+    BRIDGE_WEBHOOK_SECRET (missing: 401; wrong: 403). Events are deduplicated on
+    X-Discourse-Event-Id; unknown events are acknowledged and ignored; malformed JSON gets 400.
+    Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
+    """
+    from waitress.server import create_server
+
+    from bridge.loop.events import make_processor
+    from bridge.loop.webhook import PATH, make_app
+
+    cfg = settings()
+    if cfg.webhook_secret is None or not cfg.webhook_secret.get_secret_value():
+        fail("BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to verify signatures")
+    engine = catalogue_engine(cfg)
+    application = make_app(
+        cfg.webhook_secret.get_secret_value(),
+        make_processor(lambda: session_scope(engine)),
+        max_body_bytes=cfg.webhook.max_body_bytes,
+    )
+    try:
+        server = create_server(application, host=host or cfg.webhook.host, port=cfg.webhook.port if port is None else port, threads=threads, ident="digicanvis")
+    except OSError as exc:
+        fail(f"cannot listen on {host or cfg.webhook.host}:{port}: {exc.strerror}")
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    err.print(f"receiving webhooks at http://{server.effective_host}:{server.effective_port}{PATH}")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    err.print("stopped")

@@ -1,1 +1,310 @@
-"""Fixtures for the catalogue tests (registered in tests/conftest.py)."""
+"""Fixtures for the catalogue tests (registered in tests/conftest.py).
+
+- `make_record(i)` / `make_records(n)`: valid, varied records (every area, kind and phase;
+  Catalan accents, multi-line text, contacts, documents), generated, never hard-coded results.
+- `real_records(shared_dir)`: the shared real inventories (JRC local-government cases, Decidim
+  installations, CONSUL users) turned into records, read at test time and never copied.
+- `cli`: runs `digicanvis` in-process (typer's CliRunner) with stdout and stderr apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bridge.catalogue.formats import dumps
+from bridge.catalogue.store import name_key
+from bridge.models.enums import Area, DocumentKind, Kind, Phase
+
+AREAS = [a.value for a in Area]
+KINDS = [k.value for k in Kind]
+PHASES = [p.value for p in Phase]
+
+_TOWNS = [
+    # name, INE code, region, population, latitude, longitude: enough variety for generated data
+    ("Abrera", "08001", "ES-B", 12848, 41.5162579, 1.902237925),
+    ("Girona", "17079", "ES-GI", 106476, 41.98311, 2.82493),
+    ("Lleida", "25120", "ES-L", 143695, 41.61674, 0.62218),
+    ("Tàrrega", "25217", "ES-L", 17824, 41.64704, 1.13957),
+    ("L'Hospitalet de Llobregat", "08101", "ES-B", 274455, 41.35967, 2.10028),
+    ("Reus", "43123", "ES-T", 110515, 41.15612, 1.10687),
+]
+_FOREIGN = [
+    ("Gemeente Utrecht", "NL", None),
+    ("Comune di Bologna", "IT", None),
+    ("Ayuntamiento de Zaragoza", "ES", "ES-Z"),
+    ("Ville de Lyon", "FR", None),
+]
+
+
+def make_record(i: int, **overrides: Any) -> dict[str, Any]:
+    """A valid record, different for each i; `overrides` replace top-level fields."""
+    if i % 3 == 2:
+        name, country, region = _FOREIGN[i % len(_FOREIGN)]
+        body: dict[str, Any] = {"name": name, "country": country}
+        if region:
+            body["region"] = region
+    else:
+        name, code, region, population, lat, lon = _TOWNS[i % len(_TOWNS)]
+        body = {
+            "name": name,
+            "country": "ES",
+            "region": region,
+            "kind": "Ajuntament",
+            "municipality_code": code,
+            "population": population,
+            "latitude": lat,
+            "longitude": lon,
+        }
+    record: dict[str, Any] = {
+        "ref": f"projecte-{i:05d}",
+        "title": f"Projecte de transformació digital núm. {i}",
+        "local_body": body,
+        "description": f"Descripció del projecte {i}.\nSegona línia amb accents: àèéíòóúüç·l.",
+        "area": AREAS[i % len(AREAS)],
+        "kind": KINDS[i % len(KINDS)],
+        "phase": PHASES[(i // 2) % len(PHASES)],
+    }
+    if i % 2 == 0:
+        record["contacts"] = [
+            {"name": f"Persona {i}", "role": "Cap de projecte", "email": f"persona{i}@exemple.cat", "forum_username": f"persona{i}", "public": True},
+            {"name": "Secretaria", "phone": "+34 900 000 000", "public": False},
+        ]
+        record["documents"] = [{"kind": "article", "title": f"Article {i}", "url": f"https://exemple.cat/projectes/{i}"}]
+        record["value"] = "Menys cues a l'oficina d'atenció."
+        record["savings"] = "Hores de personal"
+        record["savings_eur_per_year"] = 1000 * i + 0.5 if i % 4 == 0 else 1000 * i
+        record["analysis"] = {"barriers": "Formació", "benefits": "Rapidesa", "technology": "Programari lliure"}
+    if i % 7 == 0:
+        record["proximity"] = "foreign" if body.get("region", "").startswith("ES-") else "km0"
+    record.update(overrides)
+    return record
+
+
+def make_records(n: int, start: int = 0) -> list[dict[str, Any]]:
+    return [make_record(i) for i in range(start, start + n)]
+
+
+def write_records_file(path: Path, records: list[dict[str, Any]]) -> Path:
+    """Write records in the format of the path's extension (with the product's writer)."""
+    kind = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}[path.suffix]
+    path.write_text(dumps(records, kind), encoding="utf-8", newline="")
+    return path
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli(bridge_env) -> Callable[..., Run]:  # noqa: ANN001
+    """`cli("import", "a.json")` runs digicanvis against the test's catalogue (SQLite and PostgreSQL)."""
+    from bridge.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str) -> Run:
+        result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+# --------------------------------------------------------------------------- real data
+
+
+_PROVINCE_REGION = {"08": "ES-B", "17": "ES-GI", "25": "ES-L", "43": "ES-T"}
+# GeoNames admin1 codes of a few Spanish communities (SOURCES.md §5 names 56, 29, 60, 59).
+_ADMIN1_REGION = {"56": "ES-CT", "29": "ES-MD", "60": "ES-VC", "59": "ES-PV"}
+_COFOG_AREA = {
+    "General public services": "services-formalities",
+    "Public order and safety": "citizen-care",
+    "Social protection": "social-services",
+    "Health": "social-services",
+    "Education": "social-services",
+    "Economic affairs": "planning-management",
+    "Housing and community amenities": "planning-management",
+    "Environmental protection": "planning-management",
+    "Recreation, culture and religion": "participation-open-government",
+}
+_JRC_PHASE = {
+    "Implemented": "implemented",
+    "In production": "implemented",
+    "Not in use anymore": "implemented",
+    "Pilot": "pilot",
+    "In development": "prototype",
+    "Planned": "prototype",
+}
+_PREFIXES = re.compile(
+    r"^(ajuntament (de |d')|ayuntamiento de |city council of |municipality of |city of )|( city council| municipality)$",
+    re.IGNORECASE,
+)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", ascii_text)).strip("-")
+
+
+def _http(url: str) -> str | None:
+    url = url.strip()
+    return url if re.match(r"^https?://[^\s/]+\S*$", url) else None
+
+
+class _Bodies:
+    """One local body per council across all sources, so records that share it agree on it.
+
+    Catalan councils are matched to the real municipality table (official name, INE code,
+    population and position); others keep the name and point their source gives.
+    """
+
+    def __init__(self, shared: Path) -> None:
+        self.municipis: dict[str, dict[str, str]] = {}
+        with open(shared / "data" / "cat_municipis_947.csv", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                for name in (row["nom"], row["nom_ign"]):
+                    self.municipis.setdefault(name.casefold(), row)
+        self.known: dict[Any, dict[str, Any]] = {}
+
+    def catalan(self, name: str) -> dict[str, str] | None:
+        bare = _PREFIXES.sub("", name.strip()).strip()
+        return self.municipis.get(bare.casefold())
+
+    def body(self, name: str, country: str, region: str | None = None, lat: str = "", lon: str = "") -> dict[str, Any]:
+        municipi = self.catalan(name) if country == "ES" else None
+        if municipi:
+            key: Any = ("code", municipi["codi_ine"])
+            if key not in self.known:
+                self.known[key] = {
+                    "name": municipi["nom_ign"],
+                    "country": "ES",
+                    "region": _PROVINCE_REGION[municipi["codi_provincia"]],
+                    "kind": "Ajuntament",
+                    "municipality_code": municipi["codi_ine"],
+                    "population": int(municipi["poblacio"]),
+                    "latitude": float(municipi["latitud"]),
+                    "longitude": float(municipi["longitud"]),
+                }
+            return self.known[key]
+        key = (country, name_key(name))
+        if key not in self.known:
+            body: dict[str, Any] = {"name": name.strip(), "country": country}
+            if region:
+                body["region"] = region
+            if lat and lon:
+                body["latitude"], body["longitude"] = float(lat), float(lon)
+            self.known[key] = body
+        return self.known[key]
+
+
+def real_records(shared: Path) -> list[dict[str, Any]]:
+    """Records from the real inventories of ../shared/data (SOURCES.md files 9, 10 and 11)."""
+    data = shared / "data"
+    bodies = _Bodies(shared)
+    records: list[dict[str, Any]] = []
+    refs: set[str] = set()
+
+    def add(ref: str, record: dict[str, Any]) -> None:
+        ref = ref[:64].strip("-")
+        base, n = ref, 2
+        while ref in refs:
+            suffix = f"-{n}"
+            ref, n = base[: 64 - len(suffix)] + suffix, n + 1
+        refs.add(ref)
+        records.append({"ref": ref, **record})
+
+    with open(data / "projects_jrc_ipsx_local_subset.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            country = row["geocoverage_codes"].strip()[:2]
+            organisation = row["lead_organisation_name"].strip() or row["geocoverage"].strip()
+            if not re.fullmatch(r"[A-Z]{2}", country) or not organisation or not row["description"].strip():
+                continue
+            record: dict[str, Any] = {
+                "title": row["name"].strip(),
+                "local_body": bodies.body(organisation, country),
+                "description": row["description"].strip(),
+                "analysis": {"technology": f"{row['technology']}: {row['type']}".strip(": ")},
+                "area": _COFOG_AREA.get(row["primary_sector"], "comprehensive-transformation"),
+                "kind": "service" if "Service" in row["type"] else "process",
+                "phase": _JRC_PHASE.get(row["status"], "prototype"),
+            }
+            url = _http(row["url"])
+            if url:
+                record["documents"] = [{"kind": "article", "title": "JRC Innovative Public Services Explorer", "url": url}]
+            add(f"jrc-{row['id']}", record)
+
+    with open(data / "projects_decidim_installations.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            country = row["derived_country_code"]
+            url = _http(row["url"])
+            if row["type"] != "city" or not country or not url:
+                continue
+            region = _ADMIN1_REGION.get(row["derived_admin1_code"]) if country == "ES" else None
+            archived = "web.archive.org" in url
+            # Every council names its platform the same way: identical titles from different councils.
+            add(
+                f"decidim-{_slug(row['slug'])}",
+                {
+                    "title": "Plataforma de participació ciutadana Decidim",
+                    "local_body": bodies.body(row["title"], country, region, row["latitude"], row["longitude"]),
+                    "description": (
+                        f"{row['title']} fa servir Decidim, la plataforma lliure de democràcia participativa, "
+                        f"per a pressupostos participatius, consultes i processos oberts a la ciutadania."
+                    ),
+                    "area": "participation-open-government",
+                    "kind": "service",
+                    "phase": "implemented" if not archived else "pilot",
+                    "documents": [{"kind": "demo", "title": row["title"], "url": url}],
+                },
+            )
+
+    with open(data / "projects_consul_organizations_2019.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            country = row["derived_country_code"]
+            if not country:
+                continue
+            region = _ADMIN1_REGION.get(row["derived_admin1_code"]) if country == "ES" else None
+            record = {
+                "title": "Portal de participación CONSUL",
+                "local_body": bodies.body(row["name"], country, region, row["latitude"], row["longitude"]),
+                "description": f"{row['name']} usa CONSUL Democracy (nivel {row['level'] or '?'}) para propuestas, debates y votaciones ciudadanas.",
+                "area": "participation-open-government",
+                "kind": "organisation" if row["status"] == "beta" else "service",
+                "phase": "pilot" if row["status"] == "beta" else "implemented",
+            }
+            url = _http(row["consul_website"])
+            if url:
+                record["documents"] = [{"kind": "other", "title": "CONSUL", "url": url}]
+            add(f"consul-{_slug(row['name'])}", record)
+    return records
+
+
+@pytest.fixture(scope="session")
+def real_world_records(shared_dir: Path) -> list[dict[str, Any]]:
+    return real_records(shared_dir)
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+__all__ = ["make_record", "make_records", "real_records", "write_records_file", "DocumentKind"]

@@ -1,0 +1,337 @@
+"""Reading and writing records as JSON, YAML and CSV (contract §4).
+
+Readers turn a file into `RawRecord`s (plain dicts, not yet validated) or into `Problem`s about
+the file as a whole; they never decide what a valid record is (that is `schema`'s job). Writers
+take the canonical record dicts of `canonical.record_dict`, so export then import is a no-op.
+
+- Encoding: UTF-8; a byte-order mark (as spreadsheets write it) is tolerated.
+- JSON/YAML: a list of records or an object `{"projects": [...]}`; duplicate keys are errors
+  (the standard parsers would silently keep the last one).
+- CSV: one record a row; nested fields as dotted columns (`local_body.name`, `analysis.barriers`);
+  `contacts` and `documents` as JSON in their cell; numbers as numbers; an empty cell is an
+  absent field. The reader knows which columns are numbers, so a code such as `08019` stays text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.schema import Problem, RawRecord
+
+FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "ref",
+    "title",
+    *(f"local_body.{name}" for name in LOCAL_BODY_FIELDS),
+    "contacts",
+    "description",
+    "value",
+    "savings",
+    "savings_eur_per_year",
+    *(f"analysis.{name}" for name in ANALYSIS_FIELDS),
+    "area",
+    "kind",
+    "phase",
+    "documents",
+    "proximity",
+)
+NUMBER_COLUMNS = frozenset({"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"})
+JSON_COLUMNS = frozenset({"contacts", "documents"})
+_INT_RE = re.compile(r"^[+-]?\d+$")
+_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class FormatError(Exception):
+    """A file name this module cannot read or write (its message is meant for a person)."""
+
+
+def format_of(path: str | os.PathLike[str]) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        valid = ", ".join(FORMATS)
+        raise FormatError(f"{path}: unknown file extension {suffix or '(none)'!r}; use one of {valid}")
+    return FORMATS[suffix]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Problem]]:
+    """The records of one file, or the problems that keep it from being read at all."""
+    name = str(path)
+    try:
+        kind = format_of(path)
+    except FormatError as exc:
+        return [], [Problem(name, str(exc).removeprefix(f"{name}: "))]
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return [], [Problem(name, "file not found")]
+    except IsADirectoryError:
+        return [], [Problem(name, "is a directory, not a file")]
+    except OSError as exc:
+        return [], [Problem(name, f"cannot be read: {exc.strerror}")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        return [], [Problem(name, f"not UTF-8 (byte 0x{byte:02x} at offset {exc.start}); save the file as UTF-8", line=line)]
+    if not text.strip():
+        return [], [Problem(name, "the file is empty")]
+    reader: Callable[[str, str], tuple[list[RawRecord], list[Problem]]] = {
+        "json": _read_json,
+        "yaml": _read_yaml,
+        "csv": _read_csv,
+    }[kind]
+    return reader(name, text)
+
+
+def _records_from(name: str, document: Any, lines: list[int | None] | None = None) -> tuple[list[RawRecord], list[Problem]]:
+    if isinstance(document, dict):
+        extra = sorted(str(k) for k in document if k != "projects")
+        if extra or "projects" not in document:
+            return [], [Problem(name, f'the top level must be a list of records or {{"projects": [...]}}; unknown keys: {", ".join(extra) or "(none)"}')]
+        document = document["projects"]
+    if document is None:
+        document = []
+    if not isinstance(document, list):
+        return [], [Problem(name, f'the top level must be a list of records or {{"projects": [...]}}, not {type(document).__name__}')]
+    lines = lines if lines is not None and len(lines) == len(document) else [None] * len(document)
+    return [RawRecord(name, i, item, lines[i - 1]) for i, item in enumerate(document, start=1)], []
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_constants(value: str) -> Any:
+    raise ValueError(f"{value} is not a number JSON allows")
+
+
+def _read_json(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        return [], [Problem(name, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", line=exc.lineno)]
+    except ValueError as exc:
+        return [], [Problem(name, f"not valid JSON: {exc}")]
+    return _records_from(name, document)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        return [], [Problem(name, f"not valid YAML: {reason}{where}", line=mark.line + 1 if mark else None)]
+    finally:
+        loader.dispose()
+    if node is None:
+        return [], [Problem(name, "the file is empty (no YAML document)")]
+    # Where each record starts, so problems can name a line.
+    items = node
+    if isinstance(node, yaml.MappingNode):
+        items = next((v for k, v in node.value if getattr(k, "value", None) == "projects"), node)
+    lines = [item.start_mark.line + 1 for item in items.value] if isinstance(items, yaml.SequenceNode) else None
+    return _records_from(name, document, lines)
+
+
+def _csv_number(text: str) -> Any:
+    if _INT_RE.match(text):
+        return int(text)
+    if _FLOAT_RE.match(text):
+        value = float(text)
+        return value if math.isfinite(value) else text
+    return text  # left as text: validation says why it is not a number
+
+
+def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
+    first_line = text.split("\n", 1)[0]
+    # Spreadsheets in Catalan or Spanish locales save CSV with ";": the header tells which.
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[RawRecord] = []
+    try:
+        header = [cell.strip() for cell in next(reader)]
+        problems = _check_header(name, header)
+        if problems:
+            return [], problems
+        start = reader.line_num + 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue  # blank rows at the end of a sheet
+            raw = RawRecord(name, len(records) + 1, {}, line)
+            if len(row) > len(header):
+                raw.problems.append((None, f"the row has {len(row)} cells but the header has {len(header)} columns"))
+            for column, cell in zip(header, row):
+                _put(raw, column, cell.strip())
+            records.append(raw)
+    except csv.Error as exc:
+        return [], [Problem(name, f"not valid CSV: {exc} (line {reader.line_num})", line=reader.line_num)]
+    return records, []
+
+
+def _check_header(name: str, header: list[str]) -> list[Problem]:
+    problems = []
+    for position, column in enumerate(header, start=1):
+        if not column:
+            problems.append(Problem(name, f"column {position} of the header has no name", line=1))
+        elif column not in CSV_COLUMNS:
+            close = get_close_matches(column, CSV_COLUMNS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(name, f"unknown column {column!r} ({hint}valid columns: {', '.join(CSV_COLUMNS)})", field=column, line=1)
+            )
+        elif header.index(column) != position - 1:
+            problems.append(Problem(name, f"column {column!r} appears twice in the header", field=column, line=1))
+    if not problems and "ref" not in header:
+        problems.append(Problem(name, "the header has no 'ref' column: is this a catalogue CSV?", line=1))
+    return problems
+
+
+def _put(raw: RawRecord, column: str, cell: str) -> None:
+    if not cell:
+        return  # an empty cell is an absent field
+    value: Any = cell
+    if column in NUMBER_COLUMNS:
+        value = _csv_number(cell)
+    elif column in JSON_COLUMNS:
+        try:
+            value = json.loads(cell, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        except json.JSONDecodeError as exc:
+            raw.problems.append((column, f"the cell is not valid JSON: {exc.msg} (column {exc.colno})"))
+            return
+        except ValueError as exc:
+            raw.problems.append((column, f"the cell is not valid JSON: {exc}"))
+            return
+    target = raw.data
+    *parents, leaf = column.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[leaf] = value
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text as literal blocks (`|`), which people can read; PyYAML falls back to a
+    quoted scalar by itself whenever a block could not carry the text exactly."""
+
+
+# Text that other YAML readers (YAML 1.2) could take for a number, e.g. the code 08019.
+_NUMBERISH_RE = re.compile(r"^[-+]?[0-9.][0-9_.:eE+-]*$")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else "'" if _NUMBERISH_RE.match(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dumps(records: list[dict[str, Any]], kind: str) -> str:
+    if kind == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    if kind == "yaml":
+        if not records:
+            return "[]\n"
+        return yaml.dump(records, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=2**31 - 1)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        flat = _flatten(record)
+        writer.writerow([flat.get(column, "") for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def _flatten(record: dict[str, Any]) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                flat[f"{key}.{sub}"] = _cell(inner)
+        elif isinstance(value, list):
+            flat[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[key] = _cell(value)
+    return flat
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)  # str(float) is the shortest text that reads back the same
+
+
+def write_records(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
+    """Write atomically: a half-written export never replaces a good file."""
+    kind = format_of(path)
+    text = dumps(records, kind)
+    # CSV gets a byte-order mark so spreadsheet programs open accents correctly; the reader skips it.
+    encoding = "utf-8-sig" if kind == "csv" else "utf-8"
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise FormatError(f"{path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; an export is an ordinary file
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

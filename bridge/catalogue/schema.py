@@ -1,0 +1,450 @@
+"""What a valid record is (contract §4): the one place where records are validated.
+
+Import, the CLI and the store all go through `validate_records`; the store accepts nothing but
+the `ValidRecord`s it returns. Every problem is reported at once, each as file, record (index and
+ref), field and reason, so an administrator can fix a whole spreadsheet in one pass.
+
+Normalisation is deliberately small, so that a record comes back out as it went in: text is
+stripped of surrounding whitespace (an empty text is an absent field), country and region codes
+are upper-cased, whole-number floats are whole numbers. Nothing else is changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
+from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+
+REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+# A pragmatic address check (RFC 5322 allows more, mail servers accept less): one @, a local part
+# of the usual characters without empty dot-separated pieces, a domain of dot-separated labels
+# ending in a top-level domain of two or more letters. Unicode letters are allowed (IDN).
+_LOCAL_RE = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
+_DOMAIN_RE = re.compile(r"^([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
+# Discourse usernames: letters, digits, "_", "." and "-" (unicode letters where the site allows).
+_FORUM_USERNAME_RE = re.compile(r"^[\w.-]{1,60}$")
+# Control characters break the forum's Markdown and PostgreSQL refuses NUL; tab and line breaks are text.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _error(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("bridge", reason.replace("{", "{{").replace("}", "}}"))
+
+
+# --------------------------------------------------------------------------- field rules
+
+
+def _text(max_length: int | None, *, single_line: bool = False, required: bool = False):  # noqa: ANN202
+    def check(value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise _error("required field is empty")
+            return None
+        if not isinstance(value, str):
+            kind = type(value).__name__
+            raise _error(f"must be text, not {kind} {value!r} (in YAML, quote it)")
+        value = value.strip()
+        if _CONTROL_RE.search(value):
+            raise _error("contains a control character")
+        if single_line and ("\n" in value or "\r" in value):
+            raise _error("must be a single line")
+        if max_length is not None and len(value) > max_length:
+            raise _error(f"is {len(value)} characters long; at most {max_length} allowed")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _enum(enum: type, what: str, *, required: bool = False, default: Any = None):  # noqa: ANN202
+    valid = [m.value for m in enum]
+
+    def check(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise _error(f"required field is empty; valid values: {', '.join(valid)}")
+            return default
+        if isinstance(value, str) and value.strip() in valid:
+            return enum(value.strip())
+        raise _error(f"{value!r} is not a valid {what}; valid values: {', '.join(valid)}")
+
+    return BeforeValidator(check)
+
+
+def _number_value(value: Any, what: str) -> float | int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = ""
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
+            hint = " (use a point as the decimal separator)"
+        raise _error(f"must be {what}, not {value!r}{hint}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _error(f"must be {what}, not {value!r}")
+    return value
+
+
+def _whole_not_negative(value: Any) -> int | None:
+    value = _number_value(value, "a whole number")
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _error(f"must be a whole number, not {value!r}")
+        value = int(value)
+    if value < 0:
+        raise _error(f"must not be negative (got {value})")
+    return value
+
+
+def _in_range(low: float, high: float):  # noqa: ANN202
+    def check(value: Any) -> float | None:
+        value = _number_value(value, "a number")
+        if value is None:
+            return None
+        if not low <= value <= high:
+            raise _error(f"{value} is out of range ({low:g} to {high:g})")
+        return float(value)
+
+    return BeforeValidator(check)
+
+
+def _boolean(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise _error(f"must be true or false, not {value!r}")
+
+
+def _country(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _error("required field is empty")
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if not COUNTRY_RE.match(code):
+        raise _error(f"must be an ISO 3166-1 alpha-2 code such as ES, not {value!r}")
+    return code
+
+
+def _region(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code is None or not REGION_RE.match(code):
+        raise _error(f"must be an ISO 3166-2 code such as ES-CT, not {value!r}")
+    return code
+
+
+def _ref(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _error(f"must be text, not {value!r}")
+    value = value.strip()
+    if not value:
+        raise _error("required field is empty")
+    if not REF_RE.match(value):
+        raise _error(f"{value!r} is not a valid ref: use 3 to 64 lowercase letters, digits and '-'")
+    return value
+
+
+def _email(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise _error(f"must be an email address, not {value!r}")
+    address = value.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or len(address) > 254 or len(local) > 64 or not _LOCAL_RE.match(local) or not _DOMAIN_RE.match(domain):
+        raise _error(f"{value!r} is not a valid email address")
+    return address
+
+
+def _url(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise _error(f"must be an http(s) URL, not {value!r}")
+    url = value.strip()
+    if any(ch.isspace() for ch in url) or _CONTROL_RE.search(url):
+        raise _error(f"{url!r} is not a valid URL (it contains spaces or control characters)")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
+        raise _error(f"only http and https URLs are allowed, not {scheme} ({url!r})")
+    if not parts.hostname:
+        raise _error(f"{url!r} has no host")
+    return url
+
+
+def _url_required(value: Any) -> str:
+    url = _url(value)
+    if url is None:
+        raise _error("required field is empty")
+    return url
+
+
+def _forum_username(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not _FORUM_USERNAME_RE.match(value.strip()):
+        raise _error(f"{value!r} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
+    return value.strip()
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list):
+        raise _error(f"must be a list, not {type(value).__name__}")
+    return value
+
+
+Text = Annotated[str | None, _text(None)]
+Line200 = Annotated[str | None, _text(200, single_line=True)]
+RequiredText = Annotated[str, _text(None, required=True)]
+
+
+# --------------------------------------------------------------------------- the record
+
+
+class _Model(BaseModel):
+    # Unknown fields are errors (a typo must not lose data silently); values are frozen.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalBodyIn(_Model):
+    name: Annotated[str, _text(200, single_line=True, required=True)]
+    country: Annotated[str, BeforeValidator(_country)]
+    region: Annotated[str | None, BeforeValidator(_region)] = None
+    kind: Annotated[str | None, _text(100, single_line=True)] = None
+    municipality_code: Annotated[str | None, _text(20, single_line=True)] = None
+    population: Annotated[int | None, BeforeValidator(_whole_not_negative)] = None
+    latitude: Annotated[float | None, _in_range(-90, 90)] = None
+    longitude: Annotated[float | None, _in_range(-180, 180)] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LocalBodyIn:
+        if self.region and not self.region.startswith(f"{self.country}-"):
+            raise _error(f"region {self.region} is not in country {self.country}")
+        if (self.latitude is None) != (self.longitude is None):
+            raise _error("give both latitude and longitude, or neither")
+        return self
+
+
+class ContactIn(_Model):
+    name: Line200 = None
+    role: Line200 = None
+    email: Annotated[str | None, BeforeValidator(_email)] = None
+    phone: Annotated[str | None, _text(50, single_line=True)] = None
+    forum_username: Annotated[str | None, BeforeValidator(_forum_username)] = None
+    public: Annotated[bool, BeforeValidator(_boolean)] = False
+
+    @model_validator(mode="after")
+    def _someone(self) -> ContactIn:
+        if not (self.name or self.email or self.phone or self.forum_username):
+            raise _error("a contact needs at least a name, an email, a phone or a forum_username")
+        return self
+
+
+class DocumentIn(_Model):
+    kind: Annotated[DocumentKind, _enum(DocumentKind, "document kind", default=DocumentKind.other)] = DocumentKind.other
+    title: Text = None
+    url: Annotated[str, BeforeValidator(_url_required)]
+
+
+class AnalysisIn(_Model):
+    barriers: Text = None
+    benefits: Text = None
+    technology: Text = None
+
+
+class RecordIn(_Model):
+    ref: Annotated[str, BeforeValidator(_ref)]
+    title: Annotated[str, _text(500, single_line=True, required=True)]
+    local_body: LocalBodyIn
+    contacts: Annotated[list[ContactIn], BeforeValidator(_list)] = []
+    description: RequiredText
+    value: Text = None
+    savings: Text = None
+    savings_eur_per_year: Annotated[float | None, _in_range(0, 1e15)] = None
+    analysis: Annotated[AnalysisIn | None, BeforeValidator(lambda v: None if v in ("", {}) else v)] = None
+    area: Annotated[Area, _enum(Area, "area", required=True)]
+    kind: Annotated[Kind, _enum(Kind, "kind", required=True)]
+    phase: Annotated[Phase, _enum(Phase, "phase", required=True)]
+    documents: Annotated[list[DocumentIn], BeforeValidator(_list)] = []
+    proximity: Annotated[Proximity | None, _enum(Proximity, "proximity")] = None
+
+    def view(self, body: BodyView | None = None) -> ProjectView:
+        """The record as the store writes it; `body` replaces the local body when it is shared."""
+        analysis = self.analysis or AnalysisIn()
+        return ProjectView(
+            ref=self.ref,
+            title=self.title,
+            local_body=body or self.body_view(),
+            description=self.description,
+            value=self.value,
+            savings=self.savings,
+            savings_eur_per_year=self.savings_eur_per_year,
+            analysis_barriers=analysis.barriers,
+            analysis_benefits=analysis.benefits,
+            analysis_technology=analysis.technology,
+            area=self.area,
+            kind=self.kind,
+            phase=self.phase,
+            proximity=self.proximity,
+            contacts=[ContactView(**c.model_dump()) for c in self.contacts],
+            documents=[DocumentView(**d.model_dump()) for d in self.documents],
+        )
+
+    def body_view(self) -> BodyView:
+        return BodyView(**self.local_body.model_dump())
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as the input allows."""
+
+    file: str
+    reason: str
+    index: int | None = None  # 1-based position of the record in its file; None: the whole file
+    ref: str | None = None
+    field: str | None = None
+    line: int | None = None  # CSV: the line where the record starts
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.index is not None:
+            detail = [f"line {self.line}"] if self.line is not None else []
+            detail += [f"ref {self.ref}"] if self.ref else []
+            where.append(f"record {self.index}" + (f" ({', '.join(detail)})" if detail else ""))
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(self.field)
+        return f"{': '.join(where)}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "index": self.index, "line": self.line, "ref": self.ref, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class RawRecord:
+    """A record as a reader found it, before validation (readers may already note problems)."""
+
+    file: str
+    index: int
+    data: Any
+    line: int | None = None
+    problems: list[tuple[str | None, str]] = field(default_factory=list)  # (field, reason)
+
+
+@dataclass(frozen=True)
+class ValidRecord:
+    file: str
+    index: int
+    record: RecordIn
+    line: int | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.record.ref
+
+    def problem(self, field: str | None, reason: str) -> Problem:
+        return Problem(self.file, reason, self.index, self.ref, field, self.line)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+_FIELDS_OF: dict[str, Sequence[str]] = {
+    "": list(RecordIn.model_fields),
+    "local_body": list(LocalBodyIn.model_fields),
+    "contacts": list(ContactIn.model_fields),
+    "documents": list(DocumentIn.model_fields),
+    "analysis": list(AnalysisIn.model_fields),
+}
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name
+
+
+def _reason(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    if kind == "missing":
+        return "required field missing"
+    if kind == "extra_forbidden":
+        parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), "")
+        valid = _FIELDS_OF.get(parent, [])
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field ({hint}valid fields: {', '.join(valid)})"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be an object with fields {', '.join(_FIELDS_OF.get(str(loc[-1]) if loc else '', []))}".rstrip()
+    return err["msg"]
+
+
+def _ref_of(data: Any) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("ref"), str):
+        return data["ref"].strip() or None
+    return None
+
+
+def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
+    ref = _ref_of(raw.data)
+    problems = [Problem(raw.file, reason, raw.index, ref, fld, raw.line) for fld, reason in raw.problems]
+    if not isinstance(raw.data, dict):
+        problems.append(Problem(raw.file, f"a record must be an object, not {type(raw.data).__name__}", raw.index, None, None, raw.line))
+        return None, problems
+    # Fields a reader already rejected (e.g. a CSV cell that is not JSON) are not checked twice.
+    data = {k: v for k, v in raw.data.items() if k not in {f for f, _ in raw.problems}}
+    try:
+        record = RecordIn.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False, include_input=False):
+            problems.append(Problem(raw.file, _reason(err), raw.index, ref, _field_name(err["loc"]) or None, raw.line))
+        return None, problems
+    if problems:
+        return None, problems
+    return ValidRecord(raw.file, raw.index, record, raw.line), []
+
+
+def validate_records(raws: Iterable[RawRecord]) -> tuple[list[ValidRecord], list[Problem]]:
+    """Validate every record, then the rules across records (a ref is unique across all files)."""
+    valid: list[ValidRecord] = []
+    problems: list[Problem] = []
+    first_seen: dict[str, tuple[str, int]] = {}
+    for raw in raws:
+        record, found = validate_record(raw)
+        problems.extend(found)
+        ref = record.ref if record else _ref_of(raw.data)
+        if ref and REF_RE.match(ref):
+            if ref in first_seen:
+                file, index = first_seen[ref]
+                where = f"record {index}" if file == raw.file else f"record {index} of {file}"
+                problems.append(Problem(raw.file, f"duplicate ref: already used by {where}", raw.index, ref, "ref", raw.line))
+                continue
+            first_seen[ref] = (raw.file, raw.index)
+        if record:
+            valid.append(record)
+    return valid, problems

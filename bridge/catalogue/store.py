@@ -1,0 +1,618 @@
+"""The catalogue's storage: all of its SQL lives here.
+
+Writes take validated records only (`schema.ValidRecord`). One import is one transaction: it
+resolves every local body, fingerprints every record, and then writes in bulk (Core statements,
+not the ORM unit of work, so 10,000 records import in seconds). Reads build the light views of
+`bridge.catalogue.views` from one joined query plus one query each for contacts and documents,
+and hand them to `canonical.record_dict`, the same function that fingerprints an import.
+
+Local bodies are shared by their projects. A body is found again by country + official code, or
+else by country + case-insensitive name (`name_key`); a body without a code that is later given
+one is the same body. The records of one import that name one body must agree on its details;
+an import sets the details it gives and keeps those it leaves out. When a body's details change,
+every project of that body changes content, so their fingerprints and revisions follow.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bridge.catalogue.canonical import (
+    CONTACT_FIELDS,
+    DOCUMENT_FIELDS,
+    LOCAL_BODY_FIELDS,
+    fingerprint,
+    proximity_for,
+    record_dict,
+)
+from bridge.catalogue.schema import Problem, ValidRecord
+from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
+from bridge.models.catalogue import Contact, Document, LocalBody, Project
+from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
+from bridge.models.sync import Activity, SyncState
+from bridge.models.types import utcnow
+
+P: sa.Table = Project.__table__  # type: ignore[assignment]
+B: sa.Table = LocalBody.__table__  # type: ignore[assignment]
+C: sa.Table = Contact.__table__  # type: ignore[assignment]
+D: sa.Table = Document.__table__  # type: ignore[assignment]
+S: sa.Table = SyncState.__table__  # type: ignore[assignment]
+A: sa.Table = Activity.__table__  # type: ignore[assignment]
+
+_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+_TEXT_COLUMNS = ("title", "description", "value", "savings", "savings_eur_per_year")
+_ANALYSIS_COLUMNS = ("analysis_barriers", "analysis_benefits", "analysis_technology")
+
+Progress = Callable[[int], None]
+
+
+class UnknownRef(LookupError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no record with ref {ref!r}")
+        self.ref = ref
+
+
+class ImportRefused(Exception):
+    """Problems found only against the stored catalogue (e.g. records disagreeing on a shared body)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def name_key(name: str) -> str:
+    """How a local body's name is compared: Unicode-normalised, spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# =========================================================================== import
+
+
+@dataclass(frozen=True)
+class Change:
+    ref: str
+    fields: tuple[str, ...]  # what changed, e.g. ("title", "local_body.population")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: tuple[str, ...]
+    updated: tuple[Change, ...]
+    unchanged: tuple[str, ...]
+    # Records not in the import whose content changed because a shared local body did.
+    also_updated: tuple[Change, ...]
+    dry_run: bool
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "also_updated": len(self.also_updated),
+            "dry_run": self.dry_run,
+            "created_refs": list(self.created),
+            "updated_refs": [{"ref": c.ref, "fields": list(c.fields)} for c in self.updated],
+            "also_updated_refs": [{"ref": c.ref, "fields": list(c.fields)} for c in self.also_updated],
+        }
+
+
+@dataclass
+class _Group:
+    """The records of one import that name one local body, and what they say about it."""
+
+    body_id: int | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    said_by: dict[str, ValidRecord] = field(default_factory=dict)
+    final: dict[str, Any] = field(default_factory=dict)
+
+
+def import_records(
+    engine: Engine, records: Sequence[ValidRecord], *, dry_run: bool = False, progress: Progress | None = None
+) -> ImportResult:
+    """Upsert validated records by ref, all in one transaction; with `dry_run` nothing is written.
+
+    Raises ImportRefused (nothing written) when the records disagree about a shared local body.
+    """
+    tick = progress or (lambda _n: None)
+    with engine.begin() as conn:
+        bodies = {row.id: row._asdict() for row in conn.execute(sa.select(B))}
+        existing = {row.ref: row for row in conn.execute(sa.select(P.c.id, P.c.ref, P.c.content_hash, P.c.revision, P.c.local_body_id))}
+        group_keys, groups, problems = _resolve_bodies(records, bodies)
+        if problems:
+            raise ImportRefused(problems)
+        body_views = {key: BodyView(**group.final) for key, group in groups.items()}
+        changed_bodies = {
+            group.body_id
+            for group in groups.values()
+            if group.body_id is not None and any(bodies[group.body_id][f] != group.final[f] for f in LOCAL_BODY_FIELDS)
+        }
+
+        planned: list[tuple[ValidRecord, ProjectView, str, Any]] = []  # record, view, hash, group key
+        created: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        for record, key in zip(records, group_keys):
+            view = record.record.view(body_views[key])
+            digest = fingerprint(record_dict(view))
+            planned.append((record, view, digest, key))
+            old = existing.get(record.ref)
+            if old is None:
+                created.append(record.ref)
+            elif old.content_hash != digest:
+                updated.append(record.ref)
+            else:
+                unchanged.append(record.ref)
+            tick(1)
+
+        new_views = {record.ref: view for record, view, _, _ in planned}
+        old_views = {item.ref: item.view for item in _load_by_refs(conn, updated)}
+        updated_changes = tuple(Change(ref, _diff(old_views[ref], new_views[ref])) for ref in updated)
+
+        # Projects outside the import that share a changed body.
+        imported = set(new_views)
+        others = [
+            item
+            for ids in _chunks(sorted(changed_bodies))
+            for item in _load(conn, [P.c.local_body_id.in_(ids)])
+            if item.ref not in imported
+        ]
+        also: list[tuple[_Loaded, str, Change]] = []
+        for item in others:
+            before = record_dict(item.view)
+            body_key = ("id", item.view_body_id)
+            item.view.local_body = body_views[body_key]
+            digest = fingerprint(record_dict(item.view))
+            if digest != item.content_hash:
+                also.append((item, digest, Change(item.ref, _diff_dicts(before, record_dict(item.view)))))
+
+        result = ImportResult(
+            created=tuple(created),
+            updated=updated_changes,
+            unchanged=tuple(unchanged),
+            also_updated=tuple(change for _, _, change in also),
+            dry_run=dry_run,
+        )
+        if dry_run:
+            return result  # nothing was written: the transaction ends empty
+        _write(conn, planned, groups, bodies, changed_bodies, existing, set(created), set(updated), also, tick)
+        return result
+
+
+def _resolve_bodies(
+    records: Sequence[ValidRecord], bodies: dict[int, dict[str, Any]]
+) -> tuple[list[Any], dict[Any, _Group], list[Problem]]:
+    """Which local body each record names, and what the import says about each body."""
+    by_code = {(b["country"], b["municipality_code"]): i for i, b in bodies.items() if b["municipality_code"]}
+    by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, b in bodies.items():
+        by_name[(b["country"], b["name_key"])].append(i)
+
+    keys: list[Any] = [None] * len(records)
+    named_in_import: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    problems: list[Problem] = []
+    # Records that give an official code first: the code identifies the body.
+    for n, record in enumerate(records):
+        body = record.record.local_body
+        if not body.municipality_code:
+            continue
+        nk = name_key(body.name)
+        if (body.country, body.municipality_code) in by_code:
+            key: Any = ("id", by_code[(body.country, body.municipality_code)])
+        else:
+            # A stored body of that name without a code is the same body, now given its code.
+            uncoded = [i for i in by_name.get((body.country, nk), []) if not bodies[i]["municipality_code"]]
+            key = ("id", uncoded[0]) if len(uncoded) == 1 else ("code", body.country, body.municipality_code)
+        keys[n] = key
+        named_in_import[(body.country, nk)].add(key)
+    # Then records that give only a name.
+    for n, record in enumerate(records):
+        body = record.record.local_body
+        if body.municipality_code:
+            continue
+        nk = name_key(body.name)
+        candidates = named_in_import.get((body.country, nk)) or {("id", i) for i in by_name.get((body.country, nk), [])}
+        if len(candidates) > 1:
+            problems.append(
+                record.problem(
+                    "local_body.municipality_code",
+                    f"several local bodies are called {body.name!r} in {body.country}: give the official code to say which",
+                )
+            )
+            continue
+        keys[n] = next(iter(candidates)) if candidates else ("name", body.country, nk)
+
+    groups: dict[Any, _Group] = {}
+    for record, key in zip(records, keys):
+        if key is None:
+            continue
+        group = groups.setdefault(key, _Group(body_id=key[1] if key[0] == "id" else None))
+        given = record.record.local_body.model_dump()
+        for name in LOCAL_BODY_FIELDS:
+            value = given[name]
+            if value is None:
+                continue
+            if name in group.fields and group.fields[name] != value:
+                first = group.said_by[name]
+                where = f"record {first.index}" + (f" of {first.file}" if first.file != record.file else "")
+                problems.append(
+                    record.problem(
+                        f"local_body.{name}",
+                        f"{value!r} disagrees with {group.fields[name]!r} given for the same local body by {where} (ref {first.ref})",
+                    )
+                )
+                continue
+            group.fields[name] = value
+            group.said_by.setdefault(name, record)
+    for group in groups.values():
+        base = {name: bodies[group.body_id][name] for name in LOCAL_BODY_FIELDS} if group.body_id else dict.fromkeys(LOCAL_BODY_FIELDS)
+        group.final = base | group.fields  # what the import leaves out is kept
+    return keys, groups, problems
+
+
+def _write(
+    conn: Connection,
+    planned: list[tuple[ValidRecord, ProjectView, str, Any]],
+    groups: dict[Any, _Group],
+    bodies: dict[int, dict[str, Any]],
+    changed_bodies: set[int],
+    existing: dict[str, Any],
+    created: set[str],
+    updated: set[str],
+    also: list[tuple[_Loaded, str, Change]],
+    tick: Progress,
+) -> None:
+    now = utcnow()
+    # 1. Bodies: new ones get ids, changed ones their new details.
+    body_ids = {key: group.body_id for key, group in groups.items()}
+    new_keys = [key for key, group in groups.items() if group.body_id is None]
+    if new_keys:
+        rows = [_body_row(groups[key].final) for key in new_keys]
+        ids = conn.execute(sa.insert(B).returning(B.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        body_ids.update(zip(new_keys, ids))
+    if changed_bodies:
+        rows = [{"_id": group.body_id, **_body_row(group.final)} for group in groups.values() if group.body_id in changed_bodies]
+        conn.execute(sa.update(B).where(B.c.id == sa.bindparam("_id")), rows)
+
+    # 2. Projects: insert the new, rewrite the changed, relink the unchanged that moved body.
+    inserts, updates, relinks = [], [], []
+    for record, view, digest, key in planned:
+        body_id = body_ids[key]
+        old = existing.get(record.ref)
+        if record.ref in created:
+            inserts.append(_project_row(view) | {"local_body_id": body_id, "content_hash": digest, "revision": 1, "archived": False, "created_at": now, "updated_at": now})
+        elif record.ref in updated:
+            updates.append(_project_row(view) | {"_id": old.id, "local_body_id": body_id, "content_hash": digest, "revision": old.revision + 1, "updated_at": now})
+        elif old.local_body_id != body_id:
+            relinks.append({"_id": old.id, "local_body_id": body_id})
+    project_ids = {ref: row.id for ref, row in existing.items()}
+    if inserts:
+        ids = conn.execute(sa.insert(P).returning(P.c.id, sort_by_parameter_order=True), inserts).scalars().all()
+        project_ids.update(zip((row["ref"] for row in inserts), ids))
+    if updates:
+        conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), updates)
+        for ids in _chunks([row["_id"] for row in updates]):
+            conn.execute(sa.delete(C).where(C.c.project_id.in_(ids)))
+            conn.execute(sa.delete(D).where(D.c.project_id.in_(ids)))
+    if relinks:
+        conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), relinks)
+
+    # 3. Children of the new and the rewritten.
+    contacts, documents = [], []
+    for record, view, _, _ in planned:
+        if record.ref in created or record.ref in updated:
+            pid = project_ids[record.ref]
+            contacts += [{"project_id": pid, "position": n, **_fields(c, CONTACT_FIELDS)} for n, c in enumerate(view.contacts)]
+            documents += [{"project_id": pid, "position": n, **_fields(d, DOCUMENT_FIELDS)} for n, d in enumerate(view.documents)]
+        tick(1)
+    if contacts:
+        conn.execute(sa.insert(C), contacts)
+    if documents:
+        conn.execute(sa.insert(D), documents)
+
+    # 4. Projects outside the import whose shared body changed.
+    if also:
+        rows = [{"_id": item.id, "content_hash": digest, "revision": item.revision + 1, "updated_at": now} for item, digest, _ in also]
+        conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), rows)
+
+    # 5. Bodies no project names any more (a record moved to another body) are forgotten, so they
+    # cannot make a later name lookup ambiguous.
+    conn.execute(sa.delete(B).where(~sa.exists().where(P.c.local_body_id == B.c.id)))
+
+
+def _body_row(final: dict[str, Any]) -> dict[str, Any]:
+    return dict(final) | {"name_key": name_key(final["name"])}
+
+
+def _project_row(view: ProjectView) -> dict[str, Any]:
+    row = {"ref": view.ref, "area": view.area, "kind": view.kind, "phase": view.phase, "proximity": view.proximity}
+    row.update({name: getattr(view, name) for name in _TEXT_COLUMNS + _ANALYSIS_COLUMNS})
+    return row
+
+
+def _fields(item: Any, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in names}
+
+
+def _diff(old: ProjectView, new: ProjectView) -> tuple[str, ...]:
+    return _diff_dicts(record_dict(old), record_dict(new))
+
+
+def _diff_dicts(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    changed = []
+    for key in dict.fromkeys([*old, *new]):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) or isinstance(b, dict):
+            a, b = a or {}, b or {}
+            changed += [f"{key}.{sub}" for sub in dict.fromkeys([*a, *b]) if a.get(sub) != b.get(sub)]
+        else:
+            changed.append(key)
+    return tuple(changed)
+
+
+# =========================================================================== reading
+
+
+@dataclass
+class _Loaded:
+    """A stored record with what the catalogue knows around it (state, sync, activity)."""
+
+    id: int
+    ref: str
+    view: ProjectView
+    view_body_id: int
+    archived: bool
+    content_hash: str
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    sync: dict[str, Any]
+    activity: dict[str, Any]
+
+
+_SYNC_COLUMNS = (
+    S.c.project_id.label("sync_row"),
+    S.c.topic_id,
+    S.c.topic_slug,
+    S.c.state.label("sync_status"),
+    S.c.content_hash.label("synced_hash"),
+    S.c.closed.label("synced_closed"),
+    S.c.last_error,
+    S.c.last_synced_at,
+)
+_ACTIVITY_COLUMNS = (A.c.replies, A.c.views, A.c.likes, A.c.participants, A.c.last_posted_at)
+
+
+def _project_query(conditions: Sequence[Any]) -> sa.Select:
+    # One query: the record, its body, and left joins to its sync state and activity.
+    return (
+        sa.select(
+            P,
+            *(B.c[name].label(f"body_{name}") for name in LOCAL_BODY_FIELDS),
+            *_SYNC_COLUMNS,
+            *_ACTIVITY_COLUMNS,
+        )
+        .select_from(P.join(B, B.c.id == P.c.local_body_id).outerjoin(S, S.c.project_id == P.c.id).outerjoin(A, A.c.project_id == P.c.id))
+        .where(*conditions)
+    )
+
+
+def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
+    rows = conn.execute(_project_query(conditions)).all()
+    if not rows:
+        return []
+    ids = sa.select(P.c.id).where(*conditions)
+    contacts: dict[int, list[ContactView]] = defaultdict(list)
+    for row in conn.execute(sa.select(C).where(C.c.project_id.in_(ids)).order_by(C.c.project_id, C.c.position)):
+        contacts[row.project_id].append(ContactView(**{name: getattr(row, name) for name in CONTACT_FIELDS}))
+    documents: dict[int, list[DocumentView]] = defaultdict(list)
+    for row in conn.execute(sa.select(D).where(D.c.project_id.in_(ids)).order_by(D.c.project_id, D.c.position)):
+        documents[row.project_id].append(DocumentView(**{name: getattr(row, name) for name in DOCUMENT_FIELDS}))
+    loaded = []
+    for row in rows:
+        body = BodyView(**{name: getattr(row, f"body_{name}") for name in LOCAL_BODY_FIELDS})
+        view = ProjectView(
+            ref=row.ref,
+            title=row.title,
+            local_body=body,
+            description=row.description,
+            area=row.area,
+            kind=row.kind,
+            phase=row.phase,
+            value=row.value,
+            savings=row.savings,
+            savings_eur_per_year=row.savings_eur_per_year,
+            analysis_barriers=row.analysis_barriers,
+            analysis_benefits=row.analysis_benefits,
+            analysis_technology=row.analysis_technology,
+            proximity=row.proximity,
+            contacts=contacts.get(row.id, []),
+            documents=documents.get(row.id, []),
+        )
+        loaded.append(
+            _Loaded(
+                id=row.id,
+                ref=row.ref,
+                view=view,
+                view_body_id=row.local_body_id,
+                archived=row.archived,
+                content_hash=row.content_hash,
+                revision=row.revision,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                sync={name: getattr(row, name) for name in ("sync_row", "topic_id", "topic_slug", "sync_status", "synced_hash", "synced_closed", "last_error", "last_synced_at")},
+                activity={
+                    "replies": row.replies or 0,
+                    "views": row.views or 0,
+                    "likes": row.likes or 0,
+                    "participants": row.participants or 0,
+                    "last_posted_at": row.last_posted_at,
+                },
+            )
+        )
+    return loaded
+
+
+def _load_by_refs(conn: Connection, refs: Sequence[str]) -> list[_Loaded]:
+    return [item for chunk in _chunks(list(refs)) for item in _load(conn, [P.c.ref.in_(chunk)])]
+
+
+# --------------------------------------------------------------------------- output
+
+
+def sync_state(item: _Loaded) -> SyncStatus:
+    """never without a row; a synced record whose content or archived state changed since is pending."""
+    sync = item.sync
+    if sync["sync_row"] is None or sync["sync_status"] is None:
+        return SyncStatus.never
+    status = SyncStatus(sync["sync_status"])
+    if status is SyncStatus.synced and (sync["synced_hash"] != item.content_hash or bool(sync["synced_closed"]) != item.archived):
+        return SyncStatus.pending
+    return status
+
+
+def topic_url(discourse_url: str | None, topic_id: int | None, slug: str | None) -> str | None:
+    if topic_id is None:
+        return None
+    return f"{discourse_url or ''}/t/{slug or '-'}/{topic_id}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _output(item: _Loaded, home_region: str, discourse_url: str | None, *, detail: bool) -> dict[str, Any]:
+    record = record_dict(item.view)
+    own = record.pop("proximity", None)
+    body = item.view.local_body
+    record["proximity"] = proximity_for(body.country, body.region, own, home_region).value
+    record["archived"] = item.archived
+    record["topic_id"] = item.sync["topic_id"]
+    record["topic_url"] = topic_url(discourse_url, item.sync["topic_id"], item.sync["topic_slug"])
+    record["sync_state"] = sync_state(item).value
+    record["activity"] = item.activity | {"last_posted_at": _iso(item.activity["last_posted_at"])}
+    if detail:
+        record["proximity_set_by_record"] = own is not None
+        record["last_error"] = item.sync["last_error"]
+        record["last_synced_at"] = _iso(item.sync["last_synced_at"])
+        record["revision"] = item.revision
+        record["content_hash"] = item.content_hash
+        record["created_at"] = _iso(item.created_at)
+        record["updated_at"] = _iso(item.updated_at)
+    return record
+
+
+# --------------------------------------------------------------------------- queries
+
+
+Sort = Literal["ref", "title", "activity", "recent"]
+ArchivedFilter = Literal["exclude", "include", "only"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    area: Area | None = None
+    proximity: Proximity | None = None
+    phase: Phase | None = None
+    kind: Kind | None = None
+    search: str | None = None
+    archived: ArchivedFilter = "exclude"
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form for search: "Participació" matches "participacio"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _haystack(view: ProjectView) -> str:
+    parts = [view.ref, view.title, view.local_body.name, view.description, view.analysis_technology or ""]
+    return _fold("\n".join(parts))
+
+
+_SORTS: dict[str, Callable[[_Loaded], Any]] = {
+    "ref": lambda item: item.ref,
+    "title": lambda item: (_fold(item.view.title), item.ref),
+    # Most discussed first.
+    "activity": lambda item: (-item.activity["replies"], -item.activity["participants"], -item.activity["views"], item.ref),
+    # Latest forum post first; records without one after, most recently changed in the catalogue first.
+    "recent": lambda item: (
+        item.activity["last_posted_at"] is None,
+        -(item.activity["last_posted_at"].timestamp() if item.activity["last_posted_at"] else 0),
+        -item.updated_at.timestamp(),
+        item.ref,
+    ),
+}
+
+
+def list_records(
+    engine: Engine, home_region: str, discourse_url: str | None = None, filters: Filters = Filters(), sort: Sort = "ref"
+) -> list[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
+    conditions: list[Any] = []
+    if filters.archived == "exclude":
+        conditions.append(P.c.archived.is_(False))
+    elif filters.archived == "only":
+        conditions.append(P.c.archived.is_(True))
+    for column, value in ((P.c.area, filters.area), (P.c.phase, filters.phase), (P.c.kind, filters.kind)):
+        if value is not None:
+            conditions.append(column == value)
+    with engine.connect() as conn:
+        items = _load(conn, conditions)
+    needle = _fold(filters.search.strip()) if filters.search and filters.search.strip() else None
+    if needle:
+        items = [item for item in items if needle in _haystack(item.view)]
+    items.sort(key=_SORTS[sort])
+    records = [_output(item, home_region, discourse_url, detail=False) for item in items]
+    if filters.proximity is not None:
+        records = [r for r in records if r["proximity"] == filters.proximity.value]
+    return records
+
+
+def get_record(engine: Engine, ref: str, home_region: str, discourse_url: str | None = None) -> dict[str, Any]:
+    """The record as `projects show --json` prints it; UnknownRef when there is none."""
+    with engine.connect() as conn:
+        items = _load(conn, [P.c.ref == ref])
+    if not items:
+        raise UnknownRef(ref)
+    return _output(items[0], home_region, discourse_url, detail=True)
+
+
+def export_records(engine: Engine) -> list[dict[str, Any]]:
+    """Every record (archived ones too) in its canonical form, by ref: what `export` writes."""
+    with engine.connect() as conn:
+        items = _load(conn, [])
+    items.sort(key=lambda item: item.ref)
+    return [record_dict(item.view) for item in items]
+
+
+def count_records(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(P)).scalar_one()
+
+
+def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
+    """Archive or restore a record. Returns False when it already was. Content (and so the
+    fingerprint) is untouched: archiving is a state the sync engine reads from `archived`."""
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(P.c.id, P.c.archived).where(P.c.ref == ref)).first()
+        if row is None:
+            raise UnknownRef(ref)
+        if row.archived == archived:
+            return False
+        conn.execute(sa.update(P).where(P.c.id == row.id).values(archived=archived, updated_at=utcnow()))
+        return True

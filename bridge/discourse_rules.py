@@ -1,0 +1,216 @@
+"""Pure facts about Discourse that both the emulator and the sync engine rely on.
+
+Every constant and function names its source: a section of ../shared/discourse/API-NOTES.md
+("notes §N") and, where the notes only summarise, the core file it was read from
+(discourse/discourse, read through the code index). Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# --------------------------------------------------------------------------- limits (notes §8)
+
+MIN_TITLE_LENGTH = 15  # notes §8 min_topic_title_length
+MAX_TITLE_LENGTH = 255  # notes §8 max_topic_title_length
+MIN_FIRST_POST_LENGTH = 20  # notes §8 min_first_post_length
+MIN_POST_LENGTH = 20  # notes §8 min_post_length
+MAX_POST_LENGTH = 32000  # notes §8 max_post_length
+TITLE_MIN_ENTROPY = 10  # notes §8 title_min_entropy
+BODY_MIN_ENTROPY = 7  # notes §8 body_min_entropy
+TITLE_MAX_WORD_LENGTH = 30  # notes §8 title_max_word_length
+MAX_TAGS_PER_TOPIC = 5  # notes §7 / §8 max_tags_per_topic
+MAX_TAG_LENGTH = 20  # notes §7 / §8 max_tag_length
+EXTERNAL_ID_MAX_LENGTH = 50  # notes §3 external_id (core app/models/topic.rb EXTERNAL_ID_MAX_LENGTH)
+# notes §3: `\A[\w-]+\z`; Ruby's \w is ASCII-only, hence the explicit class.
+EXTERNAL_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
+# notes §3: API creates are memoized for 120 s (posts_controller.rb DistributedMemoizer).
+CREATE_MEMO_SECONDS = 120
+# notes §11: topic lists have per_page 30.
+TOPIC_LIST_PER_PAGE = 30
+# notes §9: max_admin_api_reqs_per_minute.
+ADMIN_API_REQS_PER_MINUTE = 60
+
+# core lib/text_sentinel.rb ENTROPY_SCALE: when the minimum length is below the configured
+# entropy, the entropy requirement becomes length * 0.7 (not the case with the defaults above).
+_ENTROPY_SCALE = 0.7
+
+# --------------------------------------------------------------------------- error messages
+# Rails' en messages with Discourse's attribute names: the topic title is "Title", the post raw
+# is "Body". Source: core spec/requests/topics_controller_spec.rb expects
+# "Body is too short (minimum is 5 characters) and Body seems unclear, is it a complete sentence?";
+# notes §8 quotes "Title is too short …", "Title seems unclear …", "Title has already been used".
+TITLE_BLANK = "Title can't be blank"
+TITLE_TOO_SHORT = "Title is too short (minimum is {count} characters)"
+TITLE_TOO_LONG = "Title is too long (maximum is {count} characters)"
+TITLE_UNCLEAR = "Title seems unclear, is it a complete sentence?"
+TITLE_TAKEN = "Title has already been used"  # notes §3 / §8
+BODY_BLANK = "Body can't be blank"
+BODY_TOO_SHORT = "Body is too short (minimum is {count} characters)"
+BODY_TOO_LONG = "Body is too long (maximum is {count} characters)"
+BODY_UNCLEAR = "Body seems unclear, is it a complete sentence?"
+CATEGORY_BLANK = "Category can't be blank"  # notes §3 (allow_uncategorized_topics=false)
+
+
+# --------------------------------------------------------------------------- tags (notes §7)
+
+# core lib/discourse_tagging.rb TAGS_FILTER_REGEXP: / ? # [ ] @ ! $ & ' ( ) * + , ; = . % \ ` ^ | { } " < >
+# and whitespace.
+_TAGS_FILTER_RE = re.compile(r"""[/?#\[\]@!$&'()*+,;=.%\\`^\s|{}"<>]+""")
+# Ruby (Onigmo) POSIX [[:punct:]] on Unicode strings also matches these ASCII symbols.
+_ASCII_SYMBOLS_IN_PUNCT = frozenset("$+<=>^`|~")
+
+
+def _is_word_or_punct(ch: str) -> bool:
+    """[[:word:][:punct:]] as Onigmo evaluates it on a UTF-8 string: letters, marks, decimal
+    digits, letter numbers, connector punctuation, any punctuation, and the ASCII symbols above."""
+    if ch in _ASCII_SYMBOLS_IN_PUNCT:
+        return True
+    cat = unicodedata.category(ch)
+    return cat[0] in ("L", "M", "P") or cat in ("Nd", "Nl")
+
+
+def clean_tag(name: str) -> str:
+    """DiscourseTagging.clean_tag (notes §7; core lib/discourse_tagging.rb): lowercase
+    (force_lowercase_tags), strip, whitespace runs → '-', drop chars that are neither word nor
+    punctuation, squeeze '-', drop the filtered punctuation, truncate to max_tag_length."""
+    tag = name.lower().strip()
+    tag = re.sub(r"\s+", "-", tag)
+    tag = "".join(ch for ch in tag if _is_word_or_punct(ch))
+    tag = re.sub(r"-{2,}", "-", tag)
+    tag = _TAGS_FILTER_RE.sub("", tag)
+    return tag[:MAX_TAG_LENGTH]
+
+
+def tags_for_saving(names: list[str]) -> list[str]:
+    """DiscourseTagging.tags_for_saving for a user who may create tags (staff, notes §7): clean
+    each name, drop blanks and duplicates (keeping the first), silently cut to
+    max_tags_per_topic. Existing tags match case-insensitively, and cleaned names are already
+    lowercase, so cleaning every name gives the same result."""
+    seen: list[str] = []
+    for raw in names:
+        tag = clean_tag(raw)
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen[:MAX_TAGS_PER_TOPIC]
+
+
+# --------------------------------------------------------------------------- titles (notes §8)
+
+# core lib/text_cleaner.rb normalize_whitespaces: these become a plain space.
+_UNICODE_SPACES_RE = re.compile("[\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+# Ruby's \s is ASCII whitespace only; Python's is Unicode, so spell Ruby's out.
+_RUBY_WS = " \t\n\v\f\r"
+_RUBY_STRIP = _RUBY_WS + "\x00"
+
+
+def prettify_title(title: str) -> str:
+    """TextCleaner.clean_title with title_prettify on, allow_uppercase_posts off, locale en
+    (notes §8; core lib/text_cleaner.rb). Steps in core's order."""
+    text = title
+    text = re.sub(r"!+", "!", text)  # deduplicate_exclamation_marks
+    text = re.sub(r"\?+", "?", text)  # deduplicate_question_marks
+    if text == text.upper():  # replace_all_upper_case (mb_chars: Unicode-aware)
+        text = text.lower()
+    # capitalize_first_letter: Ruby's split(' ', 2) is awk-style (skips leading whitespace,
+    # then splits on the first whitespace run); the text is rebuilt from the two parts.
+    parts = re.split(f"[{_RUBY_WS}]+", text.lstrip(_RUBY_WS), maxsplit=1)
+    first = parts[0]
+    if first and first == first.lower():
+        rest = parts[1] if len(parts) > 1 else None
+        text = first[:1].upper() + first[1:] + (" " + rest if rest is not None else "")
+    # remove_all_periods_from_the_end: ([^.])\.+(\s*)\z → \1\2
+    text = re.sub(rf"([^.])\.+([{_RUBY_WS}]*)\Z", r"\1\2", text, count=1)
+    # remove_extraneous_space (locale en): \s+([!?]\s*)\z → \1
+    text = re.sub(rf"[{_RUBY_WS}]+([!?][{_RUBY_WS}]*)\Z", r"\1", text, count=1)
+    text = re.sub(r" +", " ", text)  # fixes_interior_spaces
+    text = _UNICODE_SPACES_RE.sub(" ", text)  # normalize_whitespaces
+    text = text.strip(_RUBY_STRIP)  # strip_whitespaces
+    return text.replace("\u200b", "")  # strip_zero_width_spaces
+
+
+def entropy(text: str) -> int:
+    """TextSentinel#entropy (notes §8; core lib/text_sentinel.rb): the number of distinct bytes
+    of the stripped UTF-8 text."""
+    return len(set(text.strip(_RUBY_STRIP).encode("utf-8")))
+
+
+def _sentinel_valid(text: str, min_entropy: int, max_word_length: int | None) -> bool:
+    """TextSentinel#valid? (core lib/text_sentinel.rb) with allow_uppercase_posts off."""
+    if not text.strip():
+        return False
+    if entropy(text) < min_entropy:  # seems_meaningful?
+        return False
+    if not any(ch.isalnum() for ch in text):  # seems_pronounceable?: /\p{Alnum}/
+        return False
+    if max_word_length is not None:  # seems_unpretentious?: no \p{Alnum}{max+1,}
+        run = 0
+        for ch in text:
+            run = run + 1 if ch.isalnum() else 0
+            if run > max_word_length:
+                return False
+    # seems_quiet?: at least one lowercase or "other" letter, or no letters at all.
+    cats = [unicodedata.category(ch) for ch in text]
+    has_letter = any(c.startswith("L") for c in cats)
+    return not has_letter or any(c in ("Ll", "Lo") for c in cats)
+
+
+def _length_problems(value: str, low: int, high: int, blank: str, short: str, long: str) -> list[str]:
+    """StrippedLengthValidator (core lib/validators/stripped_length_validator.rb): blank, else the
+    stripped length against the range."""
+    stripped = value.strip()
+    if not stripped:
+        return [blank]
+    problems = []
+    if len(stripped) < low:
+        problems.append(short.format(count=low))
+    if len(stripped) > high:
+        problems.append(long.format(count=high))
+    return problems
+
+
+def title_problems(title: str) -> list[str]:
+    """Why Discourse would refuse this title on create, as its en error strings; [] when valid.
+    The title is prettified before validation (core app/models/topic.rb before_validation), so
+    it is checked after prettify_title. Duplicates need the forum's state: see TITLE_TAKEN."""
+    cleaned = prettify_title(title or "")
+    problems = _length_problems(
+        cleaned, MIN_TITLE_LENGTH, MAX_TITLE_LENGTH, TITLE_BLANK, TITLE_TOO_SHORT, TITLE_TOO_LONG
+    )
+    # text_sentinel.rb title_sentinel: min_topic_title_length (15) > title_min_entropy (10) → 10.
+    min_entropy = (
+        TITLE_MIN_ENTROPY
+        if MIN_TITLE_LENGTH > TITLE_MIN_ENTROPY
+        else int(MIN_TITLE_LENGTH * _ENTROPY_SCALE)
+    )
+    if cleaned.strip() and not _sentinel_valid(cleaned, min_entropy, TITLE_MAX_WORD_LENGTH):
+        problems.append(TITLE_UNCLEAR)
+    return problems
+
+
+def body_problems(raw: str, first_post: bool = True) -> list[str]:
+    """Why Discourse would refuse this post body, as its en error strings; [] when valid
+    (notes §8; core lib/validators/post_validator.rb stripped_length + raw_quality)."""
+    raw = raw or ""
+    low = MIN_FIRST_POST_LENGTH if first_post else MIN_POST_LENGTH
+    problems = _length_problems(raw, low, MAX_POST_LENGTH, BODY_BLANK, BODY_TOO_SHORT, BODY_TOO_LONG)
+    # text_sentinel.rb body_sentinel: body_min_entropy (7) ≤ min_post_length (20) → 7.
+    min_entropy = (
+        BODY_MIN_ENTROPY if BODY_MIN_ENTROPY <= MIN_POST_LENGTH else int(MIN_POST_LENGTH * _ENTROPY_SCALE)
+    )
+    if raw.strip() and not _sentinel_valid(raw, min_entropy, None):
+        problems.append(BODY_UNCLEAR)
+    return problems
+
+
+# --------------------------------------------------------------------------- external ids (notes §3)
+
+
+def is_valid_external_id(value: str) -> bool:
+    """At most 50 characters of [A-Za-z0-9_-], at least one (notes §3)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= EXTERNAL_ID_MAX_LENGTH
+        and EXTERNAL_ID_RE.fullmatch(value) is not None
+    )

@@ -1,0 +1,351 @@
+"""The emulated Discourse API: routes and their handlers, independent of the HTTP server.
+
+Each handler takes the parsed request and returns a `Response`; refusals raise `ApiError`.
+Routes match with or without `.json` (notes §2); the server decides JSON vs HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from bridge import discourse_rules as rules
+from bridge.emulator import errors, serializers
+from bridge.emulator.models import Topic, User
+from bridge.emulator.state import ForumState
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # without a trailing ".json"
+    params: dict[str, Any]  # query and body parameters merged (body wins), Rails-style
+    viewer: User | None  # None: anonymous
+    json_suffix: bool  # the path ended in .json (kept on redirects, notes §3)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any = None  # dict → JSON; None → empty body
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[["Api", Request, re.Match[str]], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    label: str  # for stats: "POST /posts"
+    handler: Handler
+    needs_user: bool = False  # writes need an authenticated user (notes §1)
+
+
+class CreateMemo:
+    """notes §3: API create responses memoized for 120 s, keyed by all params + user."""
+
+    def __init__(self, ttl: float = rules.CREATE_MEMO_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, int, Any]] = {}
+
+    @staticmethod
+    def signature(params: dict[str, Any], username: str) -> str:
+        canonical = json.dumps({"params": params, "user": username.lower()}, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> tuple[int, Any] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if self._clock() - entry[0] >= self._ttl:
+                del self._entries[key]
+                return None
+            return entry[1], entry[2]
+
+    def put(self, key: str, status: int, body: Any) -> None:
+        with self._lock:
+            now = self._clock()
+            if len(self._entries) > 10_000:  # drop expired entries now and then
+                self._entries = {k: v for k, v in self._entries.items() if now - v[0] < self._ttl}
+            self._entries[key] = (now, status, body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _int(value: Any, name: str) -> int:
+    text = str(value)
+    if not re.fullmatch(r"\d+", text):
+        raise errors.invalid_parameters(name)
+    return int(text)
+
+
+class Api:
+    def __init__(self, state: ForumState):
+        self.state = state
+        self.memo = CreateMemo()
+        self.routes: list[Route] = []
+        self._build_routes()
+
+    # ------------------------------------------------------------------ routing
+
+    def _add(self, method: str, pattern: str, label: str, handler: Handler, needs_user: bool = False) -> None:
+        self.routes.append(Route(method, re.compile(f"^{pattern}$"), f"{method} {label}", handler, needs_user))
+
+    def _build_routes(self) -> None:
+        add = self._add
+        add("GET", r"/categories", "/categories", Api.list_categories)
+        add("POST", r"/categories", "/categories", Api.create_category, True)
+        add("PUT", r"/categories/(?P<id>\d+)", "/categories/{id}", Api.update_category, True)
+        add("GET", r"/c/(?P<id>\d+)/show", "/c/{id}/show", Api.show_category)
+        add("GET", r"/c/(?P<slug>[^/]+)/(?P<id>\d+)(?:/l/latest)?", "/c/{slug}/{id}", Api.category_topics)
+        add("GET", r"/c/(?P<id>\d+)/l/latest", "/c/{id}/l/latest", Api.category_topics)
+        add("POST", r"/posts", "/posts", Api.create_post, True)
+        add("GET", r"/posts/(?P<id>\d+)", "/posts/{id}", Api.show_post)
+        add("PUT", r"/posts/(?P<id>\d+)", "/posts/{id}", Api.update_post, True)
+        add("GET", r"/t/external_id/(?P<external_id>[\w-]+)", "/t/external_id/{external_id}", Api.topic_by_external_id)
+        add("GET", r"/t/(?P<id>\d+)/posts", "/t/{id}/posts", Api.topic_posts)
+        add("GET", r"/t/(?P<id>\d+)", "/t/{id}", Api.show_topic)
+        add("GET", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)", "/t/{slug}/{id}", Api.show_topic)
+        add("PUT", r"/t/(?P<id>\d+)/status", "/t/{id}/status", Api.topic_status, True)
+        add("PUT", r"/t/(?P<id>\d+)/tags", "/t/{id}/tags", Api.update_topic_tags, True)
+        add("PUT", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)", "/t/{slug}/{id}", Api.update_topic, True)
+        add("PUT", r"/t/(?P<id>\d+)", "/t/{id}", Api.update_topic, True)
+        add("DELETE", r"/t/(?P<id>\d+)", "/t/{id}", Api.delete_topic, True)
+        add("GET", r"/latest", "/latest", Api.latest)
+        add("GET", r"/tag/(?P<name>[^/]+)", "/tag/{name}", Api.tag_topics)
+        add("GET", r"/tags", "/tags", Api.list_tags)
+
+    def match(self, method: str, path: str) -> tuple[Route, re.Match[str]] | None:
+        for route in self.routes:
+            if route.method == method:
+                found = route.pattern.match(path)
+                if found:
+                    return route, found
+        return None
+
+    def dispatch(self, route: Route, found: re.Match[str], request: Request) -> Response:
+        if route.needs_user and request.viewer is None:
+            raise errors.not_logged_in()
+        return route.handler(self, request, found)
+
+    # ------------------------------------------------------------------ categories (notes §6)
+
+    def list_categories(self, req: Request, m: re.Match[str]) -> Response:
+        include_sub = str(req.params.get("include_subcategories", "")).lower() == "true"
+        with self.state.lock:
+            cats = sorted(self.state.categories.values(), key=lambda c: c.position)
+            top = [c for c in cats if c.parent_category_id is None]
+            items = [serializers.category_list_item(self.state, c, req.viewer, include_sub) for c in top]
+        body = {
+            "category_list": {
+                "can_create_category": bool(req.viewer and req.viewer.staff),
+                "can_create_topic": req.viewer is not None,
+                "categories": items,
+            }
+        }
+        return Response(200, body)
+
+    def create_category(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            cat = self.state.create_category(req.params, req.viewer)  # type: ignore[arg-type]
+            return Response(200, {"category": serializers.category(self.state, cat, req.viewer)})
+
+    def update_category(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            cat = self.state.update_category(int(m["id"]), req.params)
+            return Response(200, {"success": "OK", "category": serializers.category(self.state, cat, req.viewer)})
+
+    def show_category(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            cat = self.state.category(int(m["id"]))
+            return Response(200, {"category": serializers.category(self.state, cat, req.viewer)})
+
+    # ------------------------------------------------------------------ lists (notes §11)
+
+    def _page(self, req: Request) -> tuple[int, int]:
+        page = _int(req.params.get("page") or 0, "page")
+        per_page = _int(req.params.get("per_page") or rules.TOPIC_LIST_PER_PAGE, "per_page")
+        if not 1 <= per_page <= 100:  # notes §11: per_page 1–100 per docs
+            raise errors.invalid_parameters("per_page")
+        return page, per_page
+
+    def _list_response(self, req: Request, topics: list[Topic], base: str, extra: dict[str, Any] | None = None) -> Response:
+        page, per_page = self._page(req)
+        start = page * per_page
+        chunk = topics[start:start + per_page]
+        more = None
+        if len(topics) > start + per_page:
+            # notes §11: present only when another page exists; pagination URLs lack .json.
+            query = {"page": page + 1}
+            if "per_page" in req.params:
+                query["per_page"] = per_page
+            more = f"{base}?{urlencode(query)}"
+        with self.state.lock:
+            body = serializers.topic_list(self.state, chunk, req.viewer, per_page, more, extra)
+        return Response(200, body)
+
+    def latest(self, req: Request, m: re.Match[str]) -> Response:
+        # core list_controller.rb: /latest without a category sets no_definitions
+        # (show_category_definitions_in_topic_lists defaults to false).
+        topics = [t for t in self.state.listable(req.viewer) if not t.is_definition]
+        topics = _pinned_first(topics, globally=True)
+        return self._list_response(req, topics, "/latest")
+
+    def category_topics(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            cat = self.state.category(int(m["id"]))
+            ids = set(self.state.subcategory_ids(cat.id))
+            # core lib/topic_query.rb: subcategories' definition topics are hidden, the
+            # category's own is shown (samples/discourse_api/category_topics.json), pinned first.
+            topics = [
+                t for t in self.state.listable(req.viewer)
+                if t.category_id in ids and (not t.is_definition or t.category_id == cat.id)
+            ]
+            base = f"/c/{cat.url_slug}/{cat.id}/l/latest"
+        return self._list_response(req, _pinned_first(topics, globally=False), base)
+
+    def tag_topics(self, req: Request, m: re.Match[str]) -> Response:
+        name = m["name"].lower()
+        with self.state.lock:
+            tag = self.state.tags.get(name)
+            if tag is None:
+                raise errors.not_found()
+            topics = [t for t in self.state.listable(req.viewer) if name in t.tags]
+            extra = {"tags": [{"id": tag.id, "name": tag.name, "topic_count": self.state.tag_topic_count(name), "staff": False}]}
+        return self._list_response(req, topics, f"/tag/{quote(name)}", extra)
+
+    def list_tags(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            tags = [
+                {"id": t.id, "text": t.name, "name": t.name, "count": self.state.tag_topic_count(t.name), "pm_count": 0, "target_tag": None}
+                for t in sorted(self.state.tags.values(), key=lambda t: t.name)
+            ]
+        return Response(200, {"tags": tags, "extras": {"categories": []}})
+
+    # ------------------------------------------------------------------ topics (notes §3–§5, §10)
+
+    def create_post(self, req: Request, m: re.Match[str]) -> Response:
+        viewer = req.viewer
+        assert viewer is not None
+        key = CreateMemo.signature(req.params, viewer.username)
+        # Under the state lock, so two identical requests racing each other still make one topic.
+        with self.state.lock:
+            cached = self.memo.get(key)
+            if cached is not None:
+                return Response(cached[0], cached[1])
+            response = self._create_post_uncached(req, viewer)
+            self.memo.put(key, response.status, response.body)
+            return response
+
+    def _create_post_uncached(self, req: Request, viewer: User) -> Response:
+        try:
+            with self.state.lock:
+                if req.params.get("topic_id") not in (None, ""):
+                    post = self.state.reply(
+                        _int(req.params["topic_id"], "topic_id"), str(req.params.get("raw") or ""), viewer,
+                        _int(req.params["reply_to_post_number"], "reply_to_post_number")
+                        if req.params.get("reply_to_post_number") not in (None, "") else None,
+                    )
+                else:
+                    post = self.state.create_topic(req.params, viewer)
+                body = serializers.post_created(self.state, post, viewer)
+            response = Response(200, body)
+        except errors.ApiError as exc:
+            # Only the post pipeline's results are memoized (a 400 is raised before it runs).
+            if exc.status != 422:
+                raise
+            response = Response(exc.status, exc.body)
+        return response
+
+    def show_topic(self, req: Request, m: re.Match[str]) -> Response:
+        include_raw = str(req.params.get("include_raw", "")).lower() in ("true", "1")
+        with self.state.lock:
+            topic = self.state.topic(int(m["id"]), req.viewer)
+            return Response(200, serializers.topic_view(self.state, topic, req.viewer, include_raw))
+
+    def topic_posts(self, req: Request, m: re.Match[str]) -> Response:
+        """GET /t/{id}/posts.json?post_ids[]=… (notes §10)."""
+        wanted = req.params.get("post_ids") or []
+        if not isinstance(wanted, list):
+            wanted = [wanted]
+        ids = {_int(x, "post_ids") for x in wanted}
+        with self.state.lock:
+            topic = self.state.topic(int(m["id"]), req.viewer)
+            posts = [p for p in topic.posts if p.id in ids and (p.deleted_at is None or (req.viewer and req.viewer.staff))]
+            body = {
+                "post_stream": {"posts": [serializers._stream_post(self.state, p, req.viewer, False) for p in posts]},
+                "id": topic.id,
+            }
+        return Response(200, body)
+
+    def topic_by_external_id(self, req: Request, m: re.Match[str]) -> Response:
+        """notes §3: 301 to /t/{slug}/{id}(.json), forwarding post_number/page/print."""
+        with self.state.lock:
+            topic = self.state.topic_by_external_id(m["external_id"])
+            location = f"/t/{topic.slug}/{topic.id}" + (".json" if req.json_suffix else "")
+        forwarded = {k: req.params[k] for k in ("post_number", "page", "print") if k in req.params}
+        if forwarded:
+            location += "?" + urlencode(forwarded)
+        return Response(301, None, {"Location": location})
+
+    def update_topic(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            topic = self.state.update_topic(int(m["id"]), req.params, req.viewer)  # type: ignore[arg-type]
+            return Response(200, serializers.basic_topic(topic))
+
+    def update_topic_tags(self, req: Request, m: re.Match[str]) -> Response:
+        params = {"tags": req.params.get("tags", [])}
+        with self.state.lock:
+            topic = self.state.update_topic(int(m["id"]), params, req.viewer)  # type: ignore[arg-type]
+            return Response(200, serializers.basic_topic(topic))
+
+    def topic_status(self, req: Request, m: re.Match[str]) -> Response:
+        status = req.params.get("status")
+        if status in (None, ""):
+            raise errors.param_missing("status")
+        self.state.set_status(int(m["id"]), str(status), req.params.get("enabled"), req.viewer)  # type: ignore[arg-type]
+        return Response(200, {"success": "OK", "topic_status_update": None})
+
+    def delete_topic(self, req: Request, m: re.Match[str]) -> Response:
+        assert req.viewer is not None
+        if not req.viewer.staff:
+            raise errors.invalid_access("You are not permitted to view the requested resource.")
+        self.state.delete_topic(int(m["id"]), req.viewer)
+        return Response(200, None)  # notes §2/§5: 200 with an empty body
+
+    # ------------------------------------------------------------------ posts (notes §4, §10)
+
+    def show_post(self, req: Request, m: re.Match[str]) -> Response:
+        with self.state.lock:
+            post = self.state.post(int(m["id"]), req.viewer)
+            return Response(200, serializers.post_show(self.state, post, req.viewer))
+
+    def update_post(self, req: Request, m: re.Match[str]) -> Response:
+        post_params = req.params.get("post")
+        if not isinstance(post_params, dict):
+            raise errors.param_missing("post")
+        with self.state.lock:
+            post = self.state.update_post(int(m["id"]), post_params.get("raw"), post_params.get("edit_reason"), req.viewer)  # type: ignore[arg-type]
+            return Response(200, serializers.post_updated(self.state, post, req.viewer))
+
+
+def _pinned_first(topics: list[Topic], globally: bool) -> list[Topic]:
+    """core lib/topic_query.rb prioritize_pinned_topics: pinned topics lead the first page
+    (globally pinned ones in /latest; category pins in the category's list)."""
+    pinned = [t for t in topics if t.pinned and (t.pinned_globally or not globally)]
+    pinned_ids = {t.id for t in pinned}
+    return pinned + [t for t in topics if t.id not in pinned_ids]

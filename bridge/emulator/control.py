@@ -1,0 +1,154 @@
+"""The test-only control API: what people do in the forum, plus faults and statistics.
+
+`POST /_emulator/<action>` with a JSON body; only served when the emulator was started with
+test_control. Forum-side actions go through the same `ForumState` methods as the API, so they
+update engagement fields and emit the same webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bridge.emulator import errors, serializers
+from bridge.emulator.models import User, iso
+
+if TYPE_CHECKING:
+    from bridge.emulator.server import EmulatorApp
+
+Action = Callable[["EmulatorApp", dict[str, Any]], dict[str, Any]]
+
+
+def _require(params: dict[str, Any], *names: str) -> list[Any]:
+    missing = [n for n in names if params.get(n) in (None, "")]
+    if missing:
+        raise errors.param_missing(missing[0])
+    return [params[n] for n in names]
+
+
+def _actor(app: EmulatorApp, params: dict[str, Any], default: str, staff: bool) -> User:
+    """The user acting in the forum, created on first use (moderators are staff)."""
+    username = str(params.get("username") or default)
+    if username.lower() == "system":
+        return app.state.users[-1]
+    return app.state.ensure_user(username, moderator=staff)
+
+
+def _topic_summary(app: EmulatorApp, topic_id: int) -> dict[str, Any]:
+    with app.state.lock:
+        topic = app.state.topics[topic_id]
+        return serializers.topic_list_item(app.state, topic, app.state.users[-1]) | {
+            "participant_count": topic.participant_count,
+            "deleted_at": iso(topic.deleted_at),
+        }
+
+
+def reply(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    topic_id, raw = _require(params, "topic_id", "raw")
+    user = _actor(app, params, "practitioner", staff=False)
+    reply_to = params.get("reply_to_post_number")
+    post = app.state.reply(int(topic_id), str(raw), user, int(reply_to) if reply_to not in (None, "") else None)
+    return {"post_id": post.id, "post_number": post.post_number, "topic": _topic_summary(app, int(topic_id))}
+
+
+def view(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    (topic_id,) = _require(params, "topic_id")
+    app.state.view(int(topic_id), int(params.get("count", 1)))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
+def like(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    user = _actor(app, params, "practitioner", staff=False)
+    with app.state.lock:
+        if params.get("post_id") not in (None, ""):
+            post_id = int(params["post_id"])
+        else:
+            (topic_id,) = _require(params, "topic_id")
+            post_id = app.state.topic(int(topic_id), None, include_deleted_for_staff=False).first_post.id
+        post = app.state.like(post_id, user)
+        return {"post_id": post.id, "like_count": len(post.likes), "topic": _topic_summary(app, post.topic_id)}
+
+
+def move(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    topic_id, category_id = _require(params, "topic_id", "category_id")
+    app.state.update_topic(int(topic_id), {"category_id": category_id}, _actor(app, params, "moderator", staff=True))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
+def retag(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    (topic_id,) = _require(params, "topic_id")
+    tags = params.get("tags") or [""]
+    app.state.update_topic(int(topic_id), {"tags": tags}, _actor(app, params, "moderator", staff=True))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
+def retitle(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    topic_id, title = _require(params, "topic_id", "title")
+    app.state.update_topic(int(topic_id), {"title": title}, _actor(app, params, "moderator", staff=True))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
+def edit_first_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    topic_id, raw = _require(params, "topic_id", "raw")
+    actor = _actor(app, params, "moderator", staff=True)
+    with app.state.lock:
+        first = app.state.topic(int(topic_id), actor, include_deleted_for_staff=False).first_post
+        app.state.update_post(first.id, raw, params.get("edit_reason"), actor)
+        return {"post_id": first.id, "version": first.version, "topic": _topic_summary(app, int(topic_id))}
+
+
+def _status(enabled: bool) -> Action:
+    def action(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+        (topic_id,) = _require(params, "topic_id")
+        app.state.set_status(int(topic_id), "closed", "true" if enabled else "false", _actor(app, params, "moderator", staff=True))
+        return {"topic": _topic_summary(app, int(topic_id))}
+
+    return action
+
+
+def delete(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    (topic_id,) = _require(params, "topic_id")
+    app.state.delete_topic(int(topic_id), _actor(app, params, "moderator", staff=True))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
+def faults(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    reset = bool(params.pop("reset", False))
+    try:
+        settings = app.faults.configure(reset=reset, **params)
+    except (TypeError, ValueError) as exc:
+        raise errors.bad_request(str(exc)) from None
+    return {"faults": settings.__dict__}
+
+
+def stats(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    return app.stats.snapshot()
+
+
+def reset_stats(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    app.stats.reset()
+    return app.stats.snapshot()
+
+
+def webhooks(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Deliveries attempted so far (waits for the queue to drain first)."""
+    app.webhooks.wait_idle()
+    return {"deliveries": [d.__dict__ for d in app.webhooks.deliveries]}
+
+
+ACTIONS: dict[str, Action] = {
+    "reply": reply,
+    "view": view,
+    "like": like,
+    "move": move,
+    "retag": retag,
+    "retitle": retitle,
+    "edit_first_post": edit_first_post,
+    "close": _status(True),
+    "open": _status(False),
+    "delete": delete,
+    "faults": faults,
+    "stats": stats,
+    "reset_stats": reset_stats,
+    "webhooks": webhooks,
+}

@@ -1,0 +1,520 @@
+"""The forum's in-memory state and every change Discourse would make to it.
+
+All public methods take the state's lock, so the threaded HTTP server can call them
+concurrently. Refusals are raised as `ApiError` with Discourse's bodies (bridge.emulator.errors).
+Each rule names its source in ../shared/discourse/API-NOTES.md ("notes §N").
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge import discourse_rules as rules
+from bridge.emulator import errors
+from bridge.emulator.models import Category, Post, Tag, Topic, User, slugify, utcnow
+
+# (event name, event type, record) — the server turns these into webhooks (notes §12).
+EventHook = Callable[[str, str, Any], None]
+
+SYSTEM_USER_ID = -1
+# notes §13.7: edits by the same user inside editing_grace_period (300 s) without an edit
+# reason do not create a revision.
+EDITING_GRACE_PERIOD = timedelta(seconds=300)
+# samples/discourse_api_docs/topic_response.json: the definition topic's first post.
+DEFINITION_RAW = (
+    "(Replace this first paragraph with a brief description of your new category. This guidance "
+    "will appear in the category selection area, so try to keep it below 200 characters.)\n\n"
+    "Use the following paragraphs for a longer description, or to establish category guidelines or rules:"
+)
+# notes §6 / core app/models/category.rb: name 1–50 characters.
+CATEGORY_NAME_MAX = 50
+TOPIC_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")  # notes §5
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("true", "1", "t", "yes", "on")
+
+
+class ForumState:
+    def __init__(self, api_username: str = "system"):
+        self.lock = threading.RLock()
+        self._ids = {kind: itertools.count(1) for kind in ("user", "category", "topic", "post", "tag")}
+        self.users: dict[int, User] = {}
+        self.categories: dict[int, Category] = {}
+        self.topics: dict[int, Topic] = {}
+        self.posts: dict[int, Post] = {}
+        self.tags: dict[str, Tag] = {}
+        # Indexes so checks stay O(1) however many topics exist (the benchmark creates thousands).
+        self._live_titles: dict[str, int] = {}  # lowercased title → live topic id
+        self._live_external: dict[str, int] = {}  # lowercased external_id → live topic id
+        self._all_external: set[str] = set()  # lowercased external_ids, deleted topics included
+        self.on_event: EventHook = lambda event, kind, record: None
+        self.users[SYSTEM_USER_ID] = User(SYSTEM_USER_ID, "system", "system", admin=True, moderator=True, trust_level=4)
+        if api_username.lower() != "system":
+            self.ensure_user(api_username, admin=True)
+
+    # ------------------------------------------------------------------ users
+
+    def user_by_name(self, username: str | None) -> User | None:
+        if not username:
+            return None
+        lowered = username.lower()
+        with self.lock:
+            return next((u for u in self.users.values() if u.username.lower() == lowered), None)
+
+    def ensure_user(self, username: str, admin: bool = False, moderator: bool = False) -> User:
+        """The user of that name, created (a regular TL1 member unless told) when missing."""
+        with self.lock:
+            user = self.user_by_name(username)
+            if user is None:
+                uid = next(self._ids["user"])
+                user = User(uid, username, username, admin=admin, moderator=moderator, trust_level=4 if admin else 1)
+                self.users[uid] = user
+            return user
+
+    # ------------------------------------------------------------------ lookups
+
+    def category(self, category_id: int) -> Category:
+        with self.lock:
+            cat = self.categories.get(category_id)
+            if cat is None:
+                raise errors.not_found()
+            return cat
+
+    def topic(self, topic_id: int, viewer: User | None, include_deleted_for_staff: bool = True) -> Topic:
+        """notes §5: a soft-deleted topic is still readable by staff (with deleted_at), 404 for
+        everyone else; updates use the default scope, where it is gone for everyone."""
+        with self.lock:
+            topic = self.topics.get(topic_id)
+            if topic is None:
+                raise errors.topic_not_found()
+            if topic.deleted_at is not None and not (include_deleted_for_staff and viewer and viewer.staff):
+                raise errors.topic_not_found()
+            return topic
+
+    def post(self, post_id: int, viewer: User | None) -> Post:
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None or (post.deleted_at is not None and not (viewer and viewer.staff)):
+                raise errors.not_found()
+            topic = self.topics[post.topic_id]
+            if topic.deleted_at is not None and not (viewer and viewer.staff):
+                raise errors.not_found()
+            return post
+
+    def topic_by_external_id(self, external_id: str) -> Topic:
+        """notes §3/§5: lookup ignores case; soft-deleted topics are not found."""
+        with self.lock:
+            topic_id = self._live_external.get(external_id.lower())
+            if topic_id is None:
+                raise errors.topic_not_found()
+            return self.topics[topic_id]
+
+    def subcategory_ids(self, category_id: int) -> list[int]:
+        with self.lock:
+            return [category_id] + [c.id for c in self.categories.values() if c.parent_category_id == category_id]
+
+    def category_topic_count(self, category_id: int) -> int:
+        """Live topics in the category, the definition topic excluded
+        (samples/discourse_api/categories.json: topic_count 0 beside a definition topic)."""
+        with self.lock:
+            return sum(
+                1 for t in self.topics.values()
+                if t.category_id == category_id and t.deleted_at is None and not t.is_definition
+            )
+
+    def category_post_count(self, category_id: int) -> int:
+        with self.lock:
+            return sum(
+                t.posts_count for t in self.topics.values()
+                if t.category_id == category_id and t.deleted_at is None and not t.is_definition
+            )
+
+    def tag_topic_count(self, name: str) -> int:
+        with self.lock:
+            return sum(1 for t in self.topics.values() if t.deleted_at is None and name in t.tags)
+
+    # ------------------------------------------------------------------ categories (notes §6)
+
+    def create_category(self, params: dict[str, Any], actor: User) -> Category:
+        name = str(params.get("name") or "").strip()
+        if not name:
+            raise errors.param_missing("name")
+        with self.lock:
+            parent_id = self._optional_category_id(params.get("parent_category_id"), "parent_category_id")
+            problems = self._category_name_problems(name, parent_id, None)
+            slug = str(params.get("slug") or "").strip()
+            if slug:
+                problems += self._category_slug_problems(slug, parent_id, None)
+            else:
+                # notes §6: auto slug from the name (ascii); left empty when it collides.
+                slug = slugify(name)
+                if any(c.slug == slug and c.parent_category_id == parent_id for c in self.categories.values()):
+                    slug = ""
+            if problems:
+                raise errors.plain_422(problems)
+            cid = next(self._ids["category"])
+            permissions = params.get("permissions") if isinstance(params.get("permissions"), dict) else {"everyone": 1}
+            category = Category(
+                id=cid,
+                name=name,
+                slug=slug,
+                color=str(params.get("color") or "0088CC").lstrip("#"),
+                text_color=str(params.get("text_color") or "FFFFFF").lstrip("#"),
+                description=None,
+                parent_category_id=parent_id,
+                position=len(self.categories),
+                permissions={str(k): int(v) for k, v in permissions.items()},
+                search_priority=int(params.get("search_priority") or 0),
+            )
+            self.categories[cid] = category
+            # notes §6: creating a category also creates its "About the … category" topic.
+            now = utcnow()
+            topic = self._insert_topic(
+                title=f"About the {name} category", category_id=cid, user=actor, raw=DEFINITION_RAW,
+                tags=[], external_id=None, now=now, is_definition=True,
+            )
+            topic.pinned_at = now  # samples/discourse_api_docs/topic_response.json: pinned true
+            category.topic_id = topic.id
+            category.description = topic.first_post.cooked.split("\n", 1)[0]
+            self.on_event("topic_created", "topic", topic)
+            self.on_event("post_created", "post", topic.first_post)
+            return category
+
+    def update_category(self, category_id: int, params: dict[str, Any]) -> Category:
+        with self.lock:
+            category = self.category(category_id)
+            name = str(params["name"]).strip() if "name" in params else category.name
+            parent_id = (
+                self._optional_category_id(params.get("parent_category_id"), "parent_category_id")
+                if "parent_category_id" in params else category.parent_category_id
+            )
+            problems = self._category_name_problems(name, parent_id, category.id) if name != category.name or parent_id != category.parent_category_id else []
+            if "slug" in params and str(params["slug"]) != category.slug:
+                problems += self._category_slug_problems(str(params["slug"]), parent_id, category.id)
+            if problems:
+                raise errors.plain_422(problems)
+            category.name = name
+            category.parent_category_id = parent_id
+            if "slug" in params:
+                category.slug = str(params["slug"])
+            for key in ("color", "text_color"):
+                if key in params:
+                    setattr(category, key, str(params[key]).lstrip("#"))
+            if isinstance(params.get("permissions"), dict):
+                category.permissions = {str(k): int(v) for k, v in params["permissions"].items()}
+            if "search_priority" in params:
+                category.search_priority = int(params["search_priority"])
+            return category
+
+    def _optional_category_id(self, value: Any, name: str) -> int | None:
+        if value in (None, ""):
+            return None
+        if not str(value).isdigit() or int(value) not in self.categories:
+            raise errors.invalid_parameters(name)
+        return int(value)
+
+    def _category_name_problems(self, name: str, parent_id: int | None, own_id: int | None) -> list[str]:
+        if len(name) > CATEGORY_NAME_MAX:
+            return [f"Name is too long (maximum is {CATEGORY_NAME_MAX} characters)"]
+        # notes §6: unique case-insensitively within the same parent; one errors entry.
+        lowered = name.lower()
+        if any(c.id != own_id and c.parent_category_id == parent_id and c.name.lower() == lowered for c in self.categories.values()):
+            return ["Category Name has already been taken"]
+        return []
+
+    def _category_slug_problems(self, slug: str, parent_id: int | None, own_id: int | None) -> list[str]:
+        # notes §6: explicit slug unique within the parent, ASCII, not like "123-category".
+        import re
+
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug, flags=re.IGNORECASE) or re.fullmatch(r"\d+-category", slug):
+            return ["Slug is invalid"]
+        if any(c.id != own_id and c.parent_category_id == parent_id and c.slug == slug for c in self.categories.values()):
+            return ["Slug is already in use"]
+        return []
+
+    # ------------------------------------------------------------------ topics (notes §3)
+
+    def _title_taken(self, title: str, own_id: int | None) -> bool:
+        # notes §8: duplicates refused case-insensitively among non-deleted topics.
+        holder = self._live_titles.get(title.lower())
+        return holder is not None and holder != own_id
+
+    def _external_id_problems(self, external_id: str) -> list[str]:
+        """notes §3: ≤50 chars of [A-Za-z0-9_-], unique ignoring case. core app/models/topic.rb
+        validates it with Rails' `uniqueness: { case_sensitive: false }`, whose query starts from
+        `klass.unscoped` (activerecord validations/uniqueness.rb build_relation) and so also sees
+        soft-deleted topics (Trashable's default scope is dropped): a deleted topic keeps its
+        external_id reserved, and re-using it is the same 422 as a live duplicate. Messages are
+        Rails' en defaults for the attribute, which Rails humanizes to "External"."""
+        problems = []
+        if len(external_id) > rules.EXTERNAL_ID_MAX_LENGTH:
+            problems.append(f"External is too long (maximum is {rules.EXTERNAL_ID_MAX_LENGTH} characters)")
+        if not rules.EXTERNAL_ID_RE.fullmatch(external_id):
+            problems.append("External is invalid")
+        if external_id.lower() in self._all_external:
+            problems.append("External has already been taken")
+        return problems
+
+    def create_topic(self, params: dict[str, Any], actor: User) -> Post:
+        """POST /posts creating a topic. Returns the first post."""
+        raw = params.get("raw")
+        if raw in (None, ""):
+            raise errors.param_missing("raw")
+        raw = str(raw)
+        with self.lock:
+            category_param = params.get("category")
+            if category_param in (None, ""):
+                category_param = params.get("category_id")
+            category: Category | None = None
+            if category_param not in (None, ""):
+                # notes §3 / §13.9: only a numeric id of an existing category; otherwise 400.
+                text = str(category_param)
+                if not text.isdigit() or int(text) not in self.categories:
+                    raise errors.invalid_parameters("category")
+                category = self.categories[int(text)]
+            title = rules.prettify_title(str(params.get("title") or ""))
+            topic_problems = rules.title_problems(title)
+            if title and not topic_problems and self._title_taken(title, None):
+                topic_problems.append(rules.TITLE_TAKEN)
+            if category is None:
+                topic_problems.append(rules.CATEGORY_BLANK)  # notes §3: allow_uncategorized_topics=false
+            external_id = params.get("external_id")
+            external_id = str(external_id) if external_id not in (None, "") else None
+            if external_id is not None:
+                topic_problems += self._external_id_problems(external_id)
+            if topic_problems:
+                raise errors.create_post_failed(topic_problems)
+            body = rules.body_problems(raw, first_post=True)
+            if body:
+                raise errors.create_post_failed(body)
+            tags = rules.tags_for_saving(_as_list(params.get("tags")))
+            assert category is not None
+            topic = self._insert_topic(
+                title=title, category_id=category.id, user=actor, raw=raw, tags=tags,
+                external_id=external_id, now=utcnow(), is_definition=False,
+            )
+            if "visible" in params and not _truthy(params["visible"]) or _truthy(params.get("unlist_topic", "false")):
+                topic.visible = False
+            self.on_event("topic_created", "topic", topic)
+            self.on_event("post_created", "post", topic.first_post)
+            return topic.first_post
+
+    def _insert_topic(self, *, title: str, category_id: int, user: User, raw: str, tags: list[str],
+                      external_id: str | None, now: datetime, is_definition: bool) -> Topic:
+        tid = next(self._ids["topic"])
+        topic = Topic(
+            id=tid, title=title, category_id=category_id, user_id=user.id, created_at=now, bumped_at=now,
+            external_id=external_id, tags=list(tags), is_definition=is_definition,
+        )
+        self._register_tags(tags)
+        self.topics[tid] = topic
+        self._live_titles[title.lower()] = tid
+        if external_id is not None:
+            self._live_external[external_id.lower()] = tid
+            self._all_external.add(external_id.lower())
+        self._append_post(topic, user, raw, now, reply_to_post_number=None)
+        return topic
+
+    def _register_tags(self, names: list[str]) -> None:
+        # notes §7: tags named on create/update are created implicitly (staff may create tags).
+        for name in names:
+            if name not in self.tags:
+                self.tags[name] = Tag(next(self._ids["tag"]), name)
+
+    def _append_post(self, topic: Topic, user: User, raw: str, now: datetime, reply_to_post_number: int | None) -> Post:
+        number = (topic.posts[-1].post_number if topic.posts else 0) + 1
+        post = Post(
+            id=next(self._ids["post"]), topic_id=topic.id, post_number=number, user_id=user.id, raw=raw,
+            created_at=now, updated_at=now, reply_to_post_number=reply_to_post_number,
+            last_editor_id=user.id, last_revised_at=now,
+        )
+        topic.posts.append(post)
+        self.posts[post.id] = post
+        return post
+
+    def update_topic(self, topic_id: int, params: dict[str, Any], actor: User) -> Topic:
+        """PUT /t/-/{id}: top-level title, category_id, tags (notes §4). Unchanged values are
+        dropped and create no revision."""
+        with self.lock:
+            topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
+            changes: dict[str, Any] = {}
+            problems: list[str] = []
+            if "title" in params and params["title"] is not None:
+                title = rules.prettify_title(str(params["title"]))
+                if title != topic.title:
+                    problems += rules.title_problems(title)
+                    if not problems and self._title_taken(title, topic.id):
+                        problems.append(rules.TITLE_TAKEN)
+                    changes["title"] = title
+            if params.get("category_id") not in (None, ""):
+                text = str(params["category_id"])
+                if not text.isdigit() or int(text) not in self.categories:
+                    raise errors.invalid_parameters("category_id")
+                if int(text) != topic.category_id:
+                    changes["category_id"] = int(text)
+            if "tags" in params:
+                # notes §4: tags[]= (one empty value) clears; omitting tags leaves them.
+                tags = rules.tags_for_saving(_as_list(params["tags"]))
+                if tags != topic.tags:
+                    changes["tags"] = tags
+            if problems:
+                raise errors.plain_422(problems)
+            if changes:
+                self._revise_topic(topic, changes, actor)
+            return topic
+
+    def _revise_topic(self, topic: Topic, changes: dict[str, Any], actor: User) -> None:
+        """notes §4: topic changes are revisions of post #1 and emit topic_edited + post_edited."""
+        now = utcnow()
+        if "tags" in changes:
+            self._register_tags(changes["tags"])
+        if "title" in changes:
+            self._live_titles.pop(topic.title.lower(), None)
+            self._live_titles[changes["title"].lower()] = topic.id
+        for key, value in changes.items():
+            setattr(topic, key, value)
+        first = topic.first_post
+        first.version += 1
+        first.updated_at = now
+        first.last_editor_id = actor.id
+        first.last_revised_at = now
+        self.on_event("topic_edited", "topic", topic)
+        self.on_event("post_edited", "post", first)
+
+    def set_status(self, topic_id: int, status: str, enabled: Any, actor: User) -> Topic:
+        """PUT /t/{id}/status (notes §5)."""
+        if status not in TOPIC_STATUSES:
+            raise errors.invalid_parameters("status")
+        if enabled in (None, ""):
+            raise errors.param_missing("enabled")
+        on = _truthy(enabled)
+        with self.lock:
+            topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
+            if status == "closed":
+                topic.closed = on
+            elif status == "archived":
+                topic.archived = on
+            elif status == "visible":
+                topic.visible = on
+            elif status == "pinned":
+                topic.pinned_at = utcnow() if on else None
+                topic.pinned_globally = False
+            else:
+                topic.pinned_at = utcnow() if on else None
+                topic.pinned_globally = on
+            # notes §12: topic_<status>_status_updated
+            self.on_event(f"topic_{status}_status_updated", "topic", topic)
+            return topic
+
+    def delete_topic(self, topic_id: int, actor: User) -> Topic:
+        """DELETE /t/{id}: soft delete by destroying the first post (notes §5)."""
+        with self.lock:
+            topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
+            now = utcnow()
+            topic.deleted_at = now
+            topic.deleted_by_id = actor.id
+            self._live_titles.pop(topic.title.lower(), None)
+            if topic.external_id is not None:
+                self._live_external.pop(topic.external_id.lower(), None)
+            first = topic.first_post
+            first.deleted_at = now
+            first.deleted_by_id = actor.id
+            self.on_event("topic_destroyed", "topic", topic)
+            self.on_event("post_destroyed", "post", first)
+            return topic
+
+    # ------------------------------------------------------------------ posts (notes §4)
+
+    def update_post(self, post_id: int, raw: Any, edit_reason: Any, actor: User) -> Post:
+        if raw in (None, ""):
+            raise errors.param_missing("post")
+        raw = str(raw)
+        with self.lock:
+            post = self.post(post_id, actor)
+            if post.deleted_at is not None or self.topics[post.topic_id].deleted_at is not None:
+                raise errors.not_found()
+            problems = rules.body_problems(raw, first_post=post.post_number == 1)
+            if problems:
+                raise errors.plain_422(problems)
+            if raw != post.raw:
+                self._revise_post(post, raw, str(edit_reason) if edit_reason not in (None, "") else None, actor)
+            return post
+
+    def _revise_post(self, post: Post, raw: str, edit_reason: str | None, actor: User) -> None:
+        """notes §13.7: an edit reason or another editor always makes a revision; the same editor
+        inside the grace period without a reason does not."""
+        now = utcnow()
+        in_grace = (
+            post.last_editor_id == actor.id
+            and post.last_revised_at is not None
+            and now - post.last_revised_at < EDITING_GRACE_PERIOD
+        )
+        if edit_reason or not in_grace:
+            post.version += 1
+            post.last_revised_at = now
+        post.raw = raw
+        post.edit_reason = edit_reason
+        post.updated_at = now
+        post.last_editor_id = actor.id
+        topic = self.topics[post.topic_id]
+        self.on_event("post_edited", "post", post)
+        if post.post_number == 1:
+            self.on_event("topic_edited", "topic", topic)
+
+    # ------------------------------------------------------------------ forum-side actions (control API)
+
+    def reply(self, topic_id: int, raw: str, user: User, reply_to_post_number: int | None = None) -> Post:
+        with self.lock:
+            topic = self.topic(topic_id, user, include_deleted_for_staff=False)
+            problems = rules.body_problems(raw, first_post=False)
+            if problems:
+                raise errors.create_post_failed(problems)
+            if reply_to_post_number is not None and not any(p.post_number == reply_to_post_number for p in topic.live_posts):
+                raise errors.invalid_parameters("reply_to_post_number")
+            now = utcnow()
+            post = self._append_post(topic, user, raw, now, reply_to_post_number)
+            topic.bumped_at = now
+            self.on_event("post_created", "post", post)
+            return post
+
+    def view(self, topic_id: int, count: int) -> Topic:
+        with self.lock:
+            topic = self.topic(topic_id, None, include_deleted_for_staff=False)
+            topic.views += max(0, count)
+            return topic
+
+    def like(self, post_id: int, user: User) -> Post:
+        with self.lock:
+            post = self.post(post_id, None)
+            if post.user_id == user.id:
+                raise errors.invalid_access("You are not permitted to view the requested resource.")
+            post.likes.add(user.id)
+            # notes §12 lists post events; a like is reported as an edit of the post's counts.
+            self.on_event("post_edited", "post", post)
+            return post
+
+    # ------------------------------------------------------------------ lists (notes §11)
+
+    def listable(self, viewer: User | None) -> list[Topic]:
+        """Live topics a viewer's lists may show (unlisted ones only for staff), newest bump first."""
+        with self.lock:
+            topics = [
+                t for t in self.topics.values()
+                if t.deleted_at is None and (t.visible or (viewer is not None and viewer.staff))
+            ]
+        return sorted(topics, key=lambda t: (t.bumped_at, t.id), reverse=True)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None]
+    if isinstance(value, dict):  # tags[0]=a&tags[1]=b
+        return [str(v) for _, v in sorted(value.items())]
+    return [str(value)]

@@ -1,0 +1,642 @@
+"""The only module that does HTTP to Discourse.
+
+pydiscourse is the project's chosen client and `ForumClient` keeps its endpoint vocabulary by
+subclassing `pydiscourse.DiscourseClient`, but replaces its transport (`_request`), which does not
+fit a sync worker (API-NOTES §14): it has no session, sleeps blindly on 429, reads a 301 as None,
+compares the Content-Type exactly and cannot clear tags. Ours:
+
+- one `requests.Session` (connection reuse), timeouts, `Accept: application/json` and `.json` paths;
+- pacing under the forum's sliding window (`bridge.forum.pacing`), using the whole budget;
+- 429 honoured through `Retry-After` / `extras.wait_seconds` and retried (a 429 was not handled,
+  so this is safe for POST too);
+- idempotent requests (GET, PUT, DELETE) retried on 5xx and connection errors with capped,
+  jittered exponential backoff (tenacity); a POST is retried only when nothing was sent
+  (connection refused, connect timeout) and otherwise ends in `AmbiguousWrite`;
+- redirects followed only where asked (the external-id lookup answers 301, notes §3), only on the
+  forum's own host (the key is never sent elsewhere), each hop paced and counted;
+- errors mapped to `bridge.forum.errors`, with messages a person can read and never the key.
+
+A ForumClient is meant for one thread at a time (the pacer serialises requests anyway).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import tenacity
+from pydantic import SecretStr
+from pydiscourse import DiscourseClient
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from bridge.discourse_rules import is_valid_external_id
+from bridge.forum.errors import (
+    AmbiguousWrite,
+    ExternalIdTaken,
+    ForumAuthError,
+    ForumError,
+    ForumNotFound,
+    ForumRateLimited,
+    ForumServerError,
+    ForumUnreachable,
+    ForumValidationError,
+)
+from bridge.forum.pacing import DISCOURSE_GRANULARITY_SECONDS, Pacer
+
+if TYPE_CHECKING:
+    from bridge.settings import Settings
+
+log = logging.getLogger("bridge.forum")
+
+USER_AGENT = "digicanvis-bridge (+https://github.com/digicanvis)"
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+TOPIC_STATUSES = frozenset({"closed", "archived", "visible", "pinned", "pinned_globally"})  # notes §5
+# The exact Rails message for a taken external id (see ExternalIdTaken's docstring for the source).
+EXTERNAL_ID_TAKEN_MESSAGE = "External has already been taken"
+# Without a Retry-After, wait like pydiscourse does for a non-JSON 429 (notes §14: 10 s + 1).
+DEFAULT_RATE_LIMIT_WAIT = 10.0
+MAX_REDIRECTS = 3
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's hint."""
+
+    def __init__(self, error: ForumError, wait: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.wait = wait
+
+    def __str__(self) -> str:
+        return str(self.error)
+
+
+class _BackoffOrHint(tenacity.wait.wait_base):
+    """Sleep what the forum asked for on a 429, else capped, jittered exponential backoff:
+    initial * 2**(n-1), capped at `cap`, plus up to `jitter` seconds so that several workers
+    hit by the same outage do not come back in step. (Written out rather than taken from
+    tenacity.wait_exponential_jitter, whose parameters changed between tenacity 8 and 9.)"""
+
+    def __init__(self, initial: float, cap: float, jitter: float) -> None:
+        self.initial, self.cap, self.jitter = initial, cap, jitter
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _Retry) and exc.wait is not None:
+            return exc.wait
+        exponential = self.initial * 2 ** (retry_state.attempt_number - 1)
+        return min(self.cap, exponential + random.uniform(0, self.jitter))
+
+
+class ForumClient(DiscourseClient):
+    """A Discourse API client for the sync worker. See the module docstring for the behaviour."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | SecretStr,
+        api_username: str = "system",
+        *,
+        rate_limit_per_minute: int = 60,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_backoff: float = 30.0,
+        max_rate_limit_wait: float = 300.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not base_url or not urlsplit(base_url).scheme.startswith("http"):
+            raise ValueError("base_url must be an http(s) URL such as https://forum.example.cat")
+        secret = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        # pydiscourse keeps `api_key` as an attribute; ours is a SecretStr so it never prints.
+        super().__init__(base_url.rstrip("/"), api_username, secret, timeout=timeout)
+        self._api_key: SecretStr = secret
+        self.max_retries = max_retries
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self.requests_made = 0
+        self._sleep = sleep
+        self._pacer = Pacer(rate_limit_per_minute, clock=clock, sleep=sleep)
+        self._backoff = _BackoffOrHint(initial=0.5, cap=max_backoff, jitter=0.5)
+        self._session = session or requests.Session()
+        self._origin = _origin(self.host)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> ForumClient:
+        """Build from `bridge.settings.Settings`; ConfigError when DISCOURSE_URL/KEY are missing."""
+        settings.require_forum()
+        assert settings.discourse_url is not None and settings.discourse_api_key is not None
+        return cls(
+            settings.discourse_url,
+            settings.discourse_api_key,
+            settings.discourse_api_username,
+            rate_limit_per_minute=settings.rate_limit_per_minute,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> ForumClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ForumClient({self.host!r}, api_username={self.api_username!r})"
+
+    @property
+    def pacer(self) -> Pacer:
+        """The sliding-window pacer (`pacer.waited` is the time spent waiting for the window)."""
+        return self._pacer
+
+    # ------------------------------------------------------------------ categories
+
+    def list_categories(self) -> list[dict[str, Any]]:
+        """Every category, subcategories included and flattened (GET /categories.json, notes §6)."""
+        top = self.categories(include_subcategories="true")
+        flat: list[dict[str, Any]] = []
+        seen: set[Any] = set()
+
+        def walk(items: list[dict[str, Any]]) -> None:
+            for cat in items:
+                if cat.get("id") not in seen:
+                    seen.add(cat.get("id"))
+                    flat.append(cat)
+                walk(cat.get("subcategory_list") or [])
+
+        walk(top or [])
+        return flat
+
+    def get_category(self, category_id: int) -> dict[str, Any]:
+        return self.category(category_id)["category"]
+
+    def create_category(  # type: ignore[override]  # keyword-only, unlike pydiscourse's
+        self,
+        *,
+        name: str,
+        slug: str,
+        color: str,
+        text_color: str,
+        description: str | None = None,
+        parent_category_id: int | None = None,
+    ) -> dict[str, Any]:
+        """POST /categories.json (notes §6). A POST: an unknown outcome raises AmbiguousWrite;
+        look the category up by slug then."""
+        body = self._post(
+            "/categories.json",
+            name=name,
+            slug=slug,
+            color=color,
+            text_color=text_color,
+            description=description,
+            parent_category_id=parent_category_id,
+            # pydiscourse's default: the category is open to everyone (1 = create/reply/see).
+            **{"permissions[everyone]": "1"},
+        )
+        return body["category"]
+
+    def update_category(self, category_id: int, **fields: Any) -> dict[str, Any]:
+        """PUT /categories/{id}.json with a JSON body (as pydiscourse does) → the category."""
+        body = self._put(f"/categories/{category_id}.json", json=True, **fields)
+        return body.get("category", body)
+
+    # ------------------------------------------------------------------ topics and posts
+
+    def create_topic(
+        self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
+    ) -> dict[str, Any]:
+        """POST /posts.json → the new first post (`id`, `topic_id`, `topic_slug`, …; notes §3).
+
+        Raises ExternalIdTaken when the id is taken (adopt by lookup), ForumValidationError for
+        other refusals, AmbiguousWrite when the outcome is unknown (look up before anything else).
+        """
+        if not is_valid_external_id(external_id):
+            raise ValueError(f"external id {external_id!r} is not ≤50 characters of [A-Za-z0-9_-]")
+        try:
+            body = self.create_post(raw, category_id=category_id, title=title, tags=tags, external_id=external_id)
+        except ForumValidationError as exc:
+            if _is_external_id_taken(exc.errors):
+                raise ExternalIdTaken(
+                    f"the forum already has a topic with external id {external_id!r} ({'; '.join(exc.errors)})",
+                    external_id=external_id,
+                    status=exc.status,
+                    errors=exc.errors,
+                    error_type=exc.error_type,
+                    method=exc.method,
+                    path=exc.path,
+                ) from None
+            raise
+        if body.get("action") == "enqueued":
+            # notes §3: a post held for approval answers 200 with `pending_post`; no topic exists yet.
+            raise ForumValidationError(
+                f"the forum queued topic {title!r} for moderator approval instead of publishing it; "
+                "the API user must be staff",
+                status=200,
+                errors=["enqueued"],
+                error_type="enqueued",
+                method="POST",
+                path="/posts.json",
+            )
+        if "topic_id" not in body:
+            raise AmbiguousWrite(
+                "POST /posts.json: the forum answered without a topic id; look the record up by external id",
+                status=200,
+                method="POST",
+                path="/posts.json",
+            )
+        return body
+
+    def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]:
+        """GET /t/{id}.json (staff see deleted topics, with `deleted_at`; notes §5)."""
+        params = {"include_raw": "true"} if include_raw else {}
+        return self._get(f"/t/{topic_id}.json", **params)
+
+    def get_topic_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        """GET /t/external_id/{id}.json, following its 301 to the topic (notes §3); None on 404."""
+        if not is_valid_external_id(external_id):
+            raise ValueError(f"external id {external_id!r} is not ≤50 characters of [A-Za-z0-9_-]")
+        try:
+            return self._get(f"/t/external_id/{external_id}.json", override_request_kwargs={"allow_redirects": True})
+        except ForumNotFound:
+            return None
+
+    def update_topic(  # type: ignore[override]  # keyword fields, unlike pydiscourse's
+        self,
+        topic_id: int,
+        *,
+        title: str | None = None,
+        category_id: int | None = None,
+        tags: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """PUT /t/-/{id}.json with top-level fields (notes §4); None leaves a field unchanged and
+        `tags=[]` removes every tag (sent as one empty `tags[]=`, as core's spec does)."""
+        data: dict[str, Any] = {}
+        if title is not None:
+            data["title"] = title
+        if category_id is not None:
+            data["category_id"] = category_id
+        if tags is not None:
+            data["tags[]"] = list(tags) if tags else [""]
+        if not data:
+            raise ValueError("update_topic needs at least one of title, category_id, tags")
+        body = self._put(f"/t/-/{topic_id}.json", **data)
+        return body.get("basic_topic", body)
+
+    def set_topic_status(self, topic_id: int, status: str, enabled: bool) -> dict[str, Any]:
+        """PUT /t/{id}/status.json: close/reopen, archive, list/unlist, pin (notes §5)."""
+        if status not in TOPIC_STATUSES:
+            raise ValueError(f"status must be one of {sorted(TOPIC_STATUSES)}")
+        return self.update_topic_status(topic_id, status, enabled)
+
+    def get_post(self, post_id: int) -> dict[str, Any]:
+        """GET /posts/{id}.json (includes `raw`; notes §10)."""
+        return self.post_by_id(post_id)
+
+    def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]:  # type: ignore[override]
+        """PUT /posts/{id}.json with post[raw], post[edit_reason] (notes §4) → the post."""
+        body = self._put(f"/posts/{post_id}.json", **{"post[raw]": raw, "post[edit_reason]": edit_reason})
+        return body.get("post", body)
+
+    def list_category_topics(self, slug: str, category_id: int, page: int = 0) -> dict[str, Any]:
+        """GET /c/{slug}/{id}.json?page=N → the whole body (`topic_list.topics`, `more_topics_url`)."""
+        return self._get(f"/c/{slug}/{category_id}.json", page=page)
+
+    def latest_topics(self, page: int = 0) -> dict[str, Any]:  # type: ignore[override]
+        """GET /latest.json?page=N → the whole body (notes §11)."""
+        return self._get("/latest.json", page=page)
+
+    def list_tags(self) -> list[dict[str, Any]]:
+        """GET /tags.json → the `tags` list (notes §7)."""
+        return self._get("/tags.json").get("tags", [])
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(  # noqa: PLR0913 - pydiscourse's signature
+        self,
+        verb: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        override_request_kwargs: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Every request of every pydiscourse method comes through here. Returns the decoded JSON
+        body ({} for an empty one) or raises a ForumError."""
+        method = verb.upper()
+        follow = bool((override_request_kwargs or {}).get("allow_redirects", False)) and method == "GET"
+        url = self.host + _json_path(path)
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._with_retries(method, url, params=params, data=data, json=json, files=files)
+            if not response.is_redirect:
+                return self._decode(method, response)
+            target = self._redirect_target(method, response)
+            if not follow:
+                raise ForumError(
+                    f"{method} {_path_of(url)}: the forum answered with a redirect to {target!r}; "
+                    "check DISCOURSE_URL (http vs https, a missing sub-folder?)",
+                    status=response.status_code,
+                    method=method,
+                    path=_path_of(url),
+                )
+            log.debug("following %s redirect %s -> %s", response.status_code, _path_of(url), _path_of(target))
+            url, params = target, None
+        raise ForumError(f"GET {_path_of(url)}: too many redirects", method=method, path=_path_of(url))
+
+    def _with_retries(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1),
+            wait=self._backoff,
+            retry=tenacity.retry_if_exception_type(_Retry),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: log.warning(
+                "%s %s: %s; attempt %d of %d, retrying",
+                method,
+                _path_of(url),
+                state.outcome.exception() if state.outcome else "?",
+                state.attempt_number,
+                self.max_retries + 1,
+            ),
+        )
+        try:
+            return retrying(self._attempt, method, url, **kwargs)
+        except _Retry as exhausted:
+            error = exhausted.error
+            error.message += f" (after {self.max_retries + 1} attempts)"
+            raise error from None
+
+    def _attempt(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One paced HTTP exchange. Raises _Retry when another attempt is safe and may help."""
+        path = _path_of(url)
+        idempotent = method in IDEMPOTENT
+        with self._pacer.slot():
+            self.requests_made += 1
+            started = time.monotonic()
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    headers=self._headers(),
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    **kwargs,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise ForumUnreachable(
+                    f"{method} {path}: TLS with the forum failed ({_short(exc)})", method=method, path=path
+                ) from None
+            except requests.RequestException as exc:
+                if _nothing_sent(exc):
+                    self.requests_made -= 1  # the request never left this machine
+                    raise _Retry(
+                        ForumUnreachable(
+                            f"cannot connect to the forum at {self._origin} ({_short(exc)})", method=method, path=path
+                        )
+                    ) from None
+                if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
+                    cause = "timed out waiting for the answer" if isinstance(exc, requests.Timeout) else "connection lost"
+                    if not idempotent:
+                        raise AmbiguousWrite(
+                            f"{method} {path}: {cause} after the request was sent; the forum may or may not "
+                            "have applied it: look the record up before retrying",
+                            method=method,
+                            path=path,
+                        ) from None
+                    raise _Retry(ForumUnreachable(f"{method} {path}: {cause} ({_short(exc)})", method=method, path=path)) from None
+                raise ForumError(f"{method} {path}: {_short(exc)}", method=method, path=path) from None
+        log.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, (time.monotonic() - started) * 1000)
+        status = response.status_code
+        if status == 429:
+            raise self._rate_limited(method, path, response)
+        if status >= 500:
+            error = _error_from(response, method, path, self.api_username)
+            if not idempotent:
+                raise AmbiguousWrite(
+                    f"{method} {path}: the forum failed with HTTP {status} ({_reason(response)}); it may or may "
+                    "not have applied the request: look the record up before retrying",
+                    status=status,
+                    errors=error.errors,
+                    error_type=error.error_type,
+                    method=method,
+                    path=path,
+                ) from None
+            raise _Retry(error)
+        if status >= 400:
+            raise _error_from(response, method, path, self.api_username)
+        return response
+
+    def _rate_limited(self, method: str, path: str, response: requests.Response) -> Exception:
+        """A 429 was not handled, so retrying is safe even for POST (notes §9)."""
+        body = _json_body(response)
+        hint = _retry_after(response.headers.get("Retry-After"))
+        extras = body.get("extras") if isinstance(body, dict) else None
+        if isinstance(extras, dict) and isinstance(extras.get("wait_seconds"), (int, float)):
+            hint = float(extras["wait_seconds"]) if hint is None else max(hint, float(extras["wait_seconds"]))
+        code = response.headers.get("Discourse-Rate-Limit-Error-Code", "unknown limit")
+        error = ForumRateLimited(
+            f"{method} {path}: the forum is rate limiting this client ({code}, wait {hint if hint is not None else '?'} s)",
+            status=429,
+            errors=_errors_of(body),
+            error_type=body.get("error_type") if isinstance(body, dict) else None,
+            wait_seconds=hint,
+            method=method,
+            path=path,
+        )
+        if hint is not None and hint > self.max_rate_limit_wait:
+            error.message += f"; longer than the {self.max_rate_limit_wait:.0f} s this client waits"
+            return error
+        # Core stamps in whole seconds and admits only when strictly older than the window
+        # (lib/rate_limiter.rb), so waiting exactly `wait_seconds` can be one second short.
+        wait = (DEFAULT_RATE_LIMIT_WAIT if hint is None else hint) + DISCOURSE_GRANULARITY_SECONDS
+        log.info("%s %s: rate limited (%s); waiting %.1f s", method, path, code, wait)
+        return _Retry(error, wait=wait)
+
+    def _decode(self, method: str, response: requests.Response) -> Any:
+        path = _path_of(response.url or "")
+        if not response.content.strip():
+            return {}  # e.g. DELETE answers 200 with an empty body (notes §2)
+        content_type = response.headers.get("Content-Type", "")
+        mime = content_type.split(";", 1)[0].strip().lower()
+        looks_json = mime == "application/json" or mime.endswith("+json") or response.content.lstrip()[:1] in (b"{", b"[")
+        try:
+            if not looks_json:
+                raise ValueError(mime)
+            return response.json()
+        except ValueError:
+            message = f"{method} {path}: the forum answered {content_type or 'without a content type'}, not JSON"
+            if method not in IDEMPOTENT:
+                raise AmbiguousWrite(
+                    message + "; it may have applied the request: look the record up before retrying",
+                    status=response.status_code,
+                    method=method,
+                    path=path,
+                ) from None
+            raise ForumError(message + "; is DISCOURSE_URL the forum's address?", status=response.status_code,
+                             method=method, path=path) from None
+
+    def _redirect_target(self, method: str, response: requests.Response) -> str:
+        location = response.headers.get("Location", "")
+        target = urljoin(response.url or self.host, location)
+        if _origin(target) != self._origin:
+            # Following would send the API key to another host.
+            raise ForumError(
+                f"{method} {_path_of(response.url or '')}: the forum redirected to another address "
+                f"({_origin(target)}); not following it with the API key. Check DISCOURSE_URL",
+                status=response.status_code,
+                method=method,
+            )
+        return target
+
+    def _headers(self) -> dict[str, str]:
+        # Built per request from the SecretStr so no long-lived structure holds the plain key.
+        return {
+            "Accept": "application/json",
+            "Api-Key": self._api_key.get_secret_value(),
+            "Api-Username": self.api_username,
+            "User-Agent": USER_AGENT,
+        }
+
+
+# ---------------------------------------------------------------------- helpers (pure)
+
+
+def _json_path(path: str) -> str:
+    """pydiscourse often omits `.json` (`/posts`, `/t/1/status`); we always send it (notes §2)."""
+    bare, sep, query = path.partition("?")
+    if not bare.endswith(".json"):
+        bare += ".json"
+    return bare + sep + query
+
+
+def _path_of(url: str) -> str:
+    return urlsplit(url).path or url
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _short(exc: BaseException) -> str:
+    """The innermost cause of a requests error, short; it holds a URL at most, never headers."""
+    reason: BaseException = exc
+    while True:
+        inner = reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
+        if isinstance(reason, MaxRetryError) and reason.reason is not None:
+            inner = reason.reason
+        if inner is None:
+            break
+        reason = inner
+    text = str(reason) or type(reason).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _nothing_sent(exc: requests.RequestException) -> bool:
+    """True when the connection was never established, so the request cannot have been handled:
+    connect timeout, connection refused, DNS failure (urllib3's NewConnectionError and its
+    subclass NameResolutionError). Anything else (read timeout, reset, remote closed, broken
+    chunked body) may have happened after the forum received the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
+def _json_body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _errors_of(body: Any) -> list[str]:
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            return [str(e) for e in errors]
+        if isinstance(errors, str):
+            return [errors]
+    return []
+
+
+def _reason(response: requests.Response) -> str:
+    """Discourse's `errors`, else the first line of a short text body, else the status phrase."""
+    errors = _errors_of(_json_body(response))
+    if errors:
+        return "; ".join(errors)
+    mime = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if mime == "text/plain" and response.text.strip():
+        line = response.text.strip().splitlines()[0]
+        return line[:200]
+    return response.reason or f"HTTP {response.status_code}"
+
+
+def _error_from(response: requests.Response, method: str, path: str, api_username: str) -> ForumError:
+    body = _json_body(response)
+    status = response.status_code
+    common: dict[str, Any] = {
+        "status": status,
+        "errors": _errors_of(body),
+        "error_type": body.get("error_type") if isinstance(body, dict) else None,
+        "method": method,
+        "path": path,
+    }
+    reason = _reason(response)
+    if status in (401, 403):
+        return ForumAuthError(f"the forum refused the API key for user {api_username!r} ({reason})", **common)
+    if status in (404, 410):
+        return ForumNotFound(f"{method} {path}: not found on the forum ({reason})", **common)
+    if status in (400, 409, 422):
+        return ForumValidationError(f"the forum refused {method} {path}: {reason}", **common)
+    if status >= 500:
+        return ForumServerError(f"the forum failed with HTTP {status} on {method} {path} ({reason})", **common)
+    return ForumError(f"{method} {path}: HTTP {status} ({reason})", **common)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _is_external_id_taken(errors: list[str]) -> bool:
+    """Rails' uniqueness message for `external_id` (see ExternalIdTaken). Under another site locale
+    the verb changes but the attribute stays "External" (Discourse defines no label for it), and a
+    valid id can only fail uniqueness, so any error naming the attribute counts."""
+    for message in errors:
+        text = message.strip()
+        if text.lower().startswith(("external has already been taken", "external id has already been taken")):
+            return True
+        if text.startswith("External ") and not any(w in text for w in ("invalid", "too long")):
+            return True
+    return False
+
+
+__all__ = ["EXTERNAL_ID_TAKEN_MESSAGE", "ForumClient"]

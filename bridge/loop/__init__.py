@@ -1,0 +1,1 @@
+"""The forum loop: activity pulled back, drift detected, webhooks received, periodic runs."""

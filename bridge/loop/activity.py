@@ -1,0 +1,60 @@
+"""The forum's activity on a topic, read from a topic-list item, a topic, or a webhook payload (pure).
+
+Field sources: topic-list items carry posts_count, reply_count, views, like_count, last_posted_at
+and `posters` (openapi.json listLatestTopics / `/c/{slug}/{id}.json`); the topic view and the
+webhook topic payload add participant_count (API-NOTES §10, §12).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+# Discourse's topic-list `posters` summary shows at most five users (original poster, last poster
+# and up to three frequent ones), so a list with fewer than five posters names them all.
+LIST_POSTERS_CAP = 5
+
+
+@dataclass(frozen=True)
+class ActivityValues:
+    replies: int
+    views: int
+    likes: int
+    participants: int
+    posts_count: int
+    last_posted_at: datetime | None
+    participants_exact: bool  # False when read from a list whose posters summary may be capped
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def from_topic(topic: dict[str, Any]) -> ActivityValues:
+    """From a topic-list item, a topic view (`GET /t/{id}.json`) or a webhook `topic` payload."""
+    posts_count = int(topic.get("posts_count") or 0)
+    if "participant_count" in topic:
+        participants, exact = int(topic["participant_count"] or 0), True
+    else:
+        posters = topic.get("posters") or []
+        participants, exact = len(posters), len(posters) < LIST_POSTERS_CAP
+    return ActivityValues(
+        # A reply, for the observatory, is any post after the first one.
+        replies=max(posts_count - 1, 0),
+        views=int(topic.get("views") or 0),
+        likes=int(topic.get("like_count") or 0),
+        participants=participants,
+        posts_count=posts_count,
+        last_posted_at=parse_time(topic.get("last_posted_at")),
+        participants_exact=exact,
+    )
+
+
+def merge_participants(new: ActivityValues, previous: int | None) -> int:
+    """Keep an exact count learnt earlier (webhook, deep pull) when a capped list shows fewer."""
+    if new.participants_exact or previous is None:
+        return new.participants
+    return max(new.participants, previous)

@@ -1,0 +1,137 @@
+"""Drift: what the forum changed that the catalogue owns (pure).
+
+Compares what the bridge last wrote (kept in SyncState) with what the forum shows now. Discourse's
+own rewriting is not drift: titles are compared after `prettify_title` (API-NOTES §8) and tags
+after `clean_tag` and the 5-tag cut (API-NOTES §7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.discourse_rules import MAX_TAGS_PER_TOPIC, clean_tag, prettify_title
+
+# Discourse stores a post's raw as `TextCleaner.normalize_whitespaces(raw).rstrip` (core:
+# lib/post_creator.rb `setup_post`, lib/post_revisor.rb `cleanup_whitespaces`); normalize_whitespaces
+# turns these characters into plain spaces (core: lib/text_cleaner.rb `@@whitespaces_regexp`).
+_UNICODE_SPACES = re.compile("[\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def stored_raw(raw: str) -> str:
+    """The raw text as Discourse will store it."""
+    return _UNICODE_SPACES.sub(" ", raw).rstrip()
+
+
+def body_fingerprint(raw: str) -> str:
+    """Fingerprint of a first post, equal for what we sent and what Discourse stored from it."""
+    return hashlib.sha256(stored_raw(raw).encode("utf-8")).hexdigest()
+
+
+# The order `status` lists them in (contract §3).
+ASPECTS = ("category", "tags", "title", "body", "closed", "deleted")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the bridge last wrote to a topic (from SyncState)."""
+
+    title: str | None
+    category_id: int | None
+    tags: tuple[str, ...]
+    closed: bool
+    body_hash: str | None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the forum shows. None means "not observed" (e.g. a list item has no raw body)."""
+
+    title: str | None = None
+    category_id: int | None = None
+    tags: tuple[str, ...] | None = None
+    closed: bool | None = None
+    body_hash: str | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Drift:
+    what: tuple[str, ...]
+    detail: dict[str, Any]
+
+    def __bool__(self) -> bool:
+        return bool(self.what)
+
+
+def seen_aspects(observed: Observed) -> frozenset[str]:
+    """The aspects an observation can speak for (a list item shows no body; a post event no title)."""
+    seen = {"deleted"} if observed.deleted else set()
+    for aspect, value in (("category", observed.category_id), ("tags", observed.tags), ("title", observed.title),
+                          ("body", observed.body_hash), ("closed", observed.closed)):
+        if value is not None:
+            seen.add(aspect)
+    if observed.deleted:
+        return frozenset(ASPECTS)  # a deleted topic replaces every earlier report
+    if observed.title is not None or observed.category_id is not None:
+        seen.add("deleted")  # the topic was seen alive
+    return frozenset(seen)
+
+
+def tag_names(tags: list[Any] | None) -> tuple[str, ...] | None:
+    """Tags as names, whether Discourse sent strings (older) or objects {id, name, slug} (current)."""
+    if tags is None:
+        return None
+    return tuple(t["name"] if isinstance(t, dict) else str(t) for t in tags)
+
+
+def observe_topic(topic: dict[str, Any], *, body_hash: str | None = None) -> Observed:
+    """From a topic view, a topic-list item or a webhook topic payload."""
+    return Observed(
+        title=topic.get("title"),
+        category_id=topic.get("category_id"),
+        tags=tag_names(topic.get("tags")) if "tags" in topic else None,
+        closed=topic.get("closed"),
+        body_hash=body_hash,
+        deleted=bool(topic.get("deleted_at")),
+    )
+
+
+def _as_stored_tags(tags: tuple[str, ...]) -> frozenset[str]:
+    cleaned = [clean_tag(t) for t in tags]
+    return frozenset(t for t in cleaned[:MAX_TAGS_PER_TOPIC] if t)
+
+
+def _same_title(written: str, observed: str) -> bool:
+    return prettify_title(written).casefold() == prettify_title(observed).casefold()
+
+
+def detect(written: Written, observed: Observed) -> Drift:
+    """The aspects the forum changed. A deleted topic reports only `deleted`: nothing else matters."""
+    if observed.deleted:
+        return Drift(("deleted",), {"deleted": True})
+    what: list[str] = []
+    detail: dict[str, Any] = {}
+    if observed.category_id is not None and written.category_id is not None:
+        if observed.category_id != written.category_id:
+            what.append("category")
+            detail["category"] = {"written": written.category_id, "forum": observed.category_id}
+    if observed.tags is not None:
+        if _as_stored_tags(written.tags) != frozenset(t.lower() for t in observed.tags):
+            what.append("tags")
+            detail["tags"] = {"written": sorted(written.tags), "forum": sorted(observed.tags)}
+    if observed.title is not None and written.title is not None:
+        if not _same_title(written.title, observed.title):
+            what.append("title")
+            detail["title"] = {"written": written.title, "forum": observed.title}
+    if observed.body_hash is not None and written.body_hash is not None:
+        if observed.body_hash != written.body_hash:
+            what.append("body")
+            detail["body"] = {"written": written.body_hash, "forum": observed.body_hash}
+    if observed.closed is not None and observed.closed != written.closed:
+        what.append("closed")
+        detail["closed"] = {"written": written.closed, "forum": observed.closed}
+    ordered = tuple(a for a in ASPECTS if a in what)
+    return Drift(ordered, detail)

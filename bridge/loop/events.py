@@ -1,0 +1,67 @@
+"""What a webhook event changes in the catalogue: activity and drift, at once.
+
+Payload shapes (API-NOTES §12): `{"topic": {...topic view without post_stream...}}` for topic
+events, `{"post": {..., "raw", "topic_id", "post_number", "topic_posts_count"}}` for post events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlmodel import Session
+
+from bridge.loop import store
+from bridge.loop.activity import from_topic, parse_time
+from bridge.loop.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
+from bridge.loop.webhook import Event
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def make_processor(sessions: SessionFactory) -> Callable[[Event], str]:
+    """A webhook processor that works in one transaction per event (dedup included)."""
+
+    def process(event: Event) -> str:
+        with sessions() as session:
+            if not store.claim_delivery(session, event.id, event.name):
+                return "duplicate"
+            return _apply(session, event)
+
+    return process
+
+
+def _apply(session: Session, event: Event) -> str:
+    if "topic" in event.payload and event.name.startswith("topic_"):
+        return _topic_event(session, event.name, event.payload["topic"])
+    if "post" in event.payload and event.name.startswith("post_"):
+        return _post_event(session, event.name, event.payload["post"])
+    return "ignored"
+
+
+def _topic_event(session: Session, name: str, topic: dict) -> str:
+    paired = store.paired_topic(session, int(topic.get("id") or 0))
+    if paired is None:
+        return "ignored"  # not one of ours (a practitioner's own topic, a category's About topic…)
+    observed = observe_topic(topic)
+    if name == "topic_destroyed":
+        observed = Observed(deleted=True)
+    elif name == "topic_recovered":
+        observed = Observed(title=observed.title, category_id=observed.category_id, tags=observed.tags, closed=observed.closed)
+    if not observed.deleted:
+        store.save_activity(session, paired.project_id, from_topic(topic))
+    # A topic payload shows no raw body: a body drift found earlier is kept (not seen here).
+    store.save_drift(session, paired.project_id, detect(paired.written, observed), seen_aspects(observed))
+    return "updated"
+
+
+def _post_event(session: Session, name: str, post: dict) -> str:
+    paired = store.paired_topic(session, int(post.get("topic_id") or 0))
+    if paired is None:
+        return "ignored"
+    if name in ("post_created", "post_destroyed", "post_recovered") and "topic_posts_count" in post:
+        store.bump_posts(session, paired.project_id, int(post["topic_posts_count"]), parse_time(post.get("created_at")) if name == "post_created" else None)
+    if name == "post_edited" and post.get("post_number") == 1 and post.get("raw") is not None:
+        observed = Observed(body_hash=body_fingerprint(post["raw"]))
+        store.save_drift(session, paired.project_id, detect(paired.written, observed), seen_aspects(observed))
+    return "updated"

@@ -1,0 +1,344 @@
+"""The plan: what a sync will do to each record, computed with no I/O at all.
+
+Like a Terraform plan, it is shown by `sync --dry-run` and then applied by bridge.sync.apply.
+Like vdirsyncer's status file, `Stored` (SyncState) holds what we last wrote, so comparing the
+desired topic with it tells "changed in the catalogue" without asking the forum anything; what
+the forum changed on its own (drift, issue 5) arrives as the remote observation in
+`Stored.drift`/`drift_detail`, which the planner repairs (catalogue-wins) or leaves (report-only).
+
+Inputs: desired topics (bridge.sync.desired), stored sync states, the category cache, options.
+Output: one action per record, in the order they should be applied: status changes and updates
+before creates, so a title freed by an update is free when a create wants it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.sync.desired import DesiredTopic
+from bridge.sync.external_id import new_external_id, recreated_external_id
+
+TOPIC_FIELDS = ("title", "category", "tags")  # written with one PUT /t/-/{id} (API-NOTES §4)
+ALL_FIELDS = ("title", "body", "category", "tags")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A frozen copy of one SyncState row: what was last written for a record."""
+
+    project_id: int
+    external_id: str
+    topic_id: int | None = None
+    first_post_id: int | None = None
+    state: str = "never"
+    create_started_at: datetime | None = None
+    category_id: int | None = None
+    tags: tuple[str, ...] | None = None
+    title: str | None = None  # as Discourse stored it
+    body_hash: str | None = None
+    closed: bool = False
+    content_hash: str | None = None
+    # Remote observation (issue 5 fills these): which owned fields the forum changed, and the
+    # values it showed. `closed` in drift_detail is the topic's remote open/closed state.
+    drift: tuple[str, ...] = ()
+    drift_detail: Mapping[str, Any] | None = None
+    remote_deleted: bool = False
+    last_error: str | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    external_id_prefix: str = "dc"
+    drift_policy: str = "catalogue-wins"  # or report-only
+    edit_reason_update: str = "Updated from the DigiCanvis catalogue"
+    edit_reason_drift: str = "Restored from the DigiCanvis catalogue"
+    only: frozenset[str] | None = None  # --project REF…
+    recreate_deleted: frozenset[str] = frozenset()
+
+
+# --------------------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True)
+class Action:
+    ref: str
+    project_id: int
+    name = "action"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def writes(self) -> bool:
+        """Whether the action sends anything to the forum."""
+        return True
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, "action": self.name, "fields": list(self.fields)}
+
+
+@dataclass(frozen=True)
+class Create(Action):
+    """A new topic. `new_state` when no SyncState row exists yet (it is inserted with the id);
+    `replaces_deleted` when a deleted topic is recreated on purpose with a new id."""
+
+    external_id: str
+    desired: DesiredTopic
+    new_state: bool = False
+    replaces_deleted: bool = False
+    name = "create"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return ALL_FIELDS
+
+
+@dataclass(frozen=True)
+class Adopt(Action):
+    """An earlier create may have reached the forum (intent recorded, no topic stored): look the
+    external id up first, adopt the topic when found, create it only when not."""
+
+    external_id: str
+    desired: DesiredTopic
+    name = "adopt"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return ALL_FIELDS
+
+
+@dataclass(frozen=True)
+class Update(Action):
+    """Fields of an existing topic to rewrite; `status` is None, "close" or "reopen"."""
+
+    topic_id: int
+    first_post_id: int | None
+    desired: DesiredTopic
+    changed: tuple[str, ...] = ()
+    status: str | None = None
+    edit_reason: str = ""
+    repairs: tuple[str, ...] = ()  # drift repaired by this action (cleared once written)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return {"close": "close", "reopen": "reopen"}.get(self.status or "", "update")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.changed
+
+
+@dataclass(frozen=True)
+class Unchanged(Action):
+    """Nothing to send. `touch` when local bookkeeping should still be refreshed (e.g. a change
+    that does not show in the forum, like a private contact's phone, or a failure that cleared)."""
+
+    touch: bool = False
+    content_hash: str | None = None  # the record's content hash, stored when touching
+    name = "unchanged"
+
+    @property
+    def writes(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Deleted(Action):
+    """A moderator deleted the topic: reported, never recreated silently (issue 5)."""
+
+    topic_id: int | None
+    name = "deleted"
+
+    @property
+    def writes(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Invalid(Action):
+    """The record cannot be written (e.g. longer than a post may be): fails without a request."""
+
+    error: str
+    name = "invalid"
+
+    @property
+    def writes(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    # Areas whose category is not known yet (no cache row): found or created before applying.
+    missing_categories: tuple[str, ...] = ()
+
+    def count(self, name: str) -> int:
+        return sum(1 for a in self.actions if a.name == name)
+
+    @property
+    def writes(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.writes)
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [a.as_json() for a in self.actions]
+
+
+class PlanError(ValueError):
+    """Bad options: an unknown ref, or --recreate-deleted for a topic that is not deleted."""
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _fresh_external_id(prefix: str, ref: str, taken: set[str]) -> str:
+    value = new_external_id(prefix, ref)
+    while value.lower() in taken:  # Discourse compares external ids case-insensitively (§3)
+        value = recreated_external_id(value, ref)
+    taken.add(value.lower())
+    return value
+
+
+def _title_ok(stored: Stored, desired: DesiredTopic) -> bool:
+    """The stored title matches what we meant to write: the primary title, or the fallback the
+    forum made us use, each as Discourse prettifies it (never compared raw, §8)."""
+    return stored.title in (desired.stored_title, desired.stored_fallback_title)
+
+
+def _differences(stored: Stored, desired: DesiredTopic, category_id: int | None) -> list[str]:
+    changed = []
+    if not _title_ok(stored, desired):
+        changed.append("title")
+    if stored.body_hash != desired.body_hash:
+        changed.append("body")
+    # Unknown category id (only in a dry run before the categories were resolved): cannot tell.
+    if category_id is not None and stored.category_id != category_id:
+        changed.append("category")
+    if sorted(stored.tags or ()) != sorted(desired.tags):
+        changed.append("tags")
+    return changed
+
+
+def _remote_closed(stored: Stored, detail: Mapping[str, Any]) -> bool:
+    """The topic's open/closed state as the forum last showed it. bridge.loop.drift records it as
+    {"written": …, "forum": …}; without a value, drift on `closed` means the opposite of ours."""
+    seen = detail.get("closed")
+    if isinstance(seen, Mapping):
+        seen = seen.get("forum")
+    return (not stored.closed) if seen is None else bool(seen)
+
+
+def plan_record(
+    desired: DesiredTopic,
+    stored: Stored | None,
+    categories: Mapping[str, int],
+    options: PlanOptions,
+    taken: set[str],
+) -> Action:
+    ref, pid = desired.ref, desired.project_id
+    category_id = categories.get(desired.area)
+
+    if stored is not None and stored.remote_deleted:
+        if ref not in options.recreate_deleted:
+            return Deleted(ref, pid, topic_id=stored.topic_id)
+        if desired.error:
+            return Invalid(ref, pid, error=desired.error)
+        new_id = recreated_external_id(stored.external_id, ref)
+        while new_id.lower() in taken:
+            new_id = recreated_external_id(new_id, ref)
+        taken.add(new_id.lower())
+        return Create(ref, pid, external_id=new_id, desired=desired, replaces_deleted=True)
+
+    if stored is None or stored.topic_id is None:
+        if desired.closed:
+            # An archived record never synced has no topic to close, and none is created for it.
+            return Unchanged(ref, pid)
+        if desired.error:
+            return Invalid(ref, pid, error=desired.error)
+        if stored is None:
+            return Create(ref, pid, external_id=_fresh_external_id(options.external_id_prefix, ref, taken), desired=desired, new_state=True)
+        if stored.create_started_at is not None:
+            return Adopt(ref, pid, external_id=stored.external_id, desired=desired)
+        return Create(ref, pid, external_id=stored.external_id, desired=desired)
+
+    # The topic exists. What the forum shows now = what we wrote, except where drift says otherwise.
+    drift = set(stored.drift)
+    detail = stored.drift_detail or {}
+    remote_closed = _remote_closed(stored, detail) if "closed" in drift else stored.closed
+    repair = options.drift_policy == "catalogue-wins"
+
+    changed = _differences(stored, desired, category_id)
+    repairs: list[str] = []
+    for name in ALL_FIELDS:
+        if name in drift:
+            if repair:
+                repairs.append(name)
+                if name not in changed:
+                    changed.append(name)
+            elif name in changed:
+                # report-only: the moderator's version stays until someone decides.
+                changed.remove(name)
+    if desired.closed:
+        # An archived record's topic is closed; its content is left as it was (it is updated
+        # if the record is ever restored, since the stored hashes will differ then).
+        changed = []
+    status = None
+    if desired.closed != remote_closed and ("closed" not in drift or repair):
+        status = "close" if desired.closed else "reopen"
+        if "closed" in drift:
+            repairs.append("closed")
+    if changed and desired.error:
+        return Invalid(ref, pid, error=desired.error)
+    if changed or status:
+        changed = [f for f in ALL_FIELDS if f in changed]
+        reason = options.edit_reason_drift if repairs else options.edit_reason_update
+        return Update(
+            ref,
+            pid,
+            topic_id=stored.topic_id,
+            first_post_id=stored.first_post_id,
+            desired=desired,
+            changed=tuple(changed),
+            status=status,
+            edit_reason=reason,
+            repairs=tuple(repairs),
+        )
+    touch = (stored.content_hash != desired.content_hash and not desired.closed) or stored.state in ("failed", "pending")
+    return Unchanged(ref, pid, touch=touch, content_hash=desired.content_hash)
+
+
+_ORDER = {"close": 0, "reopen": 1, "update": 2, "adopt": 3, "create": 4}
+
+
+def make_plan(
+    desired: Iterable[DesiredTopic],
+    stored: Mapping[int, Stored],
+    categories: Mapping[str, int],
+    options: PlanOptions,
+) -> Plan:
+    """The plan for every desired topic (or those named in options.only)."""
+    desired = list(desired)
+    refs = {d.ref for d in desired}
+    wanted = options.only if options.only is not None else refs
+    unknown = tuple(sorted((set(wanted) | set(options.recreate_deleted)) - refs))
+    if unknown:
+        raise PlanError(f"unknown ref{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+    by_ref = {d.ref: d for d in desired}
+    for ref in sorted(options.recreate_deleted):
+        state = stored.get(by_ref[ref].project_id)
+        if state is None or not state.remote_deleted:
+            raise PlanError(f"{ref}: its topic is not known to be deleted, so there is nothing to recreate")
+    taken = {s.external_id.lower() for s in stored.values()}
+    actions = [
+        plan_record(d, stored.get(d.project_id), categories, options, taken)
+        for d in sorted(desired, key=lambda d: d.ref)
+        if d.ref in wanted
+    ]
+    actions.sort(key=lambda a: _ORDER.get(a.name, 5))  # stable: by ref within a kind
+    needed = {a.desired.area for a in actions if isinstance(a, (Create, Adopt, Update))}
+    missing = tuple(sorted(area for area in needed if area not in categories))
+    return Plan(actions=tuple(actions), missing_categories=missing)
