@@ -453,7 +453,7 @@ def test_the_client_paces_itself_with_the_sliding_window(fake: FakeTime, mock: r
 
 
 def test_from_settings_requires_url_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DISCOURSE_URL", "DISCOURSE_API_KEY", "BRIDGE_RATE_LIMIT_PER_MINUTE"):
+    for name in ("DISCOURSE_URL", "DISCOURSE_API_KEY", "DISCOURSE_API_USERNAME", "BRIDGE_RATE_LIMIT_PER_MINUTE"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError, match="DISCOURSE_URL"):
         ForumClient.from_settings(load_settings())

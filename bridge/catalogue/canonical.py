@@ -33,9 +33,15 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+# Falsy values that are content, not absence: false, 0, 0.0.
+_FALSY_CONTENT = (bool, int, float)
+
+
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
-    """Drop absent values: an empty field and a missing field are the same thing (contract §4)."""
-    return {k: v for k, v in mapping.items() if v is not None and v != "" and v != [] and v != {}}
+    """Drop absent values: an empty field and a missing field are the same thing (contract §4).
+    (None, "", [] and {} are dropped; false and 0 are kept. Written for speed: listing 10,000
+    records calls this 50,000 times.)"""
+    return {k: v for k, v in mapping.items() if v or type(v) in _FALSY_CONTENT}
 
 
 # `record_dict` and `local_body_dict` read attributes only: they accept the ORM rows and the plain

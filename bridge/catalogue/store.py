@@ -384,83 +384,74 @@ class _Loaded:
     activity: dict[str, Any]
 
 
-_SYNC_COLUMNS = (
-    S.c.project_id.label("sync_row"),
-    S.c.topic_id,
-    S.c.topic_slug,
-    S.c.state.label("sync_status"),
-    S.c.content_hash.label("synced_hash"),
-    S.c.closed.label("synced_closed"),
-    S.c.last_error,
-    S.c.last_synced_at,
-)
+_PROJECT_COLUMNS = (
+    P.c.id, P.c.ref, P.c.title, P.c.description, P.c.area, P.c.kind, P.c.phase, P.c.value, P.c.savings,
+    P.c.savings_eur_per_year, P.c.analysis_barriers, P.c.analysis_benefits, P.c.analysis_technology,
+    P.c.proximity, P.c.local_body_id, P.c.archived, P.c.content_hash, P.c.revision, P.c.created_at, P.c.updated_at,
+)  # fmt: skip
+_SYNC_COLUMNS = (S.c.project_id, S.c.topic_id, S.c.topic_slug, S.c.state, S.c.content_hash, S.c.closed, S.c.last_error, S.c.last_synced_at)
 _ACTIVITY_COLUMNS = (A.c.replies, A.c.views, A.c.likes, A.c.participants, A.c.last_posted_at)
+_SYNC_KEYS = ("sync_row", "topic_id", "topic_slug", "sync_status", "synced_hash", "synced_closed", "last_error", "last_synced_at")
 
 
 def _project_query(conditions: Sequence[Any]) -> sa.Select:
     # One query: the record, its body, and left joins to its sync state and activity.
     return (
-        sa.select(
-            P,
-            *(B.c[name].label(f"body_{name}") for name in LOCAL_BODY_FIELDS),
-            *_SYNC_COLUMNS,
-            *_ACTIVITY_COLUMNS,
-        )
+        sa.select(*_PROJECT_COLUMNS, *(B.c[name] for name in LOCAL_BODY_FIELDS), *_SYNC_COLUMNS, *_ACTIVITY_COLUMNS)
         .select_from(P.join(B, B.c.id == P.c.local_body_id).outerjoin(S, S.c.project_id == P.c.id).outerjoin(A, A.c.project_id == P.c.id))
         .where(*conditions)
     )
 
 
 def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
+    """Stored records matching `conditions`, with their body, contacts, documents, sync state and
+    activity: three queries whatever the number of records. Rows are unpacked by position (the
+    column order above) because this runs for every record of `projects list`."""
     rows = conn.execute(_project_query(conditions)).all()
     if not rows:
         return []
     ids = sa.select(P.c.id).where(*conditions)
     contacts: dict[int, list[ContactView]] = defaultdict(list)
-    for row in conn.execute(sa.select(C).where(C.c.project_id.in_(ids)).order_by(C.c.project_id, C.c.position)):
-        contacts[row.project_id].append(ContactView(**{name: getattr(row, name) for name in CONTACT_FIELDS}))
+    query = sa.select(C.c.project_id, *(C.c[name] for name in CONTACT_FIELDS)).where(C.c.project_id.in_(ids))
+    for project_id, *values in conn.execute(query.order_by(C.c.project_id, C.c.position)):
+        contacts[project_id].append(ContactView(*values))
     documents: dict[int, list[DocumentView]] = defaultdict(list)
-    for row in conn.execute(sa.select(D).where(D.c.project_id.in_(ids)).order_by(D.c.project_id, D.c.position)):
-        documents[row.project_id].append(DocumentView(**{name: getattr(row, name) for name in DOCUMENT_FIELDS}))
+    query = sa.select(D.c.project_id, *(D.c[name] for name in DOCUMENT_FIELDS)).where(D.c.project_id.in_(ids))
+    for project_id, kind, title, url in conn.execute(query.order_by(D.c.project_id, D.c.position)):
+        documents[project_id].append(DocumentView(kind=kind, title=title, url=url))
+    bodies: dict[int, BodyView] = {}  # one view per shared body
+    n_project, n_body, n_sync = len(_PROJECT_COLUMNS), len(LOCAL_BODY_FIELDS), len(_SYNC_COLUMNS)
     loaded = []
     for row in rows:
-        body = BodyView(**{name: getattr(row, f"body_{name}") for name in LOCAL_BODY_FIELDS})
+        (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers, benefits, technology,
+         proximity, body_id, archived, content_hash, revision, created_at, updated_at) = row[:n_project]  # fmt: skip
+        body = bodies.get(body_id)
+        if body is None:
+            body = bodies[body_id] = BodyView(*row[n_project : n_project + n_body])
+        sync = row[n_project + n_body : n_project + n_body + n_sync]
+        replies, views, likes, participants, last_posted_at = row[n_project + n_body + n_sync :]
         view = ProjectView(
-            ref=row.ref,
-            title=row.title,
-            local_body=body,
-            description=row.description,
-            area=row.area,
-            kind=row.kind,
-            phase=row.phase,
-            value=row.value,
-            savings=row.savings,
-            savings_eur_per_year=row.savings_eur_per_year,
-            analysis_barriers=row.analysis_barriers,
-            analysis_benefits=row.analysis_benefits,
-            analysis_technology=row.analysis_technology,
-            proximity=row.proximity,
-            contacts=contacts.get(row.id, []),
-            documents=documents.get(row.id, []),
-        )
+            ref, title, body, description, area, kind, phase, value, savings, savings_eur,
+            barriers, benefits, technology, proximity, contacts.get(pid, []), documents.get(pid, []),
+        )  # fmt: skip
         loaded.append(
             _Loaded(
-                id=row.id,
-                ref=row.ref,
+                id=pid,
+                ref=ref,
                 view=view,
-                view_body_id=row.local_body_id,
-                archived=row.archived,
-                content_hash=row.content_hash,
-                revision=row.revision,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                sync={name: getattr(row, name) for name in ("sync_row", "topic_id", "topic_slug", "sync_status", "synced_hash", "synced_closed", "last_error", "last_synced_at")},
+                view_body_id=body_id,
+                archived=archived,
+                content_hash=content_hash,
+                revision=revision,
+                created_at=created_at,
+                updated_at=updated_at,
+                sync=dict(zip(_SYNC_KEYS, sync)),
                 activity={
-                    "replies": row.replies or 0,
-                    "views": row.views or 0,
-                    "likes": row.likes or 0,
-                    "participants": row.participants or 0,
-                    "last_posted_at": row.last_posted_at,
+                    "replies": replies or 0,
+                    "views": views or 0,
+                    "likes": likes or 0,
+                    "participants": participants or 0,
+                    "last_posted_at": last_posted_at,
                 },
             )
         )

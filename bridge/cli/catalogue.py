@@ -7,6 +7,8 @@ with 2 and change nothing (contract §3).
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -200,14 +202,15 @@ def projects_list(
     with _database_errors():
         records = store.list_records(engine, cfg.home_region, cfg.discourse_url, filters, sort.value)
     if as_json:
-        print_json(records)
+        _print_json_list(records)
         return
     if not records:
         out.print("no records match")
         return
     table = Table(show_lines=False, header_style="bold")
     for column in ("ref", "title", "local body", "area", "phase", "kind", "proximity", "forum", "replies", "views"):
-        table.add_column(column, overflow="fold", justify="right" if column in ("replies", "views") else "left")
+        # The ref is what people copy into `projects show`: never broken across lines.
+        table.add_column(column, overflow="fold", no_wrap=column == "ref", justify="right" if column in ("replies", "views") else "left")
     for record in records:
         title = record["title"] + (" [archived]" if record["archived"] else "")
         cells = (
@@ -225,6 +228,14 @@ def projects_list(
         table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
     out.print(table)
     out.print(f"{len(records)} record(s)")
+
+
+def _print_json_list(records: list[dict[str, Any]]) -> None:
+    """One JSON document on stdout, one record a line. Python's json only uses its C encoder
+    without `indent`; for 10,000 records that is the difference between ~0.1 s and ~0.6 s."""
+    body = ",\n".join(json.dumps(record, ensure_ascii=False, default=str) for record in records)
+    sys.stdout.write(f"[\n{body}\n]\n" if records else "[]\n")
+    sys.stdout.flush()
 
 
 @projects_app.command("show")

@@ -1,3 +1,270 @@
-"""Commands: sync (see bridge.cli.app for what commands share)."""
+"""Commands: `sync`, `status`, `demo` (see bridge.cli.app for what commands share).
 
-from bridge.cli.app import app  # noqa: F401
+Exit codes (contract §3): 0 done; 1 some records failed (listed, retried next time); 2 bad usage,
+an unknown ref, another sync holding the lease, a refused key or an unreachable forum.
+Progress goes to stderr: a bar on a terminal, plain lines otherwise.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bridge.cli.app import EXIT_OK, EXIT_PARTIAL, app, catalogue_engine, err, fail, out, print_json, settings
+from bridge.settings import ConfigError, Settings
+from bridge.sync import store
+from bridge.sync.lease import LeaseHeld
+from bridge.sync.plan import Plan, PlanError
+from bridge.sync.runner import SyncOptions, SyncStopped, SyncSummary, run_sync
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Reporter:
+    """A rich bar on a terminal; elsewhere one plain line per write or failure (never per
+    unchanged record: a no-op sync of thousands stays quiet)."""
+
+    def __init__(self) -> None:
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, event: str, value: Any) -> None:
+        if event == "plan":
+            plan: Plan = value
+            writes = len(plan.writes)
+            if err.is_terminal and writes:
+                self.bar = Progress(
+                    TextColumn("sync"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                    console=err, transient=True,
+                )
+                self.bar.start()
+                self.task = self.bar.add_task("", total=len(plan.actions))
+            elif writes:
+                err.print(f"sync: {len(plan.actions)} records, {writes} to write", markup=False, highlight=False)
+            return
+        outcome = value
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{outcome.ref}: {outcome.result}")
+        elif outcome.result != "unchanged":
+            line = f"{outcome.ref}: {outcome.result}"
+            if outcome.fields and outcome.result == "updated":
+                line += f" ({', '.join(outcome.fields)})"
+            if outcome.error:
+                line += f" — {outcome.error}"
+            err.print(line, markup=False, highlight=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def _client(cfg: Settings):  # noqa: ANN202
+    from bridge.forum.client import ForumClient
+
+    try:
+        return ForumClient.from_settings(cfg)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
+    if dry_run and summary.plan is not None:
+        table = Table("ref", "action", "fields", title="plan (nothing was changed)")
+        shown = 0
+        for row in summary.plan:
+            if row["action"] != "unchanged":
+                table.add_row(row["ref"], row["action"], ", ".join(row["fields"]))
+                shown += 1
+        if shown:
+            out.print(table)
+        if summary.categories_needed:
+            out.print(f"categories to find or create first: {', '.join(summary.categories_needed)}", markup=False)
+    verb = "would be " if dry_run else ""
+    out.print(
+        f"{verb}created {summary.created}, updated {summary.updated}, unchanged {summary.unchanged}, "
+        f"archived {summary.archived}, restored {summary.restored}, failed {summary.failed}"
+        + ("" if dry_run else f" ({summary.requests} requests)"),
+        markup=False,
+    )
+    for ref in summary.deleted_refs:
+        out.print(f"drift: the topic of {ref} was deleted in the forum; `sync --recreate-deleted {ref}` recreates it", markup=False)
+    for failure in summary.failures:
+        err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
+
+
+@app.command()
+def sync(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing, locally or in the forum.")] = False,
+    project: Annotated[list[str] | None, typer.Option("--project", help="Only this record (repeatable).", metavar="REF")] = None,
+    recreate_deleted: Annotated[
+        list[str] | None,
+        typer.Option("--recreate-deleted", help="Recreate the topic a moderator deleted, with a new external id.", metavar="REF"),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Make the forum match the catalogue: one topic per record, only what changed is written."""
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    options = SyncOptions(
+        dry_run=dry_run,
+        only=frozenset(project) if project else None,
+        recreate_deleted=frozenset(recreate_deleted or ()),
+    )
+    reporter = _Reporter()
+    client = None if dry_run else _client(cfg)
+    try:
+        summary = run_sync(engine, cfg, client, options, progress=reporter)  # type: ignore[arg-type]
+    except (PlanError, LeaseHeld) as exc:
+        fail(str(exc))
+    except SyncStopped as exc:
+        fail(f"sync stopped: {exc}")
+    except sa.exc.OperationalError as exc:
+        fail(f"cannot use the catalogue database: {exc.orig}")
+    finally:
+        reporter.close()
+        if client is not None:
+            client.close()
+    if json_output:
+        print_json(summary.as_json())
+    else:
+        _print_summary(summary, dry_run=dry_run)
+    raise typer.Exit(EXIT_PARTIAL if summary.failed else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- status
+
+
+@app.command()
+def status(json_output: JsonOption = False) -> None:
+    """Records never synced, pending changes, failures, drift found, last runs."""
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    report = store.status_report(engine)
+    if json_output:
+        print_json(report)
+        return
+    out.print(
+        f"{report['records']} records: {report['never_synced']} never synced, {report['pending']} pending, "
+        f"{report['failed']} failed, {len(report['drift'])} with drift",
+        markup=False,
+    )
+    for failure in report["failures"]:
+        out.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
+    for item in report["drift"]:
+        out.print(f"drift: {item['ref']}: {', '.join(item['what'])}", markup=False)
+    if report["last_runs"]:
+        table = Table("started", "ended", "status", "created", "updated", "unchanged", "archived", "restored", "failed", "requests", title="last sync runs")
+        for run in report["last_runs"]:
+            c = run["counts"]
+            table.add_row(
+                run["start"] or "", run["end"] or "", run["status"],
+                *(str(c[k]) for k in ("created", "updated", "unchanged", "archived", "restored", "failed")),
+                str(run["requests"]),
+            )
+        out.print(table)
+
+
+# --------------------------------------------------------------------------- demo
+
+DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "samples" / "demo_catalogue.yaml"
+
+
+def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "ref": row["ref"],
+            "title": row["title"],
+            "url": f"{forum_url}/t/{row['topic_slug'] or '-'}/{row['topic_id']}",
+            "category": row["category"],
+            "tags": sorted(row["tags"] or []),
+            "closed": bool(row["closed"]),
+        }
+        for row in store.topics_table(engine)
+    ]
+
+
+@app.command()
+def demo(
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="Keep the demo catalogue in this SQLAlchemy URL (default: a temporary SQLite file).", metavar="URL"),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The whole thing on embedded defaults: a local forum emulator, the bundled sample
+    catalogue, a first sync, the topics it made, and a second sync that writes nothing."""
+    from bridge.catalogue.importer import run_import
+    from bridge.db import DatabaseError, make_engine, upgrade
+    from bridge.emulator import start_emulator
+    from bridge.forum.client import ForumClient
+
+    if not DEMO_CATALOGUE.is_file():
+        fail(f"the bundled sample catalogue is missing ({DEMO_CATALOGUE}): reinstall the package")
+    cfg = settings()
+    say = err if json_output else out
+    with tempfile.TemporaryDirectory(prefix="digicanvis-demo-") as tmp:
+        url = database or f"sqlite:///{Path(tmp) / 'demo.db'}"
+        try:
+            engine = make_engine(url)
+            upgrade(engine)
+        except DatabaseError as exc:
+            fail(str(exc))
+        outcome = run_import(engine, [DEMO_CATALOGUE])
+        if outcome.problems:
+            fail(f"the sample catalogue did not import: {outcome.problems[0]}")
+        say.print(f"catalogue: {outcome.records} records imported into {url if database else 'a temporary SQLite file'}", markup=False)
+        # The forum: an emulator in this process, on a free port, with no rate limit.
+        emulator = start_emulator(rate_limit=0, api_key=secrets.token_hex(16), test_control=False)
+        demo_cfg = cfg.model_copy(update={"discourse_url": emulator.url, "rate_limit_per_minute": 0, "database_url": url})
+        say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
+        store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
+        client = ForumClient(emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0)
+        reporter = _Reporter()
+        try:
+            first = run_sync(engine, demo_cfg, client, progress=reporter)
+            reporter.close()
+            topics = _topics(engine, emulator.url)
+            second = run_sync(engine, demo_cfg, client)
+        except (SyncStopped, LeaseHeld, PlanError) as exc:
+            fail(f"demo sync stopped: {exc}")
+        finally:
+            reporter.close()
+            client.close()
+            emulator.stop()
+            engine.dispose()
+    if json_output:
+        print_json({"first_sync": first.as_json(), "topics": topics, "second_sync": second.as_json()})
+    else:
+        out.print(
+            f"first sync: created {first.created}, updated {first.updated}, failed {first.failed} ({first.requests} requests)",
+            markup=False,
+        )
+        table = Table(title="topics in the forum")
+        table.add_column("ref", overflow="fold")
+        table.add_column("category", overflow="fold")
+        table.add_column("tags", overflow="fold")
+        table.add_column("topic", overflow="fold")  # folded, never cut: the URL must stay usable
+        for t in topics:
+            table.add_row(t["ref"], t["category"] or "", ", ".join(t["tags"]), t["url"])
+        out.print(table)
+        out.print(
+            f"second sync: created {second.created}, updated {second.updated}, unchanged {second.unchanged} "
+            f"({second.requests} requests): an unchanged catalogue costs nothing",
+            markup=False,
+        )
+        for failure in first.failures:
+            err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
+    raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)

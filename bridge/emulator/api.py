@@ -113,6 +113,7 @@ class Api:
         add("GET", r"/c/(?P<id>\d+)/show", "/c/{id}/show", Api.show_category)
         add("GET", r"/c/(?P<slug>[^/]+)/(?P<id>\d+)(?:/l/latest)?", "/c/{slug}/{id}", Api.category_topics)
         add("GET", r"/c/(?P<id>\d+)/l/latest", "/c/{id}/l/latest", Api.category_topics)
+        add("GET", r"/c/(?P<id>\d+)", "/c/{id}", Api.category_redirect)
         add("POST", r"/posts", "/posts", Api.create_post, True)
         add("GET", r"/posts/(?P<id>\d+)", "/posts/{id}", Api.show_post)
         add("PUT", r"/posts/(?P<id>\d+)", "/posts/{id}", Api.update_post, True)
@@ -183,7 +184,8 @@ class Api:
             raise errors.invalid_parameters("per_page")
         return page, per_page
 
-    def _list_response(self, req: Request, topics: list[Topic], base: str, extra: dict[str, Any] | None = None) -> Response:
+    def _list_response(self, req: Request, topics: list[Topic], base: str, extra: dict[str, Any] | None = None,
+                       flavor: str = "latest") -> Response:
         page, per_page = self._page(req)
         start = page * per_page
         chunk = topics[start:start + per_page]
@@ -195,7 +197,7 @@ class Api:
                 query["per_page"] = per_page
             more = f"{base}?{urlencode(query)}"
         with self.state.lock:
-            body = serializers.topic_list(self.state, chunk, req.viewer, per_page, more, extra)
+            body = serializers.topic_list(self.state, chunk, req.viewer, per_page, more, extra, flavor)
         return Response(200, body)
 
     def latest(self, req: Request, m: re.Match[str]) -> Response:
@@ -216,7 +218,15 @@ class Api:
                 if t.category_id in ids and (not t.is_definition or t.category_id == cat.id)
             ]
             base = f"/c/{cat.url_slug}/{cat.id}/l/latest"
-        return self._list_response(req, _pinned_first(topics, globally=False), base)
+        return self._list_response(req, _pinned_first(topics, globally=False), base, flavor="category")
+
+    def category_redirect(self, req: Request, m: re.Match[str]) -> Response:
+        """/c/{id} → 301 to the canonical /c/{slug}/{id} (what pydiscourse.category_topics calls,
+        following redirects)."""
+        with self.state.lock:
+            cat = self.state.category(int(m["id"]))
+            location = f"/c/{cat.url_slug}/{cat.id}" + (".json" if req.json_suffix else "")
+        return Response(301, None, {"Location": location})
 
     def tag_topics(self, req: Request, m: re.Match[str]) -> Response:
         name = m["name"].lower()
@@ -226,7 +236,7 @@ class Api:
                 raise errors.not_found()
             topics = [t for t in self.state.listable(req.viewer) if name in t.tags]
             extra = {"tags": [{"id": tag.id, "name": tag.name, "topic_count": self.state.tag_topic_count(name), "staff": False}]}
-        return self._list_response(req, topics, f"/tag/{quote(name)}", extra)
+        return self._list_response(req, topics, f"/tag/{quote(name)}", extra, flavor="tag")
 
     def list_tags(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:
@@ -287,7 +297,7 @@ class Api:
             topic = self.state.topic(int(m["id"]), req.viewer)
             posts = [p for p in topic.posts if p.id in ids and (p.deleted_at is None or (req.viewer and req.viewer.staff))]
             body = {
-                "post_stream": {"posts": [serializers._stream_post(self.state, p, req.viewer, False) for p in posts]},
+                "post_stream": {"posts": [serializers.stream_post(self.state, p, req.viewer, False) for p in posts]},
                 "id": topic.id,
             }
         return Response(200, body)

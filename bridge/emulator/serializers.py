@@ -10,6 +10,7 @@ Callers hold the state's lock while serializing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bridge.emulator.models import Category, Post, Topic, User, avatar_template, iso
@@ -112,8 +113,6 @@ _GROUP_IDS = {"everyone": 0, "admins": 1, "moderators": 2, "staff": 3}
 def _text(cooked: str | None) -> str | None:
     if cooked is None:
         return None
-    import re
-
     return re.sub(r"<[^>]+>", "", cooked)
 
 
@@ -247,7 +246,7 @@ def post_updated(state: ForumState, post: Post, viewer: User | None) -> dict[str
     return {"post": body}
 
 
-def _stream_post(state: ForumState, post: Post, viewer: User | None, include_raw: bool) -> dict[str, Any]:
+def stream_post(state: ForumState, post: Post, viewer: User | None, include_raw: bool) -> dict[str, Any]:
     """getTopic post_stream.posts[] (openapi.json, additionalProperties false)."""
     body = _post_common(state, post, viewer)
     for key in ("posts_count", "flair_group_id", "post_url", "mentioned_users"):
@@ -290,7 +289,7 @@ def topic_view(state: ForumState, topic: Topic, viewer: User | None, include_raw
     body: dict[str, Any] = {
         "post_stream": {
             # notes §10: only the first chunk of posts; stream lists every id.
-            "posts": [_stream_post(state, p, viewer, include_raw) for p in posts[:20]],
+            "posts": [stream_post(state, p, viewer, include_raw) for p in posts[:20]],
             "stream": [p.id for p in posts],
         },
         "timeline_lookup": [[1, 0]],
@@ -404,10 +403,12 @@ def _posters(state: ForumState, topic: Topic) -> list[dict[str, Any]]:
     return out
 
 
-def topic_list_item(state: ForumState, topic: Topic, viewer: User | None) -> dict[str, Any]:
-    """listLatestTopics / listCategoryTopics / getTag `topics[]` (openapi.json), plus tags as
-    objects (notes §7) and op_like_count (listLatestTopics)."""
+def topic_list_item(state: ForumState, topic: Topic, viewer: User | None, flavor: str = "latest") -> dict[str, Any]:
+    """listLatestTopics / listCategoryTopics / getTag `topics[]` (openapi.json) plus tags as
+    objects (notes §7). `bookmarked`/`liked` follow each operation's schema: booleans in
+    listLatestTopics and getTag, null in listCategoryTopics (also null in the samples)."""
     last = topic.last_post
+    flag: bool | None = None if flavor == "category" else False
     return {
         "id": topic.id,
         "title": topic.title,
@@ -429,13 +430,11 @@ def topic_list_item(state: ForumState, topic: Topic, viewer: User | None) -> dic
         "visible": topic.visible,
         "closed": topic.closed,
         "archived": topic.archived,
-        "bookmarked": None,
-        "liked": None,
+        "bookmarked": flag,
+        "liked": flag,
         "tags": tag_objects(state, topic.tags),
-        "tags_descriptions": {},
         "views": topic.views,
         "like_count": topic.like_count,
-        "op_like_count": len(topic.first_post.likes) if topic.posts else 0,
         "has_summary": False,
         "last_poster_username": state.users[last.user_id].username if last else state.users[topic.user_id].username,
         "category_id": topic.category_id,
@@ -446,10 +445,10 @@ def topic_list_item(state: ForumState, topic: Topic, viewer: User | None) -> dic
 
 
 def topic_list(state: ForumState, topics: list[Topic], viewer: User | None, per_page: int,
-               more_topics_url: str | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+               more_topics_url: str | None, extra: dict[str, Any] | None = None, flavor: str = "latest") -> dict[str, Any]:
     """The topic-list envelope (notes §11): users, primary_groups, topic_list{per_page, topics,
     more_topics_url only when another page exists}."""
-    items = [topic_list_item(state, t, viewer) for t in topics]
+    items = [topic_list_item(state, t, viewer, flavor) for t in topics]
     user_ids: list[int] = []
     for item in items:
         for poster in item["posters"]:

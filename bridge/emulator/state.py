@@ -8,6 +8,7 @@ Each rule names its source in ../shared/discourse/API-NOTES.md ("notes §N").
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -181,6 +182,8 @@ class ForumState:
             topic.pinned_at = now  # samples/discourse_api_docs/topic_response.json: pinned true
             category.topic_id = topic.id
             category.description = topic.first_post.cooked.split("\n", 1)[0]
+            # core config/initializers/012-web_hook_events.rb: category_created (type category)
+            self.on_event("category_created", "category", category)
             self.on_event("topic_created", "topic", topic)
             self.on_event("post_created", "post", topic.first_post)
             return category
@@ -209,6 +212,7 @@ class ForumState:
                 category.permissions = {str(k): int(v) for k, v in params["permissions"].items()}
             if "search_priority" in params:
                 category.search_priority = int(params["search_priority"])
+            self.on_event("category_updated", "category", category)
             return category
 
     def _optional_category_id(self, value: Any, name: str) -> int | None:
@@ -229,8 +233,6 @@ class ForumState:
 
     def _category_slug_problems(self, slug: str, parent_id: int | None, own_id: int | None) -> list[str]:
         # notes §6: explicit slug unique within the parent, ASCII, not like "123-category".
-        import re
-
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug, flags=re.IGNORECASE) or re.fullmatch(r"\d+-category", slug):
             return ["Slug is invalid"]
         if any(c.id != own_id and c.parent_category_id == parent_id and c.slug == slug for c in self.categories.values()):
@@ -494,8 +496,8 @@ class ForumState:
             if post.user_id == user.id:
                 raise errors.invalid_access("You are not permitted to view the requested resource.")
             post.likes.add(user.id)
-            # notes §12 lists post events; a like is reported as an edit of the post's counts.
-            self.on_event("post_edited", "post", post)
+            # No webhook: core config/initializers/012-web_hook_events.rb (the copy read) wires no
+            # event to likes; the count shows up in the next read of the topic.
             return post
 
     # ------------------------------------------------------------------ lists (notes §11)

@@ -46,7 +46,7 @@ class WebhookEmitter:
         self._secret = secret
         self.instance = instance
         self._ids = itertools.count(1)
-        self._queue: queue.Queue[tuple[int, str, str, bytes] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[int, str, str, bytes] | threading.Event | None] = queue.Queue()
         self._session = requests.Session()
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
@@ -68,10 +68,10 @@ class WebhookEmitter:
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until every queued event was attempted (for tests)."""
-        done = threading.Event()
         if not self._thread:
             return True
-        self._queue.put(("flush", done))  # type: ignore[arg-type]
+        done = threading.Event()  # set by the worker when it reaches this marker
+        self._queue.put(done)
         return done.wait(timeout)
 
     def close(self) -> None:
@@ -85,8 +85,8 @@ class WebhookEmitter:
             item = self._queue.get()
             if item is None:
                 return
-            if item[0] == "flush":
-                item[1].set()  # type: ignore[index]
+            if isinstance(item, threading.Event):
+                item.set()
                 continue
             event_id, event, event_type, body = item
             headers = {

@@ -24,6 +24,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -539,6 +540,8 @@ def _short(exc: BaseException) -> str:
             break
         reason = inner
     text = str(reason) or type(reason).__name__
+    # urllib3 prefixes connection errors with the connection object's repr: noise for a person.
+    text = re.sub(r"^<[^>]*object at 0x[0-9a-f]+>: ", "", text)
     return text if len(text) <= 200 else text[:197] + "..."
 
 

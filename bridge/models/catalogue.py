@@ -4,9 +4,8 @@ Six levels of a fitxa: 1 title; 2 local body and contacts; 3 description, value 
 4 analysis; 5 phase; 6 documentation.
 """
 
-from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime  # no `from __future__ import annotations`: SQLModel must resolve relationship types
 
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel

@@ -140,9 +140,14 @@ class Applier:
             return self._failed(action, _reasons(exc))
 
     def _failed(self, action: Action, error: str) -> Outcome:
-        external_id = getattr(action, "external_id", None)
-        new = isinstance(action, Create) and action.new_state
-        store.record_failure(self.engine, action.project_id, error, external_id=external_id if new else None)
+        # A record seen for the first time gets its state row (and external id) with the failure,
+        # so `status` lists it.
+        new_id = None
+        if isinstance(action, Create) and action.new_state:
+            new_id = action.external_id
+        elif isinstance(action, Invalid):
+            new_id = action.new_external_id
+        store.record_failure(self.engine, action.project_id, error, external_id=new_id)
         return Outcome(action.ref, action.name, FAILED, error=error)
 
     # ------------------------------------------------------------------ create / adopt
@@ -194,6 +199,8 @@ class Applier:
                 if _title_taken(exc) and title != d.fallback_title:
                     title = d.fallback_title  # a topic we do not own has our title
                     continue
+                # A definite refusal: nothing was created, so the next run need not look it up.
+                store.clear_intent(self.engine, project_id)
                 raise RecordFailed(f"the forum refused the topic: {_reasons(exc)}") from None
             store.record_paired(
                 self.engine,

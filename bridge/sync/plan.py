@@ -164,6 +164,7 @@ class Invalid(Action):
     """The record cannot be written (e.g. longer than a post may be): fails without a request."""
 
     error: str
+    new_external_id: str | None = None  # a record never seen: its state row is created with it
     name = "invalid"
 
     @property
@@ -258,7 +259,8 @@ def plan_record(
             # An archived record never synced has no topic to close, and none is created for it.
             return Unchanged(ref, pid)
         if desired.error:
-            return Invalid(ref, pid, error=desired.error)
+            fresh = _fresh_external_id(options.external_id_prefix, ref, taken) if stored is None else None
+            return Invalid(ref, pid, error=desired.error, new_external_id=fresh)
         if stored is None:
             return Create(ref, pid, external_id=_fresh_external_id(options.external_id_prefix, ref, taken), desired=desired, new_state=True)
         if stored.create_started_at is not None:

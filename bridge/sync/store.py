@@ -229,6 +229,12 @@ def record_intent(engine: Engine, project_id: int, external_id: str, *, new: boo
         conn.execute(sa.update(_state).where(_state.c.project_id == project_id).values(**values))
 
 
+def clear_intent(engine: Engine, project_id: int) -> None:
+    """The forum refused the create outright (422): no topic can exist, no lookup is needed."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(_state).where(_state.c.project_id == project_id).values(create_started_at=None))
+
+
 def record_paired(
     engine: Engine,
     project_id: int,
@@ -472,3 +478,25 @@ def ref_exists(engine: Engine, refs: Iterable[str]) -> set[str]:
     refs = list(refs)
     with engine.connect() as conn:
         return {r[0] for r in conn.execute(sa.select(_projects.c.ref).where(_projects.c.ref.in_(refs)))}
+
+
+def forget_forum(engine: Engine) -> None:
+    """Forget every pairing and the categories cache (the demo's forum is a fresh in-memory
+    emulator each time, so what a kept catalogue remembers of an earlier one is void)."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(_state))
+        conn.execute(sa.delete(_cats))
+
+
+def topics_table(engine: Engine) -> list[dict[str, Any]]:
+    """Every paired record with its topic, category and tags (for the demo's table)."""
+    p, s, c = _projects, _state, _cats
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(p.c.ref, s.c.topic_id, s.c.topic_slug, s.c.title, s.c.tags, s.c.closed, c.c.name.label("category"))
+            .join(s, s.c.project_id == p.c.id)
+            .outerjoin(c, c.c.category_id == s.c.category_id)
+            .where(s.c.topic_id.is_not(None))
+            .order_by(p.c.ref)
+        ).mappings().all()
+    return [dict(r) for r in rows]

@@ -235,7 +235,8 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
     with open(data / "projects_jrc_ipsx_local_subset.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             country = row["geocoverage_codes"].strip()[:2]
-            organisation = row["lead_organisation_name"].strip() or row["geocoverage"].strip()
+            # A few names span lines in the source; a body name is one line.
+            organisation = " ".join((row["lead_organisation_name"] or row["geocoverage"]).split())
             if not re.fullmatch(r"[A-Z]{2}", country) or not organisation or not row["description"].strip():
                 continue
             record: dict[str, Any] = {
@@ -260,33 +261,34 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
                 continue
             region = _ADMIN1_REGION.get(row["derived_admin1_code"]) if country == "ES" else None
             archived = "web.archive.org" in url
+            name = row["title"].strip()
             # Every council names its platform the same way: identical titles from different councils.
             add(
                 f"decidim-{_slug(row['slug'])}",
                 {
                     "title": "Plataforma de participació ciutadana Decidim",
-                    "local_body": bodies.body(row["title"], country, region, row["latitude"], row["longitude"]),
+                    "local_body": bodies.body(name, country, region, row["latitude"], row["longitude"]),
                     "description": (
-                        f"{row['title']} fa servir Decidim, la plataforma lliure de democràcia participativa, "
+                        f"{name} fa servir Decidim, la plataforma lliure de democràcia participativa, "
                         f"per a pressupostos participatius, consultes i processos oberts a la ciutadania."
                     ),
                     "area": "participation-open-government",
                     "kind": "service",
                     "phase": "implemented" if not archived else "pilot",
-                    "documents": [{"kind": "demo", "title": row["title"], "url": url}],
+                    "documents": [{"kind": "demo", "title": name, "url": url}],
                 },
             )
 
     with open(data / "projects_consul_organizations_2019.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            country = row["derived_country_code"]
+            country, name = row["derived_country_code"], row["name"].strip()
             if not country:
                 continue
             region = _ADMIN1_REGION.get(row["derived_admin1_code"]) if country == "ES" else None
             record = {
                 "title": "Portal de participación CONSUL",
-                "local_body": bodies.body(row["name"], country, region, row["latitude"], row["longitude"]),
-                "description": f"{row['name']} usa CONSUL Democracy (nivel {row['level'] or '?'}) para propuestas, debates y votaciones ciudadanas.",
+                "local_body": bodies.body(name, country, region, row["latitude"], row["longitude"]),
+                "description": f"{name} usa CONSUL Democracy (nivel {row['level'] or '?'}) para propuestas, debates y votaciones ciudadanas.",
                 "area": "participation-open-government",
                 "kind": "organisation" if row["status"] == "beta" else "service",
                 "phase": "pilot" if row["status"] == "beta" else "implemented",
@@ -294,7 +296,7 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
             url = _http(row["consul_website"])
             if url:
                 record["documents"] = [{"kind": "other", "title": "CONSUL", "url": url}]
-            add(f"consul-{_slug(row['name'])}", record)
+            add(f"consul-{_slug(name)}", record)
     return records
 
 

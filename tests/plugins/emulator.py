@@ -44,3 +44,56 @@ def emulator(emulator_factory: Callable[..., RunningEmulator]) -> RunningEmulato
 @pytest.fixture(scope="session")
 def discourse_spec(shared_dir: Path) -> dict[str, Any]:
     return json.loads((shared_dir / "discourse" / "openapi.json").read_text(encoding="utf-8"))
+
+
+class ApiSession:
+    """Plain `requests` against an emulator with admin credentials; redirects are not followed."""
+
+    def __init__(self, emu: RunningEmulator, username: str = "system", key: str = API_KEY):
+        import requests
+
+        self.url = emu.url
+        self.session = requests.Session()
+        self.session.headers.update({"Api-Key": key, "Api-Username": username})
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("allow_redirects", False)
+        kwargs.setdefault("timeout", 10)
+        return self.session.request(method, self.url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    def category(self, name: str = "Citizen care", **fields: Any) -> dict[str, Any]:
+        response = self.post("/categories.json", data={"name": name, **fields})
+        assert response.status_code == 200, response.text
+        return response.json()["category"]
+
+    def topic(self, category_id: int, title: str = "Km0 market for local producers", **fields: Any) -> dict[str, Any]:
+        data = {"title": title, "raw": "A body that is long enough to pass the checks.", "category": category_id}
+        data.update(fields)
+        response = self.post("/posts.json", data=data)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def api(emulator: RunningEmulator) -> ApiSession:
+    return ApiSession(emulator)
+
+
+@pytest.fixture
+def pyd(emulator: RunningEmulator) -> Any:
+    """A pydiscourse client pointed at the emulator."""
+    from pydiscourse import DiscourseClient
+
+    return DiscourseClient(emulator.url, api_username="system", api_key=API_KEY)
