@@ -175,6 +175,11 @@ def title_problems(title: str) -> list[str]:
     The title is prettified before validation (core app/models/topic.rb before_validation), so
     it is checked after prettify_title. Duplicates need the forum's state: see TITLE_TAKEN."""
     cleaned = prettify_title(title or "")
+    if not cleaned.strip():
+        # presence, length and quality validators all fire on a blank title: a real response
+        # quoted in a client's source reads {"action":"create_post","errors":["Title can't be
+        # blank","Title is too short (minimum is 1 character)","Title seems unclear, …"]}.
+        return [TITLE_BLANK, TITLE_TOO_SHORT.format(count=MIN_TITLE_LENGTH), TITLE_UNCLEAR]
     problems = _length_problems(
         cleaned, MIN_TITLE_LENGTH, MAX_TITLE_LENGTH, TITLE_BLANK, TITLE_TOO_SHORT, TITLE_TOO_LONG
     )

@@ -344,7 +344,12 @@ def test_archive_and_restore(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_human_list_is_a_table(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "200")
+    from rich.console import Console
+
+    import bridge.cli.catalogue
+
+    # A wide console, so that no cell is folded across lines whatever the test runner's terminal.
+    monkeypatch.setattr(bridge.cli.catalogue, "out", Console(width=250, highlight=False, soft_wrap=True))
     cli("import", write_records_file(tmp_path / "a.json", [make_record(1, title="Títol [bold]no markup[/bold]")]))
     result = cli("projects", "list")
     assert result.exit_code == 0

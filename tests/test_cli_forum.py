@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -20,6 +18,7 @@ from bridge.loop.signature import sign
 from bridge.models import Activity
 from bridge.settings import Settings
 from plugins.forum import PairedCatalogue
+from tests_support import terminate, wait_for
 
 runner = CliRunner()
 
@@ -83,6 +82,11 @@ def test_webhook_refuses_without_a_secret(bridge_env: Settings) -> None:
     assert "BRIDGE_WEBHOOK_SECRET" in result.stderr
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_webhook_command_serves_and_stops_on_sigterm(bridge_env: Settings) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
@@ -93,24 +97,13 @@ def test_webhook_command_serves_and_stops_on_sigterm(bridge_env: Settings) -> No
     proc = subprocess.Popen([sys.executable, "-m", "bridge", "webhook", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/webhooks/discourse"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_for(lambda: _listening(port), timeout=20)
         body = b'{"ping": "OK"}'
         headers = {"X-Discourse-Event": "ping", "X-Discourse-Event-Type": "ping", "X-Discourse-Event-Id": "p1"}
         assert requests.post(url, data=body, headers=headers | {"X-Discourse-Event-Signature": sign(body, "cli-secret")}, timeout=5).json() == {"status": "ignored"}
         assert requests.post(url, data=body, headers=headers | {"X-Discourse-Event-Signature": sign(body, "wrong")}, timeout=5).status_code == 403
         assert requests.post(url, data=b"{oops", headers=headers | {"X-Discourse-Event-Signature": sign(b"{oops", "cli-secret")}, timeout=5).status_code == 400
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        _, stderr = terminate(proc)
     assert proc.returncode == 0, stderr
     assert "cli-secret" not in stderr

@@ -47,7 +47,7 @@ def test_serves_and_stops_cleanly(stop_signal: signal.Signals) -> None:
     assert "cli-secret-key" not in out + err and "hook-secret" not in out + err
 
 
-def test_api_key_from_environment_and_test_control(tmp_path) -> None:
+def test_api_key_from_environment_and_test_control() -> None:
     proc, url = _start("--test-control", "--rate-limit", "5", env={"EMULATOR_API_KEY": "env-key"})
     try:
         headers = {"Api-Key": "env-key", "Api-Username": "system"}

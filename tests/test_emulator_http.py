@@ -205,3 +205,13 @@ def test_stats_count_requests_by_route_and_status(emulator: RunningEmulator, api
     assert stats["total"] == 3 and stats["status"] == {"200": 3}
     emulator.control("reset_stats")
     assert emulator.stats()["total"] == 0
+
+
+def test_stop_closes_kept_alive_connections(emulator_factory) -> None:
+    emu = emulator_factory()
+    session = requests.Session()
+    headers = {"Api-Key": "test-key", "Api-Username": "system"}
+    assert session.get(emu.url + "/latest.json", headers=headers, timeout=10).status_code == 200
+    emu.stop()
+    with pytest.raises(requests.ConnectionError):
+        session.get(emu.url + "/latest.json", headers=headers, timeout=10)

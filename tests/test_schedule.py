@@ -4,11 +4,8 @@ recorded; two schedulers against one catalogue never sync at the same time (the 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from bridge.emulator import RunningEmulator
 from bridge.models import SyncRun, SyncState
 from bridge.settings import Settings
 from plugins.forum import LOOP_RECORDS, write_records
+from tests_support import terminate, wait_for
 
 
 def _records(n: int) -> list[dict]:
@@ -42,15 +40,6 @@ def _runs(engine: sa.Engine) -> list[SyncRun]:
         return list(session.exec(select(SyncRun).order_by(SyncRun.started_at)).all())
 
 
-def _wait(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 @pytest.fixture
 def schedule_env(bridge_env: Settings, engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
     outcome = run_import(engine, [write_records(tmp_path / "records.yaml", _records(12))])
@@ -62,12 +51,9 @@ def schedule_env(bridge_env: Settings, engine: sa.Engine, emulator: RunningEmula
 def test_sigterm_stops_the_scheduler_cleanly(schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator) -> None:
     proc = _start(schedule_env)
     try:
-        _wait(lambda: any(r.kind == "pull" and r.finished_at for r in _runs(engine)))
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
+        wait_for(lambda: any(r.kind == "pull" and r.finished_at for r in _runs(engine)))
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        _, stderr = terminate(proc)
     assert proc.returncode == 0, stderr
     assert "stopped" in stderr
     runs = _runs(engine)
@@ -82,12 +68,9 @@ def test_sigterm_mid_sync_records_progress_and_the_next_run_finishes(schedule_en
     emulator.faults(latency_ms=150)
     proc = _start(schedule_env, every="1h")
     try:
-        _wait(lambda: any(s.topic_id for s in _states(engine)), timeout=30)
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
+        wait_for(lambda: any(s.topic_id for s in _states(engine)), timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        _, stderr = terminate(proc)
     assert proc.returncode == 0, stderr
     runs = _runs(engine)
     assert runs[0].kind == "sync" and runs[0].status == "interrupted" and runs[0].finished_at is not None
@@ -97,17 +80,14 @@ def test_sigterm_mid_sync_records_progress_and_the_next_run_finishes(schedule_en
     emulator.faults(latency_ms=0)
     proc = _start(schedule_env, every="1h")
     try:
-        _wait(lambda: len([s for s in _states(engine) if s.topic_id]) == 12)
-        _wait(lambda: any(r.kind == "pull" and r.finished_at for r in _runs(engine)[1:]))
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        wait_for(lambda: len([s for s in _states(engine) if s.topic_id]) == 12)
+        wait_for(lambda: any(r.kind == "pull" and r.finished_at for r in _runs(engine)[1:]))
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    external_ids = [t["external_id"] for t in emulator.control("stats").get("topics", [])] if False else None
-    assert external_ids is None
-    topics = [emulator.state.topics[s.topic_id] for s in _states(engine)]
-    assert len({t.id for t in topics}) == 12
+        terminate(proc)
+    # One topic per record in the forum (category "About" topics aside), each paired once.
+    ours = [t for t in emulator.state.topics.values() if getattr(t, "external_id", None)]
+    assert len(ours) == 12
+    assert {t.id for t in ours} == {s.topic_id for s in _states(engine)}
 
 
 def _states(engine: sa.Engine) -> list[SyncState]:
@@ -122,17 +102,9 @@ def test_two_schedulers_never_sync_at_the_same_time(schedule_env: dict[str, str]
     try:
         # Both tick every second; whichever finds the lease held skips its turn. (With equal
         # intervals one of them may win every turn: that is fine, the work gets done once.)
-        _wait(lambda: len([r for r in _runs(engine) if r.finished_at]) >= 6, timeout=60)
+        wait_for(lambda: len([r for r in _runs(engine) if r.finished_at]) >= 6, timeout=60)
     finally:
-        outputs = []
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                outputs.append(proc.communicate(timeout=30))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                outputs.append(proc.communicate())
+        outputs = [terminate(proc) for proc in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     runs = [r for r in _runs(engine) if r.finished_at]
     for earlier, later in zip(runs, runs[1:]):

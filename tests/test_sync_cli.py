@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bridge.cli import app
-from bridge.db import make_engine
+from bridge.db import engine_for, make_engine
 from bridge.emulator import RunningEmulator
 from bridge.settings import Settings
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle
@@ -27,6 +27,7 @@ def cli_env(bridge_env: Settings, sync_emulator: RunningEmulator, monkeypatch: p
     engine = make_engine(bridge_env.database_url)
     yield engine
     engine.dispose()
+    engine_for(bridge_env.database_url).dispose()  # the CLI's cached engine: close its connections too
 
 
 def run(*args: str) -> tuple[int, dict | list | None, str]:

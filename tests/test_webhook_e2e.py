@@ -23,6 +23,7 @@ from bridge.loop.webhook import PATH, make_app
 from bridge.models import Activity, SyncStatus, WebhookDelivery
 from bridge.settings import Settings
 from plugins.forum import PairedCatalogue, pair_catalogue
+from tests_support import wait_for
 
 SECRET = "e2e-webhook-secret"
 
@@ -40,15 +41,6 @@ def receiver_url(engine: sa.Engine) -> Iterator[str]:
 def hooked(bridge_env: Settings, engine: sa.Engine, receiver_url: str, emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PairedCatalogue]:
     emulator = emulator_factory(webhook_url=receiver_url, webhook_secret=SECRET)
     yield from pair_catalogue(engine, emulator, tmp_path, monkeypatch)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def deliveries(emu: RunningEmulator) -> list[dict]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "bridge.toml"
@@ -12,3 +16,23 @@ def repo_config_with(old: str, new: str) -> str:
     text = REPO_CONFIG.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in config/bridge.toml"
     return text.replace(old, new)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05) -> None:
+    """Poll `check` until it is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not reached within {timeout} s")
+
+
+def terminate(proc: subprocess.Popen, timeout: float = 30.0) -> tuple[str, str]:
+    """SIGTERM a child process and collect its output (killing it if it does not stop)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()

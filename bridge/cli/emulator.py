@@ -71,5 +71,6 @@ def emulator(
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        server.close_connections()
         emu_app.webhooks.close()
         err.print("emulator stopped", markup=False)

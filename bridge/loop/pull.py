@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlmodel import Session
+
 from bridge.forum.errors import ForumNotFound
 from bridge.loop import store
 from bridge.loop.activity import from_topic
@@ -57,13 +59,12 @@ def pull(sessions: SessionFactory, client: ListingClient, *, deep: bool = False,
     result.paired = len(paired)
     remaining = set(paired)
 
-    def record(topic_id: int, topic: dict[str, Any] | None, observed: Observed) -> None:
+    def record(session: Session, topic_id: int, topic: dict[str, Any] | None, observed: Observed) -> None:
         item = paired[topic_id]
-        with sessions() as session:
-            if topic is not None and not observed.deleted:
-                store.save_activity(session, item.project_id, from_topic(topic))
-            drift = detect(item.written, observed)
-            store.save_drift(session, item.project_id, drift, seen_aspects(observed))
+        if topic is not None and not observed.deleted:
+            store.save_activity(session, item.project_id, from_topic(topic))
+        drift = detect(item.written, observed)
+        store.save_drift(session, item.project_id, drift, seen_aspects(observed))
         result.updated += 1
         if drift:
             result.drift[item.ref] = list(drift.what)
@@ -71,11 +72,12 @@ def pull(sessions: SessionFactory, client: ListingClient, *, deep: bool = False,
     for category in categories:
         for topics in _category_pages(client, category.slug, category.category_id, should_stop):
             result.pages += 1
-            for topic in topics:
-                topic_id = topic.get("id")
-                if topic_id in remaining:
-                    remaining.discard(topic_id)
-                    record(topic_id, topic, observe_topic(topic))
+            with sessions() as session:  # one transaction per page read
+                for topic in topics:
+                    topic_id = topic.get("id")
+                    if topic_id in remaining:
+                        remaining.discard(topic_id)
+                        record(session, topic_id, topic, observe_topic(topic))
 
     for topic_id in sorted(remaining):
         if should_stop():
@@ -83,11 +85,12 @@ def pull(sessions: SessionFactory, client: ListingClient, *, deep: bool = False,
             return result
         result.read_individually += 1
         try:
-            topic = client.get_topic(topic_id)
+            topic: dict[str, Any] | None = client.get_topic(topic_id)
+            observed = observe_topic(topic)
         except ForumNotFound:
-            record(topic_id, None, Observed(deleted=True))
-            continue
-        record(topic_id, topic, observe_topic(topic))
+            topic, observed = None, Observed(deleted=True)
+        with sessions() as session:
+            record(session, topic_id, topic, observed)
 
     if deep:
         for topic_id, item in paired.items():
