@@ -8,10 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,6 +15,10 @@ from sqlmodel import Session
 import bridge.models  # noqa: F401  (registers every table)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The newest migration. Every command checks the schema against it, so it is a constant rather
+# than Alembic's script directory (which costs a tenth of a second to load on each command);
+# tests/test_db.py checks that it is Alembic's head.
+HEAD = "0001"
 
 
 class DatabaseError(Exception):
@@ -66,7 +66,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def _alembic_config(engine: Engine) -> AlembicConfig:
+def _alembic_config(engine: Engine):  # noqa: ANN202  (alembic is imported only when migrating)
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -75,6 +77,8 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Migrate the schema to the newest revision. Safe to repeat. Returns (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     try:
         command.upgrade(_alembic_config(engine), "head")
@@ -84,18 +88,24 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database's alembic_version table (None when there is none)."""
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     except sa.exc.OperationalError as exc:
         raise DatabaseError(f"cannot reach the catalogue database: {exc.orig}") from None
 
 
 def head_revision() -> str:
+    """Alembic's head, read from the migration scripts (slow: for `db upgrade` and tests)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://"))).get_current_head() or ""
 
 
 def require_current_schema(engine: Engine) -> None:
     """Refuse to work on a database whose schema is missing or old, with the fix in the message."""
-    if current_revision(engine) != head_revision():
+    if current_revision(engine) != HEAD:
         raise DatabaseError("the catalogue schema is missing or out of date: run `digicanvis db upgrade` first")

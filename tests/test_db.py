@@ -4,7 +4,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from bridge.db import current_revision, head_revision, upgrade
+from bridge.db import HEAD, current_revision, head_revision, upgrade
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    assert HEAD == head_revision()
 
 
 def test_upgrade_is_idempotent(engine: sa.Engine) -> None:

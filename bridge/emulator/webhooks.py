@@ -9,8 +9,6 @@ No retries: retry_web_hook_events defaults to false (notes §12). Timeout 20 s (
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import logging
@@ -21,14 +19,12 @@ from typing import Any
 
 import requests
 
+from bridge.loop.signature import sign
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Discourse/3.5.0"  # notes §12: User-Agent Discourse/<version>
 TIMEOUT_SECONDS = 20
-
-
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,7 @@ class WebhookEmitter:
                 "X-Discourse-Event": event,
             }
             if self._secret:
-                headers["X-Discourse-Event-Signature"] = signature(self._secret, body)
+                headers["X-Discourse-Event-Signature"] = sign(body, self._secret)
             try:
                 response = self._session.post(self.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
                 delivery = Delivery(event_id, event, event_type, response.status_code, None)
