@@ -94,7 +94,8 @@ def test_an_unreachable_forum_stops_the_run(harness: SyncHarness) -> None:
     with pytest.raises(SyncStopped, match="cannot connect"):
         harness.sync(client)
     client.close()
-    runs = harness.engine.connect().execute(sa.text("SELECT status, message FROM sync_run")).all()
+    with harness.engine.connect() as conn:
+        runs = conn.execute(sa.text("SELECT status, message FROM sync_run ORDER BY id")).all()
     assert runs[-1][0] == "failed" and "cannot connect" in runs[-1][1]
 
 
@@ -147,5 +148,6 @@ def test_sync_killed_with_sigkill_mid_run_then_rerun(harness: SyncHarness, datab
     assert summary.created + summary.unchanged == 40
     assert summary.failed == 0
     harness.assert_consistent()
-    runs = harness.engine.connect().execute(sa.text("SELECT status FROM sync_run ORDER BY id")).all()
+    with harness.engine.connect() as conn:
+        runs = conn.execute(sa.text("SELECT status FROM sync_run ORDER BY id")).all()
     assert [r[0] for r in runs] == ["interrupted", "ok"]

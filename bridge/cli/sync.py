@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -166,14 +167,16 @@ def status(json_output: JsonOption = False) -> None:
     for item in report["drift"]:
         out.print(f"drift: {item['ref']}: {', '.join(item['what'])}", markup=False)
     if report["last_runs"]:
-        table = Table("started", "ended", "status", "created", "updated", "unchanged", "archived", "restored", "failed", "requests", title="last sync runs")
+        # Compact enough for 80 columns: a pipe into a file must not cut the figures.
+        table = Table("started (UTC)", "seconds", "status", "counts", "requests", title="last sync runs")
         for run in report["last_runs"]:
             c = run["counts"]
-            table.add_row(
-                run["start"] or "", run["end"] or "", run["status"],
-                *(str(c[k]) for k in ("created", "updated", "unchanged", "archived", "restored", "failed")),
-                str(run["requests"]),
-            )
+            start, end = run["start"], run["end"]
+            seconds = ""
+            if start and end:
+                seconds = f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.1f}"
+            counts = " ".join(f"{k} {c[k]}" for k in ("created", "updated", "unchanged", "archived", "restored", "failed") if c[k])
+            table.add_row((start or "")[:19].replace("T", " "), seconds, run["status"], counts or "nothing", str(run["requests"]))
         out.print(table)
 
 
