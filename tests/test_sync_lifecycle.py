@@ -255,9 +255,10 @@ def test_drift_is_repaired_with_the_drift_edit_reason(harness: SyncHarness) -> N
             .values(drift=list(drift.what), drift_detail=drift.detail, state="drift")
         )
     plan = harness.sync(dry_run=True).plan
-    assert plan == ({"ref": "rec-a", "action": "reopen", "fields": ["title"]},)
+    # Reopening what a moderator closed is a repair (an update), not a restore from the archive.
+    assert plan == ({"ref": "rec-a", "action": "update", "fields": ["title", "closed"]},)
     summary = harness.sync()
-    assert summary.restored == 1 and summary.requests == 2
+    assert summary.updated == 1 and summary.restored == 0 and summary.requests == 2
     topic = harness.topic_of("rec-a")
     assert topic.title == state.title and not topic.closed
     after = harness.states()["rec-a"]
@@ -293,3 +294,18 @@ def test_stored_title_is_the_prettified_one(harness: SyncHarness) -> None:
     topic = harness.topic_of("rec-a")
     assert topic.title == prettify_title("PLATAFORMA DE PARTICIPACIÓ CIUTADANA!!!") == harness.states()["rec-a"].title
     assert harness.sync().requests == 0
+
+
+def test_a_category_deleted_in_the_forum_is_found_or_created_again(harness: SyncHarness) -> None:
+    add_project(harness.engine, "rec-a", 1)
+    harness.sync()
+    add_project(harness.engine, "rec-b", 1, title="Un altre projecte del mateix àmbit i municipi")  # same area as rec-a
+    area_category = harness.states()["rec-a"].category_id
+    with harness.emulator.state.lock:  # an administrator deletes the category in the forum
+        del harness.emulator.state.categories[area_category]
+    first = harness.sync()
+    assert first.failed == 1 and "found or created again at the next sync" in first.failures[0]["error"]
+    second = harness.sync()
+    assert second.created == 1 and second.failed == 0
+    recreated = harness.states()["rec-b"].category_id
+    assert recreated != area_category and recreated in harness.emulator.state.categories

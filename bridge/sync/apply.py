@@ -76,6 +76,10 @@ class Outcome:
     topic_id: int | None = None
 
 
+def _category_gone(exc: ForumError) -> bool:
+    return exc.status == 400 and exc.error_type == "invalid_parameters" and any("category" in str(e) for e in exc.errors)
+
+
 class RecordFailed(Exception):
     """This record's action failed; the message is for a person (Discourse's reasons included)."""
 
@@ -135,6 +139,12 @@ class Applier:
                 return Outcome(action.ref, action.name, DELETED, error=_reasons(exc), topic_id=action.topic_id)
             return self._failed(action, f"the forum answered 404: {_reasons(exc)}")
         except ForumError as exc:
+            if _category_gone(exc) and isinstance(action, (Create, Adopt, Update)):
+                # Discourse answers 400 invalid_parameters "category" for an id it does not have
+                # (API-NOTES §3): the cached category was deleted in the forum.
+                store.forget_category(self.engine, action.desired.area)
+                return self._failed(action, f"the forum has no category {self.categories.get(action.desired.area)} for area "
+                                    f"{action.desired.area} any more; it is found or created again at the next sync")
             # 422 with Discourse's reasons, 5xx or 429 still there after the client's retries, an
             # ambiguous create that stayed ambiguous: this record only, retried next run.
             return self._failed(action, _reasons(exc))
@@ -196,6 +206,8 @@ class Applier:
                 looked_up = True  # not there: the create did not happen, so sending it again is safe
                 continue
             except ForumValidationError as exc:
+                if _category_gone(exc):
+                    raise  # handled in apply(): the cached category is forgotten
                 if _title_taken(exc) and title != d.fallback_title:
                     title = d.fallback_title  # a topic we do not own has our title
                     continue
@@ -283,7 +295,7 @@ class Applier:
         # An archived record's content is not written (only its topic closed): its content_hash
         # stays, so restoring it brings the content up to date.
         store.record_synced(self.engine, pid, content_hash=None if d.closed else d.content_hash, repaired=action.repairs)
-        result = {"close": ARCHIVED, "reopen": RESTORED}.get(action.status or "", UPDATED)
+        result = {"close": ARCHIVED, "reopen": RESTORED}.get(action.name, UPDATED)
         return Outcome(action.ref, action.name, result, fields=action.changed, topic_id=action.topic_id)
 
     def _update_topic(self, action: Update, fields: list[str]) -> None:
@@ -296,6 +308,8 @@ class Applier:
                 self.client.update_topic(action.topic_id, title=title, category_id=category_id, tags=tags)
                 break
             except ForumValidationError as exc:
+                if _category_gone(exc):
+                    raise  # handled in apply(): the cached category is forgotten
                 if title is not None and _title_taken(exc) and title != d.fallback_title:
                     title = d.fallback_title
                     continue

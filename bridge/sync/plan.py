@@ -126,11 +126,15 @@ class Update(Action):
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        return {"close": "close", "reopen": "reopen"}.get(self.status or "", "update")
+        # Closing or reopening counts as archive/restore only when it follows the catalogue's
+        # own archive state; undoing a moderator's close or reopen is a repair, i.e. an update.
+        if self.status and "closed" not in self.repairs:
+            return self.status
+        return "update"
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return self.changed
+        return self.changed + (("closed",) if "closed" in self.repairs else ())
 
 
 @dataclass(frozen=True)

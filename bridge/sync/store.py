@@ -164,6 +164,12 @@ def load_categories(engine: Engine) -> dict[str, CachedCategory]:
     }
 
 
+def forget_category(engine: Engine, area: str) -> None:
+    """Drop an area's cached category (the forum no longer has it): the next run finds or creates it."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(_cats).where(_cats.c.area == area))
+
+
 def save_category(engine: Engine, cat: CachedCategory) -> None:
     values = {
         "category_id": cat.category_id,
