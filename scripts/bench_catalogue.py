@@ -32,8 +32,9 @@ TOWNS = [  # name, INE code, region, population, latitude, longitude (cat_munici
 ]
 
 
-def generate(n: int, seed: int = 2) -> list[dict[str, Any]]:
-    """n varied records; about 2,000 distinct local bodies, a third of them outside Catalonia."""
+def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any]]:
+    """n varied records; about 2,000 distinct local bodies, a third of them outside Catalonia.
+    Also used by bench_sync.py and bench_loop.py."""
     rng = random.Random(seed)
     records = []
     for i in range(n):
@@ -53,7 +54,7 @@ def generate(n: int, seed: int = 2) -> list[dict[str, Any]]:
                 "longitude": lon,
             }
         record: dict[str, Any] = {
-            "ref": f"bench-{i:05d}",
+            "ref": f"{prefix}-{i:05d}",
             "title": f"Projecte de transformació digital {i}",
             "local_body": body,
             "description": ("Descripció llarga amb accents (àèéíòóúç·l) i salts de línia.\n" * rng.randint(2, 12)).strip(),

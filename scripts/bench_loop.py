@@ -27,7 +27,8 @@ import requests
 from waitress.server import create_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sync import CONFIG, catalogue, records  # noqa: E402
+from bench_catalogue import generate  # noqa: E402
+from bench_sync import CONFIG, catalogue  # noqa: E402
 
 from bridge.db import session_scope  # noqa: E402
 from bridge.emulator import start_emulator  # noqa: E402
@@ -42,7 +43,7 @@ from bridge.sync.runner import run_sync  # noqa: E402
 
 def bench_pull(n: int, tmp: Path):  # noqa: ANN201
     cfg = load_settings(CONFIG)
-    engine = catalogue(tmp, records(n, prefix="loop"), "loop")
+    engine = catalogue(tmp, generate(n, prefix="loop"), "loop")
     emu = start_emulator(rate_limit=0, api_key="bench", test_control=True)
     cfg = cfg.model_copy(update={"discourse_url": emu.url, "rate_limit_per_minute": 0})
     client = ForumClient(emu.url, "bench", rate_limit_per_minute=0)
@@ -95,7 +96,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def bench_idle(tmp: Path, emu) -> None:  # noqa: ANN001
     db = tmp / "idle.db"
-    engine = catalogue(tmp, records(20, prefix="idle"), "idle")
+    engine = catalogue(tmp, generate(20, prefix="idle"), "idle")
     engine.dispose()
     env = dict(os.environ, BRIDGE_DATABASE_URL=f"sqlite:///{tmp / 'idle.db'}", DISCOURSE_URL=emu.url, DISCOURSE_API_KEY="bench",
                BRIDGE_RATE_LIMIT_PER_MINUTE="0", BRIDGE_CONFIG=str(CONFIG))

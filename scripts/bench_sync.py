@@ -22,6 +22,8 @@ from pathlib import Path
 
 import requests
 
+from bench_catalogue import generate
+
 from bridge.catalogue.importer import run_import
 from bridge.db import make_engine, upgrade
 from bridge.emulator import start_emulator
@@ -29,27 +31,7 @@ from bridge.forum.client import ForumClient
 from bridge.settings import load_settings
 from bridge.sync.runner import run_sync
 
-AREAS = ["citizen-care", "services-formalities", "social-services", "participation-open-government", "planning-management", "comprehensive-transformation"]
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "bridge.toml"
-
-
-def records(n: int, prefix: str = "bench") -> list[dict]:
-    return [
-        {
-            "ref": f"{prefix}-{i:05d}",
-            "title": f"Projecte de transformació digital número {i}",
-            "local_body": {"name": f"Ajuntament {i % 300}", "country": "ES", "region": "ES-CT" if i % 300 % 4 else "ES-MD", "population": 1000 + i % 300},
-            "contacts": [{"name": f"Persona {i}", "role": "Cap TIC", "email": f"p{i}@example.cat", "public": i % 2 == 0}],
-            "description": f"Descripció del projecte {i}: una eina que simplifica un tràmit i ho explica amb **claredat**.",
-            "value": "Menys temps d'espera per a la ciutadania.",
-            "analysis": {"barriers": "Pressupost.", "technology": "Programari lliure."},
-            "area": AREAS[i % 6],
-            "kind": ["service", "process", "organisation"][i % 3],
-            "phase": ["prototype", "pilot", "implemented"][i % 3],
-            "documents": [{"kind": "article", "title": "Memòria", "url": f"https://example.cat/{i}.pdf"}],
-        }
-        for i in range(n)
-    ]
 
 
 def catalogue(tmp: Path, items: list[dict], name: str):  # noqa: ANN201
@@ -86,7 +68,7 @@ def unlimited(n: int, tmp: Path) -> None:
     rtt = emulator_round_trip()
     print(f"emulator round trip (bare session, create): {rtt * 1000:.2f} ms")
     cfg = load_settings(CONFIG)
-    engine = catalogue(tmp, records(n), "unlimited")
+    engine = catalogue(tmp, generate(n), "unlimited")
     emu = start_emulator(rate_limit=0, api_key="bench")
     client = ForumClient(emu.url, "bench", rate_limit_per_minute=0)
     cfg = cfg.model_copy(update={"discourse_url": emu.url, "rate_limit_per_minute": 0})
@@ -105,13 +87,7 @@ def unlimited(n: int, tmp: Path) -> None:
         print(f"no-op re-sync: {noop.requests} requests ({emu.stats()['total'] - before} seen by the forum), "
               f"{elapsed:.2f} s (target 0 requests, < 2 s)")
         changed = n // 100
-        with engine.begin() as conn:
-            import sqlalchemy as sa
-
-            from bridge.sync.store import _projects as P  # the bench edits rows directly
-
-            ids = [r[0] for r in conn.execute(sa.select(P.c.id).order_by(P.c.id).limit(changed))]
-        items = records(n)
+        items = generate(n)
         for item in items[:changed]:
             item["description"] += " Actualitzat."
         path = tmp / "changed.json"
@@ -121,7 +97,7 @@ def unlimited(n: int, tmp: Path) -> None:
         started = time.perf_counter()
         one = run_sync(engine, cfg, client)
         elapsed = time.perf_counter() - started
-        print(f"1% changed ({len(ids)} records): updated {one.updated}, {one.requests} writes "
+        print(f"1% changed ({changed} records): updated {one.updated}, {one.requests} writes "
               f"({emu.stats()['total'] - before} seen by the forum), {elapsed:.2f} s (target {changed} writes)")
     finally:
         client.close()
@@ -131,7 +107,7 @@ def unlimited(n: int, tmp: Path) -> None:
 
 def paced(n: int, limit: int, tmp: Path) -> None:
     cfg = load_settings(CONFIG)
-    engine = catalogue(tmp, records(n, "paced"), "paced")
+    engine = catalogue(tmp, generate(n, prefix="paced"), "paced")
     emu = start_emulator(rate_limit=limit, api_key="bench")
     client = ForumClient(emu.url, "bench", rate_limit_per_minute=limit)
     cfg = cfg.model_copy(update={"discourse_url": emu.url, "rate_limit_per_minute": limit})

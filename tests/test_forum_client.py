@@ -29,23 +29,13 @@ from bridge.forum import (
 )
 from bridge.forum.client import EXTERNAL_ID_TAKEN_MESSAGE
 from bridge.settings import ConfigError, load_settings
+from tests_support import FakeTime
 
 BASE = "https://forum.example.cat"
 KEY = "key-SECRET-4f1c9e7d2b"
 JSON_UTF8 = "application/json; charset=utf-8"
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -23,26 +23,16 @@ from bridge.forum import (
     ForumUnreachable,
     ForumValidationError,
 )
+from tests_support import FakeTime
 
 BODY = "A participation platform that lets neighbours propose and vote on local budgets."
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 10_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
 def fake() -> FakeTime:
-    return FakeTime()
+    return FakeTime(10_000.0)
 
 
 @pytest.fixture

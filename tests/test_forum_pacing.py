@@ -8,21 +8,9 @@ import random
 import pytest
 
 from bridge.forum.pacing import DISCOURSE_GRANULARITY_SECONDS, Pacer, SlidingWindow
+from tests_support import FakeTime
 
 
-class FakeTime:
-    """A clock that only moves when someone sleeps (or the test advances it)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_window_admits_n_back_to_back_then_waits_for_the_oldest_to_be_a_window_old() -> None:
@@ -70,7 +58,7 @@ def test_invalid_limits_are_refused() -> None:
 
 
 def test_pacer_uses_the_whole_budget_then_waits_exactly_for_the_window() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     pacer = Pacer(60, margin=0.0, clock=fake.clock, sleep=fake.sleep)
     starts = []
     for _ in range(60):
@@ -85,7 +73,7 @@ def test_pacer_uses_the_whole_budget_then_waits_exactly_for_the_window() -> None
 
 
 def test_pacer_default_margin_is_one_second() -> None:
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     pacer = Pacer(2, clock=fake.clock, sleep=fake.sleep)
     for _ in range(3):
         with pacer.slot():
@@ -96,7 +84,7 @@ def test_pacer_default_margin_is_one_second() -> None:
 def test_pacer_stamps_a_slot_when_its_response_arrives() -> None:
     """A slow request (10 s) is stamped at its end, so the slot is reused 60 s after the answer:
     the server stamped it somewhere between send and answer, never after."""
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     pacer = Pacer(1, margin=0.0, clock=fake.clock, sleep=fake.sleep)
     with pacer.slot():
         fake.now += 10.0  # the request takes 10 s
@@ -109,7 +97,7 @@ def test_pacer_stamps_a_slot_when_its_response_arrives() -> None:
 def test_never_more_than_n_starts_in_any_window(limit: int) -> None:
     """Random request durations and idle gaps; check every 60 s window of start times."""
     rng = random.Random(limit)
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     pacer = Pacer(limit, margin=0.0, clock=fake.clock, sleep=fake.sleep)
     starts: list[float] = []
     for _ in range(limit * 4 + 3):
@@ -127,7 +115,7 @@ def test_pacer_budget_for_400_requests_at_300_per_minute() -> None:
     """The issue's figure: 400 requests under 300/min. The first 300 go at once, the last 100
     wait for the first 100 to leave the window: about 61 s of waiting in all, far below the
     80 s of a uniform 300/min and without any 429 on a Discourse that counts in whole seconds."""
-    fake = FakeTime()
+    fake = FakeTime(1000.0)
     pacer = Pacer(300, clock=fake.clock, sleep=fake.sleep)
     begin = fake.now
     for _ in range(400):

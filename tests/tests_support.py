@@ -36,3 +36,18 @@ def terminate(proc: subprocess.Popen, timeout: float = 30.0) -> tuple[str, str]:
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.communicate()
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps (or the test advances `now`)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

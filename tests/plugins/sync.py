@@ -1,8 +1,8 @@
 """Fixtures for the sync tests (registered in tests/conftest.py).
 
 Records are inserted straight into the catalogue tables with Core statements (content_hash from
-the canonical record of bridge.catalogue.views, as the catalogue's own import computes it), so
-these tests depend only on the tables.
+the canonical record of the ORM project, as the catalogue's own import computes it), so these
+tests depend only on the tables.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
+
 from bridge.catalogue.canonical import fingerprint, record_dict
-from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.emulator import RunningEmulator, start_emulator
 from bridge.forum.client import ForumClient
 from bridge.models import Area, Contact, Document, Kind, LocalBody, Phase, Project, SyncState
@@ -44,40 +45,10 @@ def project_values(ref: str, i: int = 0, **overrides: Any) -> dict[str, Any]:
     return values
 
 
-def _view(conn: sa.Connection, project_id: int) -> ProjectView:
-    """The record as plain views (the ORM relationships are not used: see the module docstring)."""
-    p = conn.execute(sa.select(Project.__table__).where(Project.__table__.c.id == project_id)).mappings().one()
-    b = conn.execute(sa.select(LocalBody.__table__).where(LocalBody.__table__.c.id == p["local_body_id"])).mappings().one()
-    contacts = conn.execute(
-        sa.select(Contact.__table__).where(Contact.__table__.c.project_id == project_id).order_by(Contact.__table__.c.position)
-    ).mappings()
-    documents = conn.execute(
-        sa.select(Document.__table__).where(Document.__table__.c.project_id == project_id).order_by(Document.__table__.c.position)
-    ).mappings()
-    plain = lambda v: v.value if hasattr(v, "value") else v  # noqa: E731
-    return ProjectView(
-        ref=p["ref"],
-        title=p["title"],
-        local_body=BodyView(**{k: b[k] for k in ("name", "country", "region", "kind", "municipality_code", "population", "latitude", "longitude")}),
-        description=p["description"],
-        area=plain(p["area"]),
-        kind=plain(p["kind"]),
-        phase=plain(p["phase"]),
-        value=p["value"],
-        savings=p["savings"],
-        savings_eur_per_year=p["savings_eur_per_year"],
-        analysis_barriers=p["analysis_barriers"],
-        analysis_benefits=p["analysis_benefits"],
-        analysis_technology=p["analysis_technology"],
-        proximity=plain(p["proximity"]),
-        contacts=[ContactView(**{k: c[k] for k in ("name", "role", "email", "phone", "forum_username", "public")}) for c in contacts],
-        documents=[DocumentView(kind=plain(d["kind"]), url=d["url"], title=d["title"]) for d in documents],
-    )
-
-
 def _rehash(conn: sa.Connection, project_id: int) -> None:
     P = Project.__table__
-    digest = fingerprint(record_dict(_view(conn, project_id)))  # type: ignore[arg-type]
+    with Session(bind=conn) as session:  # the ORM record, as the catalogue's import hashes it
+        digest = fingerprint(record_dict(session.get(Project, project_id)))
     conn.execute(
         sa.update(P)
         .where(P.c.id == project_id, P.c.content_hash != digest)
