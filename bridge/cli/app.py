@@ -77,6 +77,17 @@ def catalogue_engine(cfg: Settings, *, check_schema: bool = True):  # noqa: ANN2
         fail(str(exc))
 
 
+def forum_client(cfg: Settings):  # noqa: ANN201
+    """The forum client; refuses (exit 2) when DISCOURSE_URL or DISCOURSE_API_KEY is missing.
+    Imported here, not at the top, so commands that never talk to the forum start faster."""
+    from bridge.forum.client import ForumClient
+
+    try:
+        return ForumClient.from_settings(cfg)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
 def print_json(document: Any) -> None:
     """One JSON document on stdout, nothing else there (contract §3)."""
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))

@@ -9,27 +9,19 @@ from typing import Annotated
 
 import typer
 
-from bridge.cli.app import EXIT_OK, app, catalogue_engine, err, fail, out, print_json, settings
+from bridge.cli.app import EXIT_OK, app, catalogue_engine, err, fail, forum_client, out, print_json, settings
 from bridge.db import session_scope
-from bridge.forum.client import ForumClient
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
 from bridge.loop.pull import PullResult, pull as pull_activity
-from bridge.settings import ConfigError, Settings
+from bridge.settings import Settings
 from bridge.sync import store as sync_store
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.loop")
 
 
-def _client(cfg: Settings) -> ForumClient:
-    try:
-        return ForumClient.from_settings(cfg)
-    except ConfigError as exc:
-        fail(str(exc))
-
-
-def run_pull(engine, cfg: Settings, client: ForumClient, *, deep: bool = False, should_stop=lambda: False) -> PullResult:  # noqa: ANN001
+def run_pull(engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False) -> PullResult:  # noqa: ANN001
     """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
     ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
     with LeaseHandle.acquire(engine, SYNC_LEASE) as lease:
@@ -75,7 +67,7 @@ def pull(
     """
     cfg = settings()
     engine = catalogue_engine(cfg)
-    with _client(cfg) as client:
+    with forum_client(cfg) as client:
         try:
             result = run_pull(engine, cfg, client, deep=deep)
         except LeaseHeld as exc:
@@ -114,11 +106,11 @@ def schedule(
     except ValueError as exc:
         fail(f"--every: {exc}")
     engine = catalogue_engine(cfg)
-    _client(cfg).close()  # refuse at once when the forum is not configured
+    forum_client(cfg).close()  # refuse at once when the forum is not configured
     stop = threading.Event()
 
     def job() -> None:
-        with ForumClient.from_settings(cfg) as client:
+        with forum_client(cfg) as client:
             try:
                 summary = run_sync(engine, cfg, client, should_stop=stop.is_set)
                 err.print(

@@ -18,8 +18,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bridge.cli.app import EXIT_OK, EXIT_PARTIAL, app, catalogue_engine, err, fail, out, print_json, settings
-from bridge.settings import ConfigError, Settings
+from bridge.cli.app import EXIT_OK, EXIT_PARTIAL, app, catalogue_engine, err, fail, forum_client, out, print_json, settings
+from bridge.settings import Settings
 from bridge.sync import store
 from bridge.sync.lease import LeaseHeld
 from bridge.sync.plan import Plan, PlanError
@@ -72,15 +72,6 @@ class _Reporter:
 # --------------------------------------------------------------------------- sync
 
 
-def _client(cfg: Settings):  # noqa: ANN202
-    from bridge.forum.client import ForumClient
-
-    try:
-        return ForumClient.from_settings(cfg)
-    except ConfigError as exc:
-        fail(str(exc))
-
-
 def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
     if dry_run and summary.plan is not None:
         table = Table("ref", "action", "fields", title="plan (nothing was changed)")
@@ -125,7 +116,7 @@ def sync(
         recreate_deleted=frozenset(recreate_deleted or ()),
     )
     reporter = _Reporter()
-    client = None if dry_run else _client(cfg)
+    client = None if dry_run else forum_client(cfg)
     try:
         summary = run_sync(engine, cfg, client, options, progress=reporter)  # type: ignore[arg-type]
     except (PlanError, LeaseHeld) as exc:
