@@ -15,11 +15,11 @@ import responses
 from pydantic import SecretStr
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from bridge.forum import (
+from bridge.forum.client import ForumClient
+from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
     ForumAuthError,
-    ForumClient,
     ForumError,
     ForumNotFound,
     ForumRateLimited,

@@ -13,11 +13,11 @@ import pytest
 
 from bridge.emulator import RunningEmulator
 from bridge.emulator.ratelimit import SlidingWindowLimiter
-from bridge.forum import (
+from bridge.forum.client import ForumClient
+from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
     ForumAuthError,
-    ForumClient,
     ForumNotFound,
     ForumServerError,
     ForumUnreachable,

@@ -9,7 +9,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bridge.forum import AmbiguousWrite, ForumClient, ForumUnreachable
+from bridge.forum.client import ForumClient
+from bridge.forum.errors import (
+    AmbiguousWrite,
+    ForumUnreachable,
+)
 
 KEY = "key-SOCKET-SECRET-77aa"
 

@@ -1,27 +1,5 @@
-"""The forum client: the only code that does HTTP to Discourse (see client.py)."""
+"""The forum client: the only code that does HTTP to Discourse.
 
-from bridge.forum.client import ForumClient
-from bridge.forum.errors import (
-    AmbiguousWrite,
-    ExternalIdTaken,
-    ForumAuthError,
-    ForumError,
-    ForumNotFound,
-    ForumRateLimited,
-    ForumServerError,
-    ForumUnreachable,
-    ForumValidationError,
-)
-
-__all__ = [
-    "AmbiguousWrite",
-    "ExternalIdTaken",
-    "ForumAuthError",
-    "ForumClient",
-    "ForumError",
-    "ForumNotFound",
-    "ForumRateLimited",
-    "ForumServerError",
-    "ForumUnreachable",
-    "ForumValidationError",
-]
+`bridge.forum.client.ForumClient` speaks to the forum; `bridge.forum.errors` holds what it raises.
+Nothing is imported here, so code that only needs the errors does not load requests/pydiscourse.
+"""
