@@ -44,6 +44,10 @@ def test_pull_reports_drift_for_people(paired_catalogue: PairedCatalogue) -> Non
     assert "drift  sant-cugat-xatbot: closed" in result.stdout
     status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
     assert {"ref": "sant-cugat-xatbot", "what": ["closed"]} in status["drift"]
+    # The pull is a run of its own in `status`, beside the syncs.
+    assert [run["kind"] for run in status["last_pulls"]] == ["pull"]
+    assert status["last_pulls"][0]["counts"]["updated"] == 3 and status["last_runs"][0]["kind"] == "sync"
+    assert "last pulls" in runner.invoke(app, ["status"]).stdout
 
 
 def test_unreachable_forum_keeps_the_last_activity(paired_catalogue: PairedCatalogue, monkeypatch: pytest.MonkeyPatch) -> None:

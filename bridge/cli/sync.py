@@ -157,18 +157,23 @@ def status(json_output: JsonOption = False) -> None:
         out.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     for item in report["drift"]:
         out.print(f"drift: {item['ref']}: {', '.join(item['what'])}", markup=False)
-    if report["last_runs"]:
-        # Compact enough for 80 columns: a pipe into a file must not cut the figures.
-        table = Table("started (UTC)", "seconds", "status", "counts", "requests", title="last sync runs")
-        for run in report["last_runs"]:
-            c = run["counts"]
-            start, end = run["start"], run["end"]
-            seconds = ""
-            if start and end:
-                seconds = f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.1f}"
-            counts = " ".join(f"{k} {c[k]}" for k in ("created", "updated", "unchanged", "archived", "restored", "failed") if c[k])
-            table.add_row((start or "")[:19].replace("T", " "), seconds, run["status"], counts or "nothing", str(run["requests"]))
-        out.print(table)
+    for key, title in (("last_runs", "last sync runs"), ("last_pulls", "last pulls")):
+        if report[key]:
+            out.print(_runs_table(report[key], title))
+
+
+def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
+    # Compact enough for 80 columns: a pipe into a file must not cut the figures.
+    table = Table("started (UTC)", "seconds", "status", "counts", "requests", title=title)
+    for run in runs:
+        c = run["counts"]
+        start, end = run["start"], run["end"]
+        seconds = ""
+        if start and end:
+            seconds = f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.1f}"
+        counts = " ".join(f"{k} {c[k]}" for k in ("created", "updated", "unchanged", "archived", "restored", "failed") if c[k])
+        table.add_row((start or "")[:19].replace("T", " "), seconds, run["status"], counts or "nothing", str(run["requests"]))
+    return table
 
 
 # --------------------------------------------------------------------------- demo

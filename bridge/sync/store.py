@@ -477,6 +477,8 @@ def status_report(engine: Engine) -> dict[str, Any]:
         "failures": failures,
         "drift": drift,
         "last_runs": last_runs(engine),
+        # Pulls (of `digicanvis pull` or the scheduler) are runs too: listed beside the syncs.
+        "last_pulls": last_runs(engine, kind="pull"),
     }
 
 
