@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bridge.forum.client import ForumClient
+from tests_support import FakeTime
 from bridge.forum.errors import (
     AmbiguousWrite,
     ForumUnreachable,
@@ -102,11 +103,16 @@ def make_client(url: str, **kwargs: object) -> ForumClient:
     return ForumClient(url, KEY, rate_limit_per_minute=0, sleep=no_sleep, **kwargs)  # type: ignore[arg-type]
 
 
-def test_connection_refused_is_retried_even_for_a_create_then_unreachable() -> None:
+def _closed_port() -> int:
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # nothing listens there now: connect() is refused
+    return port
+
+
+def test_connection_refused_is_retried_even_for_a_create_then_unreachable() -> None:
+    port = _closed_port()
     client = make_client(f"http://127.0.0.1:{port}", max_retries=2)
     with pytest.raises(ForumUnreachable) as info:
         client.create_topic(title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1")
@@ -141,3 +147,15 @@ def test_a_create_that_times_out_is_ambiguous(server_factory) -> None:  # type: 
     with pytest.raises(AmbiguousWrite, match="timed out"):
         client.create_topic(title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1")
     assert len(server.requests) == 1
+
+
+def test_an_unreachable_forum_is_given_up_within_seconds_not_the_full_retry_budget() -> None:
+    # A refused connection (forum down, wrong URL) gets its own small budget: 3 attempts, so a
+    # sync stops "at once" with a clear message, while 5xx and timeouts keep max_retries.
+    port = _closed_port()
+    fake = FakeTime()
+    client = ForumClient(f"http://127.0.0.1:{port}", KEY, rate_limit_per_minute=0, max_retries=5, sleep=fake.sleep, clock=fake.clock)
+    with pytest.raises(ForumUnreachable) as info:
+        client.list_categories()
+    assert "after 3 attempts" in str(info.value)
+    assert len(fake.sleeps) == 2 and sum(fake.sleeps) < 3.0

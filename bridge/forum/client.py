@@ -69,10 +69,11 @@ MAX_REDIRECTS = 3
 class _Retry(Exception):
     """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's hint."""
 
-    def __init__(self, error: ForumError, wait: float | None = None) -> None:
+    def __init__(self, error: ForumError, wait: float | None = None, *, no_connection: bool = False) -> None:
         super().__init__(error.message)
         self.error = error
         self.wait = wait
+        self.no_connection = no_connection  # nothing reached the forum: refused, DNS, connect timeout
 
     def __str__(self) -> str:
         return str(self.error)
@@ -107,6 +108,7 @@ class ForumClient(DiscourseClient):
         rate_limit_per_minute: int = 60,
         timeout: float = 30.0,
         max_retries: int = 5,
+        max_connect_retries: int = 2,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_backoff: float = 30.0,
@@ -120,6 +122,9 @@ class ForumClient(DiscourseClient):
         super().__init__(base_url.rstrip("/"), api_username, secret, timeout=timeout)
         self._api_key: SecretStr = secret
         self.max_retries = max_retries
+        # A forum that refuses connections (down, wrong URL) is not a blip like a 502: give up
+        # after a couple of seconds so a run stops "at once" with a clear message (issue 4).
+        self.max_connect_retries = min(max_connect_retries, max_retries)
         self.max_rate_limit_wait = max_rate_limit_wait
         self.requests_made = 0
         self._sleep = sleep
@@ -355,8 +360,12 @@ class ForumClient(DiscourseClient):
         raise ForumError(f"GET {_path_of(url)}: too many redirects", method=method, path=_path_of(url))
 
     def _with_retries(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        def no_connection_budget_spent(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            return isinstance(exc, _Retry) and exc.no_connection and state.attempt_number > self.max_connect_retries
+
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1),
+            stop=tenacity.stop_after_attempt(self.max_retries + 1) | no_connection_budget_spent,
             wait=self._backoff,
             retry=tenacity.retry_if_exception_type(_Retry),
             sleep=self._sleep,
@@ -367,15 +376,20 @@ class ForumClient(DiscourseClient):
                 _path_of(url),
                 state.outcome.exception() if state.outcome else "?",
                 state.attempt_number,
-                self.max_retries + 1,
+                self._attempts_for(state.outcome.exception() if state.outcome else None),
             ),
         )
         try:
             return retrying(self._attempt, method, url, **kwargs)
         except _Retry as exhausted:
             error = exhausted.error
-            error.message += f" (after {self.max_retries + 1} attempts)"
+            error.message += f" (after {self._attempts_for(exhausted)} attempts)"
             raise error from None
+
+    def _attempts_for(self, exc: BaseException | None) -> int:
+        """How many attempts a failure of this kind gets in all."""
+        no_connection = isinstance(exc, _Retry) and exc.no_connection
+        return (self.max_connect_retries if no_connection else self.max_retries) + 1
 
     def _attempt(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One paced HTTP exchange. Raises _Retry when another attempt is safe and may help."""
@@ -403,7 +417,8 @@ class ForumClient(DiscourseClient):
                     raise _Retry(
                         ForumUnreachable(
                             f"cannot connect to the forum at {self._origin} ({_short(exc)})", method=method, path=path
-                        )
+                        ),
+                        no_connection=True,
                     ) from None
                 if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
                     cause = "timed out waiting for the answer" if isinstance(exc, requests.Timeout) else "connection lost"
