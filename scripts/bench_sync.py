@@ -64,6 +64,14 @@ def emulator_round_trip(samples: int = 300) -> float:
         emu.stop()
 
 
+def timed_sync(engine, cfg, client, emu):  # noqa: ANN001, ANN201
+    """One sync: its summary, its seconds, and the requests the emulator saw meanwhile."""
+    before = emu.stats()["total"]
+    started = time.perf_counter()
+    summary = run_sync(engine, cfg, client)
+    return summary, time.perf_counter() - started, emu.stats()["total"] - before
+
+
 def unlimited(n: int, tmp: Path) -> None:
     rtt = emulator_round_trip()
     print(f"emulator round trip (bare session, create): {rtt * 1000:.2f} ms")
@@ -80,11 +88,8 @@ def unlimited(n: int, tmp: Path) -> None:
         print(f"first sync of {n}: created {first.created}, failed {first.failed}, {first.requests} requests "
               f"= {first.requests / n:.3f} per record (target ≤ 1.05); {elapsed:.1f} s = {per_request * 1000:.2f} ms per request "
               f"= {per_request / rtt:.2f}× the emulator's round trip (target ≤ 3)")
-        before = emu.stats()["total"]
-        started = time.perf_counter()
-        noop = run_sync(engine, cfg, client)
-        elapsed = time.perf_counter() - started
-        print(f"no-op re-sync: {noop.requests} requests ({emu.stats()['total'] - before} seen by the forum), "
+        noop, elapsed, seen = timed_sync(engine, cfg, client, emu)
+        print(f"no-op re-sync: {noop.requests} requests ({seen} seen by the forum), "
               f"{elapsed:.2f} s (target 0 requests, < 2 s)")
         changed = n // 100
         items = generate(n)
@@ -93,12 +98,9 @@ def unlimited(n: int, tmp: Path) -> None:
         path = tmp / "changed.json"
         path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
         run_import(engine, [path])
-        before = emu.stats()["total"]
-        started = time.perf_counter()
-        one = run_sync(engine, cfg, client)
-        elapsed = time.perf_counter() - started
+        one, elapsed, seen = timed_sync(engine, cfg, client, emu)
         print(f"1% changed ({changed} records): updated {one.updated}, {one.requests} writes "
-              f"({emu.stats()['total'] - before} seen by the forum), {elapsed:.2f} s (target {changed} writes)")
+              f"({seen} seen by the forum), {elapsed:.2f} s (target {changed} writes)")
     finally:
         client.close()
         emu.stop()

@@ -15,7 +15,7 @@ import responses
 from pydantic import SecretStr
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from bridge.forum.client import ForumClient
+from bridge.forum.client import EXTERNAL_ID_TAKEN_MESSAGE, ForumClient
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -27,7 +27,6 @@ from bridge.forum.errors import (
     ForumUnreachable,
     ForumValidationError,
 )
-from bridge.forum.client import EXTERNAL_ID_TAKEN_MESSAGE
 from bridge.settings import ConfigError, load_settings
 from tests_support import FakeTime
 
