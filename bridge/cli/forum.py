@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bridge.cli.app import EXIT_OK, app, catalogue_engine, err, fail, forum_client, out, print_json, settings
-from bridge.db import session_scope
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
-from bridge.loop.pull import PullResult, pull as pull_activity
 from bridge.settings import Settings
-from bridge.sync import store as sync_store
-from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseHeld
+
+# The loop and the sync engine are imported inside the commands, so that other commands do not
+# pay for loading them.
+if TYPE_CHECKING:
+    from bridge.loop.pull import PullResult
 
 log = logging.getLogger("bridge.loop")
 
@@ -24,6 +25,11 @@ log = logging.getLogger("bridge.loop")
 def run_pull(engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False) -> PullResult:  # noqa: ANN001
     """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
     ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
+    from bridge.db import session_scope
+    from bridge.loop.pull import PullResult, pull as pull_activity
+    from bridge.sync import store as sync_store
+    from bridge.sync.lease import SYNC_LEASE, LeaseHandle
+
     with LeaseHandle.acquire(engine, SYNC_LEASE) as lease:
         run_id = sync_store.start_run(engine, lease.holder, kind="pull")
         before = client.requests_made
@@ -65,6 +71,8 @@ def pull(
     moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
     with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
     """
+    from bridge.sync.lease import LeaseHeld
+
     cfg = settings()
     engine = catalogue_engine(cfg)
     with forum_client(cfg) as client:
@@ -98,6 +106,7 @@ def schedule(
     Each run appears in `digicanvis status`.
     """
     from bridge.loop.scheduler import run_until_stopped
+    from bridge.sync.lease import LeaseHeld
     from bridge.sync.runner import SyncStopped, run_sync
 
     cfg = settings()
@@ -147,6 +156,7 @@ def webhook(
     """
     from waitress.server import create_server
 
+    from bridge.db import session_scope
     from bridge.loop.events import make_processor
     from bridge.loop.webhook import PATH, make_app
 

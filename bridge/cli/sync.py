@@ -11,7 +11,7 @@ import secrets
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 import typer
@@ -20,10 +20,12 @@ from rich.table import Table
 
 from bridge.cli.app import EXIT_OK, EXIT_PARTIAL, app, catalogue_engine, err, fail, forum_client, out, print_json, settings
 from bridge.settings import Settings
-from bridge.sync import store
-from bridge.sync.lease import LeaseHeld
-from bridge.sync.plan import Plan, PlanError
-from bridge.sync.runner import SyncOptions, SyncStopped, SyncSummary, run_sync
+
+# The sync engine is imported inside the commands that use it, so that other commands (a
+# `projects list` of thousands of records, say) do not pay for loading it.
+if TYPE_CHECKING:
+    from bridge.sync.plan import Plan
+    from bridge.sync.runner import SyncSummary
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
 
@@ -108,6 +110,10 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Make the forum match the catalogue: one topic per record, only what changed is written."""
+    from bridge.sync.lease import LeaseHeld
+    from bridge.sync.plan import PlanError
+    from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
+
     cfg = settings()
     engine = catalogue_engine(cfg)
     options = SyncOptions(
@@ -144,6 +150,8 @@ def status(json_output: JsonOption = False) -> None:
     """Records never synced, pending changes, failures, drift found, last runs."""
     cfg = settings()
     engine = catalogue_engine(cfg)
+    from bridge.sync import store
+
     report = store.status_report(engine)
     if json_output:
         print_json(report)
@@ -182,6 +190,8 @@ DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "samples" / "demo_cata
 
 
 def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
+    from bridge.sync import store
+
     return [
         {
             "ref": row["ref"],
@@ -209,6 +219,10 @@ def demo(
     from bridge.db import DatabaseError, make_engine, upgrade
     from bridge.emulator import start_emulator
     from bridge.forum.client import ForumClient
+    from bridge.sync import store
+    from bridge.sync.lease import LeaseHeld
+    from bridge.sync.plan import PlanError
+    from bridge.sync.runner import SyncStopped, run_sync
 
     if not DEMO_CATALOGUE.is_file():
         fail(f"the bundled sample catalogue is missing ({DEMO_CATALOGUE}): reinstall the package")
