@@ -40,7 +40,11 @@ def receiver_url(engine: sa.Engine) -> Iterator[str]:
 @pytest.fixture
 def hooked(bridge_env: Settings, engine: sa.Engine, receiver_url: str, emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PairedCatalogue]:
     emulator = emulator_factory(webhook_url=receiver_url, webhook_secret=SECRET)
-    yield from pair_catalogue(engine, emulator, tmp_path, monkeypatch)
+    for catalogue in pair_catalogue(engine, emulator, tmp_path, monkeypatch):
+        # The pairing sync emitted webhooks of its own: let them land before the test acts, so a
+        # late one cannot overwrite what the test is looking at.
+        emulator.app.webhooks.wait_idle()
+        yield catalogue
 
 
 def deliveries(emu: RunningEmulator) -> list[dict]:
