@@ -148,22 +148,25 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
     """The plan and the counts it would give. No request, no write, no lease."""
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
     plan = compute_plan(engine, settings, options, cached)
-    count = {name: plan.count(name) for name in ("create", "adopt", "update", "close", "reopen", "unchanged", "invalid", "deleted")}
-    failures = tuple({"ref": a.ref, "error": a.error} for a in plan.actions if a.name == "invalid")  # type: ignore[attr-defined]
-    return SyncSummary(
-        created=count["create"] + count["adopt"],
-        adopted=count["adopt"],
-        updated=count["update"],
-        unchanged=count["unchanged"],
-        archived=count["close"],
-        restored=count["reopen"],
-        failed=count["invalid"],
-        deleted=count["deleted"],
-        failures=failures,
-        deleted_refs=tuple(a.ref for a in plan.actions if a.name == "deleted"),
-        plan=tuple(plan.as_json()),
-        categories_needed=plan.missing_categories,
-    )
+    # Each planned action as the outcome it would have, so the counts come from _summarise too.
+    would = [
+        Outcome(a.ref, a.name, _PLANNED_RESULT[a.name], fields=a.fields, error=getattr(a, "error", None))
+        for a in plan.actions
+    ]
+    return _summarise(would, 0, plan=tuple(plan.as_json()), categories_needed=plan.missing_categories)
+
+
+# What each planned action counts as in a summary (an invalid record fails without a request).
+_PLANNED_RESULT = {
+    "create": CREATED,
+    "adopt": ADOPTED,
+    "update": UPDATED,
+    "close": ARCHIVED,
+    "reopen": RESTORED,
+    "unchanged": UNCHANGED,
+    "invalid": FAILED,
+    "deleted": DELETED,
+}
 
 
 def run_sync(
