@@ -25,7 +25,7 @@ class DatabaseError(Exception):
     """The catalogue database cannot be used (unreachable, or its schema is not up to date)."""
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers work during a sync;
     # busy_timeout makes concurrent writers wait instead of failing at once.
     cursor = dbapi_connection.cursor()
@@ -66,7 +66,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def _alembic_config(engine: Engine):  # noqa: ANN202  (alembic is imported only when migrating)
+def _alembic_config(engine: Engine):
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
@@ -102,10 +102,17 @@ def head_revision() -> str:
     """Alembic's head, read from the migration scripts (slow: for `db upgrade` and tests)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://"))).get_current_head() or ""
+    return (
+        ScriptDirectory.from_config(
+            _alembic_config(sa.create_engine("sqlite://"))
+        ).get_current_head()
+        or ""
+    )
 
 
 def require_current_schema(engine: Engine) -> None:
     """Refuse to work on a database whose schema is missing or old, with the fix in the message."""
     if current_revision(engine) != HEAD:
-        raise DatabaseError("the catalogue schema is missing or out of date: run `digicanvis db upgrade` first")
+        raise DatabaseError(
+            "the catalogue schema is missing or out of date: run `digicanvis db upgrade` first"
+        )

@@ -22,7 +22,9 @@ BODY_MIN_ENTROPY = 7  # notes §8 body_min_entropy
 TITLE_MAX_WORD_LENGTH = 30  # notes §8 title_max_word_length
 MAX_TAGS_PER_TOPIC = 5  # notes §7 / §8 max_tags_per_topic
 MAX_TAG_LENGTH = 20  # notes §7 / §8 max_tag_length
-EXTERNAL_ID_MAX_LENGTH = 50  # notes §3 external_id (core app/models/topic.rb EXTERNAL_ID_MAX_LENGTH)
+EXTERNAL_ID_MAX_LENGTH = (
+    50  # notes §3 external_id (core app/models/topic.rb EXTERNAL_ID_MAX_LENGTH)
+)
 # notes §3: `\A[\w-]+\z`; Ruby's \w is ASCII-only, hence the explicit class.
 EXTERNAL_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
 # notes §3: API creates are memoized for 120 s (posts_controller.rb DistributedMemoizer).
@@ -156,7 +158,9 @@ def _sentinel_valid(text: str, min_entropy: int, max_word_length: int | None) ->
     return not has_letter or any(c in ("Ll", "Lo") for c in cats)
 
 
-def _length_problems(value: str, low: int, high: int, blank: str, short: str, long: str) -> list[str]:
+def _length_problems(
+    value: str, low: int, high: int, blank: str, short: str, long: str
+) -> list[str]:
     """StrippedLengthValidator (core lib/validators/stripped_length_validator.rb): blank, else the
     stripped length against the range."""
     stripped = value.strip()
@@ -199,10 +203,14 @@ def body_problems(raw: str, first_post: bool = True) -> list[str]:
     (notes §8; core lib/validators/post_validator.rb stripped_length + raw_quality)."""
     raw = raw or ""
     low = MIN_FIRST_POST_LENGTH if first_post else MIN_POST_LENGTH
-    problems = _length_problems(raw, low, MAX_POST_LENGTH, BODY_BLANK, BODY_TOO_SHORT, BODY_TOO_LONG)
+    problems = _length_problems(
+        raw, low, MAX_POST_LENGTH, BODY_BLANK, BODY_TOO_SHORT, BODY_TOO_LONG
+    )
     # text_sentinel.rb body_sentinel: body_min_entropy (7) ≤ min_post_length (20) → 7.
     min_entropy = (
-        BODY_MIN_ENTROPY if BODY_MIN_ENTROPY <= MIN_POST_LENGTH else int(MIN_POST_LENGTH * _ENTROPY_SCALE)
+        BODY_MIN_ENTROPY
+        if BODY_MIN_ENTROPY <= MIN_POST_LENGTH
+        else int(MIN_POST_LENGTH * _ENTROPY_SCALE)
     )
     if raw.strip() and not _sentinel_valid(raw, min_entropy, None):
         problems.append(BODY_UNCLEAR)

@@ -22,7 +22,10 @@ from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Wheel layout (force-included by pyproject) first, then the source checkout.
-_BUNDLED_CONFIGS = (_PACKAGE_DIR / "_config" / "bridge.toml", _PACKAGE_DIR.parent / "config" / "bridge.toml")
+_BUNDLED_CONFIGS = (
+    _PACKAGE_DIR / "_config" / "bridge.toml",
+    _PACKAGE_DIR.parent / "config" / "bridge.toml",
+)
 
 LANGUAGES = ("ca", "es", "en")
 _REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
@@ -71,7 +74,11 @@ class WebhookConfig(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
 
 
-_DEFAULT_TAGS = {p.value: p.value for p in Proximity} | {p.value: p.value for p in Phase} | {k.value: k.value for k in Kind}
+_DEFAULT_TAGS = (
+    {p.value: p.value for p in Proximity}
+    | {p.value: p.value for p in Phase}
+    | {k.value: k.value for k in Kind}
+)
 
 
 class Settings(BaseSettings):
@@ -80,14 +87,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="forbid", case_sensitive=False, populate_by_name=True)
 
     database_url: str = Field(
-        default="sqlite:///bridge.db", validation_alias=AliasChoices("BRIDGE_DATABASE_URL", "database_url")
+        default="sqlite:///bridge.db",
+        validation_alias=AliasChoices("BRIDGE_DATABASE_URL", "database_url"),
     )
-    discourse_url: str | None = Field(default=None, validation_alias=AliasChoices("DISCOURSE_URL", "discourse_url"))
+    discourse_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCOURSE_URL", "discourse_url")
+    )
     discourse_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DISCOURSE_API_KEY", "discourse_api_key")
     )
     discourse_api_username: str = Field(
-        default="system", validation_alias=AliasChoices("DISCOURSE_API_USERNAME", "discourse_api_username")
+        default="system",
+        validation_alias=AliasChoices("DISCOURSE_API_USERNAME", "discourse_api_username"),
     )
     rate_limit_per_minute: int = Field(
         default=60,
@@ -95,7 +106,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("BRIDGE_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute"),
         description="ceiling on requests to the forum in any 60 s sliding window; 0 means no limit",
     )
-    home_region: str = Field(default="ES-CT", validation_alias=AliasChoices("BRIDGE_HOME_REGION", "home_region"))
+    home_region: str = Field(
+        default="ES-CT", validation_alias=AliasChoices("BRIDGE_HOME_REGION", "home_region")
+    )
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("BRIDGE_WEBHOOK_SECRET", "webhook_secret")
     )
@@ -164,7 +177,9 @@ class Settings(BaseSettings):
 
     def label(self, key: str) -> str:
         """A word of the forum's language, falling back to English, then to the key itself."""
-        return self.labels.get(self.language, {}).get(key) or self.labels.get("en", {}).get(key) or key
+        return (
+            self.labels.get(self.language, {}).get(key) or self.labels.get("en", {}).get(key) or key
+        )
 
     def tag_for(self, value: Proximity | Phase | Kind | str) -> str:
         return self.tags[value.value if hasattr(value, "value") else value]
@@ -178,9 +193,18 @@ class Settings(BaseSettings):
 
     def require_forum(self) -> None:
         """Refuse clearly when the forum is not configured (contract §2)."""
-        missing = [name for name, v in (("DISCOURSE_URL", self.discourse_url), ("DISCOURSE_API_KEY", self.discourse_api_key)) if not v]
+        missing = [
+            name
+            for name, v in (
+                ("DISCOURSE_URL", self.discourse_url),
+                ("DISCOURSE_API_KEY", self.discourse_api_key),
+            )
+            if not v
+        ]
         if missing:
-            raise ConfigError(f"{' and '.join(missing)} not set: this command talks to the forum and needs them")
+            raise ConfigError(
+                f"{' and '.join(missing)} not set: this command talks to the forum and needs them"
+            )
 
 
 def _config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -188,7 +212,9 @@ def _config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
     if named:
         path = Path(named)
         if not path.is_file():
-            raise ConfigError(f"configuration file {path} not found (named by BRIDGE_CONFIG or --config)")
+            raise ConfigError(
+                f"configuration file {path} not found (named by BRIDGE_CONFIG or --config)"
+            )
         return path
     if DEFAULT_CONFIG_PATH.is_file():
         return DEFAULT_CONFIG_PATH
@@ -210,9 +236,10 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
         return Settings(**data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors(include_input=False)
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
+            for err in exc.errors(include_input=False)
         )
         raise ConfigError(f"invalid configuration ({path or 'defaults'}): {problems}") from None
 
 
-__all__ = ["AreaConfig", "ConfigError", "LANGUAGES", "Settings", "load_settings", "DocumentKind"]
+__all__ = ["LANGUAGES", "AreaConfig", "ConfigError", "DocumentKind", "Settings", "load_settings"]

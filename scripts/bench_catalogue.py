@@ -22,7 +22,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-AREAS = ["citizen-care", "services-formalities", "social-services", "participation-open-government", "planning-management", "comprehensive-transformation"]
+AREAS = [
+    "citizen-care",
+    "services-formalities",
+    "social-services",
+    "participation-open-government",
+    "planning-management",
+    "comprehensive-transformation",
+]
 TOWNS = [  # name, INE code, region, population, latitude, longitude (cat_municipis_947.csv)
     ("Barcelona", "08019", "ES-B", 1660122, 41.38240539, 2.177241106),
     ("Girona", "17079", "ES-GI", 104320, 41.98315544, 2.824865628),
@@ -40,7 +47,11 @@ def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any
     for i in range(n):
         town = i % 2000
         if town % 3 == 2:
-            body: dict[str, Any] = {"name": f"Gemeente Voorbeeld {town}", "country": "NL", "population": 10000 + town}
+            body: dict[str, Any] = {
+                "name": f"Gemeente Voorbeeld {town}",
+                "country": "NL",
+                "population": 10000 + town,
+            }
         else:
             name, code, region, population, lat, lon = TOWNS[town % len(TOWNS)]
             body = {
@@ -57,12 +68,24 @@ def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any
             "ref": f"{prefix}-{i:05d}",
             "title": f"Projecte de transformació digital {i}",
             "local_body": body,
-            "description": ("Descripció llarga amb accents (àèéíòóúç·l) i salts de línia.\n" * rng.randint(2, 12)).strip(),
+            "description": (
+                "Descripció llarga amb accents (àèéíòóúç·l) i salts de línia.\n"
+                * rng.randint(2, 12)
+            ).strip(),
             "area": AREAS[i % 6],
             "kind": ("service", "process", "organisation")[i % 3],
             "phase": ("prototype", "pilot", "implemented")[(i // 3) % 3],
-            "contacts": [{"name": f"Persona {i}", "email": f"p{i}@exemple.cat", "forum_username": f"p{i}", "public": i % 2 == 0}],
-            "documents": [{"kind": "article", "title": f"Article {i}", "url": f"https://exemple.cat/p/{i}"}],
+            "contacts": [
+                {
+                    "name": f"Persona {i}",
+                    "email": f"p{i}@exemple.cat",
+                    "forum_username": f"p{i}",
+                    "public": i % 2 == 0,
+                }
+            ],
+            "documents": [
+                {"kind": "article", "title": f"Article {i}", "url": f"https://exemple.cat/p/{i}"}
+            ],
             "analysis": {"technology": "Programari lliure", "benefits": "Menys cues"},
             "savings_eur_per_year": rng.randint(0, 100000),
         }
@@ -73,13 +96,17 @@ def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any
 def _child(argv: list[str]) -> tuple[float, float, str]:
     """Run `python -m bridge ARGV` as its own process: (wall seconds, peak RSS in MB, stdout)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        sys.exit(f"digicanvis {' '.join(argv)} failed ({proc.returncode}): {stderr.decode()[:2000]}")
+        sys.exit(
+            f"digicanvis {' '.join(argv)} failed ({proc.returncode}): {stderr.decode()[:2000]}"
+        )
     return seconds, usage.ru_maxrss / 1024, stdout.decode()
 
 
@@ -87,7 +114,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--format", choices=["json", "yaml", "csv"], default="json")
-    parser.add_argument("--keep", help="work in this directory and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--keep", help="work in this directory and keep it (default: a temporary one)"
+    )
     args = parser.parse_args()
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-catalogue-"))
@@ -122,13 +151,21 @@ def main() -> int:
         timings.append(time.perf_counter() - started)
         assert result.exit_code == 0, result.stderr
 
-    print(f"records:                         {args.records} ({args.format}, {source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} cores")
-    print(f"import into a fresh SQLite:      {import_seconds:.2f} s wall, whole process   [target < 20 s]")
+    print(
+        f"records:                         {args.records} ({args.format}, {source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} cores"
+    )
+    print(
+        f"import into a fresh SQLite:      {import_seconds:.2f} s wall, whole process   [target < 20 s]"
+    )
     print(f"  peak memory of that process:   {import_mb:.0f} MB max RSS   [target < 300 MB]")
     print(f"  said:                          {import_out.strip()}")
     print(f"re-import (nothing changed):     {reimport_seconds:.2f} s  -> {reimport_out.strip()}")
-    print(f"projects list --json:            best {min(timings):.2f} s, worst {max(timings):.2f} s of 3 in-process runs over {listed_count} records   [target < 1 s]")
-    print(f"  as a new process:              {process_list_seconds:.2f} s wall including interpreter start-up, {list_mb:.0f} MB max RSS")
+    print(
+        f"projects list --json:            best {min(timings):.2f} s, worst {max(timings):.2f} s of 3 in-process runs over {listed_count} records   [target < 1 s]"
+    )
+    print(
+        f"  as a new process:              {process_list_seconds:.2f} s wall including interpreter start-up, {list_mb:.0f} MB max RSS"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

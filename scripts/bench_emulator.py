@@ -30,7 +30,7 @@ def _sink() -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -49,16 +49,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--topics", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=1, help="concurrent client threads")
-    parser.add_argument("--webhooks", action="store_true", help="also emit webhooks to a local sink")
+    parser.add_argument(
+        "--webhooks", action="store_true", help="also emit webhooks to a local sink"
+    )
     args = parser.parse_args()
 
     sink = _sink() if args.webhooks else None
     hook_url = f"http://127.0.0.1:{sink.server_address[1]}/hook" if sink else None
-    emu = start_emulator(api_key=KEY, rate_limit=0, webhook_url=hook_url, webhook_secret="bench" if sink else None)
+    emu = start_emulator(
+        api_key=KEY, rate_limit=0, webhook_url=hook_url, webhook_secret="bench" if sink else None
+    )
     headers = {"Api-Key": KEY, "Api-Username": "system"}
     try:
         setup = requests.Session()
-        category_id = setup.post(f"{emu.url}/categories.json", headers=headers, data={"name": "Benchmark"}, timeout=10).json()["category"]["id"]
+        category_id = setup.post(
+            f"{emu.url}/categories.json", headers=headers, data={"name": "Benchmark"}, timeout=10
+        ).json()["category"]["id"]
         per_client = args.topics // args.clients
         failures: list[str] = []
 

@@ -27,21 +27,21 @@ import requests
 from waitress.server import create_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_catalogue import generate  # noqa: E402
-from bench_sync import CONFIG, catalogue  # noqa: E402
+from bench_catalogue import generate
+from bench_sync import CONFIG, catalogue
 
-from bridge.db import session_scope  # noqa: E402
-from bridge.emulator import start_emulator  # noqa: E402
-from bridge.forum.client import ForumClient  # noqa: E402
-from bridge.loop.events import make_processor  # noqa: E402
-from bridge.loop.pull import pull  # noqa: E402
-from bridge.loop.signature import sign  # noqa: E402
-from bridge.loop.webhook import PATH, make_app  # noqa: E402
-from bridge.settings import load_settings  # noqa: E402
-from bridge.sync.runner import run_sync  # noqa: E402
+from bridge.db import session_scope
+from bridge.emulator import start_emulator
+from bridge.forum.client import ForumClient
+from bridge.loop.events import make_processor
+from bridge.loop.pull import pull
+from bridge.loop.signature import sign
+from bridge.loop.webhook import PATH, make_app
+from bridge.settings import load_settings
+from bridge.sync.runner import run_sync
 
 
-def bench_pull(n: int, tmp: Path):  # noqa: ANN201
+def bench_pull(n: int, tmp: Path):
     cfg = load_settings(CONFIG)
     engine = catalogue(tmp, generate(n, prefix="loop"), "loop")
     emu = start_emulator(rate_limit=0, api_key="bench", test_control=True)
@@ -56,12 +56,14 @@ def bench_pull(n: int, tmp: Path):  # noqa: ANN201
     elapsed = time.perf_counter() - started
     used = client.requests_made - before
     bound = math.ceil(n / 30) + categories
-    print(f"pull of {result.paired} paired topics: {used} requests ({result.pages} list pages, "
-          f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/30) + {categories} = {bound}")
+    print(
+        f"pull of {result.paired} paired topics: {used} requests ({result.pages} list pages, "
+        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/30) + {categories} = {bound}"
+    )
     return engine, emu, client
 
 
-def bench_webhooks(engine, emu, client, events: int = 500) -> None:  # noqa: ANN001
+def bench_webhooks(engine, emu, client, events: int = 500) -> None:
     secret = "bench-secret"
     app = make_app(secret, make_processor(lambda: session_scope(engine)))
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
@@ -73,20 +75,56 @@ def bench_webhooks(engine, emu, client, events: int = 500) -> None:  # noqa: ANN
     for i in range(events):
         if i % 2:
             name, kind = "post_created", "post"
-            payload = {"post": {"id": 10_000 + i, "topic_id": topic["id"], "post_number": 2 + i, "topic_posts_count": 2 + i, "created_at": "2026-11-23T06:00:00Z", "raw": "reply"}}
+            payload = {
+                "post": {
+                    "id": 10_000 + i,
+                    "topic_id": topic["id"],
+                    "post_number": 2 + i,
+                    "topic_posts_count": 2 + i,
+                    "created_at": "2026-11-23T06:00:00Z",
+                    "raw": "reply",
+                }
+            }
         else:
             name, kind = "topic_edited", "topic"
-            payload = {"topic": {k: topic[k] for k in ("id", "title", "category_id", "tags", "closed", "posts_count", "views", "like_count", "last_posted_at") if k in topic} | {"participant_count": 3}}
+            payload = {
+                "topic": {
+                    k: topic[k]
+                    for k in (
+                        "id",
+                        "title",
+                        "category_id",
+                        "tags",
+                        "closed",
+                        "posts_count",
+                        "views",
+                        "like_count",
+                        "last_posted_at",
+                    )
+                    if k in topic
+                }
+                | {"participant_count": 3}
+            }
         body = json.dumps(payload).encode()
-        response = session.post(url, data=body, headers={
-            "X-Discourse-Event": name, "X-Discourse-Event-Type": kind, "X-Discourse-Event-Id": f"bench-{i}",
-            "X-Discourse-Event-Signature": sign(body, secret), "Content-Type": "application/json"})
+        response = session.post(
+            url,
+            data=body,
+            headers={
+                "X-Discourse-Event": name,
+                "X-Discourse-Event-Type": kind,
+                "X-Discourse-Event-Id": f"bench-{i}",
+                "X-Discourse-Event-Signature": sign(body, secret),
+                "Content-Type": "application/json",
+            },
+        )
         response.raise_for_status()
         timings.append(float(response.headers["Server-Timing"].split("dur=")[1]))
     server.close()
     timings.sort()
-    print(f"webhooks: {events} events, server time median {statistics.median(timings):.2f} ms, "
-          f"p95 {timings[int(0.95 * len(timings)) - 1]:.2f} ms, max {timings[-1]:.2f} ms (target < 10 ms)")
+    print(
+        f"webhooks: {events} events, server time median {statistics.median(timings):.2f} ms, "
+        f"p95 {timings[int(0.95 * len(timings)) - 1]:.2f} ms, max {timings[-1]:.2f} ms (target < 10 ms)"
+    )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -94,13 +132,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_idle(tmp: Path, emu) -> None:  # noqa: ANN001
+def bench_idle(tmp: Path, emu) -> None:
     db = tmp / "idle.db"
     engine = catalogue(tmp, generate(20, prefix="idle"), "idle")
     engine.dispose()
-    env = dict(os.environ, BRIDGE_DATABASE_URL=f"sqlite:///{tmp / 'idle.db'}", DISCOURSE_URL=emu.url, DISCOURSE_API_KEY="bench",
-               BRIDGE_RATE_LIMIT_PER_MINUTE="0", BRIDGE_CONFIG=str(CONFIG))
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "schedule", "--every", "1h"], env=env, stderr=subprocess.PIPE, text=True)
+    env = dict(
+        os.environ,
+        BRIDGE_DATABASE_URL=f"sqlite:///{tmp / 'idle.db'}",
+        DISCOURSE_URL=emu.url,
+        DISCOURSE_API_KEY="bench",
+        BRIDGE_RATE_LIMIT_PER_MINUTE="0",
+        BRIDGE_CONFIG=str(CONFIG),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "schedule", "--every", "1h"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = ""
         while "pull:" not in line:  # the first run (sync then pull) is done
@@ -111,7 +160,9 @@ def bench_idle(tmp: Path, emu) -> None:  # noqa: ANN001
         before = _cpu_seconds(proc.pid)
         time.sleep(10)
         used = _cpu_seconds(proc.pid) - before
-        print(f"scheduler idle between runs: {used:.3f} CPU seconds in 10 s (clock tick {1 / os.sysconf('SC_CLK_TCK'):.2f} s)")
+        print(
+            f"scheduler idle between runs: {used:.3f} CPU seconds in 10 s (clock tick {1 / os.sysconf('SC_CLK_TCK'):.2f} s)"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -119,7 +170,9 @@ def bench_idle(tmp: Path, emu) -> None:  # noqa: ANN001
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from bench_catalogue import generate
 
 from bridge.catalogue.importer import run_import
@@ -34,7 +33,7 @@ from bridge.sync.runner import run_sync
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "bridge.toml"
 
 
-def catalogue(tmp: Path, items: list[dict], name: str):  # noqa: ANN201
+def catalogue(tmp: Path, items: list[dict], name: str):
     engine = make_engine(f"sqlite:///{tmp / f'{name}.db'}")
     upgrade(engine)
     path = tmp / f"{name}.json"
@@ -49,14 +48,25 @@ def emulator_round_trip(samples: int = 300) -> float:
     emu = start_emulator(rate_limit=0, api_key="bench")
     try:
         s = requests.Session()
-        s.headers.update({"Api-Key": "bench", "Api-Username": "system", "Accept": "application/json"})
-        cat = s.post(f"{emu.url}/categories.json", data={"name": "Bench", "slug": "bench", "color": "0088CC", "text_color": "FFFFFF"}).json()
+        s.headers.update(
+            {"Api-Key": "bench", "Api-Username": "system", "Accept": "application/json"}
+        )
+        cat = s.post(
+            f"{emu.url}/categories.json",
+            data={"name": "Bench", "slug": "bench", "color": "0088CC", "text_color": "FFFFFF"},
+        ).json()
         raw = "A body long enough for Discourse's rules, " * 20
         started = time.perf_counter()
         for i in range(samples):
             r = s.post(
                 f"{emu.url}/posts.json",
-                data={"title": f"Round trip topic number {i} for the benchmark", "raw": raw, "category": cat["category"]["id"], "external_id": f"rt-{i}", "tags[]": ["km0", "pilot", "service"]},
+                data={
+                    "title": f"Round trip topic number {i} for the benchmark",
+                    "raw": raw,
+                    "category": cat["category"]["id"],
+                    "external_id": f"rt-{i}",
+                    "tags[]": ["km0", "pilot", "service"],
+                },
             )
             r.raise_for_status()
         return (time.perf_counter() - started) / samples
@@ -64,7 +74,7 @@ def emulator_round_trip(samples: int = 300) -> float:
         emu.stop()
 
 
-def timed_sync(engine, cfg, client, emu):  # noqa: ANN001, ANN201
+def timed_sync(engine, cfg, client, emu):
     """One sync: its summary, its seconds, and the requests the emulator saw meanwhile."""
     before = emu.stats()["total"]
     started = time.perf_counter()
@@ -85,12 +95,16 @@ def unlimited(n: int, tmp: Path) -> None:
         first = run_sync(engine, cfg, client)
         elapsed = time.perf_counter() - started
         per_request = elapsed / max(first.requests, 1)
-        print(f"first sync of {n}: created {first.created}, failed {first.failed}, {first.requests} requests "
-              f"= {first.requests / n:.3f} per record (target ≤ 1.05); {elapsed:.1f} s = {per_request * 1000:.2f} ms per request "
-              f"= {per_request / rtt:.2f}× the emulator's round trip (target ≤ 3)")
+        print(
+            f"first sync of {n}: created {first.created}, failed {first.failed}, {first.requests} requests "
+            f"= {first.requests / n:.3f} per record (target ≤ 1.05); {elapsed:.1f} s = {per_request * 1000:.2f} ms per request "
+            f"= {per_request / rtt:.2f}× the emulator's round trip (target ≤ 3)"
+        )
         noop, elapsed, seen = timed_sync(engine, cfg, client, emu)
-        print(f"no-op re-sync: {noop.requests} requests ({seen} seen by the forum), "
-              f"{elapsed:.2f} s (target 0 requests, < 2 s)")
+        print(
+            f"no-op re-sync: {noop.requests} requests ({seen} seen by the forum), "
+            f"{elapsed:.2f} s (target 0 requests, < 2 s)"
+        )
         changed = n // 100
         items = generate(n)
         for item in items[:changed]:
@@ -99,8 +113,10 @@ def unlimited(n: int, tmp: Path) -> None:
         path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
         run_import(engine, [path])
         one, elapsed, seen = timed_sync(engine, cfg, client, emu)
-        print(f"1% changed ({changed} records): updated {one.updated}, {one.requests} writes "
-              f"({seen} seen by the forum), {elapsed:.2f} s (target {changed} writes)")
+        print(
+            f"1% changed ({changed} records): updated {one.updated}, {one.requests} writes "
+            f"({seen} seen by the forum), {elapsed:.2f} s (target {changed} writes)"
+        )
     finally:
         client.close()
         emu.stop()
@@ -123,10 +139,12 @@ def paced(n: int, limit: int, tmp: Path) -> None:
         # can go at 60·floor(k/limit) s at the earliest; the last one sets the bound.
         allowed = 60.0 * math.floor((summary.requests - 1) / limit)
         over = (elapsed - allowed) / allowed * 100 if allowed else float("nan")
-        print(f"{n} new records at {limit}/min: created {summary.created}, failed {summary.failed}, "
-              f"{summary.requests} requests in {elapsed:.1f} s; the limit allows {allowed:.0f} s "
-              f"→ {over:+.1f}% (target within 15%); 429 received: {got_429}; "
-              f"client waited {client.pacer.waited:.1f} s for the window")
+        print(
+            f"{n} new records at {limit}/min: created {summary.created}, failed {summary.failed}, "
+            f"{summary.requests} requests in {elapsed:.1f} s; the limit allows {allowed:.0f} s "
+            f"→ {over:+.1f}% (target within 15%); 429 received: {got_429}; "
+            f"client waited {client.pacer.waited:.1f} s for the window"
+        )
     finally:
         client.close()
         emu.stop()
@@ -134,7 +152,9 @@ def paced(n: int, limit: int, tmp: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--paced-records", type=int, default=400)
     parser.add_argument("--limit", type=int, default=300)

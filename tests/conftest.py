@@ -72,7 +72,7 @@ def postgres_url() -> Iterator[str]:
             engine = make_engine(given)
             try:
                 upgrade(engine)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 skip_or_fail(f"PostgreSQL at BRIDGE_TEST_POSTGRES_URL is not usable: {exc}")
             engine.dispose()
             yield given
@@ -83,9 +83,11 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin.dispose()
-        skip_or_fail(f"no PostgreSQL reachable at 127.0.0.1:5432 as user postgres ({type(exc).__name__})")
+        skip_or_fail(
+            f"no PostgreSQL reachable at 127.0.0.1:5432 as user postgres ({type(exc).__name__})"
+        )
     url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
@@ -110,7 +112,9 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
+) -> Iterator[str]:
     """The URL of an empty, migrated catalogue: a copy of a migrated SQLite file, or the session's
     PostgreSQL database emptied for this test."""
     if request.param == "sqlite":

@@ -14,7 +14,7 @@ from bridge.catalogue.formats import CSV_COLUMNS, dumps, read_records, write_rec
 from bridge.catalogue.schema import validate_records
 
 TRICKY_TEXTS = [
-    "Línia u\nLínia dos amb «cometes» i \"dobles\"",
+    'Línia u\nLínia dos amb «cometes» i "dobles"',
     "Windows\r\nline breaks\r\nkept",
     "Tab\tseparated; semicolon, comma",
     "=SUM(A1:A2) looks like a formula",
@@ -61,7 +61,9 @@ def test_write_then_read_gives_the_same_records(tmp_path: Path, suffix: str) -> 
 
 @pytest.mark.parametrize("document", ["list", "object"])
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
-def test_json_and_yaml_accept_a_list_or_a_projects_object(tmp_path: Path, suffix: str, document: str) -> None:
+def test_json_and_yaml_accept_a_list_or_a_projects_object(
+    tmp_path: Path, suffix: str, document: str
+) -> None:
     records = make_records(3)
     data: Any = records if document == "list" else {"projects": records}
     path = tmp_path / f"in{suffix}"
@@ -96,7 +98,12 @@ def test_csv_with_bom_semicolons_and_blank_rows(tmp_path: Path) -> None:
     raws, problems = read_records(path)
     assert problems == []
     [raw] = raws
-    assert raw.data["local_body"] == {"name": "Tàrrega", "country": "ES", "municipality_code": "25217", "population": 17824}
+    assert raw.data["local_body"] == {
+        "name": "Tàrrega",
+        "country": "ES",
+        "municipality_code": "25217",
+        "population": 17824,
+    }
     assert raw.line == 2
 
 
@@ -123,7 +130,9 @@ def test_csv_empty_cell_is_absent(tmp_path: Path) -> None:
 
 def test_csv_header_lists_every_field_once() -> None:
     assert len(set(CSV_COLUMNS)) == len(CSV_COLUMNS)
-    assert {"local_body.name", "analysis.barriers", "contacts", "documents", "proximity"} <= set(CSV_COLUMNS)
+    assert {"local_body.name", "analysis.barriers", "contacts", "documents", "proximity"} <= set(
+        CSV_COLUMNS
+    )
 
 
 def test_csv_cell_that_is_not_json_is_a_problem_of_that_record(tmp_path: Path) -> None:
@@ -131,7 +140,9 @@ def test_csv_cell_that_is_not_json_is_a_problem_of_that_record(tmp_path: Path) -
     path.write_text('ref,contacts\nabc,"[{name: x}]"\n', encoding="utf-8")
     [raw], problems = read_records(path)
     assert problems == []
-    assert raw.problems[0][0] == "contacts" and raw.problems[0][1].startswith("the cell is not valid JSON")
+    assert raw.problems[0][0] == "contacts" and raw.problems[0][1].startswith(
+        "the cell is not valid JSON"
+    )
 
 
 def test_csv_row_longer_than_header(tmp_path: Path) -> None:
@@ -176,7 +187,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml", ".csv"])
-def test_an_empty_catalogue_writes_a_file_that_reads_as_no_records(tmp_path: Path, suffix: str) -> None:
+def test_an_empty_catalogue_writes_a_file_that_reads_as_no_records(
+    tmp_path: Path, suffix: str
+) -> None:
     path = tmp_path / f"empty{suffix}"
     write_records(path, [])
     raws, problems = read_records(path)
@@ -188,5 +201,7 @@ def test_exports_are_plain_readable_files(tmp_path: Path) -> None:
     write_records(path, canonical(tricky_records()))
     text = path.read_text(encoding="utf-8")
     assert "municipality_code: '08019'" in text  # quoted: other YAML readers would see a number
-    assert "Línia u" in text and "\\u" not in text.split("Unicode")[0]  # accents written as themselves
+    assert (
+        "Línia u" in text and "\\u" not in text.split("Unicode")[0]
+    )  # accents written as themselves
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)

@@ -23,8 +23,13 @@ def test_demo_catalogue_imports_cleanly_and_covers_everything(cli: Callable[...,
     assert {r["proximity"] for r in records} == {"km0", "foreign"}
     assert {r["local_body"]["country"] for r in records} > {"ES", "NL"}
     title, count = Counter(r["title"] for r in records).most_common(1)[0]
-    assert count >= 2 and len({r["local_body"]["name"] for r in records if r["title"] == title}) == count
+    assert (
+        count >= 2
+        and len({r["local_body"]["name"] for r in records if r["title"] == title}) == count
+    )
     contacts = [c for r in records for c in r.get("contacts", [])]
-    assert any(c["public"] and c.get("forum_username") for c in contacts) and any(not c["public"] for c in contacts)
+    assert any(c["public"] and c.get("forum_username") for c in contacts) and any(
+        not c["public"] for c in contacts
+    )
     assert any(r.get("documents") for r in records)
     assert cli("import", path).stdout.startswith(f"0 created, 0 updated, {len(records)} unchanged")

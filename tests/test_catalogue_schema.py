@@ -24,12 +24,16 @@ def with_body(**changes: Any) -> dict[str, Any]:
 
 
 def test_generated_records_are_valid() -> None:
-    valid, problems = validate_records(RawRecord("f.json", i, r) for i, r in enumerate(make_records(60), 1))
+    valid, problems = validate_records(
+        RawRecord("f.json", i, r) for i, r in enumerate(make_records(60), 1)
+    )
     assert problems == []
     assert len(valid) == 60
 
 
-@pytest.mark.parametrize("field", ["ref", "title", "local_body", "description", "area", "kind", "phase"])
+@pytest.mark.parametrize(
+    "field", ["ref", "title", "local_body", "description", "area", "kind", "phase"]
+)
 def test_missing_required_field(field: str) -> None:
     record = make_record(1)
     del record[field]
@@ -58,10 +62,14 @@ def test_unknown_document_kind_lists_the_valid_ones() -> None:
     record = make_record(0)
     record["documents"][0]["kind"] = "book"
     [problem] = problems_for(record)
-    assert problem.startswith("documents[0].kind: 'book' is not a valid document kind; valid values: article, demo, video")
+    assert problem.startswith(
+        "documents[0].kind: 'book' is not a valid document kind; valid values: article, demo, video"
+    )
 
 
-@pytest.mark.parametrize("ref", ["ab", "Has-Upper", "with space", "under_score", "x" * 65, "accént"])
+@pytest.mark.parametrize(
+    "ref", ["ab", "Has-Upper", "with space", "under_score", "x" * 65, "accént"]
+)
 def test_ref_in_the_wrong_format(ref: str) -> None:
     [problem] = problems_for(make_record(1, ref=ref))
     assert problem.startswith("ref: ") and "3 to 64 lowercase letters, digits and '-'" in problem
@@ -74,7 +82,14 @@ def test_ref_in_the_right_format(ref: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["javascript:alert(1)", "JavaScript:alert(document.cookie)", "ftp://files.example.cat/a.pdf", "data:text/html,hi", "//example.cat/x", "exemple.cat/x"],
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "ftp://files.example.cat/a.pdf",
+        "data:text/html,hi",
+        "//example.cat/x",
+        "exemple.cat/x",
+    ],
 )
 def test_document_urls_must_be_http(url: str) -> None:
     record = make_record(0)
@@ -83,7 +98,9 @@ def test_document_urls_must_be_http(url: str) -> None:
     assert problem.startswith("documents[0].url: only http and https URLs are allowed")
 
 
-@pytest.mark.parametrize("url", ["http://exemple.cat", "https://exemple.cat/a?b=c#d", "HTTPS://EXEMPLE.CAT/x"])
+@pytest.mark.parametrize(
+    "url", ["http://exemple.cat", "https://exemple.cat/a?b=c#d", "HTTPS://EXEMPLE.CAT/x"]
+)
 def test_http_urls_are_kept_as_given(url: str) -> None:
     record = make_record(0)
     record["documents"][0]["url"] = url
@@ -99,14 +116,27 @@ def test_url_with_spaces_or_without_host() -> None:
     assert "has no host" in problems_for(record)[0]
 
 
-@pytest.mark.parametrize("email", ["no-at-sign", "a@b", "a@@b.cat", "a b@c.cat", "@exemple.cat", "a..b@exemple.cat", "a@exemple..cat"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "no-at-sign",
+        "a@b",
+        "a@@b.cat",
+        "a b@c.cat",
+        "@exemple.cat",
+        "a..b@exemple.cat",
+        "a@exemple..cat",
+    ],
+)
 def test_invalid_email(email: str) -> None:
     record = make_record(0)
     record["contacts"][0]["email"] = email
     assert problems_for(record) == [f"contacts[0].email: {email!r} is not a valid email address"]
 
 
-@pytest.mark.parametrize("email", ["anna.puig@ajuntament.cat", "o'brien+obs@exemple.co.uk", "jordi@àrea.cat"])
+@pytest.mark.parametrize(
+    "email", ["anna.puig@ajuntament.cat", "o'brien+obs@exemple.co.uk", "jordi@àrea.cat"]
+)
 def test_valid_email(email: str) -> None:
     record = make_record(0)
     record["contacts"][0]["email"] = email
@@ -128,10 +158,15 @@ def test_bad_population(population: Any, reason: str) -> None:
 
 def test_whole_float_population_is_a_whole_number() -> None:
     valid, _ = validate_record(RawRecord("f.json", 1, with_body(population=12848.0)))
-    assert valid.record.local_body.population == 12848 and isinstance(valid.record.local_body.population, int)
+    assert valid.record.local_body.population == 12848 and isinstance(
+        valid.record.local_body.population, int
+    )
 
 
-@pytest.mark.parametrize(("field", "value"), [("latitude", 90.5), ("latitude", -91), ("longitude", 180.1), ("longitude", -200)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("latitude", 90.5), ("latitude", -91), ("longitude", 180.1), ("longitude", -200)],
+)
 def test_position_out_of_range(field: str, value: float) -> None:
     [problem] = problems_for(with_body(**{field: value}))
     assert problem.startswith(f"local_body.{field}: {value} is out of range")
@@ -144,10 +179,14 @@ def test_latitude_needs_longitude() -> None:
 
 
 def test_region_must_be_in_the_country() -> None:
-    assert problems_for(with_body(region="FR-IDF")) == ["local_body: region FR-IDF is not in country ES"]
+    assert problems_for(with_body(region="FR-IDF")) == [
+        "local_body: region FR-IDF is not in country ES"
+    ]
 
 
-@pytest.mark.parametrize(("field", "value"), [("country", "ESP"), ("country", "1A"), ("region", "Catalunya")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("country", "ESP"), ("country", "1A"), ("region", "Catalunya")]
+)
 def test_bad_codes(field: str, value: str) -> None:
     [problem] = problems_for(with_body(**{field: value}))
     assert problem.startswith(f"local_body.{field}: must be an ISO 3166")
@@ -162,7 +201,10 @@ def test_unknown_field_suggests_the_right_one() -> None:
     record = make_record(1)
     record["titel"] = record.pop("title")
     problems = problems_for(record)
-    assert any(p.startswith("titel: unknown field (did you mean 'title'? valid fields: ref, title,") for p in problems)
+    assert any(
+        p.startswith("titel: unknown field (did you mean 'title'? valid fields: ref, title,")
+        for p in problems
+    )
     assert "title: required field missing" in problems
 
 
@@ -174,12 +216,18 @@ def test_unknown_nested_field() -> None:
 def test_municipality_code_must_be_text() -> None:
     # YAML reads an unquoted 08019 as text but 8019 as a number: a number would lose the zero.
     [problem] = problems_for(with_body(municipality_code=8019))
-    assert problem.startswith("local_body.municipality_code: must be text") and "quote it" in problem
+    assert (
+        problem.startswith("local_body.municipality_code: must be text") and "quote it" in problem
+    )
 
 
 def test_contact_rules() -> None:
     record = make_record(0)
-    record["contacts"] = [{"public": True}, {"name": "Anna", "public": "yes"}, {"name": "Pere", "forum_username": "@pere"}]
+    record["contacts"] = [
+        {"public": True},
+        {"name": "Anna", "public": "yes"},
+        {"name": "Pere", "forum_username": "@pere"},
+    ]
     problems = problems_for(record)
     assert problems == [
         "contacts[0]: a contact needs at least a name, an email, a phone or a forum_username",
@@ -189,7 +237,9 @@ def test_contact_rules() -> None:
 
 
 def test_control_characters_are_refused_but_line_breaks_and_tabs_kept() -> None:
-    assert problems_for(make_record(1, description="a\x00b")) == ["description: contains a control character"]
+    assert problems_for(make_record(1, description="a\x00b")) == [
+        "description: contains a control character"
+    ]
     valid, _ = validate_record(RawRecord("f.json", 1, make_record(1, description="a\r\n\tb\nc")))
     assert valid.record.description == "a\r\n\tb\nc"
 
@@ -208,8 +258,16 @@ def test_every_problem_is_reported_with_file_record_ref_and_field() -> None:
     record["contacts"][0]["email"] = "x"
     record["local_body"]["latitude"] = 100
     _, problems = validate_record(RawRecord("councils.yaml", 7, record, line=40))
-    assert {p.field for p in problems} == {"area", "phase", "contacts[0].email", "local_body.latitude"}
-    assert all((p.file, p.index, p.ref, p.line) == ("councils.yaml", 7, "projecte-00000", 40) for p in problems)
+    assert {p.field for p in problems} == {
+        "area",
+        "phase",
+        "contacts[0].email",
+        "local_body.latitude",
+    }
+    assert all(
+        (p.file, p.index, p.ref, p.line) == ("councils.yaml", 7, "projecte-00000", 40)
+        for p in problems
+    )
     assert str(problems[0]).startswith("councils.yaml: record 7 (line 40, ref projecte-00000): ")
 
 

@@ -78,7 +78,9 @@ def test_children_are_replaced_on_update(engine: sa.Engine) -> None:
     result = put(engine, [changed])
     assert set(result.updated[0].fields) == {"contacts", "documents"}
     [exported] = store.export_records(engine)
-    assert exported["contacts"] == [{"name": "Secretaria", "phone": "+34 900 000 000", "public": False}]
+    assert exported["contacts"] == [
+        {"name": "Secretaria", "phone": "+34 900 000 000", "public": False}
+    ]
     assert [d["kind"] for d in exported["documents"]] == ["article", "video"]
 
 
@@ -118,17 +120,33 @@ def test_body_found_again_by_case_insensitive_name(engine: sa.Engine) -> None:
 
 def test_body_without_code_is_given_one(engine: sa.Engine) -> None:
     put(engine, [make_record(1, local_body={"name": "Santa Coloma de Farners", "country": "ES"})])
-    coded = make_record(2, local_body={"name": "Santa Coloma de Farners", "country": "ES", "municipality_code": "17181", "region": "ES-GI"})
+    coded = make_record(
+        2,
+        local_body={
+            "name": "Santa Coloma de Farners",
+            "country": "ES",
+            "municipality_code": "17181",
+            "region": "ES-GI",
+        },
+    )
     result = put(engine, [coded])
     [body] = body_rows(engine)
     assert body.municipality_code == "17181"
     # the first record's content changed with its body
-    assert result.also_updated == (store.Change("projecte-00001", ("local_body.region", "local_body.municipality_code")),)
+    assert result.also_updated == (
+        store.Change("projecte-00001", ("local_body.region", "local_body.municipality_code")),
+    )
     assert row(engine, "projecte-00001").revision == 2
 
 
 def test_same_name_in_two_countries_is_two_bodies(engine: sa.Engine) -> None:
-    put(engine, [make_record(1, local_body={"name": "Valencia", "country": "ES"}), make_record(2, local_body={"name": "Valencia", "country": "VE"})])
+    put(
+        engine,
+        [
+            make_record(1, local_body={"name": "Valencia", "country": "ES"}),
+            make_record(2, local_body={"name": "Valencia", "country": "VE"}),
+        ],
+    )
     assert len(body_rows(engine)) == 2
 
 
@@ -140,7 +158,10 @@ def test_records_that_disagree_about_a_body_are_refused(engine: sa.Engine) -> No
         put(engine, [a, b])
     [problem] = caught.value.problems
     assert (problem.index, problem.ref, problem.field) == (2, b["ref"], "local_body.population")
-    assert "disagrees with 12848 given for the same local body by record 1 (ref projecte-00000)" in problem.reason
+    assert (
+        "disagrees with 12848 given for the same local body by record 1 (ref projecte-00000)"
+        in problem.reason
+    )
     assert store.count_records(engine) == 0
 
 
@@ -148,8 +169,12 @@ def test_ambiguous_name_asks_for_the_code(engine: sa.Engine) -> None:
     put(
         engine,
         [
-            make_record(1, local_body={"name": "Castellar", "country": "ES", "municipality_code": "23027"}),
-            make_record(2, local_body={"name": "Castellar", "country": "ES", "municipality_code": "08051"}),
+            make_record(
+                1, local_body={"name": "Castellar", "country": "ES", "municipality_code": "23027"}
+            ),
+            make_record(
+                2, local_body={"name": "Castellar", "country": "ES", "municipality_code": "08051"}
+            ),
         ],
     )
     with pytest.raises(store.ImportRefused) as caught:
@@ -172,7 +197,14 @@ def test_changing_a_shared_body_updates_its_other_projects(engine: sa.Engine) ->
 
 def test_body_left_without_projects_is_forgotten(engine: sa.Engine) -> None:
     put(engine, [make_record(1, local_body={"name": "Ajuntament de Sitges", "country": "ES"})])
-    put(engine, [make_record(1, local_body={"name": "Sitges", "country": "ES", "municipality_code": "08270"})])
+    put(
+        engine,
+        [
+            make_record(
+                1, local_body={"name": "Sitges", "country": "ES", "municipality_code": "08270"}
+            )
+        ],
+    )
     assert [b.name for b in body_rows(engine)] == ["Sitges"]
 
 
@@ -194,8 +226,12 @@ def test_body_left_without_projects_is_forgotten(engine: sa.Engine) -> None:
         ("ES-Z", "km0", "ES-CT", "km0"),
     ],
 )
-def test_effective_proximity(engine: sa.Engine, region: str | None, own: str | None, home: str, expected: str) -> None:
-    body: dict[str, Any] = {"name": "Poble", "country": "ES"} | ({"region": region} if region else {})
+def test_effective_proximity(
+    engine: sa.Engine, region: str | None, own: str | None, home: str, expected: str
+) -> None:
+    body: dict[str, Any] = {"name": "Poble", "country": "ES"} | (
+        {"region": region} if region else {}
+    )
     record = make_record(1, local_body=body) | ({"proximity": own} if own else {})
     record.pop("proximity", None) if not own else None
     put(engine, [record])
@@ -221,26 +257,58 @@ def _pair(engine: sa.Engine, ref: str, **state: Any) -> None:
 def test_list_and_show_carry_sync_state_and_activity(engine: sa.Engine) -> None:
     put(engine, make_records(4))
     hash1 = row(engine, "projecte-00001").content_hash
-    _pair(engine, "projecte-00001", topic_id=71, topic_slug="xatbot", state=SyncStatus.synced, content_hash=hash1)
+    _pair(
+        engine,
+        "projecte-00001",
+        topic_id=71,
+        topic_slug="xatbot",
+        state=SyncStatus.synced,
+        content_hash=hash1,
+    )
     _pair(engine, "projecte-00002", topic_id=72, state=SyncStatus.synced, content_hash="stale")
     _pair(engine, "projecte-00003", state=SyncStatus.failed, last_error="HTTP 422: title too short")
     posted = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
     with Session(engine) as session:
         pid = session.exec(select(Project.id).where(Project.ref == "projecte-00001")).one()
-        session.add(Activity(project_id=pid, replies=5, views=120, likes=7, participants=3, last_posted_at=posted))
+        session.add(
+            Activity(
+                project_id=pid, replies=5, views=120, likes=7, participants=3, last_posted_at=posted
+            )
+        )
         session.commit()
 
     listed = {r["ref"]: r for r in store.list_records(engine, "ES-CT", "https://forum.exemple.cat")}
     assert listed["projecte-00001"]["topic_url"] == "https://forum.exemple.cat/t/xatbot/71"
     assert listed["projecte-00002"]["topic_url"] == "https://forum.exemple.cat/t/-/72"
     assert listed["projecte-00000"]["topic_url"] is None
-    assert listed["projecte-00001"]["activity"] == {"replies": 5, "views": 120, "likes": 7, "participants": 3, "last_posted_at": posted.isoformat()}
-    assert listed["projecte-00000"]["activity"] == {"replies": 0, "views": 0, "likes": 0, "participants": 0, "last_posted_at": None}
+    assert listed["projecte-00001"]["activity"] == {
+        "replies": 5,
+        "views": 120,
+        "likes": 7,
+        "participants": 3,
+        "last_posted_at": posted.isoformat(),
+    }
+    assert listed["projecte-00000"]["activity"] == {
+        "replies": 0,
+        "views": 0,
+        "likes": 0,
+        "participants": 0,
+        "last_posted_at": None,
+    }
     states = {ref: r["sync_state"] for ref, r in listed.items()}
-    assert states == {"projecte-00000": "never", "projecte-00001": "synced", "projecte-00002": "pending", "projecte-00003": "failed"}
+    assert states == {
+        "projecte-00000": "never",
+        "projecte-00001": "synced",
+        "projecte-00002": "pending",
+        "projecte-00003": "failed",
+    }
 
     shown = store.get_record(engine, "projecte-00003", "ES-CT", None)
-    assert (shown["sync_state"], shown["last_error"], shown["topic_id"]) == ("failed", "HTTP 422: title too short", None)
+    assert (shown["sync_state"], shown["last_error"], shown["topic_id"]) == (
+        "failed",
+        "HTTP 422: title too short",
+        None,
+    )
     # archiving a synced record makes it pending: the forum must close the topic
     store.set_archived(engine, "projecte-00001", True)
     assert store.get_record(engine, "projecte-00001", "ES-CT")["sync_state"] == "pending"
@@ -260,16 +328,28 @@ def test_filters(engine: sa.Engine) -> None:
     everything = store.list_records(engine, "ES-CT")
 
     def refs(**kwargs: Any) -> set[str]:
-        return {r["ref"] for r in store.list_records(engine, "ES-CT", None, store.Filters(**kwargs))}
+        return {
+            r["ref"] for r in store.list_records(engine, "ES-CT", None, store.Filters(**kwargs))
+        }
 
-    assert refs(area=Area.social_services) == {r["ref"] for r in everything if r["area"] == "social-services"} != set()
-    assert refs(phase=Phase.pilot) == {r["ref"] for r in everything if r["phase"] == "pilot"} != set()
-    assert refs(kind=Kind.process) == {r["ref"] for r in everything if r["kind"] == "process"} != set()
+    assert (
+        refs(area=Area.social_services)
+        == {r["ref"] for r in everything if r["area"] == "social-services"}
+        != set()
+    )
+    assert (
+        refs(phase=Phase.pilot) == {r["ref"] for r in everything if r["phase"] == "pilot"} != set()
+    )
+    assert (
+        refs(kind=Kind.process) == {r["ref"] for r in everything if r["kind"] == "process"} != set()
+    )
     km0 = refs(proximity=Proximity.km0)
     foreign = refs(proximity=Proximity.foreign)
     assert km0 and foreign and km0 | foreign == {r["ref"] for r in everything} and not km0 & foreign
     assert refs(search="participacio") == {"projecte-00005"}  # accents and case ignored
-    assert refs(search="utrecht") == {r["ref"] for r in everything if r["local_body"]["name"] == "Gemeente Utrecht"}
+    assert refs(search="utrecht") == {
+        r["ref"] for r in everything if r["local_body"]["name"] == "Gemeente Utrecht"
+    }
     assert refs(area=Area.citizen_care, phase=Phase.prototype) == {
         r["ref"] for r in everything if r["area"] == "citizen-care" and r["phase"] == "prototype"
     }
@@ -280,18 +360,39 @@ def test_filters(engine: sa.Engine) -> None:
 
 
 def test_sorts(engine: sa.Engine) -> None:
-    put(engine, [make_record(1, title="Bé"), make_record(2, title="àlgebra"), make_record(3, title="Cua")])
+    put(
+        engine,
+        [make_record(1, title="Bé"), make_record(2, title="àlgebra"), make_record(3, title="Cua")],
+    )
     with Session(engine) as session:
         ids = {p.ref: p.id for p in session.exec(select(Project)).all()}
-        session.add(Activity(project_id=ids["projecte-00003"], replies=9, last_posted_at=datetime(2024, 1, 1, tzinfo=UTC)))
-        session.add(Activity(project_id=ids["projecte-00002"], replies=2, last_posted_at=datetime(2025, 1, 1, tzinfo=UTC)))
+        session.add(
+            Activity(
+                project_id=ids["projecte-00003"],
+                replies=9,
+                last_posted_at=datetime(2024, 1, 1, tzinfo=UTC),
+            )
+        )
+        session.add(
+            Activity(
+                project_id=ids["projecte-00002"],
+                replies=2,
+                last_posted_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
         session.commit()
 
     def order(sort: str) -> list[str]:
-        return [r["ref"][-1] for r in store.list_records(engine, "ES-CT", None, store.Filters(), sort)]  # type: ignore[arg-type]
+        return [
+            r["ref"][-1] for r in store.list_records(engine, "ES-CT", None, store.Filters(), sort)
+        ]  # type: ignore[arg-type]
 
     assert order("ref") == ["1", "2", "3"]
-    assert order("title") == ["2", "1", "3"]  # àlgebra, Bé, Cua: accents and case do not push to the end
+    assert order("title") == [
+        "2",
+        "1",
+        "3",
+    ]  # àlgebra, Bé, Cua: accents and case do not push to the end
     assert order("activity") == ["3", "2", "1"]
     assert order("recent") == ["2", "3", "1"]
 
@@ -299,7 +400,11 @@ def test_sorts(engine: sa.Engine) -> None:
 def test_export_includes_archived_records_in_ref_order(engine: sa.Engine) -> None:
     put(engine, [make_record(3), make_record(1), make_record(2)])
     store.set_archived(engine, "projecte-00002", True)
-    assert [r["ref"] for r in store.export_records(engine)] == ["projecte-00001", "projecte-00002", "projecte-00003"]
+    assert [r["ref"] for r in store.export_records(engine)] == [
+        "projecte-00001",
+        "projecte-00002",
+        "projecte-00003",
+    ]
 
 
 def test_archive_and_restore(engine: sa.Engine) -> None:

@@ -22,7 +22,10 @@ def test_the_real_data_is_what_the_issue_asks_for(real_world_records: list[dict[
     titles = Counter(r["title"] for r in records)
     shared_title, count = titles.most_common(1)[0]
     # one title, many councils (a council may run two installations)
-    assert count > 100 and len({r["local_body"]["name"] for r in records if r["title"] == shared_title}) > 100
+    assert (
+        count > 100
+        and len({r["local_body"]["name"] for r in records if r["title"] == shared_title}) > 100
+    )
     assert any(len(r["description"]) > 2000 for r in records)
     assert any(ch in json.dumps(records, ensure_ascii=False) for ch in "àèòçï·")
     assert any(r["local_body"].get("region") == "ES-B" for r in records)
@@ -50,4 +53,6 @@ def test_real_data_imports_and_round_trips_unchanged(
     listed = {r["ref"]: r for r in cli("projects", "list", "--json").json()}
     for record in records:
         region = record["local_body"].get("region")
-        assert listed[record["ref"]]["proximity"] == ("km0" if region in ("ES-CT", "ES-B", "ES-GI", "ES-L", "ES-T") else "foreign")
+        assert listed[record["ref"]]["proximity"] == (
+            "km0" if region in ("ES-CT", "ES-B", "ES-GI", "ES-L", "ES-T") else "foreign"
+        )

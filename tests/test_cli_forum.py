@@ -10,15 +10,15 @@ import sys
 
 import pytest
 import requests
+from plugins.forum import PairedCatalogue
 from sqlmodel import Session
+from tests_support import terminate, wait_for
 from typer.testing import CliRunner
 
 from bridge.cli import app
 from bridge.loop.signature import sign
 from bridge.models import Activity
 from bridge.settings import Settings
-from plugins.forum import PairedCatalogue
-from tests_support import terminate, wait_for
 
 runner = CliRunner()
 
@@ -26,12 +26,24 @@ runner = CliRunner()
 def test_pull_json_summary_and_activity_in_projects_show(paired_catalogue: PairedCatalogue) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
     topic = cat.topic_id("girona-dades-obertes")
-    emu.control("reply", topic_id=topic, raw="Molt útil per als nostres estudis de mobilitat.", username="marta")
+    emu.control(
+        "reply",
+        topic_id=topic,
+        raw="Molt útil per als nostres estudis de mobilitat.",
+        username="marta",
+    )
     result = runner.invoke(app, ["pull", "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["paired"] == 3 and document["updated"] == 3 and document["requests"] == 3 and document["drift"] == []
-    shown = json.loads(runner.invoke(app, ["projects", "show", "girona-dades-obertes", "--json"]).stdout)
+    assert (
+        document["paired"] == 3
+        and document["updated"] == 3
+        and document["requests"] == 3
+        and document["drift"] == []
+    )
+    shown = json.loads(
+        runner.invoke(app, ["projects", "show", "girona-dades-obertes", "--json"]).stdout
+    )
     assert shown["activity"]["replies"] == 1 and shown["activity"]["participants"] == 2
     assert shown["topic_url"].endswith(f"/{topic}")
 
@@ -46,11 +58,16 @@ def test_pull_reports_drift_for_people(paired_catalogue: PairedCatalogue) -> Non
     assert {"ref": "sant-cugat-xatbot", "what": ["closed"]} in status["drift"]
     # The pull is a run of its own in `status`, beside the syncs.
     assert [run["kind"] for run in status["last_pulls"]] == ["pull"]
-    assert status["last_pulls"][0]["counts"]["updated"] == 3 and status["last_runs"][0]["kind"] == "sync"
+    assert (
+        status["last_pulls"][0]["counts"]["updated"] == 3
+        and status["last_runs"][0]["kind"] == "sync"
+    )
     assert "last pulls" in runner.invoke(app, ["status"]).stdout
 
 
-def test_unreachable_forum_keeps_the_last_activity(paired_catalogue: PairedCatalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_forum_keeps_the_last_activity(
+    paired_catalogue: PairedCatalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
     emu.control("view", topic_id=cat.topic_id("sant-cugat-xatbot"), count=5)
     assert runner.invoke(app, ["pull"]).exit_code == 0
@@ -98,15 +115,45 @@ def test_webhook_command_serves_and_stops_on_sigterm(bridge_env: Settings) -> No
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, BRIDGE_WEBHOOK_SECRET="cli-secret")
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "webhook", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "webhook", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}/webhooks/discourse"
         wait_for(lambda: _listening(port), timeout=20)
         body = b'{"ping": "OK"}'
-        headers = {"X-Discourse-Event": "ping", "X-Discourse-Event-Type": "ping", "X-Discourse-Event-Id": "p1"}
-        assert requests.post(url, data=body, headers=headers | {"X-Discourse-Event-Signature": sign(body, "cli-secret")}, timeout=5).json() == {"status": "ignored"}
-        assert requests.post(url, data=body, headers=headers | {"X-Discourse-Event-Signature": sign(body, "wrong")}, timeout=5).status_code == 403
-        assert requests.post(url, data=b"{oops", headers=headers | {"X-Discourse-Event-Signature": sign(b"{oops", "cli-secret")}, timeout=5).status_code == 400
+        headers = {
+            "X-Discourse-Event": "ping",
+            "X-Discourse-Event-Type": "ping",
+            "X-Discourse-Event-Id": "p1",
+        }
+        assert requests.post(
+            url,
+            data=body,
+            headers=headers | {"X-Discourse-Event-Signature": sign(body, "cli-secret")},
+            timeout=5,
+        ).json() == {"status": "ignored"}
+        assert (
+            requests.post(
+                url,
+                data=body,
+                headers=headers | {"X-Discourse-Event-Signature": sign(body, "wrong")},
+                timeout=5,
+            ).status_code
+            == 403
+        )
+        assert (
+            requests.post(
+                url,
+                data=b"{oops",
+                headers=headers | {"X-Discourse-Event-Signature": sign(b"{oops", "cli-secret")},
+                timeout=5,
+            ).status_code
+            == 400
+        )
     finally:
         _, stderr = terminate(proc)
     assert proc.returncode == 0, stderr

@@ -8,7 +8,7 @@ from bridge.db import HEAD, current_revision, head_revision, upgrade
 
 
 def test_the_head_constant_is_alembics_head() -> None:
-    assert HEAD == head_revision()
+    assert head_revision() == HEAD
 
 
 def test_upgrade_is_idempotent(engine: sa.Engine) -> None:
@@ -22,7 +22,9 @@ def test_migrations_match_the_models(engine: sa.Engine) -> None:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), SQLModel.metadata
+        )
     assert diff == [], f"models changed without a migration: {diff}"
 
 
@@ -40,7 +42,9 @@ def test_foreign_keys_are_enforced(engine: sa.Engine) -> None:
 
 def test_enum_values_are_checked_by_the_database(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO local_body (name, name_key, country) VALUES ('Vic', 'vic', 'ES')"))
+        conn.execute(
+            sa.text("INSERT INTO local_body (name, name_key, country) VALUES ('Vic', 'vic', 'ES')")
+        )
     with pytest.raises(sa.exc.IntegrityError):
         with engine.begin() as conn:
             conn.execute(

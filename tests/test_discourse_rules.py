@@ -11,9 +11,21 @@ from bridge import discourse_rules as rules
 
 def test_limits_match_the_site_setting_defaults_in_notes_section_8() -> None:
     assert (rules.MIN_TITLE_LENGTH, rules.MAX_TITLE_LENGTH) == (15, 255)
-    assert (rules.MIN_FIRST_POST_LENGTH, rules.MIN_POST_LENGTH, rules.MAX_POST_LENGTH) == (20, 20, 32000)
-    assert (rules.TITLE_MIN_ENTROPY, rules.BODY_MIN_ENTROPY, rules.TITLE_MAX_WORD_LENGTH) == (10, 7, 30)
-    assert (rules.MAX_TAGS_PER_TOPIC, rules.MAX_TAG_LENGTH, rules.EXTERNAL_ID_MAX_LENGTH) == (5, 20, 50)
+    assert (rules.MIN_FIRST_POST_LENGTH, rules.MIN_POST_LENGTH, rules.MAX_POST_LENGTH) == (
+        20,
+        20,
+        32000,
+    )
+    assert (rules.TITLE_MIN_ENTROPY, rules.BODY_MIN_ENTROPY, rules.TITLE_MAX_WORD_LENGTH) == (
+        10,
+        7,
+        30,
+    )
+    assert (rules.MAX_TAGS_PER_TOPIC, rules.MAX_TAG_LENGTH, rules.EXTERNAL_ID_MAX_LENGTH) == (
+        5,
+        20,
+        50,
+    )
 
 
 @pytest.mark.parametrize(
@@ -25,7 +37,10 @@ def test_limits_match_the_site_setting_defaults_in_notes_section_8() -> None:
         ("a/b?c#d[e]@f!g$h&i'j(k)l*m+n,o;p=q.r%s", "abcdefghijklmnopqrs"),  # TAGS_FILTER_REGEXP
         ("x" * 30, "x" * 20),  # max_tag_length
         ("hello--world", "hello-world"),  # squeezed
-        ("café ☃ bar", "café-bar"),  # a symbol is neither word nor punctuation: dropped, then squeezed
+        (
+            "café ☃ bar",
+            "café-bar",
+        ),  # a symbol is neither word nor punctuation: dropped, then squeezed
         ("Çà_va", "çà_va"),  # '_' is a word character
     ],
 )
@@ -43,13 +58,28 @@ def test_tags_for_saving_cleans_drops_blanks_and_duplicates_and_cuts_to_five() -
     ("given", "expected"),
     [
         ("km0 market in the town.", "Km0 market in the town"),  # notes §8 example + trailing period
-        ("WHAT IS THIS PROJECT ABOUT???", "What is this project about?"),  # all-caps lowered, ?? collapsed
+        (
+            "WHAT IS THIS PROJECT ABOUT???",
+            "What is this project about?",
+        ),  # all-caps lowered, ?? collapsed
         ("hello   world!!!  ", "Hello world!"),  # interior spaces, !!! collapsed, trimmed
-        ("Hello there ...", "Hello there"),  # remove_all_periods_from_the_end keeps the last non-period
-        ("iPhone apps for the city hall", "iPhone apps for the city hall"),  # first word not all lowercase
-        ("école numérique de la ville", "École numérique de la ville"),  # Unicode-aware capitalising
+        (
+            "Hello there ...",
+            "Hello there",
+        ),  # remove_all_periods_from_the_end keeps the last non-period
+        (
+            "iPhone apps for the city hall",
+            "iPhone apps for the city hall",
+        ),  # first word not all lowercase
+        (
+            "école numérique de la ville",
+            "École numérique de la ville",
+        ),  # Unicode-aware capitalising
         ("Is it ready ?", "Is it ready?"),  # remove_extraneous_space before end punctuation (en)
-        ("Zero\u200bwidth\u00a0space title here", "Zerowidth space title here"),  # normalised, zero-width gone
+        (
+            "Zero\u200bwidth\u00a0space title here",
+            "Zerowidth space title here",
+        ),  # normalised, zero-width gone
     ],
 )
 def test_prettify_title_follows_text_cleaner(given: str, expected: str) -> None:
@@ -65,7 +95,9 @@ def test_entropy_counts_distinct_bytes_of_the_stripped_text() -> None:
 
 def test_title_problems_use_discourse_en_messages() -> None:
     assert rules.title_problems("A perfectly fine project title") == []
-    assert rules.title_problems("Jump quickly z") == ["Title is too short (minimum is 15 characters)"]
+    assert rules.title_problems("Jump quickly z") == [
+        "Title is too short (minimum is 15 characters)"
+    ]
     # short AND low entropy: both messages, in validation order
     assert rules.title_problems("short title") == [
         "Title is too short (minimum is 15 characters)",
@@ -78,7 +110,9 @@ def test_title_problems_use_discourse_en_messages() -> None:
     ]
     assert rules.title_problems("x" * 256)[0] == "Title is too long (maximum is 255 characters)"
     # entropy below 10 → the quality message (notes §8, core app/validators/quality_title_validator.rb)
-    assert rules.title_problems("abababababababababab") == ["Title seems unclear, is it a complete sentence?"]
+    assert rules.title_problems("abababababababababab") == [
+        "Title seems unclear, is it a complete sentence?"
+    ]
     # an alphanumeric run longer than title_max_word_length (30)
     long_word = "Projects " + "abcdefghij" * 4
     assert rules.title_problems(long_word) == ["Title seems unclear, is it a complete sentence?"]
@@ -88,22 +122,38 @@ def test_title_problems_judge_the_prettified_title() -> None:
     # all caps is lowercased by prettify before the quality check, so it passes (notes §8).
     assert rules.title_problems("CITIZEN CARE PLATFORM FOR TOWNS") == []
     # "!!!!!!!!!!!!!!!!" collapses to one character: too short once prettified.
-    assert "Title is too short (minimum is 15 characters)" in rules.title_problems("Hi!!!!!!!!!!!!!!!!!!")
+    assert "Title is too short (minimum is 15 characters)" in rules.title_problems(
+        "Hi!!!!!!!!!!!!!!!!!!"
+    )
 
 
 def test_body_problems_use_discourse_en_messages() -> None:
     assert rules.body_problems("This is a perfectly reasonable first post.") == []
-    assert rules.body_problems("Quick brown fox") == ["Body is too short (minimum is 20 characters)"]
+    assert rules.body_problems("Quick brown fox") == [
+        "Body is too short (minimum is 20 characters)"
+    ]
     assert rules.body_problems("") == ["Body can't be blank"]
     assert rules.body_problems("a" * 32001)[0] == "Body is too long (maximum is 32000 characters)"
-    assert rules.body_problems("aaaaaaaaaaaaaaaaaaaaaaaaa") == ["Body seems unclear, is it a complete sentence?"]
+    assert rules.body_problems("aaaaaaaaaaaaaaaaaaaaaaaaa") == [
+        "Body seems unclear, is it a complete sentence?"
+    ]
     # all-caps bodies fail seems_quiet? (allow_uppercase_posts false)
-    assert rules.body_problems("THIS IS ALL CAPS BODY TEXT HERE") == ["Body seems unclear, is it a complete sentence?"]
+    assert rules.body_problems("THIS IS ALL CAPS BODY TEXT HERE") == [
+        "Body seems unclear, is it a complete sentence?"
+    ]
 
 
 @pytest.mark.parametrize(
     ("value", "valid"),
-    [("dc-abc_123", True), ("A" * 50, True), ("A" * 51, False), ("", False), ("with space", False), ("àccent", False), ("a.b", False)],
+    [
+        ("dc-abc_123", True),
+        ("A" * 50, True),
+        ("A" * 51, False),
+        ("", False),
+        ("with space", False),
+        ("àccent", False),
+        ("a.b", False),
+    ],
 )
 def test_external_id_format(value: str, valid: bool) -> None:
     # notes §3: at most 50 characters of [A-Za-z0-9_-]

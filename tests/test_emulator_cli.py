@@ -19,7 +19,10 @@ from bridge.cli import app
 def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -32,11 +35,19 @@ def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Po
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_serves_and_stops_cleanly(stop_signal: signal.Signals) -> None:
-    proc, url = _start("--api-key", "cli-secret-key", "--webhook-secret", "hook-secret", "--rate-limit", "0")
+    proc, url = _start(
+        "--api-key", "cli-secret-key", "--webhook-secret", "hook-secret", "--rate-limit", "0"
+    )
     try:
-        ok = requests.get(url + "/latest.json", headers={"Api-Key": "cli-secret-key", "Api-Username": "system"}, timeout=10)
+        ok = requests.get(
+            url + "/latest.json",
+            headers={"Api-Key": "cli-secret-key", "Api-Username": "system"},
+            timeout=10,
+        )
         assert ok.status_code == 200
-        refused = requests.get(url + "/latest.json", headers={"Api-Key": "other", "Api-Username": "system"}, timeout=10)
+        refused = requests.get(
+            url + "/latest.json", headers={"Api-Key": "other", "Api-Username": "system"}, timeout=10
+        )
         assert refused.status_code == 403
         # the control API is off unless --test-control
         assert requests.post(url + "/_emulator/stats", json={}, timeout=10).status_code == 404

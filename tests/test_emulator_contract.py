@@ -56,31 +56,64 @@ def forum(emulator: RunningEmulator, api) -> dict[str, Any]:
     parent = api.category("Citizen care", color="0088CC")
     child = api.category("Mobility", parent_category_id=parent["id"])
     plain = api.topic(parent["id"], title="Plain topic without extras")
-    rich = api.topic(parent["id"], title="Rich topic with tags and id", external_id="dc-rich", **{"tags[]": ["km0", "pilot"]})
-    emulator.control("reply", topic_id=rich["topic_id"], raw="A reply from the forum side, thanks.", username="anna", reply_to_post_number=1)
+    rich = api.topic(
+        parent["id"],
+        title="Rich topic with tags and id",
+        external_id="dc-rich",
+        **{"tags[]": ["km0", "pilot"]},
+    )
+    emulator.control(
+        "reply",
+        topic_id=rich["topic_id"],
+        raw="A reply from the forum side, thanks.",
+        username="anna",
+        reply_to_post_number=1,
+    )
     emulator.control("view", topic_id=rich["topic_id"], count=2)
     emulator.control("like", topic_id=rich["topic_id"], username="anna")
     return {"parent": parent, "child": child, "plain": plain, "rich": rich}
 
 
 def test_categories(discourse_spec, api, forum) -> None:
-    created = api.post("/categories.json", data={"name": "Open government", "color": "FF0000", "permissions[everyone]": "1"}).json()
+    created = api.post(
+        "/categories.json",
+        data={"name": "Open government", "color": "FF0000", "permissions[everyone]": "1"},
+    ).json()
     _check(discourse_spec, "createCategory", created)
     _check(discourse_spec, "getCategory", api.get(f"/c/{forum['parent']['id']}/show.json").json())
-    updated = api.put(f"/categories/{forum['parent']['id']}.json", json={"name": "Citizen care!", "color": "00FF00"}).json()
+    updated = api.put(
+        f"/categories/{forum['parent']['id']}.json",
+        json={"name": "Citizen care!", "color": "00FF00"},
+    ).json()
     _check(discourse_spec, "updateCategory", updated)
     _check(discourse_spec, "listCategories", api.get("/categories.json").json())
-    _check(discourse_spec, "listCategories", api.get("/categories.json", params={"include_subcategories": "true"}).json())
+    _check(
+        discourse_spec,
+        "listCategories",
+        api.get("/categories.json", params={"include_subcategories": "true"}).json(),
+    )
     child = api.get(f"/c/{forum['child']['id']}/show.json").json()
-    child["category"] = _strip(child["category"], "parent_category_id", "category.parent_category_id")
+    child["category"] = _strip(
+        child["category"], "parent_category_id", "category.parent_category_id"
+    )
     _check(discourse_spec, "getCategory", child)
 
 
 def test_create_topic_and_posts(discourse_spec, api, forum) -> None:
-    created = api.post("/posts.json", data={"title": "Created for the contract test", "raw": BODY, "category": forum["parent"]["id"]}).json()
+    created = api.post(
+        "/posts.json",
+        data={
+            "title": "Created for the contract test",
+            "raw": BODY,
+            "category": forum["parent"]["id"],
+        },
+    ).json()
     _check(discourse_spec, "createTopicPostPM", created)
     _check(discourse_spec, "getPost", api.get(f"/posts/{created['id']}.json").json())
-    updated = api.put(f"/posts/{created['id']}.json", data={"post[raw]": BODY + " Edited.", "post[edit_reason]": "contract"}).json()
+    updated = api.put(
+        f"/posts/{created['id']}.json",
+        data={"post[raw]": BODY + " Edited.", "post[edit_reason]": "contract"},
+    ).json()
     _check(discourse_spec, "updatePost", updated)
     liked_post = api.get(f"/posts/{forum['rich']['id']}.json").json()
     _check(discourse_spec, "getPost", liked_post)
@@ -90,11 +123,21 @@ def test_topic_views(discourse_spec, api, forum) -> None:
     _check(discourse_spec, "getTopic", api.get(f"/t/{forum['plain']['topic_id']}.json").json())
     rich = api.get(f"/t/{forum['rich']['topic_slug']}/{forum['rich']['topic_id']}.json").json()
     _check(discourse_spec, "getTopic", _strip(rich, "external_id", "getTopic.external_id"))
-    with_raw = api.get(f"/t/{forum['plain']['topic_id']}.json", params={"include_raw": "true"}).json()
-    with_raw["post_stream"]["posts"] = [_strip(p, "raw", "getTopic.posts.raw") for p in with_raw["post_stream"]["posts"]]
+    with_raw = api.get(
+        f"/t/{forum['plain']['topic_id']}.json", params={"include_raw": "true"}
+    ).json()
+    with_raw["post_stream"]["posts"] = [
+        _strip(p, "raw", "getTopic.posts.raw") for p in with_raw["post_stream"]["posts"]
+    ]
     _check(discourse_spec, "getTopic", with_raw)
     first_post = rich["post_stream"]["stream"][0]
-    _check(discourse_spec, "getSpecificPostsFromTopic", api.get(f"/t/{forum['rich']['topic_id']}/posts.json", params={"post_ids[]": first_post}).json())
+    _check(
+        discourse_spec,
+        "getSpecificPostsFromTopic",
+        api.get(
+            f"/t/{forum['rich']['topic_id']}/posts.json", params={"post_ids[]": first_post}
+        ).json(),
+    )
 
 
 def test_deleted_topic_view_for_staff(discourse_spec, api, forum) -> None:
@@ -105,8 +148,16 @@ def test_deleted_topic_view_for_staff(discourse_spec, api, forum) -> None:
 
 def test_topic_updates(discourse_spec, api, forum) -> None:
     tid = forum["plain"]["topic_id"]
-    _check(discourse_spec, "updateTopic", api.put(f"/t/-/{tid}.json", data={"title": "Plain topic renamed for the spec"}).json())
-    _check(discourse_spec, "updateTopicStatus", api.put(f"/t/{tid}/status.json", data={"status": "closed", "enabled": "true"}).json())
+    _check(
+        discourse_spec,
+        "updateTopic",
+        api.put(f"/t/-/{tid}.json", data={"title": "Plain topic renamed for the spec"}).json(),
+    )
+    _check(
+        discourse_spec,
+        "updateTopicStatus",
+        api.put(f"/t/{tid}/status.json", data={"status": "closed", "enabled": "true"}).json(),
+    )
 
 
 def test_lists(discourse_spec, api, forum) -> None:
@@ -116,7 +167,9 @@ def test_lists(discourse_spec, api, forum) -> None:
         item.pop("image_url")
     _check(discourse_spec, "listLatestTopics", latest)
     category = api.get(f"/c/{forum['parent']['slug']}/{forum['parent']['id']}.json").json()
-    category["topic_list"]["topics"] = [_strip(t, "tags", "listCategoryTopics.tags") for t in category["topic_list"]["topics"]]
+    category["topic_list"]["topics"] = [
+        _strip(t, "tags", "listCategoryTopics.tags") for t in category["topic_list"]["topics"]
+    ]
     _check(discourse_spec, "listCategoryTopics", category)
     _check(discourse_spec, "getTag", api.get("/tag/km0.json").json())
     _check(discourse_spec, "listTags", api.get("/tags.json").json())
@@ -125,7 +178,9 @@ def test_lists(discourse_spec, api, forum) -> None:
 def test_external_id_lookup_is_the_specs_301(discourse_spec, api, forum) -> None:
     response = api.get("/t/external_id/dc-rich.json")
     assert "301" in next(
-        op["responses"] for ops in discourse_spec["paths"].values() for op in ops.values()
+        op["responses"]
+        for ops in discourse_spec["paths"].values()
+        for op in ops.values()
         if isinstance(op, dict) and op.get("operationId") == "getTopicByExternalId"
     )
     assert response.status_code == 301

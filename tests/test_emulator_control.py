@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from plugins.emulator import ApiSession
 
 from bridge.emulator import RunningEmulator
-from plugins.emulator import ApiSession
 
 BODY = "A body that is long enough to pass the checks."
 SECRET = "webhook-secret-for-tests"
@@ -27,7 +27,7 @@ class _Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with outer.arrived:
                     outer.received.append((dict(self.headers.items()), body))
@@ -70,14 +70,24 @@ def _topic(api, cat_id: int, **fields) -> dict:
 def test_reply_view_like_update_engagement(emulator: RunningEmulator, api) -> None:
     cat = api.category()
     tid = _topic(api, cat["id"])["topic_id"]
-    emulator.control("reply", topic_id=tid, raw="I have a question about this project.", username="anna")
-    emulator.control("reply", topic_id=tid, raw="An answer to the question above, here.", username="bernat", reply_to_post_number=2)
+    emulator.control(
+        "reply", topic_id=tid, raw="I have a question about this project.", username="anna"
+    )
+    emulator.control(
+        "reply",
+        topic_id=tid,
+        raw="An answer to the question above, here.",
+        username="bernat",
+        reply_to_post_number=2,
+    )
     emulator.control("view", topic_id=tid, count=5)
     emulator.control("like", topic_id=tid, username="anna")
     emulator.control("like", post_id=emulator.state.topics[tid].posts[1].id, username="bernat")
     topic = api.get(f"/t/{tid}.json").json()
     assert topic["posts_count"] == 3
-    assert topic["reply_count"] == 1  # only the post answering another post (core topic.rb next_post_number)
+    assert (
+        topic["reply_count"] == 1
+    )  # only the post answering another post (core topic.rb next_post_number)
     assert topic["views"] == 5
     assert topic["like_count"] == 2
     assert topic["participant_count"] == 3
@@ -92,13 +102,17 @@ def test_moderator_actions(emulator: RunningEmulator, api) -> None:
     emulator.control("move", topic_id=tid, category_id=other["id"])
     emulator.control("retag", topic_id=tid, tags=["Foreign", "pilot"])
     emulator.control("retitle", topic_id=tid, title="A moderator renamed this topic")
-    emulator.control("edit_first_post", topic_id=tid, raw="The moderator rewrote the first post entirely.")
+    emulator.control(
+        "edit_first_post", topic_id=tid, raw="The moderator rewrote the first post entirely."
+    )
     emulator.control("close", topic_id=tid)
     topic = api.get(f"/t/{tid}.json", params={"include_raw": "true"}).json()
     assert topic["category_id"] == other["id"]
     assert [t["name"] for t in topic["tags"]] == ["foreign", "pilot"]
     assert topic["title"] == "A moderator renamed this topic"
-    assert topic["post_stream"]["posts"][0]["raw"] == "The moderator rewrote the first post entirely."
+    assert (
+        topic["post_stream"]["posts"][0]["raw"] == "The moderator rewrote the first post entirely."
+    )
     assert topic["closed"] is True
     emulator.control("open", topic_id=tid)
     assert api.get(f"/t/{tid}.json").json()["closed"] is False
@@ -120,14 +134,21 @@ def test_control_refusals_are_reported(emulator: RunningEmulator, api) -> None:
 
 def test_control_api_is_absent_unless_enabled(emulator_factory) -> None:
     emu = emulator_factory(test_control=False)
-    response = requests.post(emu.url + "/_emulator/stats", json={}, headers={"Api-Key": "test-key", "Api-Username": "system"}, timeout=10)
+    response = requests.post(
+        emu.url + "/_emulator/stats",
+        json={},
+        headers={"Api-Key": "test-key", "Api-Username": "system"},
+        timeout=10,
+    )
     assert response.status_code == 404
 
 
 # --------------------------------------------------------------------------- webhooks (notes §12)
 
 
-def test_webhooks_carry_discourse_headers_and_a_valid_signature(hooked: RunningEmulator, receiver: _Receiver) -> None:
+def test_webhooks_carry_discourse_headers_and_a_valid_signature(
+    hooked: RunningEmulator, receiver: _Receiver
+) -> None:
     api = ApiSession(hooked)
     cat = api.category()
     post = api.topic(cat["id"], external_id="dc-hook")
@@ -151,28 +172,39 @@ def test_webhooks_carry_discourse_headers_and_a_valid_signature(hooked: RunningE
     assert topic_payload["created_by"]["username"] == "system"
 
 
-def test_every_change_emits_its_events_in_order(hooked: RunningEmulator, receiver: _Receiver) -> None:
+def test_every_change_emits_its_events_in_order(
+    hooked: RunningEmulator, receiver: _Receiver
+) -> None:
     api = ApiSession(hooked)
     cat = api.category()
     tid = api.topic(cat["id"])["topic_id"]
     post_id = hooked.state.topics[tid].first_post.id
     api.put(f"/t/-/{tid}.json", data={"title": "A renamed topic title here"})
-    api.put(f"/posts/{post_id}.json", data={"post[raw]": "The body was edited by the bridge.", "post[edit_reason]": "sync"})
+    api.put(
+        f"/posts/{post_id}.json",
+        data={"post[raw]": "The body was edited by the bridge.", "post[edit_reason]": "sync"},
+    )
     api.put(f"/t/{tid}/status.json", data={"status": "closed", "enabled": "true"})
     hooked.control("reply", topic_id=tid, raw="A reply arriving from the forum side.")
-    hooked.control("like", topic_id=tid, username="anna")  # likes emit nothing (012-web_hook_events.rb)
+    hooked.control(
+        "like", topic_id=tid, username="anna"
+    )  # likes emit nothing (012-web_hook_events.rb)
     api.delete(f"/t/{tid}.json")
     hooked.app.webhooks.wait_idle()
     events = receiver.events()
     # the category and its about topic come first, then our topic's lifecycle
     assert events[:3] == ["category_created", "topic_created", "post_created"]
     assert events[3:] == [
-        "topic_created", "post_created",
-        "topic_edited", "post_edited",  # notes §4: a topic edit is a revision of post #1
-        "post_edited", "topic_edited",
+        "topic_created",
+        "post_created",
+        "topic_edited",
+        "post_edited",  # notes §4: a topic edit is a revision of post #1
+        "post_edited",
+        "topic_edited",
         "topic_closed_status_updated",
         "post_created",
-        "topic_destroyed", "post_destroyed",
+        "topic_destroyed",
+        "post_destroyed",
     ]
     category_headers, category_body = receiver.received[0]
     assert category_headers["X-Discourse-Event-Type"] == "category"
@@ -187,13 +219,21 @@ def test_no_signature_header_without_a_secret(emulator_factory, receiver: _Recei
     emu = emulator_factory(webhook_url=receiver.url)
     ApiSession(emu).category()
     emu.app.webhooks.wait_idle()
-    assert receiver.received and all("X-Discourse-Event-Signature" not in h for h, _ in receiver.received)
+    assert receiver.received and all(
+        "X-Discourse-Event-Signature" not in h for h, _ in receiver.received
+    )
 
 
 def test_an_unreachable_receiver_never_fails_the_api(emulator_factory) -> None:
     emu = emulator_factory(webhook_url="http://127.0.0.1:9/unreachable", webhook_secret=SECRET)
     api = ApiSession(emu)
     cat = api.category()
-    assert api.post("/posts.json", data={"title": "Created while hooks fail", "raw": BODY, "category": cat["id"]}).status_code == 200
+    assert (
+        api.post(
+            "/posts.json",
+            data={"title": "Created while hooks fail", "raw": BODY, "category": cat["id"]},
+        ).status_code
+        == 200
+    )
     emu.app.webhooks.wait_idle(timeout=30)
     assert all(d.status is None for d in emu.app.webhooks.deliveries)

@@ -26,27 +26,48 @@ def _conn(emu: RunningEmulator) -> http.client.HTTPConnection:
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Api-Key": "wrong", "Api-Username": "system"}, {"Api-Key": "test-key", "Api-Username": "nobody"}, {"Api-Key": "test-key"}],
+    [
+        {"Api-Key": "wrong", "Api-Username": "system"},
+        {"Api-Key": "test-key", "Api-Username": "nobody"},
+        {"Api-Key": "test-key"},
+    ],
 )
 def test_bad_credentials_are_403_invalid_access(emulator: RunningEmulator, headers: dict) -> None:
     response = requests.get(emulator.url + "/latest.json", headers=headers, timeout=10)
     assert response.status_code == 403
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert response.json() == {
-        "errors": ["You are not permitted to view the requested resource. The API username or key is invalid."],
+        "errors": [
+            "You are not permitted to view the requested resource. The API username or key is invalid."
+        ],
         "error_type": "invalid_access",
     }
 
 
-def test_username_matches_case_insensitively_and_anonymous_cannot_write(emulator: RunningEmulator) -> None:
-    assert requests.get(emulator.url + "/latest.json", headers={"Api-Key": "test-key", "Api-Username": "SYSTEM"}, timeout=10).status_code == 200
-    anonymous = requests.post(emulator.url + "/posts.json", data={"title": "x", "raw": "y"}, timeout=10)
+def test_username_matches_case_insensitively_and_anonymous_cannot_write(
+    emulator: RunningEmulator,
+) -> None:
+    assert (
+        requests.get(
+            emulator.url + "/latest.json",
+            headers={"Api-Key": "test-key", "Api-Username": "SYSTEM"},
+            timeout=10,
+        ).status_code
+        == 200
+    )
+    anonymous = requests.post(
+        emulator.url + "/posts.json", data={"title": "x", "raw": "y"}, timeout=10
+    )
     assert anonymous.status_code == 403 and anonymous.json()["error_type"] == "not_logged_in"
 
 
 def test_credentials_in_query_parameters_are_ignored(emulator: RunningEmulator) -> None:
     # notes §1: keys as params are ignored outside an RSS/ICS allow-list → this is anonymous
-    response = requests.post(emulator.url + "/posts.json?api_key=test-key&api_username=system", data={"raw": BODY}, timeout=10)
+    response = requests.post(
+        emulator.url + "/posts.json?api_key=test-key&api_username=system",
+        data={"raw": BODY},
+        timeout=10,
+    )
     assert response.status_code == 403
 
 
@@ -57,13 +78,20 @@ def test_paths_work_with_json_suffix_or_accept_header(api) -> None:
     with_suffix = api.get("/latest.json")
     with_accept = api.get("/latest", headers={"Accept": "application/json; charset=utf-8"})
     assert with_suffix.json() == with_accept.json()
-    assert with_suffix.headers["Content-Type"] == with_accept.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert (
+        with_suffix.headers["Content-Type"]
+        == with_accept.headers["Content-Type"]
+        == "application/json; charset=utf-8"
+    )
     html = api.get("/latest")
     assert html.headers["Content-Type"].startswith("text/html")  # notes §1: not a JSON request
 
 
 def test_unknown_routes_and_wrong_methods_are_404_not_found(api) -> None:
-    expected = {"errors": ["The requested URL or resource could not be found."], "error_type": "not_found"}
+    expected = {
+        "errors": ["The requested URL or resource could not be found."],
+        "error_type": "not_found",
+    }
     assert api.get("/no/such/thing.json").json() == expected
     wrong = api.request("PATCH", "/posts.json", json={})
     assert wrong.status_code == 404 and wrong.json() == expected
@@ -79,8 +107,14 @@ def test_malformed_json_is_400_and_the_server_keeps_serving(api) -> None:
 
 
 def test_rails_bracket_form_bodies(api) -> None:
-    response = api.post("/categories.json", data={"name": "Bracketed", "permissions[everyone]": "1", "permissions[staff]": "1"})
-    perms = {p["group_name"]: p["permission_type"] for p in response.json()["category"]["group_permissions"]}
+    response = api.post(
+        "/categories.json",
+        data={"name": "Bracketed", "permissions[everyone]": "1", "permissions[staff]": "1"},
+    )
+    perms = {
+        p["group_name"]: p["permission_type"]
+        for p in response.json()["category"]["group_permissions"]
+    }
     assert perms == {"everyone": 1, "staff": 1}
 
 
@@ -89,12 +123,19 @@ def test_huge_bodies_are_refused_without_being_read(emulator: RunningEmulator) -
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(
             b"POST /posts.json HTTP/1.1\r\nHost: x\r\nApi-Key: test-key\r\nApi-Username: system\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{\"raw\": \""
+            b'Content-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{"raw": "'
         )
         reply = sock.recv(65536).decode("utf-8", "replace")
     assert reply.startswith("HTTP/1.1 413")
     assert "Connection: close" in reply
-    assert requests.get(emulator.url + "/latest.json", headers={"Api-Key": "test-key", "Api-Username": "system"}, timeout=10).status_code == 200
+    assert (
+        requests.get(
+            emulator.url + "/latest.json",
+            headers={"Api-Key": "test-key", "Api-Username": "system"},
+            timeout=10,
+        ).status_code
+        == 200
+    )
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(emulator: RunningEmulator) -> None:
@@ -129,9 +170,17 @@ def test_one_window_for_all_admin_requests_then_429(emulator_factory) -> None:
     as_system = {"Api-Key": "test-key", "Api-Username": "system"}
     as_alice = {"Api-Key": "test-key", "Api-Username": "alice"}
     # a refused key does not count (core: the limiter runs after the key was accepted)
-    assert requests.get(emu.url + "/latest.json", headers={"Api-Key": "bad", "Api-Username": "system"}, timeout=10).status_code == 403
+    assert (
+        requests.get(
+            emu.url + "/latest.json",
+            headers={"Api-Key": "bad", "Api-Username": "system"},
+            timeout=10,
+        ).status_code
+        == 403
+    )
     statuses = [
-        requests.get(emu.url + "/latest.json", headers=h, timeout=10).status_code for h in (as_system, as_alice, as_system)
+        requests.get(emu.url + "/latest.json", headers=h, timeout=10).status_code
+        for h in (as_system, as_alice, as_system)
     ]
     assert statuses == [200, 200, 200]
     over = requests.get(emu.url + "/latest.json", headers=as_alice, timeout=10)
@@ -177,14 +226,24 @@ def test_drop_before_closes_the_connection_without_handling(emulator: RunningEmu
     cat = api.category()
     emulator.faults(drop_before=1)
     with pytest.raises(requests.ConnectionError):
-        api.post("/posts.json", data={"title": "Dropped before it was handled", "raw": BODY, "category": cat["id"]})
+        api.post(
+            "/posts.json",
+            data={"title": "Dropped before it was handled", "raw": BODY, "category": cat["id"]},
+        )
     assert all(t.is_definition for t in emulator.state.topics.values())  # nothing was created
     assert emulator.stats()["status"].get("dropped") == 1
 
 
-def test_drop_after_create_commits_and_a_retry_gets_the_memoized_first_result(emulator: RunningEmulator, api) -> None:
+def test_drop_after_create_commits_and_a_retry_gets_the_memoized_first_result(
+    emulator: RunningEmulator, api
+) -> None:
     cat = api.category()
-    data = {"title": "Committed then dropped topic", "raw": BODY, "category": cat["id"], "external_id": "dc-drop"}
+    data = {
+        "title": "Committed then dropped topic",
+        "raw": BODY,
+        "category": cat["id"],
+        "external_id": "dc-drop",
+    }
     emulator.faults(drop_after_create=1)
     with pytest.raises(requests.ConnectionError):
         api.post("/posts.json", data=data)

@@ -6,10 +6,16 @@ from __future__ import annotations
 from bridge.emulator import RunningEmulator
 
 
-def test_create_category_through_pydiscourse_makes_its_about_topic(emulator: RunningEmulator, pyd, api) -> None:
-    cat = pyd.create_category("Citizen care", "0088CC")["category"]  # form body, permissions[everyone]=1
+def test_create_category_through_pydiscourse_makes_its_about_topic(
+    emulator: RunningEmulator, pyd, api
+) -> None:
+    cat = pyd.create_category("Citizen care", "0088CC")[
+        "category"
+    ]  # form body, permissions[everyone]=1
     assert cat["slug"] == "citizen-care"
-    assert cat["topic_count"] == 0  # samples/discourse_api/categories.json: the definition topic is not counted
+    assert (
+        cat["topic_count"] == 0
+    )  # samples/discourse_api/categories.json: the definition topic is not counted
     about = api.get(cat["topic_url"] + ".json").json()
     # notes §6: "About the … category"; samples/discourse_api_docs/topic_response.json: pinned
     assert about["title"] == "About the Citizen care category"
@@ -20,11 +26,19 @@ def test_create_category_through_pydiscourse_makes_its_about_topic(emulator: Run
 def test_category_name_unique_within_parent_and_required(api) -> None:
     parent = api.category("Planning")
     api.category("Mobility", parent_category_id=parent["id"])
-    dup = api.post("/categories.json", data={"name": "mobility", "parent_category_id": parent["id"]})
-    assert dup.status_code == 422 and len(dup.json()["errors"]) == 1  # notes §6: one entry, no error_type
+    dup = api.post(
+        "/categories.json", data={"name": "mobility", "parent_category_id": parent["id"]}
+    )
+    assert (
+        dup.status_code == 422 and len(dup.json()["errors"]) == 1
+    )  # notes §6: one entry, no error_type
     assert "error_type" not in dup.json()
-    assert api.post("/categories.json", data={"name": "Mobility"}).status_code == 200  # other parent: fine
-    assert api.post("/categories.json", data={"color": "FF0000"}).status_code == 400  # name is required
+    assert (
+        api.post("/categories.json", data={"name": "Mobility"}).status_code == 200
+    )  # other parent: fine
+    assert (
+        api.post("/categories.json", data={"color": "FF0000"}).status_code == 400
+    )  # name is required
 
 
 def test_auto_slug_collision_leaves_the_slug_empty(api) -> None:
@@ -39,7 +53,9 @@ def test_update_category_through_pydiscourse_json(pyd, api) -> None:
     cat = api.category("Citizen care")
     result = pyd.update_category(cat["id"], name="Citizen services", color="FF0000")
     assert result["success"] == "OK"
-    assert result["category"]["name"] == "Citizen services" and result["category"]["color"] == "FF0000"
+    assert (
+        result["category"]["name"] == "Citizen services" and result["category"]["color"] == "FF0000"
+    )
 
 
 def test_categories_list_with_subcategories(pyd, api) -> None:
@@ -54,7 +70,10 @@ def test_categories_list_with_subcategories(pyd, api) -> None:
 
 def test_latest_hides_definition_topics_and_pages_by_30(api) -> None:
     cat = api.category()
-    ids = [api.topic(cat["id"], title=f"Project number {n:03d} in the list")["topic_id"] for n in range(31)]
+    ids = [
+        api.topic(cat["id"], title=f"Project number {n:03d} in the list")["topic_id"]
+        for n in range(31)
+    ]
     first = api.get("/latest.json").json()["topic_list"]
     # core list_controller.rb: /latest without a category has no_definitions
     assert len(first["topics"]) == 30 and first["per_page"] == 30
@@ -72,7 +91,9 @@ def test_exactly_one_full_page_has_no_more_topics_url(api) -> None:
     assert "more_topics_url" not in api.get("/latest.json").json()["topic_list"]
 
 
-def test_category_list_shows_its_own_definition_pinned_first_and_subcategory_topics(api, pyd) -> None:
+def test_category_list_shows_its_own_definition_pinned_first_and_subcategory_topics(
+    api, pyd
+) -> None:
     parent = api.category("Planning")
     child = api.category("Mobility", parent_category_id=parent["id"])
     in_parent = api.topic(parent["id"], title="Urban planning viewer online")["topic_id"]
@@ -95,7 +116,9 @@ def test_category_list_pagination_url(api) -> None:
     body = api.get(f"/c/citizen-care/{cat['id']}.json").json()["topic_list"]
     assert len(body["topics"]) == 30  # 30 topics + the about topic = 31
     assert body["more_topics_url"] == f"/c/citizen-care/{cat['id']}/l/latest?page=1"
-    second = api.get(body["more_topics_url"] + "&per_page=30", headers={"Accept": "application/json"}).json()
+    second = api.get(
+        body["more_topics_url"] + "&per_page=30", headers={"Accept": "application/json"}
+    ).json()
     assert len(second["topic_list"]["topics"]) == 1
 
 
@@ -106,7 +129,9 @@ def test_tag_list_and_tags_index(api) -> None:
     tagged = api.get("/tag/km0.json").json()
     assert [t["id"] for t in tagged["topic_list"]["topics"]] == [a["topic_id"]]
     assert tagged["topic_list"]["topics"][0]["tags"][0]["name"] == "km0"
-    assert api.get("/tag/KM0.json").status_code == 200  # tag names match case-insensitively (notes §7)
+    assert (
+        api.get("/tag/KM0.json").status_code == 200
+    )  # tag names match case-insensitively (notes §7)
     assert api.get("/tag/nothing.json").status_code == 404
     tags = {t["name"]: t for t in api.get("/tags.json").json()["tags"]}
     assert tags["km0"]["count"] == 1 and tags["km0"]["text"] == "km0"
@@ -116,11 +141,26 @@ def test_tag_list_and_tags_index(api) -> None:
 def test_list_items_carry_engagement(emulator: RunningEmulator, api) -> None:
     cat = api.category()
     post = api.topic(cat["id"])
-    emulator.control("reply", topic_id=post["topic_id"], raw="A reply from a practitioner, thanks!", username="anna", reply_to_post_number=1)
+    emulator.control(
+        "reply",
+        topic_id=post["topic_id"],
+        raw="A reply from a practitioner, thanks!",
+        username="anna",
+        reply_to_post_number=1,
+    )
     emulator.control("view", topic_id=post["topic_id"], count=3)
     emulator.control("like", topic_id=post["topic_id"], username="anna")
-    item = next(t for t in api.get("/latest.json").json()["topic_list"]["topics"] if t["id"] == post["topic_id"])
-    assert (item["posts_count"], item["reply_count"], item["views"], item["like_count"]) == (2, 1, 3, 1)
+    item = next(
+        t
+        for t in api.get("/latest.json").json()["topic_list"]["topics"]
+        if t["id"] == post["topic_id"]
+    )
+    assert (item["posts_count"], item["reply_count"], item["views"], item["like_count"]) == (
+        2,
+        1,
+        3,
+        1,
+    )
     assert item["last_poster_username"] == "anna"
 
 

@@ -26,10 +26,20 @@ def test_create_returns_the_first_post_at_the_root(api) -> None:
     assert topic["title"] == "Km0 market for local producers!"
 
 
-def test_create_through_pydiscourse_with_tags_and_external_id(emulator: RunningEmulator, pyd, api) -> None:
+def test_create_through_pydiscourse_with_tags_and_external_id(
+    emulator: RunningEmulator, pyd, api
+) -> None:
     cat = api.category()
-    post = pyd.create_post(BODY, category_id=cat["id"], title="Digital citizen desk in Vic", tags=["Km0", "Pilot"], external_id="dc-vic-desk")
-    topic = pyd.topic("-", post["topic_id"])  # pydiscourse GET /t/-/{id} with Accept: application/json
+    post = pyd.create_post(
+        BODY,
+        category_id=cat["id"],
+        title="Digital citizen desk in Vic",
+        tags=["Km0", "Pilot"],
+        external_id="dc-vic-desk",
+    )
+    topic = pyd.topic(
+        "-", post["topic_id"]
+    )  # pydiscourse GET /t/-/{id} with Accept: application/json
     assert [t["name"] for t in topic["tags"]] == ["km0", "pilot"]
     assert topic["external_id"] == "dc-vic-desk"
 
@@ -37,13 +47,30 @@ def test_create_through_pydiscourse_with_tags_and_external_id(emulator: RunningE
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [
-        ({"title": "Too short"}, ["Title is too short (minimum is 15 characters)", "Title seems unclear, is it a complete sentence?"]),
-        ({"title": "aaaaaaaaaaaaaaaaaaaaaaaa"}, ["Title seems unclear, is it a complete sentence?"]),
+        (
+            {"title": "Too short"},
+            [
+                "Title is too short (minimum is 15 characters)",
+                "Title seems unclear, is it a complete sentence?",
+            ],
+        ),
+        (
+            {"title": "aaaaaaaaaaaaaaaaaaaaaaaa"},
+            ["Title seems unclear, is it a complete sentence?"],
+        ),
         ({"raw": "Too short body"}, ["Body is too short (minimum is 20 characters)"]),
-        ({"raw": "x" * 32001}, ["Body is too long (maximum is 32000 characters)", "Body seems unclear, is it a complete sentence?"]),
+        (
+            {"raw": "x" * 32001},
+            [
+                "Body is too long (maximum is 32000 characters)",
+                "Body seems unclear, is it a complete sentence?",
+            ],
+        ),
     ],
 )
-def test_validation_failures_are_422_with_action_create_post(api, fields: dict, errors: list[str]) -> None:
+def test_validation_failures_are_422_with_action_create_post(
+    api, fields: dict, errors: list[str]
+) -> None:
     cat = api.category()
     data = {"title": "A valid title for a project", "raw": BODY, "category": cat["id"], **fields}
     response = api.post("/posts.json", data=data)
@@ -55,12 +82,25 @@ def test_validation_failures_are_422_with_action_create_post(api, fields: dict, 
 def test_duplicate_titles_are_refused_case_insensitively_among_live_topics(api) -> None:
     cat = api.category()
     first = api.topic(cat["id"], title="Open data portal for towns")
-    response = api.post("/posts.json", data={"title": "OPEN DATA PORTAL FOR TOWNS", "raw": BODY + " again", "category": cat["id"]})
+    response = api.post(
+        "/posts.json",
+        data={"title": "OPEN DATA PORTAL FOR TOWNS", "raw": BODY + " again", "category": cat["id"]},
+    )
     assert response.status_code == 422
     assert response.json()["errors"] == ["Title has already been used"]  # notes §3/§8
     # once the first is deleted the title is free again (uniqueness among non-deleted topics)
     assert api.delete(f"/t/{first['topic_id']}.json").status_code == 200
-    assert api.post("/posts.json", data={"title": "Open data portal for towns", "raw": BODY + " again", "category": cat["id"]}).status_code == 200
+    assert (
+        api.post(
+            "/posts.json",
+            data={
+                "title": "Open data portal for towns",
+                "raw": BODY + " again",
+                "category": cat["id"],
+            },
+        ).status_code
+        == 200
+    )
 
 
 def test_category_is_required_and_must_be_a_numeric_id(api) -> None:
@@ -72,20 +112,32 @@ def test_category_is_required_and_must_be_a_numeric_id(api) -> None:
     by_name = api.post("/posts.json", data={**base, "category": cat["name"]})
     # notes §3 / §13.9: a name → 400 invalid_parameters for "category"
     assert by_name.status_code == 400
-    assert by_name.json() == {"errors": ["You supplied invalid parameters to the request: category"], "error_type": "invalid_parameters"}
+    assert by_name.json() == {
+        "errors": ["You supplied invalid parameters to the request: category"],
+        "error_type": "invalid_parameters",
+    }
     assert api.post("/posts.json", data={**base, "category": 9999}).status_code == 400
 
 
 def test_raw_is_required(api) -> None:
     cat = api.category()
-    response = api.post("/posts.json", data={"title": "Participatory budgets online", "category": cat["id"]})
+    response = api.post(
+        "/posts.json", data={"title": "Participatory budgets online", "category": cat["id"]}
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == ["param is missing or the value is empty: raw"]
 
 
-def test_identical_create_within_120_seconds_returns_the_first_result(emulator: RunningEmulator, api) -> None:
+def test_identical_create_within_120_seconds_returns_the_first_result(
+    emulator: RunningEmulator, api
+) -> None:
     cat = api.category()
-    data = {"title": "Electronic office for the county", "raw": BODY, "category": cat["id"], "external_id": "dc-office"}
+    data = {
+        "title": "Electronic office for the county",
+        "raw": BODY,
+        "category": cat["id"],
+        "external_id": "dc-office",
+    }
     first = api.post("/posts.json", data=data)
     second = api.post("/posts.json", data=data)
     assert first.status_code == second.status_code == 200
@@ -94,7 +146,10 @@ def test_identical_create_within_120_seconds_returns_the_first_result(emulator: 
     # a different parameter set is a different request
     changed = api.post("/posts.json", data={**data, "raw": BODY + " Changed."})
     assert changed.status_code == 422  # same title and external_id, both now taken
-    assert changed.json()["errors"] == ["Title has already been used", "External has already been taken"]
+    assert changed.json()["errors"] == [
+        "Title has already been used",
+        "External has already been taken",
+    ]
 
 
 # --------------------------------------------------------------------------- tags (notes §7)
@@ -113,11 +168,24 @@ def test_update_with_an_empty_tag_clears_and_omitting_tags_keeps_them(api) -> No
     cat = api.category()
     post = api.topic(cat["id"], **{"tags[]": ["km0", "pilot"]})
     tid = post["topic_id"]
-    assert api.put(f"/t/-/{tid}.json", data={"title": "Km0 market for local producers, revised"}).status_code == 200
-    assert [t["name"] for t in api.get(f"/t/{tid}.json").json()["tags"]] == ["km0", "pilot"]  # omitted: kept
+    assert (
+        api.put(
+            f"/t/-/{tid}.json", data={"title": "Km0 market for local producers, revised"}
+        ).status_code
+        == 200
+    )
+    assert [t["name"] for t in api.get(f"/t/{tid}.json").json()["tags"]] == [
+        "km0",
+        "pilot",
+    ]  # omitted: kept
     assert api.put(f"/t/-/{tid}.json", json={"tags": ["Foreign", "Implemented"]}).status_code == 200
-    assert [t["name"] for t in api.get(f"/t/{tid}.json").json()["tags"]] == ["foreign", "implemented"]
-    assert api.put(f"/t/-/{tid}.json", data={"tags[]": ""}).status_code == 200  # notes §4: one empty value clears
+    assert [t["name"] for t in api.get(f"/t/{tid}.json").json()["tags"]] == [
+        "foreign",
+        "implemented",
+    ]
+    assert (
+        api.put(f"/t/-/{tid}.json", data={"tags[]": ""}).status_code == 200
+    )  # notes §4: one empty value clears
     assert api.get(f"/t/{tid}.json").json()["tags"] == []
 
 
@@ -139,11 +207,23 @@ def test_lookup_by_external_id_is_a_301_ignoring_case(api) -> None:
 
 @pytest.mark.parametrize(
     ("external_id", "error"),
-    [("x" * 51, "External is too long (maximum is 50 characters)"), ("has space", "External is invalid"), ("àccent", "External is invalid")],
+    [
+        ("x" * 51, "External is too long (maximum is 50 characters)"),
+        ("has space", "External is invalid"),
+        ("àccent", "External is invalid"),
+    ],
 )
 def test_external_id_format_is_validated(api, external_id: str, error: str) -> None:
     cat = api.category()
-    response = api.post("/posts.json", data={"title": "Electronic office for the county", "raw": BODY, "category": cat["id"], "external_id": external_id})
+    response = api.post(
+        "/posts.json",
+        data={
+            "title": "Electronic office for the county",
+            "raw": BODY,
+            "category": cat["id"],
+            "external_id": external_id,
+        },
+    )
     assert response.status_code == 422
     assert error in response.json()["errors"]
 
@@ -151,14 +231,30 @@ def test_external_id_format_is_validated(api, external_id: str, error: str) -> N
 def test_external_id_is_unique_ignoring_case_and_stays_reserved_after_delete(api) -> None:
     cat = api.category()
     post = api.topic(cat["id"], external_id="dc-ref-1")
-    clash = api.post("/posts.json", data={"title": "Another project with an id", "raw": BODY, "category": cat["id"], "external_id": "DC-REF-1"})
+    clash = api.post(
+        "/posts.json",
+        data={
+            "title": "Another project with an id",
+            "raw": BODY,
+            "category": cat["id"],
+            "external_id": "DC-REF-1",
+        },
+    )
     assert clash.status_code == 422
     assert clash.json() == {"action": "create_post", "errors": ["External has already been taken"]}
     assert api.delete(f"/t/{post['topic_id']}.json").status_code == 200
     # notes §5: the lookup no longer finds it…
     assert api.get("/t/external_id/dc-ref-1.json").status_code == 404
     # …but the id stays taken (core topic.rb uniqueness validation runs unscoped, deleted rows included)
-    again = api.post("/posts.json", data={"title": "Recreated project topic here", "raw": BODY, "category": cat["id"], "external_id": "dc-ref-1"})
+    again = api.post(
+        "/posts.json",
+        data={
+            "title": "Recreated project topic here",
+            "raw": BODY,
+            "category": cat["id"],
+            "external_id": "dc-ref-1",
+        },
+    )
     assert again.status_code == 422
     assert again.json()["errors"] == ["External has already been taken"]
 
@@ -183,7 +279,13 @@ def test_engagement_fields_start_from_one_post(api) -> None:
     cat = api.category()
     post = api.topic(cat["id"])
     topic = api.get(f"/t/{post['topic_id']}.json").json()
-    assert (topic["posts_count"], topic["reply_count"], topic["views"], topic["like_count"], topic["participant_count"]) == (1, 0, 0, 0, 1)
+    assert (
+        topic["posts_count"],
+        topic["reply_count"],
+        topic["views"],
+        topic["like_count"],
+        topic["participant_count"],
+    ) == (1, 0, 0, 0, 1)
     assert topic["last_posted_at"] == topic["created_at"]
     # notes §10: API reads are not views
     api.get(f"/t/{post['topic_id']}.json")
@@ -198,7 +300,9 @@ def test_update_topic_with_top_level_fields(api, pyd) -> None:
     other = api.category("Social services")
     post = api.topic(cat["id"])
     tid = post["topic_id"]
-    response = api.put(f"/t/-/{tid}.json", data={"title": "new title for the market.", "category_id": other["id"]})
+    response = api.put(
+        f"/t/-/{tid}.json", data={"title": "new title for the market.", "category_id": other["id"]}
+    )
     assert response.status_code == 200
     assert response.json()["basic_topic"]["title"] == "New title for the market"  # prettified
     topic = api.get(f"/t/{tid}.json").json()
@@ -215,15 +319,23 @@ def test_update_topic_refusals(api) -> None:
     b = api.topic(cat["id"], title="Second project on the list")
     taken = api.put(f"/t/-/{b['topic_id']}.json", data={"title": "first project on the list"})
     assert taken.status_code == 422 and taken.json()["errors"] == ["Title has already been used"]
-    assert api.put(f"/t/-/{a['topic_id']}.json", data={"category_id": "Citizen care"}).status_code == 400
-    assert api.put("/t/-/999999.json", data={"title": "Whatever title it may be"}).status_code == 404
+    assert (
+        api.put(f"/t/-/{a['topic_id']}.json", data={"category_id": "Citizen care"}).status_code
+        == 400
+    )
+    assert (
+        api.put("/t/-/999999.json", data={"title": "Whatever title it may be"}).status_code == 404
+    )
 
 
 def test_unchanged_update_creates_no_revision(api) -> None:
     cat = api.category()
     post = api.topic(cat["id"], **{"tags[]": ["km0"]})
     tid = post["topic_id"]
-    api.put(f"/t/-/{tid}.json", json={"title": "Km0 market for local producers", "tags": ["km0"], "category_id": cat["id"]})
+    api.put(
+        f"/t/-/{tid}.json",
+        json={"title": "Km0 market for local producers", "tags": ["km0"], "category_id": cat["id"]},
+    )
     assert api.get(f"/t/{tid}.json").json()["post_stream"]["posts"][0]["version"] == 1
 
 
@@ -231,7 +343,9 @@ def test_update_post_raw_with_edit_reason(api, pyd) -> None:
     cat = api.category()
     post = api.topic(cat["id"])
     new_raw = "An updated body, still long enough to pass."
-    response = api.put(f"/posts/{post['id']}.json", data={"post[raw]": new_raw, "post[edit_reason]": "sync"})
+    response = api.put(
+        f"/posts/{post['id']}.json", data={"post[raw]": new_raw, "post[edit_reason]": "sync"}
+    )
     assert response.status_code == 200
     body = response.json()["post"]
     assert (body["raw"], body["edit_reason"], body["version"]) == (new_raw, "sync", 2)
@@ -246,14 +360,18 @@ def test_edit_by_same_user_in_grace_period_without_reason_keeps_the_version(api)
     # notes §13.7: no edit_reason, same editor, within 5 minutes → no new revision
     cat = api.category()
     post = api.topic(cat["id"])
-    api.put(f"/posts/{post['id']}.json", data={"post[raw]": "A quick fix of the body, same author."})
+    api.put(
+        f"/posts/{post['id']}.json", data={"post[raw]": "A quick fix of the body, same author."}
+    )
     assert api.get(f"/posts/{post['id']}.json").json()["version"] == 1
 
 
 # --------------------------------------------------------------------------- status and delete (notes §5)
 
 
-@pytest.mark.parametrize(("status", "field"), [("closed", "closed"), ("archived", "archived"), ("visible", "visible")])
+@pytest.mark.parametrize(
+    ("status", "field"), [("closed", "closed"), ("archived", "archived"), ("visible", "visible")]
+)
 def test_status_updates(api, status: str, field: str) -> None:
     cat = api.category()
     tid = api.topic(cat["id"])["topic_id"]
@@ -272,7 +390,10 @@ def test_status_through_pydiscourse_and_bad_status(api, pyd) -> None:
     # pydiscourse 1.7 sends enabled=bool(enabled): pass a bool, never the string "false" (truthy).
     pyd.update_topic_status(tid, "closed", False)
     assert api.get(f"/t/{tid}.json").json()["closed"] is False
-    assert api.put(f"/t/{tid}/status.json", data={"status": "frozen", "enabled": "true"}).status_code == 400
+    assert (
+        api.put(f"/t/{tid}/status.json", data={"status": "frozen", "enabled": "true"}).status_code
+        == 400
+    )
 
 
 def test_delete_is_soft_and_staff_still_read_the_topic(emulator: RunningEmulator, api, pyd) -> None:
@@ -302,6 +423,8 @@ def test_update_reads_top_level_fields_not_the_specs_nested_topic_object(api) ->
     cat = api.category()
     post = api.topic(cat["id"])
     tid = post["topic_id"]
-    response = api.put(f"/t/-/{tid}.json", json={"topic": {"title": "Nested title is ignored here"}})
+    response = api.put(
+        f"/t/-/{tid}.json", json={"topic": {"title": "Nested title is ignored here"}}
+    )
     assert response.status_code == 200
     assert api.get(f"/t/{tid}.json").json()["title"] == "Km0 market for local producers"

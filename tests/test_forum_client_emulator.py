@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from tests_support import FakeTime
 
 from bridge.emulator import RunningEmulator
 from bridge.emulator.ratelimit import SlidingWindowLimiter
@@ -23,11 +24,8 @@ from bridge.forum.errors import (
     ForumUnreachable,
     ForumValidationError,
 )
-from tests_support import FakeTime
 
 BODY = "A participation platform that lets neighbours propose and vote on local budgets."
-
-
 
 
 @pytest.fixture
@@ -40,7 +38,12 @@ def make_client(emulator: RunningEmulator, fake: FakeTime) -> Iterator[Callable[
     made: list[ForumClient] = []
 
     def make(**kwargs: Any) -> ForumClient:
-        options: dict[str, Any] = {"rate_limit_per_minute": 0, "sleep": fake.sleep, "clock": fake.clock, "timeout": 10}
+        options: dict[str, Any] = {
+            "rate_limit_per_minute": 0,
+            "sleep": fake.sleep,
+            "clock": fake.clock,
+            "timeout": 10,
+        }
         options.update(kwargs)
         key = options.pop("api_key", emulator.api_key)
         client = ForumClient(emulator.url, key, emulator.api_username, **options)
@@ -59,14 +62,23 @@ def client(make_client: Callable[..., ForumClient]) -> ForumClient:
 
 @pytest.fixture
 def category(client: ForumClient) -> dict[str, Any]:
-    return client.create_category(name="Atenció ciutadana", slug="citizen-care", color="0088CC", text_color="FFFFFF",
-                                  description="Projects that serve people directly")
+    return client.create_category(
+        name="Atenció ciutadana",
+        slug="citizen-care",
+        color="0088CC",
+        text_color="FFFFFF",
+        description="Projects that serve people directly",
+    )
 
 
 def _create(client: ForumClient, category_id: int, n: int, **overrides: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {"title": f"Participation platform number {n} for the council",
-                              "raw": f"{BODY} ({n})", "category_id": category_id, "tags": ["km0", "pilot"],
-                              "external_id": f"dc-record-{n}"}
+    fields: dict[str, Any] = {
+        "title": f"Participation platform number {n} for the council",
+        "raw": f"{BODY} ({n})",
+        "category_id": category_id,
+        "tags": ["km0", "pilot"],
+        "external_id": f"dc-record-{n}",
+    }
     fields.update(overrides)
     return client.create_topic(**fields)
 
@@ -91,7 +103,9 @@ def test_lifecycle_round_trip(client: ForumClient, category: dict[str, Any]) -> 
     assert _tag_names(found) == ["km0", "pilot"]
     assert client.get_topic_by_external_id("dc-record-nope") is None
 
-    basic = client.update_topic(topic_id, title="A renamed participation platform for everyone", tags=["km0", "implemented"])
+    basic = client.update_topic(
+        topic_id, title="A renamed participation platform for everyone", tags=["km0", "implemented"]
+    )
     assert basic["id"] == topic_id
     topic = client.get_topic(topic_id)
     assert topic["title"] == "A renamed participation platform for everyone"
@@ -100,10 +114,14 @@ def test_lifecycle_round_trip(client: ForumClient, category: dict[str, Any]) -> 
     client.update_topic(topic_id, tags=[])  # clears them all
     assert _tag_names(client.get_topic(topic_id)) == []
 
-    edited = client.update_post(post_id, raw=BODY + " Now with more detail.", edit_reason="catalogue changed")
+    edited = client.update_post(
+        post_id, raw=BODY + " Now with more detail.", edit_reason="catalogue changed"
+    )
     assert edited["id"] == post_id
     assert client.get_post(post_id)["raw"] == BODY + " Now with more detail."
-    assert client.get_topic(topic_id, include_raw=True)["post_stream"]["posts"][0]["raw"].endswith("more detail.")
+    assert client.get_topic(topic_id, include_raw=True)["post_stream"]["posts"][0]["raw"].endswith(
+        "more detail."
+    )
 
     client.set_topic_status(topic_id, "closed", True)
     assert client.get_topic(topic_id)["closed"] is True
@@ -127,7 +145,9 @@ def test_a_taken_external_id_is_recognised(client: ForumClient, category: dict[s
     assert info.value.errors == ["External has already been taken"]
 
 
-def test_validation_errors_carry_discourses_reasons(client: ForumClient, category: dict[str, Any]) -> None:
+def test_validation_errors_carry_discourses_reasons(
+    client: ForumClient, category: dict[str, Any]
+) -> None:
     with pytest.raises(ForumValidationError) as info:
         _create(client, category["id"], 1, title="short")
     assert any("Title" in e for e in info.value.errors)
@@ -140,26 +160,34 @@ def test_missing_things_are_not_found(client: ForumClient) -> None:
         client.get_post(999_999)
 
 
-def test_a_bad_key_is_an_auth_error_without_the_key(make_client: Callable[..., ForumClient],
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bad_key_is_an_auth_error_without_the_key(
+    make_client: Callable[..., ForumClient], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "wrong-key-SHOULD-NOT-LEAK-123"
     client = make_client(api_key=secret)
     with pytest.raises(ForumAuthError) as info:
         client.list_categories()
     assert "refused the API key for user 'system'" in str(info.value)
-    assert secret not in str(info.value) and secret not in repr(info.value) and secret not in caplog.text
+    assert (
+        secret not in str(info.value)
+        and secret not in repr(info.value)
+        and secret not in caplog.text
+    )
 
 
-def test_a_429_storm_is_waited_out(client: ForumClient, emulator: RunningEmulator, fake: FakeTime) -> None:
+def test_a_429_storm_is_waited_out(
+    client: ForumClient, emulator: RunningEmulator, fake: FakeTime
+) -> None:
     emulator.faults(storm_429=3)
     assert client.list_categories() is not None
     assert len(fake.sleeps) == 3 and all(s >= 1 for s in fake.sleeps)
     assert emulator.stats()["status"].get("429") == 3
 
 
-def test_a_burst_of_5xx_on_reads_and_updates_is_retried(client: ForumClient, emulator: RunningEmulator,
-                                                         category: dict[str, Any]) -> None:
+def test_a_burst_of_5xx_on_reads_and_updates_is_retried(
+    client: ForumClient, emulator: RunningEmulator, category: dict[str, Any]
+) -> None:
     post = _create(client, category["id"], 1)
     emulator.faults(error_rate=1.0, error_status=502)
     with pytest.raises(ForumServerError):
@@ -167,22 +195,29 @@ def test_a_burst_of_5xx_on_reads_and_updates_is_retried(client: ForumClient, emu
     assert emulator.stats()["status"].get("502") == client.max_retries + 1
     emulator.faults(error_rate=0.0)
     emulator.faults(drop_before=2)  # two connections closed before handling, then normal service
-    assert client.update_topic(post["topic_id"], title="A participation platform, renamed once")["id"] == post["topic_id"]
+    assert (
+        client.update_topic(post["topic_id"], title="A participation platform, renamed once")["id"]
+        == post["topic_id"]
+    )
 
 
-def test_a_5xx_on_create_is_ambiguous_and_sent_once(client: ForumClient, emulator: RunningEmulator,
-                                                    category: dict[str, Any]) -> None:
+def test_a_5xx_on_create_is_ambiguous_and_sent_once(
+    client: ForumClient, emulator: RunningEmulator, category: dict[str, Any]
+) -> None:
     emulator.faults(error_rate=1.0, error_status=500)
     before = client.requests_made
     with pytest.raises(AmbiguousWrite):
         _create(client, category["id"], 1)
     assert client.requests_made == before + 1
     emulator.faults(error_rate=0.0)
-    assert client.get_topic_by_external_id("dc-record-1") is None  # this injected 500 created nothing
+    assert (
+        client.get_topic_by_external_id("dc-record-1") is None
+    )  # this injected 500 created nothing
 
 
-def test_a_create_committed_then_dropped_is_found_by_external_id(client: ForumClient, emulator: RunningEmulator,
-                                                                 category: dict[str, Any]) -> None:
+def test_a_create_committed_then_dropped_is_found_by_external_id(
+    client: ForumClient, emulator: RunningEmulator, category: dict[str, Any]
+) -> None:
     emulator.faults(drop_after_create=1)
     with pytest.raises(AmbiguousWrite):
         _create(client, category["id"], 1)
@@ -191,16 +226,21 @@ def test_a_create_committed_then_dropped_is_found_by_external_id(client: ForumCl
     assert emulator.stats()["by_route"]["POST /posts"] == 1  # never re-sent
 
 
-def test_an_unreachable_forum(make_client: Callable[..., ForumClient], emulator: RunningEmulator) -> None:
+def test_an_unreachable_forum(
+    make_client: Callable[..., ForumClient], emulator: RunningEmulator
+) -> None:
     client = make_client(max_retries=1)
     emulator.stop()
     with pytest.raises(ForumUnreachable, match="cannot connect"):
         client.list_categories()
 
 
-def test_pacing_matches_the_emulators_window_so_no_429(make_client: Callable[..., ForumClient],
-                                                       emulator: RunningEmulator, fake: FakeTime,
-                                                       category: dict[str, Any]) -> None:
+def test_pacing_matches_the_emulators_window_so_no_429(
+    make_client: Callable[..., ForumClient],
+    emulator: RunningEmulator,
+    fake: FakeTime,
+    category: dict[str, Any],
+) -> None:
     """Both sides share one fake clock: the emulator's limiter (notes §9 sliding window) allows 20
     a minute and the client paces at 20 a minute; 45 requests pass with no 429 and the client
     waited for the window twice."""
@@ -213,9 +253,12 @@ def test_pacing_matches_the_emulators_window_so_no_429(make_client: Callable[...
     assert client.requests_made == 45
 
 
-def test_without_pacing_the_emulators_429_is_honoured(make_client: Callable[..., ForumClient],
-                                                      emulator: RunningEmulator, fake: FakeTime,
-                                                      category: dict[str, Any]) -> None:
+def test_without_pacing_the_emulators_429_is_honoured(
+    make_client: Callable[..., ForumClient],
+    emulator: RunningEmulator,
+    fake: FakeTime,
+    category: dict[str, Any],
+) -> None:
     emulator.app.limiter = SlidingWindowLimiter(5, clock=fake.clock)
     client = make_client(rate_limit_per_minute=0)
     for _ in range(6):

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from tests_support import FakeTime
 
 from bridge.forum.client import ForumClient
-from tests_support import FakeTime
 from bridge.forum.errors import (
     AmbiguousWrite,
     ForumUnreachable,
@@ -83,7 +83,9 @@ def hang(server: MisbehavingServer, conn: socket.socket) -> None:
 
 
 @pytest.fixture
-def server_factory() -> Iterator[Callable[[Callable[[MisbehavingServer, socket.socket], None]], MisbehavingServer]]:
+def server_factory() -> Iterator[
+    Callable[[Callable[[MisbehavingServer, socket.socket], None]], MisbehavingServer]
+]:
     servers: list[MisbehavingServer] = []
 
     def make(behaviour: Callable[[MisbehavingServer, socket.socket], None]) -> MisbehavingServer:
@@ -115,7 +117,9 @@ def test_connection_refused_is_retried_even_for_a_create_then_unreachable() -> N
     port = _closed_port()
     client = make_client(f"http://127.0.0.1:{port}", max_retries=2)
     with pytest.raises(ForumUnreachable) as info:
-        client.create_topic(title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1")
+        client.create_topic(
+            title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
+        )
     assert f"cannot connect to the forum at http://127.0.0.1:{port}" in str(info.value)
     assert "after 3 attempts" in str(info.value)
     assert client.requests_made == 0
@@ -126,7 +130,9 @@ def test_a_create_whose_connection_drops_after_sending_is_ambiguous(server_facto
     server = server_factory(drop)
     client = make_client(server.url)
     with pytest.raises(AmbiguousWrite) as info:
-        client.create_topic(title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1")
+        client.create_topic(
+            title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
+        )
     assert "connection lost" in str(info.value)
     assert len(server.requests) == 1  # sent once, never again
     assert b"external_id=dc-1" in server.requests[0]
@@ -145,7 +151,9 @@ def test_a_create_that_times_out_is_ambiguous(server_factory) -> None:  # type: 
     server = server_factory(hang)
     client = make_client(server.url, timeout=0.3)
     with pytest.raises(AmbiguousWrite, match="timed out"):
-        client.create_topic(title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1")
+        client.create_topic(
+            title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
+        )
     assert len(server.requests) == 1
 
 
@@ -154,7 +162,14 @@ def test_an_unreachable_forum_is_given_up_within_seconds_not_the_full_retry_budg
     # sync stops "at once" with a clear message, while 5xx and timeouts keep max_retries.
     port = _closed_port()
     fake = FakeTime()
-    client = ForumClient(f"http://127.0.0.1:{port}", KEY, rate_limit_per_minute=0, max_retries=5, sleep=fake.sleep, clock=fake.clock)
+    client = ForumClient(
+        f"http://127.0.0.1:{port}",
+        KEY,
+        rate_limit_per_minute=0,
+        max_retries=5,
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
     with pytest.raises(ForumUnreachable) as info:
         client.list_categories()
     assert "after 3 attempts" in str(info.value)

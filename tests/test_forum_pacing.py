@@ -6,11 +6,9 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from bridge.forum.pacing import DISCOURSE_GRANULARITY_SECONDS, Pacer, SlidingWindow
 from tests_support import FakeTime
 
-
+from bridge.forum.pacing import DISCOURSE_GRANULARITY_SECONDS, Pacer, SlidingWindow
 
 
 def test_window_admits_n_back_to_back_then_waits_for_the_oldest_to_be_a_window_old() -> None:

@@ -6,6 +6,7 @@ Each test runs on SQLite and PostgreSQL (the `engine` fixture).
 from __future__ import annotations
 
 import pytest
+from plugins.forum import LOOP_RECORDS, PairedCatalogue
 from sqlmodel import Session
 
 from bridge.db import session_scope
@@ -13,10 +14,9 @@ from bridge.loop.pull import pull
 from bridge.models import Activity, SyncStatus
 from bridge.settings import load_settings
 from bridge.sync.runner import run_sync
-from plugins.forum import LOOP_RECORDS, PairedCatalogue
 
 
-def _pull(catalogue: PairedCatalogue, *, deep: bool = False):  # noqa: ANN202
+def _pull(catalogue: PairedCatalogue, *, deep: bool = False):
     return pull(lambda: session_scope(catalogue.engine), catalogue.client, deep=deep)
 
 
@@ -30,8 +30,18 @@ def _activity(catalogue: PairedCatalogue, ref: str) -> Activity:
 def test_pull_brings_activity_back_in_bulk(paired_catalogue: PairedCatalogue) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
     topic = cat.topic_id("sant-cugat-xatbot")
-    emu.control("reply", topic_id=topic, raw="Nosaltres també ho fem servir a Terrassa, funciona molt bé.", username="anna")
-    emu.control("reply", topic_id=topic, raw="Quin proveïdor vau fer servir per al xatbot municipal?", username="pere")
+    emu.control(
+        "reply",
+        topic_id=topic,
+        raw="Nosaltres també ho fem servir a Terrassa, funciona molt bé.",
+        username="anna",
+    )
+    emu.control(
+        "reply",
+        topic_id=topic,
+        raw="Quin proveïdor vau fer servir per al xatbot municipal?",
+        username="pere",
+    )
     emu.control("view", topic_id=topic, count=7)
     emu.control("like", topic_id=topic, username="pere")
     before = cat.client.requests_made
@@ -40,7 +50,9 @@ def test_pull_brings_activity_back_in_bulk(paired_catalogue: PairedCatalogue) ->
 
     # Three records in three categories, each list fits one page: one request per category.
     assert cat.client.requests_made - before == 3
-    assert result.pages == 3 and result.read_individually == 0 and result.updated == len(LOOP_RECORDS)
+    assert (
+        result.pages == 3 and result.read_individually == 0 and result.updated == len(LOOP_RECORDS)
+    )
     activity = _activity(cat, "sant-cugat-xatbot")
     assert (activity.replies, activity.views, activity.likes, activity.participants) == (2, 7, 1, 3)
     assert activity.last_posted_at is not None and activity.pulled_at is not None
@@ -48,7 +60,9 @@ def test_pull_brings_activity_back_in_bulk(paired_catalogue: PairedCatalogue) ->
     assert result.drift == {}
 
 
-def test_moderator_changes_are_drift_and_catalogue_wins_restores_them(paired_catalogue: PairedCatalogue) -> None:
+def test_moderator_changes_are_drift_and_catalogue_wins_restores_them(
+    paired_catalogue: PairedCatalogue,
+) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
     xatbot, girona = cat.topic_id("sant-cugat-xatbot"), cat.topic_id("girona-dades-obertes")
     other_category = cat.state("antwerp-procurement-nlp").category_id
@@ -59,7 +73,10 @@ def test_moderator_changes_are_drift_and_catalogue_wins_restores_them(paired_cat
 
     result = _pull(cat)
 
-    assert result.drift == {"girona-dades-obertes": ["category", "closed"], "sant-cugat-xatbot": ["tags", "title"]}
+    assert result.drift == {
+        "girona-dades-obertes": ["category", "closed"],
+        "sant-cugat-xatbot": ["tags", "title"],
+    }
     state = cat.state("sant-cugat-xatbot")
     assert state.state == SyncStatus.drift and state.drift == ["tags", "title"]
     assert state.drift_detail["title"]["forum"] == "Un títol triat per la moderació del fòrum"
@@ -70,10 +87,15 @@ def test_moderator_changes_are_drift_and_catalogue_wins_restores_them(paired_cat
     assert cat.state("sant-cugat-xatbot").state == SyncStatus.synced
     assert cat.state("girona-dades-obertes").drift is None
     shown = cat.client.get_topic(girona)
-    assert shown["closed"] is False and shown["category_id"] == cat.state("girona-dades-obertes").category_id
+    assert (
+        shown["closed"] is False
+        and shown["category_id"] == cat.state("girona-dades-obertes").category_id
+    )
     restored = cat.client.get_topic(xatbot)
     assert restored["title"] == cat.state("sant-cugat-xatbot").title
-    assert sorted(t["name"] if isinstance(t, dict) else t for t in restored["tags"]) == sorted(cat.state("sant-cugat-xatbot").tags)
+    assert sorted(t["name"] if isinstance(t, dict) else t for t in restored["tags"]) == sorted(
+        cat.state("sant-cugat-xatbot").tags
+    )
 
 
 def test_discourse_rewriting_is_not_drift(paired_catalogue: PairedCatalogue) -> None:
@@ -84,7 +106,9 @@ def test_discourse_rewriting_is_not_drift(paired_catalogue: PairedCatalogue) -> 
     assert _pull(cat).drift == {}
 
 
-def test_report_only_leaves_the_moderators_version(paired_catalogue: PairedCatalogue, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_only_leaves_the_moderators_version(
+    paired_catalogue: PairedCatalogue, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
     topic = cat.topic_id("sant-cugat-xatbot")
     emu.control("retitle", topic_id=topic, title="Un títol triat per la moderació del fòrum")
@@ -92,7 +116,10 @@ def test_report_only_leaves_the_moderators_version(paired_catalogue: PairedCatal
     config = tmp_path / "report-only.toml"
     from tests_support import repo_config_with
 
-    config.write_text(repo_config_with('drift_policy = "catalogue-wins"', 'drift_policy = "report-only"'), encoding="utf-8")
+    config.write_text(
+        repo_config_with('drift_policy = "catalogue-wins"', 'drift_policy = "report-only"'),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("BRIDGE_CONFIG", str(config))
     settings = load_settings()
     summary = run_sync(cat.engine, settings, cat.client)
@@ -101,7 +128,9 @@ def test_report_only_leaves_the_moderators_version(paired_catalogue: PairedCatal
     assert cat.state("sant-cugat-xatbot").drift == ["title"]
 
 
-def test_deleted_topic_is_reported_not_recreated_until_asked(paired_catalogue: PairedCatalogue) -> None:
+def test_deleted_topic_is_reported_not_recreated_until_asked(
+    paired_catalogue: PairedCatalogue,
+) -> None:
     from bridge.sync.runner import SyncOptions
 
     cat, emu = paired_catalogue, paired_catalogue.emulator
@@ -111,20 +140,39 @@ def test_deleted_topic_is_reported_not_recreated_until_asked(paired_catalogue: P
     assert _pull(cat).drift == {"girona-dades-obertes": ["deleted"]}
 
     summary = cat.sync()
-    assert summary.created == 0 and summary.failed == 0 and summary.deleted_refs == ("girona-dades-obertes",)
+    assert (
+        summary.created == 0
+        and summary.failed == 0
+        and summary.deleted_refs == ("girona-dades-obertes",)
+    )
 
-    summary = run_sync(cat.engine, cat.settings, cat.client, SyncOptions(recreate_deleted=frozenset({"girona-dades-obertes"})))
+    summary = run_sync(
+        cat.engine,
+        cat.settings,
+        cat.client,
+        SyncOptions(recreate_deleted=frozenset({"girona-dades-obertes"})),
+    )
     assert summary.created == 1
     state = cat.state("girona-dades-obertes")
-    assert state.topic_id != topic and state.external_id != old_external_id and not state.remote_deleted
+    assert (
+        state.topic_id != topic
+        and state.external_id != old_external_id
+        and not state.remote_deleted
+    )
     assert cat.client.get_topic_by_external_id(state.external_id)["id"] == state.topic_id
     assert _pull(cat).drift == {}
 
 
-def test_deep_pull_finds_first_post_edits_and_sync_restores_them(paired_catalogue: PairedCatalogue) -> None:
+def test_deep_pull_finds_first_post_edits_and_sync_restores_them(
+    paired_catalogue: PairedCatalogue,
+) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
     topic = cat.topic_id("antwerp-procurement-nlp")
-    emu.control("edit_first_post", topic_id=topic, raw="A moderator rewrote this first post in the forum itself.")
+    emu.control(
+        "edit_first_post",
+        topic_id=topic,
+        raw="A moderator rewrote this first post in the forum itself.",
+    )
     assert _pull(cat).drift == {}  # lists show no body
     assert _pull(cat, deep=True).drift == {"antwerp-procurement-nlp": ["body"]}
     # A later shallow pull must not clear what the deep one found.
@@ -139,9 +187,13 @@ def test_deep_pull_finds_first_post_edits_and_sync_restores_them(paired_catalogu
     assert _pull(cat, deep=True).drift == {}
 
 
-def test_topic_moved_out_of_our_categories_is_read_individually(paired_catalogue: PairedCatalogue) -> None:
+def test_topic_moved_out_of_our_categories_is_read_individually(
+    paired_catalogue: PairedCatalogue,
+) -> None:
     cat, emu = paired_catalogue, paired_catalogue.emulator
-    created = cat.client.create_category(name="Off-topic corner", slug="off-topic-corner", color="AAAAAA", text_color="FFFFFF")
+    created = cat.client.create_category(
+        name="Off-topic corner", slug="off-topic-corner", color="AAAAAA", text_color="FFFFFF"
+    )
     topic = cat.topic_id("antwerp-procurement-nlp")
     emu.control("move", topic_id=topic, category_id=created["id"])
     result = _pull(cat)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,10 @@ from bridge.loop.durations import parse_duration
 from bridge.loop.signature import sign, verify
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), (" 5M ", 300)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), (" 5M ", 300)],
+)
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
@@ -42,7 +45,11 @@ def test_signature_is_hmac_sha256_of_the_exact_body() -> None:
 
 
 def test_activity_from_a_real_topic_list_item(shared_dir: Path) -> None:
-    sample = json.loads((shared_dir / "discourse/samples/discourse_api_docs/latest_topics_response.json").read_text())
+    sample = json.loads(
+        (
+            shared_dir / "discourse/samples/discourse_api_docs/latest_topics_response.json"
+        ).read_text()
+    )
     item = sample["topic_list"]["topics"][0]
     values = from_topic(item)
     assert values.posts_count == item["posts_count"]
@@ -50,18 +57,24 @@ def test_activity_from_a_real_topic_list_item(shared_dir: Path) -> None:
     assert values.views == item["views"]
     assert values.likes == item["like_count"]
     assert values.participants == len(item["posters"])
-    assert values.last_posted_at == datetime.fromisoformat(item["last_posted_at"].replace("Z", "+00:00"))
+    assert values.last_posted_at == datetime.fromisoformat(
+        item["last_posted_at"].replace("Z", "+00:00")
+    )
 
 
 def test_activity_from_a_real_topic_view(shared_dir: Path) -> None:
-    topic = json.loads((shared_dir / "discourse/samples/discourse_api_docs/topic_response.json").read_text())
+    topic = json.loads(
+        (shared_dir / "discourse/samples/discourse_api_docs/topic_response.json").read_text()
+    )
     values = from_topic(topic)
     assert values.participants_exact
     assert values.participants == topic["participant_count"]
 
 
 def test_capped_posters_never_lower_an_exact_count() -> None:
-    capped = from_topic({"posts_count": 40, "posters": [{}] * LIST_POSTERS_CAP, "views": 3, "like_count": 1})
+    capped = from_topic(
+        {"posts_count": 40, "posters": [{}] * LIST_POSTERS_CAP, "views": 3, "like_count": 1}
+    )
     assert not capped.participants_exact
     assert merge_participants(capped, previous=12) == 12
     few = from_topic({"posts_count": 3, "posters": [{}, {}], "views": 3, "like_count": 1})
@@ -69,30 +82,59 @@ def test_capped_posters_never_lower_an_exact_count() -> None:
     assert from_topic({"posts_count": 0}).last_posted_at is None
 
 
-WRITTEN = Written(title="Plataforma de participació ciutadana", category_id=5, tags=("km0", "pilot", "service"), closed=False, body_hash="abc")
+WRITTEN = Written(
+    title="Plataforma de participació ciutadana",
+    category_id=5,
+    tags=("km0", "pilot", "service"),
+    closed=False,
+    body_hash="abc",
+)
 
 
 def test_no_drift_when_discourse_only_rewrote_what_we_sent() -> None:
-    written = Written(title="km0 platform for the council!!!", category_id=5, tags=("Km0", "Àrea Pública", "pilot"), closed=False, body_hash="h")
-    observed = Observed(title="Km0 platform for the council!", category_id=5, tags=("km0", "àrea-pública", "pilot"), closed=False, body_hash="h")
+    written = Written(
+        title="km0 platform for the council!!!",
+        category_id=5,
+        tags=("Km0", "Àrea Pública", "pilot"),
+        closed=False,
+        body_hash="h",
+    )
+    observed = Observed(
+        title="Km0 platform for the council!",
+        category_id=5,
+        tags=("km0", "àrea-pública", "pilot"),
+        closed=False,
+        body_hash="h",
+    )
     assert not detect(written, observed)
 
 
 def test_each_kind_of_drift_is_reported_in_contract_order() -> None:
-    observed = Observed(title="Un altre títol ben diferent", category_id=9, tags=("km0",), closed=True, body_hash="zzz")
+    observed = Observed(
+        title="Un altre títol ben diferent",
+        category_id=9,
+        tags=("km0",),
+        closed=True,
+        body_hash="zzz",
+    )
     drift = detect(WRITTEN, observed)
     assert drift.what == ("category", "tags", "title", "body", "closed")
     assert drift.detail["category"] == {"written": 5, "forum": 9}
 
 
 def test_deleted_topic_reports_only_deleted() -> None:
-    drift = detect(WRITTEN, observe_topic({"title": "x", "category_id": 9, "deleted_at": "2026-11-23T06:00:00Z"}))
+    drift = detect(
+        WRITTEN,
+        observe_topic({"title": "x", "category_id": 9, "deleted_at": "2026-11-23T06:00:00Z"}),
+    )
     assert drift.what == ("deleted",)
 
 
 def test_unobserved_aspects_are_not_drift() -> None:
     # A topic-list item has no raw body: body drift needs --deep or a post_edited webhook.
-    assert not detect(WRITTEN, observe_topic({"title": WRITTEN.title, "category_id": 5, "closed": False}))
+    assert not detect(
+        WRITTEN, observe_topic({"title": WRITTEN.title, "category_id": 5, "closed": False})
+    )
 
 
 def test_tags_as_strings_or_objects() -> None:
@@ -117,5 +159,10 @@ def test_seen_aspects() -> None:
     from bridge.loop.drift import ASPECTS, seen_aspects
 
     assert seen_aspects(Observed(body_hash="x")) == {"body"}
-    assert seen_aspects(observe_topic({"title": "t", "category_id": 1, "closed": False})) == {"title", "category", "closed", "deleted"}
+    assert seen_aspects(observe_topic({"title": "t", "category_id": 1, "closed": False})) == {
+        "title",
+        "category",
+        "closed",
+        "deleted",
+    }
     assert seen_aspects(Observed(deleted=True)) == set(ASPECTS)

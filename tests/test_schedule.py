@@ -10,20 +10,24 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from plugins.forum import LOOP_RECORDS, write_records
 from sqlmodel import Session, select
+from tests_support import terminate, wait_for
 
 from bridge.catalogue.importer import run_import
 from bridge.emulator import RunningEmulator
 from bridge.models import SyncRun, SyncState
 from bridge.settings import Settings
-from plugins.forum import LOOP_RECORDS, write_records
-from tests_support import terminate, wait_for
 
 
 def _records(n: int) -> list[dict]:
     base = LOOP_RECORDS[0]
     return [
-        dict(base, ref=f"schedule-record-{i:03d}", title=f"Projecte de prova número {i} per al planificador")
+        dict(
+            base,
+            ref=f"schedule-record-{i:03d}",
+            title=f"Projecte de prova número {i} per al planificador",
+        )
         for i in range(n)
     ]
 
@@ -31,7 +35,10 @@ def _records(n: int) -> list[dict]:
 def _start(env: dict[str, str], every: str = "1s") -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "bridge", "schedule", "--every", every],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -41,14 +48,23 @@ def _runs(engine: sa.Engine) -> list[SyncRun]:
 
 
 @pytest.fixture
-def schedule_env(bridge_env: Settings, engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+def schedule_env(
+    bridge_env: Settings, engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path
+) -> dict[str, str]:
     outcome = run_import(engine, [write_records(tmp_path / "records.yaml", _records(12))])
     assert not outcome.problems
-    env = dict(os.environ, DISCOURSE_URL=emulator.url, DISCOURSE_API_KEY=emulator.api_key, BRIDGE_RATE_LIMIT_PER_MINUTE="0")
+    env = dict(
+        os.environ,
+        DISCOURSE_URL=emulator.url,
+        DISCOURSE_API_KEY=emulator.api_key,
+        BRIDGE_RATE_LIMIT_PER_MINUTE="0",
+    )
     return env
 
 
-def test_sigterm_stops_the_scheduler_cleanly(schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator) -> None:
+def test_sigterm_stops_the_scheduler_cleanly(
+    schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator
+) -> None:
     proc = _start(schedule_env)
     try:
         wait_for(lambda: any(r.kind == "pull" and r.finished_at for r in _runs(engine)))
@@ -64,7 +80,9 @@ def test_sigterm_stops_the_scheduler_cleanly(schedule_env: dict[str, str], engin
     assert schedule_env["DISCOURSE_API_KEY"] not in stderr
 
 
-def test_sigterm_mid_sync_records_progress_and_the_next_run_finishes(schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator) -> None:
+def test_sigterm_mid_sync_records_progress_and_the_next_run_finishes(
+    schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator
+) -> None:
     emulator.faults(latency_ms=150)
     proc = _start(schedule_env, every="1h")
     try:
@@ -73,7 +91,11 @@ def test_sigterm_mid_sync_records_progress_and_the_next_run_finishes(schedule_en
         _, stderr = terminate(proc)
     assert proc.returncode == 0, stderr
     runs = _runs(engine)
-    assert runs[0].kind == "sync" and runs[0].status == "interrupted" and runs[0].finished_at is not None
+    assert (
+        runs[0].kind == "sync"
+        and runs[0].status == "interrupted"
+        and runs[0].finished_at is not None
+    )
     paired = [s for s in _states(engine) if s.topic_id]
     assert 0 < len(paired) < 12
     # What was created is recorded: the next run creates only the rest, with no duplicate.
@@ -96,7 +118,9 @@ def _states(engine: sa.Engine) -> list[SyncState]:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_schedulers_never_sync_at_the_same_time(schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator) -> None:
+def test_two_schedulers_never_sync_at_the_same_time(
+    schedule_env: dict[str, str], engine: sa.Engine, emulator: RunningEmulator
+) -> None:
     emulator.faults(latency_ms=40)
     procs = [_start(schedule_env), _start(schedule_env)]
     try:
@@ -109,5 +133,7 @@ def test_two_schedulers_never_sync_at_the_same_time(schedule_env: dict[str, str]
     runs = [r for r in _runs(engine) if r.finished_at]
     for earlier, later in zip(runs, runs[1:]):
         assert later.started_at >= earlier.finished_at, f"runs {earlier.id} and {later.id} overlap"
-    assert any("skipped" in err for _, err in outputs), "one scheduler should have found the lease held"
+    assert any("skipped" in err for _, err in outputs), (
+        "one scheduler should have found the lease held"
+    )
     assert len(emulator.state.topics) >= 12 and len({s.topic_id for s in _states(engine)}) == 12

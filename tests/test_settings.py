@@ -33,7 +33,10 @@ def test_defaults_come_from_the_bundled_file_outside_the_repository() -> None:
 
 def test_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     toml = tmp_path / "b.toml"
-    toml.write_text('home_region = "ES-MD"\nrate_limit_per_minute = 30\n' + REPO_CONFIG.read_text(encoding="utf-8"))
+    toml.write_text(
+        'home_region = "ES-MD"\nrate_limit_per_minute = 30\n'
+        + REPO_CONFIG.read_text(encoding="utf-8")
+    )
     monkeypatch.setenv("BRIDGE_CONFIG", str(toml))
     assert load_settings().home_region == "ES-MD"
     assert load_settings().rate_limit_per_minute == 30
@@ -54,19 +57,31 @@ def test_api_key_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("env", "value", "needle"),
     [
-        ("BRIDGE_HOME_REGION", "Catalonia", "BRIDGE_HOME_REGION: Value error, must be an ISO 3166-2 code"),
-        ("BRIDGE_RATE_LIMIT_PER_MINUTE", "-1", "BRIDGE_RATE_LIMIT_PER_MINUTE: Input should be greater than or equal to 0"),
+        (
+            "BRIDGE_HOME_REGION",
+            "Catalonia",
+            "BRIDGE_HOME_REGION: Value error, must be an ISO 3166-2 code",
+        ),
+        (
+            "BRIDGE_RATE_LIMIT_PER_MINUTE",
+            "-1",
+            "BRIDGE_RATE_LIMIT_PER_MINUTE: Input should be greater than or equal to 0",
+        ),
         ("DISCOURSE_URL", "forum.example.cat", "DISCOURSE_URL: Value error, must be an http"),
         ("BRIDGE_CONFIG", "/nonexistent/bridge.toml", "not found"),
     ],
 )
-def test_bad_configuration_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, env: str, value: str, needle: str) -> None:
+def test_bad_configuration_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, needle: str
+) -> None:
     monkeypatch.setenv(env, value)
     with pytest.raises(ConfigError, match=needle):
         load_settings()
 
 
-def test_secret_is_not_echoed_in_a_validation_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_secret_is_not_echoed_in_a_validation_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     toml = tmp_path / "b.toml"
     toml.write_text('discourse_api_key = "s3cr3t-key-value"\nlanguage = "xx"\n')
     monkeypatch.setenv("BRIDGE_CONFIG", str(toml))
@@ -79,7 +94,7 @@ def test_a_file_missing_an_area_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_
     text = REPO_CONFIG.read_text(encoding="utf-8")
     cut = text.index("[areas.comprehensive-transformation]")
     toml = tmp_path / "b.toml"
-    toml.write_text(text[:cut] + text[text.index("[labels.ca]"):])
+    toml.write_text(text[:cut] + text[text.index("[labels.ca]") :])
     monkeypatch.setenv("BRIDGE_CONFIG", str(toml))
     with pytest.raises(ConfigError, match="comprehensive-transformation"):
         load_settings()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from plugins.sync import add_project, add_projects, edit_project
 from typer.testing import CliRunner
 
 from bridge.cli import app
@@ -14,20 +15,23 @@ from bridge.db import engine_for, make_engine
 from bridge.emulator import RunningEmulator
 from bridge.settings import Settings
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle
-from plugins.sync import add_project, add_projects, edit_project
 
 SUMMARY_KEYS = {"created", "updated", "unchanged", "archived", "restored", "failed", "failures"}
 
 
 @pytest.fixture
-def cli_env(bridge_env: Settings, sync_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> sa.Engine:
+def cli_env(
+    bridge_env: Settings, sync_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> sa.Engine:
     monkeypatch.setenv("DISCOURSE_URL", sync_emulator.url)
     monkeypatch.setenv("DISCOURSE_API_KEY", sync_emulator.api_key)
     monkeypatch.setenv("BRIDGE_RATE_LIMIT_PER_MINUTE", "0")
     engine = make_engine(bridge_env.database_url)
     yield engine
     engine.dispose()
-    engine_for(bridge_env.database_url).dispose()  # the CLI's cached engine: close its connections too
+    engine_for(
+        bridge_env.database_url
+    ).dispose()  # the CLI's cached engine: close its connections too
 
 
 def run(*args: str) -> tuple[int, dict | list | None, str]:
@@ -40,7 +44,7 @@ def test_sync_json_summary_and_rerun(cli_env: sa.Engine) -> None:
     add_projects(cli_env, 4)
     code, doc, _ = run("sync", "--json")
     assert code == 0
-    assert SUMMARY_KEYS <= set(doc)
+    assert set(doc) >= SUMMARY_KEYS
     assert (doc["created"], doc["failed"], doc["failures"]) == (4, 0, [])
     code, doc, _ = run("sync", "--json")
     assert (code, doc["unchanged"], doc["requests"]) == (0, 4, 0)
@@ -71,7 +75,11 @@ def test_failures_exit_1_and_are_listed_then_status_shows_them(cli_env: sa.Engin
     code, status, _ = run("status", "--json")
     assert code == 0
     assert {k: status[k] for k in ("records", "never_synced", "pending", "failed", "drift")} == {
-        "records": 2, "never_synced": 1, "pending": 0, "failed": 1, "drift": [],
+        "records": 2,
+        "never_synced": 1,
+        "pending": 0,
+        "failed": 1,
+        "drift": [],
     }
     assert len(status["last_runs"]) == 2
     newest = status["last_runs"][0]
@@ -86,7 +94,9 @@ def test_unknown_ref_exits_2(cli_env: sa.Engine) -> None:
     assert code == 2 and "unknown ref: no-such-ref" in stderr
 
 
-def test_bad_key_exits_2_with_a_clear_message(cli_env: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_key_exits_2_with_a_clear_message(
+    cli_env: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_projects(cli_env, 1)
     monkeypatch.setenv("DISCOURSE_API_KEY", "not-the-key")
     code, _, stderr = run("sync", "--json")
@@ -101,7 +111,11 @@ def test_unreachable_forum_exits_2(cli_env: sa.Engine, monkeypatch: pytest.Monke
     monkeypatch.setenv("DISCOURSE_URL", "http://127.0.0.1:9")
     # The production client retries a refused connection for ~15 s; one quick retry here.
     original = ForumClient.from_settings.__func__
-    monkeypatch.setattr(ForumClient, "from_settings", classmethod(lambda cls, cfg: original(cls, cfg, max_retries=1, max_backoff=0.01)))
+    monkeypatch.setattr(
+        ForumClient,
+        "from_settings",
+        classmethod(lambda cls, cfg: original(cls, cfg, max_retries=1, max_backoff=0.01)),
+    )
     code, _, stderr = run("sync")
     assert code == 2 and "cannot connect" in stderr
 
@@ -124,7 +138,11 @@ def _write_sample(path: Path) -> Path:
         {
             "ref": f"demo-{i}",
             "title": f"Projecte de demostració número {i}",
-            "local_body": {"name": f"Ajuntament {i}", "country": "ES", "region": "ES-CT" if i % 2 else "ES-MD"},
+            "local_body": {
+                "name": f"Ajuntament {i}",
+                "country": "ES",
+                "region": "ES-CT" if i % 2 else "ES-MD",
+            },
             "description": "Una descripció prou llarga per a un tema del fòrum.",
             "area": area,
             "kind": "service",
@@ -136,33 +154,48 @@ def _write_sample(path: Path) -> Path:
     return path
 
 
-def test_demo_syncs_then_shows_zero_writes(bridge_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_syncs_then_shows_zero_writes(
+    bridge_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import bridge.cli.sync as cli_sync
 
     monkeypatch.setattr(cli_sync, "DEMO_CATALOGUE", _write_sample(tmp_path / "sample.json"))
     code, doc, _ = run("demo", "--json")
     assert code == 0
     assert doc["first_sync"]["created"] == 3
-    assert (doc["second_sync"]["created"], doc["second_sync"]["updated"], doc["second_sync"]["requests"]) == (0, 0, 0)
+    assert (
+        doc["second_sync"]["created"],
+        doc["second_sync"]["updated"],
+        doc["second_sync"]["requests"],
+    ) == (0, 0, 0)
     assert {t["ref"] for t in doc["topics"]} == {"demo-0", "demo-1", "demo-2"}
-    assert all(t["url"].startswith("http://127.0.0.1:") and t["category"] and len(t["tags"]) == 3 for t in doc["topics"])
+    assert all(
+        t["url"].startswith("http://127.0.0.1:") and t["category"] and len(t["tags"]) == 3
+        for t in doc["topics"]
+    )
 
 
-def test_demo_keeps_its_catalogue_with_database(bridge_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_keeps_its_catalogue_with_database(
+    bridge_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import bridge.cli.sync as cli_sync
 
     monkeypatch.setattr(cli_sync, "DEMO_CATALOGUE", _write_sample(tmp_path / "sample.json"))
     url = f"sqlite:///{tmp_path / 'kept.db'}"
     for _ in range(2):  # a kept catalogue, a fresh forum each time: still one topic per record
         code, doc, _ = run("demo", "--database", url, "--json")
-        assert code == 0 and doc["first_sync"]["created"] == 3 and doc["second_sync"]["requests"] == 0
+        assert (
+            code == 0 and doc["first_sync"]["created"] == 3 and doc["second_sync"]["requests"] == 0
+        )
 
 
 def test_demo_runs_on_the_bundled_sample_catalogue(bridge_env: Settings) -> None:
     import bridge.cli.sync as cli_sync
 
     if not cli_sync.DEMO_CATALOGUE.is_file():
-        pytest.skip("bridge/samples/demo_catalogue.yaml not there yet (the catalogue issue ships it)")
+        pytest.skip(
+            "bridge/samples/demo_catalogue.yaml not there yet (the catalogue issue ships it)"
+        )
     code, doc, _ = run("demo", "--json")
     assert code == 0
     assert doc["first_sync"]["failed"] == 0 and doc["first_sync"]["created"] >= 25

@@ -15,17 +15,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from plugins.sync import SyncHarness, add_projects
 
 from bridge.forum.client import ForumClient
 from bridge.models import Lease, SyncState
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseHeld
 from bridge.sync.runner import SyncStopped
-from plugins.sync import SyncHarness, add_projects
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_create_committed_then_connection_dropped_is_adopted_not_duplicated(harness: SyncHarness) -> None:
+def test_create_committed_then_connection_dropped_is_adopted_not_duplicated(
+    harness: SyncHarness,
+) -> None:
     add_projects(harness.engine, 5)
     harness.sync(only=frozenset({"rec-0000"}))  # categories exist: the counts below are topics only
     harness.emulator.faults(drop_after_create=2)
@@ -44,8 +46,14 @@ def test_intent_without_topic_is_looked_up_first(harness: SyncHarness) -> None:
     state = harness.states()["rec-0000"]
     with harness.engine.begin() as conn:  # forget the answer, keep the intent
         conn.execute(
-            sa.update(S).where(S.c.project_id == state.project_id)
-            .values(topic_id=None, first_post_id=None, create_started_at=state.updated_at, state="pending")
+            sa.update(S)
+            .where(S.c.project_id == state.project_id)
+            .values(
+                topic_id=None,
+                first_post_id=None,
+                create_started_at=state.updated_at,
+                state="pending",
+            )
         )
     summary = harness.sync()
     assert (summary.adopted, summary.created) == (1, 1)
@@ -65,7 +73,9 @@ def test_a_429_storm_is_waited_out(harness: SyncHarness) -> None:
 
 def test_a_burst_of_5xx_loses_nothing(harness: SyncHarness) -> None:
     add_projects(harness.engine, 20)
-    harness.sync(only=frozenset({"rec-0000", "rec-0001", "rec-0002", "rec-0003", "rec-0004", "rec-0005"}))
+    harness.sync(
+        only=frozenset({"rec-0000", "rec-0001", "rec-0002", "rec-0003", "rec-0004", "rec-0005"})
+    )
     harness.emulator.faults(error_rate=0.3, error_status=502)
     first = harness.sync()
     harness.emulator.faults(error_rate=0.0)
@@ -90,7 +100,14 @@ def test_a_refused_key_stops_the_run(harness: SyncHarness) -> None:
 
 def test_an_unreachable_forum_stops_the_run(harness: SyncHarness) -> None:
     add_projects(harness.engine, 2)
-    client = ForumClient("http://127.0.0.1:9", "k", rate_limit_per_minute=0, max_retries=1, max_backoff=0.01, timeout=2)
+    client = ForumClient(
+        "http://127.0.0.1:9",
+        "k",
+        rate_limit_per_minute=0,
+        max_retries=1,
+        max_backoff=0.01,
+        timeout=2,
+    )
     with pytest.raises(SyncStopped, match="cannot connect"):
         harness.sync(client)
     client.close()
@@ -117,7 +134,9 @@ def test_a_dead_holders_lease_expires(harness: SyncHarness) -> None:
 
 
 @pytest.mark.slow
-def test_sync_killed_with_sigkill_mid_run_then_rerun(harness: SyncHarness, database_url: str, tmp_path: Path) -> None:
+def test_sync_killed_with_sigkill_mid_run_then_rerun(
+    harness: SyncHarness, database_url: str, tmp_path: Path
+) -> None:
     add_projects(harness.engine, 40)
     harness.emulator.faults(latency_ms=40)
     env = {
@@ -128,7 +147,13 @@ def test_sync_killed_with_sigkill_mid_run_then_rerun(harness: SyncHarness, datab
         "DISCOURSE_API_KEY": harness.emulator.api_key,
         "BRIDGE_RATE_LIMIT_PER_MINUTE": "0",
     }
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "sync"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "sync"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(harness.live_topics()) < 12:
         time.sleep(0.02)

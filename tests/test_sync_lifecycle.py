@@ -5,10 +5,10 @@ with `assert_consistent`: no duplicate topic, no lost record, all records paired
 from __future__ import annotations
 
 import pytest
+from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
 from bridge.discourse_rules import prettify_title
 from bridge.sync.plan import PlanError
-from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
 
 def test_first_sync_creates_one_topic_per_record_then_a_rerun_is_free(harness: SyncHarness) -> None:
@@ -35,7 +35,13 @@ def test_topic_carries_what_the_contract_says(harness: SyncHarness) -> None:
         kind="service",
         area="citizen-care",
         contacts=[
-            {"name": "Pere", "role": "TIC", "email": "pere@vic.cat", "forum_username": "pere", "public": True},
+            {
+                "name": "Pere",
+                "role": "TIC",
+                "email": "pere@vic.cat",
+                "forum_username": "pere",
+                "public": True,
+            },
             {"name": "Secreta", "email": "secret@vic.cat", "public": False},
         ],
         documents=[{"kind": "article", "title": "Memòria", "url": "https://vic.cat/memoria.pdf"}],
@@ -68,7 +74,9 @@ def test_topic_carries_what_the_contract_says(harness: SyncHarness) -> None:
         ({"proximity": "foreign"}, ["body", "tags"]),
     ],
 )
-def test_each_kind_of_change_writes_only_what_changed(harness: SyncHarness, change: dict, fields: list[str]) -> None:
+def test_each_kind_of_change_writes_only_what_changed(
+    harness: SyncHarness, change: dict, fields: list[str]
+) -> None:
     add_project(harness.engine, "rec-a", 1, area="citizen-care", phase="pilot", kind="service")
     add_project(harness.engine, "rec-b", 2)
     harness.sync()
@@ -83,7 +91,11 @@ def test_each_kind_of_change_writes_only_what_changed(harness: SyncHarness, chan
     assert summary.requests == harness.requests() - before == expected
     topic = harness.topic_of("rec-a")
     state = harness.states()["rec-a"]
-    assert (state.title, state.category_id, sorted(state.tags)) == (topic.title, topic.category_id, sorted(topic.tags))
+    assert (state.title, state.category_id, sorted(state.tags)) == (
+        topic.title,
+        topic.category_id,
+        sorted(topic.tags),
+    )
     if "body" in fields:
         assert topic.posts[0].edit_reason == harness.settings.label("edit_reason_update")
     if "category" in fields:
@@ -107,8 +119,15 @@ def test_archive_closes_and_restore_reopens_never_deletes(harness: SyncHarness) 
     add_projects(harness.engine, 3)
     harness.sync()
     topic_id = harness.states()["rec-0001"].topic_id
-    harness.emulator.control("reply", topic_id=topic_id, raw="Una resposta d'algú del fòrum, que no es toca.")
-    edit_project(harness.engine, "rec-0001", archived=True, description="Canviat mentre estava arxivat, i prou llarg.")
+    harness.emulator.control(
+        "reply", topic_id=topic_id, raw="Una resposta d'algú del fòrum, que no es toca."
+    )
+    edit_project(
+        harness.engine,
+        "rec-0001",
+        archived=True,
+        description="Canviat mentre estava arxivat, i prou llarg.",
+    )
     summary = harness.sync()
     assert (summary.archived, summary.updated, summary.requests) == (1, 0, 1)
     topic = harness.topic_of("rec-0001")
@@ -136,28 +155,53 @@ def test_an_archived_record_never_synced_gets_no_topic(harness: SyncHarness) -> 
 def test_identical_titles_are_made_distinct_by_the_local_body(harness: SyncHarness) -> None:
     for i, town in enumerate(["Vic", "Olot", "Reus"]):
         add_project(
-            harness.engine, f"plat-{town.lower()}", i, title="Una plataforma de participació",
+            harness.engine,
+            f"plat-{town.lower()}",
+            i,
+            title="Una plataforma de participació",
             body={"name": f"Ajuntament de {town}", "country": "ES", "region": "ES-CT"},
         )
     summary = harness.sync()
     assert summary.created == 3 and summary.failed == 0
     titles = sorted(harness.topic_of(f"plat-{t}").title for t in ("vic", "olot", "reus"))
-    assert titles == [f"Una plataforma de participació — Ajuntament de {t}" for t in ("Olot", "Reus", "Vic")]
+    assert titles == [
+        f"Una plataforma de participació — Ajuntament de {t}" for t in ("Olot", "Reus", "Vic")
+    ]
     harness.assert_consistent()
 
 
 def test_a_title_already_used_by_a_human_topic_falls_back_once(harness: SyncHarness) -> None:
-    add_project(harness.engine, "rec-a", 1, title="Una plataforma de participació", body={"name": "Ajuntament de Vic", "country": "ES"})
+    add_project(
+        harness.engine,
+        "rec-a",
+        1,
+        title="Una plataforma de participació",
+        body={"name": "Ajuntament de Vic", "country": "ES"},
+    )
     harness.sync()  # creates the categories
     category_id = harness.topic_of("rec-a").category_id
     with harness.client() as human:
-        human.create_topic(title="Pressupostos participatius oberts", raw="Un tema d'una persona, no del pont.", category_id=category_id, tags=[], external_id="human-1")
-    add_project(harness.engine, "rec-b", 2, title="Pressupostos participatius oberts", body={"name": "Ajuntament de Reus", "country": "ES"})
+        human.create_topic(
+            title="Pressupostos participatius oberts",
+            raw="Un tema d'una persona, no del pont.",
+            category_id=category_id,
+            tags=[],
+            external_id="human-1",
+        )
+    add_project(
+        harness.engine,
+        "rec-b",
+        2,
+        title="Pressupostos participatius oberts",
+        body={"name": "Ajuntament de Reus", "country": "ES"},
+    )
     summary = harness.sync()
     assert (summary.created, summary.failed) == (1, 0), summary.failures
     topic = harness.topic_of("rec-b")
     assert topic.title == "Pressupostos participatius oberts — Ajuntament de Reus (rec-b)"
-    assert harness.sync().requests == 0, "the fallback title is what we meant: not rewritten every run"
+    assert harness.sync().requests == 0, (
+        "the fallback title is what we meant: not rewritten every run"
+    )
     harness.assert_consistent()
 
 
@@ -168,8 +212,20 @@ def test_forum_validation_failure_is_recorded_and_retried(harness: SyncHarness) 
     title = "Pressupostos participatius oberts"
     with harness.client() as human:
         for n, t in enumerate([title, f"{title} — Ajuntament de Reus (rec-b)"]):
-            human.create_topic(title=t, raw="Un tema d'una persona, no del pont.", category_id=category_id, tags=[], external_id=f"human-{n}")
-    add_project(harness.engine, "rec-b", 2, title=title, body={"name": "Ajuntament de Reus", "country": "ES"})
+            human.create_topic(
+                title=t,
+                raw="Un tema d'una persona, no del pont.",
+                category_id=category_id,
+                tags=[],
+                external_id=f"human-{n}",
+            )
+    add_project(
+        harness.engine,
+        "rec-b",
+        2,
+        title=title,
+        body={"name": "Ajuntament de Reus", "country": "ES"},
+    )
     add_project(harness.engine, "rec-c", 3)
     summary = harness.sync()
     assert (summary.created, summary.failed) == (1, 1)
@@ -177,10 +233,14 @@ def test_forum_validation_failure_is_recorded_and_retried(harness: SyncHarness) 
     assert "Title has already been used" in summary.failures[0]["error"]
     state = harness.states()["rec-b"]
     assert state.state == "failed" and state.attempts == 1 and state.topic_id is None
-    assert state.create_started_at is None, "a 422 is a definite refusal: no lookup needed next time"
+    assert state.create_started_at is None, (
+        "a 422 is a definite refusal: no lookup needed next time"
+    )
     # The human renames their topic: the next run retries the record and succeeds.
     human_topic = next(t for t in harness.live_topics() if t.external_id == "human-0")
-    harness.emulator.control("retitle", topic_id=human_topic.id, title="Un altre títol per al tema humà")
+    harness.emulator.control(
+        "retitle", topic_id=human_topic.id, title="Un altre títol per al tema humà"
+    )
     # The next run comes later than Discourse's 120 s memo of identical creates (API-NOTES §3),
     # which would otherwise answer the same request with the same 422.
     from bridge.emulator.api import CreateMemo
@@ -232,26 +292,32 @@ def test_project_option_limits_the_run_and_refuses_unknown_refs(harness: SyncHar
 
 
 def test_drift_is_repaired_with_the_drift_edit_reason(harness: SyncHarness) -> None:
-    from bridge.loop.drift import Written, detect, observe_topic
-    from bridge.sync import store as sync_store
     from sqlalchemy import update
 
+    from bridge.loop.drift import Written, detect, observe_topic
     from bridge.models import SyncState
+    from bridge.sync import store as sync_store
 
     add_project(harness.engine, "rec-a", 1)
     harness.sync()
     topic = harness.topic_of("rec-a")
     state = harness.states()["rec-a"]
-    harness.emulator.control("retitle", topic_id=topic.id, title="Un títol posat per un moderador del fòrum")
+    harness.emulator.control(
+        "retitle", topic_id=topic.id, title="Un títol posat per un moderador del fòrum"
+    )
     harness.emulator.control("close", topic_id=topic.id)
     # What issue 5's pull records (bridge.loop.drift's shape), written here directly.
     with harness.client() as client:
         observed = observe_topic(client.get_topic(topic.id))
-    drift = detect(Written(state.title, state.category_id, tuple(state.tags), state.closed, state.body_hash), observed)
+    drift = detect(
+        Written(state.title, state.category_id, tuple(state.tags), state.closed, state.body_hash),
+        observed,
+    )
     assert drift.what == ("title", "closed")
     with harness.engine.begin() as conn:
         conn.execute(
-            update(SyncState.__table__).where(SyncState.__table__.c.project_id == state.project_id)
+            update(SyncState.__table__)
+            .where(SyncState.__table__.c.project_id == state.project_id)
             .values(drift=list(drift.what), drift_detail=drift.detail, state="drift")
         )
     plan = harness.sync(dry_run=True).plan
@@ -272,7 +338,9 @@ def test_a_deleted_topic_is_reported_and_recreated_only_on_request(harness: Sync
     old = harness.states()["rec-0000"]
     harness.emulator.control("delete", topic_id=old.topic_id)
     # A catalogue change makes the sync touch the topic and find it gone (404 on the post).
-    edit_project(harness.engine, "rec-0000", description="Una descripció nova que el fòrum ja no veurà.")
+    edit_project(
+        harness.engine, "rec-0000", description="Una descripció nova que el fòrum ja no veurà."
+    )
     summary = harness.sync()
     assert (summary.failed, summary.created, summary.deleted) == (0, 0, 1)
     assert summary.as_json()["deleted"] == [{"ref": "rec-0000", "what": ["deleted"]}]
@@ -282,7 +350,11 @@ def test_a_deleted_topic_is_reported_and_recreated_only_on_request(harness: Sync
     summary = harness.sync(recreate_deleted=frozenset({"rec-0000"}))
     assert summary.created == 1
     new = harness.states()["rec-0000"]
-    assert new.external_id == "dc-rec-0000_r2" and new.topic_id != old.topic_id and not new.remote_deleted
+    assert (
+        new.external_id == "dc-rec-0000_r2"
+        and new.topic_id != old.topic_id
+        and not new.remote_deleted
+    )
     harness.assert_consistent()
     with pytest.raises(PlanError, match="not known to be deleted"):
         harness.sync(recreate_deleted=frozenset({"rec-0001"}))
@@ -292,19 +364,28 @@ def test_stored_title_is_the_prettified_one(harness: SyncHarness) -> None:
     add_project(harness.engine, "rec-a", 1, title="PLATAFORMA DE PARTICIPACIÓ CIUTADANA!!!")
     harness.sync()
     topic = harness.topic_of("rec-a")
-    assert topic.title == prettify_title("PLATAFORMA DE PARTICIPACIÓ CIUTADANA!!!") == harness.states()["rec-a"].title
+    assert (
+        topic.title
+        == prettify_title("PLATAFORMA DE PARTICIPACIÓ CIUTADANA!!!")
+        == harness.states()["rec-a"].title
+    )
     assert harness.sync().requests == 0
 
 
 def test_a_category_deleted_in_the_forum_is_found_or_created_again(harness: SyncHarness) -> None:
     add_project(harness.engine, "rec-a", 1)
     harness.sync()
-    add_project(harness.engine, "rec-b", 1, title="Un altre projecte del mateix àmbit i municipi")  # same area as rec-a
+    add_project(
+        harness.engine, "rec-b", 1, title="Un altre projecte del mateix àmbit i municipi"
+    )  # same area as rec-a
     area_category = harness.states()["rec-a"].category_id
     with harness.emulator.state.lock:  # an administrator deletes the category in the forum
         del harness.emulator.state.categories[area_category]
     first = harness.sync()
-    assert first.failed == 1 and "found or created again at the next sync" in first.failures[0]["error"]
+    assert (
+        first.failed == 1
+        and "found or created again at the next sync" in first.failures[0]["error"]
+    )
     second = harness.sync()
     assert second.created == 1 and second.failed == 0
     recreated = harness.states()["rec-b"].category_id

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from plugins.forum import PairedCatalogue, pair_catalogue
 from sqlmodel import Session
+from tests_support import wait_for
 from waitress.server import create_server
 
 from bridge.db import session_scope
@@ -22,8 +24,6 @@ from bridge.loop.signature import sign
 from bridge.loop.webhook import PATH, make_app
 from bridge.models import Activity, SyncStatus, WebhookDelivery
 from bridge.settings import Settings
-from plugins.forum import PairedCatalogue, pair_catalogue
-from tests_support import wait_for
 
 SECRET = "e2e-webhook-secret"
 
@@ -38,7 +38,14 @@ def receiver_url(engine: sa.Engine) -> Iterator[str]:
 
 
 @pytest.fixture
-def hooked(bridge_env: Settings, engine: sa.Engine, receiver_url: str, emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PairedCatalogue]:
+def hooked(
+    bridge_env: Settings,
+    engine: sa.Engine,
+    receiver_url: str,
+    emulator_factory: Callable[..., RunningEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[PairedCatalogue]:
     emulator = emulator_factory(webhook_url=receiver_url, webhook_secret=SECRET)
     for catalogue in pair_catalogue(engine, emulator, tmp_path, monkeypatch):
         # The pairing sync emitted webhooks of its own: let them land before the test acts, so a
@@ -59,7 +66,12 @@ def _activity(cat: PairedCatalogue, ref: str) -> Activity | None:
 def test_replies_and_moderation_reach_the_catalogue_at_once(hooked: PairedCatalogue) -> None:
     cat, emu = hooked, hooked.emulator
     topic = cat.topic_id("sant-cugat-xatbot")
-    emu.control("reply", topic_id=topic, raw="A Terrassa també el vam implantar l'any passat.", username="anna")
+    emu.control(
+        "reply",
+        topic_id=topic,
+        raw="A Terrassa també el vam implantar l'any passat.",
+        username="anna",
+    )
     wait_for(lambda: (a := _activity(cat, "sant-cugat-xatbot")) is not None and a.replies == 1)
     assert _activity(cat, "sant-cugat-xatbot").last_posted_at is not None
 
@@ -67,7 +79,9 @@ def test_replies_and_moderation_reach_the_catalogue_at_once(hooked: PairedCatalo
     wait_for(lambda: cat.state("sant-cugat-xatbot").drift == ["title"])
     assert cat.state("sant-cugat-xatbot").state == SyncStatus.drift
 
-    emu.control("edit_first_post", topic_id=topic, raw="La moderació ha reescrit aquest primer missatge.")
+    emu.control(
+        "edit_first_post", topic_id=topic, raw="La moderació ha reescrit aquest primer missatge."
+    )
     wait_for(lambda: cat.state("sant-cugat-xatbot").drift == ["title", "body"])
 
     other = cat.topic_id("girona-dades-obertes")
@@ -89,8 +103,25 @@ def test_replies_and_moderation_reach_the_catalogue_at_once(hooked: PairedCatalo
 def test_a_redelivered_event_is_processed_once(hooked: PairedCatalogue, receiver_url: str) -> None:
     cat = hooked
     topic = cat.topic_id("girona-dades-obertes")
-    body = json.dumps({"post": {"id": 999, "topic_id": topic, "post_number": 2, "topic_posts_count": 2, "created_at": "2026-11-23T06:00:00Z", "raw": "hola"}}).encode()
-    headers = {"X-Discourse-Event": "post_created", "X-Discourse-Event-Type": "post", "X-Discourse-Event-Id": "dup-1", "X-Discourse-Event-Signature": sign(body, SECRET), "Content-Type": "application/json"}
+    body = json.dumps(
+        {
+            "post": {
+                "id": 999,
+                "topic_id": topic,
+                "post_number": 2,
+                "topic_posts_count": 2,
+                "created_at": "2026-11-23T06:00:00Z",
+                "raw": "hola",
+            }
+        }
+    ).encode()
+    headers = {
+        "X-Discourse-Event": "post_created",
+        "X-Discourse-Event-Type": "post",
+        "X-Discourse-Event-Id": "dup-1",
+        "X-Discourse-Event-Signature": sign(body, SECRET),
+        "Content-Type": "application/json",
+    }
     first = requests.post(receiver_url, data=body, headers=headers, timeout=5)
     second = requests.post(receiver_url, data=body, headers=headers, timeout=5)
     assert first.json() == {"status": "updated"} and second.json() == {"status": "duplicate"}
@@ -99,18 +130,34 @@ def test_a_redelivered_event_is_processed_once(hooked: PairedCatalogue, receiver
         assert session.get(WebhookDelivery, "dup-1") is not None
 
 
-def test_unknown_events_are_acknowledged_and_ignored(hooked: PairedCatalogue, receiver_url: str) -> None:
+def test_unknown_events_are_acknowledged_and_ignored(
+    hooked: PairedCatalogue, receiver_url: str
+) -> None:
     body = json.dumps({"user": {"id": 3, "username": "anna"}}).encode()
-    headers = {"X-Discourse-Event": "user_created", "X-Discourse-Event-Type": "user", "X-Discourse-Event-Id": "u-1", "X-Discourse-Event-Signature": sign(body, SECRET)}
+    headers = {
+        "X-Discourse-Event": "user_created",
+        "X-Discourse-Event-Type": "user",
+        "X-Discourse-Event-Id": "u-1",
+        "X-Discourse-Event-Signature": sign(body, SECRET),
+    }
     response = requests.post(receiver_url, data=body, headers=headers, timeout=5)
     assert response.status_code == 200 and response.json() == {"status": "ignored"}
 
 
-def test_webhooks_signed_with_another_secret_change_nothing(bridge_env: Settings, engine: sa.Engine, receiver_url: str, emulator_factory: Callable[..., RunningEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhooks_signed_with_another_secret_change_nothing(
+    bridge_env: Settings,
+    engine: sa.Engine,
+    receiver_url: str,
+    emulator_factory: Callable[..., RunningEmulator],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     emulator = emulator_factory(webhook_url=receiver_url, webhook_secret="not-the-secret")
     for cat in pair_catalogue(engine, emulator, tmp_path, monkeypatch):
         topic = cat.topic_id("sant-cugat-xatbot")
-        emulator.control("retitle", topic_id=topic, title="Un títol triat per la moderació del fòrum")
+        emulator.control(
+            "retitle", topic_id=topic, title="Un títol triat per la moderació del fòrum"
+        )
         emulator.app.webhooks.wait_idle()
         assert deliveries(emulator) and {d["status"] for d in deliveries(emulator)} == {403}
         assert cat.state("sant-cugat-xatbot").drift is None

@@ -16,7 +16,16 @@ from bridge.catalogue.regions import within
 from bridge.models.catalogue import LocalBody, Project
 from bridge.models.enums import Proximity
 
-LOCAL_BODY_FIELDS = ("name", "country", "region", "kind", "municipality_code", "population", "latitude", "longitude")
+LOCAL_BODY_FIELDS = (
+    "name",
+    "country",
+    "region",
+    "kind",
+    "municipality_code",
+    "population",
+    "latitude",
+    "longitude",
+)
 CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public")
 DOCUMENT_FIELDS = ("kind", "title", "url")
 ANALYSIS_FIELDS = ("barriers", "benefits", "technology")
@@ -66,7 +75,9 @@ def record_dict(project: Project) -> dict[str, Any]:
             "ref": project.ref,
             "title": project.title,
             "local_body": local_body_dict(project.local_body),
-            "contacts": [_compact({f: getattr(c, f) for f in CONTACT_FIELDS}) for c in project.contacts],
+            "contacts": [
+                _compact({f: getattr(c, f) for f in CONTACT_FIELDS}) for c in project.contacts
+            ],
             "description": project.description,
             "value": project.value,
             "savings": project.savings,
@@ -75,7 +86,10 @@ def record_dict(project: Project) -> dict[str, Any]:
             "area": _plain(project.area),
             "kind": _plain(project.kind),
             "phase": _plain(project.phase),
-            "documents": [_compact({f: _plain(getattr(d, f)) for f in DOCUMENT_FIELDS}) for d in project.documents],
+            "documents": [
+                _compact({f: _plain(getattr(d, f)) for f in DOCUMENT_FIELDS})
+                for d in project.documents
+            ],
             "proximity": _plain(project.proximity),
         }
     )
@@ -87,7 +101,9 @@ def fingerprint(record: dict[str, Any]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def proximity_for(country: str | None, region: str | None, own: Proximity | str | None, home_region: str) -> Proximity:
+def proximity_for(
+    country: str | None, region: str | None, own: Proximity | str | None, home_region: str
+) -> Proximity:
     """Km0 when the local body's region is the home region or lies inside it (ES-B, a province,
     is inside ES-CT, its community: see `regions`); the record's own value overrides. Computed at
     read time, never stored, so changing BRIDGE_HOME_REGION re-derives every record at once."""

@@ -49,7 +49,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "documents",
     "proximity",
 )
-NUMBER_COLUMNS = frozenset({"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"})
+NUMBER_COLUMNS = frozenset(
+    {"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"}
+)
 JSON_COLUMNS = frozenset({"contacts", "documents"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -63,7 +65,9 @@ def format_of(path: str | os.PathLike[str]) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         valid = ", ".join(FORMATS)
-        raise FormatError(f"{path}: unknown file extension {suffix or '(none)'!r}; use one of {valid}")
+        raise FormatError(
+            f"{path}: unknown file extension {suffix or '(none)'!r}; use one of {valid}"
+        )
     return FORMATS[suffix]
 
 
@@ -90,7 +94,13 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         byte = data[exc.start]
-        return [], [Problem(name, f"not UTF-8 (byte 0x{byte:02x} at offset {exc.start}); save the file as UTF-8", line=line)]
+        return [], [
+            Problem(
+                name,
+                f"not UTF-8 (byte 0x{byte:02x} at offset {exc.start}); save the file as UTF-8",
+                line=line,
+            )
+        ]
     if not text.strip():
         return [], [Problem(name, "the file is empty")]
     reader: Callable[[str, str], tuple[list[RawRecord], list[Problem]]] = {
@@ -101,16 +111,28 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
     return reader(name, text)
 
 
-def _records_from(name: str, document: Any, lines: list[int | None] | None = None) -> tuple[list[RawRecord], list[Problem]]:
+def _records_from(
+    name: str, document: Any, lines: list[int | None] | None = None
+) -> tuple[list[RawRecord], list[Problem]]:
     if isinstance(document, dict):
         extra = sorted(str(k) for k in document if k != "projects")
         if extra or "projects" not in document:
-            return [], [Problem(name, f'the top level must be a list of records or {{"projects": [...]}}; unknown keys: {", ".join(extra) or "(none)"}')]
+            return [], [
+                Problem(
+                    name,
+                    f'the top level must be a list of records or {{"projects": [...]}}; unknown keys: {", ".join(extra) or "(none)"}',
+                )
+            ]
         document = document["projects"]
     if document is None:
         document = []
     if not isinstance(document, list):
-        return [], [Problem(name, f'the top level must be a list of records or {{"projects": [...]}}, not {type(document).__name__}')]
+        return [], [
+            Problem(
+                name,
+                f'the top level must be a list of records or {{"projects": [...]}}, not {type(document).__name__}',
+            )
+        ]
     lines = lines if lines is not None and len(lines) == len(document) else [None] * len(document)
     return [RawRecord(name, i, item, lines[i - 1]) for i, item in enumerate(document, start=1)], []
 
@@ -136,7 +158,9 @@ def _read_json(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
-        return [], [Problem(name, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)]
+        return [], [
+            Problem(name, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)
+        ]
     except ValueError as exc:
         return [], [Problem(name, f"not valid JSON: {exc}")]
     return _records_from(name, document)
@@ -171,7 +195,9 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (column {mark.column + 1})" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc)
-        return [], [Problem(name, f"not valid YAML: {reason}{where}", line=mark.line + 1 if mark else None)]
+        return [], [
+            Problem(name, f"not valid YAML: {reason}{where}", line=mark.line + 1 if mark else None)
+        ]
     finally:
         loader.dispose()
     if node is None:
@@ -180,7 +206,11 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     items = node
     if isinstance(node, yaml.MappingNode):
         items = next((v for k, v in node.value if getattr(k, "value", None) == "projects"), node)
-    lines = [item.start_mark.line + 1 for item in items.value] if isinstance(items, yaml.SequenceNode) else None
+    lines = (
+        [item.start_mark.line + 1 for item in items.value]
+        if isinstance(items, yaml.SequenceNode)
+        else None
+    )
     return _records_from(name, document, lines)
 
 
@@ -212,7 +242,9 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
                 continue  # blank rows at the end of a sheet
             raw = RawRecord(name, len(records) + 1, {}, line)
             if len(row) > len(header):
-                raw.problems.append((None, f"the row has {len(row)} cells but the header has {len(header)} columns"))
+                raw.problems.append(
+                    (None, f"the row has {len(row)} cells but the header has {len(header)} columns")
+                )
             for column, cell in zip(header, row):
                 _put(raw, column, cell.strip())
             records.append(raw)
@@ -231,12 +263,23 @@ def _check_header(name: str, header: list[str]) -> list[Problem]:
             close = get_close_matches(column, CSV_COLUMNS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
-                Problem(name, f"unknown column {column!r} ({hint}valid columns: {', '.join(CSV_COLUMNS)})", field=column, line=1)
+                Problem(
+                    name,
+                    f"unknown column {column!r} ({hint}valid columns: {', '.join(CSV_COLUMNS)})",
+                    field=column,
+                    line=1,
+                )
             )
         elif header.index(column) != position - 1:
-            problems.append(Problem(name, f"column {column!r} appears twice in the header", field=column, line=1))
+            problems.append(
+                Problem(
+                    name, f"column {column!r} appears twice in the header", field=column, line=1
+                )
+            )
     if not problems and "ref" not in header:
-        problems.append(Problem(name, "the header has no 'ref' column: is this a catalogue CSV?", line=1))
+        problems.append(
+            Problem(name, "the header has no 'ref' column: is this a catalogue CSV?", line=1)
+        )
     return problems
 
 
@@ -250,7 +293,9 @@ def _put(raw: RawRecord, column: str, cell: str) -> None:
         try:
             value = json.loads(cell, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
         except json.JSONDecodeError as exc:
-            raw.problems.append((column, f"the cell is not valid JSON: {exc.msg} (column {exc.colno})"))
+            raw.problems.append(
+                (column, f"the cell is not valid JSON: {exc.msg} (column {exc.colno})")
+            )
             return
         except ValueError as exc:
             raw.problems.append((column, f"the cell is not valid JSON: {exc}"))
@@ -288,7 +333,14 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
     if kind == "yaml":
         if not records:
             return "[]\n"
-        return yaml.dump(records, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=2**31 - 1)
+        return yaml.dump(
+            records,
+            Dumper=_Dumper,
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=False,
+            width=2**31 - 1,
+        )
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -314,7 +366,9 @@ def _flatten(record: dict[str, Any]) -> dict[str, str]:
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)  # str(float) is the shortest text that reads back the same
+    return (
+        "" if value is None else str(value)
+    )  # str(float) is the shortest text that reads back the same
 
 
 def write_records(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:

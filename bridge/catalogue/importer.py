@@ -56,14 +56,18 @@ def read_and_validate(
     return valid, problems, len(raws)
 
 
-def _counted(raws: list[RawRecord], advance: Callable[[int], None]):  # noqa: ANN202
+def _counted(raws: list[RawRecord], advance: Callable[[int], None]):
     for raw in raws:
         yield raw
         advance(1)
 
 
 def run_import(
-    engine: Engine, paths: Sequence[str | os.PathLike[str]], *, dry_run: bool = False, reporter: Reporter | None = None
+    engine: Engine,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
 ) -> ImportOutcome:
     reporter = reporter or _Silent()
     files = tuple(str(p) for p in paths)
@@ -71,7 +75,9 @@ def run_import(
     if problems:
         return ImportOutcome(files, count, tuple(problems), None)
     # Planning then writing: one unit per record for each.
-    advance = reporter.stage("dry run" if dry_run else "importing", len(valid) * (1 if dry_run else 2))
+    advance = reporter.stage(
+        "dry run" if dry_run else "importing", len(valid) * (1 if dry_run else 2)
+    )
     try:
         result = import_records(engine, valid, dry_run=dry_run, progress=advance)
     except ImportRefused as exc:

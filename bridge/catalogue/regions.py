@@ -29,7 +29,9 @@ _SPANISH_PROVINCES: dict[str, tuple[str, ...]] = {
     "ES-VC": ("ES-A", "ES-CS", "ES-V"),
 }
 
-PARENT: dict[str, str] = {child: parent for parent, children in _SPANISH_PROVINCES.items() for child in children}
+PARENT: dict[str, str] = {
+    child: parent for parent, children in _SPANISH_PROVINCES.items() for child in children
+}
 
 
 def within(region: str | None, home: str) -> bool:

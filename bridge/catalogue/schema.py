@@ -46,7 +46,7 @@ def _error(reason: str) -> PydanticCustomError:
 # --------------------------------------------------------------------------- field rules
 
 
-def _text(max_length: int | None, *, single_line: bool = False, required: bool = False):  # noqa: ANN202
+def _text(max_length: int | None, *, single_line: bool = False, required: bool = False):
     def check(value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -67,7 +67,7 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
     return BeforeValidator(check)
 
 
-def _enum(enum: type, what: str, *, required: bool = False, default: Any = None):  # noqa: ANN202
+def _enum(enum: type, what: str, *, required: bool = False, default: Any = None):
     valid = [m.value for m in enum]
 
     def check(value: Any) -> Any:
@@ -108,7 +108,7 @@ def _whole_not_negative(value: Any) -> int | None:
     return value
 
 
-def _in_range(low: float, high: float):  # noqa: ANN202
+def _in_range(low: float, high: float):
     def check(value: Any) -> float | None:
         value = _number_value(value, "a number")
         if value is None:
@@ -164,7 +164,13 @@ def _email(value: Any) -> str | None:
         raise _error(f"must be an email address, not {value!r}")
     address = value.strip()
     local, at, domain = address.rpartition("@")
-    if not at or len(address) > 254 or len(local) > 64 or not _LOCAL_RE.match(local) or not _DOMAIN_RE.match(domain):
+    if (
+        not at
+        or len(address) > 254
+        or len(local) > 64
+        or not _LOCAL_RE.match(local)
+        or not _DOMAIN_RE.match(domain)
+    ):
         raise _error(f"{value!r} is not a valid email address")
     return address
 
@@ -257,7 +263,9 @@ class ContactIn(_Model):
 
 
 class DocumentIn(_Model):
-    kind: Annotated[DocumentKind, _enum(DocumentKind, "document kind", default=DocumentKind.other)] = DocumentKind.other
+    kind: Annotated[
+        DocumentKind, _enum(DocumentKind, "document kind", default=DocumentKind.other)
+    ] = DocumentKind.other
     title: Text = None
     url: Annotated[str, BeforeValidator(_url_required)]
 
@@ -277,7 +285,9 @@ class RecordIn(_Model):
     value: Text = None
     savings: Text = None
     savings_eur_per_year: Annotated[float | None, _in_range(0, 1e15)] = None
-    analysis: Annotated[AnalysisIn | None, BeforeValidator(lambda v: None if v in ("", {}) else v)] = None
+    analysis: Annotated[
+        AnalysisIn | None, BeforeValidator(lambda v: None if v in ("", {}) else v)
+    ] = None
     area: Annotated[Area, _enum(Area, "area", required=True)]
     kind: Annotated[Kind, _enum(Kind, "kind", required=True)]
     phase: Annotated[Phase, _enum(Phase, "phase", required=True)]
@@ -337,7 +347,14 @@ class Problem:
         return f"{': '.join(where)}: {self.reason}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "index": self.index, "line": self.line, "ref": self.ref, "field": self.field, "reason": self.reason}
+        return {
+            "file": self.file,
+            "index": self.index,
+            "line": self.line,
+            "ref": self.ref,
+            "field": self.field,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -412,9 +429,20 @@ def _ref_of(data: Any) -> str | None:
 
 def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
     ref = _ref_of(raw.data)
-    problems = [Problem(raw.file, reason, raw.index, ref, fld, raw.line) for fld, reason in raw.problems]
+    problems = [
+        Problem(raw.file, reason, raw.index, ref, fld, raw.line) for fld, reason in raw.problems
+    ]
     if not isinstance(raw.data, dict):
-        problems.append(Problem(raw.file, f"a record must be an object, not {type(raw.data).__name__}", raw.index, None, None, raw.line))
+        problems.append(
+            Problem(
+                raw.file,
+                f"a record must be an object, not {type(raw.data).__name__}",
+                raw.index,
+                None,
+                None,
+                raw.line,
+            )
+        )
         return None, problems
     # Fields a reader already rejected (e.g. a CSV cell that is not JSON) are not checked twice.
     data = {k: v for k, v in raw.data.items() if k not in {f for f, _ in raw.problems}}
@@ -422,7 +450,16 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         record = RecordIn.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
-            problems.append(Problem(raw.file, _reason(err), raw.index, ref, _field_name(err["loc"]) or None, raw.line))
+            problems.append(
+                Problem(
+                    raw.file,
+                    _reason(err),
+                    raw.index,
+                    ref,
+                    _field_name(err["loc"]) or None,
+                    raw.line,
+                )
+            )
         return None, problems
     if problems:
         return None, problems
@@ -442,7 +479,16 @@ def validate_records(raws: Iterable[RawRecord]) -> tuple[list[ValidRecord], list
             if ref in first_seen:
                 file, index = first_seen[ref]
                 where = f"record {index}" if file == raw.file else f"record {index} of {file}"
-                problems.append(Problem(raw.file, f"duplicate ref: already used by {where}", raw.index, ref, "ref", raw.line))
+                problems.append(
+                    Problem(
+                        raw.file,
+                        f"duplicate ref: already used by {where}",
+                        raw.index,
+                        ref,
+                        "ref",
+                        raw.line,
+                    )
+                )
                 continue
             first_seen[ref] = (raw.file, raw.index)
         if record:

@@ -105,7 +105,9 @@ class ImportResult:
             "dry_run": self.dry_run,
             "created_refs": list(self.created),
             "updated_refs": [{"ref": c.ref, "fields": list(c.fields)} for c in self.updated],
-            "also_updated_refs": [{"ref": c.ref, "fields": list(c.fields)} for c in self.also_updated],
+            "also_updated_refs": [
+                {"ref": c.ref, "fields": list(c.fields)} for c in self.also_updated
+            ],
         }
 
 
@@ -120,7 +122,11 @@ class _Group:
 
 
 def import_records(
-    engine: Engine, records: Sequence[ValidRecord], *, dry_run: bool = False, progress: Progress | None = None
+    engine: Engine,
+    records: Sequence[ValidRecord],
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Upsert validated records by ref, all in one transaction; with `dry_run` nothing is written.
 
@@ -129,7 +135,12 @@ def import_records(
     tick = progress or (lambda _n: None)
     with engine.begin() as conn:
         bodies = {row.id: row._asdict() for row in conn.execute(sa.select(B))}
-        existing = {row.ref: row for row in conn.execute(sa.select(P.c.id, P.c.ref, P.c.content_hash, P.c.revision, P.c.local_body_id))}
+        existing = {
+            row.ref: row
+            for row in conn.execute(
+                sa.select(P.c.id, P.c.ref, P.c.content_hash, P.c.revision, P.c.local_body_id)
+            )
+        }
         group_keys, groups, problems = _resolve_bodies(records, bodies)
         if problems:
             raise ImportRefused(problems)
@@ -137,10 +148,13 @@ def import_records(
         changed_bodies = {
             group.body_id
             for group in groups.values()
-            if group.body_id is not None and any(bodies[group.body_id][f] != group.final[f] for f in LOCAL_BODY_FIELDS)
+            if group.body_id is not None
+            and any(bodies[group.body_id][f] != group.final[f] for f in LOCAL_BODY_FIELDS)
         }
 
-        planned: list[tuple[ValidRecord, ProjectView, str, Any]] = []  # record, view, hash, group key
+        planned: list[
+            tuple[ValidRecord, ProjectView, str, Any]
+        ] = []  # record, view, hash, group key
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
@@ -159,7 +173,9 @@ def import_records(
 
         new_views = {record.ref: view for record, view, _, _ in planned}
         old_views = {item.ref: item.view for item in _load_by_refs(conn, updated)}
-        updated_changes = tuple(Change(ref, _diff(old_views[ref], new_views[ref])) for ref in updated)
+        updated_changes = tuple(
+            Change(ref, _diff(old_views[ref], new_views[ref])) for ref in updated
+        )
 
         # Projects outside the import that share a changed body.
         imported = set(new_views)
@@ -176,7 +192,9 @@ def import_records(
             item.view.local_body = body_views[body_key]
             digest = fingerprint(record_dict(item.view))
             if digest != item.content_hash:
-                also.append((item, digest, Change(item.ref, _diff_dicts(before, record_dict(item.view)))))
+                also.append(
+                    (item, digest, Change(item.ref, _diff_dicts(before, record_dict(item.view))))
+                )
 
         result = ImportResult(
             created=tuple(created),
@@ -187,7 +205,18 @@ def import_records(
         )
         if dry_run:
             return result  # nothing was written: the transaction ends empty
-        _write(conn, planned, groups, bodies, changed_bodies, existing, set(created), set(updated), also, tick)
+        _write(
+            conn,
+            planned,
+            groups,
+            bodies,
+            changed_bodies,
+            existing,
+            set(created),
+            set(updated),
+            also,
+            tick,
+        )
         return result
 
 
@@ -195,7 +224,11 @@ def _resolve_bodies(
     records: Sequence[ValidRecord], bodies: dict[int, dict[str, Any]]
 ) -> tuple[list[Any], dict[Any, _Group], list[Problem]]:
     """Which local body each record names, and what the import says about each body."""
-    by_code = {(b["country"], b["municipality_code"]): i for i, b in bodies.items() if b["municipality_code"]}
+    by_code = {
+        (b["country"], b["municipality_code"]): i
+        for i, b in bodies.items()
+        if b["municipality_code"]
+    }
     by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, b in bodies.items():
         by_name[(b["country"], b["name_key"])].append(i)
@@ -213,8 +246,14 @@ def _resolve_bodies(
             key: Any = ("id", by_code[(body.country, body.municipality_code)])
         else:
             # A stored body of that name without a code is the same body, now given its code.
-            uncoded = [i for i in by_name.get((body.country, nk), []) if not bodies[i]["municipality_code"]]
-            key = ("id", uncoded[0]) if len(uncoded) == 1 else ("code", body.country, body.municipality_code)
+            uncoded = [
+                i for i in by_name.get((body.country, nk), []) if not bodies[i]["municipality_code"]
+            ]
+            key = (
+                ("id", uncoded[0])
+                if len(uncoded) == 1
+                else ("code", body.country, body.municipality_code)
+            )
         keys[n] = key
         named_in_import[(body.country, nk)].add(key)
     # Then records that give only a name.
@@ -223,7 +262,9 @@ def _resolve_bodies(
         if body.municipality_code:
             continue
         nk = name_key(body.name)
-        candidates = named_in_import.get((body.country, nk)) or {("id", i) for i in by_name.get((body.country, nk), [])}
+        candidates = named_in_import.get((body.country, nk)) or {
+            ("id", i) for i in by_name.get((body.country, nk), [])
+        }
         if len(candidates) > 1:
             problems.append(
                 record.problem(
@@ -246,7 +287,9 @@ def _resolve_bodies(
                 continue
             if name in group.fields and group.fields[name] != value:
                 first = group.said_by[name]
-                where = f"record {first.index}" + (f" of {first.file}" if first.file != record.file else "")
+                where = f"record {first.index}" + (
+                    f" of {first.file}" if first.file != record.file else ""
+                )
                 problems.append(
                     record.problem(
                         f"local_body.{name}",
@@ -257,7 +300,11 @@ def _resolve_bodies(
             group.fields[name] = value
             group.said_by.setdefault(name, record)
     for group in groups.values():
-        base = {name: bodies[group.body_id][name] for name in LOCAL_BODY_FIELDS} if group.body_id else dict.fromkeys(LOCAL_BODY_FIELDS)
+        base = (
+            {name: bodies[group.body_id][name] for name in LOCAL_BODY_FIELDS}
+            if group.body_id
+            else dict.fromkeys(LOCAL_BODY_FIELDS)
+        )
         group.final = base | group.fields  # what the import leaves out is kept
     return keys, groups, problems
 
@@ -280,10 +327,18 @@ def _write(
     new_keys = [key for key, group in groups.items() if group.body_id is None]
     if new_keys:
         rows = [_body_row(groups[key].final) for key in new_keys]
-        ids = conn.execute(sa.insert(B).returning(B.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        ids = (
+            conn.execute(sa.insert(B).returning(B.c.id, sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
         body_ids.update(zip(new_keys, ids))
     if changed_bodies:
-        rows = [{"_id": group.body_id, **_body_row(group.final)} for group in groups.values() if group.body_id in changed_bodies]
+        rows = [
+            {"_id": group.body_id, **_body_row(group.final)}
+            for group in groups.values()
+            if group.body_id in changed_bodies
+        ]
         conn.execute(sa.update(B).where(B.c.id == sa.bindparam("_id")), rows)
 
     # 2. Projects: insert the new, rewrite the changed, relink the unchanged that moved body.
@@ -292,14 +347,37 @@ def _write(
         body_id = body_ids[key]
         old = existing.get(record.ref)
         if record.ref in created:
-            inserts.append(_project_row(view) | {"local_body_id": body_id, "content_hash": digest, "revision": 1, "archived": False, "created_at": now, "updated_at": now})
+            inserts.append(
+                _project_row(view)
+                | {
+                    "local_body_id": body_id,
+                    "content_hash": digest,
+                    "revision": 1,
+                    "archived": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         elif record.ref in updated:
-            updates.append(_project_row(view) | {"_id": old.id, "local_body_id": body_id, "content_hash": digest, "revision": old.revision + 1, "updated_at": now})
+            updates.append(
+                _project_row(view)
+                | {
+                    "_id": old.id,
+                    "local_body_id": body_id,
+                    "content_hash": digest,
+                    "revision": old.revision + 1,
+                    "updated_at": now,
+                }
+            )
         elif old.local_body_id != body_id:
             relinks.append({"_id": old.id, "local_body_id": body_id})
     project_ids = {ref: row.id for ref, row in existing.items()}
     if inserts:
-        ids = conn.execute(sa.insert(P).returning(P.c.id, sort_by_parameter_order=True), inserts).scalars().all()
+        ids = (
+            conn.execute(sa.insert(P).returning(P.c.id, sort_by_parameter_order=True), inserts)
+            .scalars()
+            .all()
+        )
         project_ids.update(zip((row["ref"] for row in inserts), ids))
     if updates:
         conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), updates)
@@ -314,8 +392,14 @@ def _write(
     for record, view, _, _ in planned:
         if record.ref in created or record.ref in updated:
             pid = project_ids[record.ref]
-            contacts += [{"project_id": pid, "position": n, **_fields(c, CONTACT_FIELDS)} for n, c in enumerate(view.contacts)]
-            documents += [{"project_id": pid, "position": n, **_fields(d, DOCUMENT_FIELDS)} for n, d in enumerate(view.documents)]
+            contacts += [
+                {"project_id": pid, "position": n, **_fields(c, CONTACT_FIELDS)}
+                for n, c in enumerate(view.contacts)
+            ]
+            documents += [
+                {"project_id": pid, "position": n, **_fields(d, DOCUMENT_FIELDS)}
+                for n, d in enumerate(view.documents)
+            ]
         tick(1)
     if contacts:
         conn.execute(sa.insert(C), contacts)
@@ -324,7 +408,15 @@ def _write(
 
     # 4. Projects outside the import whose shared body changed.
     if also:
-        rows = [{"_id": item.id, "content_hash": digest, "revision": item.revision + 1, "updated_at": now} for item, digest, _ in also]
+        rows = [
+            {
+                "_id": item.id,
+                "content_hash": digest,
+                "revision": item.revision + 1,
+                "updated_at": now,
+            }
+            for item, digest, _ in also
+        ]
         conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), rows)
 
     # 5. Bodies no project names any more (a record moved to another body) are forgotten, so they
@@ -337,7 +429,13 @@ def _body_row(final: dict[str, Any]) -> dict[str, Any]:
 
 
 def _project_row(view: ProjectView) -> dict[str, Any]:
-    row = {"ref": view.ref, "area": view.area, "kind": view.kind, "phase": view.phase, "proximity": view.proximity}
+    row = {
+        "ref": view.ref,
+        "area": view.area,
+        "kind": view.kind,
+        "phase": view.phase,
+        "proximity": view.proximity,
+    }
     row.update({name: getattr(view, name) for name in _TEXT_COLUMNS + _ANALYSIS_COLUMNS})
     return row
 
@@ -358,7 +456,9 @@ def _diff_dicts(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
             continue
         if isinstance(a, dict) or isinstance(b, dict):
             a, b = a or {}, b or {}
-            changed += [f"{key}.{sub}" for sub in dict.fromkeys([*a, *b]) if a.get(sub) != b.get(sub)]
+            changed += [
+                f"{key}.{sub}" for sub in dict.fromkeys([*a, *b]) if a.get(sub) != b.get(sub)
+            ]
         else:
             changed.append(key)
     return tuple(changed)
@@ -389,16 +489,43 @@ _PROJECT_COLUMNS = (
     P.c.savings_eur_per_year, P.c.analysis_barriers, P.c.analysis_benefits, P.c.analysis_technology,
     P.c.proximity, P.c.local_body_id, P.c.archived, P.c.content_hash, P.c.revision, P.c.created_at, P.c.updated_at,
 )  # fmt: skip
-_SYNC_COLUMNS = (S.c.project_id, S.c.topic_id, S.c.topic_slug, S.c.state, S.c.content_hash, S.c.closed, S.c.last_error, S.c.last_synced_at)
+_SYNC_COLUMNS = (
+    S.c.project_id,
+    S.c.topic_id,
+    S.c.topic_slug,
+    S.c.state,
+    S.c.content_hash,
+    S.c.closed,
+    S.c.last_error,
+    S.c.last_synced_at,
+)
 _ACTIVITY_COLUMNS = (A.c.replies, A.c.views, A.c.likes, A.c.participants, A.c.last_posted_at)
-_SYNC_KEYS = ("sync_row", "topic_id", "topic_slug", "sync_status", "synced_hash", "synced_closed", "last_error", "last_synced_at")
+_SYNC_KEYS = (
+    "sync_row",
+    "topic_id",
+    "topic_slug",
+    "sync_status",
+    "synced_hash",
+    "synced_closed",
+    "last_error",
+    "last_synced_at",
+)
 
 
 def _project_query(conditions: Sequence[Any]) -> sa.Select:
     # One query: the record, its body, and left joins to its sync state and activity.
     return (
-        sa.select(*_PROJECT_COLUMNS, *(B.c[name] for name in LOCAL_BODY_FIELDS), *_SYNC_COLUMNS, *_ACTIVITY_COLUMNS)
-        .select_from(P.join(B, B.c.id == P.c.local_body_id).outerjoin(S, S.c.project_id == P.c.id).outerjoin(A, A.c.project_id == P.c.id))
+        sa.select(
+            *_PROJECT_COLUMNS,
+            *(B.c[name] for name in LOCAL_BODY_FIELDS),
+            *_SYNC_COLUMNS,
+            *_ACTIVITY_COLUMNS,
+        )
+        .select_from(
+            P.join(B, B.c.id == P.c.local_body_id)
+            .outerjoin(S, S.c.project_id == P.c.id)
+            .outerjoin(A, A.c.project_id == P.c.id)
+        )
         .where(*conditions)
     )
 
@@ -412,11 +539,15 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
         return []
     ids = sa.select(P.c.id).where(*conditions)
     contacts: dict[int, list[ContactView]] = defaultdict(list)
-    query = sa.select(C.c.project_id, *(C.c[name] for name in CONTACT_FIELDS)).where(C.c.project_id.in_(ids))
+    query = sa.select(C.c.project_id, *(C.c[name] for name in CONTACT_FIELDS)).where(
+        C.c.project_id.in_(ids)
+    )
     for project_id, *values in conn.execute(query.order_by(C.c.project_id, C.c.position)):
         contacts[project_id].append(ContactView(*values))
     documents: dict[int, list[DocumentView]] = defaultdict(list)
-    query = sa.select(D.c.project_id, *(D.c[name] for name in DOCUMENT_FIELDS)).where(D.c.project_id.in_(ids))
+    query = sa.select(D.c.project_id, *(D.c[name] for name in DOCUMENT_FIELDS)).where(
+        D.c.project_id.in_(ids)
+    )
     for project_id, kind, title, url in conn.execute(query.order_by(D.c.project_id, D.c.position)):
         documents[project_id].append(DocumentView(kind=kind, title=title, url=url))
     bodies: dict[int, BodyView] = {}  # one view per shared body
@@ -471,7 +602,9 @@ def sync_state(item: _Loaded) -> SyncStatus:
     if sync["sync_row"] is None or sync["sync_status"] is None:
         return SyncStatus.never
     status = SyncStatus(sync["sync_status"])
-    if status is SyncStatus.synced and (sync["synced_hash"] != item.content_hash or bool(sync["synced_closed"]) != item.archived):
+    if status is SyncStatus.synced and (
+        sync["synced_hash"] != item.content_hash or bool(sync["synced_closed"]) != item.archived
+    ):
         return SyncStatus.pending
     return status
 
@@ -486,7 +619,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _output(item: _Loaded, home_region: str, discourse_url: str | None, *, detail: bool) -> dict[str, Any]:
+def _output(
+    item: _Loaded, home_region: str, discourse_url: str | None, *, detail: bool
+) -> dict[str, Any]:
     record = record_dict(item.view)
     own = record.pop("proximity", None)
     body = item.view.local_body
@@ -531,7 +666,13 @@ def _fold(text: str) -> str:
 
 
 def _haystack(view: ProjectView) -> str:
-    parts = [view.ref, view.title, view.local_body.name, view.description, view.analysis_technology or ""]
+    parts = [
+        view.ref,
+        view.title,
+        view.local_body.name,
+        view.description,
+        view.analysis_technology or "",
+    ]
     return _fold("\n".join(parts))
 
 
@@ -539,7 +680,12 @@ _SORTS: dict[str, Callable[[_Loaded], Any]] = {
     "ref": lambda item: item.ref,
     "title": lambda item: (_fold(item.view.title), item.ref),
     # Most discussed first.
-    "activity": lambda item: (-item.activity["replies"], -item.activity["participants"], -item.activity["views"], item.ref),
+    "activity": lambda item: (
+        -item.activity["replies"],
+        -item.activity["participants"],
+        -item.activity["views"],
+        item.ref,
+    ),
     # Latest forum post first; records without one after, most recently changed in the catalogue first.
     "recent": lambda item: (
         item.activity["last_posted_at"] is None,
@@ -551,7 +697,11 @@ _SORTS: dict[str, Callable[[_Loaded], Any]] = {
 
 
 def list_records(
-    engine: Engine, home_region: str, discourse_url: str | None = None, filters: Filters = Filters(), sort: Sort = "ref"
+    engine: Engine,
+    home_region: str,
+    discourse_url: str | None = None,
+    filters: Filters = Filters(),
+    sort: Sort = "ref",
 ) -> list[dict[str, Any]]:
     """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
     conditions: list[Any] = []
@@ -559,7 +709,11 @@ def list_records(
         conditions.append(P.c.archived.is_(False))
     elif filters.archived == "only":
         conditions.append(P.c.archived.is_(True))
-    for column, value in ((P.c.area, filters.area), (P.c.phase, filters.phase), (P.c.kind, filters.kind)):
+    for column, value in (
+        (P.c.area, filters.area),
+        (P.c.phase, filters.phase),
+        (P.c.kind, filters.kind),
+    ):
         if value is not None:
             conditions.append(column == value)
     with engine.connect() as conn:
@@ -574,7 +728,9 @@ def list_records(
     return records
 
 
-def get_record(engine: Engine, ref: str, home_region: str, discourse_url: str | None = None) -> dict[str, Any]:
+def get_record(
+    engine: Engine, ref: str, home_region: str, discourse_url: str | None = None
+) -> dict[str, Any]:
     """The record as `projects show --json` prints it; UnknownRef when there is none."""
     with engine.connect() as conn:
         items = _load(conn, [P.c.ref == ref])
@@ -605,5 +761,7 @@ def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
             raise UnknownRef(ref)
         if row.archived == archived:
             return False
-        conn.execute(sa.update(P).where(P.c.id == row.id).values(archived=archived, updated_at=utcnow()))
+        conn.execute(
+            sa.update(P).where(P.c.id == row.id).values(archived=archived, updated_at=utcnow())
+        )
         return True

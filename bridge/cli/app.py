@@ -46,7 +46,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def _root(
     config: Annotated[
         str | None,
-        typer.Option("--config", help="TOML configuration file (default: $BRIDGE_CONFIG or config/bridge.toml)."),
+        typer.Option(
+            "--config",
+            help="TOML configuration file (default: $BRIDGE_CONFIG or config/bridge.toml).",
+        ),
     ] = None,
 ) -> None:
     if config:
@@ -66,7 +69,7 @@ def settings() -> Settings:
         fail(str(exc))
 
 
-def catalogue_engine(cfg: Settings, *, check_schema: bool = True):  # noqa: ANN201
+def catalogue_engine(cfg: Settings, *, check_schema: bool = True):
     """The catalogue's engine; refuses (exit 2) when the database is unreachable or not migrated."""
     try:
         engine = engine_for(cfg.database_url)
@@ -77,7 +80,7 @@ def catalogue_engine(cfg: Settings, *, check_schema: bool = True):  # noqa: ANN2
         fail(str(exc))
 
 
-def forum_client(cfg: Settings):  # noqa: ANN201
+def forum_client(cfg: Settings):
     """The forum client; refuses (exit 2) when DISCOURSE_URL or DISCOURSE_API_KEY is missing.
     Imported here, not at the top, so commands that never talk to the forum start faster."""
     from bridge.forum.client import ForumClient

@@ -33,7 +33,9 @@ app.add_typer(db_app, name="db")
 projects_app = typer.Typer(help="Read, archive and restore project records.", no_args_is_help=True)
 app.add_typer(projects_app, name="projects")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+]
 # A progress bar appears only on a terminal and only for imports big enough to take a moment.
 _PROGRESS_MIN_RECORDS = 500
 
@@ -46,7 +48,9 @@ def _database_errors() -> Iterator[None]:
     except DatabaseError as exc:
         fail(str(exc))
     except sa.exc.IntegrityError as exc:
-        fail(f"the catalogue changed while this command ran (another import?); nothing was written: {exc.orig}")
+        fail(
+            f"the catalogue changed while this command ran (another import?); nothing was written: {exc.orig}"
+        )
     except sa.exc.OperationalError as exc:
         fail(f"cannot use the catalogue database: {exc.orig}")
 
@@ -89,7 +93,12 @@ def _reporter() -> Iterator[_RichReporter | None]:
         yield None
         return
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
     with progress:
         yield _RichReporter(progress)
@@ -97,8 +106,13 @@ def _reporter() -> Iterator[_RichReporter | None]:
 
 @app.command("import")
 def import_(
-    files: Annotated[list[str], typer.Argument(help="Files to import: .json, .yaml/.yml or .csv.", metavar="FILE...")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Files to import: .json, .yaml/.yml or .csv.", metavar="FILE..."),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Validate and upsert records by ref. All files are one transaction: one invalid record and
@@ -124,10 +138,14 @@ def import_(
         for change in result.updated:
             out.print(f"  would update {change.ref}: {', '.join(change.fields)}")
         for change in result.also_updated:
-            out.print(f"  would update {change.ref} (shared local body): {', '.join(change.fields)}")
+            out.print(
+                f"  would update {change.ref} (shared local body): {', '.join(change.fields)}"
+            )
     else:
         seconds = time.monotonic() - started
-        out.print(f"{counts} ({outcome.records} records from {len(outcome.files)} file(s) in {seconds:.1f} s)")
+        out.print(
+            f"{counts} ({outcome.records} records from {len(outcome.files)} file(s) in {seconds:.1f} s)"
+        )
         if result.also_updated:
             refs = ", ".join(c.ref for c in result.also_updated)
             out.print(f"also updated through their shared local body: {refs}")
@@ -137,14 +155,25 @@ def _report_problems(outcome: ImportOutcome, as_json: bool) -> None:
     for problem in outcome.problems:
         err.print(f"error: {problem}", markup=False)
     if as_json:
-        print_json({"files": list(outcome.files), "records": outcome.records, "problems": [p.as_dict() for p in outcome.problems]})
+        print_json(
+            {
+                "files": list(outcome.files),
+                "records": outcome.records,
+                "problems": [p.as_dict() for p in outcome.problems],
+            }
+        )
     count = len(outcome.problems)
     fail(f"{count} problem{'s' if count != 1 else ''} found; nothing was imported")
 
 
 @app.command("export")
 def export(
-    file: Annotated[str, typer.Argument(help="Where to write: the extension (.json, .yaml/.yml, .csv) picks the format.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="Where to write: the extension (.json, .yaml/.yml, .csv) picks the format."
+        ),
+    ],
 ) -> None:
     """Write every record (archived ones too) to FILE; importing that file again changes nothing."""
     try:
@@ -177,13 +206,27 @@ class SortBy(str, Enum):
 @projects_app.command("list")
 def projects_list(
     area: Annotated[Area | None, typer.Option(help="Only this area.")] = None,
-    proximity: Annotated[Proximity | None, typer.Option(help="km0 or foreign (as derived from BRIDGE_HOME_REGION).")] = None,
+    proximity: Annotated[
+        Proximity | None, typer.Option(help="km0 or foreign (as derived from BRIDGE_HOME_REGION).")
+    ] = None,
     phase: Annotated[Phase | None, typer.Option(help="Only this phase.")] = None,
     kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
-    search: Annotated[str | None, typer.Option(help="Text in ref, title, local body, description or technology (accents and case ignored).")] = None,
-    sort: Annotated[SortBy, typer.Option(help="ref, title, activity (most replies first) or recent (latest forum post first).")] = SortBy.ref,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Text in ref, title, local body, description or technology (accents and case ignored)."
+        ),
+    ] = None,
+    sort: Annotated[
+        SortBy,
+        typer.Option(
+            help="ref, title, activity (most replies first) or recent (latest forum post first)."
+        ),
+    ] = SortBy.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
-    include_archived: Annotated[bool, typer.Option("--include-archived", help="Archived records too.")] = False,
+    include_archived: Annotated[
+        bool, typer.Option("--include-archived", help="Archived records too.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List records with their forum link and activity."""
@@ -200,7 +243,9 @@ def projects_list(
         archived="only" if archived else "include" if include_archived else "exclude",
     )
     with _database_errors():
-        records = store.list_records(engine, cfg.home_region, cfg.discourse_url, filters, sort.value)
+        records = store.list_records(
+            engine, cfg.home_region, cfg.discourse_url, filters, sort.value
+        )
     if as_json:
         _print_json_list(records)
         return
@@ -208,9 +253,25 @@ def projects_list(
         out.print("no records match")
         return
     table = Table(show_lines=False, header_style="bold")
-    for column in ("ref", "title", "local body", "area", "phase", "kind", "proximity", "forum", "replies", "views"):
+    for column in (
+        "ref",
+        "title",
+        "local body",
+        "area",
+        "phase",
+        "kind",
+        "proximity",
+        "forum",
+        "replies",
+        "views",
+    ):
         # The ref is what people copy into `projects show`: never broken across lines.
-        table.add_column(column, overflow="fold", no_wrap=column == "ref", justify="right" if column in ("replies", "views") else "left")
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=column == "ref",
+            justify="right" if column in ("replies", "views") else "left",
+        )
     for record in records:
         title = record["title"] + (" [archived]" if record["archived"] else "")
         cells = (
@@ -239,7 +300,9 @@ def _print_json_list(records: list[dict[str, Any]]) -> None:
 
 
 @projects_app.command("show")
-def projects_show(ref: Annotated[str, typer.Argument(help="The record's ref.")], as_json: JsonOption = False) -> None:
+def projects_show(
+    ref: Annotated[str, typer.Argument(help="The record's ref.")], as_json: JsonOption = False
+) -> None:
     """The whole record, its topic URL, sync state and activity."""
     cfg = settings()
     engine = catalogue_engine(cfg)
@@ -273,7 +336,9 @@ def _print_record(record: dict[str, Any]) -> None:
     if "latitude" in body:
         row("  position", f"{body['latitude']}, {body['longitude']}")
     for contact in record.get("contacts", []):
-        who = " · ".join(str(contact[k]) for k in ("name", "role", "email", "phone") if contact.get(k))
+        who = " · ".join(
+            str(contact[k]) for k in ("name", "role", "email", "phone") if contact.get(k)
+        )
         if contact.get("forum_username"):
             who += f" · @{contact['forum_username']}"
         row("contact", f"{who} ({'public' if contact.get('public') else 'private'})")
@@ -287,7 +352,10 @@ def _print_record(record: dict[str, Any]) -> None:
     row("kind", record["kind"])
     row("phase", record["phase"])
     for document in record.get("documents", []):
-        row(f"document ({document['kind']})", f"{document.get('title', '')} {document['url']}".strip())
+        row(
+            f"document ({document['kind']})",
+            f"{document.get('title', '')} {document['url']}".strip(),
+        )
     source = "set by the record" if record["proximity_set_by_record"] else "from the region"
     row("proximity", f"{record['proximity']} ({source})")
     row("archived", "yes" if record["archived"] else "no")

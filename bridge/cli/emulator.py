@@ -20,19 +20,38 @@ def emulator(
     port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 4200,
     api_key: Annotated[
         str | None,
-        typer.Option("--api-key", help=f"Admin API key clients must send (default: $EMULATOR_API_KEY or {DEFAULT_API_KEY!r})."),
+        typer.Option(
+            "--api-key",
+            help=f"Admin API key clients must send (default: $EMULATOR_API_KEY or {DEFAULT_API_KEY!r}).",
+        ),
     ] = None,
-    api_username: Annotated[str, typer.Option("--api-username", help="User the key acts as.")] = "system",
+    api_username: Annotated[
+        str, typer.Option("--api-username", help="User the key acts as.")
+    ] = "system",
     rate_limit: Annotated[
         int,
-        typer.Option("--rate-limit", metavar="PER_MINUTE", help="Admin API requests allowed per sliding minute, all keys together; 0 for none."),
+        typer.Option(
+            "--rate-limit",
+            metavar="PER_MINUTE",
+            help="Admin API requests allowed per sliding minute, all keys together; 0 for none.",
+        ),
     ] = 60,
-    webhook_url: Annotated[str | None, typer.Option("--webhook-url", help="POST topic and post webhooks here.")] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option("--webhook-url", help="POST topic and post webhooks here.")
+    ] = None,
     webhook_secret: Annotated[
-        str | None, typer.Option("--webhook-secret", help="Sign webhooks with this secret (default: $EMULATOR_WEBHOOK_SECRET).")
+        str | None,
+        typer.Option(
+            "--webhook-secret",
+            help="Sign webhooks with this secret (default: $EMULATOR_WEBHOOK_SECRET).",
+        ),
     ] = None,
     test_control: Annotated[
-        bool, typer.Option("--test-control", help="Serve the test-only control API under /_emulator/ (never in production).")
+        bool,
+        typer.Option(
+            "--test-control",
+            help="Serve the test-only control API under /_emulator/ (never in production).",
+        ),
     ] = False,
 ) -> None:
     """Serve a local Discourse-compatible API (in memory; everything is lost when it stops)."""

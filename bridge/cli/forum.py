@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bridge.cli.app import EXIT_OK, app, catalogue_engine, err, fail, forum_client, out, print_json, settings
+from bridge.cli.app import (
+    EXIT_OK,
+    app,
+    catalogue_engine,
+    err,
+    fail,
+    forum_client,
+    out,
+    print_json,
+    settings,
+)
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
 from bridge.settings import Settings
@@ -22,11 +32,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge.loop")
 
 
-def run_pull(engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False) -> PullResult:  # noqa: ANN001
+def run_pull(
+    engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False
+) -> PullResult:
     """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
     ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
     from bridge.db import session_scope
-    from bridge.loop.pull import PullResult, pull as pull_activity
+    from bridge.loop.pull import PullResult
+    from bridge.loop.pull import pull as pull_activity
     from bridge.sync import store as sync_store
     from bridge.sync.lease import SYNC_LEASE, LeaseHandle
 
@@ -36,7 +49,9 @@ def run_pull(engine, cfg: Settings, client, *, deep: bool = False, should_stop=l
         result = PullResult()
         status, message = "failed", None
         try:
-            result = pull_activity(lambda: session_scope(engine), client, deep=deep, should_stop=should_stop)
+            result = pull_activity(
+                lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
+            )
             status = "interrupted" if result.stopped else "ok"
             return result
         except (ForumAuthError, ForumUnreachable) as exc:
@@ -44,7 +59,9 @@ def run_pull(engine, cfg: Settings, client, *, deep: bool = False, should_stop=l
             raise
         finally:
             counts = {"updated": result.updated, "requests": client.requests_made - before}
-            sync_store.finish_run(engine, run_id, status=status, counts=counts, failures=[], message=message)
+            sync_store.finish_run(
+                engine, run_id, status=status, counts=counts, failures=[], message=message
+            )
 
 
 def _pull_document(result: PullResult, requests: int) -> dict:
@@ -61,8 +78,16 @@ def _pull_document(result: PullResult, requests: int) -> dict:
 
 @app.command()
 def pull(
-    deep: Annotated[bool, typer.Option("--deep", help="Also read each paired topic's first post to find edits made in the forum (one request per topic, paced).")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout.")] = False,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also read each paired topic's first post to find edits made in the forum (one request per topic, paced).",
+        ),
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON summary on stdout.")
+    ] = False,
 ) -> None:
     """Bring the forum's activity (replies, views, likes, participants, last post time) into the catalogue.
 
@@ -96,7 +121,13 @@ def pull(
 
 @app.command()
 def schedule(
-    every: Annotated[str | None, typer.Option("--every", help="Interval, e.g. 30s, 15m, 1h (default: [schedule].every in the TOML file).")] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            help="Interval, e.g. 30s, 15m, 1h (default: [schedule].every in the TOML file).",
+        ),
+    ] = None,
 ) -> None:
     """Run sync then pull now and periodically, until stopped.
 
@@ -143,8 +174,14 @@ def schedule(
 
 @app.command()
 def webhook(
-    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: [webhook].host, 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default: [webhook].port, 8090).")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to listen on (default: [webhook].host, 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Port to listen on (default: [webhook].port, 8090)."),
+    ] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Worker threads.")] = 4,
 ) -> None:
     """Receive Discourse webhooks at POST /webhooks/discourse and update activity and drift at once.
@@ -162,7 +199,9 @@ def webhook(
 
     cfg = settings()
     if cfg.webhook_secret is None or not cfg.webhook_secret.get_secret_value():
-        fail("BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to verify signatures")
+        fail(
+            "BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to verify signatures"
+        )
     engine = catalogue_engine(cfg)
     application = make_app(
         cfg.webhook_secret.get_secret_value(),
@@ -170,7 +209,13 @@ def webhook(
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
     try:
-        server = create_server(application, host=host or cfg.webhook.host, port=cfg.webhook.port if port is None else port, threads=threads, ident="digicanvis")
+        server = create_server(
+            application,
+            host=host or cfg.webhook.host,
+            port=cfg.webhook.port if port is None else port,
+            threads=threads,
+            ident="digicanvis",
+        )
     except OSError as exc:
         fail(f"cannot listen on {host or cfg.webhook.host}:{port}: {exc.strerror}")
 

@@ -18,8 +18,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bridge.cli.app import EXIT_OK, EXIT_PARTIAL, app, catalogue_engine, err, fail, forum_client, out, print_json, settings
-from bridge.settings import Settings
+from bridge.cli.app import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    app,
+    catalogue_engine,
+    err,
+    fail,
+    forum_client,
+    out,
+    print_json,
+    settings,
+)
 
 # The sync engine is imported inside the commands that use it, so that other commands (a
 # `projects list` of thousands of records, say) do not pay for loading it.
@@ -27,7 +37,9 @@ if TYPE_CHECKING:
     from bridge.sync.plan import Plan
     from bridge.sync.runner import SyncSummary
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+]
 
 
 # --------------------------------------------------------------------------- progress
@@ -47,13 +59,22 @@ class _Reporter:
             writes = len(plan.writes)
             if err.is_terminal and writes:
                 self.bar = Progress(
-                    TextColumn("sync"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-                    console=err, transient=True,
+                    TextColumn("sync"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    TextColumn("{task.description}"),
+                    console=err,
+                    transient=True,
                 )
                 self.bar.start()
                 self.task = self.bar.add_task("", total=len(plan.actions))
             elif writes:
-                err.print(f"sync: {len(plan.actions)} records, {writes} to write", markup=False, highlight=False)
+                err.print(
+                    f"sync: {len(plan.actions)} records, {writes} to write",
+                    markup=False,
+                    highlight=False,
+                )
             return
         outcome = value
         if self.bar is not None:
@@ -85,7 +106,10 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         if shown:
             out.print(table)
         if summary.categories_needed:
-            out.print(f"categories to find or create first: {', '.join(summary.categories_needed)}", markup=False)
+            out.print(
+                f"categories to find or create first: {', '.join(summary.categories_needed)}",
+                markup=False,
+            )
     verb = "would be " if dry_run else ""
     out.print(
         f"{verb}created {summary.created}, updated {summary.updated}, unchanged {summary.unchanged}, "
@@ -94,18 +118,31 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         markup=False,
     )
     for ref in summary.deleted_refs:
-        out.print(f"drift: the topic of {ref} was deleted in the forum; `sync --recreate-deleted {ref}` recreates it", markup=False)
+        out.print(
+            f"drift: the topic of {ref} was deleted in the forum; `sync --recreate-deleted {ref}` recreates it",
+            markup=False,
+        )
     for failure in summary.failures:
         err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
 
 
 @app.command()
 def sync(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing, locally or in the forum.")] = False,
-    project: Annotated[list[str] | None, typer.Option("--project", help="Only this record (repeatable).", metavar="REF")] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the plan; change nothing, locally or in the forum."),
+    ] = False,
+    project: Annotated[
+        list[str] | None,
+        typer.Option("--project", help="Only this record (repeatable).", metavar="REF"),
+    ] = None,
     recreate_deleted: Annotated[
         list[str] | None,
-        typer.Option("--recreate-deleted", help="Recreate the topic a moderator deleted, with a new external id.", metavar="REF"),
+        typer.Option(
+            "--recreate-deleted",
+            help="Recreate the topic a moderator deleted, with a new external id.",
+            metavar="REF",
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -179,8 +216,18 @@ def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
         seconds = ""
         if start and end:
             seconds = f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.1f}"
-        counts = " ".join(f"{k} {c[k]}" for k in ("created", "updated", "unchanged", "archived", "restored", "failed") if c[k])
-        table.add_row((start or "")[:19].replace("T", " "), seconds, run["status"], counts or "nothing", str(run["requests"]))
+        counts = " ".join(
+            f"{k} {c[k]}"
+            for k in ("created", "updated", "unchanged", "archived", "restored", "failed")
+            if c[k]
+        )
+        table.add_row(
+            (start or "")[:19].replace("T", " "),
+            seconds,
+            run["status"],
+            counts or "nothing",
+            str(run["requests"]),
+        )
     return table
 
 
@@ -209,7 +256,11 @@ def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
 def demo(
     database: Annotated[
         str | None,
-        typer.Option("--database", help="Keep the demo catalogue in this SQLAlchemy URL (default: a temporary SQLite file).", metavar="URL"),
+        typer.Option(
+            "--database",
+            help="Keep the demo catalogue in this SQLAlchemy URL (default: a temporary SQLite file).",
+            metavar="URL",
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -238,13 +289,20 @@ def demo(
         outcome = run_import(engine, [DEMO_CATALOGUE])
         if outcome.problems:
             fail(f"the sample catalogue did not import: {outcome.problems[0]}")
-        say.print(f"catalogue: {outcome.records} records imported into {url if database else 'a temporary SQLite file'}", markup=False)
+        say.print(
+            f"catalogue: {outcome.records} records imported into {url if database else 'a temporary SQLite file'}",
+            markup=False,
+        )
         # The forum: an emulator in this process, on a free port, with no rate limit.
         emulator = start_emulator(rate_limit=0, api_key=secrets.token_hex(16), test_control=False)
-        demo_cfg = cfg.model_copy(update={"discourse_url": emulator.url, "rate_limit_per_minute": 0, "database_url": url})
+        demo_cfg = cfg.model_copy(
+            update={"discourse_url": emulator.url, "rate_limit_per_minute": 0, "database_url": url}
+        )
         say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
         store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
-        client = ForumClient(emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0)
+        client = ForumClient(
+            emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0
+        )
         reporter = _Reporter()
         try:
             first = run_sync(engine, demo_cfg, client, progress=reporter)
@@ -259,7 +317,9 @@ def demo(
             emulator.stop()
             engine.dispose()
     if json_output:
-        print_json({"first_sync": first.as_json(), "topics": topics, "second_sync": second.as_json()})
+        print_json(
+            {"first_sync": first.as_json(), "topics": topics, "second_sync": second.as_json()}
+        )
     else:
         out.print(
             f"first sync: created {first.created}, updated {first.updated}, failed {first.failed} ({first.requests} requests)",

@@ -53,7 +53,9 @@ class Route:
 class CreateMemo:
     """notes §3: API create responses memoized for 120 s, keyed by all params + user."""
 
-    def __init__(self, ttl: float = rules.CREATE_MEMO_SECONDS, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, ttl: float = rules.CREATE_MEMO_SECONDS, clock: Callable[[], float] = time.monotonic
+    ):
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
@@ -61,7 +63,9 @@ class CreateMemo:
 
     @staticmethod
     def signature(params: dict[str, Any], username: str) -> str:
-        canonical = json.dumps({"params": params, "user": username.lower()}, sort_keys=True, default=str)
+        canonical = json.dumps(
+            {"params": params, "user": username.lower()}, sort_keys=True, default=str
+        )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def get(self, key: str) -> tuple[int, Any] | None:
@@ -102,8 +106,12 @@ class Api:
 
     # ------------------------------------------------------------------ routing
 
-    def _add(self, method: str, pattern: str, label: str, handler: Handler, needs_user: bool = False) -> None:
-        self.routes.append(Route(method, re.compile(f"^{pattern}$"), f"{method} {label}", handler, needs_user))
+    def _add(
+        self, method: str, pattern: str, label: str, handler: Handler, needs_user: bool = False
+    ) -> None:
+        self.routes.append(
+            Route(method, re.compile(f"^{pattern}$"), f"{method} {label}", handler, needs_user)
+        )
 
     def _build_routes(self) -> None:
         add = self._add
@@ -111,13 +119,23 @@ class Api:
         add("POST", r"/categories", "/categories", Api.create_category, True)
         add("PUT", r"/categories/(?P<id>\d+)", "/categories/{id}", Api.update_category, True)
         add("GET", r"/c/(?P<id>\d+)/show", "/c/{id}/show", Api.show_category)
-        add("GET", r"/c/(?P<slug>[^/]+)/(?P<id>\d+)(?:/l/latest)?", "/c/{slug}/{id}", Api.category_topics)
+        add(
+            "GET",
+            r"/c/(?P<slug>[^/]+)/(?P<id>\d+)(?:/l/latest)?",
+            "/c/{slug}/{id}",
+            Api.category_topics,
+        )
         add("GET", r"/c/(?P<id>\d+)/l/latest", "/c/{id}/l/latest", Api.category_topics)
         add("GET", r"/c/(?P<id>\d+)", "/c/{id}", Api.category_redirect)
         add("POST", r"/posts", "/posts", Api.create_post, True)
         add("GET", r"/posts/(?P<id>\d+)", "/posts/{id}", Api.show_post)
         add("PUT", r"/posts/(?P<id>\d+)", "/posts/{id}", Api.update_post, True)
-        add("GET", r"/t/external_id/(?P<external_id>[\w-]+)", "/t/external_id/{external_id}", Api.topic_by_external_id)
+        add(
+            "GET",
+            r"/t/external_id/(?P<external_id>[\w-]+)",
+            "/t/external_id/{external_id}",
+            Api.topic_by_external_id,
+        )
         add("GET", r"/t/(?P<id>\d+)/posts", "/t/{id}/posts", Api.topic_posts)
         add("GET", r"/t/(?P<id>\d+)", "/t/{id}", Api.show_topic)
         add("GET", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)", "/t/{slug}/{id}", Api.show_topic)
@@ -150,7 +168,9 @@ class Api:
         with self.state.lock:
             cats = sorted(self.state.categories.values(), key=lambda c: c.position)
             top = [c for c in cats if c.parent_category_id is None]
-            items = [serializers.category_list_item(self.state, c, req.viewer, include_sub) for c in top]
+            items = [
+                serializers.category_list_item(self.state, c, req.viewer, include_sub) for c in top
+            ]
         body = {
             "category_list": {
                 "can_create_category": bool(req.viewer and req.viewer.staff),
@@ -168,7 +188,10 @@ class Api:
     def update_category(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:
             cat = self.state.update_category(int(m["id"]), req.params)
-            return Response(200, {"success": "OK", "category": serializers.category(self.state, cat, req.viewer)})
+            return Response(
+                200,
+                {"success": "OK", "category": serializers.category(self.state, cat, req.viewer)},
+            )
 
     def show_category(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:
@@ -184,11 +207,17 @@ class Api:
             raise errors.invalid_parameters("per_page")
         return page, per_page
 
-    def _list_response(self, req: Request, topics: list[Topic], base: str, extra: dict[str, Any] | None = None,
-                       flavor: str = "latest") -> Response:
+    def _list_response(
+        self,
+        req: Request,
+        topics: list[Topic],
+        base: str,
+        extra: dict[str, Any] | None = None,
+        flavor: str = "latest",
+    ) -> Response:
         page, per_page = self._page(req)
         start = page * per_page
-        chunk = topics[start:start + per_page]
+        chunk = topics[start : start + per_page]
         more = None
         if len(topics) > start + per_page:
             # notes §11: present only when another page exists; pagination URLs lack .json.
@@ -197,7 +226,9 @@ class Api:
                 query["per_page"] = per_page
             more = f"{base}?{urlencode(query)}"
         with self.state.lock:
-            body = serializers.topic_list(self.state, chunk, req.viewer, per_page, more, extra, flavor)
+            body = serializers.topic_list(
+                self.state, chunk, req.viewer, per_page, more, extra, flavor
+            )
         return Response(200, body)
 
     def latest(self, req: Request, m: re.Match[str]) -> Response:
@@ -214,11 +245,14 @@ class Api:
             # core lib/topic_query.rb: subcategories' definition topics are hidden, the
             # category's own is shown (samples/discourse_api/category_topics.json), pinned first.
             topics = [
-                t for t in self.state.listable(req.viewer)
+                t
+                for t in self.state.listable(req.viewer)
                 if t.category_id in ids and (not t.is_definition or t.category_id == cat.id)
             ]
             base = f"/c/{cat.url_slug}/{cat.id}/l/latest"
-        return self._list_response(req, _pinned_first(topics, globally=False), base, flavor="category")
+        return self._list_response(
+            req, _pinned_first(topics, globally=False), base, flavor="category"
+        )
 
     def category_redirect(self, req: Request, m: re.Match[str]) -> Response:
         """/c/{id} → 301 to the canonical /c/{slug}/{id} (what pydiscourse.category_topics calls,
@@ -235,13 +269,29 @@ class Api:
             if tag is None:
                 raise errors.not_found()
             topics = [t for t in self.state.listable(req.viewer) if name in t.tags]
-            extra = {"tags": [{"id": tag.id, "name": tag.name, "topic_count": self.state.tag_topic_count(name), "staff": False}]}
+            extra = {
+                "tags": [
+                    {
+                        "id": tag.id,
+                        "name": tag.name,
+                        "topic_count": self.state.tag_topic_count(name),
+                        "staff": False,
+                    }
+                ]
+            }
         return self._list_response(req, topics, f"/tag/{quote(name)}", extra, flavor="tag")
 
     def list_tags(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:
             tags = [
-                {"id": t.id, "text": t.name, "name": t.name, "count": self.state.tag_topic_count(t.name), "pm_count": 0, "target_tag": None}
+                {
+                    "id": t.id,
+                    "text": t.name,
+                    "name": t.name,
+                    "count": self.state.tag_topic_count(t.name),
+                    "pm_count": 0,
+                    "target_tag": None,
+                }
                 for t in sorted(self.state.tags.values(), key=lambda t: t.name)
             ]
         return Response(200, {"tags": tags, "extras": {"categories": []}})
@@ -266,9 +316,12 @@ class Api:
             with self.state.lock:
                 if req.params.get("topic_id") not in (None, ""):
                     post = self.state.reply(
-                        _int(req.params["topic_id"], "topic_id"), str(req.params.get("raw") or ""), viewer,
+                        _int(req.params["topic_id"], "topic_id"),
+                        str(req.params.get("raw") or ""),
+                        viewer,
                         _int(req.params["reply_to_post_number"], "reply_to_post_number")
-                        if req.params.get("reply_to_post_number") not in (None, "") else None,
+                        if req.params.get("reply_to_post_number") not in (None, "")
+                        else None,
                     )
                 else:
                     post = self.state.create_topic(req.params, viewer)
@@ -295,9 +348,17 @@ class Api:
         ids = {_int(x, "post_ids") for x in wanted}
         with self.state.lock:
             topic = self.state.topic(int(m["id"]), req.viewer)
-            posts = [p for p in topic.posts if p.id in ids and (p.deleted_at is None or (req.viewer and req.viewer.staff))]
+            posts = [
+                p
+                for p in topic.posts
+                if p.id in ids and (p.deleted_at is None or (req.viewer and req.viewer.staff))
+            ]
             body = {
-                "post_stream": {"posts": [serializers.stream_post(self.state, p, req.viewer, False) for p in posts]},
+                "post_stream": {
+                    "posts": [
+                        serializers.stream_post(self.state, p, req.viewer, False) for p in posts
+                    ]
+                },
                 "id": topic.id,
             }
         return Response(200, body)
@@ -349,7 +410,9 @@ class Api:
         if not isinstance(post_params, dict):
             raise errors.param_missing("post")
         with self.state.lock:
-            post = self.state.update_post(int(m["id"]), post_params.get("raw"), post_params.get("edit_reason"), req.viewer)  # type: ignore[arg-type]
+            post = self.state.update_post(
+                int(m["id"]), post_params.get("raw"), post_params.get("edit_reason"), req.viewer
+            )  # type: ignore[arg-type]
             return Response(200, serializers.post_updated(self.state, post, req.viewer))
 
 

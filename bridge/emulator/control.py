@@ -47,8 +47,14 @@ def reply(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     topic_id, raw = _require(params, "topic_id", "raw")
     user = _actor(app, params, "practitioner", staff=False)
     reply_to = params.get("reply_to_post_number")
-    post = app.state.reply(int(topic_id), str(raw), user, int(reply_to) if reply_to not in (None, "") else None)
-    return {"post_id": post.id, "post_number": post.post_number, "topic": _topic_summary(app, int(topic_id))}
+    post = app.state.reply(
+        int(topic_id), str(raw), user, int(reply_to) if reply_to not in (None, "") else None
+    )
+    return {
+        "post_id": post.id,
+        "post_number": post.post_number,
+        "topic": _topic_summary(app, int(topic_id)),
+    }
 
 
 def view(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
@@ -64,27 +70,39 @@ def like(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
             post_id = int(params["post_id"])
         else:
             (topic_id,) = _require(params, "topic_id")
-            post_id = app.state.topic(int(topic_id), None, include_deleted_for_staff=False).first_post.id
+            post_id = app.state.topic(
+                int(topic_id), None, include_deleted_for_staff=False
+            ).first_post.id
         post = app.state.like(post_id, user)
-        return {"post_id": post.id, "like_count": len(post.likes), "topic": _topic_summary(app, post.topic_id)}
+        return {
+            "post_id": post.id,
+            "like_count": len(post.likes),
+            "topic": _topic_summary(app, post.topic_id),
+        }
 
 
 def move(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     topic_id, category_id = _require(params, "topic_id", "category_id")
-    app.state.update_topic(int(topic_id), {"category_id": category_id}, _actor(app, params, "moderator", staff=True))
+    app.state.update_topic(
+        int(topic_id), {"category_id": category_id}, _actor(app, params, "moderator", staff=True)
+    )
     return {"topic": _topic_summary(app, int(topic_id))}
 
 
 def retag(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     (topic_id,) = _require(params, "topic_id")
     tags = params.get("tags") or [""]
-    app.state.update_topic(int(topic_id), {"tags": tags}, _actor(app, params, "moderator", staff=True))
+    app.state.update_topic(
+        int(topic_id), {"tags": tags}, _actor(app, params, "moderator", staff=True)
+    )
     return {"topic": _topic_summary(app, int(topic_id))}
 
 
 def retitle(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     topic_id, title = _require(params, "topic_id", "title")
-    app.state.update_topic(int(topic_id), {"title": title}, _actor(app, params, "moderator", staff=True))
+    app.state.update_topic(
+        int(topic_id), {"title": title}, _actor(app, params, "moderator", staff=True)
+    )
     return {"topic": _topic_summary(app, int(topic_id))}
 
 
@@ -94,13 +112,22 @@ def edit_first_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     with app.state.lock:
         first = app.state.topic(int(topic_id), actor, include_deleted_for_staff=False).first_post
         app.state.update_post(first.id, raw, params.get("edit_reason"), actor)
-        return {"post_id": first.id, "version": first.version, "topic": _topic_summary(app, int(topic_id))}
+        return {
+            "post_id": first.id,
+            "version": first.version,
+            "topic": _topic_summary(app, int(topic_id)),
+        }
 
 
 def _status(enabled: bool) -> Action:
     def action(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
         (topic_id,) = _require(params, "topic_id")
-        app.state.set_status(int(topic_id), "closed", "true" if enabled else "false", _actor(app, params, "moderator", staff=True))
+        app.state.set_status(
+            int(topic_id),
+            "closed",
+            "true" if enabled else "false",
+            _actor(app, params, "moderator", staff=True),
+        )
         return {"topic": _topic_summary(app, int(topic_id))}
 
     return action

@@ -39,7 +39,10 @@ def topic_not_found() -> ApiError:
     body = {
         "errors": [NOT_FOUND],
         "error_type": "not_found",
-        "extras": {"html": "<div class='page-not-found'><h1>Oops! That page doesn’t exist or is private.</h1></div>", "group": None},
+        "extras": {
+            "html": "<div class='page-not-found'><h1>Oops! That page doesn’t exist or is private.</h1></div>",
+            "group": None,
+        },
     }
     return ApiError(404, body)
 
@@ -53,7 +56,9 @@ def not_logged_in() -> ApiError:
 
 
 def invalid_parameters(name: str) -> ApiError:
-    return ApiError(400, {"errors": [INVALID_PARAMETERS.format(name=name)], "error_type": "invalid_parameters"})
+    return ApiError(
+        400, {"errors": [INVALID_PARAMETERS.format(name=name)], "error_type": "invalid_parameters"}
+    )
 
 
 def param_missing(name: str) -> ApiError:
@@ -82,7 +87,9 @@ def rate_limited(wait_seconds: int, error_code: str | None) -> ApiError:
     "a few seconds" up to 3 s, otherwise "N seconds"."""
     time_left = "a few seconds" if wait_seconds <= 3 else f"{wait_seconds} seconds"
     body = {
-        "errors": [f"You’ve performed this action too many times. Please wait {time_left} before trying again."],
+        "errors": [
+            f"You’ve performed this action too many times. Please wait {time_left} before trying again."
+        ],
         "error_type": "rate_limit",
         "extras": {"wait_seconds": wait_seconds, "time_left": time_left},
     }

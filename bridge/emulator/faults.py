@@ -10,7 +10,14 @@ import random
 import threading
 from dataclasses import dataclass, replace
 
-_FIELDS = ("error_rate", "error_status", "storm_429", "latency_ms", "drop_before", "drop_after_create")
+_FIELDS = (
+    "error_rate",
+    "error_status",
+    "storm_429",
+    "latency_ms",
+    "drop_before",
+    "drop_after_create",
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,11 @@ class Faults:
             if s.storm_429 > 0:
                 self._settings = replace(s, storm_429=s.storm_429 - 1)
                 return Decision(s.latency_ms, False, True, None)
-            error = s.error_status if s.error_rate > 0 and self._random.random() < s.error_rate else None
+            error = (
+                s.error_status
+                if s.error_rate > 0 and self._random.random() < s.error_rate
+                else None
+            )
             return Decision(s.latency_ms, False, False, error)
 
     def take_drop_after_create(self) -> bool:

@@ -22,7 +22,9 @@ def iso(moment: datetime | None) -> str | None:
     """Discourse's JSON timestamps: ISO-8601 UTC with milliseconds and Z (samples/*)."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def slugify(text: str) -> str:
@@ -37,7 +39,9 @@ def cook(raw: str) -> str:
     """A plain rendering of Markdown paragraphs to HTML: escaped text, one <p> per paragraph.
     (Discourse cooks at save time, notes §13.8; the emulator does not emulate its Markdown.)"""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", raw.strip()) if p.strip()]
-    return "\n".join("<p>" + html.escape(p, quote=False).replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+    return "\n".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>\n") + "</p>" for p in paragraphs
+    )
 
 
 def avatar_template(username: str) -> str:

@@ -62,15 +62,21 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         try:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise bad_request(f"Error occurred while parsing request parameters: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+            raise bad_request(
+                f"Error occurred while parsing request parameters: {exc.msg if hasattr(exc, 'msg') else exc}"
+            ) from None
         if not isinstance(data, dict):
-            raise bad_request("Error occurred while parsing request parameters: a JSON object is required")
+            raise bad_request(
+                "Error occurred while parsing request parameters: a JSON object is required"
+            )
         return data
     if media in ("application/x-www-form-urlencoded", ""):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise bad_request("Error occurred while parsing request parameters: invalid UTF-8") from None
+            raise bad_request(
+                "Error occurred while parsing request parameters: invalid UTF-8"
+            ) from None
         return nest(parse_qsl(text, keep_blank_values=True))
     if media == "multipart/form-data":
         return _parse_multipart(content_type, body)

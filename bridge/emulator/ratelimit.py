@@ -19,7 +19,12 @@ class SlidingWindowLimiter:
     """core lib/rate_limiter.rb: keep the last `max` timestamps; a new request is allowed when
     fewer than `max` fall inside the window, otherwise wait = window − age of the oldest."""
 
-    def __init__(self, max_requests: int, window_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        max_requests: int,
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.max_requests = max_requests
         self.window = window_seconds
         self._clock = clock

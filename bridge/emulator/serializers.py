@@ -23,12 +23,21 @@ _FLAG_ACTIONS = (3, 4, 8, 7)
 def _fancy(title: str) -> str:
     # core app/models/topic.rb fancy_title: HTML-escape ' & " < >
     return (
-        title.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+        title.replace("&", "&amp;")
+        .replace("'", "&#39;")
+        .replace('"', "&quot;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
     )
 
 
 def basic_user(user: User) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "name": user.name, "avatar_template": avatar_template(user.username)}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "avatar_template": avatar_template(user.username),
+    }
 
 
 # ---------------------------------------------------------------------------- categories
@@ -116,24 +125,26 @@ def _text(cooked: str | None) -> str | None:
     return re.sub(r"<[^>]+>", "", cooked)
 
 
-def category_list_item(state: ForumState, cat: Category, viewer: User | None, include_subcategories: bool) -> dict[str, Any]:
+def category_list_item(
+    state: ForumState, cat: Category, viewer: User | None, include_subcategories: bool
+) -> dict[str, Any]:
     """listCategories `categories[]` (openapi.json)."""
     full = category(state, cat, viewer)
-    keys = (
-        "id name color text_color style_type emoji icon slug topic_count post_count position description "
-        "description_text description_excerpt topic_url read_restricted notification_level can_edit "
-        "topic_template topic_title_placeholder subcategory_count sort_order sort_ascending "
-        "show_subcategory_list num_featured_topics default_view subcategory_list_style default_top_period "
-        "default_list_filter minimum_required_tags navigate_to_first_post_after_read uploaded_logo "
-        "uploaded_logo_dark uploaded_background uploaded_background_dark"
-    ).split()
+    keys = ["id", "name", "color", "text_color", "style_type", "emoji", "icon", "slug", "topic_count", "post_count", "position", "description", "description_text", "description_excerpt", "topic_url", "read_restricted", "notification_level", "can_edit", "topic_template", "topic_title_placeholder", "subcategory_count", "sort_order", "sort_ascending", "show_subcategory_list", "num_featured_topics", "default_view", "subcategory_list_style", "default_top_period", "default_list_filter", "minimum_required_tags", "navigate_to_first_post_after_read", "uploaded_logo", "uploaded_logo_dark", "uploaded_background", "uploaded_background_dark"]
     item = {k: full[k] for k in keys}
-    children = sorted((c for c in state.categories.values() if c.parent_category_id == cat.id), key=lambda c: c.position)
+    children = sorted(
+        (c for c in state.categories.values() if c.parent_category_id == cat.id),
+        key=lambda c: c.position,
+    )
     count = state.category_topic_count(cat.id)
     item.update(
         permission=1,
         has_children=bool(children),
-        topics_day=count, topics_week=count, topics_month=count, topics_year=count, topics_all_time=count,
+        topics_day=count,
+        topics_week=count,
+        topics_month=count,
+        topics_year=count,
+        topics_all_time=count,
         is_uncategorized=False,
         subcategory_ids=[c.id for c in children],
     )
@@ -160,9 +171,13 @@ def _post_common(state: ForumState, post: Post, viewer: User | None) -> dict[str
         "post_type": 1,
         "posts_count": topic.posts_count,
         "updated_at": iso(post.updated_at),
-        "reply_count": sum(1 for p in topic.live_posts if p.reply_to_post_number == post.post_number),
+        "reply_count": sum(
+            1 for p in topic.live_posts if p.reply_to_post_number == post.post_number
+        ),
         # openapi.json types this as string|null; Discourse sends the number or null.
-        "reply_to_post_number": None if post.reply_to_post_number is None else str(post.reply_to_post_number),
+        "reply_to_post_number": None
+        if post.reply_to_post_number is None
+        else str(post.reply_to_post_number),
         "quote_count": 0,
         "incoming_link_count": 0,
         "reads": 0,
@@ -233,7 +248,9 @@ def post_created(state: ForumState, post: Post, viewer: User | None) -> dict[str
     """createTopicPostPM response (openapi.json; samples/discourse_api_docs/new_topic_response.json)."""
     body = _post_common(state, post, viewer)
     body["raw"] = post.raw
-    body["actions_summary"] = [{"id": a["id"], "can_act": bool(a.get("can_act", False))} for a in body["actions_summary"]]
+    body["actions_summary"] = [
+        {"id": a["id"], "can_act": bool(a.get("can_act", False))} for a in body["actions_summary"]
+    ]
     body["draft_sequence"] = 0
     body["badges_granted"] = []
     body["post_localizations"] = []
@@ -246,12 +263,16 @@ def post_updated(state: ForumState, post: Post, viewer: User | None) -> dict[str
     return {"post": body}
 
 
-def stream_post(state: ForumState, post: Post, viewer: User | None, include_raw: bool) -> dict[str, Any]:
+def stream_post(
+    state: ForumState, post: Post, viewer: User | None, include_raw: bool
+) -> dict[str, Any]:
     """getTopic post_stream.posts[] (openapi.json, additionalProperties false)."""
     body = _post_common(state, post, viewer)
     for key in ("posts_count", "flair_group_id", "post_url", "mentioned_users"):
         body.pop(key)
-    body["actions_summary"] = [{"id": a["id"], "can_act": bool(a.get("can_act", False))} for a in body["actions_summary"]]
+    body["actions_summary"] = [
+        {"id": a["id"], "can_act": bool(a.get("can_act", False))} for a in body["actions_summary"]
+    ]
     body["link_counts"] = []
     body["read"] = True
     body["reviewable_id"] = 0  # openapi.json getTopic types it as integer (not null) here
@@ -268,7 +289,9 @@ def tag_objects(state: ForumState, names: list[str]) -> list[dict[str, Any]]:
     return [{"id": state.tags[n].id, "name": n, "slug": n} for n in names if n in state.tags]
 
 
-def topic_view(state: ForumState, topic: Topic, viewer: User | None, include_raw: bool = False) -> dict[str, Any]:
+def topic_view(
+    state: ForumState, topic: Topic, viewer: User | None, include_raw: bool = False
+) -> dict[str, Any]:
     """getTopic (openapi.json) plus external_id when set (notes §3)."""
     posts = topic.live_posts if topic.deleted_at is None else topic.posts
     creator = state.users[topic.user_id]
@@ -278,14 +301,24 @@ def topic_view(state: ForumState, topic: Topic, viewer: User | None, include_raw
     participants = []
     for uid in topic.participant_ids:
         user = state.users[uid]
-        participants.append({
-            "id": user.id, "username": user.username, "name": user.name,
-            "avatar_template": avatar_template(user.username),
-            "post_count": sum(1 for p in topic.live_posts if p.user_id == uid),
-            "primary_group_name": None, "flair_name": None, "flair_url": None, "flair_color": None,
-            "flair_bg_color": None, "flair_group_id": None,
-            "admin": user.admin, "moderator": user.moderator, "trust_level": user.trust_level,
-        })
+        participants.append(
+            {
+                "id": user.id,
+                "username": user.username,
+                "name": user.name,
+                "avatar_template": avatar_template(user.username),
+                "post_count": sum(1 for p in topic.live_posts if p.user_id == uid),
+                "primary_group_name": None,
+                "flair_name": None,
+                "flair_url": None,
+                "flair_color": None,
+                "flair_bg_color": None,
+                "flair_group_id": None,
+                "admin": user.admin,
+                "moderator": user.moderator,
+                "trust_level": user.trust_level,
+            }
+        )
     body: dict[str, Any] = {
         "post_stream": {
             # notes §10: only the first chunk of posts; stream lists every id.
@@ -330,9 +363,13 @@ def topic_view(state: ForumState, topic: Topic, viewer: User | None, include_raw
         "highest_post_number": topic.highest_post_number,
         # notes §5: staff reading a deleted topic see deleted_by filled. openapi.json types it as
         # string|null, so it carries the deleting user's username.
-        "deleted_by": state.users[topic.deleted_by_id].username if topic.deleted_by_id is not None else None,
+        "deleted_by": state.users[topic.deleted_by_id].username
+        if topic.deleted_by_id is not None
+        else None,
         "has_deleted": staff and any(p.deleted_at for p in topic.posts),
-        "actions_summary": [{"id": i, "count": 0, "hidden": False, "can_act": viewer is not None} for i in (4, 8, 7)],
+        "actions_summary": [
+            {"id": i, "count": 0, "hidden": False, "can_act": viewer is not None} for i in (4, 8, 7)
+        ],
         "chunk_size": 20,
         "bookmarked": False,
         "bookmarks": [],
@@ -399,11 +436,20 @@ def _posters(state: ForumState, topic: Topic) -> list[dict[str, Any]]:
         if not parts:
             parts.append("Frequent Poster")
         extras = ("latest single" if len(ids) == 1 else "latest") if uid == last_id else ""
-        out.append({"extras": extras, "description": ", ".join(parts), "user_id": uid, "primary_group_id": None})
+        out.append(
+            {
+                "extras": extras,
+                "description": ", ".join(parts),
+                "user_id": uid,
+                "primary_group_id": None,
+            }
+        )
     return out
 
 
-def topic_list_item(state: ForumState, topic: Topic, viewer: User | None, flavor: str = "latest") -> dict[str, Any]:
+def topic_list_item(
+    state: ForumState, topic: Topic, viewer: User | None, flavor: str = "latest"
+) -> dict[str, Any]:
     """listLatestTopics / listCategoryTopics / getTag `topics[]` (openapi.json) plus tags as
     objects (notes §7). `bookmarked`/`liked` follow each operation's schema: booleans in
     listLatestTopics and getTag, null in listCategoryTopics (also null in the samples)."""
@@ -436,7 +482,9 @@ def topic_list_item(state: ForumState, topic: Topic, viewer: User | None, flavor
         "views": topic.views,
         "like_count": topic.like_count,
         "has_summary": False,
-        "last_poster_username": state.users[last.user_id].username if last else state.users[topic.user_id].username,
+        "last_poster_username": state.users[last.user_id].username
+        if last
+        else state.users[topic.user_id].username,
         "category_id": topic.category_id,
         "pinned_globally": topic.pinned_globally,
         "featured_link": None,
@@ -444,8 +492,15 @@ def topic_list_item(state: ForumState, topic: Topic, viewer: User | None, flavor
     }
 
 
-def topic_list(state: ForumState, topics: list[Topic], viewer: User | None, per_page: int,
-               more_topics_url: str | None, extra: dict[str, Any] | None = None, flavor: str = "latest") -> dict[str, Any]:
+def topic_list(
+    state: ForumState,
+    topics: list[Topic],
+    viewer: User | None,
+    per_page: int,
+    more_topics_url: str | None,
+    extra: dict[str, Any] | None = None,
+    flavor: str = "latest",
+) -> dict[str, Any]:
     """The topic-list envelope (notes §11): users, primary_groups, topic_list{per_page, topics,
     more_topics_url only when another page exists}."""
     items = [topic_list_item(state, t, viewer, flavor) for t in topics]

@@ -117,7 +117,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         finally:
             self.server.untrack(self.connection)  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     def do_GET(self) -> None:
@@ -144,7 +144,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         if path.startswith(CONTROL_PREFIX) and self.app.config.test_control:
-            self._handle_control(method, path[len(CONTROL_PREFIX):])
+            self._handle_control(method, path[len(CONTROL_PREFIX) :])
             return
         json_suffix = path.endswith(".json")
         if json_suffix:
@@ -160,16 +160,22 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         except ApiError as exc:
             response = Response(exc.status, exc.body, exc.headers)
-        except Exception:  # noqa: BLE001 - the server must keep serving whatever happens
+        except Exception:
             log.exception("emulator: unhandled error on %s %s", method, self.path)
             response = Response(500, {"errors": ["An internal error occurred."]})
         self.app.stats.record(label, response.status)
-        if label == "POST /posts" and response.status == 200 and self.app.faults.take_drop_after_create():
+        if (
+            label == "POST /posts"
+            and response.status == 200
+            and self.app.faults.take_drop_after_create()
+        ):
             self._drop()  # committed, memoized, and the client never hears of it
             return
         self._send(response, wants_json, head=method == "HEAD")
 
-    def _process(self, method: str, path: str, query: str, json_suffix: bool, found: Any) -> Response:
+    def _process(
+        self, method: str, path: str, query: str, json_suffix: bool, found: Any
+    ) -> Response:
         decision = self.app.faults.decide()
         if decision.drop_before:
             raise _Dropped
@@ -179,7 +185,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if decision.storm_429:
             raise errors.rate_limited(1, ERROR_CODE)
         if decision.error_status:
-            raise ApiError(decision.error_status, {"errors": ["Injected fault: the server failed."]})
+            raise ApiError(
+                decision.error_status, {"errors": ["Injected fault: the server failed."]}
+            )
         viewer = self.app.authenticate(self.headers)
         if viewer is not None:
             # notes §9: only requests whose key was accepted count, one window for all keys.
@@ -244,7 +252,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 location = response.headers.get("Location", "")
                 payload = f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'.encode()
         elif wants_json:
-            payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode(
+                "utf-8"
+            )
             content_type = JSON_TYPE
         else:
             # notes §1: JSON error bodies only for JSON requests; otherwise an HTML page.
@@ -345,7 +355,9 @@ class RunningEmulator:
         self.app.webhooks.close()
 
 
-def make_server(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> tuple[EmulatorServer, EmulatorApp, str]:
+def make_server(
+    config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0
+) -> tuple[EmulatorServer, EmulatorApp, str]:
     """Bind the server (port 0: a free port) and build its app."""
     server = EmulatorServer((host, port), EmulatorHandler)
     bound_host, bound_port = server.server_address[:2]
@@ -367,8 +379,12 @@ def start_emulator(
     webhook_secret: str | None = None,
 ) -> RunningEmulator:
     """Start an emulator on a background (daemon) thread and return once it accepts connections."""
-    config = EmulatorConfig(api_key, api_username, rate_limit, test_control, webhook_url, webhook_secret)
+    config = EmulatorConfig(
+        api_key, api_username, rate_limit, test_control, webhook_url, webhook_secret
+    )
     server, app, url = make_server(config, host, port)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="emulator", daemon=True
+    )
     thread.start()
     return RunningEmulator(url, api_key, api_username, app, server, thread)

@@ -43,7 +43,9 @@ def _truthy(value: Any) -> bool:
 class ForumState:
     def __init__(self, api_username: str = "system"):
         self.lock = threading.RLock()
-        self._ids = {kind: itertools.count(1) for kind in ("user", "category", "topic", "post", "tag")}
+        self._ids = {
+            kind: itertools.count(1) for kind in ("user", "category", "topic", "post", "tag")
+        }
         self.users: dict[int, User] = {}
         self.categories: dict[int, Category] = {}
         self.topics: dict[int, Topic] = {}
@@ -54,7 +56,9 @@ class ForumState:
         self._live_external: dict[str, int] = {}  # lowercased external_id → live topic id
         self._all_external: set[str] = set()  # lowercased external_ids, deleted topics included
         self.on_event: EventHook = lambda event, kind, record: None
-        self.users[SYSTEM_USER_ID] = User(SYSTEM_USER_ID, "system", "system", admin=True, moderator=True, trust_level=4)
+        self.users[SYSTEM_USER_ID] = User(
+            SYSTEM_USER_ID, "system", "system", admin=True, moderator=True, trust_level=4
+        )
         if api_username.lower() != "system":
             self.ensure_user(api_username, admin=True)
 
@@ -73,7 +77,14 @@ class ForumState:
             user = self.user_by_name(username)
             if user is None:
                 uid = next(self._ids["user"])
-                user = User(uid, username, username, admin=admin, moderator=moderator, trust_level=4 if admin else 1)
+                user = User(
+                    uid,
+                    username,
+                    username,
+                    admin=admin,
+                    moderator=moderator,
+                    trust_level=4 if admin else 1,
+                )
                 self.users[uid] = user
             return user
 
@@ -86,14 +97,18 @@ class ForumState:
                 raise errors.not_found()
             return cat
 
-    def topic(self, topic_id: int, viewer: User | None, include_deleted_for_staff: bool = True) -> Topic:
+    def topic(
+        self, topic_id: int, viewer: User | None, include_deleted_for_staff: bool = True
+    ) -> Topic:
         """notes §5: a soft-deleted topic is still readable by staff (with deleted_at), 404 for
         everyone else; updates use the default scope, where it is gone for everyone."""
         with self.lock:
             topic = self.topics.get(topic_id)
             if topic is None:
                 raise errors.topic_not_found()
-            if topic.deleted_at is not None and not (include_deleted_for_staff and viewer and viewer.staff):
+            if topic.deleted_at is not None and not (
+                include_deleted_for_staff and viewer and viewer.staff
+            ):
                 raise errors.topic_not_found()
             return topic
 
@@ -117,21 +132,25 @@ class ForumState:
 
     def subcategory_ids(self, category_id: int) -> list[int]:
         with self.lock:
-            return [category_id] + [c.id for c in self.categories.values() if c.parent_category_id == category_id]
+            return [category_id] + [
+                c.id for c in self.categories.values() if c.parent_category_id == category_id
+            ]
 
     def category_topic_count(self, category_id: int) -> int:
         """Live topics in the category, the definition topic excluded
         (samples/discourse_api/categories.json: topic_count 0 beside a definition topic)."""
         with self.lock:
             return sum(
-                1 for t in self.topics.values()
+                1
+                for t in self.topics.values()
                 if t.category_id == category_id and t.deleted_at is None and not t.is_definition
             )
 
     def category_post_count(self, category_id: int) -> int:
         with self.lock:
             return sum(
-                t.posts_count for t in self.topics.values()
+                t.posts_count
+                for t in self.topics.values()
                 if t.category_id == category_id and t.deleted_at is None and not t.is_definition
             )
 
@@ -146,7 +165,9 @@ class ForumState:
         if not name:
             raise errors.param_missing("name")
         with self.lock:
-            parent_id = self._optional_category_id(params.get("parent_category_id"), "parent_category_id")
+            parent_id = self._optional_category_id(
+                params.get("parent_category_id"), "parent_category_id"
+            )
             problems = self._category_name_problems(name, parent_id, None)
             slug = str(params.get("slug") or "").strip()
             if slug:
@@ -154,12 +175,19 @@ class ForumState:
             else:
                 # notes §6: auto slug from the name (ascii); left empty when it collides.
                 slug = slugify(name)
-                if any(c.slug == slug and c.parent_category_id == parent_id for c in self.categories.values()):
+                if any(
+                    c.slug == slug and c.parent_category_id == parent_id
+                    for c in self.categories.values()
+                ):
                     slug = ""
             if problems:
                 raise errors.plain_422(problems)
             cid = next(self._ids["category"])
-            permissions = params.get("permissions") if isinstance(params.get("permissions"), dict) else {"everyone": 1}
+            permissions = (
+                params.get("permissions")
+                if isinstance(params.get("permissions"), dict)
+                else {"everyone": 1}
+            )
             category = Category(
                 id=cid,
                 name=name,
@@ -176,8 +204,14 @@ class ForumState:
             # notes §6: creating a category also creates its "About the … category" topic.
             now = utcnow()
             topic = self._insert_topic(
-                title=f"About the {name} category", category_id=cid, user=actor, raw=DEFINITION_RAW,
-                tags=[], external_id=None, now=now, is_definition=True,
+                title=f"About the {name} category",
+                category_id=cid,
+                user=actor,
+                raw=DEFINITION_RAW,
+                tags=[],
+                external_id=None,
+                now=now,
+                is_definition=True,
             )
             topic.pinned_at = now  # samples/discourse_api_docs/topic_response.json: pinned true
             category.topic_id = topic.id
@@ -194,11 +228,18 @@ class ForumState:
             name = str(params["name"]).strip() if "name" in params else category.name
             parent_id = (
                 self._optional_category_id(params.get("parent_category_id"), "parent_category_id")
-                if "parent_category_id" in params else category.parent_category_id
+                if "parent_category_id" in params
+                else category.parent_category_id
             )
-            problems = self._category_name_problems(name, parent_id, category.id) if name != category.name or parent_id != category.parent_category_id else []
+            problems = (
+                self._category_name_problems(name, parent_id, category.id)
+                if name != category.name or parent_id != category.parent_category_id
+                else []
+            )
             if "slug" in params and str(params["slug"]) != category.slug:
-                problems += self._category_slug_problems(str(params["slug"]), parent_id, category.id)
+                problems += self._category_slug_problems(
+                    str(params["slug"]), parent_id, category.id
+                )
             if problems:
                 raise errors.plain_422(problems)
             category.name = name
@@ -222,20 +263,32 @@ class ForumState:
             raise errors.invalid_parameters(name)
         return int(value)
 
-    def _category_name_problems(self, name: str, parent_id: int | None, own_id: int | None) -> list[str]:
+    def _category_name_problems(
+        self, name: str, parent_id: int | None, own_id: int | None
+    ) -> list[str]:
         if len(name) > CATEGORY_NAME_MAX:
             return [f"Name is too long (maximum is {CATEGORY_NAME_MAX} characters)"]
         # notes §6: unique case-insensitively within the same parent; one errors entry.
         lowered = name.lower()
-        if any(c.id != own_id and c.parent_category_id == parent_id and c.name.lower() == lowered for c in self.categories.values()):
+        if any(
+            c.id != own_id and c.parent_category_id == parent_id and c.name.lower() == lowered
+            for c in self.categories.values()
+        ):
             return ["Category Name has already been taken"]
         return []
 
-    def _category_slug_problems(self, slug: str, parent_id: int | None, own_id: int | None) -> list[str]:
+    def _category_slug_problems(
+        self, slug: str, parent_id: int | None, own_id: int | None
+    ) -> list[str]:
         # notes §6: explicit slug unique within the parent, ASCII, not like "123-category".
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug, flags=re.IGNORECASE) or re.fullmatch(r"\d+-category", slug):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug, flags=re.IGNORECASE) or re.fullmatch(
+            r"\d+-category", slug
+        ):
             return ["Slug is invalid"]
-        if any(c.id != own_id and c.parent_category_id == parent_id and c.slug == slug for c in self.categories.values()):
+        if any(
+            c.id != own_id and c.parent_category_id == parent_id and c.slug == slug
+            for c in self.categories.values()
+        ):
             return ["Slug is already in use"]
         return []
 
@@ -255,7 +308,9 @@ class ForumState:
         Rails' en defaults for the attribute, which Rails humanizes to "External"."""
         problems = []
         if len(external_id) > rules.EXTERNAL_ID_MAX_LENGTH:
-            problems.append(f"External is too long (maximum is {rules.EXTERNAL_ID_MAX_LENGTH} characters)")
+            problems.append(
+                f"External is too long (maximum is {rules.EXTERNAL_ID_MAX_LENGTH} characters)"
+            )
         if not rules.EXTERNAL_ID_RE.fullmatch(external_id):
             problems.append("External is invalid")
         if external_id.lower() in self._all_external:
@@ -284,7 +339,9 @@ class ForumState:
             if title and not topic_problems and self._title_taken(title, None):
                 topic_problems.append(rules.TITLE_TAKEN)
             if category is None:
-                topic_problems.append(rules.CATEGORY_BLANK)  # notes §3: allow_uncategorized_topics=false
+                topic_problems.append(
+                    rules.CATEGORY_BLANK
+                )  # notes §3: allow_uncategorized_topics=false
             external_id = params.get("external_id")
             external_id = str(external_id) if external_id not in (None, "") else None
             if external_id is not None:
@@ -297,21 +354,48 @@ class ForumState:
             tags = rules.tags_for_saving(_as_list(params.get("tags")))
             assert category is not None
             topic = self._insert_topic(
-                title=title, category_id=category.id, user=actor, raw=raw, tags=tags,
-                external_id=external_id, now=utcnow(), is_definition=False,
+                title=title,
+                category_id=category.id,
+                user=actor,
+                raw=raw,
+                tags=tags,
+                external_id=external_id,
+                now=utcnow(),
+                is_definition=False,
             )
-            if "visible" in params and not _truthy(params["visible"]) or _truthy(params.get("unlist_topic", "false")):
+            if (
+                ("visible" in params
+                and not _truthy(params["visible"]))
+                or _truthy(params.get("unlist_topic", "false"))
+            ):
                 topic.visible = False
             self.on_event("topic_created", "topic", topic)
             self.on_event("post_created", "post", topic.first_post)
             return topic.first_post
 
-    def _insert_topic(self, *, title: str, category_id: int, user: User, raw: str, tags: list[str],
-                      external_id: str | None, now: datetime, is_definition: bool) -> Topic:
+    def _insert_topic(
+        self,
+        *,
+        title: str,
+        category_id: int,
+        user: User,
+        raw: str,
+        tags: list[str],
+        external_id: str | None,
+        now: datetime,
+        is_definition: bool,
+    ) -> Topic:
         tid = next(self._ids["topic"])
         topic = Topic(
-            id=tid, title=title, category_id=category_id, user_id=user.id, created_at=now, bumped_at=now,
-            external_id=external_id, tags=list(tags), is_definition=is_definition,
+            id=tid,
+            title=title,
+            category_id=category_id,
+            user_id=user.id,
+            created_at=now,
+            bumped_at=now,
+            external_id=external_id,
+            tags=list(tags),
+            is_definition=is_definition,
         )
         self._register_tags(tags)
         self.topics[tid] = topic
@@ -328,12 +412,21 @@ class ForumState:
             if name not in self.tags:
                 self.tags[name] = Tag(next(self._ids["tag"]), name)
 
-    def _append_post(self, topic: Topic, user: User, raw: str, now: datetime, reply_to_post_number: int | None) -> Post:
+    def _append_post(
+        self, topic: Topic, user: User, raw: str, now: datetime, reply_to_post_number: int | None
+    ) -> Post:
         number = (topic.posts[-1].post_number if topic.posts else 0) + 1
         post = Post(
-            id=next(self._ids["post"]), topic_id=topic.id, post_number=number, user_id=user.id, raw=raw,
-            created_at=now, updated_at=now, reply_to_post_number=reply_to_post_number,
-            last_editor_id=user.id, last_revised_at=now,
+            id=next(self._ids["post"]),
+            topic_id=topic.id,
+            post_number=number,
+            user_id=user.id,
+            raw=raw,
+            created_at=now,
+            updated_at=now,
+            reply_to_post_number=reply_to_post_number,
+            last_editor_id=user.id,
+            last_revised_at=now,
         )
         topic.posts.append(post)
         self.posts[post.id] = post
@@ -444,7 +537,9 @@ class ForumState:
             if problems:
                 raise errors.plain_422(problems)
             if raw != post.raw:
-                self._revise_post(post, raw, str(edit_reason) if edit_reason not in (None, "") else None, actor)
+                self._revise_post(
+                    post, raw, str(edit_reason) if edit_reason not in (None, "") else None, actor
+                )
             return post
 
     def _revise_post(self, post: Post, raw: str, edit_reason: str | None, actor: User) -> None:
@@ -470,13 +565,17 @@ class ForumState:
 
     # ------------------------------------------------------------------ forum-side actions (control API)
 
-    def reply(self, topic_id: int, raw: str, user: User, reply_to_post_number: int | None = None) -> Post:
+    def reply(
+        self, topic_id: int, raw: str, user: User, reply_to_post_number: int | None = None
+    ) -> Post:
         with self.lock:
             topic = self.topic(topic_id, user, include_deleted_for_staff=False)
             problems = rules.body_problems(raw, first_post=False)
             if problems:
                 raise errors.create_post_failed(problems)
-            if reply_to_post_number is not None and not any(p.post_number == reply_to_post_number for p in topic.live_posts):
+            if reply_to_post_number is not None and not any(
+                p.post_number == reply_to_post_number for p in topic.live_posts
+            ):
                 raise errors.invalid_parameters("reply_to_post_number")
             now = utcnow()
             post = self._append_post(topic, user, raw, now, reply_to_post_number)
@@ -506,7 +605,8 @@ class ForumState:
         """Live topics a viewer's lists may show (unlisted ones only for staff), newest bump first."""
         with self.lock:
             topics = [
-                t for t in self.topics.values()
+                t
+                for t in self.topics.values()
                 if t.deleted_at is None and (t.visible or (viewer is not None and viewer.staff))
             ]
         return sorted(topics, key=lambda t: (t.bumped_at, t.id), reverse=True)

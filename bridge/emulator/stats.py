@@ -21,7 +21,11 @@ class RequestStats:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"total": self._total, "by_route": dict(self._routes), "status": dict(self._status)}
+            return {
+                "total": self._total,
+                "by_route": dict(self._routes),
+                "status": dict(self._status),
+            }
 
     def reset(self) -> None:
         with self._lock:

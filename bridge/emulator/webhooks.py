@@ -42,7 +42,9 @@ class WebhookEmitter:
         self._secret = secret
         self.instance = instance
         self._ids = itertools.count(1)
-        self._queue: queue.Queue[tuple[int, str, str, bytes] | threading.Event | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[int, str, str, bytes] | threading.Event | None] = (
+            queue.Queue()
+        )
         self._session = requests.Session()
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
@@ -59,7 +61,9 @@ class WebhookEmitter:
         """Queue `{"<event_type>": payload}` for delivery (no-op without a URL)."""
         if not self.url:
             return
-        body = json.dumps({event_type: payload}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json.dumps({event_type: payload}, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
         self._queue.put((next(self._ids), event, event_type, body))
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
@@ -96,7 +100,9 @@ class WebhookEmitter:
             if self._secret:
                 headers["X-Discourse-Event-Signature"] = sign(body, self._secret)
             try:
-                response = self._session.post(self.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+                response = self._session.post(
+                    self.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS
+                )
                 delivery = Delivery(event_id, event, event_type, response.status_code, None)
             except requests.RequestException as exc:
                 delivery = Delivery(event_id, event, event_type, None, type(exc).__name__)

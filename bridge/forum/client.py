@@ -27,7 +27,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -58,7 +58,9 @@ log = logging.getLogger("bridge.forum")
 
 USER_AGENT = "digicanvis-bridge (+https://github.com/digicanvis)"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-TOPIC_STATUSES = frozenset({"closed", "archived", "visible", "pinned", "pinned_globally"})  # notes §5
+TOPIC_STATUSES = frozenset(
+    {"closed", "archived", "visible", "pinned", "pinned_globally"}
+)  # notes §5
 # The exact Rails message for a taken external id (see ExternalIdTaken's docstring for the source).
 EXTERNAL_ID_TAKEN_MESSAGE = "External has already been taken"
 # Without a Retry-After, wait like pydiscourse does for a non-JSON 429 (notes §14: 10 s + 1).
@@ -69,11 +71,15 @@ MAX_REDIRECTS = 3
 class _Retry(Exception):
     """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's hint."""
 
-    def __init__(self, error: ForumError, wait: float | None = None, *, no_connection: bool = False) -> None:
+    def __init__(
+        self, error: ForumError, wait: float | None = None, *, no_connection: bool = False
+    ) -> None:
         super().__init__(error.message)
         self.error = error
         self.wait = wait
-        self.no_connection = no_connection  # nothing reached the forum: refused, DNS, connect timeout
+        self.no_connection = (
+            no_connection  # nothing reached the forum: refused, DNS, connect timeout
+        )
 
     def __str__(self) -> str:
         return str(self.error)
@@ -229,7 +235,9 @@ class ForumClient(DiscourseClient):
         if not is_valid_external_id(external_id):
             raise ValueError(f"external id {external_id!r} is not ≤50 characters of [A-Za-z0-9_-]")
         try:
-            body = self.create_post(raw, category_id=category_id, title=title, tags=tags, external_id=external_id)
+            body = self.create_post(
+                raw, category_id=category_id, title=title, tags=tags, external_id=external_id
+            )
         except ForumValidationError as exc:
             if _is_external_id_taken(exc.errors):
                 raise ExternalIdTaken(
@@ -272,7 +280,10 @@ class ForumClient(DiscourseClient):
         if not is_valid_external_id(external_id):
             raise ValueError(f"external id {external_id!r} is not ≤50 characters of [A-Za-z0-9_-]")
         try:
-            return self._get(f"/t/external_id/{external_id}.json", override_request_kwargs={"allow_redirects": True})
+            return self._get(
+                f"/t/external_id/{external_id}.json",
+                override_request_kwargs={"allow_redirects": True},
+            )
         except ForumNotFound:
             return None
 
@@ -310,7 +321,9 @@ class ForumClient(DiscourseClient):
 
     def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]:  # type: ignore[override]
         """PUT /posts/{id}.json with post[raw], post[edit_reason] (notes §4) → the post."""
-        body = self._put(f"/posts/{post_id}.json", **{"post[raw]": raw, "post[edit_reason]": edit_reason})
+        body = self._put(
+            f"/posts/{post_id}.json", **{"post[raw]": raw, "post[edit_reason]": edit_reason}
+        )
         return body.get("post", body)
 
     def list_category_topics(self, slug: str, category_id: int, page: int = 0) -> dict[str, Any]:
@@ -327,7 +340,7 @@ class ForumClient(DiscourseClient):
 
     # ------------------------------------------------------------------ transport
 
-    def _request(  # noqa: PLR0913 - pydiscourse's signature
+    def _request(
         self,
         verb: str,
         path: str,
@@ -340,10 +353,14 @@ class ForumClient(DiscourseClient):
         """Every request of every pydiscourse method comes through here. Returns the decoded JSON
         body ({} for an empty one) or raises a ForumError."""
         method = verb.upper()
-        follow = bool((override_request_kwargs or {}).get("allow_redirects", False)) and method == "GET"
+        follow = (
+            bool((override_request_kwargs or {}).get("allow_redirects", False)) and method == "GET"
+        )
         url = self.host + _json_path(path)
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._with_retries(method, url, params=params, data=data, json=json, files=files)
+            response = self._with_retries(
+                method, url, params=params, data=data, json=json, files=files
+            )
             if not response.is_redirect:
                 return self._decode(method, response)
             target = self._redirect_target(method, response)
@@ -355,14 +372,25 @@ class ForumClient(DiscourseClient):
                     method=method,
                     path=_path_of(url),
                 )
-            log.debug("following %s redirect %s -> %s", response.status_code, _path_of(url), _path_of(target))
+            log.debug(
+                "following %s redirect %s -> %s",
+                response.status_code,
+                _path_of(url),
+                _path_of(target),
+            )
             url, params = target, None
-        raise ForumError(f"GET {_path_of(url)}: too many redirects", method=method, path=_path_of(url))
+        raise ForumError(
+            f"GET {_path_of(url)}: too many redirects", method=method, path=_path_of(url)
+        )
 
     def _with_retries(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         def no_connection_budget_spent(state: tenacity.RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome else None
-            return isinstance(exc, _Retry) and exc.no_connection and state.attempt_number > self.max_connect_retries
+            return (
+                isinstance(exc, _Retry)
+                and exc.no_connection
+                and state.attempt_number > self.max_connect_retries
+            )
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1) | no_connection_budget_spent,
@@ -409,19 +437,34 @@ class ForumClient(DiscourseClient):
                 )
             except requests.exceptions.SSLError as exc:
                 raise ForumUnreachable(
-                    f"{method} {path}: TLS with the forum failed ({_short(exc)})", method=method, path=path
+                    f"{method} {path}: TLS with the forum failed ({_short(exc)})",
+                    method=method,
+                    path=path,
                 ) from None
             except requests.RequestException as exc:
                 if _nothing_sent(exc):
                     self.requests_made -= 1  # the request never left this machine
                     raise _Retry(
                         ForumUnreachable(
-                            f"cannot connect to the forum at {self._origin} ({_short(exc)})", method=method, path=path
+                            f"cannot connect to the forum at {self._origin} ({_short(exc)})",
+                            method=method,
+                            path=path,
                         ),
                         no_connection=True,
                     ) from None
-                if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
-                    cause = "timed out waiting for the answer" if isinstance(exc, requests.Timeout) else "connection lost"
+                if isinstance(
+                    exc,
+                    (
+                        requests.ConnectionError,
+                        requests.Timeout,
+                        requests.exceptions.ChunkedEncodingError,
+                    ),
+                ):
+                    cause = (
+                        "timed out waiting for the answer"
+                        if isinstance(exc, requests.Timeout)
+                        else "connection lost"
+                    )
                     if not idempotent:
                         raise AmbiguousWrite(
                             f"{method} {path}: {cause} after the request was sent; the forum may or may not "
@@ -429,9 +472,21 @@ class ForumClient(DiscourseClient):
                             method=method,
                             path=path,
                         ) from None
-                    raise _Retry(ForumUnreachable(f"{method} {path}: {cause} ({_short(exc)})", method=method, path=path)) from None
-                raise ForumError(f"{method} {path}: {_short(exc)}", method=method, path=path) from None
-        log.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, (time.monotonic() - started) * 1000)
+                    raise _Retry(
+                        ForumUnreachable(
+                            f"{method} {path}: {cause} ({_short(exc)})", method=method, path=path
+                        )
+                    ) from None
+                raise ForumError(
+                    f"{method} {path}: {_short(exc)}", method=method, path=path
+                ) from None
+        log.debug(
+            "%s %s -> %d in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
         status = response.status_code
         if status == 429:
             raise self._rate_limited(method, path, response)
@@ -458,7 +513,11 @@ class ForumClient(DiscourseClient):
         hint = _retry_after(response.headers.get("Retry-After"))
         extras = body.get("extras") if isinstance(body, dict) else None
         if isinstance(extras, dict) and isinstance(extras.get("wait_seconds"), (int, float)):
-            hint = float(extras["wait_seconds"]) if hint is None else max(hint, float(extras["wait_seconds"]))
+            hint = (
+                float(extras["wait_seconds"])
+                if hint is None
+                else max(hint, float(extras["wait_seconds"]))
+            )
         code = response.headers.get("Discourse-Rate-Limit-Error-Code", "unknown limit")
         error = ForumRateLimited(
             f"{method} {path}: the forum is rate limiting this client ({code}, wait {hint if hint is not None else '?'} s)",
@@ -484,7 +543,11 @@ class ForumClient(DiscourseClient):
             return {}  # e.g. DELETE answers 200 with an empty body (notes §2)
         content_type = response.headers.get("Content-Type", "")
         mime = content_type.split(";", 1)[0].strip().lower()
-        looks_json = mime == "application/json" or mime.endswith("+json") or response.content.lstrip()[:1] in (b"{", b"[")
+        looks_json = (
+            mime == "application/json"
+            or mime.endswith("+json")
+            or response.content.lstrip()[:1] in (b"{", b"[")
+        )
         try:
             if not looks_json:
                 raise ValueError(mime)
@@ -493,13 +556,18 @@ class ForumClient(DiscourseClient):
             message = f"{method} {path}: the forum answered {content_type or 'without a content type'}, not JSON"
             if method not in IDEMPOTENT:
                 raise AmbiguousWrite(
-                    message + "; it may have applied the request: look the record up before retrying",
+                    message
+                    + "; it may have applied the request: look the record up before retrying",
                     status=response.status_code,
                     method=method,
                     path=path,
                 ) from None
-            raise ForumError(message + "; is DISCOURSE_URL the forum's address?", status=response.status_code,
-                             method=method, path=path) from None
+            raise ForumError(
+                message + "; is DISCOURSE_URL the forum's address?",
+                status=response.status_code,
+                method=method,
+                path=path,
+            ) from None
 
     def _redirect_target(self, method: str, response: requests.Response) -> str:
         location = response.headers.get("Location", "")
@@ -548,7 +616,9 @@ def _short(exc: BaseException) -> str:
     """The innermost cause of a requests error, short; it holds a URL at most, never headers."""
     reason: BaseException = exc
     while True:
-        inner = reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
+        inner = (
+            reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
+        )
         if isinstance(reason, MaxRetryError) and reason.reason is not None:
             inner = reason.reason
         if inner is None:
@@ -604,7 +674,9 @@ def _reason(response: requests.Response) -> str:
     return response.reason or f"HTTP {response.status_code}"
 
 
-def _error_from(response: requests.Response, method: str, path: str, api_username: str) -> ForumError:
+def _error_from(
+    response: requests.Response, method: str, path: str, api_username: str
+) -> ForumError:
     body = _json_body(response)
     status = response.status_code
     common: dict[str, Any] = {
@@ -616,13 +688,17 @@ def _error_from(response: requests.Response, method: str, path: str, api_usernam
     }
     reason = _reason(response)
     if status in (401, 403):
-        return ForumAuthError(f"the forum refused the API key for user {api_username!r} ({reason})", **common)
+        return ForumAuthError(
+            f"the forum refused the API key for user {api_username!r} ({reason})", **common
+        )
     if status in (404, 410):
         return ForumNotFound(f"{method} {path}: not found on the forum ({reason})", **common)
     if status in (400, 409, 422):
         return ForumValidationError(f"the forum refused {method} {path}: {reason}", **common)
     if status >= 500:
-        return ForumServerError(f"the forum failed with HTTP {status} on {method} {path} ({reason})", **common)
+        return ForumServerError(
+            f"the forum failed with HTTP {status} on {method} {path} ({reason})", **common
+        )
     return ForumError(f"{method} {path}: HTTP {status} ({reason})", **common)
 
 
@@ -640,8 +716,8 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _is_external_id_taken(errors: list[str]) -> bool:
@@ -650,7 +726,9 @@ def _is_external_id_taken(errors: list[str]) -> bool:
     valid id can only fail uniqueness, so any error naming the attribute counts."""
     for message in errors:
         text = message.strip()
-        if text.lower().startswith(("external has already been taken", "external id has already been taken")):
+        if text.lower().startswith(
+            ("external has already been taken", "external id has already been taken")
+        ):
             return True
         if text.startswith("External ") and not any(w in text for w in ("invalid", "too long")):
             return True

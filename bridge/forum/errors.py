@@ -74,7 +74,9 @@ class ForumNotFound(ForumError):
 class ForumRateLimited(ForumError):
     """429 still coming back after the allowed retries. `wait_seconds` is the forum's last hint."""
 
-    def __init__(self, message: str, *, wait_seconds: float | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, message: str, *, wait_seconds: float | None = None, **kwargs: object
+    ) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.wait_seconds = wait_seconds
 

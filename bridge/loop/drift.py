@@ -69,8 +69,13 @@ class Drift:
 def seen_aspects(observed: Observed) -> frozenset[str]:
     """The aspects an observation can speak for (a list item shows no body; a post event no title)."""
     seen = {"deleted"} if observed.deleted else set()
-    for aspect, value in (("category", observed.category_id), ("tags", observed.tags), ("title", observed.title),
-                          ("body", observed.body_hash), ("closed", observed.closed)):
+    for aspect, value in (
+        ("category", observed.category_id),
+        ("tags", observed.tags),
+        ("title", observed.title),
+        ("body", observed.body_hash),
+        ("closed", observed.closed),
+    ):
         if value is not None:
             seen.add(aspect)
     if observed.deleted:

@@ -12,7 +12,9 @@ def parse_duration(text: str) -> int:
     """Seconds in `text`. Raises ValueError with the accepted forms when it is not a duration."""
     cleaned = text.strip().lower()
     if not cleaned or _PART.sub("", cleaned).strip():
-        raise ValueError(f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 1h or 1h30m")
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 1h or 1h30m"
+        )
     seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")

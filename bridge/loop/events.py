@@ -47,11 +47,18 @@ def _topic_event(session: Session, name: str, topic: dict) -> str:
     if name == "topic_destroyed":
         observed = Observed(deleted=True)
     elif name == "topic_recovered":
-        observed = Observed(title=observed.title, category_id=observed.category_id, tags=observed.tags, closed=observed.closed)
+        observed = Observed(
+            title=observed.title,
+            category_id=observed.category_id,
+            tags=observed.tags,
+            closed=observed.closed,
+        )
     if not observed.deleted:
         store.save_activity(session, paired.project_id, from_topic(topic))
     # A topic payload shows no raw body: a body drift found earlier is kept (not seen here).
-    store.save_drift(session, paired.project_id, detect(paired.written, observed), seen_aspects(observed))
+    store.save_drift(
+        session, paired.project_id, detect(paired.written, observed), seen_aspects(observed)
+    )
     return "updated"
 
 
@@ -60,8 +67,15 @@ def _post_event(session: Session, name: str, post: dict) -> str:
     if paired is None:
         return "ignored"
     if name in ("post_created", "post_destroyed", "post_recovered") and "topic_posts_count" in post:
-        store.bump_posts(session, paired.project_id, int(post["topic_posts_count"]), parse_time(post.get("created_at")) if name == "post_created" else None)
+        store.bump_posts(
+            session,
+            paired.project_id,
+            int(post["topic_posts_count"]),
+            parse_time(post.get("created_at")) if name == "post_created" else None,
+        )
     if name == "post_edited" and post.get("post_number") == 1 and post.get("raw") is not None:
         observed = Observed(body_hash=body_fingerprint(post["raw"]))
-        store.save_drift(session, paired.project_id, detect(paired.written, observed), seen_aspects(observed))
+        store.save_drift(
+            session, paired.project_id, detect(paired.written, observed), seen_aspects(observed)
+        )
     return "updated"

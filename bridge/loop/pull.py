@@ -24,7 +24,9 @@ from bridge.loop.events import SessionFactory
 
 
 class ListingClient(Protocol):
-    def list_category_topics(self, slug: str, category_id: int, page: int = 0) -> dict[str, Any]: ...
+    def list_category_topics(
+        self, slug: str, category_id: int, page: int = 0
+    ) -> dict[str, Any]: ...
     def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
     def get_post(self, post_id: int) -> dict[str, Any]: ...
 
@@ -39,7 +41,9 @@ class PullResult:
     stopped: bool = False
 
 
-def _category_pages(client: ListingClient, slug: str, category_id: int, should_stop: Callable[[], bool]):  # noqa: ANN202
+def _category_pages(
+    client: ListingClient, slug: str, category_id: int, should_stop: Callable[[], bool]
+):
     page = 0
     while not should_stop():
         body = client.list_category_topics(slug, category_id, page=page)
@@ -51,7 +55,13 @@ def _category_pages(client: ListingClient, slug: str, category_id: int, should_s
         page += 1
 
 
-def pull(sessions: SessionFactory, client: ListingClient, *, deep: bool = False, should_stop: Callable[[], bool] = lambda: False) -> PullResult:
+def pull(
+    sessions: SessionFactory,
+    client: ListingClient,
+    *,
+    deep: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> PullResult:
     result = PullResult()
     with sessions() as session:
         paired = store.paired_topics(session)
@@ -59,7 +69,9 @@ def pull(sessions: SessionFactory, client: ListingClient, *, deep: bool = False,
     result.paired = len(paired)
     remaining = set(paired)
 
-    def record(session: Session, topic_id: int, topic: dict[str, Any] | None, observed: Observed) -> None:
+    def record(
+        session: Session, topic_id: int, topic: dict[str, Any] | None, observed: Observed
+    ) -> None:
         item = paired[topic_id]
         if topic is not None and not observed.deleted:
             store.save_activity(session, item.project_id, from_topic(topic))
@@ -108,6 +120,8 @@ def pull(sessions: SessionFactory, client: ListingClient, *, deep: bool = False,
             with sessions() as session:
                 store.save_drift(session, item.project_id, drift, seen_aspects(observed))
             if drift:
-                result.drift.setdefault(item.ref, []).extend(a for a in drift.what if a not in result.drift.get(item.ref, []))
+                result.drift.setdefault(item.ref, []).extend(
+                    a for a in drift.what if a not in result.drift.get(item.ref, [])
+                )
     result.stopped = result.stopped or should_stop()
     return result

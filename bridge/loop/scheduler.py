@@ -26,11 +26,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(every_seconds: int, job: Callable[[], object], *, first_run: datetime | None = None) -> BackgroundScheduler:
+def build_scheduler(
+    every_seconds: int, job: Callable[[], object], *, first_run: datetime | None = None
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
         executors={"default": ThreadPoolExecutor(max_workers=1)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": max(30, every_seconds // 2)},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": max(30, every_seconds // 2),
+        },
     )
     scheduler.add_job(
         job,
@@ -51,7 +57,9 @@ def run_until_stopped(every_seconds: int, job: Callable[[], object], stop: threa
     """Run `job` now and every `every_seconds` until SIGTERM/SIGINT (or `stop` is set elsewhere)."""
 
     def _request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: finishing the current request, then stopping", signal.Signals(signum).name)
+        log.info(
+            "signal %s: finishing the current request, then stopping", signal.Signals(signum).name
+        )
         stop.set()
 
     previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -20,4 +20,6 @@ def verify(body: bytes, header: str | None, secret: str) -> bool:
     """True when `header` is the signature of the exact `body` bytes. Constant-time comparison."""
     if not header or not header.startswith(PREFIX):
         return False
-    return hmac.compare_digest(sign(body, secret).encode("ascii"), header.strip().encode("ascii", "replace"))
+    return hmac.compare_digest(
+        sign(body, secret).encode("ascii"), header.strip().encode("ascii", "replace")
+    )

@@ -45,14 +45,18 @@ def _paired(state: SyncState, ref: str) -> PairedTopic:
 def paired_topics(session: Session) -> dict[int, PairedTopic]:
     """Every record paired with a topic, keyed by topic id."""
     rows = session.exec(
-        select(SyncState, Project.ref).join(Project, Project.id == SyncState.project_id).where(SyncState.topic_id.is_not(None))
+        select(SyncState, Project.ref)
+        .join(Project, Project.id == SyncState.project_id)
+        .where(SyncState.topic_id.is_not(None))
     ).all()
     return {state.topic_id: _paired(state, ref) for state, ref in rows}
 
 
 def paired_topic(session: Session, topic_id: int) -> PairedTopic | None:
     row = session.exec(
-        select(SyncState, Project.ref).join(Project, Project.id == SyncState.project_id).where(SyncState.topic_id == topic_id)
+        select(SyncState, Project.ref)
+        .join(Project, Project.id == SyncState.project_id)
+        .where(SyncState.topic_id == topic_id)
     ).first()
     return _paired(*row) if row else None
 
@@ -61,7 +65,9 @@ def area_categories(session: Session) -> list[ForumCategory]:
     return list(session.exec(select(ForumCategory).order_by(ForumCategory.category_id)).all())
 
 
-def save_activity(session: Session, project_id: int, values: ActivityValues, *, at: datetime | None = None) -> None:
+def save_activity(
+    session: Session, project_id: int, values: ActivityValues, *, at: datetime | None = None
+) -> None:
     row = session.get(Activity, project_id)
     if row is None:
         row = Activity(project_id=project_id)
@@ -78,7 +84,9 @@ def save_activity(session: Session, project_id: int, values: ActivityValues, *, 
     session.add(row)
 
 
-def bump_posts(session: Session, project_id: int, posts_count: int, last_posted_at: datetime | None) -> None:
+def bump_posts(
+    session: Session, project_id: int, posts_count: int, last_posted_at: datetime | None
+) -> None:
     """A post event: Discourse tells the topic's new post count (`topic_posts_count`), not its views."""
     row = session.get(Activity, project_id) or Activity(project_id=project_id)
     row.posts_count = posts_count

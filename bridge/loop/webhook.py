@@ -47,14 +47,24 @@ _STATUS = {
 }
 
 
-def make_app(secret: str, processor: Processor, *, max_body_bytes: int = 1_048_576) -> Callable[..., Iterable[bytes]]:
+def make_app(
+    secret: str, processor: Processor, *, max_body_bytes: int = 1_048_576
+) -> Callable[..., Iterable[bytes]]:
     """A WSGI application. `secret` must be non-empty: an unsigned receiver would accept anything."""
     if not secret:
         raise ValueError("a webhook secret is required")
 
-    def respond(start_response: Callable[..., Any], status: int, body: dict[str, Any], extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+    def respond(
+        start_response: Callable[..., Any],
+        status: int,
+        body: dict[str, Any],
+        extra: list[tuple[str, str]] | None = None,
+    ) -> list[bytes]:
         data = json.dumps(body).encode("utf-8")
-        headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))]
+        headers = [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(data))),
+        ]
         start_response(_STATUS[status], headers + (extra or []))
         return [data]
 
@@ -90,14 +100,21 @@ def make_app(secret: str, processor: Processor, *, max_body_bytes: int = 1_048_5
             payload=payload,
         )
         if not event.id or not event.name:
-            return respond(start_response, 400, {"error": "missing X-Discourse-Event or X-Discourse-Event-Id"})
+            return respond(
+                start_response, 400, {"error": "missing X-Discourse-Event or X-Discourse-Event-Id"}
+            )
         try:
             outcome = processor(event)
-        except Exception:  # noqa: BLE001 — one bad event must not stop the receiver; Discourse may retry it
+        except Exception:
             log.exception("webhook %s (%s) could not be processed", event.id, event.name)
             return respond(start_response, 500, {"error": "processing failed"})
         elapsed_ms = (time.perf_counter() - started) * 1000
         log.info("webhook %s %s: %s in %.1f ms", event.id, event.name, outcome, elapsed_ms)
-        return respond(start_response, 200, {"status": outcome}, [("Server-Timing", f"app;dur={elapsed_ms:.2f}")])
+        return respond(
+            start_response,
+            200,
+            {"status": outcome},
+            [("Server-Timing", f"app;dur={elapsed_ms:.2f}")],
+        )
 
     return app

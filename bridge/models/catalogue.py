@@ -4,8 +4,9 @@ Six levels of a fitxa: 1 title; 2 local body and contacts; 3 description, value 
 4 analysis; 5 phase; 6 documentation.
 """
 
-
-from datetime import datetime  # no `from __future__ import annotations`: SQLModel must resolve relationship types
+from datetime import (
+    datetime,
+)  # no `from __future__ import annotations`: SQLModel must resolve relationship types
 
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel

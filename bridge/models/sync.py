@@ -37,9 +37,13 @@ class SyncState(SQLModel, table=True):
     tags: list[str] | None = Field(default=None, sa_type=sa.JSON)
     title: str | None = Field(default=None, sa_type=sa.Text)  # as Discourse stored it (prettified)
     body_hash: str | None = Field(default=None, max_length=64)
-    written_hash: str | None = Field(default=None, max_length=64)  # fingerprint of title+body+category+tags+closed
+    written_hash: str | None = Field(
+        default=None, max_length=64
+    )  # fingerprint of title+body+category+tags+closed
     closed: bool = False
-    content_hash: str | None = Field(default=None, max_length=64)  # Project.content_hash at the last good sync
+    content_hash: str | None = Field(
+        default=None, max_length=64
+    )  # Project.content_hash at the last good sync
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Failures
     last_error: str | None = Field(default=None, sa_type=sa.Text)
@@ -90,7 +94,9 @@ class SyncRun(SQLModel, table=True):
     kind: str = Field(default="sync", max_length=20, index=True)  # sync | pull
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    status: str = Field(default="running", max_length=20)  # running | ok | partial | failed | interrupted
+    status: str = Field(
+        default="running", max_length=20
+    )  # running | ok | partial | failed | interrupted
     created: int = 0
     updated: int = 0
     unchanged: int = 0

@@ -26,16 +26,26 @@ from bridge.discourse_rules import TITLE_TAKEN, prettify_title
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
+    ForumAuthError,
     ForumError,
     ForumNotFound,
-    ForumAuthError,
     ForumUnreachable,
     ForumValidationError,
 )
 from bridge.loop.drift import body_fingerprint, tag_names
 from bridge.sync import store
 from bridge.sync.desired import DesiredTopic
-from bridge.sync.plan import Action, Adopt, Create, Deleted, Invalid, PlanOptions, Unchanged, Update, plan_record
+from bridge.sync.plan import (
+    Action,
+    Adopt,
+    Create,
+    Deleted,
+    Invalid,
+    PlanOptions,
+    Unchanged,
+    Update,
+    plan_record,
+)
 
 log = logging.getLogger("bridge.sync")
 
@@ -57,12 +67,21 @@ class Forum(Protocol):
 
     requests_made: int
 
-    def create_topic(self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str) -> dict[str, Any]: ...
+    def create_topic(
+        self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
+    ) -> dict[str, Any]: ...
     def get_topic_by_external_id(self, external_id: str) -> dict[str, Any] | None: ...
     def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
     def get_post(self, post_id: int) -> dict[str, Any]: ...
     def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]: ...
-    def update_topic(self, topic_id: int, *, title: str | None = None, category_id: int | None = None, tags: list[str] | None = None) -> dict[str, Any]: ...
+    def update_topic(
+        self,
+        topic_id: int,
+        *,
+        title: str | None = None,
+        category_id: int | None = None,
+        tags: list[str] | None = None,
+    ) -> dict[str, Any]: ...
     def set_topic_status(self, topic_id: int, status: str, enabled: bool) -> dict[str, Any]: ...
 
 
@@ -77,7 +96,11 @@ class Outcome:
 
 
 def _category_gone(exc: ForumError) -> bool:
-    return exc.status == 400 and exc.error_type == "invalid_parameters" and any("category" in str(e) for e in exc.errors)
+    return (
+        exc.status == 400
+        and exc.error_type == "invalid_parameters"
+        and any("category" in str(e) for e in exc.errors)
+    )
 
 
 class RecordFailed(Exception):
@@ -136,15 +159,20 @@ class Applier:
         except ForumNotFound as exc:
             if isinstance(action, Update):
                 store.record_remote_deleted(self.engine, action.project_id)
-                return Outcome(action.ref, action.name, DELETED, error=_reasons(exc), topic_id=action.topic_id)
+                return Outcome(
+                    action.ref, action.name, DELETED, error=_reasons(exc), topic_id=action.topic_id
+                )
             return self._failed(action, f"the forum answered 404: {_reasons(exc)}")
         except ForumError as exc:
             if _category_gone(exc) and isinstance(action, (Create, Adopt, Update)):
                 # Discourse answers 400 invalid_parameters "category" for an id it does not have
                 # (API-NOTES §3): the cached category was deleted in the forum.
                 store.forget_category(self.engine, action.desired.area)
-                return self._failed(action, f"the forum has no category {self.categories.get(action.desired.area)} for area "
-                                    f"{action.desired.area} any more; it is found or created again at the next sync")
+                return self._failed(
+                    action,
+                    f"the forum has no category {self.categories.get(action.desired.area)} for area "
+                    f"{action.desired.area} any more; it is found or created again at the next sync",
+                )
             # 422 with Discourse's reasons, 5xx or 429 still there after the client's retries, an
             # ambiguous create that stayed ambiguous: this record only, retried next run.
             return self._failed(action, _reasons(exc))
@@ -166,25 +194,57 @@ class Applier:
         d = action.desired
         category_id = self._category(d)
         store.record_intent(
-            self.engine, action.project_id, action.external_id, new=action.new_state, replaces_deleted=action.replaces_deleted
+            self.engine,
+            action.project_id,
+            action.external_id,
+            new=action.new_state,
+            replaces_deleted=action.replaces_deleted,
         )
-        return self._send_create(action.ref, action.name, action.project_id, action.external_id, d, category_id)
+        return self._send_create(
+            action.ref, action.name, action.project_id, action.external_id, d, category_id
+        )
 
     def _adopt_or_create(self, action: Adopt) -> Outcome:
         topic = self.client.get_topic_by_external_id(action.external_id)
         if topic is not None:
-            return self._adopt(action.ref, action.name, action.project_id, action.external_id, action.desired, topic)
+            return self._adopt(
+                action.ref,
+                action.name,
+                action.project_id,
+                action.external_id,
+                action.desired,
+                topic,
+            )
         category_id = self._category(action.desired)
         store.record_intent(self.engine, action.project_id, action.external_id, new=False)
-        return self._send_create(action.ref, action.name, action.project_id, action.external_id, action.desired, category_id)
+        return self._send_create(
+            action.ref,
+            action.name,
+            action.project_id,
+            action.external_id,
+            action.desired,
+            category_id,
+        )
 
-    def _send_create(self, ref: str, name: str, project_id: int, external_id: str, d: DesiredTopic, category_id: int) -> Outcome:
+    def _send_create(
+        self,
+        ref: str,
+        name: str,
+        project_id: int,
+        external_id: str,
+        d: DesiredTopic,
+        category_id: int,
+    ) -> Outcome:
         title = d.title
         looked_up = False
         for _attempt in range(3):  # at most: one title fallback and one create after a lookup
             try:
                 post = self.client.create_topic(
-                    title=title, raw=d.raw, category_id=category_id, tags=list(d.tags), external_id=external_id
+                    title=title,
+                    raw=d.raw,
+                    category_id=category_id,
+                    tags=list(d.tags),
+                    external_id=external_id,
                 )
             except ExternalIdTaken:
                 # A topic already carries our id (an earlier run whose answer was lost, a catalogue
@@ -202,8 +262,12 @@ class Applier:
                 if topic is not None:
                     return self._adopt(ref, name, project_id, external_id, d, topic)
                 if looked_up:
-                    raise RecordFailed(f"the forum's answer to the create was lost twice ({exc.message}); retried next run") from None
-                looked_up = True  # not there: the create did not happen, so sending it again is safe
+                    raise RecordFailed(
+                        f"the forum's answer to the create was lost twice ({exc.message}); retried next run"
+                    ) from None
+                looked_up = (
+                    True  # not there: the create did not happen, so sending it again is safe
+                )
                 continue
             except ForumValidationError as exc:
                 if _category_gone(exc):
@@ -228,17 +292,33 @@ class Applier:
                 content_hash=d.content_hash,
                 complete=True,
             )
-            return Outcome(ref, name, CREATED, fields=("title", "body", "category", "tags"), topic_id=int(post["topic_id"]))
+            return Outcome(
+                ref,
+                name,
+                CREATED,
+                fields=("title", "body", "category", "tags"),
+                topic_id=int(post["topic_id"]),
+            )
         raise RecordFailed("the forum kept refusing the create")
 
-    def _adopt(self, ref: str, name: str, project_id: int, external_id: str, d: DesiredTopic, topic: dict[str, Any]) -> Outcome:
+    def _adopt(
+        self,
+        ref: str,
+        name: str,
+        project_id: int,
+        external_id: str,
+        d: DesiredTopic,
+        topic: dict[str, Any],
+    ) -> Outcome:
         """Pair the record with a topic found by its external id, then bring the topic in line."""
         if topic.get("deleted_at"):
             store.record_remote_deleted(self.engine, project_id)
             return Outcome(ref, name, DELETED, topic_id=topic.get("id"))
         topic_id = int(topic["id"])
         posts = (topic.get("post_stream") or {}).get("posts") or []
-        first_post_id = next((p["id"] for p in posts if p.get("post_number") == 1), posts[0]["id"] if posts else None)
+        first_post_id = next(
+            (p["id"] for p in posts if p.get("post_number") == 1), posts[0]["id"] if posts else None
+        )
         if first_post_id is None:
             first_post_id = self._first_post_id(topic_id)
         raw = self.client.get_post(first_post_id).get("raw")
@@ -294,9 +374,16 @@ class Applier:
             store.record_written(self.engine, pid, closed=closed)
         # An archived record's content is not written (only its topic closed): its content_hash
         # stays, so restoring it brings the content up to date.
-        store.record_synced(self.engine, pid, content_hash=None if d.closed else d.content_hash, repaired=action.repairs)
+        store.record_synced(
+            self.engine,
+            pid,
+            content_hash=None if d.closed else d.content_hash,
+            repaired=action.repairs,
+        )
         result = {"close": ARCHIVED, "reopen": RESTORED}.get(action.name, UPDATED)
-        return Outcome(action.ref, action.name, result, fields=action.changed, topic_id=action.topic_id)
+        return Outcome(
+            action.ref, action.name, result, fields=action.changed, topic_id=action.topic_id
+        )
 
     def _update_topic(self, action: Update, fields: list[str]) -> None:
         d = action.desired
@@ -305,7 +392,9 @@ class Applier:
         tags = list(d.tags) if "tags" in fields else None
         while True:
             try:
-                self.client.update_topic(action.topic_id, title=title, category_id=category_id, tags=tags)
+                self.client.update_topic(
+                    action.topic_id, title=title, category_id=category_id, tags=tags
+                )
                 break
             except ForumValidationError as exc:
                 if _category_gone(exc):

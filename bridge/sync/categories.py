@@ -25,33 +25,46 @@ class CategoryError(Exception):
 
 class CategoryForum(Protocol):
     def list_categories(self) -> list[dict[str, Any]]: ...
-    def create_category(self, *, name: str, slug: str, color: str, text_color: str, description: str | None = None, parent_category_id: int | None = None) -> dict[str, Any]: ...
+    def create_category(
+        self,
+        *,
+        name: str,
+        slug: str,
+        color: str,
+        text_color: str,
+        description: str | None = None,
+        parent_category_id: int | None = None,
+    ) -> dict[str, Any]: ...
 
 
 def _parent_slug(settings: Settings, area: str) -> str | None:
     return settings.area(area).parent or settings.sync.parent_category
 
 
-def stale_areas(settings: Settings, cached: dict[str, store.CachedCategory], areas: Iterable[str]) -> list[str]:
+def stale_areas(
+    settings: Settings, cached: dict[str, store.CachedCategory], areas: Iterable[str]
+) -> list[str]:
     """Areas without a usable cache row: none yet, or the TOML file changed its slug or parent."""
     stale = []
     for area in sorted(set(areas)):
         row = cached.get(area)
-        if row is None or row.slug != settings.area(area).slug:
-            stale.append(area)
-        elif (_parent_slug(settings, area) is None) != (row.parent_category_id is None):
+        if row is None or row.slug != settings.area(area).slug or (_parent_slug(settings, area) is None) != (row.parent_category_id is None):
             stale.append(area)
     return stale
 
 
-def _find(categories: list[dict[str, Any]], slug: str, parent_id: int | None) -> dict[str, Any] | None:
+def _find(
+    categories: list[dict[str, Any]], slug: str, parent_id: int | None
+) -> dict[str, Any] | None:
     for cat in categories:
         if cat.get("slug") == slug and (cat.get("parent_category_id") or None) == parent_id:
             return cat
     return None
 
 
-def ensure_categories(client: CategoryForum, engine: Engine, settings: Settings, areas: Iterable[str]) -> dict[str, int]:
+def ensure_categories(
+    client: CategoryForum, engine: Engine, settings: Settings, areas: Iterable[str]
+) -> dict[str, int]:
     """Area → category id for every area given, asking the forum only for stale ones."""
     cached = store.load_categories(engine)
     stale = stale_areas(settings, cached, areas)
@@ -62,7 +75,14 @@ def ensure_categories(client: CategoryForum, engine: Engine, settings: Settings,
             parent_slug = _parent_slug(settings, area)
             parent_id = None
             if parent_slug:
-                parent = next((c for c in forum if c.get("slug") == parent_slug and not c.get("parent_category_id")), None)
+                parent = next(
+                    (
+                        c
+                        for c in forum
+                        if c.get("slug") == parent_slug and not c.get("parent_category_id")
+                    ),
+                    None,
+                )
                 if parent is None:
                     raise CategoryError(
                         f"parent category {parent_slug!r} (TOML [sync].parent_category or areas.{area}.parent) "
@@ -73,12 +93,20 @@ def ensure_categories(client: CategoryForum, engine: Engine, settings: Settings,
             if found is None:
                 found = _create(client, settings, area, parent_id)
                 forum.append(found)
-            cached[area] = store.CachedCategory(area, int(found["id"]), cfg.slug, str(found.get("name") or cfg.label(settings.language)), parent_id)
+            cached[area] = store.CachedCategory(
+                area,
+                int(found["id"]),
+                cfg.slug,
+                str(found.get("name") or cfg.label(settings.language)),
+                parent_id,
+            )
             store.save_category(engine, cached[area])
     return {area: row.category_id for area, row in cached.items()}
 
 
-def _create(client: CategoryForum, settings: Settings, area: str, parent_id: int | None) -> dict[str, Any]:
+def _create(
+    client: CategoryForum, settings: Settings, area: str, parent_id: int | None
+) -> dict[str, Any]:
     cfg = settings.area(area)
     name = cfg.label(settings.language)
     try:
@@ -95,7 +123,9 @@ def _create(client: CategoryForum, settings: Settings, area: str, parent_id: int
         found = _find(client.list_categories(), cfg.slug, parent_id)
         if found is not None:
             return found
-        raise CategoryError(f"creating category {cfg.slug!r} for area {area}: the forum's answer was lost and the category is not there; run the sync again") from None
+        raise CategoryError(
+            f"creating category {cfg.slug!r} for area {area}: the forum's answer was lost and the category is not there; run the sync again"
+        ) from None
     except ForumValidationError as exc:
         reasons = "; ".join(exc.errors) or exc.message
         raise CategoryError(

@@ -8,7 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.discourse_rules import MAX_POST_LENGTH, body_problems, prettify_title, tags_for_saving, title_problems
+from bridge.discourse_rules import (
+    MAX_POST_LENGTH,
+    body_problems,
+    prettify_title,
+    tags_for_saving,
+    title_problems,
+)
 from bridge.loop.drift import body_fingerprint
 from bridge.settings import Settings
 from bridge.sync.render import render_post
@@ -61,7 +67,11 @@ def body_hash(raw: str) -> str:
 def tags_for(record: dict[str, Any], proximity: str, settings: Settings) -> tuple[str, ...]:
     """km0|foreign, phase and kind, named as the TOML file says and cleaned as Discourse cleans
     new tags (API-NOTES §7), so what we store is what the forum will show."""
-    names = [settings.tag_for(proximity), settings.tag_for(record["phase"]), settings.tag_for(record["kind"])]
+    names = [
+        settings.tag_for(proximity),
+        settings.tag_for(record["phase"]),
+        settings.tag_for(record["kind"]),
+    ]
     return tuple(tags_for_saving(names))
 
 
@@ -71,7 +81,9 @@ def desired_topics(
     """Desired topics keyed by ref. Titles are decided over all `records` (they must be distinct
     across the catalogue); posts are rendered only for refs in `render_only` when given."""
     records = list(records)
-    titles = build_titles(TitleInput(r.ref, r.record["title"], r.record["local_body"]["name"]) for r in records)
+    titles = build_titles(
+        TitleInput(r.ref, r.record["title"], r.record["local_body"]["name"]) for r in records
+    )
     result: dict[str, DesiredTopic] = {}
     for rec in records:
         if render_only is not None and rec.ref not in render_only:
@@ -92,7 +104,9 @@ def desired_topics(
         if not error:
             problems = title_problems(choice.primary)
             if problems:
-                error = f"title {choice.primary!r} refused by Discourse's rules: " + "; ".join(problems)
+                error = f"title {choice.primary!r} refused by Discourse's rules: " + "; ".join(
+                    problems
+                )
         result[rec.ref] = DesiredTopic(
             project_id=rec.project_id,
             ref=rec.ref,

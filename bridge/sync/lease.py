@@ -52,7 +52,7 @@ def make_holder() -> str:
     return f"{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
 
 
-def _insert(engine: Engine):  # noqa: ANN202
+def _insert(engine: Engine):
     return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(_lease)
 
 
@@ -69,7 +69,9 @@ def try_acquire(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL
             return True
         taken = conn.execute(
             sa.update(_lease)
-            .where(_lease.c.name == name, sa.or_(_lease.c.expires_at < now, _lease.c.holder == holder))
+            .where(
+                _lease.c.name == name, sa.or_(_lease.c.expires_at < now, _lease.c.holder == holder)
+            )
             .values(holder=holder, acquired_at=now, expires_at=expires)
         ).rowcount
         return taken == 1
@@ -77,7 +79,9 @@ def try_acquire(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL
 
 def current(engine: Engine, name: str) -> tuple[str, datetime] | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(_lease.c.holder, _lease.c.expires_at).where(_lease.c.name == name)).first()
+        row = conn.execute(
+            sa.select(_lease.c.holder, _lease.c.expires_at).where(_lease.c.name == name)
+        ).first()
     return (row[0], row[1]) if row else None
 
 
@@ -115,7 +119,13 @@ class LeaseHandle:
         self._thread.start()
 
     @classmethod
-    def acquire(cls, engine: Engine, name: str = SYNC_LEASE, holder: str | None = None, ttl: float = DEFAULT_TTL) -> LeaseHandle:
+    def acquire(
+        cls,
+        engine: Engine,
+        name: str = SYNC_LEASE,
+        holder: str | None = None,
+        ttl: float = DEFAULT_TTL,
+    ) -> LeaseHandle:
         holder = holder or make_holder()
         if not try_acquire(engine, name, holder, ttl):
             seen = current(engine, name)
@@ -132,7 +142,7 @@ class LeaseHandle:
             except LeaseLost as exc:
                 self._lost = exc
                 return
-            except Exception:  # noqa: BLE001 - a transient database error: try again next tick
+            except Exception:
                 continue
 
     def check(self) -> None:

@@ -263,10 +263,20 @@ def plan_record(
             # An archived record never synced has no topic to close, and none is created for it.
             return Unchanged(ref, pid)
         if desired.error:
-            fresh = _fresh_external_id(options.external_id_prefix, ref, taken) if stored is None else None
+            fresh = (
+                _fresh_external_id(options.external_id_prefix, ref, taken)
+                if stored is None
+                else None
+            )
             return Invalid(ref, pid, error=desired.error, new_external_id=fresh)
         if stored is None:
-            return Create(ref, pid, external_id=_fresh_external_id(options.external_id_prefix, ref, taken), desired=desired, new_state=True)
+            return Create(
+                ref,
+                pid,
+                external_id=_fresh_external_id(options.external_id_prefix, ref, taken),
+                desired=desired,
+                new_state=True,
+            )
         if stored.create_started_at is not None:
             return Adopt(ref, pid, external_id=stored.external_id, desired=desired)
         return Create(ref, pid, external_id=stored.external_id, desired=desired)
@@ -313,7 +323,9 @@ def plan_record(
             edit_reason=reason,
             repairs=tuple(repairs),
         )
-    touch = (stored.content_hash != desired.content_hash and not desired.closed) or stored.state in ("failed", "pending")
+    touch = (
+        stored.content_hash != desired.content_hash and not desired.closed
+    ) or stored.state in ("failed", "pending")
     return Unchanged(ref, pid, touch=touch, content_hash=desired.content_hash)
 
 
@@ -337,7 +349,9 @@ def make_plan(
     for ref in sorted(options.recreate_deleted):
         state = stored.get(by_ref[ref].project_id)
         if state is None or not state.remote_deleted:
-            raise PlanError(f"{ref}: its topic is not known to be deleted, so there is nothing to recreate")
+            raise PlanError(
+                f"{ref}: its topic is not known to be deleted, so there is nothing to recreate"
+            )
     taken = {s.external_id.lower() for s in stored.values()}
     actions = [
         plan_record(d, stored.get(d.project_id), categories, options, taken)

@@ -47,7 +47,9 @@ ZWJ = "\u200d"
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
-_SETEXT_OR_BREAK = re.compile(r"^ {0,3}(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$")
+_SETEXT_OR_BREAK = re.compile(
+    r"^ {0,3}(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
+)
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[^\s@])")
 _BBCODE = re.compile(
     r"\[(?=/?(?:quote|details|summary|poll|spoiler|wrap|date|code|img|url|email|size|color|center|left|right"
@@ -78,7 +80,9 @@ def block(text: str) -> str:
         if fence is not None:
             char, length = fence
             stripped = line.lstrip(" ")
-            if len(line) - len(stripped) <= 3 and re.fullmatch(rf"{re.escape(char)}{{{length},}}[ \t]*", stripped):
+            if len(line) - len(stripped) <= 3 and re.fullmatch(
+                rf"{re.escape(char)}{{{length},}}[ \t]*", stripped
+            ):
                 result.append(stripped.rstrip())
                 fence = None
             else:
@@ -185,14 +189,18 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     if record.get("savings"):
         savings.append(block(record["savings"]))
     if record.get("savings_eur_per_year") is not None:
-        savings.append(f"**{inline(label('savings_eur_per_year'))}:** {_euros(record['savings_eur_per_year'], lang)}")
+        savings.append(
+            f"**{inline(label('savings_eur_per_year'))}:** {_euros(record['savings_eur_per_year'], lang)}"
+        )
     if savings:
         parts.append(f"### {inline(label('savings'))}\n\n" + "\n\n".join(savings))
 
     # 4. analysis
     analysis = record.get("analysis", {})
     sections = [
-        f"### {inline(label(key))}\n\n{block(analysis[key])}" for key in ("barriers", "benefits", "technology") if analysis.get(key)
+        f"### {inline(label(key))}\n\n{block(analysis[key])}"
+        for key in ("barriers", "benefits", "technology")
+        if analysis.get(key)
     ]
     if sections:
         parts.append(f"## {inline(label('analysis'))}\n\n" + "\n\n".join(sections))
@@ -213,7 +221,11 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
         url = _url(doc.get("url", ""))
         kind = inline(label(doc.get("kind", "other")))
         title = inline(doc.get("title") or doc.get("url", ""))
-        documents.append(f"- {kind}: [{title}]({url})" if url else f"- {kind}: {title} ({inline(doc.get('url', ''))})")
+        documents.append(
+            f"- {kind}: [{title}]({url})"
+            if url
+            else f"- {kind}: {title} ({inline(doc.get('url', ''))})"
+        )
     if documents:
         parts.append(f"## {inline(label('documents'))}\n\n" + "\n".join(documents))
 

@@ -111,7 +111,11 @@ def check_refs(records: list[CatalogueRecord], options: SyncOptions) -> None:
 
 
 def compute_plan(
-    engine: Engine, settings: Settings, options: SyncOptions, categories: dict[str, int], records: list[CatalogueRecord] | None = None
+    engine: Engine,
+    settings: Settings,
+    options: SyncOptions,
+    categories: dict[str, int],
+    records: list[CatalogueRecord] | None = None,
 ) -> Plan:
     """Read the catalogue and the sync state, then plan (pure). Raises PlanError on bad refs."""
     if records is None:
@@ -120,11 +124,15 @@ def compute_plan(
     check_refs(records, options)
     # Titles are decided across the whole catalogue; with --project only the named posts are rendered.
     desired = desired_topics(records, settings, render_only=named)
-    return make_plan(desired.values(), store.load_states(engine), categories, plan_options(settings, options))
+    return make_plan(
+        desired.values(), store.load_states(engine), categories, plan_options(settings, options)
+    )
 
 
 def _summarise(outcomes: list[Outcome], requests: int, **extra: Any) -> SyncSummary:
-    count = {k: 0 for k in (CREATED, ADOPTED, UPDATED, ARCHIVED, RESTORED, UNCHANGED, FAILED, DELETED)}
+    count = {
+        k: 0 for k in (CREATED, ADOPTED, UPDATED, ARCHIVED, RESTORED, UNCHANGED, FAILED, DELETED)
+    }
     for o in outcomes:
         count[o.result] += 1
     return SyncSummary(
@@ -137,7 +145,9 @@ def _summarise(outcomes: list[Outcome], requests: int, **extra: Any) -> SyncSumm
         failed=count[FAILED],
         deleted=count[DELETED],
         requests=requests,
-        failures=tuple({"ref": o.ref, "error": o.error or ""} for o in outcomes if o.result == FAILED),
+        failures=tuple(
+            {"ref": o.ref, "error": o.error or ""} for o in outcomes if o.result == FAILED
+        ),
         deleted_refs=tuple(o.ref for o in outcomes if o.result == DELETED),
         outcomes=tuple(outcomes),
         **extra,
@@ -150,10 +160,14 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
     plan = compute_plan(engine, settings, options, cached)
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
     would = [
-        Outcome(a.ref, a.name, _PLANNED_RESULT[a.name], fields=a.fields, error=getattr(a, "error", None))
+        Outcome(
+            a.ref, a.name, _PLANNED_RESULT[a.name], fields=a.fields, error=getattr(a, "error", None)
+        )
         for a in plan.actions
     ]
-    return _summarise(would, 0, plan=tuple(plan.as_json()), categories_needed=plan.missing_categories)
+    return _summarise(
+        would, 0, plan=tuple(plan.as_json()), categories_needed=plan.missing_categories
+    )
 
 
 # What each planned action counts as in a summary (an invalid record fails without a request).
@@ -184,7 +198,11 @@ def run_sync(
     if options.dry_run:
         return dry_run(engine, settings, options)
     check_refs(store.load_records(engine, settings.home_region), options)
-    lease = LeaseHandle.acquire(engine, SYNC_LEASE, ttl=lease_ttl) if lease_ttl else LeaseHandle.acquire(engine, SYNC_LEASE)
+    lease = (
+        LeaseHandle.acquire(engine, SYNC_LEASE, ttl=lease_ttl)
+        if lease_ttl
+        else LeaseHandle.acquire(engine, SYNC_LEASE)
+    )
     outcomes: list[Outcome] = []
     start_requests = getattr(client, "requests_made", 0)
     run_id: int | None = None
@@ -193,7 +211,11 @@ def run_sync(
         run_id = store.start_run(engine, lease.holder)
         records = store.load_records(engine, settings.home_region)
         wanted = options.only if options.only is not None else None
-        areas = {r.record["area"] for r in records if not r.archived and (wanted is None or r.ref in wanted)}
+        areas = {
+            r.record["area"]
+            for r in records
+            if not r.archived and (wanted is None or r.ref in wanted)
+        }
         try:
             categories = ensure_categories(client, engine, settings, areas)  # type: ignore[arg-type]
         except CategoryError as exc:
@@ -202,7 +224,9 @@ def run_sync(
         plan = compute_plan(engine, settings, options, categories, records)
         if progress:
             progress("plan", plan)
-        applier = Applier(client, engine, categories, plan_options(settings, options), check=lease.check)
+        applier = Applier(
+            client, engine, categories, plan_options(settings, options), check=lease.check
+        )
         stopped = None
         for action in plan.actions:
             if should_stop():
@@ -212,7 +236,12 @@ def run_sync(
             outcomes.append(outcome)
             if progress:
                 progress("done", outcome)
-        summary = _summarise(outcomes, getattr(client, "requests_made", 0) - start_requests, run_id=run_id, stopped=stopped)
+        summary = _summarise(
+            outcomes,
+            getattr(client, "requests_made", 0) - start_requests,
+            run_id=run_id,
+            stopped=stopped,
+        )
         status = "partial" if summary.failed else ("interrupted" if stopped else "ok")
         message = stopped
         return summary
@@ -228,9 +257,28 @@ def run_sync(
     finally:
         if run_id is not None:
             partial = _summarise(outcomes, getattr(client, "requests_made", 0) - start_requests)
-            counts = {k: getattr(partial, k) for k in ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed", "requests")}
+            counts = {
+                k: getattr(partial, k)
+                for k in (
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "archived",
+                    "restored",
+                    "adopted",
+                    "failed",
+                    "requests",
+                )
+            }
             try:
-                store.finish_run(engine, run_id, status=status, counts=counts, failures=list(partial.failures), message=message)
-            except Exception:  # noqa: BLE001 - never hide the original error behind a bookkeeping one
+                store.finish_run(
+                    engine,
+                    run_id,
+                    status=status,
+                    counts=counts,
+                    failures=list(partial.failures),
+                    message=message,
+                )
+            except Exception:
                 log.exception("could not record the end of sync run %s", run_id)
         lease.release()

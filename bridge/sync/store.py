@@ -22,7 +22,16 @@ from sqlalchemy.engine import Engine
 
 from bridge.catalogue.canonical import proximity_for, record_dict
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
-from bridge.models import Contact, Document, ForumCategory, LocalBody, Project, SyncRun, SyncState, SyncStatus
+from bridge.models import (
+    Contact,
+    Document,
+    ForumCategory,
+    LocalBody,
+    Project,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+)
 from bridge.models.types import utcnow
 from bridge.sync.desired import CatalogueRecord
 from bridge.sync.plan import Stored
@@ -46,13 +55,19 @@ def _plain(value: Any) -> Any:
 def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
     """Every project as a CatalogueRecord, in four queries (not one per record)."""
     with engine.connect() as conn:
-        projects = conn.execute(
-            sa.select(_projects, *[c.label(f"lb_{c.name}") for c in _bodies.c]).join(
-                _bodies, _bodies.c.id == _projects.c.local_body_id
+        projects = (
+            conn.execute(
+                sa.select(_projects, *[c.label(f"lb_{c.name}") for c in _bodies.c]).join(
+                    _bodies, _bodies.c.id == _projects.c.local_body_id
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         contacts: dict[int, list[ContactView]] = defaultdict(list)
-        for row in conn.execute(sa.select(_contacts).order_by(_contacts.c.project_id, _contacts.c.position)).mappings():
+        for row in conn.execute(
+            sa.select(_contacts).order_by(_contacts.c.project_id, _contacts.c.position)
+        ).mappings():
             contacts[row["project_id"]].append(
                 ContactView(
                     name=row["name"],
@@ -64,8 +79,12 @@ def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
                 )
             )
         documents: dict[int, list[DocumentView]] = defaultdict(list)
-        for row in conn.execute(sa.select(_documents).order_by(_documents.c.project_id, _documents.c.position)).mappings():
-            documents[row["project_id"]].append(DocumentView(kind=_plain(row["kind"]), url=row["url"], title=row["title"]))
+        for row in conn.execute(
+            sa.select(_documents).order_by(_documents.c.project_id, _documents.c.position)
+        ).mappings():
+            documents[row["project_id"]].append(
+                DocumentView(kind=_plain(row["kind"]), url=row["url"], title=row["title"])
+            )
     records = []
     for row in projects:
         body = BodyView(
@@ -134,12 +153,18 @@ def _stored(row: Any) -> Stored:
 
 def load_states(engine: Engine) -> dict[int, Stored]:
     with engine.connect() as conn:
-        return {row["project_id"]: _stored(row) for row in conn.execute(sa.select(_state)).mappings()}
+        return {
+            row["project_id"]: _stored(row) for row in conn.execute(sa.select(_state)).mappings()
+        }
 
 
 def load_state(engine: Engine, project_id: int) -> Stored | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(_state).where(_state.c.project_id == project_id)).mappings().first()
+        row = (
+            conn.execute(sa.select(_state).where(_state.c.project_id == project_id))
+            .mappings()
+            .first()
+        )
     return _stored(row) if row else None
 
 
@@ -159,7 +184,9 @@ def load_categories(engine: Engine) -> dict[str, CachedCategory]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(_cats)).mappings().all()
     return {
-        _plain(r["area"]): CachedCategory(_plain(r["area"]), r["category_id"], r["slug"], r["name"], r["parent_category_id"])
+        _plain(r["area"]): CachedCategory(
+            _plain(r["area"]), r["category_id"], r["slug"], r["name"], r["parent_category_id"]
+        )
         for r in rows
     }
 
@@ -179,7 +206,9 @@ def save_category(engine: Engine, cat: CachedCategory) -> None:
         "checked_at": utcnow(),
     }
     with engine.begin() as conn:
-        done = conn.execute(sa.update(_cats).where(_cats.c.area == cat.area).values(**values)).rowcount
+        done = conn.execute(
+            sa.update(_cats).where(_cats.c.area == cat.area).values(**values)
+        ).rowcount
         if not done:
             conn.execute(sa.insert(_cats).values(area=cat.area, **values))
 
@@ -187,13 +216,21 @@ def save_category(engine: Engine, cat: CachedCategory) -> None:
 # --------------------------------------------------------------------------- sync state writes
 
 
-def written_hash(title: str | None, body_hash: str | None, category_id: int | None, tags: Iterable[str] | None, closed: bool) -> str:
+def written_hash(
+    title: str | None,
+    body_hash: str | None,
+    category_id: int | None,
+    tags: Iterable[str] | None,
+    closed: bool,
+) -> str:
     """Fingerprint of everything written to a topic, for a quick "did anything we own change"."""
     data = [title, body_hash, category_id, sorted(tags or ()), bool(closed)]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def record_intent(engine: Engine, project_id: int, external_id: str, *, new: bool, replaces_deleted: bool = False) -> None:
+def record_intent(
+    engine: Engine, project_id: int, external_id: str, *, new: bool, replaces_deleted: bool = False
+) -> None:
     """Before a create is sent: the external id and the time, committed. From now on the next run
     looks the id up before creating anything (the create may reach the forum and the answer be lost)."""
     now = utcnow()
@@ -238,7 +275,11 @@ def record_intent(engine: Engine, project_id: int, external_id: str, *, new: boo
 def clear_intent(engine: Engine, project_id: int) -> None:
     """The forum refused the create outright (422): no topic can exist, no lookup is needed."""
     with engine.begin() as conn:
-        conn.execute(sa.update(_state).where(_state.c.project_id == project_id).values(create_started_at=None))
+        conn.execute(
+            sa.update(_state)
+            .where(_state.c.project_id == project_id)
+            .values(create_started_at=None)
+        )
 
 
 def record_paired(
@@ -294,12 +335,18 @@ def record_written(engine: Engine, project_id: int, **written: Any) -> None:
         conn.execute(sa.update(_state).where(_state.c.project_id == project_id).values(**written))
 
 
-def record_synced(engine: Engine, project_id: int, *, content_hash: str | None, repaired: Iterable[str] = ()) -> None:
+def record_synced(
+    engine: Engine, project_id: int, *, content_hash: str | None, repaired: Iterable[str] = ()
+) -> None:
     """Every step of the record's action is confirmed: synced, error cleared, written_hash
     refreshed, drift that was repaired removed (what remains stays reported)."""
     repaired = set(repaired)
     with engine.begin() as conn:
-        row = conn.execute(sa.select(_state).where(_state.c.project_id == project_id)).mappings().one()
+        row = (
+            conn.execute(sa.select(_state).where(_state.c.project_id == project_id))
+            .mappings()
+            .one()
+        )
         drift = [a for a in (row["drift"] or []) if a not in repaired]
         detail = {k: v for k, v in (row["drift_detail"] or {}).items() if k in drift} or None
         values: dict[str, Any] = {
@@ -310,7 +357,9 @@ def record_synced(engine: Engine, project_id: int, *, content_hash: str | None, 
             "updated_at": utcnow(),
             "drift": drift or None,
             "drift_detail": detail,
-            "written_hash": written_hash(row["title"], row["body_hash"], row["category_id"], row["tags"], row["closed"]),
+            "written_hash": written_hash(
+                row["title"], row["body_hash"], row["category_id"], row["tags"], row["closed"]
+            ),
         }
         if not drift:
             values["drift_seen_at"] = None
@@ -319,7 +368,9 @@ def record_synced(engine: Engine, project_id: int, *, content_hash: str | None, 
         conn.execute(sa.update(_state).where(_state.c.project_id == project_id).values(**values))
 
 
-def record_failure(engine: Engine, project_id: int, error: str, *, external_id: str | None = None) -> None:
+def record_failure(
+    engine: Engine, project_id: int, error: str, *, external_id: str | None = None
+) -> None:
     """The record's action failed: kept for `status`, retried by the next run. A record that had
     no state row yet gets one (with its new external id) so the failure is visible."""
     now = utcnow()
@@ -327,7 +378,12 @@ def record_failure(engine: Engine, project_id: int, error: str, *, external_id: 
         done = conn.execute(
             sa.update(_state)
             .where(_state.c.project_id == project_id)
-            .values(state=SyncStatus.failed.value, last_error=error[:2000], attempts=_state.c.attempts + 1, updated_at=now)
+            .values(
+                state=SyncStatus.failed.value,
+                last_error=error[:2000],
+                attempts=_state.c.attempts + 1,
+                updated_at=now,
+            )
         ).rowcount
         if not done and external_id is not None:
             conn.execute(
@@ -366,14 +422,22 @@ def record_remote_deleted(engine: Engine, project_id: int) -> None:
 def touch(engine: Engine, project_id: int, content_hash: str) -> None:
     """Nothing to send, but the bookkeeping moves on (content_hash, a cleared failure)."""
     with engine.begin() as conn:
-        row = conn.execute(sa.select(_state.c.drift).where(_state.c.project_id == project_id)).first()
+        row = conn.execute(
+            sa.select(_state.c.drift).where(_state.c.project_id == project_id)
+        ).first()
         if row is None:
             return
         state = SyncStatus.drift if row[0] else SyncStatus.synced
         conn.execute(
             sa.update(_state)
             .where(_state.c.project_id == project_id)
-            .values(content_hash=content_hash, state=state.value, last_error=None, attempts=0, updated_at=utcnow())
+            .values(
+                content_hash=content_hash,
+                state=state.value,
+                last_error=None,
+                attempts=0,
+                updated_at=utcnow(),
+            )
         )
 
 
@@ -387,20 +451,50 @@ def start_run(engine: Engine, holder: str, kind: str = "sync") -> int:
         conn.execute(
             sa.update(_runs)
             .where(_runs.c.kind == kind, _runs.c.status == "running")
-            .values(status="interrupted", message="the process stopped before finishing (killed or crashed)")
+            .values(
+                status="interrupted",
+                message="the process stopped before finishing (killed or crashed)",
+            )
         )
-        result = conn.execute(sa.insert(_runs).values(kind=kind, started_at=utcnow(), status="running", holder=holder[:200]))
+        result = conn.execute(
+            sa.insert(_runs).values(
+                kind=kind, started_at=utcnow(), status="running", holder=holder[:200]
+            )
+        )
         return int(result.inserted_primary_key[0])
 
 
-def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict[str, int], failures: list[dict[str, str]], message: str | None) -> None:
-    columns = {"created", "updated", "unchanged", "archived", "restored", "adopted", "failed", "requests"}
+def finish_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    status: str,
+    counts: dict[str, int],
+    failures: list[dict[str, str]],
+    message: str | None,
+) -> None:
+    columns = {
+        "created",
+        "updated",
+        "unchanged",
+        "archived",
+        "restored",
+        "adopted",
+        "failed",
+        "requests",
+    }
     values = {k: v for k, v in counts.items() if k in columns}
     with engine.begin() as conn:
         conn.execute(
             sa.update(_runs)
             .where(_runs.c.id == run_id)
-            .values(status=status, finished_at=utcnow(), failures=failures or None, message=message, **values)
+            .values(
+                status=status,
+                finished_at=utcnow(),
+                failures=failures or None,
+                message=message,
+                **values,
+            )
         )
 
 
@@ -411,7 +505,10 @@ def _iso(value: datetime | None) -> str | None:
 def last_runs(engine: Engine, limit: int = 20, kind: str = "sync") -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(_runs).where(_runs.c.kind == kind).order_by(_runs.c.started_at.desc(), _runs.c.id.desc()).limit(limit)
+            sa.select(_runs)
+            .where(_runs.c.kind == kind)
+            .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
+            .limit(limit)
         ).mappings()
         return [
             {
@@ -420,7 +517,18 @@ def last_runs(engine: Engine, limit: int = 20, kind: str = "sync") -> list[dict[
                 "start": _iso(r["started_at"]),
                 "end": _iso(r["finished_at"]),
                 "status": r["status"],
-                "counts": {k: r[k] for k in ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")},
+                "counts": {
+                    k: r[k]
+                    for k in (
+                        "created",
+                        "updated",
+                        "unchanged",
+                        "archived",
+                        "restored",
+                        "adopted",
+                        "failed",
+                    )
+                },
                 "requests": r["requests"],
                 "failures": r["failures"] or [],
                 "message": r["message"],
@@ -436,21 +544,25 @@ def status_report(engine: Engine) -> dict[str, Any]:
     """Contract §3 `status --json`: never synced, pending, failed, drift, last runs."""
     p, s = _projects, _state
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                p.c.ref,
-                p.c.archived,
-                p.c.content_hash,
-                s.c.topic_id,
-                s.c.state,
-                s.c.content_hash.label("synced_hash"),
-                s.c.closed,
-                s.c.drift,
-                s.c.last_error,
+        rows = (
+            conn.execute(
+                sa.select(
+                    p.c.ref,
+                    p.c.archived,
+                    p.c.content_hash,
+                    s.c.topic_id,
+                    s.c.state,
+                    s.c.content_hash.label("synced_hash"),
+                    s.c.closed,
+                    s.c.drift,
+                    s.c.last_error,
+                )
+                .select_from(p.outerjoin(s, s.c.project_id == p.c.id))
+                .order_by(p.c.ref)
             )
-            .select_from(p.outerjoin(s, s.c.project_id == p.c.id))
-            .order_by(p.c.ref)
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     never = pending = failed = 0
     drift: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
@@ -467,7 +579,9 @@ def status_report(engine: Engine) -> dict[str, Any]:
             continue
         # Changed since the last good sync: content (an archived record's content waits for its
         # restore, so only its open/closed state counts), or a topic not yet closed or reopened.
-        if (not r["archived"] and r["content_hash"] != r["synced_hash"]) or bool(r["archived"]) != bool(r["closed"]):
+        if (not r["archived"] and r["content_hash"] != r["synced_hash"]) or bool(
+            r["archived"]
+        ) != bool(r["closed"]):
             pending += 1
     return {
         "records": len(rows),
@@ -485,7 +599,9 @@ def status_report(engine: Engine) -> dict[str, Any]:
 def ref_exists(engine: Engine, refs: Iterable[str]) -> set[str]:
     refs = list(refs)
     with engine.connect() as conn:
-        return {r[0] for r in conn.execute(sa.select(_projects.c.ref).where(_projects.c.ref.in_(refs)))}
+        return {
+            r[0] for r in conn.execute(sa.select(_projects.c.ref).where(_projects.c.ref.in_(refs)))
+        }
 
 
 def forget_forum(engine: Engine) -> None:
@@ -500,11 +616,23 @@ def topics_table(engine: Engine) -> list[dict[str, Any]]:
     """Every paired record with its topic, category and tags (for the demo's table)."""
     p, s, c = _projects, _state, _cats
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(p.c.ref, s.c.topic_id, s.c.topic_slug, s.c.title, s.c.tags, s.c.closed, c.c.name.label("category"))
-            .join(s, s.c.project_id == p.c.id)
-            .outerjoin(c, c.c.category_id == s.c.category_id)
-            .where(s.c.topic_id.is_not(None))
-            .order_by(p.c.ref)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(
+                    p.c.ref,
+                    s.c.topic_id,
+                    s.c.topic_slug,
+                    s.c.title,
+                    s.c.tags,
+                    s.c.closed,
+                    c.c.name.label("category"),
+                )
+                .join(s, s.c.project_id == p.c.id)
+                .outerjoin(c, c.c.category_id == s.c.category_id)
+                .where(s.c.topic_id.is_not(None))
+                .order_by(p.c.ref)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]

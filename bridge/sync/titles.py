@@ -27,7 +27,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bridge.discourse_rules import MAX_TITLE_LENGTH, MIN_TITLE_LENGTH, prettify_title, title_problems
+from bridge.discourse_rules import (
+    MAX_TITLE_LENGTH,
+    MIN_TITLE_LENGTH,
+    prettify_title,
+    title_problems,
+)
 
 _SPACES = re.compile(r"\s+")
 SEPARATOR = " — "
@@ -93,7 +98,10 @@ def build_titles(items: Iterable[TitleInput]) -> dict[str, TitleChoice]:
     for item in items:
         # Rule 1: complete a title Discourse would refuse as too short or unclear.
         lvl = 0
-        while lvl < 2 and (len(prettify_title(options[item.ref][lvl])) < MIN_TITLE_LENGTH or not _good_enough(options[item.ref][lvl])):
+        while lvl < 2 and (
+            len(prettify_title(options[item.ref][lvl])) < MIN_TITLE_LENGTH
+            or not _good_enough(options[item.ref][lvl])
+        ):
             lvl += 1
         level[item.ref] = lvl
     # Rule 2: raise colliding titles one level at a time until every key is unique. The last

@@ -77,14 +77,30 @@ def make_record(i: int, **overrides: Any) -> dict[str, Any]:
     }
     if i % 2 == 0:
         record["contacts"] = [
-            {"name": f"Persona {i}", "role": "Cap de projecte", "email": f"persona{i}@exemple.cat", "forum_username": f"persona{i}", "public": True},
+            {
+                "name": f"Persona {i}",
+                "role": "Cap de projecte",
+                "email": f"persona{i}@exemple.cat",
+                "forum_username": f"persona{i}",
+                "public": True,
+            },
             {"name": "Secretaria", "phone": "+34 900 000 000", "public": False},
         ]
-        record["documents"] = [{"kind": "article", "title": f"Article {i}", "url": f"https://exemple.cat/projectes/{i}"}]
+        record["documents"] = [
+            {
+                "kind": "article",
+                "title": f"Article {i}",
+                "url": f"https://exemple.cat/projectes/{i}",
+            }
+        ]
         record["value"] = "Menys cues a l'oficina d'atenció."
         record["savings"] = "Hores de personal"
         record["savings_eur_per_year"] = 1000 * i + 0.5 if i % 4 == 0 else 1000 * i
-        record["analysis"] = {"barriers": "Formació", "benefits": "Rapidesa", "technology": "Programari lliure"}
+        record["analysis"] = {
+            "barriers": "Formació",
+            "benefits": "Rapidesa",
+            "technology": "Programari lliure",
+        }
     if i % 7 == 0:
         record["proximity"] = "foreign" if body.get("region", "").startswith("ES-") else "km0"
     record.update(overrides)
@@ -116,7 +132,7 @@ class Run:
 
 
 @pytest.fixture
-def cli(bridge_env) -> Callable[..., Run]:  # noqa: ANN001
+def cli(bridge_env) -> Callable[..., Run]:
     """`cli("import", "a.json")` runs digicanvis against the test's catalogue (SQLite and PostgreSQL)."""
     from bridge.cli import app
 
@@ -189,7 +205,9 @@ class _Bodies:
         bare = _PREFIXES.sub("", name.strip()).strip()
         return self.municipis.get(bare.casefold())
 
-    def body(self, name: str, country: str, region: str | None = None, lat: str = "", lon: str = "") -> dict[str, Any]:
+    def body(
+        self, name: str, country: str, region: str | None = None, lat: str = "", lon: str = ""
+    ) -> dict[str, Any]:
         municipi = self.catalan(name) if country == "ES" else None
         if municipi:
             key: Any = ("code", municipi["codi_ine"])
@@ -237,7 +255,11 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
             country = row["geocoverage_codes"].strip()[:2]
             # A few names span lines in the source; a body name is one line.
             organisation = " ".join((row["lead_organisation_name"] or row["geocoverage"]).split())
-            if not re.fullmatch(r"[A-Z]{2}", country) or not organisation or not row["description"].strip():
+            if (
+                not re.fullmatch(r"[A-Z]{2}", country)
+                or not organisation
+                or not row["description"].strip()
+            ):
                 continue
             record: dict[str, Any] = {
                 "title": row["name"].strip(),
@@ -250,7 +272,13 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
             }
             url = _http(row["url"])
             if url:
-                record["documents"] = [{"kind": "article", "title": "JRC Innovative Public Services Explorer", "url": url}]
+                record["documents"] = [
+                    {
+                        "kind": "article",
+                        "title": "JRC Innovative Public Services Explorer",
+                        "url": url,
+                    }
+                ]
             add(f"jrc-{row['id']}", record)
 
     with open(data / "projects_decidim_installations.csv", encoding="utf-8") as handle:
@@ -267,7 +295,9 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
                 f"decidim-{_slug(row['slug'])}",
                 {
                     "title": "Plataforma de participació ciutadana Decidim",
-                    "local_body": bodies.body(name, country, region, row["latitude"], row["longitude"]),
+                    "local_body": bodies.body(
+                        name, country, region, row["latitude"], row["longitude"]
+                    ),
                     "description": (
                         f"{name} fa servir Decidim, la plataforma lliure de democràcia participativa, "
                         f"per a pressupostos participatius, consultes i processos oberts a la ciutadania."
@@ -309,4 +339,4 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-__all__ = ["make_record", "make_records", "real_records", "write_records_file", "DocumentKind"]
+__all__ = ["DocumentKind", "make_record", "make_records", "real_records", "write_records_file"]

@@ -78,8 +78,14 @@ class ApiSession:
         assert response.status_code == 200, response.text
         return response.json()["category"]
 
-    def topic(self, category_id: int, title: str = "Km0 market for local producers", **fields: Any) -> dict[str, Any]:
-        data = {"title": title, "raw": "A body that is long enough to pass the checks.", "category": category_id}
+    def topic(
+        self, category_id: int, title: str = "Km0 market for local producers", **fields: Any
+    ) -> dict[str, Any]:
+        data = {
+            "title": title,
+            "raw": "A body that is long enough to pass the checks.",
+            "category": category_id,
+        }
         data.update(fields)
         response = self.post("/posts.json", data=data)
         assert response.status_code == 200, response.text

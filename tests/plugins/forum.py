@@ -27,7 +27,12 @@ LOOP_RECORDS: list[dict[str, Any]] = [
     {
         "ref": "sant-cugat-xatbot",
         "title": "Xatbot d'atenció ciutadana a la seu electrònica",
-        "local_body": {"name": "Ajuntament de Sant Cugat del Vallès", "country": "ES", "region": "ES-CT", "municipality_code": "08205"},
+        "local_body": {
+            "name": "Ajuntament de Sant Cugat del Vallès",
+            "country": "ES",
+            "region": "ES-CT",
+            "municipality_code": "08205",
+        },
         "description": "Un assistent conversacional respon les preguntes més freqüents de la ciutadania les 24 hores.",
         "area": "citizen-care",
         "kind": "service",
@@ -36,7 +41,12 @@ LOOP_RECORDS: list[dict[str, Any]] = [
     {
         "ref": "girona-dades-obertes",
         "title": "Portal de dades obertes de Girona",
-        "local_body": {"name": "Ajuntament de Girona", "country": "ES", "region": "ES-CT", "municipality_code": "17079"},
+        "local_body": {
+            "name": "Ajuntament de Girona",
+            "country": "ES",
+            "region": "ES-CT",
+            "municipality_code": "17079",
+        },
         "description": "Publicació de conjunts de dades municipals amb API i visualitzacions.",
         "area": "participation-open-government",
         "kind": "process",
@@ -63,14 +73,18 @@ class PairedCatalogue:
 
     def state(self, ref: str) -> SyncState:
         with Session(self.engine) as session:
-            return session.exec(select(SyncState).join(Project, Project.id == SyncState.project_id).where(Project.ref == ref)).one()
+            return session.exec(
+                select(SyncState)
+                .join(Project, Project.id == SyncState.project_id)
+                .where(Project.ref == ref)
+            ).one()
 
     def topic_id(self, ref: str) -> int:
         topic_id = self.state(ref).topic_id
         assert topic_id is not None
         return topic_id
 
-    def sync(self):  # noqa: ANN201
+    def sync(self):
         return run_sync(self.engine, self.settings, self.client)
 
 
@@ -79,7 +93,9 @@ def write_records(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-def pair_catalogue(engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PairedCatalogue]:
+def pair_catalogue(
+    engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PairedCatalogue]:
     """Import LOOP_RECORDS and sync them to `emulator` (the environment must come from `bridge_env`)."""
     monkeypatch.setenv("DISCOURSE_URL", emulator.url)
     monkeypatch.setenv("DISCOURSE_API_KEY", emulator.api_key)
@@ -97,5 +113,11 @@ def pair_catalogue(engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path,
 
 
 @pytest.fixture
-def paired_catalogue(bridge_env: Settings, engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PairedCatalogue]:
+def paired_catalogue(
+    bridge_env: Settings,
+    engine: sa.Engine,
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[PairedCatalogue]:
     yield from pair_catalogue(engine, emulator, tmp_path, monkeypatch)

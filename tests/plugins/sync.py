@@ -67,26 +67,47 @@ def add_project(
     **overrides: Any,
 ) -> int:
     """Insert one record (and its local body, shared by name) and return its project id."""
-    body = body or {"name": f"Ajuntament de Poble {i % 50}", "country": "ES", "region": "ES-CT" if i % 3 else "ES-MD", "population": 1000 + i}
+    body = body or {
+        "name": f"Ajuntament de Poble {i % 50}",
+        "country": "ES",
+        "region": "ES-CT" if i % 3 else "ES-MD",
+        "population": 1000 + i,
+    }
     LB, P = LocalBody.__table__, Project.__table__
     with engine.begin() as conn:
         lb_id = conn.execute(sa.select(LB.c.id).where(LB.c.name == body["name"])).scalar()
         if lb_id is None:
-            lb_id = conn.execute(sa.insert(LB).values(name_key=body["name"].lower(), **body)).inserted_primary_key[0]
+            lb_id = conn.execute(
+                sa.insert(LB).values(name_key=body["name"].lower(), **body)
+            ).inserted_primary_key[0]
         now = utcnow()
         values = {"archived": False, **project_values(ref, i, **overrides)}
         pid = conn.execute(
-            sa.insert(P).values(ref=ref, local_body_id=lb_id, content_hash="", revision=0, created_at=now, updated_at=now, **values)
+            sa.insert(P).values(
+                ref=ref,
+                local_body_id=lb_id,
+                content_hash="",
+                revision=0,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
         ).inserted_primary_key[0]
         for pos, c in enumerate(contacts or []):
-            conn.execute(sa.insert(Contact.__table__).values(project_id=pid, position=pos, **{"public": False, **c}))
+            conn.execute(
+                sa.insert(Contact.__table__).values(
+                    project_id=pid, position=pos, **{"public": False, **c}
+                )
+            )
         for pos, d in enumerate(documents or []):
             conn.execute(sa.insert(Document.__table__).values(project_id=pid, position=pos, **d))
         _rehash(conn, pid)
         return int(pid)
 
 
-def edit_project(engine: sa.Engine, ref: str, *, body: dict[str, Any] | None = None, **changes: Any) -> None:
+def edit_project(
+    engine: sa.Engine, ref: str, *, body: dict[str, Any] | None = None, **changes: Any
+) -> None:
     """Change a record the way an import does: fields (or its local body), then content_hash."""
     LB, P = LocalBody.__table__, Project.__table__
     with engine.begin() as conn:
@@ -113,7 +134,9 @@ class SyncHarness:
     def client(self, **kwargs: Any) -> ForumClient:
         kwargs.setdefault("rate_limit_per_minute", 0)
         kwargs.setdefault("max_backoff", 0.05)
-        return ForumClient(self.emulator.url, self.emulator.api_key, self.emulator.api_username, **kwargs)
+        return ForumClient(
+            self.emulator.url, self.emulator.api_key, self.emulator.api_username, **kwargs
+        )
 
     def sync(self, client: ForumClient | None = None, **options: Any) -> SyncSummary:
         own = client is None
@@ -127,12 +150,18 @@ class SyncHarness:
     def states(self) -> dict[str, Any]:
         S, P = SyncState.__table__, Project.__table__
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(S, P.c.ref).join(P, P.c.id == S.c.project_id)).mappings().all()
+            rows = (
+                conn.execute(sa.select(S, P.c.ref).join(P, P.c.id == S.c.project_id))
+                .mappings()
+                .all()
+            )
         return {row["ref"]: SimpleNamespace(**row) for row in rows}
 
     def projects(self) -> list[Any]:
         with self.engine.connect() as conn:
-            return [SimpleNamespace(**r) for r in conn.execute(sa.select(Project.__table__)).mappings()]
+            return [
+                SimpleNamespace(**r) for r in conn.execute(sa.select(Project.__table__)).mappings()
+            ]
 
     def topic_of(self, ref: str) -> Any:
         """The emulator's topic paired with a record."""
@@ -149,7 +178,11 @@ class SyncHarness:
     def live_topics(self) -> list[Any]:
         """Every live, non-definition topic in the emulator."""
         with self.emulator.state.lock:
-            return [t for t in self.emulator.state.topics.values() if not t.is_definition and t.deleted_at is None]
+            return [
+                t
+                for t in self.emulator.state.topics.values()
+                if not t.is_definition and t.deleted_at is None
+            ]
 
     def assert_consistent(self) -> None:
         """No duplicate topic, no lost record, every non-archived record paired with its topic.
@@ -185,7 +218,12 @@ def sync_emulator() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture
-def harness(engine: sa.Engine, sync_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> SyncHarness:
+def harness(
+    engine: sa.Engine,
+    sync_emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> SyncHarness:
     import os
     from pathlib import Path
 
