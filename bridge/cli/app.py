@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.segment import Segment
 
 from bridge.db import DatabaseError, engine_for, require_current_schema
+from bridge.redact import scrub
 from bridge.settings import ConfigError, Settings, load_settings
+from bridge.terminal import json_safe, visible
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -37,9 +41,28 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+
+class SafeConsole(Console):
+    """A rich Console whose text can neither carry a secret nor drive the terminal: every text
+    segment goes through bridge.redact.scrub and bridge.terminal.visible just before it is
+    written (styles and the progress bar's cursor controls are rich's own, left alone).
+    `_render_buffer` is where rich turns segments into output (stable since rich 10)."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(_shown(segment.text), *segment[1:])
+            for segment in buffer
+        )
+
+
+def _shown(text: str) -> str:
+    return visible(scrub(text))
+
+
 # Human output goes to stderr when --json owns stdout, and to stdout otherwise.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @app.callback()
@@ -57,8 +80,10 @@ def _root(
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print a one-line error for a person and exit. Never pass a secret in `message`."""
-    err.print(f"error: {message}", markup=False)
+    """Print a one-line error for a person and exit. The message is scrubbed of secrets and of
+    terminal controls (the console does it again per segment; doing it on the whole line first
+    also catches a secret that rich would split across styled segments)."""
+    err.print(f"error: {_shown(message)}", markup=False)
     raise typer.Exit(code)
 
 
@@ -93,6 +118,7 @@ def forum_client(cfg: Settings):
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout, nothing else there (contract §3)."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_safe(scrub(text)))
     sys.stdout.write("\n")
     sys.stdout.flush()

@@ -33,6 +33,7 @@ from bridge.models import (
     SyncStatus,
 )
 from bridge.models.types import utcnow
+from bridge.redact import scrub
 from bridge.sync.desired import CatalogueRecord
 from bridge.sync.plan import Stored
 
@@ -380,7 +381,7 @@ def record_failure(
             .where(_state.c.project_id == project_id)
             .values(
                 state=SyncStatus.failed.value,
-                last_error=error[:2000],
+                last_error=scrub(error)[:2000],
                 attempts=_state.c.attempts + 1,
                 updated_at=now,
             )
@@ -391,7 +392,7 @@ def record_failure(
                     project_id=project_id,
                     external_id=external_id,
                     state=SyncStatus.failed.value,
-                    last_error=error[:2000],
+                    last_error=scrub(error)[:2000],
                     attempts=1,
                     closed=False,
                     remote_deleted=False,
@@ -491,8 +492,9 @@ def finish_run(
             .values(
                 status=status,
                 finished_at=utcnow(),
-                failures=failures or None,
-                message=message,
+                # The run log is shown later by `status`: no secret may be stored in it.
+                failures=[{**f, "error": scrub(f.get("error") or "")} for f in failures] or None,
+                message=scrub(message) if message else message,
                 **values,
             )
         )
