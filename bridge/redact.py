@@ -30,6 +30,10 @@ from urllib.parse import quote, unquote, urlsplit
 from pydantic import SecretStr
 
 MASK = "***"
+# A secret this short cannot be told from ordinary text (masking "s" would mask every "s" of
+# every message) and protects nothing anyway; URL credentials are masked by pattern whatever
+# their length.
+MIN_SECRET_LENGTH = 6
 
 # scheme://user:password@host or scheme://token@host: everything between `//` and `@`.
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]+@")
@@ -44,7 +48,7 @@ def _forms(secret: str) -> set[str]:
     forms = {secret, secret.strip(), repr(secret)[1:-1], json.dumps(secret)[1:-1]}
     forms.add(quote(secret, safe=""))
     forms.add(quote(secret.strip(), safe=""))
-    return {form for form in forms if form}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
 def register(*values: str | SecretStr | None) -> None:
@@ -53,7 +57,7 @@ def register(*values: str | SecretStr | None) -> None:
     new: set[str] = set()
     for value in values:
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if plain and plain.strip():
+        if plain and len(plain.strip()) >= MIN_SECRET_LENGTH:
             new |= _forms(plain)
     if not new:
         return

@@ -12,11 +12,13 @@ import sys
 from collections.abc import Iterable
 from typing import Annotated, Any, NoReturn
 
+import sqlalchemy as sa
 import typer
+import typer.core
 from rich.console import Console
 from rich.segment import Segment
 
-from bridge.db import DatabaseError, engine_for, require_current_schema
+from bridge.db import DatabaseError, engine_for, require_current_schema, unusable
 from bridge.redact import scrub
 from bridge.settings import ConfigError, Settings, load_settings
 from bridge.terminal import json_safe, visible
@@ -25,8 +27,24 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 
+
+class _Group(typer.core.TyperGroup):
+    """Every command runs inside `invoke`: a database that fails mid-command (a file corrupted
+    past its first page reads fine until a query reaches the damage) ends as a clear exit 2 for
+    every command, present and future, rather than a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sa.exc.IntegrityError:
+            raise  # a conflict, not an unusable database: the commands say what it means
+        except sa.exc.DatabaseError as exc:  # OperationalError included
+            fail(str(unusable(exc)))
+
+
 app = typer.Typer(
     name="digicanvis",
+    cls=_Group,
     help=(
         "DigiCanvis: the observatory of local digital-transformation projects.\n\n"
         "A catalogue of project records (fitxes) paired with a Discourse forum: one topic per record, "
@@ -40,7 +58,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-
 
 
 class SafeConsole(Console):
