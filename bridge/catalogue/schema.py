@@ -37,6 +37,15 @@ _DOMAIN_RE = re.compile(r"^([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 _FORUM_USERNAME_RE = re.compile(r"^[\w.-]{1,60}$")
 # Control characters break the forum's Markdown and PostgreSQL refuses NUL; tab and line breaks are text.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Issue 14 item 9. Bidi embeddings, overrides and isolates reorder what follows them, so a title
+# or a council's name could display as another; no one-line name needs them (the Unicode bidi
+# algorithm lays right-to-left names out unaided), so one-line fields refuse them. Free text
+# keeps them (a quotation may need them; a paragraph contains their effect). C1 controls are
+# accepted everywhere: real publishers' files carry them as mojibake (the Generalitat's municipal
+# table writes "Castell d\x92Aro", JRC descriptions end quotes with "\xe2\x80\x9d" read as
+# Latin-1) and the data goes in as given. Terminals escape both (bridge.terminal); browsers
+# show C1 controls as nothing and end a bidi override's effect with its paragraph.
+_BIDI_OVERRIDE_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _error(reason: str) -> PydanticCustomError:
@@ -60,6 +69,11 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
             raise _error("contains a control character")
         if single_line and ("\n" in value or "\r" in value):
             raise _error("must be a single line")
+        if single_line and _BIDI_OVERRIDE_RE.search(value):
+            raise _error(
+                "contains a bidirectional override character (U+202A to U+202E, U+2066 to "
+                "U+2069), which makes a one-line name or title read as something else"
+            )
         if max_length is not None and len(value) > max_length:
             raise _error(f"is {len(value)} characters long; at most {max_length} allowed")
         return value
