@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 from pydantic_core import PydanticCustomError
 
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
+from bridge.discourse_rules import is_valid_username
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 
 REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -33,8 +34,6 @@ REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 # ending in a top-level domain of two or more letters. Unicode letters are allowed (IDN).
 _LOCAL_RE = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
 _DOMAIN_RE = re.compile(r"^([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
-# Discourse usernames: letters, digits, "_", "." and "-" (unicode letters where the site allows).
-_FORUM_USERNAME_RE = re.compile(r"^[\w.-]{1,60}$")
 # Control characters break the forum's Markdown and PostgreSQL refuses NUL; tab and line breaks are text.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Issue 14 item 9. Bidi embeddings, overrides and isolates reorder what follows them, so a title
@@ -216,7 +215,7 @@ def _url_required(value: Any) -> str:
 def _forum_username(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not isinstance(value, str) or not _FORUM_USERNAME_RE.match(value.strip()):
+    if not isinstance(value, str) or not is_valid_username(value.strip()):
         raise _error(f"{value!r} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
     return value.strip()
 
