@@ -176,6 +176,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"is not a valid HTTP header value: {problem}")
         return stripped
 
+    @field_validator("discourse_api_username")
+    @classmethod
+    def _api_username(cls, value: str) -> str:
+        """Sent in the Api-Username header: a line break there would split the request."""
+        value = value.strip()
+        problem = header_value_problem(value) if value else "it is empty"
+        if problem:
+            raise ValueError(f"is not a valid HTTP header value: {problem}")
+        return value
+
     @field_validator("discourse_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:

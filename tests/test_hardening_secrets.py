@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
@@ -266,3 +270,31 @@ def test_not_the_forum_is_a_configuration_error(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_api_username_that_is_no_header_value_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCOURSE_API_USERNAME", "system\r\nX-Injected: 1")
+    with pytest.raises(ConfigError, match=r"DISCOURSE_API_USERNAME.*header"):
+        load_settings()
+
+
+def test_the_webhook_command_refuses_a_blank_secret(tmp_path: Path) -> None:
+    # A subprocess with a timeout: were the blank secret accepted, the receiver would serve on.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "DISCOURSE_"))}
+    env |= {
+        "BRIDGE_WEBHOOK_SECRET": "   ",
+        "BRIDGE_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+        "BRIDGE_CONFIG": str(Path(__file__).resolve().parents[1] / "config" / "bridge.toml"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "webhook", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "BRIDGE_WEBHOOK_SECRET" in done.stderr and "only whitespace" in done.stderr
