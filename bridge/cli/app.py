@@ -12,13 +12,12 @@ import sys
 from collections.abc import Iterable
 from typing import Annotated, Any, NoReturn
 
-import sqlalchemy as sa
 import typer
 import typer.core
 from rich.console import Console
 from rich.segment import Segment
 
-from bridge.db import DatabaseError, engine_for, require_current_schema, unusable
+from bridge.db import DatabaseError, engine_for, require_current_schema
 from bridge.redact import scrub
 from bridge.settings import ConfigError, Settings, load_settings
 from bridge.terminal import json_safe, visible
@@ -36,10 +35,19 @@ class _Group(typer.core.TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except sa.exc.IntegrityError:
-            raise  # a conflict, not an unusable database: the commands say what it means
-        except sa.exc.DatabaseError as exc:  # OperationalError included
-            fail(str(unusable(exc)))
+        except Exception as exc:
+            # SQLAlchemy is looked up, not imported: commands that never load it stay light,
+            # and an exception from it means it is loaded.
+            sa = sys.modules.get("sqlalchemy")
+            if (
+                sa is not None
+                and isinstance(exc, sa.exc.DatabaseError)  # OperationalError included
+                and not isinstance(exc, sa.exc.IntegrityError)  # a conflict: commands explain it
+            ):
+                from bridge.db import unusable
+
+                fail(str(unusable(exc)))
+            raise
 
 
 app = typer.Typer(
