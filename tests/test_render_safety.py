@@ -153,7 +153,21 @@ def test_links_stay_links() -> None:
     assert block("- [web](https://vic.cat)") == "- [web](https://vic.cat)"
 
 
-@pytest.mark.parametrize("text", ["- ## x", "> ## x", "> - # y", "1. ## x", "> ---", "- x\n  ==="])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- ## x",
+        "> ## x",
+        "> - # y",
+        "1. ## x",
+        "> ---",
+        "- x\n  ===",
+        "- x\n    ===",
+        "- x\n    ## y",
+        "- * * *",
+        ">## x",
+    ],
+)
 def test_no_heading_inside_lists_or_quotes(text: str) -> None:
     assert layout_breaks(text), f"the oracle must see a break in {text!r}"
     assert layout_breaks(block(text)) == []
@@ -197,7 +211,7 @@ def test_one_username_rule_from_discourse() -> None:
 PIECES = st.sampled_from(
     [
         "@", "_", "*", "-", "#", ">", "=", "`", "~", "[", "]", "/", "\\", "<", "&", ";", "(", ")",
-        " ", "  ", "\n", "\n\n", "a", "Z", "é", "9", ".", ":",
+        " ", "  ", "    ", "\n", "\n\n", "a", "Z", "é", "9", ".", ":",
         "@staff", "@admins", "[b]", "[/b]", "[quote]", "[/quote]", "[calendar]", "[img]",
         "&#64;", "&commat;", "&#91;", "- ", "> ", "1. ", "```", "~~~", "\\[", "## ", "===",
         "---", "<!--", "<b>", "[x](http://a.b)", "pere@vic.cat", "_@", "**",

@@ -62,18 +62,15 @@ from bridge.settings import Settings
 ZWJ = "\u200d"
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
-_SETEXT_OR_BREAK = re.compile(
-    r"^ {0,3}(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
-)
 _BBCODE = re.compile(r"(?<!\\)((?:\\\\)*)\[(?=/?[A-Za-z])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}&])")
 # Container markers CommonMark allows before a block: quotes, bullets, ordered items.
+_CONTAINER_MARKER = re.compile(r">|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])")
 _CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
-_HEADING_AFTER_CONTAINER = re.compile(r"^#{1,6}(?=[ \t]|$)")
-_SETEXT_OR_BREAK_INSIDE = re.compile(
-    r"^(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
+# What starts a heading or a rule once indentation and container markers are set aside.
+_BLOCK_BREAK = re.compile(
+    r"#{1,6}(?=[ \t]|$)|(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
 )
 # A character reference, which markdown-it decodes into the character it names.
 _ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
@@ -124,19 +121,21 @@ def _neutral(line: str) -> str:
 
 
 def _defuse_blocks(line: str) -> str:
-    """A backslash before a heading, setext underline or thematic break, at the start of the line
-    or after list and quote markers (`- ## x`, `> ---`)."""
-    if _SETEXT_OR_BREAK.match(line):
-        return "\\" + line.lstrip(" ")
-    heading = _HEADING.match(line)
-    if heading:
-        return heading.group(1) + "\\" + line[heading.end(1) :]
-    containers = _CONTAINERS.match(line)
-    if containers:
-        prefix, rest = line[: containers.end()], line[containers.end() :]
-        if _HEADING_AFTER_CONTAINER.match(rest) or _SETEXT_OR_BREAK_INSIDE.match(rest):
-            return prefix + "\\" + rest
-    return line
+    """A backslash before a heading, setext underline or thematic break, wherever a block may
+    start on the line: at its start, after any indentation (a list item's continuation lines are
+    indented; in an indented code block the backslash is a cosmetic cost), or after each list or
+    quote marker (`- ## x`, `> ---`, `- * * *`)."""
+    position = 0
+    while True:
+        indent = len(line) - position - len(line[position:].lstrip(" \t"))
+        start = position + indent
+        rest = line[start:]
+        if _BLOCK_BREAK.match(rest):
+            return line[:start] + "\\" + rest
+        marker = _CONTAINER_MARKER.match(line, start)
+        if not marker:
+            return line
+        position = marker.end()
 
 
 def block(text: str) -> str:
