@@ -12,6 +12,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,7 +32,7 @@ HOSTILE = (
 )
 
 
-def _timed(label: str, count: int, unit: str, run) -> None:  # type: ignore[no-untyped-def]
+def _timed(label: str, count: int, unit: str, run: Callable[[], object]) -> None:
     started = time.perf_counter()
     run()
     elapsed = time.perf_counter() - started

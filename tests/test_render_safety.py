@@ -234,3 +234,66 @@ def test_short_fields_are_always_inert(text: str) -> None:
     out = f"- **Nom** · {inline(text)}"  # as render_post writes a contact
     assert_safe(out)
     assert [t.type for t in MD.parse(out) if t.type in ("heading_open", "hr")] == []
+
+
+FIELD = TEXTS.filter(lambda t: bool(t.strip()))
+
+
+@st.composite
+def hostile_records(draw: st.DrawFn) -> dict[str, object]:
+    """A record whose every text field, short or free, is drawn from TEXTS."""
+    return {
+        "ref": "vic-wifi",
+        "title": draw(FIELD),
+        "local_body": {
+            "name": draw(FIELD),
+            "kind": draw(FIELD),
+            "region": "ES-CT",
+            "country": "ES",
+        },
+        "contacts": [
+            {
+                "name": draw(FIELD),
+                "role": draw(FIELD),
+                "email": draw(FIELD),
+                "phone": draw(FIELD),
+                "forum_username": draw(st.sampled_from(["staff", "pere", "a..b", "x_@y"])),
+                "public": True,
+            }
+        ],
+        "description": draw(FIELD),
+        "value": draw(FIELD),
+        "savings": draw(FIELD),
+        "analysis": {"barriers": draw(FIELD), "benefits": draw(FIELD), "technology": draw(FIELD)},
+        "area": "citizen-care",
+        "kind": "service",
+        "phase": "pilot",
+        "documents": [{"kind": "demo", "title": draw(FIELD), "url": draw(FIELD)}],
+    }
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_records())
+def test_a_whole_post_keeps_its_layout_whatever_the_record(record: dict[str, object]) -> None:
+    cfg = load_settings(CONFIG)
+    raw = render_post(record, proximity="km0", settings=cfg)
+    assert_safe(raw)
+    tokens = MD.parse(raw)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings == [
+        cfg.label(key)
+        for key in (
+            "local_body",
+            "contacts",
+            "description",
+            "value",
+            "savings",
+            "analysis",
+            "barriers",
+            "benefits",
+            "technology",
+            "phase",
+            "documents",
+        )
+    ]
+    assert [t.type for t in tokens if t.type == "hr"] == ["hr"]  # the footer's rule only
