@@ -90,11 +90,13 @@ def _defuse_mentions(text: str) -> str:
         before = match.string[start - 1] if start else ""
         return "@" + ZWJ if mention_boundary(before) else "@"
 
-    return _MENTION_CANDIDATE.sub(joiner, text)
+    return _MENTION_CANDIDATE.sub(joiner, text) if "@" in text else text
 
 
 def _defuse_bbcode(line: str) -> str:
     """A backslash before every `[` that starts a tag, unless escaped already or a link."""
+    if "[" not in line:
+        return line
     prefix = _CONTAINERS.match(line)
     block_start = len(line) - len(line[prefix.end() if prefix else 0 :].lstrip(" \t"))
 
