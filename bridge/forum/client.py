@@ -565,8 +565,11 @@ class ForumClient(DiscourseClient):
                 # login wall, a proxy or another site. A create stopped here is safe: its intent
                 # is committed, so the next sync looks it up by external id before anything else.
                 raise ForumMisconfigured(
-                    message + "; is DISCOURSE_URL the forum's address?"
-                    + ("" if method in IDEMPOTENT else " (the next sync looks the record up first)"),
+                    message
+                    + "; is DISCOURSE_URL the forum's address?"
+                    + (
+                        "" if method in IDEMPOTENT else " (the next sync looks the record up first)"
+                    ),
                     status=response.status_code,
                     method=method,
                     path=path,
