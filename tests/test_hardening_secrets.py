@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import responses
 import sqlalchemy as sa
 from plugins.sync import add_projects
 from typer.testing import CliRunner
@@ -25,6 +26,8 @@ from bridge import redact
 from bridge.cli import app
 from bridge.db import engine_for, make_engine
 from bridge.emulator import RunningEmulator
+from bridge.forum.client import ForumClient
+from bridge.forum.errors import ForumMisconfigured
 from bridge.settings import ConfigError, Settings, load_settings
 
 PASSWORD = "pw-Zq81-hunter2"
@@ -298,3 +301,26 @@ def test_the_webhook_command_refuses_a_blank_secret(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "BRIDGE_WEBHOOK_SECRET" in done.stderr and "only whitespace" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("method", "status"), [("GET", 404), ("PUT", 404), ("PUT", 422), ("POST", 200)]
+)
+def test_an_html_page_is_never_read_as_a_forum_answer(method: str, status: int) -> None:
+    """A 404 page of the wrong site must not read as "the topic was deleted" (which a sync would
+    record as drift), nor a login page's 200 as an ambiguous create (a failed record)."""
+    base = "https://forum.example.cat"
+    with responses.RequestsMock() as mock, ForumClient(base, "k" * 64, sleep=lambda s: None) as c:
+        path = {"GET": "/t/7.json", "PUT": "/t/-/7.json", "POST": "/posts.json"}[method]
+        mock.add(method, base + path, body="<html>Not here</html>", status=status,
+                 content_type="text/html; charset=utf-8")  # fmt: skip
+        with pytest.raises(ForumMisconfigured, match="DISCOURSE_URL"):
+            if method == "GET":
+                c.get_topic(7)
+            elif method == "PUT":
+                c.update_topic(7, title="Un títol prou llarg")
+            else:
+                c.create_topic(
+                    title="Un títol prou llarg", raw="r" * 30, category_id=1, tags=[],
+                    external_id="dc-1",
+                )  # fmt: skip
