@@ -34,7 +34,7 @@ from bridge.db import session_scope
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.loop.events import make_processor
-from bridge.loop.pull import pull
+from bridge.loop.pull import PAGE_SIZE, pull
 from bridge.loop.signature import sign
 from bridge.loop.webhook import PATH, make_app
 from bridge.settings import load_settings
@@ -55,10 +55,10 @@ def bench_pull(n: int, tmp: Path):
     result = pull(lambda: session_scope(engine), client)
     elapsed = time.perf_counter() - started
     used = client.requests_made - before
-    bound = math.ceil(n / 30) + categories
+    bound = math.ceil(n / PAGE_SIZE) + categories
     print(
         f"pull of {result.paired} paired topics: {used} requests ({result.pages} list pages, "
-        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/30) + {categories} = {bound}"
+        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/{PAGE_SIZE}) + {categories} = {bound}"
     )
     return engine, emu, client
 

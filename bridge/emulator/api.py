@@ -219,8 +219,10 @@ class Api:
         start = page * per_page
         chunk = topics[start : start + per_page]
         more = None
-        if len(topics) > start + per_page:
-            # notes §11: present only when another page exists; pagination URLs lack .json.
+        if len(chunk) == per_page:
+            # core app/serializers/topic_list_serializer.rb `include_more_topics_url?`:
+            # `topics.size == per_page`, so an exactly full last page has it too (notes §11 say
+            # "only when another page exists": wrong). Pagination URLs lack .json.
             query = {"page": page + 1}
             if "per_page" in req.params:
                 query["per_page"] = per_page
