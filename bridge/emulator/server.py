@@ -199,7 +199,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         params = parse_query(query)
         params.update(parse_body(self.headers.get("Content-Type") or "", body))
         route, match = found
-        request = Request(method, path, params, viewer, json_suffix)
+        host = self.headers.get("Host")
+        base_url = f"http://{host}" if host else ""  # the emulator speaks plain HTTP
+        request = Request(method, path, params, viewer, json_suffix, base_url)
         return self.app.api.dispatch(route, match, request)
 
     def _read_body(self) -> bytes:
