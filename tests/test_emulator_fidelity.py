@@ -211,3 +211,56 @@ def test_tags_for_saving_keeps_existing_tags_first_and_only_staff_create_tags(
     mine = anna.topic(cat["id"], title="A member's topic with tags", **{"tags[]": ["km0", "new"]})
     assert [t["name"] for t in api.get(f"/t/{mine['topic_id']}.json").json()["tags"]] == ["km0"]
     assert "new" not in emulator.state.tags
+
+
+# ------------------------------------------------------------------ found by schemathesis
+
+
+def test_other_methods_are_not_found_not_501(api: ApiSession) -> None:
+    # Rails routes no TRACE, OPTIONS or other verbs to Discourse's controllers: 404.
+    for method in ("TRACE", "OPTIONS", "QUERY"):
+        response = api.request(method, "/latest.json")
+        assert response.status_code == 404, method
+        assert response.json()["error_type"] == "not_found"
+
+
+def test_category_numbers_are_cast_like_rails(api: ApiSession) -> None:
+    # ActiveRecord casts integer attributes with to_i: a permission value or search_priority
+    # that is not a number becomes 0 (a 500 in the emulator before).
+    created = api.post(
+        "/categories.json",
+        json={"name": "Cast values", "permissions": {"everyone": "x"}, "search_priority": "high"},
+    )
+    assert created.status_code == 200, created.text
+    category = created.json()["category"]
+    assert category["search_priority"] == 0
+    assert category["group_permissions"][0]["permission_type"] == 0
+
+
+def test_ascending_must_be_true_or_false(api: ApiSession) -> None:
+    # core TopicQuery validators: ascending: true_or_false → 400 invalid_parameters.
+    assert api.get("/latest.json", params={"ascending": "true"}).status_code == 200
+    refused = api.get("/latest.json", params={"ascending": "yes"})
+    assert refused.status_code == 400 and refused.json()["error_type"] == "invalid_parameters"
+
+
+def test_category_nesting_is_bounded(api: ApiSession) -> None:
+    # core app/models/category.rb parent_category_validator; max_category_nesting default 2.
+    parent = api.category("Planning")
+    child = api.category("Mobility", parent_category_id=parent["id"])
+    deeper = api.post("/categories.json", data={"name": "Bikes", "parent_category_id": child["id"]})
+    assert deeper.status_code == 422
+    itself = api.put(f"/categories/{parent['id']}.json", data={"parent_category_id": parent["id"]})
+    assert itself.status_code == 422
+
+
+def test_a_body_of_an_unknown_content_type_is_ignored(api: ApiSession) -> None:
+    # Rails parses only the MIME types it has a parser for; another body is ignored (no 415).
+    response = api.post(
+        "/categories.json",
+        params={"name": "From the query string"},
+        data=b"name=ignored",
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["category"]["name"] == "From the query string"

@@ -211,6 +211,14 @@ class Api:
     # ------------------------------------------------------------------ lists (notes §11)
 
     def _page(self, req: Request) -> tuple[int, int]:
+        # core TopicQuery validators: `ascending` must be true or false (else 400).
+        if "ascending" in req.params and req.params["ascending"] not in (
+            True,
+            False,
+            "true",
+            "false",
+        ):
+            raise errors.invalid_parameters("ascending")
         page = _int(req.params.get("page") or 0, "page")
         per_page = _int(req.params.get("per_page") or rules.TOPIC_LIST_PER_PAGE, "per_page")
         if not 1 <= per_page <= 100:  # notes §11: per_page 1–100 per docs

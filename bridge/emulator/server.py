@@ -138,6 +138,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle("HEAD")
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, OPTIONS, QUERY…): Rails routes none of them to Discourse's
+        # controllers, so they get the not-found answer, not the stdlib's 501 HTML page.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return lambda: self._handle(name[3:])
+        raise AttributeError(name)
+
     # ------------------------------------------------------------------ pipeline
 
     def _handle(self, method: str) -> None:

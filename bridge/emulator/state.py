@@ -39,6 +39,7 @@ DEFINITION_RAW = (
 )
 # notes §6 / core app/models/category.rb: name 1–50 characters.
 CATEGORY_NAME_MAX = 50
+MAX_CATEGORY_NESTING = 2  # core site setting max_category_nesting (default 2)
 TOPIC_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")  # notes §5
 
 
@@ -176,7 +177,8 @@ class ForumState:
             parent_id = self._optional_category_id(
                 params.get("parent_category_id"), "parent_category_id"
             )
-            problems = self._category_name_problems(name, parent_id, None)
+            problems = self._category_nesting_problems(parent_id, None)
+            problems += self._category_name_problems(name, parent_id, None)
             slug = str(params.get("slug") or "").strip()
             if slug:
                 problems += self._category_slug_problems(slug, parent_id, None)
@@ -205,8 +207,8 @@ class ForumState:
                 description=None,
                 parent_category_id=parent_id,
                 position=len(self.categories),
-                permissions={str(k): int(v) for k, v in permissions.items()},
-                search_priority=int(params.get("search_priority") or 0),
+                permissions={str(k): _rails_int(v) for k, v in permissions.items()},
+                search_priority=_rails_int(params.get("search_priority")),
                 **_category_style(params),
             )
             self.categories[cid] = category
@@ -240,7 +242,8 @@ class ForumState:
                 if "parent_category_id" in params
                 else category.parent_category_id
             )
-            problems = (
+            problems = self._category_nesting_problems(parent_id, category.id)
+            problems += (
                 self._category_name_problems(name, parent_id, category.id)
                 if name != category.name or parent_id != category.parent_category_id
                 else []
@@ -259,13 +262,37 @@ class ForumState:
                 if key in params:
                     setattr(category, key, str(params[key]).lstrip("#"))
             if isinstance(params.get("permissions"), dict):
-                category.permissions = {str(k): int(v) for k, v in params["permissions"].items()}
+                category.permissions = {
+                    str(k): _rails_int(v) for k, v in params["permissions"].items()
+                }
             if "search_priority" in params:
-                category.search_priority = int(params["search_priority"])
+                category.search_priority = _rails_int(params["search_priority"])
             for key, value in _category_style(params).items():
                 setattr(category, key, value)
             self.on_event("category_updated", "category", category)
             return category
+
+    def _category_nesting_problems(self, parent_id: int | None, own_id: int | None) -> list[str]:
+        """core app/models/category.rb parent_category_validator: not its own parent (nor its
+        own ancestor), and no deeper than max_category_nesting (default 2: a category and its
+        subcategories). Messages are core's en locale (category.errors.self_parent, .depth)."""
+        if parent_id is None:
+            return []
+        chain: list[int] = []
+        current: int | None = parent_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.categories[current].parent_category_id
+        if own_id is not None and own_id in chain:
+            return ["A subcategory's parent cannot be itself"]
+        children_depth = 0
+        if own_id is not None and any(
+            c.parent_category_id == own_id for c in self.categories.values()
+        ):
+            children_depth = 1
+        if len(chain) + 1 + children_depth > MAX_CATEGORY_NESTING:
+            return ["You can't nest a subcategory under another"]
+        return []
 
     def _optional_category_id(self, value: Any, name: str) -> int | None:
         if value in (None, ""):
@@ -717,6 +744,19 @@ def _category_style(params: dict[str, Any]) -> dict[str, Any]:
         if key in params:
             style[key] = str(params[key]) if params[key] not in (None, "") else None
     return style
+
+
+def _rails_int(value: Any) -> int:
+    """Ruby's `to_i` as ActiveRecord casts an integer attribute: the leading integer of a
+    string, 0 when there is none (or for a value that is not a string or a number)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value and abs(value) != float("inf") else 0
+    match = re.match(r"\s*([+-]?\d+)", value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else 0
 
 
 def _as_list(value: Any) -> list[str]:
