@@ -51,7 +51,9 @@ TITLE_UNCLEAR = "Title seems unclear, is it a complete sentence?"
 TITLE_TAKEN = "Title has already been used"  # notes §3 / §8
 BODY_BLANK = "Body can't be blank"
 BODY_TOO_SHORT = "Body is too short (minimum is {count} characters)"
-BODY_TOO_LONG = "Body is too long (maximum is {count} characters)"
+# core StrippedLengthValidator: I18n "errors.messages.too_long_validation" (server.en.yml:
+# "is limited to %{count} characters; you entered %{length}."), not Rails' "is too long".
+BODY_TOO_LONG = "Body is limited to {count} characters; you entered {length}."
 BODY_UNCLEAR = "Body seems unclear, is it a complete sentence?"
 CATEGORY_BLANK = "Category can't be blank"  # notes §3 (allow_uncategorized_topics=false)
 
@@ -191,6 +193,29 @@ def _length_problems(
     return problems
 
 
+def _sanitized_for_length(value: str) -> str:
+    """StrippedLengthValidator.get_sanitized_value: HTML comments dropped, an emoji counts as one
+    character, runs of dots become one ellipsis and runs of commas one comma, then stripped."""
+    value = re.sub(r"<!--(.*?)-->", "", value, flags=re.DOTALL)
+    value = re.sub(r":\w+(:\w+)?:", "X", value)
+    value = re.sub(r"\.{2,}", "…", value)
+    value = re.sub(r",{2,}", ",", value)
+    return value.strip(_RUBY_STRIP)
+
+
+def _stripped_length_problems(value: str, low: int, high: int) -> list[str]:
+    """core lib/validators/stripped_length_validator.rb as the post validator uses it: blank;
+    else too long on the whole value (with the length entered); else too short on the
+    sanitized value."""
+    if not value.strip():
+        return [BODY_BLANK]
+    if len(value) > high:
+        return [BODY_TOO_LONG.format(count=high, length=len(value))]
+    if len(_sanitized_for_length(value)) < low:
+        return [BODY_TOO_SHORT.format(count=low)]
+    return []
+
+
 def title_problems(title: str) -> list[str]:
     """Why Discourse would refuse this title on create, as its en error strings; [] when valid.
     The title is prettified before validation (core app/models/topic.rb before_validation), so
@@ -220,9 +245,7 @@ def body_problems(raw: str, first_post: bool = True) -> list[str]:
     (notes §8; core lib/validators/post_validator.rb stripped_length + raw_quality)."""
     raw = raw or ""
     low = MIN_FIRST_POST_LENGTH if first_post else MIN_POST_LENGTH
-    problems = _length_problems(
-        raw, low, MAX_POST_LENGTH, BODY_BLANK, BODY_TOO_SHORT, BODY_TOO_LONG
-    )
+    problems = _stripped_length_problems(raw, low, MAX_POST_LENGTH)
     # text_sentinel.rb body_sentinel: body_min_entropy (7) ≤ min_post_length (20) → 7.
     min_entropy = (
         BODY_MIN_ENTROPY

@@ -144,7 +144,10 @@ def test_body_problems_use_discourse_en_messages() -> None:
         "Body is too short (minimum is 20 characters)"
     ]
     assert rules.body_problems("") == ["Body can't be blank"]
-    assert rules.body_problems("a" * 32001)[0] == "Body is too long (maximum is 32000 characters)"
+    # core StrippedLengthValidator: errors.messages.too_long_validation, with the length entered
+    assert rules.body_problems("a" * 32001)[0] == (
+        "Body is limited to 32000 characters; you entered 32001."
+    )
     assert rules.body_problems("aaaaaaaaaaaaaaaaaaaaaaaaa") == [
         "Body seems unclear, is it a complete sentence?"
     ]
@@ -169,3 +172,15 @@ def test_body_problems_use_discourse_en_messages() -> None:
 def test_external_id_format(value: str, valid: bool) -> None:
     # notes §3: at most 50 characters of [A-Za-z0-9_-]
     assert rules.is_valid_external_id(value) is valid
+
+
+def test_body_length_follows_stripped_length_validator() -> None:
+    # core lib/validators/stripped_length_validator.rb get_sanitized_value: HTML comments do not
+    # count, runs of dots count as one character, an emoji as one.
+    assert rules.body_problems("Short text <!-- a comment that is long -->") == [
+        "Body is too short (minimum is 20 characters)"
+    ]
+    assert rules.body_problems("Wait for it.............") == [
+        "Body is too short (minimum is 20 characters)"
+    ]
+    assert rules.body_problems("A body of twenty-two c") == []

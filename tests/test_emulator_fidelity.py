@@ -264,3 +264,22 @@ def test_a_body_of_an_unknown_content_type_is_ignored(api: ApiSession) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["category"]["name"] == "From the query string"
+
+
+def test_the_create_memo_key_includes_the_client(api: ApiSession) -> None:
+    # core PostsController#create_params adds ip_address, user_agent and referrer to the
+    # parameters that signature_for hashes: the same create from another client is not
+    # answered from the memo (here: the title is then taken).
+    cat = api.category()
+    data = {"title": "A memoized project title", "raw": BODY, "category": cat["id"]}
+    first = api.post("/posts.json", data=data, headers={"User-Agent": "client-a"})
+    again = api.post("/posts.json", data=data, headers={"User-Agent": "client-a"})
+    assert first.status_code == again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    other = api.post("/posts.json", data=data, headers={"User-Agent": "client-b"})
+    assert other.status_code == 422
+    assert other.json()["errors"] == ["Title has already been used"]
+    referred = api.post(
+        "/posts.json", data=data, headers={"User-Agent": "client-a", "Referer": "http://x/"}
+    )
+    assert referred.status_code == 422

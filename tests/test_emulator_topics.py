@@ -63,7 +63,7 @@ def test_create_through_pydiscourse_with_tags_and_external_id(
         (
             {"raw": "x" * 32001},
             [
-                "Body is too long (maximum is 32000 characters)",
+                "Body is limited to 32000 characters; you entered 32001.",
                 "Body seems unclear, is it a complete sentence?",
             ],
         ),

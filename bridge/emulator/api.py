@@ -30,6 +30,9 @@ class Request:
     viewer: User | None  # None: anonymous
     json_suffix: bool  # the path ended in .json (kept on redirects, notes §3)
     base_url: str = ""  # scheme and Host of the request (Rails makes redirect Locations absolute)
+    # What core PostsController#create_params adds to the create's parameters (and so to the
+    # memo key): request.remote_ip, request.user_agent, request.referrer.
+    client: tuple[str, str | None, str | None] = ("", None, None)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,9 @@ class Route:
 
 
 class CreateMemo:
-    """notes §3: API create responses memoized for 120 s, keyed by all params + user."""
+    """notes §3: API create responses memoized for 120 s, keyed by all params + user. core
+    PostsController: `signature_for(manager_params)`, and create_params adds ip_address,
+    user_agent and referrer, so a retry from another address or client is not memoized."""
 
     def __init__(
         self, ttl: float = rules.CREATE_MEMO_SECONDS, clock: Callable[[], float] = time.monotonic
@@ -63,9 +68,22 @@ class CreateMemo:
         self._entries: dict[str, tuple[float, int, Any]] = {}
 
     @staticmethod
-    def signature(params: dict[str, Any], username: str) -> str:
+    def signature(
+        params: dict[str, Any],
+        username: str,
+        client: tuple[str, str | None, str | None] = ("", None, None),
+    ) -> str:
+        ip_address, user_agent, referrer = client
         canonical = json.dumps(
-            {"params": params, "user": username.lower()}, sort_keys=True, default=str
+            {
+                "params": params,
+                "user": username.lower(),
+                "ip_address": ip_address,
+                "user_agent": user_agent,
+                "referrer": referrer,
+            },
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -321,7 +339,7 @@ class Api:
     def create_post(self, req: Request, m: re.Match[str]) -> Response:
         viewer = req.viewer
         assert viewer is not None
-        key = CreateMemo.signature(req.params, viewer.username)
+        key = CreateMemo.signature(req.params, viewer.username, req.client)
         # Under the state lock, so two identical requests racing each other still make one topic.
         with self.state.lock:
             cached = self.memo.get(key)

@@ -208,7 +208,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         route, match = found
         host = self.headers.get("Host")
         base_url = f"http://{host}" if host else ""  # the emulator speaks plain HTTP
-        request = Request(method, path, params, viewer, json_suffix, base_url)
+        client = (
+            self.client_address[0],
+            self.headers.get("User-Agent"),
+            self.headers.get("Referer"),
+        )
+        request = Request(method, path, params, viewer, json_suffix, base_url, client)
         return self.app.api.dispatch(route, match, request)
 
     def _read_body(self) -> bytes:
