@@ -114,9 +114,22 @@ def filtered(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def seed(emulator_url: str) -> None:
+def pin_path_parameters(spec: dict[str, Any], seeded: dict[str, list[Any]]) -> None:
+    """Test data, not a correction of the spec: path parameters draw from what the seeded forum
+    holds (plus one unknown value), so that operations reach their success responses, whose
+    bodies are what response-schema conformance checks."""
+    for _, _, operation in _operations(spec):
+        for parameter in operation.get("parameters", []):
+            values = seeded.get(parameter.get("name", ""))
+            if parameter.get("in") == "path" and values:
+                kind = parameter.get("schema", {}).get("type", "string")
+                enum = [v if kind == "integer" else str(v) for v in values]
+                parameter["schema"] = {"type": kind, "enum": enum}
+
+
+def seed(emulator_url: str) -> dict[str, list[Any]]:
     """A small forum so that generated ids 1…n exist: categories (one nested), topics with
-    tags and an external id, replies."""
+    tags and an external id. Returns the values path parameters may take."""
     import requests
 
     session = requests.Session()
@@ -128,9 +141,10 @@ def seed(emulator_url: str) -> None:
         return response.json()
 
     parent = post("/categories.json", {"name": "Citizen care", "color": "0088CC"})["category"]
-    post("/categories.json", {"name": "Mobility", "parent_category_id": parent["id"]})
+    child = post("/categories.json", {"name": "Mobility", "parent_category_id": parent["id"]})
+    ids = {parent["id"], child["category"]["id"]}
     for n in range(3):
-        post(
+        created = post(
             "/posts.json",
             {
                 "title": f"Seeded project number {n} for the spec",
@@ -140,6 +154,13 @@ def seed(emulator_url: str) -> None:
                 "external_id": f"seed-{n}",
             },
         )
+        ids |= {created["id"], created["topic_id"]}
+    return {
+        "id": sorted(ids) + [99999],
+        "slug": [parent["slug"], "no-such-category"],
+        "name": ["km0", "pilot", "no-such-tag"],
+        "external_id": ["seed-0", "seed-1", "seed-2", "no-such-id"],
+    }
 
 
 def main() -> int:
@@ -158,7 +179,7 @@ def main() -> int:
 
     emulator = start_emulator(host="127.0.0.1", port=0, api_key=API_KEY, rate_limit=0)
     try:
-        seed(emulator.url)
+        pin_path_parameters(spec, seed(emulator.url))
         with tempfile.TemporaryDirectory() as tmp:
             filtered_path = Path(tmp) / "openapi.filtered.json"
             filtered_path.write_text(json.dumps(spec), encoding="utf-8")
