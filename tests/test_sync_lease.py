@@ -103,3 +103,32 @@ def test_status_shows_a_live_holder_and_since_when(
     holder_process.kill()
     holder_process.wait(timeout=10)
     assert json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)["running"] is None
+
+
+@pytest.mark.postgres
+def test_a_lost_lock_connection_is_lease_lost_and_the_lock_is_free(postgres_url: str) -> None:
+    """PostgreSQL ends the session holding the lock (an administrator's pg_terminate_backend,
+    a server restart): the holder's next check stops it, and the lock is free for the next run."""
+    from bridge.db import make_engine
+    from bridge.sync.lease import LeaseLost, renew
+
+    engine = make_engine(postgres_url)
+    try:
+        handle = LeaseHandle.acquire(engine, SYNC_LEASE, holder="doomed run")
+        with engine.connect() as conn:
+            ended = conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+            ).all()
+        assert ended == [(True,)]  # the README's way to end a hung holder from the database
+        with pytest.raises(LeaseLost, match="connection holding the sync lock was lost"):
+            renew(engine, SYNC_LEASE, "doomed run")
+        handle.release()  # no error: the dead connection is discarded, not reused
+        assert running(engine) is None
+        with LeaseHandle.acquire(engine, SYNC_LEASE, holder="next run"):
+            assert running(engine) is not None
+    finally:
+        engine.dispose()
