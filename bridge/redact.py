@@ -83,9 +83,15 @@ def scrub(text: str) -> str:
     """`text` with every registered secret and any URL credentials replaced by `***`."""
     if not text:
         return text
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
+    # Until nothing is left: a mask next to the text around it could spell a secret again
+    # (one that contains "*"). Each pass shortens the text, so this ends.
+    changed = True
+    while changed:
+        changed = False
+        for secret in _secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+                changed = True
     return _URL_CREDENTIALS.sub(rf"\1{MASK}@", text)
 
 

@@ -14,11 +14,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
 import responses
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plugins.sync import add_projects
 from typer.testing import CliRunner
 
@@ -324,3 +327,27 @@ def test_an_html_page_is_never_read_as_a_forum_answer(method: str, status: int) 
                     title="Un títol prou llarg", raw="r" * 30, category_id=1, tags=[],
                     external_id="dc-1",
                 )  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(
+        alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=6, max_size=40
+    ),
+    before=st.text(max_size=20),
+    after=st.text(max_size=20),
+    spelling=st.sampled_from(["plain", "repr", "json", "quoted", "padded"]),
+)
+def test_scrub_removes_a_registered_secret_however_it_is_spelt(
+    secret: str, before: str, after: str, spelling: str
+) -> None:
+    redact.forget_all()
+    redact.register(f" {secret}\n")  # registered as read, whitespace and all
+    shown = {
+        "plain": secret,
+        "repr": repr(f" {secret}\n"),
+        "json": json.dumps(secret),
+        "quoted": quote(secret, safe=""),
+        "padded": f" {secret}\n",
+    }[spelling]
+    assert secret not in redact.scrub(before + shown + after)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plugins.catalogue import Run, make_record, write_records_file
 
 from bridge.terminal import json_safe, visible
@@ -100,3 +102,11 @@ def test_c1_and_bidi_in_stored_text_are_printed_escaped(cli: Cli, tmp_path: Path
     assert RAW.search(listed.stdout) is None
     assert listed.json()["title"] == record["title"]
     assert listed.json()["description"] == record["description"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_visible_leaves_nothing_that_drives_a_terminal(text: str) -> None:
+    shown = visible(text)
+    assert RAW.search(shown) is None
+    assert visible(shown) == shown  # idempotent: printing twice changes nothing
