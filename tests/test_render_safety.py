@@ -113,7 +113,16 @@ def assert_safe(markdown: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["_@admin_", "foo_@staff", "**x**@admins", "(@moderators)", "&#64;staff", "\\@staff", "@@x"],
+    [
+        "_@admin_",
+        "foo_@staff",
+        "**x**@admins",
+        "(@moderators)",
+        "&#64;staff",
+        "\\\\&#64;staff",
+        "\\@staff",
+        "@@x",
+    ],
 )
 def test_no_mention_by_any_spelling(text: str) -> None:
     assert mentions(text), f"the oracle must see a mention in {text!r}"
@@ -139,6 +148,12 @@ def test_an_email_address_stays_as_written() -> None:
 def test_no_live_bbcode(text: str) -> None:
     assert live_bbcode(text), f"the oracle must see a tag in {text!r}"
     assert live_bbcode(block(text)) == []
+
+
+def test_an_escaped_ampersand_stays_one_escaped_ampersand() -> None:
+    # Was "\\\\&#64;staff": an escaped backslash, then a live reference to "@".
+    assert block("\\&#64;staff") == "\\&#64;staff"
+    assert mentions(block("\\&#64;staff")) == []
 
 
 def test_an_escaped_bracket_stays_one_escaped_bracket() -> None:
@@ -213,7 +228,8 @@ PIECES = st.sampled_from(
         "@", "_", "*", "-", "#", ">", "=", "`", "~", "[", "]", "/", "\\", "<", "&", ";", "(", ")",
         " ", "  ", "    ", "\n", "\n\n", "a", "Z", "é", "9", ".", ":",
         "@staff", "@admins", "[b]", "[/b]", "[quote]", "[/quote]", "[calendar]", "[img]",
-        "&#64;", "&commat;", "&#91;", "- ", "> ", "1. ", "```", "~~~", "\\[", "## ", "===",
+        "&#64;", "&commat;", "&#91;", "\\&#64;", "- ", "> ", "1. ", "```", "~~~", "\\[", "## ",
+        "===",
         "---", "<!--", "<b>", "[x](http://a.b)", "pere@vic.cat", "_@", "**",
     ]
 )  # fmt: skip

@@ -73,7 +73,10 @@ _BLOCK_BREAK = re.compile(
     r"#{1,6}(?=[ \t]|$)|(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
 )
 # A character reference, which markdown-it decodes into the character it names.
-_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+# Preceded by an even number of backslashes (none included): an `&` escaped already stays.
+_ENTITY = re.compile(
+    r"(?<!\\)((?:\\\\)*)&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)"
+)
 _MENTION_CANDIDATE = re.compile(r"@(?=[^\s@])")
 # A whole inline link `[text](destination "title")`, as markdown-it reads one.
 _LINK = re.compile(r'\[[^\[\]]*\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+"[^"]*")?\)')
@@ -116,7 +119,7 @@ def _defuse_bbcode(line: str) -> str:
 
 def _neutral(line: str) -> str:
     """Outside code: no HTML, no decoded character reference, no mention, no BBCode tag."""
-    line = _ENTITY.sub(r"\\&", line)
+    line = _ENTITY.sub(r"\1\\&", line)
     line = line.replace("<", "&lt;")
     line = _defuse_mentions(line)
     return _defuse_bbcode(line)
