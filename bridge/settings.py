@@ -18,6 +18,7 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError,
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.opendata.config import OpenDataConfig
 
 DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -116,6 +117,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = SyncConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     webhook: WebhookConfig = WebhookConfig()
+    opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
