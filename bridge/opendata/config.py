@@ -1,4 +1,5 @@
-"""The `[opendata]` section of the TOML file: who publishes the open data, where, under what licence.
+"""The `[opendata]` section of the TOML file: who publishes the open data, where, under what
+licence.
 
 Everything here is about the description of the download (Frictionless and DCAT-AP metadata); the
 data itself comes from the catalogue. Defaults let `digicanvis opendata DIR` work on embedded

@@ -1,4 +1,5 @@
-"""From the catalogue to DIR: read the public records, build every file (pure), write them atomically."""
+"""From the catalogue to DIR: read the public records, build every file (pure), write them
+atomically."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from bridge.opendata.tables import csv_bytes, public_tables
 from bridge.opendata.writer import write_directory
 
 FRICTIONLESS_SPEC = "https://specs.frictionlessdata.io/tabular-data-package/"
+# Everything DIR holds.
+FILE_NAMES = (*(table.path for table in TABLES), DATAPACKAGE, CATALOG)
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,7 @@ def build(
     publisher = Publisher.from_config(config, discourse_url)
     files[DATAPACKAGE] = json_bytes(datapackage(publisher, files))
     distributions = [
-        Distribution(
-            table.path, table.path, table.en, "text/csv", "CSV", len(files[table.path])
-        )
+        Distribution(table.path, table.path, table.en, "text/csv", "CSV", len(files[table.path]))
         for table in (PROJECTS, DOCUMENTS, CONTACTS)
     ]
     distributions.append(

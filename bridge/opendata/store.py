@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.models.catalogue import Project
 
-P: sa.Table = Project.__table__  # type: ignore[assignment]
+P: sa.Table = Project.__table__  # type: ignore[attr-defined]
 
 
 def public_modified(engine: Engine) -> dict[str, datetime]:

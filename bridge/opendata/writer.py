@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
@@ -31,18 +31,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _check_target(target: Path, files: Mapping[str, bytes]) -> bool:
-    """True when `target` already holds exactly `files`; raises TargetRefused when it may not be
-    replaced."""
+def check_replaceable(target: Path, names: Iterable[str]) -> None:
+    """Raise TargetRefused unless `target` is absent, or a directory holding only files named in
+    `names` (a package this module wrote)."""
     if not target.exists():
-        return False
+        return
     if target.is_symlink() or not target.is_dir():
         raise TargetRefused(f"{target} exists and is not a directory")
-    present = {entry.name: entry for entry in target.iterdir()}
+    allowed = set(names)
     foreign = sorted(
-        name
-        for name, entry in present.items()
-        if name not in files or entry.is_symlink() or not entry.is_file()
+        entry.name
+        for entry in target.iterdir()
+        if entry.name not in allowed or entry.is_symlink() or not entry.is_file()
     )
     if foreign:
         shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
@@ -50,6 +50,14 @@ def _check_target(target: Path, files: Mapping[str, bytes]) -> bool:
             f"{target} holds things that are not part of the package ({shown}): "
             "refusing to replace it; give a new or empty directory, or one this command wrote"
         )
+
+
+def _holds(target: Path, files: Mapping[str, bytes]) -> bool:
+    """True when `target` already holds exactly `files` (checked replaceable first)."""
+    check_replaceable(target, files)
+    if not target.exists():
+        return False
+    present = {entry.name: entry for entry in target.iterdir()}
     return present.keys() == files.keys() and all(
         present[name].read_bytes() == data for name, data in files.items()
     )
@@ -58,7 +66,7 @@ def _check_target(target: Path, files: Mapping[str, bytes]) -> bool:
 def write_directory(target: Path, files: Mapping[str, bytes]) -> bool:
     """Make `target` hold exactly `files` (name -> bytes). Returns False when it already did."""
     target = Path(os.path.abspath(target))
-    if _check_target(target, files):
+    if _holds(target, files):
         return False
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
