@@ -10,9 +10,12 @@ import io
 import json
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import frictionless
@@ -21,9 +24,14 @@ import sqlalchemy as sa
 from plugins.catalogue import Run, make_record, make_records, write_records_file
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
+from sqlmodel import Session, select
+from tests_support import terminate, wait_for
 
 from bridge.catalogue.canonical import record_dict
+from bridge.catalogue.importer import run_import
 from bridge.catalogue.schema import RecordIn
+from bridge.catalogue.store import set_archived
+from bridge.models import SyncRun
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, values
 from bridge.opendata import writer
 from bridge.opendata.config import OpenDataConfig
@@ -504,3 +512,64 @@ def test_a_directory_holding_other_things_is_refused(
     assert _files(mine) == {"thesis.odt": b"years of work"}
     bad = cli("opendata", tmp_path / "x", "--base-url", "ftp://nope")
     assert bad.exit_code == 2 and "--base-url" in bad.stderr
+
+
+# --------------------------------------------------------------------------- schedule --opendata
+
+
+def _finished_pulls(engine: sa.Engine) -> int:
+    with Session(engine) as session:
+        runs = session.exec(select(SyncRun).where(SyncRun.kind == "pull")).all()
+        return sum(1 for run in runs if run.finished_at is not None)
+
+
+def _refs_published(directory: Path) -> set[str] | None:
+    try:
+        return {row["ref"] for row in _rows(directory, "projects")}
+    except FileNotFoundError:  # between the two renames of a swap
+        return None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_schedule_refreshes_the_open_data_only_when_the_public_catalogue_changed(
+    bridge_env: Any, engine: sa.Engine, emulator: Any, tmp_path: Path
+) -> None:
+    records = make_records(6)
+    outcome = run_import(engine, [write_records_file(tmp_path / "records.json", records)])
+    assert not outcome.problems
+    env = dict(
+        os.environ,
+        DISCOURSE_URL=emulator.url,
+        DISCOURSE_API_KEY=emulator.api_key,
+        BRIDGE_RATE_LIMIT_PER_MINUTE="0",
+    )
+    out = tmp_path / "open"
+    command = [sys.executable, "-m", "bridge", "schedule", "--every", "1s", "--opendata", str(out)]
+    proc = subprocess.Popen(command, env=env, stdout=PIPE, stderr=PIPE, text=True)
+    try:
+        wait_for(lambda: _refs_published(out) == {r["ref"] for r in records}, timeout=60)
+        # Written after the first sync: every record already has its topic's URL.
+        assert all(row["topic_url"].startswith(emulator.url) for row in _rows(out, "projects"))
+        inode, pulls = out.stat().st_ino, _finished_pulls(engine)
+        wait_for(lambda: _finished_pulls(engine) >= pulls + 2, timeout=60)
+        assert out.stat().st_ino == inode  # unchanged catalogue: DIR was not rewritten
+        set_archived(engine, records[1]["ref"], True)
+        wait_for(lambda: records[1]["ref"] not in (_refs_published(out) or {records[1]["ref"]}))
+        _validate(out)
+    finally:
+        _, stderr = terminate(proc)
+    assert proc.returncode == 0, stderr
+    assert "opendata:" in stderr and emulator.api_key not in stderr
+
+
+def test_schedule_refuses_a_directory_it_may_not_replace(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCOURSE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DISCOURSE_API_KEY", "k" * 64)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    result = cli("schedule", "--every", "1h", "--opendata", mine)
+    assert result.exit_code == 2 and "--opendata" in result.stderr and "notes.txt" in result.stderr
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
