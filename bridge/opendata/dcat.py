@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import pycountry
@@ -56,6 +57,7 @@ class Coverage:
     bbox: tuple[float, float, float, float] | None  # min lon, min lat, max lon, max lat
 
 
+@cache  # a handful of countries, 10,000 records
 def _alpha3(alpha2: str) -> str | None:
     if alpha2 in _EU_ALPHA2:
         return _EU_ALPHA2[alpha2]

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Benchmark of the open data (issue 13): publish 10,000 records with `digicanvis opendata DIR`.
+
+Imports the generated records of bench_catalogue.py into a fresh SQLite catalogue, then times
+`digicanvis opendata DIR` as its own process (first write, then a refresh of the unchanged
+catalogue, which writes nothing) and the same command in-process.
+
+Target on a 2-core machine: 10,000 records published in < 10 s.
+Prints the figures; asserts nothing (timings belong here, never in tests).
+
+    python scripts/bench_opendata.py [--records 10000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_catalogue import _child, generate  # a sibling script
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--keep", help="work in this directory and keep it")
+    args = parser.parse_args()
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-opendata-"))
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("bench.db*"):
+        stale.unlink()
+    shutil.rmtree(work / "open", ignore_errors=True)
+    os.environ["BRIDGE_DATABASE_URL"] = f"sqlite:///{work / 'bench.db'}"
+    os.environ.pop("BRIDGE_HOME_REGION", None)
+
+    from bridge.catalogue.formats import dumps
+
+    source = work / "records.json"
+    source.write_text(dumps(generate(args.records), "json"), encoding="utf-8")
+    _child(["db", "upgrade"])
+    _child(["import", str(source)])
+
+    out = work / "open"
+    first, first_mb, said = _child(["opendata", str(out)])
+    again, _, said_again = _child(["opendata", str(out)])
+
+    from typer.testing import CliRunner
+
+    from bridge.cli import app
+
+    runner = CliRunner()
+    timings = []
+    for n in range(3):
+        target = work / f"open-{n}"
+        started = time.perf_counter()
+        result = runner.invoke(app, ["opendata", str(target)], catch_exceptions=False)
+        timings.append(time.perf_counter() - started)
+        assert result.exit_code == 0, result.stderr
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+
+    print(f"records:                       {args.records}, {os.cpu_count()} cores")
+    print(
+        f"opendata DIR, new process:     {first:.2f} s wall, {first_mb:.0f} MB max RSS"
+        "   [target < 10 s]"
+    )
+    print(f"  said:                        {said.strip()}")
+    print(f"again, catalogue unchanged:    {again:.2f} s  -> {said_again.strip()}")
+    print(
+        f"in-process:                    best {min(timings):.2f} s, worst {max(timings):.2f} s "
+        "of 3 (interpreter start-up excluded)"
+    )
+    print(
+        "files:                         "
+        + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+    )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
