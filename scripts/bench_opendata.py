@@ -55,12 +55,13 @@ def main() -> int:
     from bridge.cli import app
 
     runner = CliRunner()
-    timings = []
+    timings, cpu = [], []
     for n in range(3):
         target = work / f"open-{n}"
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = runner.invoke(app, ["opendata", str(target)], catch_exceptions=False)
         timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
         assert result.exit_code == 0, result.stderr
     sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
 
@@ -73,8 +74,9 @@ def main() -> int:
     print(f"again, catalogue unchanged:    {again:.2f} s  -> {said_again.strip()}")
     print(
         f"in-process:                    best {min(timings):.2f} s, worst {max(timings):.2f} s "
-        "of 3 (interpreter start-up excluded)"
+        f"of 3 (interpreter start-up excluded); CPU {min(cpu):.2f} s (load-independent)"
     )
+    print(f"machine load average:          {os.getloadavg()[0]:.1f} over {os.cpu_count()} cores")
     print(
         "files:                         "
         + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
