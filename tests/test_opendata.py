@@ -266,7 +266,8 @@ def test_a_broken_row_is_caught_by_the_schema(
 def test_no_email_or_phone_and_no_private_contact_appears_anywhere(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DISCOURSE_URL", "https://forum.example.cat")
+    # Credentials in the forum's URL stay out of the open data too.
+    monkeypatch.setenv("DISCOURSE_URL", "https://bridge-bot:s3cr3t-pw@forum.example.cat")
     records = make_records(6)
     records[0]["contacts"] = [
         {
@@ -292,6 +293,8 @@ def test_no_email_or_phone_and_no_private_contact_appears_anywhere(
     _validate(out)
     everything = b"".join(_files(out).values()).decode("utf-8")
     for secret in (
+        "s3cr3t-pw",
+        "bridge-bot",
         "nuria.privada@ajuntament.cat",
         "+34 972 111 222",
         "Núria Privada",

@@ -8,6 +8,8 @@ defaults; a real publisher sets at least `base_url`, `publisher` and a contact.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field, field_validator
 
 _URL = r"^https?://[^/\s]+\S*$"
@@ -105,6 +107,14 @@ class OpenDataConfig(BaseModel):
         for code in value:
             if not code.isalpha() or not code.isupper():
                 raise ValueError(f"{code!r} is not an EU data-theme code such as GOVE")
+        return value
+
+    @field_validator("spatial")
+    @classmethod
+    def _uris(cls, value: list[str]) -> list[str]:
+        for uri in value:
+            if not re.match(_URL, uri):
+                raise ValueError(f"{uri!r} is not an http(s) URI")
         return value
 
     @field_validator("base_url")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.engine import Engine
 
@@ -89,6 +90,20 @@ def build(
     )
 
 
+def public_url(url: str | None) -> str | None:
+    """The URL without credentials: a DISCOURSE_URL may carry some, the open data never does."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def publish(
     engine: Engine,
     directory: Path,
@@ -103,6 +118,7 @@ def publish(
     from bridge.catalogue.store import list_records
     from bridge.opendata.store import public_modified
 
+    discourse_url = public_url(discourse_url)
     records = list_records(engine, home_region, discourse_url)
     package = build(records, public_modified(engine), config, discourse_url)
     changed = write_directory(directory, package.files)
