@@ -19,6 +19,7 @@ def opendata(
         typer.Argument(
             help="Directory to write (created if missing; replaced as a whole, so it must hold "
             "nothing but a package this command wrote).",
+            metavar="DIR",
             show_default=False,
         ),
     ],
