@@ -260,6 +260,21 @@ def test_a_broken_row_is_caught_by_the_schema(
     assert {row[0] for row in report.flatten(["type"])} == {error}
 
 
+def test_an_empty_catalogue_is_a_valid_empty_package(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    out = tmp_path / "open"
+    result = cli("opendata", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["projects"] == 0 and result.json()["modified"] is None
+    _validate(out)
+    assert all(_rows(out, table.name) == [] for table in TABLES)
+    graph = _graph(out)
+    dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
+    assert list(graph.objects(dataset, DCTERMS.modified)) == []  # no public record, no change
+    assert len(list(graph.objects(dataset, DCAT.distribution))) == 4
+
+
 # --------------------------------------------------------------------------- privacy
 
 
