@@ -25,7 +25,7 @@ from plugins.catalogue import Run, make_record, make_records, write_records_file
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 from sqlmodel import Session, select
-from tests_support import terminate, wait_for
+from tests_support import repo_config_with, terminate, wait_for
 
 from bridge.catalogue.canonical import record_dict
 from bridge.catalogue.importer import run_import
@@ -441,6 +441,58 @@ def test_the_dcat_description_carries_the_mandatory_dcat_ap_properties(
     for name, distribution in urls.items():
         size = _one(graph, distribution, DCAT.byteSize).toPython()
         assert size == (out / name).stat().st_size
+
+
+def test_licence_publisher_and_base_url_come_from_the_toml_file(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = repo_config_with(
+        """[opendata.licence]
+id = "CC-BY-4.0"
+title = "Creative Commons Attribution 4.0 International"
+url = "https://creativecommons.org/licenses/by/4.0/"
+# The same licence in the EU's licence table, which DCAT-AP portals expect.
+dcat_uri = "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0"
+""",
+        """[opendata.licence]
+id = "CC0-1.0"
+title = "Creative Commons Zero 1.0"
+url = "https://creativecommons.org/publicdomain/zero/1.0/"
+dcat_uri = "http://publications.europa.eu/resource/authority/licence/CC0"
+""",
+    )
+    text = text.replace(
+        'base_url = "https://observatori.digicanvis.example/opendata"',
+        'base_url = "https://dades.consorci.example/observatori/"\n'
+        'contact_email = "dades@consorci.example"',
+    ).replace('publisher = "DigiCanvis"', 'publisher = "Consorci Exemple"')
+    config = tmp_path / "bridge.toml"
+    config.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    _import(cli, tmp_path, make_records(3))
+    out = tmp_path / "open"
+    assert cli("opendata", out).exit_code == 0
+    descriptor = json.loads((out / "datapackage.json").read_bytes())
+    assert descriptor["licenses"] == [
+        {
+            "name": "CC0-1.0",
+            "path": "https://creativecommons.org/publicdomain/zero/1.0/",
+            "title": "Creative Commons Zero 1.0",
+        }
+    ]
+    assert descriptor["contributors"] == [{"title": "Consorci Exemple", "role": "publisher"}]
+    graph = _graph(out)
+    dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
+    assert _one(graph, dataset, DCTERMS.license) == URIRef(f"{EU}/licence/CC0")
+    publisher = _one(graph, dataset, DCTERMS.publisher)
+    assert str(_one(graph, publisher, FOAF.name)) == "Consorci Exemple"
+    contact = _one(graph, dataset, DCAT.contactPoint)
+    assert _one(graph, contact, VCARD.hasEmail) == URIRef("mailto:dades@consorci.example")
+    for distribution in graph.objects(dataset, DCAT.distribution):
+        assert _one(graph, distribution, DCTERMS.license) == URIRef(f"{EU}/licence/CC0")
+        url = str(_one(graph, distribution, DCAT.downloadURL))
+        assert url.startswith("https://dades.consorci.example/observatori/")
+        assert "//" not in url.removeprefix("https://")
 
 
 # --------------------------------------------------------------------------- determinism
