@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +46,7 @@ def opendata(
     come from the [opendata] section of the TOML file.
     """
     import sqlalchemy as sa
+    from pydantic import ValidationError
 
     from bridge.db import DatabaseError
     from bridge.opendata.publish import publish
@@ -55,9 +55,10 @@ def opendata(
     cfg = settings()
     config = cfg.opendata
     if base_url is not None:
-        if not re.match(r"^https?://[^/\s]+\S*$", base_url):
+        try:  # the TOML file's own rule for base_url
+            config = type(config).model_validate(config.model_dump() | {"base_url": base_url})
+        except ValidationError:
             fail(f"--base-url: {base_url!r} is not an http(s) URL")
-        config = config.model_copy(update={"base_url": base_url.rstrip("/")})
     engine = catalogue_engine(cfg)
     try:
         result = publish(
@@ -69,8 +70,10 @@ def opendata(
         )
     except TargetRefused as exc:
         fail(str(exc))
-    except (DatabaseError, sa.exc.OperationalError) as exc:
-        fail(f"cannot read the catalogue: {exc}")
+    except DatabaseError as exc:
+        fail(str(exc))
+    except sa.exc.OperationalError as exc:
+        fail(f"cannot read the catalogue database: {exc.orig}")
     except OSError as exc:
         fail(f"{directory}: cannot write: {exc.strerror or exc}")
     if json_out:

@@ -16,7 +16,7 @@ from bridge.opendata.config import OpenDataConfig
 from bridge.opendata.dcat import Distribution, catalog, coverage
 from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, PROJECTS, TABLES
 from bridge.opendata.package import CATALOG, DATAPACKAGE, Publisher, datapackage, json_bytes
-from bridge.opendata.tables import csv_bytes, public_tables
+from bridge.opendata.tables import csv_bytes, public_records, public_tables
 from bridge.opendata.writer import write_directory
 
 FRICTIONLESS_SPEC = "https://specs.frictionlessdata.io/tabular-data-package/"
@@ -59,7 +59,7 @@ def build(
 ) -> Package:
     """Every file of the package, from records as `projects list --json` prints them and each
     public record's latest change. The same input gives the same bytes."""
-    records = [r for r in records if not r.get("archived") and r["ref"] in modified]
+    records = public_records(records, modified)
     tables = public_tables(records, modified, discourse_url)
     files = {table.path: csv_bytes(table, tables.rows(table)) for table in TABLES}
     publisher = Publisher.from_config(config, discourse_url)

@@ -94,6 +94,16 @@ def profile_url(discourse_url: str | None, username: str | None) -> str | None:
     return f"{discourse_url.rstrip('/')}/u/{quote(username, safe='')}"
 
 
+def public_records(
+    records: Iterable[Mapping[str, Any]], modified: Mapping[str, datetime]
+) -> list[Mapping[str, Any]]:
+    """The records that appear, in ref order: not archived, and in `modified` (the refs public
+    when their changes were read; one missing there changed while this was read, and is left out
+    until the next refresh)."""
+    public = [r for r in records if not r.get("archived") and r["ref"] in modified]
+    return sorted(public, key=lambda r: r["ref"])
+
+
 def public_tables(
     records: Iterable[Mapping[str, Any]],
     modified: Mapping[str, datetime],
@@ -101,15 +111,13 @@ def public_tables(
 ) -> PublicTables:
     """The three tables, rows in ref order. `records` are dicts as `projects list --json` prints
     them (with `place` where the catalogue resolved one); `modified` maps each public ref to its
-    latest change (a record missing there changed while this was read, and is left out)."""
+    latest change."""
     project_row, document_row, contact_row = map(_row_maker, (PROJECTS, DOCUMENTS, CONTACTS))
     projects: list[Row] = []
     documents: list[Row] = []
     contacts: list[Row] = []
-    for record in sorted(records, key=lambda r: r["ref"]):
+    for record in public_records(records, modified):
         ref = record["ref"]
-        if record.get("archived") or ref not in modified:
-            continue
         projects.append(project_row({**record, "modified": modified[ref]}))
         for position, document in enumerate(record.get("documents") or ()):
             documents.append(document_row({**document, "ref": ref, "position": position}))
