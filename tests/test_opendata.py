@@ -12,6 +12,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -568,6 +569,36 @@ def test_a_failed_write_leaves_the_good_package_in_place(
     _validate(out)
     assert cli("opendata", out).exit_code == 0
     assert make_record(99)["ref"] in {row["ref"] for row in _rows(out, "projects")}
+
+
+def test_two_writers_of_one_directory_take_turns(tmp_path: Path) -> None:
+    """The scheduler and an administrator may refresh one DIR at the same moment: each write
+    lands whole, none fails, nothing is left beside DIR."""
+    config = OpenDataConfig()
+    packages = []
+    for start in (0, 50):
+        records = _listed(make_records(40, start=start))
+        modified = {r["ref"]: datetime(2026, 1, 1, tzinfo=UTC) for r in records}
+        packages.append(build(records, modified, config, None).files)
+    out = tmp_path / "open"
+    errors: list[BaseException] = []
+
+    def write(files: dict[str, bytes]) -> None:
+        try:
+            for _ in range(15):
+                write_directory(out, files)
+                write_directory(out, packages[0] if files is packages[1] else packages[1])
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(files,)) for files in packages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _files(out) in packages
+    assert [p.name for p in tmp_path.iterdir()] == ["open"]
 
 
 def test_a_directory_holding_other_things_is_refused(

@@ -12,10 +12,12 @@ files (a home directory given by mistake) is refused rather than swept away.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -63,27 +65,42 @@ def _holds(target: Path, files: Mapping[str, bytes]) -> bool:
     )
 
 
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `directory` (the parent of DIR): two writers of one DIR, say the
+    scheduler and an administrator, take turns instead of renaming under each other. A lock on
+    the directory itself leaves no lock file behind."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def write_directory(target: Path, files: Mapping[str, bytes]) -> bool:
     """Make `target` hold exactly `files` (name -> bytes). Returns False when it already did."""
     target = Path(os.path.abspath(target))
-    if _holds(target, files):
-        return False
+    check_replaceable(target, files)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=parent))
-    try:
-        for name in sorted(files):
-            with open(staging / name, "wb") as handle:
-                handle.write(files[name])
-                handle.flush()
-                os.fsync(handle.fileno())
-        # mkdtemp makes a private directory; the package is meant to be served.
-        os.chmod(staging, target.stat().st_mode & 0o7777 if target.exists() else 0o755)
-        _fsync_dir(staging)
-        _swap(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with _locked(parent):
+        if _holds(target, files):
+            return False
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=parent))
+        try:
+            for name in sorted(files):
+                with open(staging / name, "wb") as handle:
+                    handle.write(files[name])
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            # mkdtemp makes a private directory; the package is meant to be served.
+            os.chmod(staging, target.stat().st_mode & 0o7777 if target.exists() else 0o755)
+            _fsync_dir(staging)
+            _swap(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return True
 
 
