@@ -80,6 +80,10 @@ def test_the_real_catalogue_is_a_valid_data_package_row_by_row(
     assert summary["changed"] is True and summary["projects"] == len(real_world_records)
     assert sorted(p.name for p in out.iterdir()) == sorted(FILE_NAMES)
     report = _validate(out)
+    # The issue's own check: `frictionless validate DIR/datapackage.json` says valid.
+    command = [sys.executable, "-m", "frictionless", "validate", "--json"]
+    said = subprocess.run([*command, str(out / "datapackage.json")], capture_output=True)
+    assert said.returncode == 0 and json.loads(said.stdout)["valid"] is True
     # Every row was read and checked, keys and foreign keys included.
     rows = {task.name: task.stats.get("rows", 0) for task in report.tasks}
     documents = sum(len(r.get("documents", [])) for r in real_world_records)
