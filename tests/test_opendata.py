@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from plugins.catalogue import Run, make_record, make_records, write_records_file
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 from sqlmodel import Session, select
 from tests_support import repo_config_with, terminate, wait_for
 
@@ -409,7 +409,10 @@ def test_the_dcat_description_carries_the_mandatory_dcat_ap_properties(
     assert _languages(graph, dataset, DCTERMS.title) == {"ca", "es", "en"}
     assert _languages(graph, dataset, DCTERMS.description) == {"ca", "es", "en"}
     assert _languages(graph, dataset, DCAT.keyword) == {"ca", "es", "en"}
-    assert URIRef(f"{EU}/data-theme/GOVE") in set(graph.objects(dataset, DCAT.theme))
+    themes = set(graph.objects(dataset, DCAT.theme))
+    assert URIRef(f"{EU}/data-theme/GOVE") in themes
+    for theme in themes:  # DCAT-AP: a concept has a preferred label
+        assert (theme, RDF.type, SKOS.Concept) in graph and _one(graph, theme, SKOS.prefLabel)
     spatial = set(graph.objects(dataset, DCTERMS.spatial))
     # The public records' local bodies are in Spain and the Netherlands; Italy's (Bologna) was
     # archived.

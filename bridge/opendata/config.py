@@ -9,10 +9,51 @@ defaults; a real publisher sets at least `base_url`, `publisher` and a contact.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
 _URL = r"^https?://[^/\s]+\S*$"
+
+
+class DataTheme(StrEnum):
+    """The EU data themes (http://publications.europa.eu/resource/authority/data-theme), which
+    DCAT-AP uses for `dcat:theme`; the value is the code, `label` its English name."""
+
+    AGRI = "AGRI"
+    ECON = "ECON"
+    EDUC = "EDUC"
+    ENER = "ENER"
+    ENVI = "ENVI"
+    GOVE = "GOVE"
+    HEAL = "HEAL"
+    INTR = "INTR"
+    JUST = "JUST"
+    REGI = "REGI"
+    SOCI = "SOCI"
+    TECH = "TECH"
+    TRAN = "TRAN"
+
+    @property
+    def label(self) -> str:
+        return _THEME_LABELS[self]
+
+
+_THEME_LABELS = {
+    DataTheme.AGRI: "Agriculture, fisheries, forestry and food",
+    DataTheme.ECON: "Economy and finance",
+    DataTheme.EDUC: "Education, culture and sport",
+    DataTheme.ENER: "Energy",
+    DataTheme.ENVI: "Environment",
+    DataTheme.GOVE: "Government and public sector",
+    DataTheme.HEAL: "Health",
+    DataTheme.INTR: "International issues",
+    DataTheme.JUST: "Justice, legal system and public safety",
+    DataTheme.REGI: "Regions and cities",
+    DataTheme.SOCI: "Population and society",
+    DataTheme.TECH: "Science and technology",
+    DataTheme.TRAN: "Transport",
+}
 
 
 class Licence(BaseModel):
@@ -68,8 +109,10 @@ class OpenDataConfig(BaseModel):
     contact_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     contact_url: str | None = Field(default=None, pattern=_URL)
     licence: Licence = Licence()
-    # EU data themes (codes of http://publications.europa.eu/resource/authority/data-theme).
-    themes: list[str] = Field(default_factory=lambda: ["GOVE", "TECH"])
+    # Government and public sector; regions and cities; science and technology.
+    themes: list[DataTheme] = Field(
+        default_factory=lambda: [DataTheme.GOVE, DataTheme.REGI, DataTheme.TECH]
+    )
     # Places the catalogue is about besides the countries of its records, as URIs.
     spatial: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=_default_sources)
@@ -100,14 +143,6 @@ class OpenDataConfig(BaseModel):
             "en": ["digital transformation", "local government", "municipalities", "innovation"],
         }
     )
-
-    @field_validator("themes")
-    @classmethod
-    def _theme_codes(cls, value: list[str]) -> list[str]:
-        for code in value:
-            if not code.isalpha() or not code.isupper():
-                raise ValueError(f"{code!r} is not an EU data-theme code such as GOVE")
-        return value
 
     @field_validator("spatial")
     @classmethod

@@ -7,6 +7,10 @@ access URL; the agent's name. It adds what the issue and the profile recommend: 
 keywords, the EU data theme, spatial coverage, `modified`, contact point, licence, languages, and
 per file its download URL, media type, format and size. Controlled values are the EU Publications
 Office's authority tables (data themes, countries, languages, file types, licences).
+
+The output over the real inventories of ../shared/data was checked by hand against DCAT-AP
+3.0.0's SHACL shapes (shapes.ttl and range.ttl of the SEMIC DCAT-AP repository) with pyshacl:
+it conforms. The tests check the mandatory properties with rdflib.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from bridge.opendata.tables import iso_utc
 
 EU = "http://publications.europa.eu/resource/authority"
 IANA = "http://www.iana.org/assignments/media-types"
+THEMES = f"{EU}/data-theme"
 LANGUAGES = {"ca": "CAT", "es": "SPA", "en": "ENG"}
 # EU and ISO disagree on two alpha-2 codes that the catalogue's sources use (JRC writes EL, UK).
 _EU_ALPHA2 = {"EL": "GRC", "UK": "GBR"}
@@ -35,6 +40,7 @@ CONTEXT = {
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "gsp": "http://www.opengis.net/ont/geosparql#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
 }
 
 
@@ -108,12 +114,25 @@ def catalog(
     base = publisher.url(CATALOG)
     catalogue_id, dataset_id = f"{base}#catalogue", f"{base}#dataset"
     publisher_id = cfg.publisher_url or f"{base}#publisher"
-    licence = _id(cfg.licence.dcat_uri or cfg.licence.url)
-    languages = [_id(f"{EU}/language/{code}") for code in LANGUAGES.values()]
+    # DCAT-AP's range shapes (releases/3.0.0/html/shacl/range.ttl) want each referenced resource
+    # typed; the file says so itself rather than relying on the authority tables being loaded.
+    classes: dict[str, str] = {}
+
+    def ref(uri: str, cls: str) -> dict[str, str]:
+        classes.setdefault(uri, cls)
+        return _id(uri)
+
+    licence = ref(cfg.licence.dcat_uri or cfg.licence.url, "dct:LicenseDocument")
+    languages = [
+        ref(f"{EU}/language/{code}", "dct:LinguisticSystem") for code in LANGUAGES.values()
+    ]
+    homepage = ref(publisher.homepage, "foaf:Document")
     stamp = {"@value": iso_utc(modified), "@type": "xsd:dateTime"} if modified else None
 
-    spatial: list[dict[str, Any]] = [_id(f"{EU}/country/{code}") for code in where.countries]
-    spatial += [_id(uri) for uri in cfg.spatial]
+    spatial: list[dict[str, Any]] = [
+        ref(f"{EU}/country/{code}", "dct:Location") for code in where.countries
+    ]
+    spatial += [ref(uri, "dct:Location") for uri in cfg.spatial]
     if where.bbox:
         spatial.append(
             {
@@ -124,7 +143,7 @@ def catalog(
         )
     contact: dict[str, Any] = {
         "@id": f"{base}#contact",
-        "@type": "vcard:Organization",
+        "@type": ["vcard:Kind", "vcard:Organization"],
         "vcard:fn": cfg.contact_name,
         "vcard:hasURL": _id(cfg.contact_url or publisher.homepage),
     }
@@ -137,10 +156,10 @@ def catalog(
         "dct:title": _texts(cfg.title),
         "dct:description": _texts(cfg.description),
         "dct:publisher": _id(publisher_id),
-        "foaf:homepage": _id(publisher.homepage),
+        "foaf:homepage": homepage,
         "dct:language": languages,
         "dct:license": licence,
-        "dcat:themeTaxonomy": _id(f"{EU}/data-theme"),
+        "dcat:themeTaxonomy": _id(THEMES),
         "dcat:dataset": _id(dataset_id),
     }
     dataset: dict[str, Any] = {
@@ -154,13 +173,13 @@ def catalog(
             for lang in LANGUAGES
             for word in cfg.keywords.get(lang, [])
         ],
-        "dcat:theme": [_id(f"{EU}/data-theme/{code}") for code in cfg.themes],
+        "dcat:theme": [_id(f"{THEMES}/{theme.value}") for theme in cfg.themes],
         "dct:spatial": spatial,
         "dct:publisher": _id(publisher_id),
         "dcat:contactPoint": contact,
         "dct:license": licence,
         "dct:language": languages,
-        "dcat:landingPage": _id(publisher.homepage),
+        "dcat:landingPage": homepage,
         "dcat:distribution": [_id(f"{base}#{d.filename}") for d in distributions],
     }
     if stamp:
@@ -180,14 +199,32 @@ def catalog(
             "dct:description": d.description,
             "dcat:accessURL": url,
             "dcat:downloadURL": url,
-            "dcat:mediaType": _id(f"{IANA}/{d.media_type}"),
-            "dct:format": _id(f"{EU}/file-type/{d.file_type}"),
+            "dcat:mediaType": ref(f"{IANA}/{d.media_type}", "dct:MediaType"),
+            "dct:format": ref(f"{EU}/file-type/{d.file_type}", "dct:MediaTypeOrExtent"),
             "dct:license": licence,
             "dcat:byteSize": {"@value": str(d.size), "@type": "xsd:decimal"},
         }
         if d.conforms_to:
-            node["dct:conformsTo"] = _id(d.conforms_to)
+            node["dct:conformsTo"] = ref(d.conforms_to, "dct:Standard")
         graph.append(node)
+    # The themes as concepts of their scheme, with the names DCAT-AP requires of a concept.
+    graph.append(
+        {
+            "@id": THEMES,
+            "@type": "skos:ConceptScheme",
+            "dct:title": {"@value": "Data theme", "@language": "en"},
+        }
+    )
+    for theme in cfg.themes:
+        graph.append(
+            {
+                "@id": f"{THEMES}/{theme.value}",
+                "@type": "skos:Concept",
+                "skos:prefLabel": {"@value": theme.label, "@language": "en"},
+                "skos:inScheme": _id(THEMES),
+            }
+        )
+    graph += [{"@id": uri, "@type": cls} for uri, cls in sorted(classes.items())]
     return {"@context": CONTEXT, "@graph": graph}
 
 
