@@ -681,3 +681,17 @@ def test_schedule_refuses_a_directory_it_may_not_replace(
     result = cli("schedule", "--every", "1h", "--opendata", mine)
     assert result.exit_code == 2 and "--opendata" in result.stderr and "notes.txt" in result.stderr
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_bad_opendata_section_is_a_clear_configuration_error(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        repo_config_with('themes = ["GOVE", "REGI", "TECH"]', 'themes = ["GOVE", "CULTURE"]'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    result = cli("opendata", tmp_path / "open")
+    assert result.exit_code == 2 and "opendata.themes" in result.stderr
+    assert not (tmp_path / "open").exists()
