@@ -289,10 +289,10 @@ PROJECTS = Table(
         Column(
             "proximity",
             TEXT,
-            "Proximitat efectiva: km0 (un ens de Catalunya) o foreign (de fora); "
-            "la fitxa la pot fixar.",
-            "Effective proximity: km0 (a body in Catalonia) or foreign (elsewhere); "
-            "a record may set it.",
+            "Proximitat efectiva: km0 (un ens de la regió de l'observatori, Catalunya si no es "
+            "diu altra cosa) o foreign (de fora); la fitxa la pot fixar.",
+            "Effective proximity: km0 (a body in the observatory's home region, Catalonia "
+            "unless configured otherwise) or foreign (elsewhere); a record may set it.",
             ("proximity",),
             required=True,
             enum=tuple(values(Proximity)),
