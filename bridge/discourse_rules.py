@@ -7,8 +7,10 @@ Every constant and function names its source: a section of ../shared/discourse/A
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from typing import Any
 
 # --------------------------------------------------------------------------- limits (notes §8)
 
@@ -130,6 +132,27 @@ def prettify_title(title: str) -> str:
     text = _UNICODE_SPACES_RE.sub(" ", text)  # normalize_whitespaces
     text = text.strip(_RUBY_STRIP)  # strip_whitespaces
     return text.replace("\u200b", "")  # strip_zero_width_spaces
+
+
+# --------------------------------------------------------------------------- raw and tags as stored
+
+
+def stored_raw(raw: str) -> str:
+    """A post's raw as Discourse stores it: `TextCleaner.normalize_whitespaces(raw).rstrip`
+    (core: lib/post_creator.rb `setup_post`, lib/post_revisor.rb `cleanup_whitespaces`)."""
+    return _UNICODE_SPACES_RE.sub(" ", raw).rstrip()
+
+
+def body_fingerprint(raw: str) -> str:
+    """Fingerprint of a first post, equal for what we sent and what Discourse stored from it."""
+    return hashlib.sha256(stored_raw(raw).encode("utf-8")).hexdigest()
+
+
+def tag_names(tags: list[Any] | None) -> tuple[str, ...] | None:
+    """Tags as names, whether Discourse sent strings (older) or objects {id, name, slug} (current)."""
+    if tags is None:
+        return None
+    return tuple(t["name"] if isinstance(t, dict) else str(t) for t in tags)
 
 
 def entropy(text: str) -> int:

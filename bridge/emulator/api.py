@@ -410,9 +410,16 @@ class Api:
         if not isinstance(post_params, dict):
             raise errors.param_missing("post")
         with self.state.lock:
+            # core PostsController#update: top-level `title` and `post[category_id]` for a first post.
+            topic_params = {"title": req.params.get("title")}
+            topic_params["category_id"] = post_params.get("category_id")
             post = self.state.update_post(
-                int(m["id"]), post_params.get("raw"), post_params.get("edit_reason"), req.viewer
-            )  # type: ignore[arg-type]
+                int(m["id"]),
+                post_params.get("raw"),
+                post_params.get("edit_reason"),
+                req.viewer,  # type: ignore[arg-type]
+                topic_params,
+            )
             return Response(200, serializers.post_updated(self.state, post, req.viewer))
 
 

@@ -437,35 +437,38 @@ class ForumState:
         dropped and create no revision."""
         with self.lock:
             topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
-            changes: dict[str, Any] = {}
-            problems: list[str] = []
-            if "title" in params and params["title"] is not None:
-                title = rules.prettify_title(str(params["title"]))
-                if title != topic.title:
-                    problems += rules.title_problems(title)
-                    if not problems and self._title_taken(title, topic.id):
-                        problems.append(rules.TITLE_TAKEN)
-                    changes["title"] = title
-            if params.get("category_id") not in (None, ""):
-                text = str(params["category_id"])
-                if not text.isdigit() or int(text) not in self.categories:
-                    raise errors.invalid_parameters("category_id")
-                if int(text) != topic.category_id:
-                    changes["category_id"] = int(text)
-            if "tags" in params:
-                # notes §4: tags[]= (one empty value) clears; omitting tags leaves them.
-                tags = rules.tags_for_saving(_as_list(params["tags"]))
-                if tags != topic.tags:
-                    changes["tags"] = tags
-            if problems:
-                raise errors.plain_422(problems)
+            changes = self._topic_changes(topic, params)
             if changes:
                 self._revise_topic(topic, changes, actor)
             return topic
 
-    def _revise_topic(self, topic: Topic, changes: dict[str, Any], actor: User) -> None:
-        """notes §4: topic changes are revisions of post #1 and emit topic_edited + post_edited."""
-        now = utcnow()
+    def _topic_changes(self, topic: Topic, params: dict[str, Any]) -> dict[str, Any]:
+        """The topic fields `params` change (title, category_id, tags); 422 / 400 when refused."""
+        changes: dict[str, Any] = {}
+        problems: list[str] = []
+        if "title" in params and params["title"] is not None:
+            title = rules.prettify_title(str(params["title"]))
+            if title != topic.title:
+                problems += rules.title_problems(title)
+                if not problems and self._title_taken(title, topic.id):
+                    problems.append(rules.TITLE_TAKEN)
+                changes["title"] = title
+        if params.get("category_id") not in (None, ""):
+            text = str(params["category_id"])
+            if not text.isdigit() or int(text) not in self.categories:
+                raise errors.invalid_parameters("category_id")
+            if int(text) != topic.category_id:
+                changes["category_id"] = int(text)
+        if "tags" in params:
+            # notes §4: tags[]= (one empty value) clears; omitting tags leaves them.
+            tags = rules.tags_for_saving(_as_list(params["tags"]))
+            if tags != topic.tags:
+                changes["tags"] = tags
+        if problems:
+            raise errors.plain_422(problems)
+        return changes
+
+    def _set_topic_fields(self, topic: Topic, changes: dict[str, Any]) -> None:
         if "tags" in changes:
             self._register_tags(changes["tags"])
         if "title" in changes:
@@ -473,6 +476,11 @@ class ForumState:
             self._live_titles[changes["title"].lower()] = topic.id
         for key, value in changes.items():
             setattr(topic, key, value)
+
+    def _revise_topic(self, topic: Topic, changes: dict[str, Any], actor: User) -> None:
+        """notes §4: topic changes are revisions of post #1 and emit topic_edited + post_edited."""
+        now = utcnow()
+        self._set_topic_fields(topic, changes)
         first = topic.first_post
         first.version += 1
         first.updated_at = now
@@ -525,27 +533,54 @@ class ForumState:
 
     # ------------------------------------------------------------------ posts (notes §4)
 
-    def update_post(self, post_id: int, raw: Any, edit_reason: Any, actor: User) -> Post:
+    def update_post(
+        self,
+        post_id: int,
+        raw: Any,
+        edit_reason: Any,
+        actor: User,
+        topic_params: dict[str, Any] | None = None,
+    ) -> Post:
+        """PUT /posts/{id}. For a first post, `topic_params` (top-level `title`, `post[category_id]`)
+        are revised with the body as one revision (core PostsController#update: "to stay
+        consistent with the create api, we allow for title & category changes here")."""
         if raw in (None, ""):
             raise errors.param_missing("post")
         raw = str(raw)
         with self.lock:
             post = self.post(post_id, actor)
-            if post.deleted_at is not None or self.topics[post.topic_id].deleted_at is not None:
+            topic = self.topics[post.topic_id]
+            if post.deleted_at is not None or topic.deleted_at is not None:
                 raise errors.not_found()
             problems = rules.body_problems(raw, first_post=post.post_number == 1)
             if problems:
                 raise errors.plain_422(problems)
+            changes = (
+                self._topic_changes(topic, topic_params)
+                if topic_params and post.post_number == 1
+                else {}
+            )
+            reason = str(edit_reason) if edit_reason not in (None, "") else None
             if raw != post.raw:
-                self._revise_post(
-                    post, raw, str(edit_reason) if edit_reason not in (None, "") else None, actor
-                )
+                self._revise_post(post, raw, reason, actor, topic_changes=changes)
+            elif changes:
+                self._revise_topic(topic, changes, actor)
             return post
 
-    def _revise_post(self, post: Post, raw: str, edit_reason: str | None, actor: User) -> None:
+    def _revise_post(
+        self,
+        post: Post,
+        raw: str,
+        edit_reason: str | None,
+        actor: User,
+        topic_changes: dict[str, Any] | None = None,
+    ) -> None:
         """notes §13.7: an edit reason or another editor always makes a revision; the same editor
-        inside the grace period without a reason does not."""
+        inside the grace period without a reason does not. Topic changes sent with the body are
+        part of the same revision (PostRevisor revises post and topic together)."""
         now = utcnow()
+        if topic_changes:
+            self._set_topic_fields(self.topics[post.topic_id], topic_changes)
         in_grace = (
             post.last_editor_id == actor.id
             and post.last_revised_at is not None
