@@ -22,7 +22,6 @@ from bridge.cli.app import (
 )
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
-from bridge.settings import Settings
 
 # The loop and the sync engine are imported inside the commands, so that other commands do not
 # pay for loading them.
