@@ -22,7 +22,7 @@ from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
 from bridge.sync.lease import LeaseLost
 from bridge.sync.plan import Plan, PlanError, PlanOptions, Result, make_plan
-from bridge.sync.runs import RunKind, RunStatus, logged_run
+from bridge.sync.runs import RUN_COUNTS, RunKind, RunStatus, logged_run
 
 log = logging.getLogger("bridge.sync")
 
@@ -60,16 +60,7 @@ class SyncSummary:
 
     def counts(self) -> dict[str, int]:
         """The counts a run row keeps (bridge.sync.runs.RUN_COUNTS) and the requests."""
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "archived": self.archived,
-            "restored": self.restored,
-            "adopted": self.adopted,
-            "failed": self.failed,
-            "requests": self.requests,
-        }
+        return {key: getattr(self, key) for key in (*RUN_COUNTS, "requests")}
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = self.counts()
