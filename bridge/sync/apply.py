@@ -153,8 +153,13 @@ class Applier:
             if isinstance(action, Update):
                 return self._update(action)
             if isinstance(action, Unchanged):
-                if action.touch and action.content_hash:
-                    state.touch(self.engine, action.project_id, action.content_hash)
+                if action.touch:
+                    state.touch(
+                        self.engine,
+                        action.project_id,
+                        action.content_hash,
+                        agreed_closed=action.agreed_closed,
+                    )
                 return Outcome(action.ref, action.name, action.result)
             if isinstance(action, Deleted):
                 return Outcome(action.ref, action.name, action.result, topic_id=action.topic_id)
@@ -383,13 +388,15 @@ class Applier:
             closed = action.status is StatusChange.close
             self.client.set_topic_status(action.topic_id, "closed", closed)
             pending["closed"] = closed
+        elif action.agreed_closed is not None:
+            pending["closed"] = action.agreed_closed
         # An archived record's content is not written (only its topic closed): its content_hash
         # stays, so restoring it brings the content up to date.
         state.record_synced(
             self.engine,
             pid,
             content_hash=None if d.closed else d.content_hash,
-            repaired=action.repairs,
+            repaired=action.repairs + (("closed",) if action.agreed_closed is not None else ()),
             **pending,
         )
         return Outcome(

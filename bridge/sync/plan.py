@@ -127,6 +127,7 @@ class Update(Action):
     status: StatusChange | None = None
     edit_reason: str = ""
     repairs: tuple[str, ...] = ()  # drift repaired by this action (cleared once written)
+    agreed_closed: bool | None = None  # see Unchanged
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -152,6 +153,8 @@ class Unchanged(Action):
 
     touch: bool = False
     content_hash: str | None = None  # the record's content hash, stored when touching
+    # A moderator closed or reopened the topic as the catalogue wants it: stored, drift cleared.
+    agreed_closed: bool | None = None
     name = "unchanged"
     result = Result.unchanged
 
@@ -328,13 +331,17 @@ def _plan_paired(
                 changed.remove(name)
     if desired.closed:
         # An archived record's topic is closed; its content is left as it was (it is updated
-        # if the record is ever restored, since the stored hashes will differ then).
-        changed = []
+        # if the record is ever restored, since the stored hashes will differ then), and drift on
+        # it stays reported: nothing repairs it (found by tests/test_sync_property.py).
+        changed, repairs = [], []
     status = None
     if desired.closed != remote_closed and ("closed" not in drift or repair):
         status = StatusChange.close if desired.closed else StatusChange.reopen
         if "closed" in drift:
             repairs.append("closed")
+    # The forum's open/closed state differs from what we wrote but is what the catalogue wants
+    # (a moderator closed an archived record's topic): nothing to send, the drift is settled.
+    agreed_closed = remote_closed if "closed" in drift and desired.closed == remote_closed else None
     if changed and desired.error:
         return Invalid(ref, pid, error=desired.error)
     if changed or status:
@@ -349,9 +356,15 @@ def _plan_paired(
             status=status,
             edit_reason=reason,
             repairs=tuple(repairs),
+            agreed_closed=agreed_closed,
         )
     return Unchanged(
-        ref, pid, touch=needs_bookkeeping(desired, stored), content_hash=desired.content_hash
+        ref,
+        pid,
+        touch=needs_bookkeeping(desired, stored) or agreed_closed is not None,
+        # An archived record's content is not in the forum: its stored hash waits for the restore.
+        content_hash=None if desired.closed else desired.content_hash,
+        agreed_closed=agreed_closed,
     )
 
 

@@ -348,19 +348,38 @@ def record_remote_deleted(engine: Engine, project_id: int) -> None:
         save_drift(conn, project_id, ("deleted",), {"deleted": True}, frozenset(DRIFT_ASPECTS))
 
 
-def touch(engine: Engine, project_id: int, content_hash: str) -> None:
-    """Nothing to send, but the bookkeeping moves on (content_hash, a cleared failure)."""
+def touch(
+    engine: Engine,
+    project_id: int,
+    content_hash: str | None,
+    *,
+    agreed_closed: bool | None = None,
+) -> None:
+    """Nothing to send, but the bookkeeping moves on (content_hash, a cleared failure; a topic
+    closed or reopened in the forum as the catalogue wants it, stored and its drift cleared)."""
     with engine.begin() as conn:
-        row = conn.execute(sa.select(S.c.drift).where(S.c.project_id == project_id)).first()
+        row = conn.execute(
+            sa.select(S.c.drift, S.c.drift_detail).where(S.c.project_id == project_id)
+        ).first()
         if row is None:
             return
+        drift = list(row.drift or ())
+        values: dict[str, Any] = {} if content_hash is None else {"content_hash": content_hash}
+        if agreed_closed is not None and "closed" in drift:
+            drift.remove("closed")
+            detail = {k: v for k, v in (row.drift_detail or {}).items() if k in drift}
+            values |= {
+                "closed": agreed_closed,
+                "drift": drift or None,
+                "drift_detail": detail or None,
+            }
         _update(
             conn,
             project_id,
-            content_hash=content_hash,
-            state=settled(row.drift),
+            state=settled(drift),
             last_error=None,
             attempts=0,
+            **values,
         )
 
 
