@@ -176,6 +176,14 @@ class ForumClient(DiscourseClient):
         self._pacer = Pacer(rate_limit_per_minute, clock=clock, sleep=sleep)
         self._backoff = _BackoffOrHint(initial=0.5, cap=max_backoff, jitter=0.5)
         self._session = session or requests.Session()
+        if session is None:
+            # Proxies and the CA bundle from the environment, read once: with trust_env requests
+            # reads them (and ~/.netrc) again for every request, a cost as large as the forum
+            # stand-in's whole answer (issue 9's profile). The API key is the only credential.
+            env = self._session.merge_environment_settings(base_url, {}, None, None, None)
+            self._session.proxies.update(env["proxies"])
+            self._session.verify = env["verify"]
+            self._session.trust_env = False
         self._origin = _origin(self.host)
 
     @classmethod

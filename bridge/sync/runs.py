@@ -22,10 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-
-from bridge.catalogue.canonical import iso
 from sqlmodel import SQLModel
 
+from bridge.catalogue.canonical import iso
 from bridge.models import SyncRun
 from bridge.models.types import utcnow
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle

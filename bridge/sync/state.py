@@ -14,6 +14,7 @@ record, and those must cost far less than the HTTP request they record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -182,11 +183,30 @@ def paired(conn: Connection, topic_id: int | None = None) -> list[tuple[str, Sto
 # --------------------------------------------------------------------------- the row, written
 
 
+# Reused statement objects (their compiled form is cached by SQLAlchemy): see _update_statement.
+_INSERT = sa.insert(S)
+
+
+@functools.cache
+def _update_statement(columns: tuple[str, ...]) -> sa.Update:
+    """One UPDATE per set of columns, built once: a first sync does two writes per record, and
+    building and keying a fresh statement each time cost more than SQLite's own work."""
+    return (
+        sa.update(S)
+        .where(S.c.project_id == sa.bindparam("_project_id"))
+        .values({name: sa.bindparam(name, type_=S.c[name].type) for name in columns})
+    )
+
+
 def _update(conn: Connection, project_id: int, **values: Any) -> int:
     values["updated_at"] = utcnow()
     if values.get("tags") is not None:
         values["tags"] = list(values["tags"])
-    return conn.execute(sa.update(S).where(S.c.project_id == project_id).values(**values)).rowcount
+    if any(isinstance(v, sa.ColumnElement) for v in values.values()):  # e.g. attempts + 1
+        statement = sa.update(S).where(S.c.project_id == project_id).values(**values)
+        return conn.execute(statement).rowcount
+    statement = _update_statement(tuple(sorted(values)))
+    return conn.execute(statement, {"_project_id": project_id, **values}).rowcount
 
 
 def record_intent(
@@ -198,16 +218,17 @@ def record_intent(
     with engine.begin() as conn:
         if new:
             conn.execute(
-                sa.insert(S).values(
-                    project_id=project_id,
-                    external_id=external_id,
-                    state=SyncStatus.pending,
-                    create_started_at=now,
-                    closed=False,
-                    attempts=0,
-                    remote_deleted=False,
-                    updated_at=now,
-                )
+                _INSERT,
+                {
+                    "project_id": project_id,
+                    "external_id": external_id,
+                    "state": SyncStatus.pending,
+                    "create_started_at": now,
+                    "closed": False,
+                    "attempts": 0,
+                    "remote_deleted": False,
+                    "updated_at": now,
+                },
             )
             return
         values: dict[str, Any] = {"create_started_at": now}
