@@ -112,7 +112,8 @@ def unlimited(n: int, tmp: Path, profile: Path | None = None) -> None:
         print(
             f"first sync of {n}: created {first.created}, failed {first.failed}, "
             f"{first.requests} requests = {first.requests / n:.3f} per record (target ≤ 1.05); "
-            f"{elapsed:.1f} s; a bare keep-alive client sending the same {len(raws)} creates to a fresh emulator: {bare:.1f} s "
+            f"{elapsed:.1f} s; a bare keep-alive client sending the same {len(raws)} creates to "
+            f"a fresh emulator: {bare:.1f} s "
             f"→ {elapsed / bare:.2f}× (target ≤ 3)"
         )
         noop, elapsed, seen = timed_sync(engine, cfg, client, emu)
