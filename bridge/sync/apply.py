@@ -363,7 +363,7 @@ class Applier:
                     post_id,
                     raw=d.raw,
                     edit_reason=action.edit_reason,
-                    title=t,
+                    title=_as_stored(t),
                     category_id=category_id,
                 )
 
@@ -376,7 +376,7 @@ class Applier:
 
             def send_topic(t: str | None) -> None:
                 self.client.update_topic(
-                    action.topic_id, title=t, category_id=category_id, tags=tags
+                    action.topic_id, title=_as_stored(t), category_id=category_id, tags=tags
                 )
 
             sent = self._send_titled(
@@ -433,6 +433,12 @@ class Applier:
             return self.categories[d.area]
         except KeyError:
             raise RecordFailed(f"no forum category for area {d.area}") from None
+
+
+def _as_stored(title: str | None) -> str | None:
+    """A title as Discourse stores it: it compares what it is sent with what it has as raw
+    strings, so an unprettified title would count as a change (a revision, an event, a bump)."""
+    return None if title is None else prettify_title(title)
 
 
 def _topic_written(
