@@ -99,6 +99,26 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Category:
+    """What the sync engine reads of a category (GET /categories.json items, the create's answer)."""
+
+    id: int
+    slug: str | None
+    name: str | None
+    parent_category_id: int | None
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> Category:
+        return cls(
+            id=int(body["id"]),
+            slug=body.get("slug"),
+            name=body.get("name"),
+            # Core omits it from list items (notes §6): a missing parent is no parent.
+            parent_category_id=body.get("parent_category_id") or None,
+        )
+
+
+@dataclass(frozen=True)
 class NewTopic:
     """A created topic, from the first post POST /posts.json answers with (notes §3)."""
 
@@ -235,6 +255,32 @@ class ForumClient(DiscourseClient):
 
         walk(top or [])
         return flat
+
+    def categories_found(self) -> list[Category]:
+        """`list_categories`, parsed."""
+        return [Category.parse(c) for c in self.list_categories()]
+
+    def new_category(
+        self,
+        *,
+        name: str,
+        slug: str,
+        color: str,
+        text_color: str,
+        description: str | None = None,
+        parent_category_id: int | None = None,
+    ) -> Category:
+        """`create_category`, parsed."""
+        return Category.parse(
+            self.create_category(
+                name=name,
+                slug=slug,
+                color=color,
+                text_color=text_color,
+                description=description,
+                parent_category_id=parent_category_id,
+            )
+        )
 
     def get_category(self, category_id: int) -> dict[str, Any]:
         return self.category(category_id)["category"]
@@ -818,4 +864,4 @@ def _is_external_id_taken(errors: list[str]) -> bool:
     return False
 
 
-__all__ = ["EXTERNAL_ID_TAKEN_MESSAGE", "ForumClient", "NewTopic", "Topic"]
+__all__ = ["EXTERNAL_ID_TAKEN_MESSAGE", "Category", "ForumClient", "NewTopic", "Topic"]

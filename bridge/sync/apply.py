@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bridge.discourse_rules import TITLE_TAKEN, body_fingerprint, prettify_title
-from bridge.forum.client import NewTopic, Topic
+from bridge.forum.client import Category, NewTopic, Topic
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -81,8 +81,8 @@ class Forum(Protocol):
         tags: list[str] | None = None,
     ) -> dict[str, Any]: ...
     def set_topic_status(self, topic_id: int, status: str, enabled: bool) -> dict[str, Any]: ...
-    def list_categories(self) -> list[dict[str, Any]]: ...
-    def create_category(
+    def categories_found(self) -> list[Category]: ...
+    def new_category(
         self,
         *,
         name: str,
@@ -91,7 +91,7 @@ class Forum(Protocol):
         text_color: str,
         description: str | None = None,
         parent_category_id: int | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> Category: ...
 
 
 @dataclass(frozen=True)
