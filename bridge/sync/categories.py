@@ -114,17 +114,17 @@ def _create(
             description=cfg.describe(settings.language) or None,
             parent_category_id=parent_id,
         )
-    except AmbiguousWrite:
+    except AmbiguousWrite as exc:
         # The answer was lost: the category may exist now. Look before trying again.
         found = _find(client.categories_found(), cfg.slug, parent_id)
         if found is not None:
             return found
         raise CategoryError(
             f"creating category {cfg.slug!r} for area {area}: the forum's answer was lost and the category is not there; run the sync again"
-        ) from None
+        ) from exc
     except ForumValidationError as exc:
         reasons = "; ".join(exc.errors) or exc.message
         raise CategoryError(
             f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for area {area}: {reasons}. "
             "A category with that name but another slug may exist: align the TOML file with the forum"
-        ) from None
+        ) from exc

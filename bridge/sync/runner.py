@@ -207,7 +207,7 @@ def run_sync(
                     progress("done", outcome)
         except (CategoryError, ForumAuthError, ForumUnreachable, LeaseLost) as exc:
             run.end(RunStatus.failed, str(exc))
-            raise SyncStopped(str(exc)) from None
+            raise SyncStopped(str(exc)) from exc
         summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped)
         if summary.failed:
             run.end(RunStatus.partial, stopped)
