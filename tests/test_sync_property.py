@@ -12,7 +12,7 @@ sync, and the properties:
 - each paired topic shows what the sync state says was written (title, category, tags, closed),
   and is closed exactly when its record is archived (drift_policy catalogue-wins).
 
-Bounded (BRIDGE_PROPERTY_EXAMPLES, default 12) and reproducible: the seed is printed, and
+Bounded (BRIDGE_PROPERTY_EXAMPLES, default 30) and reproducible: the seed is printed, and
 BRIDGE_PROPERTY_SEED=N replays it.
 """
 
@@ -40,7 +40,7 @@ from bridge.settings import Settings, load_settings
 from bridge.sync.runner import SyncOptions, run_sync
 
 SEED = int(os.environ.get("BRIDGE_PROPERTY_SEED") or random.SystemRandom().randrange(2**32))
-EXAMPLES = int(os.environ.get("BRIDGE_PROPERTY_EXAMPLES") or 12)
+EXAMPLES = int(os.environ.get("BRIDGE_PROPERTY_EXAMPLES") or 30)
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "bridge.toml"
 
 CATALOGUE_OPS = ("create", "edit", "archive", "restore", "forget")
