@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bridge.catalogue.schema import COUNTRY_RE, REF_RE, REGION_RE
+from bridge.catalogue.regions import REGION_RE
+from bridge.catalogue.schema import COUNTRY_RE, REF_RE
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, values
 
 
