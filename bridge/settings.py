@@ -26,7 +26,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge import redact
+from bridge.catalogue.regions import REGION_RE
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.opendata.config import OpenDataConfig
 
 DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -37,7 +39,6 @@ _BUNDLED_CONFIGS = (
 )
 
 LANGUAGES = ("ca", "es", "en")
-_REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
 def header_value_problem(value: str) -> str | None:
@@ -141,6 +142,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = SyncConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     webhook: WebhookConfig = WebhookConfig()
+    opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -150,7 +152,7 @@ class Settings(BaseSettings):
     @classmethod
     def _region(cls, value: str) -> str:
         value = value.strip().upper()
-        if not _REGION_RE.match(value):
+        if not REGION_RE.match(value):
             raise ValueError("must be an ISO 3166-2 code such as ES-CT")
         return value
 

@@ -56,6 +56,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from bridge.catalogue.regions import CONTROL_CHARS_RE
 from bridge.discourse_rules import is_valid_username, mention_boundary
 from bridge.settings import Settings
 
@@ -63,7 +64,6 @@ ZWJ = "\u200d"
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _BBCODE = re.compile(r"(?<!\\)((?:\\\\)*)\[(?=/?[A-Za-z])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}&])")
 # Container markers CommonMark allows before a block: quotes, bullets, ordered items.
 _CONTAINER_MARKER = re.compile(r">|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])")
@@ -145,7 +145,7 @@ def _defuse_blocks(line: str) -> str:
 
 def block(text: str) -> str:
     """Free text as Markdown that stays inside its section (see the module docstring)."""
-    lines = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    lines = CONTROL_CHARS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     result: list[str] = []
     fence: tuple[str, int] | None = None  # (character, length) of the open fence
     for line in lines:
@@ -177,7 +177,7 @@ def block(text: str) -> str:
 
 def inline(text: Any) -> str:
     """A short field on one line with every Markdown character escaped."""
-    flat = " ".join(_CONTROL.sub("", str(text)).split())
+    flat = " ".join(CONTROL_CHARS_RE.sub("", str(text)).split())
     flat = _INLINE_SPECIAL.sub(r"\\\1", flat)
     flat = flat.replace("<", "&lt;")
     return _defuse_mentions(flat)
