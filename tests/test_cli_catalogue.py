@@ -364,15 +364,27 @@ def test_every_problem_is_listed_at_once(cli: Cli, tmp_path: Path) -> None:
     assert "error: 4 problems found; nothing was imported" in result.stderr
 
 
-def test_records_disagreeing_on_a_body_are_refused(cli: Cli, tmp_path: Path) -> None:
+def test_a_position_far_from_the_official_one_is_a_warning_or_with_strict_an_error(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # Issue 10 points 3 and 4: the record keeps its own figures; the import warns (exit 0), and
+    # --strict refuses (exit 2, nothing written).
     a, b = make_record(0), make_record(6)
     b["local_body"]["latitude"] = 41.0
-    result = cli("import", write_records_file(tmp_path / "a.json", [a, b]))
-    assert result.exit_code == 2
+    path = write_records_file(tmp_path / "a.json", [a, b])
+    strict = cli("import", path, "--strict")
+    assert strict.exit_code == 2
+    assert "error: " in strict.stderr and "local_body.latitude: the position is 57 km" in strict.stderr
+    assert cli("projects", "list", "--json").json() == []
+    result = cli("import", path)
+    assert result.exit_code == 0
     assert (
-        "record 2 (ref projecte-00006): local_body.latitude: 41.0 disagrees with 41.5162579"
-        in result.stderr
+        f"warning: {path}: record 2 (ref projecte-00006): local_body.latitude: the position is "
+        "57 km from Abrera's official one" in result.stderr
     )
+    shown = cli("projects", "show", "projecte-00006", "--json").json()
+    assert shown["local_body"]["latitude"] == 41.0
+    assert shown["place"]["code"] == "08001" and shown["place"]["comarca"] == "Baix Llobregat"
 
 
 # --------------------------------------------------------------------------- projects

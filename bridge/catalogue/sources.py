@@ -77,7 +77,9 @@ def decode(data: bytes, *, windows_1252: bool) -> Decoded:
     except UnicodeDecodeError as exc:
         if windows_1252:
             try:
-                return Decoded(data.decode("cp1252"), "read as Windows-1252 (the file is not UTF-8)")
+                return Decoded(
+                    data.decode("cp1252"), "read as Windows-1252 (the file is not UTF-8)"
+                )
             except UnicodeDecodeError:
                 pass
         line = data[: exc.start].count(b"\n") + 1

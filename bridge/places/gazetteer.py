@@ -127,18 +127,22 @@ class Gazetteer:
         for row in rows:
             grouped[(row.country, row.code)].append(row)
         self.by_code: dict[tuple[str, str], Place] = {k: merge(v) for k, v in grouped.items()}
+        # Names as written (article included) first; without their article only as a fallback, so
+        # "Castellar" is Castellar, and "Masnou" still finds El Masnou.
         self.by_key: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        self.by_bare: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         self.countries = {country for country, _ in grouped}
         for key, place in self.by_code.items():
             for name in place.names:
                 for folded in place_keys(name):
                     self.by_key[(place.country, folded)].add(key)
+                    self.by_bare[(place.country, without_article(folded))].add(key)
 
     def __len__(self) -> int:
         return len(self.by_code)
 
     def _named(self, country: str, folded: str) -> list[Place]:
-        codes = self.by_key.get((country, folded)) or self.by_key.get(
+        codes = self.by_key.get((country, folded)) or self.by_bare.get(
             (country, without_article(folded)), set()
         )
         return sorted((self.by_code[c] for c in codes), key=lambda p: p.code)

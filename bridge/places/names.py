@@ -3,7 +3,7 @@
 - `fold`: case, accents and punctuation ignored ("L'Hospitalet" = "l hospitalet").
 - `place_keys`: the keys under which a gazetteer name is found: its article moved to the front
   ("Hospitalet de Llobregat, l'" = "L'Hospitalet de Llobregat"), each part of a bilingual name
-  ("Donostia/San Sebastián"), and the same without a leading article ("Masnou" finds "El Masnou").
+  ("Donostia/San Sebastián"); `without_article` gives the fallback key ("Masnou": "El Masnou").
 - `council_town`: the town a council's name names ("Ajuntament d'Olot", "City of Utrecht",
   "Barcelona City Council", "Comune di Bologna", "Helsingin kaupunki" is left alone), or None when
   the name says the body is something else (a provincial or county council, a regional
@@ -17,7 +17,7 @@ import unicodedata
 
 # Articles that registries write after the name ("Masnou, el"), in the languages of the data.
 _ARTICLES = frozenset(
-    "l' el la els les lo los las es sa ses o a os as il lo gli i le l' de den der die das het 't s'".split()
+    ["l'", "el", "la", "els", "les", "lo", "los", "las", "es", "sa", "ses", "o", "a", "os", "as", "il", "lo", "gli", "i", "le", "l'", "de", "den", "der", "die", "das", "het", "'t", "s'"]
 )
 _LEADING_ARTICLE_RE = re.compile(r"^(l|el|la|els|les|lo|los|las|es|sa|ses|o|a|os|as|il|le) ")
 _PUNCT_RE = re.compile(r"[\W_]+")
@@ -31,7 +31,7 @@ def fold(text: str) -> str:
 
 
 def article_first(name: str) -> str:
-    """"Hospitalet de Llobregat, l'" -> "l'Hospitalet de Llobregat"; other names unchanged."""
+    """ "Hospitalet de Llobregat, l'" -> "l'Hospitalet de Llobregat"; other names unchanged."""
     head, comma, tail = name.rpartition(",")
     if comma and tail.strip().casefold() in _ARTICLES:
         article = tail.strip()
@@ -50,7 +50,6 @@ def place_keys(name: str) -> set[str]:
         key = fold(article_first(part.strip()))
         if key:
             keys.add(key)
-            keys.add(without_article(key))
     return keys
 
 
