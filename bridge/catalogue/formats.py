@@ -29,9 +29,10 @@ from typing import Any
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
-from bridge.catalogue.schema import Problem, RawRecord
+from bridge.catalogue.schema import Problem, RawRecord, Severity
+from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
 
-FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx"}
 
 CSV_COLUMNS: tuple[str, ...] = (
     "ref",
@@ -55,6 +56,31 @@ NUMBER_COLUMNS = frozenset(
 JSON_COLUMNS = frozenset({"contacts", "documents"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+_TOO_DEEP = "nested too deeply (more than Python's recursion limit)"
+# A cell may hold a whole description: the csv module's default limit (128 KiB) would refuse a
+# long one that our own export wrote. Files are bounded by sources.MAX_FILE_BYTES anyway.
+csv.field_size_limit(MAX_FILE_BYTES)
+
+# Text beginning with one of these is a formula to a spreadsheet (OWASP "CSV injection"); a
+# leading tab or carriage return is stripped by some before they evaluate the rest.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _needs_quote(text: str) -> bool:
+    return text.startswith(_FORMULA_START) or (text.startswith("'") and _needs_quote(text[1:]))
+
+
+def neutralise(text: str) -> str:
+    """The usual convention: a leading apostrophe makes a spreadsheet show the text as text.
+    (An apostrophe already there before such text gets another, so `restore` is exact.)"""
+    return "'" + text if _needs_quote(text) else text
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise`: export then import is a no-op."""
+    return text[1:] if text.startswith("'") and _needs_quote(text[1:]) else text
 
 
 class FormatError(Exception):
@@ -82,25 +108,16 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
     except FormatError as exc:
         return [], [Problem(name, str(exc).removeprefix(f"{name}: "))]
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return [], [Problem(name, "file not found")]
-    except IsADirectoryError:
-        return [], [Problem(name, "is a directory, not a file")]
-    except OSError as exc:
-        return [], [Problem(name, f"cannot be read: {exc.strerror}")]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = data[exc.start]
-        return [], [
-            Problem(
-                name,
-                f"not UTF-8 (byte 0x{byte:02x} at offset {exc.start}); save the file as UTF-8",
-                line=line,
-            )
-        ]
+        data = read_bytes(path)
+        if kind == "xlsx":
+            from bridge.catalogue.spreadsheet import read_xlsx
+
+            return read_xlsx(name, data)
+        decoded = decode(data, windows_1252=kind == "csv")
+    except SourceError as exc:
+        return [], [Problem(name, exc.reason, line=exc.line)]
+    text = decoded.text
+    notes = [Problem(name, decoded.note, severity=Severity.warning)] if decoded.note else []
     if not text.strip():
         return [], [Problem(name, "the file is empty")]
     reader: Callable[[str, str], tuple[list[RawRecord], list[Problem]]] = {
@@ -108,7 +125,29 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
         "yaml": _read_yaml,
         "csv": _read_csv,
     }[kind]
-    return reader(name, text)
+    records, problems = reader(name, text)
+    return records, notes + problems
+
+
+def _too_big(name: str, document: Any, source_length: int) -> Problem | None:
+    """A document that expands to more values than its text could hold without aliases (a YAML
+    "billion laughs") is refused before anything walks it. Counted without recursion, stopping at
+    the bound, so the check itself costs no more than the file's size."""
+    budget = source_length + 10_000
+    stack, seen = [document], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            return Problem(
+                name,
+                f"the document expands to more than {budget:,} values (YAML aliases?); refused",
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def _records_from(
@@ -163,6 +202,8 @@ def _read_json(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
         ]
     except ValueError as exc:
         return [], [Problem(name, f"not valid JSON: {exc}")]
+    except RecursionError:
+        return [], [Problem(name, f"not valid JSON: {_TOO_DEEP}")]
     return _records_from(name, document)
 
 
@@ -191,6 +232,8 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     try:
         node = loader.get_single_node()
         document = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        return [], [Problem(name, f"not valid YAML: {_TOO_DEEP}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (column {mark.column + 1})" if mark else ""
@@ -202,6 +245,9 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
         loader.dispose()
     if node is None:
         return [], [Problem(name, "the file is empty (no YAML document)")]
+    too_big = _too_big(name, document, len(text))
+    if too_big:
+        return [], [too_big]
     # Where each record starts, so problems can name a line.
     items = node
     if isinstance(node, yaml.MappingNode):
@@ -232,7 +278,7 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     start = 1
     try:
         header = [cell.strip() for cell in next(reader)]
-        problems = _check_header(name, header)
+        problems = check_header(name, header)
         if problems:
             return [], problems
         start = reader.line_num + 1
@@ -254,7 +300,7 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     return records, []
 
 
-def _check_header(name: str, header: list[str]) -> list[Problem]:
+def check_header(name: str, header: list[str]) -> list[Problem]:
     problems = []
     for position, column in enumerate(header, start=1):
         if not column:
@@ -283,7 +329,26 @@ def _check_header(name: str, header: list[str]) -> list[Problem]:
     return problems
 
 
-def _put(raw: RawRecord, column: str, cell: str) -> None:
+def put_value(raw: RawRecord, column: str, value: Any) -> None:
+    """A spreadsheet cell's value as Excel stores it: numbers stay numbers in number columns,
+    anything else becomes the text Excel shows (a whole number without ".0", a date as ISO)."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        if column in NUMBER_COLUMNS:
+            _place(raw, column, value)
+            return
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    elif hasattr(value, "isoformat"):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    _put(raw, column, text.strip(), restoring=False)
+
+
+def _put(raw: RawRecord, column: str, cell: str, *, restoring: bool = True) -> None:
     if not cell:
         return  # an empty cell is an absent field
     value: Any = cell
@@ -300,6 +365,15 @@ def _put(raw: RawRecord, column: str, cell: str) -> None:
         except ValueError as exc:
             raw.problems.append((column, f"the cell is not valid JSON: {exc}"))
             return
+        except RecursionError:
+            raw.problems.append((column, f"the cell is not valid JSON: {_TOO_DEEP}"))
+            return
+    elif restoring:
+        value = restore(value)
+    _place(raw, column, value)
+
+
+def _place(raw: RawRecord, column: str, value: Any) -> None:
     target = raw.data
     *parents, leaf = column.split(".")
     for part in parents:
@@ -346,7 +420,12 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
     writer.writerow(CSV_COLUMNS)
     for record in records:
         flat = _flatten(record)
-        writer.writerow([flat.get(column, "") for column in CSV_COLUMNS])
+        writer.writerow(
+            [
+                flat.get(column, "") if column in NUMBER_COLUMNS else neutralise(flat.get(column, ""))
+                for column in CSV_COLUMNS
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -363,6 +442,19 @@ def _flatten(record: dict[str, Any]) -> dict[str, str]:
     return flat
 
 
+def flat_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's cells by CSV column, numbers as numbers (what the .xlsx writer puts)."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{sub}": inner for sub, inner in value.items()})
+        elif isinstance(value, list):
+            flat[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[key] = value
+    return flat
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -371,20 +463,28 @@ def _cell(value: Any) -> str:
     )  # str(float) is the shortest text that reads back the same
 
 
+def encode(records: list[dict[str, Any]], kind: str) -> bytes:
+    """The bytes of an export in `kind` (what a writer puts on disk)."""
+    if kind == "xlsx":
+        from bridge.catalogue.spreadsheet import write_xlsx
+
+        return write_xlsx(records)
+    # CSV gets a byte-order mark so spreadsheet programs open accents correctly; the reader skips it.
+    return dumps(records, kind).encode("utf-8-sig" if kind == "csv" else "utf-8")
+
+
 def write_records(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
     """Write atomically: a half-written export never replaces a good file."""
     kind = format_of(path)
-    text = dumps(records, kind)
-    # CSV gets a byte-order mark so spreadsheet programs open accents correctly; the reader skips it.
-    encoding = "utf-8-sig" if kind == "csv" else "utf-8"
+    data = encode(records, kind)
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FormatError(f"{path}: directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; an export is an ordinary file
         os.replace(tmp, target)
     except BaseException:

@@ -210,6 +210,35 @@ def export(
     err.print(f"exported {len(records)} record(s) to {file}")
 
 
+@app.command("template")
+def template(
+    file: Annotated[
+        str, typer.Argument(help="Where to write the empty template: .xlsx (with help sheet) or .csv.")
+    ],
+) -> None:
+    """Write the empty import template an administrator sends to councils: every column; the
+    .xlsx has a sheet explaining each field (ca, en) and drop-down lists for area, kind, phase,
+    proximity and document kind."""
+    from pathlib import Path
+
+    from bridge.catalogue.formats import encode
+
+    kind = Path(file).suffix.lower()
+    if kind not in (".xlsx", ".csv"):
+        fail(f"{file}: the template is .xlsx or .csv, not {kind or '(no extension)'!r}")
+    if kind == ".xlsx":
+        from bridge.catalogue.spreadsheet import template_xlsx
+
+        data = template_xlsx()
+    else:
+        data = encode([], "csv")
+    try:
+        Path(file).write_bytes(data)
+    except OSError as exc:
+        fail(f"{file}: cannot write: {exc.strerror}")
+    err.print(f"wrote the import template to {file}")
+
+
 # --------------------------------------------------------------------------- projects
 
 

@@ -144,7 +144,7 @@ def council_town(name: str, kind: str | None = None) -> str | None:
     """The folded name of the town that a council's name names, or None for another body."""
     if is_not_council(name, kind):
         return None
-    town = _strip_council_words(fold(_PARENTHESES_RE.sub(" ", name)))
+    town = _strip_council_words(fold(article_first(_PARENTHESES_RE.sub(" ", name).strip())))
     # "Kortrijk, Kuurne, and Lendelde", "Nice and Marseille": several bodies, no one place.
     if re.search(r"\b(and|i|y|e|et|und|en)\b", town) and "," in name:
         return None
