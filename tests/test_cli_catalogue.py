@@ -203,12 +203,13 @@ BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
         lambda: _csv(_CSV_HEAD + 'abc-1,"never closed,Abrera\n'),
         ["bad.csv: line 2: not valid CSV: unexpected end of data (a quoted cell is never closed)"],
     ),
-    "not UTF-8": (
-        "latin.csv",
+    "neither UTF-8 nor Windows-1252": (
+        "other.csv",
         lambda: (_CSV_HEAD + "abc-1,T,Tàrrega,ES,1,D,citizen-care,service,pilot\n").encode(
             "latin-1"
-        ),
-        ["latin.csv: line 2: not UTF-8"],
+        )
+        + b"\x81",
+        ["other.csv: line 2: not UTF-8 or Windows-1252"],
     ),
     "empty file": ("empty.json", lambda: b"", ["empty.json: the file is empty"]),
     "empty YAML file": ("empty.yaml", lambda: b"\n\n", ["empty.yaml: the file is empty"]),
@@ -296,9 +297,14 @@ BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
         ["big.json: record 638 (ref projecte-00737): local_body.latitude: 123.0 is out of range"],
     ),
     "unknown file extension": (
+        "records.ods",
+        lambda: b"PK",
+        ["records.ods: unknown file extension '.ods'; use one of .json, .yaml, .yml, .csv, .xlsx"],
+    ),
+    "an .xlsx that is not a workbook": (
         "records.xlsx",
         lambda: b"PK",
-        ["records.xlsx: unknown file extension '.xlsx'; use one of .json, .yaml, .yml, .csv"],
+        ["records.xlsx: not an Excel workbook (.xlsx): the file is not a zip archive"],
     ),
 }
 
