@@ -134,6 +134,10 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # "=…" would otherwise become a live formula
+            elif isinstance(value, float):
+                # openpyxl writes 16 significant digits; a double needs up to 17 to read back
+                # the same (Excel itself writes them), so the shortest exact form goes in.
+                cell._value = repr(value)
             row.append(cell)
         sheet.append(row)
     buffer = io.BytesIO()

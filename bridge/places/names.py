@@ -80,6 +80,8 @@ _NOT_COUNCIL_RE = re.compile(
     r"\b(" + "|".join(sorted(set(_NOT_COUNCIL_WORDS), key=len, reverse=True)) + r")\b"
 )
 
+_LOCAL_GOVERNMENT_RE = re.compile(r"\blocal (government|authority|administration)\b")
+
 # "<prefix> TOWN" and "TOWN <suffix>", folded; longest first so "city council of" beats "city of".
 _PREFIXES = sorted(
     (
@@ -121,7 +123,8 @@ def is_not_council(name: str, kind: str | None = None) -> bool:
     text = fold(_PARENTHESES_RE.sub(" ", name))
     if _NOT_COUNCIL_RE.search(_strip_council_words(text)):
         return True
-    return bool(kind and _NOT_COUNCIL_RE.search(fold(kind)))
+    # "Local Government" (the JRC's category for councils) is a council whatever "government" says.
+    return bool(kind and _NOT_COUNCIL_RE.search(_LOCAL_GOVERNMENT_RE.sub(" ", fold(kind))))
 
 
 def _strip_council_words(text: str) -> str:
