@@ -52,7 +52,12 @@ def test_the_real_data_is_what_the_issue_asks_for(real_world_records: list[dict[
     # as published: names with line breaks, surrounding spaces, one council spelled many ways
     names = [r["local_body"]["name"] for r in records]
     assert any("\n" in n for n in names) and any(n != n.strip() for n in names)
-    spellings = {"Barcelona", "Barcelona City Council", "City of Barcelona", "Municipality of Barcelona"}
+    spellings = {
+        "Barcelona",
+        "Barcelona City Council",
+        "City of Barcelona",
+        "Municipality of Barcelona",
+    }
     assert spellings <= set(names)
 
 
@@ -89,9 +94,18 @@ def test_real_data_imports_and_round_trips_unchanged(
     for record in listed.values():
         place = record["place"]
         by_name.setdefault(record["local_body"]["name"], set()).add(place and place["code"])
-    for name in ("Barcelona", "Barcelona City Council", "City of Barcelona", "Municipality of Barcelona"):
+    for name in (
+        "Barcelona",
+        "Barcelona City Council",
+        "City of Barcelona",
+        "Municipality of Barcelona",
+    ):
         assert by_name[name] == {"08019"}, name
-    for name in ("Diputació de Barcelona", "Area Metropolitana de Barcelona", "Generalitat de Catalunya"):
+    for name in (
+        "Diputació de Barcelona",
+        "Area Metropolitana de Barcelona",
+        "Generalitat de Catalunya",
+    ):
         assert by_name[name] == {None}, name
     catalan_councils = [
         r for r in listed.values() if r["ref"].startswith("decidim-")

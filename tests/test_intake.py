@@ -48,8 +48,20 @@ def test_a_council_named_many_ways_lands_in_one_place(cli: Cli, tmp_path: Path) 
     assert {listed[r["ref"]]["local_body"]["name"] for r in records[:5]} == set(names)
     barcelona = listed[records[0]["ref"]]["place"]
     assert barcelona["comarca"] == "Barcelonès" and barcelona["population"] > 1_000_000
-    assert set(barcelona) >= {"code", "name", "country", "population", "latitude", "longitude", "area_km2"}
-    assert listed[records[5]["ref"]]["place"]["code"] == listed[records[6]["ref"]]["place"]["code"] == "08101"
+    assert set(barcelona) >= {
+        "code",
+        "name",
+        "country",
+        "population",
+        "latitude",
+        "longitude",
+        "area_km2",
+    }
+    assert (
+        listed[records[5]["ref"]]["place"]["code"]
+        == listed[records[6]["ref"]]["place"]["code"]
+        == "08101"
+    )
 
 
 def test_bodies_that_are_not_councils_are_not_placed_unless_a_code_says_where(
@@ -62,7 +74,9 @@ def test_bodies_that_are_not_councils_are_not_placed_unless_a_code_says_where(
         make_record(4, local_body=_body("Generalitat de Catalunya")),
         make_record(5, local_body=_body("Barcelona", kind="Empresa")),
         # an official code decides: a blockchain centre given Girona's code is in Girona
-        make_record(6, local_body=_body("Centre Blockchain de Catalunya", municipality_code="17079")),
+        make_record(
+            6, local_body=_body("Centre Blockchain de Catalunya", municipality_code="17079")
+        ),
     ]
     assert cli("import", write_records_file(tmp_path / "a.json", records)).exit_code == 0
     listed = {r["ref"]: r["place"] for r in cli("projects", "list", "--json").json()}
@@ -80,14 +94,23 @@ def test_places_load_and_find_and_ambiguous_names(
     assert again.exit_code == 0 and "8132 places" in again.stdout
     found = cli("places", "find", "Ajuntament d'Olot", "--json").json()
     assert [p["code"] for p in found] == ["17114"]
-    assert cli("places", "find", "Ayuntamiento de Zaragoza", "--country", "ES", "--json").json()[0]["code"] == "50297"
+    assert (
+        cli("places", "find", "Ayuntamiento de Zaragoza", "--country", "ES", "--json").json()[0][
+            "code"
+        ]
+        == "50297"
+    )
     # two towns called so in one country: unresolved, with a warning naming the candidates
     result = cli(
-        "import", write_records_file(tmp_path / "a.json", [make_record(1, local_body=_body("Cabanes"))])
+        "import",
+        write_records_file(tmp_path / "a.json", [make_record(1, local_body=_body("Cabanes"))]),
     )
     assert result.exit_code == 0
     assert "local_body.name: 2 municipalities are called so in ES" in result.stderr
-    assert "Cabanes (Girona, 17030)" in result.stderr and "Cabanes (Castelló/Castellón, 12033)" in result.stderr
+    assert (
+        "Cabanes (Girona, 17030)" in result.stderr
+        and "Cabanes (Castelló/Castellón, 12033)" in result.stderr
+    )
     assert cli("projects", "show", "projecte-00001", "--json").json()["place"] is None
     unknown = tmp_path / "towns.csv"
     unknown.write_text("town,people\nVic,1\n", encoding="utf-8")
@@ -98,7 +121,9 @@ def test_places_load_and_find_and_ambiguous_names(
 # --------------------------------------------------------------------------- spreadsheets
 
 
-def test_csv_with_semicolons_in_windows_1252_is_read_with_a_warning(cli: Cli, tmp_path: Path) -> None:
+def test_csv_with_semicolons_in_windows_1252_is_read_with_a_warning(
+    cli: Cli, tmp_path: Path
+) -> None:
     path = tmp_path / "excel.csv"
     text = (
         "ref;title;local_body.name;local_body.country;description;area;kind;phase\r\n"
@@ -144,14 +169,20 @@ def test_an_xlsx_formula_cell_is_read_as_its_value_with_a_warning(cli: Cli, tmp_
     book = Workbook()
     sheet = book.active
     sheet.append(list(CSV_COLUMNS))
-    record = make_record(1)
-    values = {"ref": "formula-1", "title": "T", "local_body.name": "Abrera", "local_body.country": "ES",
-              "description": "D", "area": "citizen-care", "kind": "service", "phase": "pilot"}  # fmt: skip
+    values = {
+        "ref": "formula-1",
+        "title": "T",
+        "local_body.name": "Abrera",
+        "local_body.country": "ES",
+        "description": "D",
+        "area": "citizen-care",
+        "kind": "service",
+        "phase": "pilot",
+    }
     sheet.append([values.get(c) for c in CSV_COLUMNS])
     sheet.cell(row=2, column=CSV_COLUMNS.index("local_body.population") + 1, value="=1000+1")
     path = tmp_path / "f.xlsx"
     book.save(path)
-    del record
     result = cli("import", path)
     assert result.exit_code == 0, result.stderr
     assert "local_body.population: a formula" in result.stderr
@@ -161,7 +192,7 @@ def test_an_xlsx_formula_cell_is_read_as_its_value_with_a_warning(cli: Cli, tmp_
     ("content", "reason"),
     [
         (lambda: b"ref,title\nabc,T\n", "not an Excel workbook"),
-        (lambda: _zip({"[Content_Types].xml": b"x", "xl/worksheets/sheet1.xml": b"0" * (600 << 20)}), "inflates to"),
+        (lambda: _zip({"[Content_Types].xml": b"", "xl/s.xml": b"0" * (600 << 20)}), "inflates"),
         (lambda: _xlsx([["name", "country"], ["Vic", "ES"]]), "unknown column 'name'"),
     ],
 )  # fmt: skip
@@ -205,14 +236,16 @@ def test_template(cli: Cli, tmp_path: Path) -> None:
     book = load_workbook(tmp_path / "t.xlsx")
     assert [c.value for c in book.worksheets[0][1]] == list(CSV_COLUMNS)
     assert "help" in book.sheetnames
-    validated = {str(v.sqref).split(":")[0][:-1] for v in book.worksheets[0].data_validations.dataValidation}
+    validated = {
+        str(v.sqref).split(":")[0][:-1] for v in book.worksheets[0].data_validations.dataValidation
+    }
     assert len(validated) == 4  # area, kind, phase, proximity (document kinds on the lists sheet)
     assert cli("template", tmp_path / "t.csv").exit_code == 0
     assert cli("import", tmp_path / "t.csv").exit_code == 0  # an empty template imports nothing
     assert cli("template", tmp_path / "t.pdf").exit_code == 2
 
 
-# --------------------------------------------------------------------------- hostile files (issue 14)
+# ------------------------------------------------------------------ hostile files (issue 14)
 
 
 def test_only_regular_files_within_the_size_limit_are_read(cli: Cli, tmp_path: Path) -> None:
@@ -223,7 +256,11 @@ def test_only_regular_files_within_the_size_limit_are_read(cli: Cli, tmp_path: P
     big = tmp_path / "big.json"
     with open(big, "wb") as handle:
         handle.truncate(200 * 1024 * 1024)  # sparse: 200 MB without writing them
-    for path, reason in ((fifo, "not a regular file"), (zero, "not a regular file"), (big, "refused")):
+    for path, reason in (
+        (fifo, "not a regular file"),
+        (zero, "not a regular file"),
+        (big, "refused"),
+    ):
         result = cli("import", path)
         assert result.exit_code == 2 and reason in result.stderr, result.stderr
 
@@ -254,7 +291,7 @@ def test_deep_nesting_and_huge_numbers_are_clear_errors(cli: Cli, tmp_path: Path
     cell = tmp_path / "deep.csv"
     cell.write_text(
         "ref,title,local_body.name,local_body.country,description,area,kind,phase,contacts\n"
-        f'abc,T,Vic,ES,D,citizen-care,service,pilot,{"[" * 100_000}\n',
+        f"abc,T,Vic,ES,D,citizen-care,service,pilot,{'[' * 100_000}\n",
         encoding="utf-8",
     )
     result = cli("import", cell)
@@ -303,9 +340,16 @@ def test_two_imports_at_once_share_their_councils(database_url: str, tmp_path: P
     assert [run.returncode for run in runs] == [0, 0], outputs
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT body_key, count(*) FROM local_body GROUP BY body_key")).all()
+        rows = conn.execute(
+            sa.text("SELECT body_key, count(*) FROM local_body GROUP BY body_key")
+        ).all()
         projects = conn.execute(sa.text("SELECT count(*) FROM project")).scalar_one()
     engine.dispose()
     assert projects == 600
     assert rows and all(count == 1 for _, count in rows)
-    assert len(rows) == len({json.dumps(r["local_body"], sort_keys=True) for r in make_records(300) + make_records(300, start=1000)})
+    assert len(rows) == len(
+        {
+            json.dumps(r["local_body"], sort_keys=True)
+            for r in make_records(300) + make_records(300, start=1000)
+        }
+    )

@@ -44,7 +44,8 @@ def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> byt
             raise SourceError("is not a regular file (a device, a pipe or a socket); not read")
         if info.st_size > limit:
             raise SourceError(
-                f"is {info.st_size / 2**20:.0f} MB; files of more than {limit // 2**20} MB are refused"
+                f"is {info.st_size / 2**20:.0f} MB; "
+                f"files of more than {limit // 2**20} MB are refused"
             )
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 20):

@@ -179,15 +179,14 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
     SQLite has one writer at a time) instead of two. DO UPDATE (not DO NOTHING) also locks the row
     until this import commits, so no one deletes it as unused in between.
     """
-    insert = sa_insert_for(conn)
+    insert = sa_insert_for(conn)(B)
+    statement = insert.on_conflict_do_update(
+        index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
+    )
+    if bodies:
+        conn.execute(statement, list(bodies.values()))  # one executemany
     ids: dict[str, int] = {}
-    keys = list(bodies)
-    for chunk in _chunks(keys):
-        statement = insert(B).values([bodies[k] for k in chunk])
-        statement = statement.on_conflict_do_update(
-            index_elements=[B.c.body_key], set_={"place_code": statement.excluded.place_code}
-        )
-        conn.execute(statement)
+    for chunk in _chunks(list(bodies)):
         query = sa.select(B.c.body_key, B.c.id).where(B.c.body_key.in_(chunk))
         ids.update((key, body_id) for key, body_id in conn.execute(query))
     return ids

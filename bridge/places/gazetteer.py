@@ -132,6 +132,13 @@ class Gazetteer:
         self.by_key: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         self.by_bare: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         self.countries = {country for country, _ in grouped}
+        # Countries with a national registry (not only the built-in Catalan table): there, a code
+        # the gazetteer lacks is worth a warning; elsewhere it only means "not loaded".
+        self.complete = {
+            country
+            for (country, _), found in grouped.items()
+            if any(r.source is not PlaceSource.catalunya for r in found)
+        }
         for key, place in self.by_code.items():
             for name in place.names:
                 for folded in place_keys(name):
@@ -154,7 +161,10 @@ class Gazetteer:
             return Resolution(None, Unresolved.no_gazetteer)
         if code:
             place = self.by_code.get((country, normalise_code(country, code)))
-            return Resolution(place) if place else Resolution(None, Unresolved.unknown_code)
+            if place:
+                return Resolution(place)
+            partial = country not in self.complete
+            return Resolution(None, Unresolved.no_gazetteer if partial else Unresolved.unknown_code)
         town = council_town(name, kind)
         if town is None:
             return Resolution(None, Unresolved.not_council)

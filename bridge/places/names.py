@@ -17,8 +17,9 @@ import unicodedata
 
 # Articles that registries write after the name ("Masnou, el"), in the languages of the data.
 _ARTICLES = frozenset(
-    ["l'", "el", "la", "els", "les", "lo", "los", "las", "es", "sa", "ses", "o", "a", "os", "as", "il", "lo", "gli", "i", "le", "l'", "de", "den", "der", "die", "das", "het", "'t", "s'"]
-)
+    ["l'", "el", "la", "els", "les", "lo", "los", "las", "es", "sa", "ses", "o", "a", "os", "as",
+     "il", "gli", "i", "le", "de", "den", "der", "die", "das", "het", "'t", "s'"]
+)  # fmt: skip
 _LEADING_ARTICLE_RE = re.compile(r"^(l|el|la|els|les|lo|los|las|es|sa|ses|o|a|os|as|il|le) ")
 _PUNCT_RE = re.compile(r"[\W_]+")
 
@@ -57,25 +58,30 @@ def place_keys(name: str) -> set[str]:
 
 # Words that say a body is not a municipal council (folded, matched as whole words). A record's
 # `kind` is checked against the same list.
-_NOT_COUNCIL_WORDS = (
+# fmt: off
+_NOT_COUNCIL_WORDS = [
     # provincial, county, regional, national and metropolitan government
-    "diputacio, diputacion, diputazione, consell, consejo, comarca, comarcal, mancomunitat, "
-    "mancomunidad, generalitat, gobierno, govern, government, regional, region, regione, regio, "
-    "province, provincia, provincie, provinz, provincial, departement, department, departament, "
-    "ministry, ministerio, ministero, state, bundesland, metropolitan, metropolitana, "
-    "metropolita, area metropolitana, county, landkreis, prefecture, "
+    "diputacio", "diputacion", "diputazione", "consell", "consejo", "comarca", "comarcal",
+    "mancomunitat", "mancomunidad", "generalitat", "gobierno", "govern", "government", "regional",
+    "region", "regione", "regio", "province", "provincia", "provincie", "provinz", "provincial",
+    "departement", "department", "departament", "ministry", "ministerio", "ministero", "state",
+    "bundesland", "metropolitan", "metropolitana", "metropolita", "area metropolitana", "county",
+    "landkreis", "prefecture",
     # other public bodies
-    "agency, agencia, agenzia, agentschap, authority, autoritat, consorci, consorcio, consortium, "
-    "police, policia, polizia, politie, court, tribunal, tribunale, rechtbank, hospital, "
-    "ospedale, university, universitat, universidad, universita, universiteit, school, escola, "
-    "institute, institut, instituto, istituto, library, biblioteca, museum, metro, transport, "
-    "office, service, services, division, board, "
+    "agency", "agencia", "agenzia", "agentschap", "authority", "autoritat", "consorci",
+    "consorcio", "consortium", "police", "policia", "polizia", "politie", "court", "tribunal",
+    "tribunale", "rechtbank", "hospital", "ospedale", "university", "universitat", "universidad",
+    "universita", "universiteit", "school", "escola", "institute", "institut", "instituto",
+    "istituto", "library", "biblioteca", "museum", "metro", "transport", "office", "service",
+    "services", "division", "board",
     # companies, foundations, associations
-    "company, companyia, empresa, societat, sociedad, societa, spa, s a, s l, bv, b v, gmbh, "
-    "ltd, plc, inc, oy, foundation, fundacio, fundacion, fondazione, stichting, association, "
-    "associacio, asociacion, associazione, federacio, federacion, cooperative, cooperativa, coop, "
-    "centre, center, centro, lab, org, organisation, organization, private sector"
-).split(", ")
+    "company", "companyia", "empresa", "societat", "sociedad", "societa", "spa", "s a", "s l",
+    "bv", "b v", "gmbh", "ltd", "plc", "inc", "oy", "foundation", "fundacio", "fundacion",
+    "fondazione", "stichting", "association", "associacio", "asociacion", "associazione",
+    "federacio", "federacion", "cooperative", "cooperativa", "coop", "centre", "center", "centro",
+    "lab", "org", "organisation", "organization", "private sector",
+]
+# fmt: on
 _NOT_COUNCIL_RE = re.compile(
     r"\b(" + "|".join(sorted(set(_NOT_COUNCIL_WORDS), key=len, reverse=True)) + r")\b"
 )

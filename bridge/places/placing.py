@@ -59,16 +59,20 @@ def _warnings(record: ValidRecord, resolution: Resolution) -> list[Problem]:
     if place is None:
         return []
     found = []
-    if body.population is not None and place.population:
-        if abs(body.population - place.population) > POPULATION_TOLERANCE * place.population:
-            found.append(
-                record.problem(
-                    "local_body.population",
-                    f"{body.population:,} differs from the official {place.population:,} of "
-                    f"{place.name}; the record's figure is kept",
-                    warn,
-                )
+    official = place.population
+    if (
+        body.population is not None
+        and official
+        and abs(body.population - official) > POPULATION_TOLERANCE * official
+    ):
+        found.append(
+            record.problem(
+                "local_body.population",
+                f"{body.population:,} differs from the official {official:,} of {place.name}; "
+                "the record's figure is kept",
+                warn,
             )
+        )
     if body.latitude is not None and body.longitude is not None and place.latitude is not None:
         km = distance_km(body.latitude, body.longitude, place.latitude, place.longitude or 0.0)
         if km > POSITION_TOLERANCE_KM:

@@ -15,7 +15,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
 from bridge.catalogue.sources import SourceError, decode, read_bytes
 from bridge.models.places import PlaceSource
@@ -131,7 +130,7 @@ REGISTRIES = (
             }
         ),
         _ign,
-    ),  # fmt: skip
+    ),
     Registry(
         PlaceSource.lau,
         "Eurostat LAU centres",
@@ -148,16 +147,16 @@ REGISTRIES = (
             }
         ),
         _lau,
-    ),  # fmt: skip
+    ),
 )
 
 
 def parse(text: str) -> tuple[Registry, list[PlaceRow]]:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = {(name or "").strip() for name in reader.fieldnames or []}
-    registry = next((r for r in REGISTRIES if r.columns <= header), None)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip() for name in next(reader, [])]
+    registry = next((r for r in REGISTRIES if r.columns <= set(header)), None)
     if registry is None:
         known = "; ".join(f"{r.title} ({', '.join(sorted(r.columns))})" for r in REGISTRIES)
         raise RegistryError(
@@ -166,13 +165,13 @@ def parse(text: str) -> tuple[Registry, list[PlaceRow]]:
     rows: list[PlaceRow] = []
     try:
         for line, values in enumerate(reader, start=2):
-            clean: dict[str, Any] = {(k or "").strip(): v for k, v in values.items()}
-            if not any((v or "").strip() for v in clean.values() if isinstance(v, str)):
+            if not any(v.strip() for v in values):
                 continue
-            try:
-                row = registry.row(clean)
-            except (AttributeError, TypeError) as exc:
-                raise RegistryError(f"line {line}: a row with missing cells ({exc})") from None
+            if len(values) < len(header):
+                raise RegistryError(
+                    f"line {line}: {len(values)} cells, the header has {len(header)}"
+                )
+            row = registry.row(dict(zip(header, values, strict=False)))
             if row.code and row.name:
                 rows.append(row)
     except csv.Error as exc:
