@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from enum import Enum
 from typing import Any
 
 from bridge.catalogue.formats import CSV_COLUMNS, check_header, flat_values, put_value
@@ -133,7 +134,7 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
             elif isinstance(value, float):
                 # openpyxl writes 16 significant digits; a double needs up to 17 to read back
                 # the same (Excel itself writes them), so the shortest exact form goes in.
-                cell._value = repr(value)
+                cell._value = repr(value)  # type: ignore[attr-defined]
             row.append(cell)
         sheet.append(row)
     buffer = io.BytesIO()
@@ -203,29 +204,30 @@ def template_xlsx() -> bytes:
     """The empty template an administrator sends to councils: the columns, a sheet explaining
     each (ca and en), and drop-down lists for area, kind, phase, proximity and document kind."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = SHEET
     sheet.append(list(CSV_COLUMNS))
     lists = book.create_sheet("lists")
-    vocabularies = {
+    vocabularies: dict[str, type[Enum]] = {
         "area": Area, "kind": Kind, "phase": Phase, "proximity": Proximity,
         "document kind": DocumentKind,
     }  # fmt: skip
     for n, (title, enum) in enumerate(vocabularies.items(), start=1):
         letter = chr(ord("A") + n - 1)
         lists.cell(row=1, column=n, value=title)
-        values = [m.value for m in enum]
+        values = [str(member.value) for member in enum]
         for r, value in enumerate(values, start=2):
             lists.cell(row=r, column=n, value=value)
         source = f"lists!${letter}$2:${letter}${len(values) + 1}"
         if title in CSV_COLUMNS:
             col = CSV_COLUMNS.index(title) + 1
-            column = sheet.cell(row=1, column=col).column_letter
+            column = get_column_letter(col)
             check = DataValidation(type="list", formula1=source, allow_blank=True)
             check.add(f"{column}2:{column}10000")
             sheet.add_data_validation(check)

@@ -381,11 +381,12 @@ def _print_record(record: dict[str, Any]) -> None:
         row(f"  {key.replace('_', ' ')}", body.get(key))
     if "latitude" in body:
         row("  position", f"{body['latitude']}, {body['longitude']}")
-    place = record.get("place")
-    if place:
-        where = ", ".join(str(place[k]) for k in ("comarca", "province", "nuts3") if k in place)
-        people = f"{place['population']:,} inhabitants" if place["population"] else ""
-        row("place", "; ".join(x for x in (f"{place['name']} ({place['code']})", where, people) if x))
+    located = record.get("place")
+    if located:
+        where = ", ".join(str(located[k]) for k in ("comarca", "province", "nuts3") if k in located)
+        people = f"{located['population']:,} inhabitants" if located["population"] else ""
+        named = f"{located['name']} ({located['code']})"
+        row("place", "; ".join(x for x in (named, where, people) if x))
     else:
         row("place", "unplaced")
     for contact in record.get("contacts", []):
