@@ -17,15 +17,34 @@ import argparse
 import csv
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_catalogue import _child, generate
+from bench_catalogue import generate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _child(argv: list[str]) -> tuple[float, float, float, str]:
+    """Run `python -m bridge ARGV`: (wall s, CPU s, peak RSS MB, stdout). CPU time is printed too
+    because this machine is shared: under load, wall time says more about the neighbours."""
+    started = time.perf_counter()
+    errors = tempfile.TemporaryFile()  # warnings may be many: never a pipe nobody reads
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=errors
+    )
+    stdout = proc.stdout.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        errors.seek(0)
+        sys.exit(f"digicanvis {' '.join(argv)} failed: {errors.read().decode()[:2000]}")
+    wall = time.perf_counter() - started
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout.decode()
 
 
 def _resolution_table(title: str, bodies: list[tuple[str, str, str]], gazetteer) -> None:

@@ -112,7 +112,7 @@ def run_import(
     problems = [p for p in found if not p.is_warning]
     warnings += [p for p in found if p.is_warning]
     if not problems:
-        resolutions, place_warnings = _place(engine, valid)
+        resolutions, place_warnings = _place(engine, valid, dry_run=dry_run)
         warnings += place_warnings
     if strict:
         problems += [w.as_error() for w in warnings]
@@ -136,9 +136,16 @@ def run_import(
     return ImportOutcome(files, count, (), result, tuple(warnings))
 
 
-def _place(engine: Engine, valid: Sequence[ValidRecord]) -> tuple[list[Resolution], list[Problem]]:
-    """Where each record's local body is, from the gazetteer of the countries the import names."""
-    with engine.begin() as conn:
+def _place(
+    engine: Engine, valid: Sequence[ValidRecord], *, dry_run: bool
+) -> tuple[list[Resolution], list[Problem]]:
+    """Where each record's local body is, from the gazetteer of the countries the import names.
+    (A dry run loads the built-in places for itself and writes nothing.)"""
+    with engine.connect() as conn:
         places_store.ensure_builtin(conn)
         gazetteer = places_store.gazetteer(conn, {v.record.local_body.country for v in valid})
+        if dry_run:
+            conn.rollback()
+        else:
+            conn.commit()
     return place_records(gazetteer, valid)

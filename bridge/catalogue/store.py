@@ -184,7 +184,9 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
         index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
     )
     if bodies:
-        conn.execute(statement, list(bodies.values()))  # one executemany
+        # One executemany, in key order: two imports lock shared rows in the same order (PostgreSQL),
+        # so they wait for each other instead of deadlocking.
+        conn.execute(statement, [bodies[key] for key in sorted(bodies)])
     ids: dict[str, int] = {}
     for chunk in _chunks(list(bodies)):
         query = sa.select(B.c.body_key, B.c.id).where(B.c.body_key.in_(chunk))
