@@ -34,15 +34,15 @@ def _child(argv: list[str]) -> tuple[float, float, float, str]:
     """Run `python -m bridge ARGV`: (wall s, CPU s, peak RSS MB, stdout). CPU time is printed too
     because this machine is shared: under load, wall time says more about the neighbours."""
     started = time.perf_counter()
-    errors = tempfile.TemporaryFile()  # warnings may be many: never a pipe nobody reads
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=errors
-    )
-    stdout = proc.stdout.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        errors.seek(0)
-        sys.exit(f"digicanvis {' '.join(argv)} failed: {errors.read().decode()[:2000]}")
+    with tempfile.TemporaryFile() as errors:  # warnings may be many: never an unread pipe
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=errors
+        )
+        stdout = proc.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            sys.exit(f"digicanvis {' '.join(argv)} failed: {errors.read().decode()[:2000]}")
     wall = time.perf_counter() - started
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout.decode()
 
@@ -79,24 +79,28 @@ def main() -> int:
         record["local_body"].pop("municipality_code", None)
     source.write_bytes(write_xlsx(records))
     _child(["db", "upgrade"])
-    seconds, mb, said = _child(["import", str(source)])
+    seconds, cpu, mb, said = _child(["import", str(source)])
+    size = source.stat().st_size / 1e6
+    load = os.getloadavg()[0]
     print(
-        f"records: {args.records} (.xlsx, {source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} cores"
+        f"records: {args.records} (.xlsx, {size:.1f} MB), {os.cpu_count()} cores, load {load:.1f}"
     )
     print(
-        f"import from .xlsx into a fresh SQLite: {seconds:.2f} s, {mb:.0f} MB max RSS   [targets < 20 s, < 300 MB]"
+        f"import from .xlsx into a fresh SQLite: {seconds:.2f} s wall, {cpu:.2f} s CPU, "
+        f"{mb:.0f} MB max RSS   [targets < 20 s, < 300 MB]"
     )
     print(f"  said: {said.strip()}")
 
     lau = data / "eu_lau_centres_2020_nuts2021.csv"
-    seconds, mb, said = _child(["places", "load", str(lau)])
+    seconds, cpu, mb, said = _child(["places", "load", str(lau)])
     print(
-        f"places load LAU centres (63,645 rows): {seconds:.2f} s, {mb:.0f} MB max RSS   [target < 10 s]"
+        f"places load LAU centres (63,645 rows): {seconds:.2f} s wall, {cpu:.2f} s CPU, "
+        f"{mb:.0f} MB max RSS   [target < 10 s]"
     )
-    seconds, _, _ = _child(["places", "load", str(lau)])
-    print(f"  again (safe to repeat): {seconds:.2f} s")
-    seconds, _, _ = _child(["places", "load", str(data / "es_municipios_ign_ngmep2024.csv")])
-    print(f"places load IGN Nomenclátor (8,132 rows): {seconds:.2f} s")
+    seconds, cpu, _, _ = _child(["places", "load", str(lau)])
+    print(f"  again (safe to repeat): {seconds:.2f} s wall, {cpu:.2f} s CPU")
+    seconds, cpu, _, _ = _child(["places", "load", str(data / "es_municipios_ign_ngmep2024.csv")])
+    print(f"places load IGN Nomenclátor (8,132 rows): {seconds:.2f} s wall, {cpu:.2f} s CPU")
 
     from bridge.db import make_engine
     from bridge.places import store
