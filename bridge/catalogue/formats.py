@@ -1,10 +1,14 @@
-"""Reading and writing records as JSON, YAML and CSV (contract §4).
+"""Reading and writing records as JSON, YAML, CSV and .xlsx (contract §4; .xlsx in `spreadsheet`).
 
 Readers turn a file into `RawRecord`s (plain dicts, not yet validated) or into `Problem`s about
 the file as a whole; they never decide what a valid record is (that is `schema`'s job). Writers
 take the canonical record dicts of `canonical.record_dict`, so export then import is a no-op.
 
-- Encoding: UTF-8; a byte-order mark (as spreadsheets write it) is tolerated.
+- Files come through `sources` (only regular files, within a stated size). Encoding: UTF-8; a
+  byte-order mark (as spreadsheets write it) is tolerated; a CSV may also be Windows-1252 (said
+  in a warning). A YAML document that aliases expand beyond its text's size is refused.
+- Export neutralises text a spreadsheet would take for a formula (`neutralise`); import restores
+  it (`restore`), so export then import stays a no-op.
 - JSON/YAML: a list of records or an object `{"projects": [...]}`; duplicate keys are errors
   (the standard parsers would silently keep the last one).
 - CSV: one record a row; nested fields as dotted columns (`local_body.name`, `analysis.barriers`);

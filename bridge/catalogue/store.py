@@ -6,11 +6,11 @@ not the ORM unit of work, so 10,000 records import in seconds). Reads build the 
 `bridge.catalogue.views` from one joined query plus one query each for contacts and documents,
 and hand them to `canonical.record_dict`, the same function that fingerprints an import.
 
-Local bodies are shared by their projects. A body is found again by country + official code, or
-else by country + case-insensitive name (`name_key`); a body without a code that is later given
-one is the same body. The records of one import that name one body must agree on its details;
-an import sets the details it gives and keeps those it leaves out. When a body's details change,
-every project of that body changes content, so their fingerprints and revisions follow.
+Local bodies are stored as each record names them, keyed by their content (`body_key`): records
+that say the same about a body share its row, records that name a council differently have a row
+each and meet at their *place* (`place_code`, resolved by `bridge.places` before the write).
+So records never conflict over a body, a body's details change only with its own record, and two
+imports writing one body at once upsert a single row (a unique key, INSERT … ON CONFLICT).
 """
 
 from __future__ import annotations
