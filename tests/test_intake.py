@@ -94,6 +94,7 @@ def test_places_load_and_find_and_ambiguous_names(
     assert again.exit_code == 0 and "8132 places" in again.stdout
     found = cli("places", "find", "Ajuntament d'Olot", "--json").json()
     assert [p["code"] for p in found] == ["17114"]
+    assert [p["name"] for p in cli("places", "find", "08019", "--json").json()] == ["Barcelona"]
     assert (
         cli("places", "find", "Ayuntamiento de Zaragoza", "--country", "ES", "--json").json()[0][
             "code"

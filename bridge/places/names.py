@@ -93,14 +93,14 @@ _PREFIXES = sorted(
     (
         # ca, es, gl, eu
         "ajuntament de", "ajuntament d", "ajuntament", "ayuntamiento de", "ayuntamiento",
-        "concello de", "concello da", "concello do", "concello", "udala",
+        "concello de", "concello", "udala",
         # en
         "city council of", "city of", "town council of", "town of", "municipality of",
         "the municipality of", "the city of", "borough of", "council of", "municipal council of",
         # it, fr, pt
         "comune di", "comune", "citta di", "municipio di", "ville de", "ville d", "ville du",
         "commune de", "commune d", "mairie de", "mairie d", "camara municipal de",
-        "camara municipal do", "camara municipal da", "municipio de", "municipio do",
+        "camara municipal", "municipio de",
         # de, nl, pl, cs, ro
         "stadt", "gemeinde", "landeshauptstadt", "hansestadt", "stadtverwaltung", "gemeente",
         "stad", "gmina", "miasto", "urzad miasta", "mesto", "obec", "primaria", "municipiul",
