@@ -205,10 +205,10 @@ BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
     ),
     "neither UTF-8 nor Windows-1252": (
         "other.csv",
-        lambda: (_CSV_HEAD + "abc-1,T,Tàrrega,ES,1,D,citizen-care,service,pilot\n").encode(
-            "latin-1"
-        )
-        + b"\x81",
+        lambda: (
+            (_CSV_HEAD + "abc-1,T,Tàrrega,ES,1,D,citizen-care,service,pilot\n").encode("latin-1")
+            + b"\x81"
+        ),
         ["other.csv: line 2: not UTF-8 or Windows-1252"],
     ),
     "empty file": ("empty.json", lambda: b"", ["empty.json: the file is empty"]),
@@ -380,7 +380,9 @@ def test_a_position_far_from_the_official_one_is_a_warning_or_with_strict_an_err
     path = write_records_file(tmp_path / "a.json", [a, b])
     strict = cli("import", path, "--strict")
     assert strict.exit_code == 2
-    assert "error: " in strict.stderr and "local_body.latitude: the position is 57 km" in strict.stderr
+    assert (
+        "error: " in strict.stderr and "local_body.latitude: the position is 57 km" in strict.stderr
+    )
     assert cli("projects", "list", "--json").json() == []
     result = cli("import", path)
     assert result.exit_code == 0

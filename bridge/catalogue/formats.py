@@ -426,7 +426,9 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
         flat = _flatten(record)
         writer.writerow(
             [
-                flat.get(column, "") if column in NUMBER_COLUMNS else neutralise(flat.get(column, ""))
+                flat.get(column, "")
+                if column in NUMBER_COLUMNS
+                else neutralise(flat.get(column, ""))
                 for column in CSV_COLUMNS
             ]
         )
@@ -473,7 +475,7 @@ def encode(records: list[dict[str, Any]], kind: str) -> bytes:
         from bridge.catalogue.spreadsheet import write_xlsx
 
         return write_xlsx(records)
-    # CSV gets a byte-order mark so spreadsheet programs open accents correctly; the reader skips it.
+    # CSV gets a byte-order mark so spreadsheets open accents correctly; the reader skips it.
     return dumps(records, kind).encode("utf-8-sig" if kind == "csv" else "utf-8")
 
 

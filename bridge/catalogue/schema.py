@@ -169,7 +169,9 @@ def _ref(value: Any) -> str:
     if not value:
         raise _error("required field is empty")
     if not REF_RE.match(value):
-        raise _error(f"{shown(value)} is not a valid ref: use 3 to 64 lowercase letters, digits and '-'")
+        raise _error(
+            f"{shown(value)} is not a valid ref: use 3 to 64 lowercase letters, digits and '-'"
+        )
     return value
 
 
@@ -219,7 +221,9 @@ def _forum_username(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or not _FORUM_USERNAME_RE.match(value.strip()):
-        raise _error(f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
+        raise _error(
+            f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')"
+        )
     return value.strip()
 
 

@@ -119,7 +119,9 @@ def import_(
     ] = False,
     strict: Annotated[
         bool,
-        typer.Option("--strict", help="Treat warnings (normalised or disagreeing values) as errors."),
+        typer.Option(
+            "--strict", help="Treat warnings (normalised or disagreeing values) as errors."
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -213,7 +215,8 @@ def export(
 @app.command("template")
 def template(
     file: Annotated[
-        str, typer.Argument(help="Where to write the empty template: .xlsx (with help sheet) or .csv.")
+        str,
+        typer.Argument(help="Where to write the empty template: .xlsx (with help sheet) or .csv."),
     ],
 ) -> None:
     """Write the empty import template an administrator sends to councils: every column; the
