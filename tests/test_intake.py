@@ -323,8 +323,8 @@ def test_the_same_file_named_twice_is_read_once(cli: Cli, tmp_path: Path) -> Non
 
 def test_two_imports_at_once_share_their_councils(database_url: str, tmp_path: Path) -> None:
     # Issue 14 item 2: two processes, different records, councils in common.
-    alpha = write_records_file(tmp_path / "alpha.json", make_records(300))
-    beta = write_records_file(tmp_path / "beta.json", make_records(300, start=1000))
+    alpha = write_records_file(tmp_path / "alpha.json", make_records(1000))
+    beta = write_records_file(tmp_path / "beta.json", make_records(1000, start=1000))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "DISCOURSE_"))}
     env["BRIDGE_DATABASE_URL"] = database_url
     runs = [
@@ -346,11 +346,11 @@ def test_two_imports_at_once_share_their_councils(database_url: str, tmp_path: P
         ).all()
         projects = conn.execute(sa.text("SELECT count(*) FROM project")).scalar_one()
     engine.dispose()
-    assert projects == 600
+    assert projects == 2000
     assert rows and all(count == 1 for _, count in rows)
     assert len(rows) == len(
         {
             json.dumps(r["local_body"], sort_keys=True)
-            for r in make_records(300) + make_records(300, start=1000)
+            for r in make_records(1000) + make_records(1000, start=1000)
         }
     )
