@@ -1,7 +1,7 @@
 """places: the gazetteer table; local bodies keyed by content and placed
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 10:29:35.551862
 """
 from alembic import op
@@ -11,7 +11,7 @@ import bridge.models.types
 
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
