@@ -198,13 +198,8 @@ def _url(value: Any) -> str | None:
     if not isinstance(value, str):
         raise _error(f"must be an http(s) URL, not {shown(value)}")
     url = value.strip()
-<<<<<<< HEAD
-    if any(ch.isspace() for ch in url) or _CONTROL_RE.search(url):
-        raise _error(f"{shown(url)} is not a valid URL (it contains spaces or control characters)")
-=======
     if any(ch.isspace() for ch in url) or CONTROL_CHARS_RE.search(url):
-        raise _error(f"{url!r} is not a valid URL (it contains spaces or control characters)")
->>>>>>> main
+        raise _error(f"{shown(url)} is not a valid URL (it contains spaces or control characters)")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
