@@ -3,7 +3,7 @@
 import sys
 import traceback
 
-from bridge.cli import catalogue, emulator, forum, opendata, sync  # noqa: F401  (registration)
+from bridge.cli import catalogue, emulator, forum, opendata, places, sync  # noqa: F401  (registration)
 from bridge.cli.app import app, err
 
 

@@ -2,6 +2,7 @@
 
 from bridge.models.catalogue import Contact, Document, LocalBody, Project
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, SyncStatus
+from bridge.models.places import Place, PlaceSource
 from bridge.models.sync import Activity, ForumCategory, Lease, SyncRun, SyncState, WebhookDelivery
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "Lease",
     "LocalBody",
     "Phase",
+    "Place",
+    "PlaceSource",
     "Project",
     "Proximity",
     "SyncRun",
