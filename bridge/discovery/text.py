@@ -1,0 +1,150 @@
+"""What a project does, as text: TF-IDF (scikit-learn) over its title, description, value,
+benefits and technology, so that two records are close when they share the rarer words.
+
+The catalogue mixes Catalan, Spanish and English. Words are folded (case and accents) and cut to
+their first 7 letters, so "participació", "participación" and "participation" meet as
+"partici", as do "digital" and "digitalització"; words of one or two letters are left out.
+Nothing is downloaded: the vocabulary is the catalogue's own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+STEM_LETTERS = 7
+
+
+# Function words of the catalogue's languages (the `stop-words` package's lists): "per", "les",
+# "amb" say nothing about what a project does, however rare a small catalogue makes them.
+STOP_LANGUAGES = (
+    "catalan",
+    "spanish",
+    "english",
+    "french",
+    "italian",
+    "portuguese",
+    "german",
+    "dutch",
+)
+
+
+def _fold(word: str) -> str:
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)
+    )
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from stop_words import get_stop_words
+
+    return frozenset(_fold(w.lower()) for lang in STOP_LANGUAGES for w in get_stop_words(lang))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str | None:
+    """A lower-case word folded (no accents) and cut to its first STEM_LETTERS letters; None
+    for a function word."""
+    folded = _fold(word)
+    if folded in _stop_words():
+        return None
+    return folded[:STEM_LETTERS]
+
+
+def document(record: Mapping[str, Any]) -> str:
+    """The text a record is compared by. Title and technology count twice: they name the thing."""
+    analysis = record.get("analysis") or {}
+    parts = [
+        record.get("title") or "",
+        record.get("title") or "",
+        record.get("description") or "",
+        record.get("value") or "",
+        analysis.get("benefits") or "",
+        analysis.get("technology") or "",
+        analysis.get("technology") or "",
+    ]
+    return "\n".join(parts)
+
+
+class TextIndex:
+    """TF-IDF rows of a list of documents (L2-normalised: a row product is the cosine)."""
+
+    def __init__(self, documents: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._surface: dict[str, Counter[str]] = defaultdict(Counter)
+        self.vectorizer = TfidfVectorizer(analyzer=self._analyze, sublinear_tf=True)
+        if any(_WORD.search(d) for d in documents):
+            self.matrix = self.vectorizer.fit_transform(documents).tocsr()
+            self.terms = self.vectorizer.get_feature_names_out()
+        else:  # nothing to learn words from (e.g. one record with a number as its text)
+            from scipy.sparse import csr_matrix
+
+            self.matrix = csr_matrix((len(documents), 0))
+            self.terms = np.array([], dtype=object)
+        self._words = {stem: counts.most_common(1)[0][0] for stem, counts in self._surface.items()}
+        self._surface.clear()
+
+    def _analyze(self, text: str) -> list[str]:
+        stems = []
+        surface = self._surface
+        for word in _WORD.findall(text.lower()):
+            key = stem(word)
+            if key is None:
+                continue
+            surface[key][word] += 1
+            stems.append(key)
+        return stems
+
+    def transform(self, text: str) -> Any:
+        """A query's row in this index (words the index never saw are ignored)."""
+        if not self.terms.size:
+            from scipy.sparse import csr_matrix
+
+            return csr_matrix((1, 0))
+        stems = [s for w in _WORD.findall(text.lower()) if (s := stem(w)) is not None]
+        # Not vectorizer.transform: the analyzer notes surfaces, and a query must not add to
+        # them. The row is built as fit_transform builds one (sublinear tf × idf, L2-normalised).
+        from scipy.sparse import csr_matrix
+
+        vocab = self.vectorizer.vocabulary_
+        counts = Counter(vocab[s] for s in stems if s in vocab)
+        if not counts:
+            return csr_matrix((1, self.terms.size))
+        cols = np.fromiter(counts, dtype=np.int64)
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))  # sublinear, as fitted
+        values = tf * self.vectorizer.idf_[cols]
+        values /= np.linalg.norm(values)
+        return csr_matrix((values, (np.zeros_like(cols), cols)), shape=(1, self.terms.size))
+
+    def cosine_rows(self, rows: Any) -> np.ndarray:
+        """Cosine of each given row (sparse, n_rows × terms) with every document: dense array."""
+        if not self.terms.size:
+            return np.zeros((rows.shape[0], self.matrix.shape[0]))
+        return np.asarray((rows @ self.matrix.T).todense())
+
+    def shared_words(self, a: Any, b_index: int, limit: int = 3) -> list[str]:
+        """The words that weigh most in both a row `a` and document `b_index`, as people wrote
+        them (the commonest spelling of each stem in the catalogue)."""
+        if not self.terms.size:
+            return []
+        m = self.matrix
+        start, end = m.indptr[b_index], m.indptr[b_index + 1]
+        weights_a = dict(zip(a.indices.tolist(), a.data.tolist(), strict=True))
+        scored = [
+            (weights_a[col] * value, col)
+            for col, value in zip(
+                m.indices[start:end].tolist(), m.data[start:end].tolist(), strict=True
+            )
+            if col in weights_a
+        ]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [self._words.get(self.terms[col], self.terms[col]) for _, col in scored[:limit]]
