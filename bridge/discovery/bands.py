@@ -50,3 +50,10 @@ def parse_range(text: str) -> tuple[int | None, int | None]:
     if any(b is not None and b < 0 for b in bounds):
         raise ValueError(f"{text!r}: populations are not negative")
     return bounds
+
+
+def band_bounds(index: int) -> tuple[int | None, int | None]:
+    """(lowest, highest) inhabitants of band `index`; None where the band is open."""
+    low = None if index == 0 else _UPPER[index - 1] + 1
+    high = _UPPER[index] if index < len(_UPPER) else None
+    return low, high

@@ -132,30 +132,33 @@ class Corpus:
         return [int(i) for i in candidates[order][:count]]
 
     def similar_matches(
-        self, i: int, scores: np.ndarray, text: np.ndarray, limit: int
+        self, i: int, scores: np.ndarray, text: np.ndarray, limit: int, *, reasons: bool = True
     ) -> list[Match]:
         row = self.text.matrix[i]  # one sparse row, reused for every match's shared words
         me = self.records[i]
         matches = []
         for j in self.best(scores, limit):
+            if not reasons:  # the choice alone (the forum's sections): the same best, no words
+                matches.append(self.match(j, float(scores[j]), []))
+                continue
             other = self.records[j]
-            reasons = []
+            why: list[str] = []
             if other.get("area") == me.get("area"):
-                reasons.append("same area")
+                why.append("same area")
             if other.get("kind") == me.get("kind"):
-                reasons.append("same kind of change")
+                why.append("same kind of change")
             if text[j] > 0:
                 words = self.text.shared_words(row, j)
                 if words:
-                    reasons.append("shared words: " + ", ".join(words))
+                    why.append("shared words: " + ", ".join(words))
             if other.get("phase") == "implemented":
-                reasons.append("implemented")
+                why.append("implemented")
             elif other.get("phase") == me.get("phase"):
-                reasons.append(f"same phase ({other.get('phase')})")
+                why.append(f"same phase ({other.get('phase')})")
             band = population_band((self.places[j] or {}).get("population"))
             if band and self.bands[i] == self.bands[j]:
-                reasons.append(f"same population band {band}")
-            matches.append(self.match(j, float(scores[j]), reasons))
+                why.append(f"same population band {band}")
+            matches.append(self.match(j, float(scores[j]), why))
         return matches
 
     def match(self, j: int, score: float, reasons: list[str]) -> Match:
@@ -167,7 +170,7 @@ class Corpus:
             score=round(min(1.0, max(0.0, score)), 4),
             reasons=tuple(reasons),
             topic_url=record.get("topic_url"),
-            place=self.places[j] if record.get("place") is not None else place_of(record),
+            place=self.places[j],
         )
 
 
@@ -181,16 +184,21 @@ def similar(records: Sequence[Mapping[str, Any]], ref: str, *, limit: int = 5) -
     return corpus.similar_matches(i, scores[0], text[0], limit)
 
 
-def similar_all(records: Sequence[Mapping[str, Any]], *, limit: int = 5) -> dict[str, list[Match]]:
+def similar_all(
+    records: Sequence[Mapping[str, Any]], *, limit: int = 5, reasons: bool = True
+) -> dict[str, list[Match]]:
     """`similar(records, ref, limit=limit)` for every record that is not archived, computed
-    together (one index, rows scored in chunks)."""
+    together (one index, rows scored in chunks). `reasons=False` skips the reasons (the
+    choice and scores are the same), which the forum's sections do not show."""
     corpus = Corpus(records)
     result: dict[str, list[Match]] = {}
     for start in range(0, len(corpus.records), _CHUNK):
         rows = np.arange(start, min(start + _CHUNK, len(corpus.records)))
         scores, text = corpus.similar_scores(rows)
         for k, i in enumerate(rows.tolist()):
-            result[corpus.records[i]["ref"]] = corpus.similar_matches(i, scores[k], text[k], limit)
+            result[corpus.records[i]["ref"]] = corpus.similar_matches(
+                i, scores[k], text[k], limit, reasons=reasons
+            )
     return result
 
 

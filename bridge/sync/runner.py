@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bridge.discovery import step
+from bridge.discovery.sections import Sections
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.settings import Settings
 from bridge.sync import store
@@ -32,7 +34,7 @@ from bridge.sync.apply import (
 from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseLost
-from bridge.sync.plan import Plan, PlanError, PlanOptions, make_plan
+from bridge.sync.plan import Action, Plan, PlanError, PlanOptions, make_plan
 
 log = logging.getLogger("bridge.sync")
 
@@ -47,6 +49,9 @@ class SyncOptions:
     dry_run: bool = False
     only: frozenset[str] | None = None
     recreate_deleted: frozenset[str] = frozenset()
+    # Issue 11: each first post ends with its similar projects, and the index and overview
+    # topics are kept (bridge.discovery.step). Off only where a caller wants the bare topics.
+    observatory: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class SyncSummary:
     categories_needed: tuple[str, ...] = ()  # dry run: areas whose category is not cached yet
     run_id: int | None = None
     stopped: str | None = None  # why the run stopped early (should_stop)
+    pages: dict[str, Any] | None = None  # the index and overview topics (issue 11)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -88,6 +94,8 @@ class SyncSummary:
             doc["run_id"] = self.run_id
         if self.stopped:
             doc["stopped"] = self.stopped
+        if self.pages is not None:
+            doc["pages"] = self.pages
         return doc
 
 
@@ -100,6 +108,10 @@ def plan_options(settings: Settings, options: SyncOptions) -> PlanOptions:
         only=options.only,
         recreate_deleted=options.recreate_deleted,
     )
+
+
+def _named(options: SyncOptions) -> set[str] | None:
+    return None if options.only is None else set(options.only | options.recreate_deleted)
 
 
 def check_refs(records: list[CatalogueRecord], options: SyncOptions) -> None:
@@ -116,14 +128,23 @@ def compute_plan(
     options: SyncOptions,
     categories: dict[str, int],
     records: list[CatalogueRecord] | None = None,
+    *,
+    sections: Sections | None = None,
+    save: bool = True,
 ) -> Plan:
-    """Read the catalogue and the sync state, then plan (pure). Raises PlanError on bad refs."""
+    """Read the catalogue and the sync state, then plan (pure). Raises PlanError on bad refs.
+    With the observatory on, posts end with `sections` (computed here when not given)."""
     if records is None:
         records = store.load_records(engine, settings.home_region)
-    named = None if options.only is None else set(options.only | options.recreate_deleted)
+    named = _named(options)
     check_refs(records, options)
-    # Titles are decided across the whole catalogue; with --project only the named posts are rendered.
-    desired = desired_topics(records, settings, render_only=named)
+    if options.observatory and sections is None:
+        sections = step.similar_sections(engine, settings, records, only=named, save=save)
+    # Titles are decided across the whole catalogue; with --project only the named posts are
+    # rendered.
+    desired = desired_topics(
+        records, settings, render_only=named, similar=sections.text if sections else None
+    )
     return make_plan(
         desired.values(), store.load_states(engine), categories, plan_options(settings, options)
     )
@@ -154,10 +175,21 @@ def _summarise(outcomes: list[Outcome], requests: int, **extra: Any) -> SyncSumm
     )
 
 
+def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
+    """One outcome per record across a run's two passes: a topic created in the first pass and
+    linked in the second counts as created; a record planned only in the second, or that the
+    second pass failed, counts as the second pass says."""
+    merged = {o.ref: o for o in first}
+    for o in second:
+        if o.ref not in merged or merged[o.ref].result == UNCHANGED or o.result == FAILED:
+            merged[o.ref] = o
+    return list(merged.values())
+
+
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
     """The plan and the counts it would give. No request, no write, no lease."""
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
-    plan = compute_plan(engine, settings, options, cached)
+    plan = compute_plan(engine, settings, options, cached, save=False)
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
     would = [
         Outcome(
@@ -165,8 +197,15 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
         )
         for a in plan.actions
     ]
+    pages = None
+    if options.observatory and options.only is None:
+        pages = step.sync_pages(engine, settings, None, cached, dry_run=True).as_json()
     return _summarise(
-        would, 0, plan=tuple(plan.as_json()), categories_needed=plan.missing_categories
+        would,
+        0,
+        plan=tuple(plan.as_json()),
+        categories_needed=plan.missing_categories,
+        pages=pages,
     )
 
 
@@ -221,26 +260,52 @@ def run_sync(
         except CategoryError as exc:
             message = str(exc)
             raise SyncStopped(message) from None
-        plan = compute_plan(engine, settings, options, categories, records)
+        deferred: frozenset[str] = frozenset()
+        sections = None
+        if options.observatory:
+            sections = step.similar_sections(engine, settings, records, only=_named(options))
+        plan = compute_plan(engine, settings, options, categories, records, sections=sections)
+        if sections is not None:
+            plan, deferred = step.defer_waiting(plan, sections)
         if progress:
             progress("plan", plan)
         applier = Applier(
             client, engine, categories, plan_options(settings, options), check=lease.check
         )
         stopped = None
-        for action in plan.actions:
-            if should_stop():
-                stopped = "stopped on request; the next run carries on"
-                break
-            outcome = applier.apply(action)
-            outcomes.append(outcome)
-            if progress:
-                progress("done", outcome)
+
+        def apply_all(actions: Iterable[Action]) -> list[Outcome]:
+            nonlocal stopped
+            done = []
+            for action in actions:
+                if should_stop():
+                    stopped = "stopped on request; the next run carries on"
+                    break
+                outcome = applier.apply(action)
+                done.append(outcome)
+                if progress:
+                    progress("done", outcome)
+            return done
+
+        outcomes.extend(apply_all(plan.actions))
+        pages = None
+        if options.observatory and stopped is None:
+            created = any(o.result in (CREATED, ADOPTED) for o in outcomes)
+            if created or deferred:
+                # Second pass: the topics made above can now be linked from the sections that
+                # list them; only posts whose section changed are written.
+                again = compute_plan(engine, settings, options, categories, records)
+                seen = {o.ref for o in outcomes}
+                extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
+                outcomes[:] = _merge(outcomes, extra)
+            if options.only is None and stopped is None:
+                pages = step.sync_pages(engine, settings, client, categories).as_json()
         summary = _summarise(
             outcomes,
             getattr(client, "requests_made", 0) - start_requests,
             run_id=run_id,
             stopped=stopped,
+            pages=pages,
         )
         status = "partial" if summary.failed else ("interrupted" if stopped else "ok")
         message = stopped
