@@ -181,7 +181,11 @@ def sync_pages(
             _count(result, a)
         return result
     if any(p.area is None for p in desired):
-        categories[None] = observatory_category(client, settings, overview_row)
+        observatory = observatory_category(client, settings, overview_row)
+        categories[None] = observatory
+        if overview_row is not None and overview_row.category_id != observatory:
+            # Remembered at once, so the next run asks the forum nothing.
+            store.page_category(engine, OVERVIEW, observatory, settings.observatory.slug)
     for action in plan_pages(desired, stored, categories):
         if not action.writes:
             result.unchanged += 1
@@ -248,7 +252,7 @@ def _apply(
             except AmbiguousWrite:
                 raise  # the intent stays: the next run looks the external id up first
             else:
-                _created(engine, client, page, category_id, post)
+                _created(engine, settings, client, page, category_id, post)
                 return
         # Adopted: the forum's version is unknown to us, so write ours over it.
         topic_id = int(topic["id"])
@@ -268,6 +272,7 @@ def _apply(
             title=page.stored_title,
             body_hash=page.body_hash,
             category_id=category_id,
+            category_slug=None if page.area else settings.observatory.slug,
             pinned=True,
             create_started_at=None,
             last_error=None,
@@ -294,7 +299,12 @@ def _apply(
 
 
 def _created(
-    engine: Engine, client: Any, page: DesiredPage, category_id: int, post: dict[str, Any]
+    engine: Engine,
+    settings: Settings,
+    client: Any,
+    page: DesiredPage,
+    category_id: int,
+    post: dict[str, Any],
 ) -> None:
     topic_id = int(post["topic_id"])
     store.page_written(
@@ -306,6 +316,7 @@ def _created(
         title=page.stored_title,
         body_hash=page.body_hash,
         category_id=category_id,
+        category_slug=None if page.area else settings.observatory.slug,
         create_started_at=None,
         last_error=None,
     )
