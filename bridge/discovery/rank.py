@@ -34,8 +34,9 @@ from bridge.discovery.text import TextIndex, document
 
 W_TEXT, W_AREA, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.55, 0.15, 0.10, 0.05, 0.10, 0.05
 MATURITY = {"implemented": 1.0, "pilot": 0.5, "prototype": 0.0}
-# find: how a council is like the asked place.
-F_SIZE, F_NEAR, F_TEXT = 0.5, 0.3, 0.4
+# find: how a council is like the asked place. Size leads: one band apart (0.2 × F_SIZE = 0.14)
+# outweighs the whole of nearness (F_NEAR), so nearness orders councils within a band.
+F_SIZE, F_NEAR, F_TEXT = 0.7, 0.13, 0.4
 NEAR_SCALE_KM = 100.0  # nearness exp(-d/100): 38 km → 0.68, 100 km → 0.37
 _CHUNK = 512  # rows scored at once by similar_all (512 × 10,000 floats ≈ 40 MB)
 

@@ -3,7 +3,8 @@ benefits and technology, so that two records are close when they share the rarer
 
 The catalogue mixes Catalan, Spanish and English. Words are folded (case and accents) and cut to
 their first 7 letters, so "participació", "participación" and "participation" meet as
-"partici", as do "digital" and "digitalització"; words of one or two letters are left out.
+"partici", as do "digital" and "digitalització" (a final Spanish "-on" loses its "n" first, so
+"padrón" meets "padró"); function words and words of one or two letters are left out.
 Nothing is downloaded: the vocabulary is the catalogue's own.
 """
 
@@ -56,6 +57,9 @@ def stem(word: str) -> str | None:
     folded = _fold(word)
     if folded in _stop_words():
         return None
+    if len(folded) > 4 and folded.endswith("on"):
+        # Spanish -ón/-ión is Catalan -ó/-ió: "padrón" meets "padró", "gestión" "gestió".
+        folded = folded[:-1]
     return folded[:STEM_LETTERS]
 
 
