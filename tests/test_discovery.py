@@ -296,7 +296,7 @@ def test_list_filters_by_population_and_distance() -> None:
         "figueres-xatbot-arxivat",
     }
     nearest = near(records, OLOT, 30)
-    assert [r["ref"] for r, _ in nearest][0] == "olot-xatbot"
+    assert nearest[0][0]["ref"] == "olot-xatbot"
     assert all(km <= 30 for _, km in nearest)
     assert [km for _, km in nearest] == sorted(km for _, km in nearest)
     with pytest.raises(ValueError, match="no known position"):
