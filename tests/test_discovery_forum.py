@@ -105,7 +105,7 @@ def test_archiving_a_record_removes_it_from_every_list_and_index(harness: SyncHa
     edit_project(harness.engine, "rec-0001", archived=True)
     summary = observatory_sync(harness)
     assert summary.archived == 1
-    for ref, state in harness.states().items():
+    for ref in harness.states():
         if ref == "rec-0001":
             continue
         raw = harness.topic_of(ref).posts[0].raw
