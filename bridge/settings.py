@@ -59,8 +59,10 @@ class AreaConfig(BaseModel):
 
 
 class ObservatoryConfig(AreaConfig):
-    """The category of the overview topic (issue 11), configured like an area's category."""
+    """The category of the overview topic (issue 11), configured like an area's category, and
+    the switch of the whole observatory in the forum (similar sections, index and overview)."""
 
+    enabled: bool = True
     slug: str = Field(default="observatori", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
     color: str = Field(default="231F20", pattern=r"^[0-9A-Fa-f]{6}$")
     name: dict[str, str] = {"ca": "Observatori", "es": "Observatorio", "en": "Observatory"}

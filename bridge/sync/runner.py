@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -50,8 +50,8 @@ class SyncOptions:
     only: frozenset[str] | None = None
     recreate_deleted: frozenset[str] = frozenset()
     # Issue 11: each first post ends with its similar projects, and the index and overview
-    # topics are kept (bridge.discovery.step). Off only where a caller wants the bare topics.
-    observatory: bool = True
+    # topics are kept (bridge.discovery.step). None: as `[observatory] enabled` says.
+    observatory: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,13 @@ def plan_options(settings: Settings, options: SyncOptions) -> PlanOptions:
     )
 
 
+def resolve_options(settings: Settings, options: SyncOptions) -> SyncOptions:
+    """Options with the observatory switch decided (the caller's, else the TOML file's)."""
+    if options.observatory is None:
+        return replace(options, observatory=settings.observatory.enabled)
+    return options
+
+
 def _named(options: SyncOptions) -> set[str] | None:
     return None if options.only is None else set(options.only | options.recreate_deleted)
 
@@ -138,6 +145,7 @@ def compute_plan(
         records = store.load_records(engine, settings.home_region)
     named = _named(options)
     check_refs(records, options)
+    options = resolve_options(settings, options)
     if options.observatory and sections is None:
         sections = step.similar_sections(engine, settings, records, only=named, save=save)
     # Titles are decided across the whole catalogue; with --project only the named posts are
@@ -188,6 +196,7 @@ def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
 
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
     """The plan and the counts it would give. No request, no write, no lease."""
+    options = resolve_options(settings, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
     plan = compute_plan(engine, settings, options, cached, save=False)
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
@@ -234,6 +243,7 @@ def run_sync(
 ) -> SyncSummary:
     """Make the forum match the catalogue. `progress(event, value)` gets ("plan", Plan) once,
     then ("done", Outcome) after every action. Raises LeaseHeld, PlanError, SyncStopped."""
+    options = resolve_options(settings, options)
     if options.dry_run:
         return dry_run(engine, settings, options)
     check_refs(store.load_records(engine, settings.home_region), options)
@@ -294,7 +304,9 @@ def run_sync(
             if created or deferred:
                 # Second pass: the topics made above can now be linked from the sections that
                 # list them; only posts whose section changed are written.
-                again = compute_plan(engine, settings, options, categories, records)
+                # (--recreate-deleted was done above: the topic is no longer a deleted one.)
+                relink = replace(options, recreate_deleted=frozenset())
+                again = compute_plan(engine, settings, relink, categories, records)
                 seen = {o.ref for o in outcomes}
                 extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
                 outcomes[:] = _merge(outcomes, extra)
