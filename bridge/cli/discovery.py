@@ -194,3 +194,64 @@ def place_filters(
             fail(f"--near: {exc}")
         records = [dict(r) | {"distance_km": round(km, 1)} for r, km in kept]
     return records
+
+
+# --------------------------------------------------------------------------- the demo
+
+DEMO_SIMILAR_REF = "santjust-xatbot"  # a small council's chatbot: its peers are worth showing
+DEMO_LIKE = "Olot"  # a mid-sized Catalan town of the sample
+
+
+def demo_showcase(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
+    """What `digicanvis demo` shows of issue 11: `similar` on a sample record, `find --like` a
+    sample town, and the index and overview topics the sync made."""
+    from bridge.discovery import find as find_projects
+    from bridge.discovery import match_json
+    from bridge.discovery import similar as find_similar
+    from bridge.discovery import store as pages_store
+    from bridge.discovery.places import PlaceNotFound, resolve_from_records
+
+    records = _records(engine, cfg)
+    refs = {r["ref"] for r in records}
+    ref = DEMO_SIMILAR_REF if DEMO_SIMILAR_REF in refs else min(refs)
+    doc: dict[str, Any] = {
+        "similar": {"ref": ref, "matches": [match_json(m) for m in find_similar(records, ref)]}
+    }
+    try:
+        place = resolve_from_records(records, DEMO_LIKE)
+    except PlaceNotFound:
+        place = None
+    if place:
+        matches = find_projects(records, like=place, limit=5)
+        doc["find"] = {"like": DEMO_LIKE, "matches": [match_json(m) for m in matches]}
+    doc["pages"] = [
+        {
+            "page": key,
+            "title": row.title,
+            "url": forum_url + pages_store.topic_path(row.topic_id, row.topic_slug),
+            "pinned": row.pinned,
+        }
+        for key, row in sorted(pages_store.load_pages(engine).items())
+        if row.topic_id is not None
+    ]
+    return doc
+
+
+def print_showcase(doc: dict[str, Any]) -> None:
+    from bridge.discovery import Match
+
+    def matches(items: list[dict[str, Any]]) -> list[Match]:
+        return [Match(**{**m, "reasons": tuple(m["reasons"])}) for m in items]
+
+    out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
+    _print_matches(matches(doc["similar"]["matches"]), False, "nothing similar")
+    if "find" in doc:
+        out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
+        _print_matches(matches(doc["find"]["matches"]), False, "no project matches")
+    table = Table(title="observatory topics (pinned index per area, overview)")
+    table.add_column("page", overflow="fold")
+    table.add_column("title", overflow="fold")
+    table.add_column("topic", overflow="fold")
+    for page in doc["pages"]:
+        table.add_row(Text(page["page"]), Text(page["title"] or ""), Text(page["url"]))
+    out.print(table)

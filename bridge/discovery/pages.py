@@ -89,6 +89,7 @@ class StoredPage:
     external_id: str
     topic_id: int | None = None
     first_post_id: int | None = None
+    topic_slug: str | None = None
     create_started_at: Any = None
     category_id: int | None = None
     category_slug: str | None = None

@@ -70,6 +70,7 @@ def load_pages(engine: Engine) -> dict[str, StoredPage]:
             external_id=r["external_id"],
             topic_id=r["topic_id"],
             first_post_id=r["first_post_id"],
+            topic_slug=r["topic_slug"],
             create_started_at=r["create_started_at"],
             category_id=r["category_id"],
             category_slug=r["category_slug"],
