@@ -111,3 +111,16 @@ def test_help_explains_the_new_commands(cli) -> None:
         run = cli(*args)
         assert run.exit_code == 0 and "--json" in run.stdout and "--limit" in run.stdout
     assert "--population" in cli("projects", "list", "--help").stdout
+
+
+def test_demo_shows_similar_find_and_the_observatory_topics(cli) -> None:
+    run = cli("demo", "--json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()["observatory"]
+    assert doc["similar"]["ref"] == "santjust-xatbot" and doc["similar"]["matches"]
+    assert all(m["topic_url"] for m in doc["similar"]["matches"]), "linked to their topics"
+    assert doc["find"]["like"] == "Olot" and doc["find"]["matches"]
+    pages = {p["page"] for p in doc["pages"]}
+    assert "overview" in pages and sum(p.startswith("index:") for p in pages) == 6
+    assert all(p["pinned"] for p in doc["pages"])
+    assert run.json()["second_sync"]["requests"] == 0
