@@ -81,7 +81,7 @@ class Corpus:
     def __init__(self, records: Sequence[Mapping[str, Any]], keep: str | None = None) -> None:
         self.records = [r for r in records if not r.get("archived") or r["ref"] == keep]
         self.at = {r["ref"]: i for i, r in enumerate(self.records)}
-        self.text = TextIndex([document(r) for r in self.records])
+        self._text: TextIndex | None = None
         self.places = [place_of(r) for r in self.records]
         order = sorted(range(len(self.records)), key=lambda i: self.records[i]["ref"])
         self.ref_rank = np.empty(len(self.records), dtype=np.int64)
@@ -100,6 +100,13 @@ class Corpus:
             [-1 if (b := _band(p)) is None else b for p in self.places], dtype=np.int64
         )
         self.archived = np.array([bool(r.get("archived")) for r in self.records])
+
+    @property
+    def text(self) -> TextIndex:
+        """Built on first use: `find` without --text never needs it."""
+        if self._text is None:
+            self._text = TextIndex([document(r) for r in self.records])
+        return self._text
 
     # ------------------------------------------------------------------ similar
 

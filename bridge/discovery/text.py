@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -78,14 +77,19 @@ def document(record: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def analyze(text: str) -> list[str]:
+    """The stems of a text, function words left out (the analyzer given to scikit-learn)."""
+    return [s for s in map(stem, _WORD.findall(text.lower())) if s]
+
+
 class TextIndex:
     """TF-IDF rows of a list of documents (L2-normalised: a row product is the cosine)."""
 
     def __init__(self, documents: Sequence[str]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self._surface: dict[str, Counter[str]] = defaultdict(Counter)
-        self.vectorizer = TfidfVectorizer(analyzer=self._analyze, sublinear_tf=True)
+        self.documents = documents
+        self.vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True)
         if any(_WORD.search(d) for d in documents):
             self.matrix = self.vectorizer.fit_transform(documents).tocsr()
             self.terms = self.vectorizer.get_feature_names_out()
@@ -94,19 +98,6 @@ class TextIndex:
 
             self.matrix = csr_matrix((len(documents), 0))
             self.terms = np.array([], dtype=object)
-        self._words = {stem: counts.most_common(1)[0][0] for stem, counts in self._surface.items()}
-        self._surface.clear()
-
-    def _analyze(self, text: str) -> list[str]:
-        stems = []
-        surface = self._surface
-        for word in _WORD.findall(text.lower()):
-            key = stem(word)
-            if key is None:
-                continue
-            surface[key][word] += 1
-            stems.append(key)
-        return stems
 
     def transform(self, text: str) -> Any:
         """A query's row in this index (words the index never saw are ignored)."""
@@ -114,20 +105,7 @@ class TextIndex:
             from scipy.sparse import csr_matrix
 
             return csr_matrix((1, 0))
-        stems = [s for w in _WORD.findall(text.lower()) if (s := stem(w)) is not None]
-        # Not vectorizer.transform: the analyzer notes surfaces, and a query must not add to
-        # them. The row is built as fit_transform builds one (sublinear tf × idf, L2-normalised).
-        from scipy.sparse import csr_matrix
-
-        vocab = self.vectorizer.vocabulary_
-        counts = Counter(vocab[s] for s in stems if s in vocab)
-        if not counts:
-            return csr_matrix((1, self.terms.size))
-        cols = np.fromiter(counts, dtype=np.int64)
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))  # sublinear, as fitted
-        values = tf * self.vectorizer.idf_[cols]
-        values /= np.linalg.norm(values)
-        return csr_matrix((values, (np.zeros_like(cols), cols)), shape=(1, self.terms.size))
+        return self.vectorizer.transform([text]).tocsr()
 
     def cosine_rows(self, rows: Any) -> np.ndarray:
         """Cosine of each given row (sparse, n_rows × terms) with every document: dense array."""
@@ -136,8 +114,8 @@ class TextIndex:
         return np.asarray((rows @ self.matrix.T).todense())
 
     def shared_words(self, a: Any, b_index: int, limit: int = 3) -> list[str]:
-        """The words that weigh most in both a row `a` and document `b_index`, as people wrote
-        them (the commonest spelling of each stem in the catalogue)."""
+        """The words that weigh most in both a row `a` and document `b_index`, as document
+        `b_index` writes them."""
         if not self.terms.size:
             return []
         m = self.matrix
@@ -151,4 +129,8 @@ class TextIndex:
             if col in weights_a
         ]
         scored.sort(key=lambda item: (-item[0], item[1]))
-        return [self._words.get(self.terms[col], self.terms[col]) for _, col in scored[:limit]]
+        wanted = [str(self.terms[col]) for _, col in scored[:limit]]
+        written: dict[str, str] = {}
+        for word in _WORD.findall(self.documents[b_index].lower()):
+            written.setdefault(stem(word) or "", word)
+        return [written.get(w, w) for w in wanted]
