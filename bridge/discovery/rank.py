@@ -4,15 +4,17 @@ Pure: records in (dicts as `projects list --json` prints them, optionally with `
 `Match`es out. Archived records are never results; a record is never its own match.
 
 similar(REF) scores every other record in [0, 1] as a weighted sum of:
-- text   0.55  TF-IDF cosine of what the projects do (bridge.discovery.text)
-- area   0.15  same area
-- kind   0.10  same kind of change
-- phase  0.05  same phase
-- mature 0.10  the other project's maturity (implemented 1, pilot ½, prototype 0): a council
+- text   0.65  TF-IDF cosine of what the projects do (bridge.discovery.text)
+- area   0.20  same area
+- kind   0.08  same kind of change
+- phase  0.02  same phase
+- mature 0.03  the other project's maturity (implemented 1, pilot ½, prototype 0): a council
                looking for experience learns most from what was carried through
-- size   0.05  the two councils are in the same population band
+- size   0.02  the two councils are in the same population band
+(weights chosen on the JRC inventory's labels, see scripts/bench_discovery.py: text and area
+carry the meaning; phase, maturity and size only order near ties.)
 Candidates that share neither a word nor the area are left out. Ties go to the smaller ref, so
-the choice is deterministic: the forum's "similar projects" sections (bridge.discovery.pages)
+the choice is deterministic: the forum's "similar projects" sections (bridge.discovery.sections)
 use `similar_all`, which runs this very scoring for every record.
 
 find(...) filters (area, proximity, distance) then ranks by how like the asked place a
@@ -32,7 +34,7 @@ from bridge.discovery.bands import BAND_COUNT, band_index, population_band
 from bridge.discovery.places import distance_km, place_of, position, same_place
 from bridge.discovery.text import TextIndex, document
 
-W_TEXT, W_AREA, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.55, 0.15, 0.10, 0.05, 0.10, 0.05
+W_TEXT, W_AREA, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.08, 0.02, 0.03, 0.02
 MATURITY = {"implemented": 1.0, "pilot": 0.5, "prototype": 0.0}
 # find: how a council is like the asked place. Size leads: one band apart (0.2 × F_SIZE = 0.14)
 # outweighs the whole of nearness (F_NEAR), so nearness orders councils within a band.
