@@ -118,7 +118,8 @@ def quality() -> None:
     randoms = [random_same_area(records, seed) for seed in range(5)]
     types = Counter(v["type"] for v in labels.values())
     print(
-        f"   labels: {len(types)} types of use, {len({v['sector'] for v in labels.values()})} sectors"
+        f"   labels: {len(types)} types of use, "
+        f"{len({v['sector'] for v in labels.values()})} sectors"
     )
     print(f"   {'method':<28} {'same type':>10} {'same sector':>12}")
     for name, chosen in (("similar (this product)", ours), ("text only (TF-IDF)", text)):
@@ -180,10 +181,12 @@ def find_like(records: list[dict[str, Any]]) -> None:
         n_within += len(near)
     print(f"2. find --like over {len(records)} real records, {len(asked)} Catalan towns (8 a band)")
     print(
-        f"   results in the asked town's population band: {in_band}/{n_band} = {in_band / n_band:.1%}"
+        f"   results in the asked town's population band: {in_band}/{n_band} "
+        f"= {in_band / n_band:.1%}"
     )
     print(
-        f"   with --within 50, results within 50 km: {within}/{n_within} = {within / max(n_within, 1):.1%}"
+        f"   with --within 50, results within 50 km: {within}/{n_within} "
+        f"= {within / max(n_within, 1):.1%}"
     )
     counts = Counter(band_index((r.get("local_body") or {}).get("population")) for r in records)
     print(f"   (records per band in the catalogue, None = no population: {dict(counts)})")
@@ -258,8 +261,9 @@ def cli_timings(records: list[dict[str, Any]]) -> None:
         s = run("similar", records[0]["ref"], "--json")
         f = run("find", "--like", "Girona", "--json")
         print(
-            f"   as a new process over {len(records)} records (best of 3): bare start {bare:.2f} s, "
-            f"similar {s:.2f} s ({s / bare:.1f}×), find --like {f:.2f} s ({f / bare:.1f}×); target ≤ 3×"
+            f"   as a new process over {len(records)} records (best of 3): "
+            f"bare start {bare:.2f} s, similar {s:.2f} s ({s / bare:.1f}×), "
+            f"find --like {f:.2f} s ({f / bare:.1f}×); target ≤ 3×"
         )
 
 
@@ -306,7 +310,8 @@ def churn(records: list[dict[str, Any]]) -> None:
             seconds = time.perf_counter() - t
             print(
                 f"4. churn: 400 records synced (first sync: {first.created} created, "
-                f"{first.requests} requests = {first.requests / 400:.2f} a record, {seconds:.1f} s; "
+                f"{first.requests} requests = {first.requests / 400:.2f} a record, "
+                f"{seconds:.1f} s; "
                 f"pages {first.pages})"
             )
             t = time.perf_counter()
@@ -316,7 +321,8 @@ def churn(records: list[dict[str, Any]]) -> None:
             added = run_sync(engine, cfg, client, SyncOptions(observatory=True))
             others = [o for o in added.outcomes if o.result == "updated"]
             print(
-                f"   10 records added: {added.created} created, {len(others)} other topics rewritten "
+                f"   10 records added: {added.created} created, "
+                f"{len(others)} other topics rewritten "
                 f"= {len(others) / 10:.1f} per new record (target ≤ 8); pages: {added.pages}; "
                 f"{added.requests} requests in all"
             )
