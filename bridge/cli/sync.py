@@ -124,6 +124,15 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         )
     for failure in summary.failures:
         err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
+    if summary.pages is not None:
+        pages = summary.pages
+        out.print(
+            f"observatory topics (index per area, overview): {verb}created {pages['created']}, "
+            f"updated {pages['updated']}, unchanged {pages['unchanged']}, failed {pages['failed']}",
+            markup=False,
+        )
+        for failure in pages["failures"]:
+            err.print(f"failed: {failure['page']}: {failure['error']}", markup=False)
 
 
 @app.command()
