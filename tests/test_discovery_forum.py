@@ -216,3 +216,40 @@ def test_pages_list_only_live_records(harness) -> None:
         and "/t/b/6" not in found["index:citizen-care"].raw
     )
     assert "Els més comentats" in found["overview"].raw
+
+
+def test_a_page_whose_create_answer_was_lost_is_adopted_not_duplicated(
+    harness: SyncHarness,
+) -> None:
+    import sqlalchemy as sa
+
+    from bridge.models import ForumPage
+    from bridge.models.types import utcnow
+
+    add_projects(harness.engine, 4)
+    observatory_sync(harness)
+    before = set(pages(harness))
+    table = ForumPage.__table__
+    with harness.engine.begin() as conn:
+        # The overview: created in the forum, but the answer never stored (intent only).
+        conn.execute(
+            sa.update(table)
+            .where(table.c.key == "overview")
+            .values(topic_id=None, first_post_id=None, create_started_at=utcnow())
+        )
+        # An index: the whole row lost; creating again meets the taken external id.
+        key = next(k for (k,) in conn.execute(sa.select(table.c.key)) if k.startswith("index:"))
+        conn.execute(sa.delete(table).where(table.c.key == key))
+    summary = observatory_sync(harness)
+    assert summary.pages["failed"] == 0 and summary.pages["created"] == 2
+    assert set(pages(harness)) == before, "no page topic was created twice"
+    assert all(t.pinned for t in pages(harness).values())
+    assert observatory_sync(harness).requests == 0
+
+
+def test_observatory_off_writes_bare_topics_and_no_pages(harness: SyncHarness) -> None:
+    add_projects(harness.engine, 3)
+    summary = harness.sync(observatory=False)
+    assert summary.pages is None and not pages(harness)
+    heading = f"## {harness.settings.label('similar_projects')}"
+    assert all(heading not in harness.topic_of(ref).posts[0].raw for ref in harness.states())
