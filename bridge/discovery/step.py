@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -38,8 +39,8 @@ from bridge.forum.errors import (
 )
 from bridge.settings import Settings
 from bridge.sync.categories import CategoryError, _find
-from bridge.sync.desired import CatalogueRecord
-from bridge.sync.plan import Plan, Update
+from bridge.sync.desired import CatalogueRecord, body_hash
+from bridge.sync.plan import Action, Adopt, Create, Plan, Update
 
 log = logging.getLogger("bridge.discovery")
 CHOICE_KEY = "similar"
@@ -71,6 +72,63 @@ def similar_choice(
     return choice
 
 
+class Linker:
+    """The similar-projects sections of one sync run, kept up to date as topics are created.
+
+    A first sync creates many topics whose sections list one another: each create is written
+    with the links known at that moment (`relink`), the most-listed records first
+    (`order_creates`), so fewer posts need the second pass that adds the links still missing."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        records: Sequence[CatalogueRecord],
+        *,
+        only: Iterable[str] | None = None,
+        save: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.only = None if only is None else set(only)
+        self.choice = similar_choice(engine, settings, records, save=save)
+        self.by_ref = {r.ref: _as_dict(r) for r in records if not r.archived}
+        self.links = store.topic_links(engine)
+        self.current = self.sections()
+
+    def sections(self, only: Iterable[str] | None = None) -> Sections:
+        wanted = self.only if only is None else set(only)
+        return build_sections(self.choice, self.by_ref, self.links, self.settings, wanted)
+
+    def order_creates(self, plan: Plan) -> Plan:
+        """Creates (which the plan puts last) with the records most listed by others first."""
+        listed: Counter[str] = Counter(t for targets in self.choice.values() for t in targets)
+        creates: list[Action] = [a for a in plan.actions if isinstance(a, (Create, Adopt))]
+        if len(creates) < 2:
+            return plan
+        rest = [a for a in plan.actions if not isinstance(a, (Create, Adopt))]
+        creates.sort(key=lambda a: (-listed[a.ref], a.ref))
+        return replace(plan, actions=tuple(rest + creates))
+
+    def relink(self, action: Action) -> Action:
+        """A create or adoption whose section can link more topics now than when planned."""
+        if not isinstance(action, (Create, Adopt)):
+            return action
+        old = self.current.text.get(action.ref)
+        if not old:
+            return action
+        new = self.sections([action.ref]).text.get(action.ref, "")
+        raw = action.desired.raw
+        if new == old or not raw.endswith(old):
+            return action
+        raw = raw[: len(raw) - len(old)] + new
+        desired = replace(action.desired, raw=raw, body_hash=body_hash(raw))
+        return replace(action, desired=desired)
+
+    def created(self, ref: str, topic_id: int | None) -> None:
+        if topic_id is not None:
+            self.links[ref] = store.record_link(topic_id)
+
+
 def similar_sections(
     engine: Engine,
     settings: Settings,
@@ -79,9 +137,7 @@ def similar_sections(
     only: Iterable[str] | None = None,
     save: bool = True,
 ) -> Sections:
-    choice = similar_choice(engine, settings, records, save=save)
-    by_ref = {r.ref: _as_dict(r) for r in records if not r.archived}
-    return build_sections(choice, by_ref, store.topic_links(engine), settings, only)
+    return Linker(engine, settings, records, only=only, save=save).current
 
 
 def defer_waiting(plan: Plan, sections: Sections) -> tuple[Plan, frozenset[str]]:

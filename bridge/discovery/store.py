@@ -28,15 +28,23 @@ def topic_path(topic_id: int, slug: str | None) -> str:
     return f"/t/{slug or '-'}/{topic_id}"
 
 
+def record_link(topic_id: int) -> str:
+    """How a similar-projects section links a record's topic: by id alone, so a new title (and
+    slug) changes no other post. Discourse answers /t/-/{id} with a redirect to the topic's
+    canonical URL (core app/controllers/topics_controller.rb `show`: slugs_do_not_match →
+    redirect_to_correct_topic)."""
+    return f"/t/-/{topic_id}"
+
+
 def topic_links(engine: Engine) -> dict[str, str]:
-    """ref → topic path for every record whose topic exists (not deleted by a moderator)."""
+    """ref → topic link for every record whose topic exists (not deleted by a moderator)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(_projects.c.ref, _state.c.topic_id, _state.c.topic_slug)
+            sa.select(_projects.c.ref, _state.c.topic_id)
             .join(_state, _state.c.project_id == _projects.c.id)
             .where(_state.c.topic_id.is_not(None), _state.c.remote_deleted.is_(False))
         ).all()
-    return {ref: topic_path(topic_id, slug) for ref, topic_id, slug in rows}
+    return {ref: record_link(topic_id) for ref, topic_id in rows}
 
 
 # --------------------------------------------------------------------------- the choice cache

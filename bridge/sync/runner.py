@@ -271,12 +271,20 @@ def run_sync(
             message = str(exc)
             raise SyncStopped(message) from None
         deferred: frozenset[str] = frozenset()
-        sections = None
+        linker = None
         if options.observatory:
-            sections = step.similar_sections(engine, settings, records, only=_named(options))
-        plan = compute_plan(engine, settings, options, categories, records, sections=sections)
-        if sections is not None:
-            plan, deferred = step.defer_waiting(plan, sections)
+            linker = step.Linker(engine, settings, records, only=_named(options))
+        plan = compute_plan(
+            engine,
+            settings,
+            options,
+            categories,
+            records,
+            sections=linker.current if linker is not None else None,
+        )
+        if linker is not None:
+            plan, deferred = step.defer_waiting(plan, linker.current)
+            plan = linker.order_creates(plan)
         if progress:
             progress("plan", plan)
         applier = Applier(
@@ -291,7 +299,11 @@ def run_sync(
                 if should_stop():
                     stopped = "stopped on request; the next run carries on"
                     break
+                if linker is not None:
+                    action = linker.relink(action)
                 outcome = applier.apply(action)
+                if linker is not None and outcome.result in (CREATED, ADOPTED):
+                    linker.created(outcome.ref, outcome.topic_id)
                 done.append(outcome)
                 if progress:
                     progress("done", outcome)
@@ -307,6 +319,7 @@ def run_sync(
                 # (--recreate-deleted was done above: the topic is no longer a deleted one.)
                 relink = replace(options, recreate_deleted=frozenset())
                 again = compute_plan(engine, settings, relink, categories, records)
+                linker = None  # pass two is planned with every link known
                 seen = {o.ref for o in outcomes}
                 extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
                 outcomes[:] = _merge(outcomes, extra)
