@@ -6,10 +6,11 @@ Also distances between places: great-circle kilometres from the places' position
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG), as geodesy libraries use it
 
@@ -43,14 +44,18 @@ def position(place: Mapping[str, Any] | None) -> tuple[float, float] | None:
     return float(lat), float(lon)
 
 
+def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Great-circle distances (haversine) in kilometres from `origin` to each (lat, lon) given
+    in degrees; NaN where a position is NaN."""
+    lat, lon = np.radians(lat), np.radians(lon)
+    lat0, lon0 = np.radians(origin[0]), np.radians(origin[1])
+    h = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+
+
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine) in kilometres."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    """Great-circle distance in kilometres between two (lat, lon) positions."""
+    return float(distances_km(a, np.array([b[0]]), np.array([b[1]]))[0])
 
 
 def same_place(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:

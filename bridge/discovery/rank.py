@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from bridge.discovery.bands import BAND_COUNT, band_index, population_band
-from bridge.discovery.places import distance_km, place_of, position, same_place
+from bridge.discovery.places import distances_km, place_of, position, same_place
 from bridge.discovery.text import TextIndex, document
 
 W_TEXT, W_AREA, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.08, 0.02, 0.03, 0.02
@@ -102,6 +102,12 @@ class Corpus:
             [-1 if (b := _band(p)) is None else b for p in self.places], dtype=np.int64
         )
         self.archived = np.array([bool(r.get("archived")) for r in self.records])
+
+    def distances_from(self, origin: tuple[float, float]) -> np.ndarray:
+        """Kilometres from `origin` to every record's place (NaN where it has no position)."""
+        where = np.array([position(p) or (np.nan, np.nan) for p in self.places], dtype=float)
+        where = where.reshape(-1, 2)
+        return distances_km(origin, where[:, 0], where[:, 1])
 
     @property
     def text(self) -> TextIndex:
@@ -254,12 +260,7 @@ def find(
             or (like and same_place(like, corpus.places[j]))
         ):
             keep[j] = False
-    distances = np.full(n, np.nan)
-    if origin is not None:
-        for j, place in enumerate(corpus.places):
-            where = position(place)
-            if where is not None:
-                distances[j] = distance_km(origin, where)
+    distances = corpus.distances_from(origin) if origin is not None else np.full(n, np.nan)
     if within_km is not None:
         keep &= ~np.isnan(distances) & (np.nan_to_num(distances, nan=np.inf) <= within_km)
 

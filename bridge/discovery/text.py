@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ def _stop_words() -> frozenset[str]:
     return frozenset(_fold(w.lower()) for lang in STOP_LANGUAGES for w in get_stop_words(lang))
 
 
-@lru_cache(maxsize=65536)
+@cache  # a catalogue has tens of thousands of words at most
 def stem(word: str) -> str | None:
     """A lower-case word folded (no accents) and cut to its first STEM_LETTERS letters; None
     for a function word."""
