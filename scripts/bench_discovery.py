@@ -168,11 +168,17 @@ def find_like(records: list[dict[str, Any]]) -> None:
         by_band.setdefault(band_index(p["population"]), []).append(p)
     asked = [p for band in sorted(by_band) for p in rng.sample(by_band[band], 8)]
     in_band, within, n_band, n_within = 0, 0, 0, 0
+    available = Counter(band_index((r.get("local_body") or {}).get("population")) for r in records)
+    fair, n_fair = 0, 0  # asked bands the catalogue holds at least 10 councils' projects of
     for place in asked:
         matches = find(records, like=place, limit=10)
         want = band_index(place["population"])
-        in_band += sum(band_index((m.place or {}).get("population")) == want for m in matches)
+        hits = sum(band_index((m.place or {}).get("population")) == want for m in matches)
+        in_band += hits
         n_band += len(matches)
+        if available[want] >= 10:
+            fair += hits
+            n_fair += len(matches)
         near = find(records, like=place, within_km=50, limit=10)
         here = (place["latitude"], place["longitude"])
         within += sum(
@@ -188,8 +194,11 @@ def find_like(records: list[dict[str, Any]]) -> None:
         f"   with --within 50, results within 50 km: {within}/{n_within} "
         f"= {within / max(n_within, 1):.1%}"
     )
-    counts = Counter(band_index((r.get("local_body") or {}).get("population")) for r in records)
-    print(f"   (records per band in the catalogue, None = no population: {dict(counts)})")
+    print(
+        f"   where the catalogue has ≥ 10 records of the asked band: {fair}/{n_fair} "
+        f"= {fair / max(n_fair, 1):.1%}"
+    )
+    print(f"   (records per band index, None = no population: {dict(available)})")
 
 
 # --------------------------------------------------------------------------- 3. timings
