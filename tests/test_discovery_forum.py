@@ -253,3 +253,20 @@ def test_observatory_off_writes_bare_topics_and_no_pages(harness: SyncHarness) -
     assert summary.pages is None and not pages(harness)
     heading = f"## {harness.settings.label('similar_projects')}"
     assert all(heading not in harness.topic_of(ref).posts[0].raw for ref in harness.states())
+
+
+def test_an_observatory_category_that_cannot_be_made_fails_the_overview_alone(
+    harness: SyncHarness,
+) -> None:
+    from bridge.settings import ObservatoryConfig
+
+    add_projects(harness.engine, 3)
+    harness.settings = harness.settings.model_copy(
+        update={"observatory": ObservatoryConfig(parent="no-such-parent")}
+    )
+    summary = observatory_sync(harness)
+    assert summary.failed == 0 and summary.created == 3
+    (failure,) = summary.pages["failures"]
+    assert failure["page"] == "overview" and "no-such-parent" in failure["error"]
+    assert "dc_overview" not in pages(harness)
+    assert any(eid.startswith("dc_index_") for eid in pages(harness))

@@ -237,11 +237,20 @@ def sync_pages(
             _count(result, a)
         return result
     if any(p.area is None for p in desired):
-        observatory = observatory_category(client, settings, overview_row)
-        categories[None] = observatory
-        if overview_row is not None and overview_row.category_id != observatory:
-            # Remembered at once, so the next run asks the forum nothing.
-            store.page_category(engine, OVERVIEW, observatory, settings.observatory.slug)
+        try:
+            observatory = observatory_category(client, settings, overview_row)
+        except (ForumAuthError, ForumUnreachable):
+            raise
+        except (CategoryError, ForumError) as exc:
+            # The overview waits for its category (retried next run); the indexes go on.
+            result.failed += 1
+            result.failures.append({"page": OVERVIEW, "error": f"[observatory] category: {exc}"})
+            desired = [p for p in desired if p.area is not None]
+        else:
+            categories[None] = observatory
+            if overview_row is not None and overview_row.category_id != observatory:
+                # Remembered at once, so the next run asks the forum nothing.
+                store.page_category(engine, OVERVIEW, observatory, settings.observatory.slug)
     for action in plan_pages(desired, stored, categories):
         if not action.writes:
             result.unchanged += 1
