@@ -43,9 +43,9 @@ def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
 def resolve_place(
     engine: Engine, records: Sequence[Mapping[str, Any]], name: str
 ) -> dict[str, Any]:
-    """A place from a name or official code: the gazetteer (bridge.places, issue 10) when this
-    installation has it, else the places the catalogue's records carry. Exit 2 when none or
-    several answer."""
+    """A place from a name or official code, among the places the catalogue's records carry
+    (the one call to switch to the gazetteer of issue 10, bridge.places, once it is merged).
+    Exit 2 when none or several answer."""
     from bridge.discovery.places import PlaceNotFound, resolve_from_records
 
     try:
