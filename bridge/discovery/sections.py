@@ -16,7 +16,7 @@ from typing import Any
 
 from bridge.discovery.places import place_of
 from bridge.settings import Settings
-from bridge.sync.render import render_similar_section
+from bridge.sync.render import render_similar_entry, render_similar_section
 
 SIMILAR_LIMIT = 5  # contract §5: at most 5
 
@@ -66,9 +66,13 @@ def build_sections(
     wanted = set(choice) if only is None else set(only) & set(choice)
     text: dict[str, str] = {}
     waiting: set[str] = set()
+    lines: dict[str, str] = {}  # a project's line is the same in every list that names it
     for ref in wanted:
-        entries = [entry(records[r], links.get(r)) for r in choice[ref] if r in records]
-        text[ref] = render_similar_section(entries, settings)
-        if any(e.url is None for e in entries):
+        targets = [r for r in choice[ref] if r in records]
+        for r in targets:
+            if r not in lines:
+                lines[r] = render_similar_entry(entry(records[r], links.get(r)), settings)
+        text[ref] = render_similar_section([lines[r] for r in targets], settings)
+        if any(r not in links for r in targets):
             waiting.add(ref)
     return Sections(text=text, waiting=frozenset(waiting))

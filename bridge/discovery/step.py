@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -178,6 +179,29 @@ class PagesResult:
         return doc
 
 
+PAGES_KEY = "pages"
+
+
+def _settings_key(settings: Settings) -> str:
+    """What of the settings the pages show: words, area names, ids, the observatory."""
+    return json.dumps(
+        [
+            settings.language,
+            settings.labels,
+            {str(a): c.model_dump() for a, c in settings.areas.items()},
+            settings.observatory.model_dump(),
+            settings.sync.external_id_prefix,
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+def _sound(row: StoredPage) -> bool:
+    return row.topic_id is not None and row.pinned and row.create_started_at is None
+
+
 def _page_records(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
     from bridge.catalogue.store import list_records
 
@@ -224,8 +248,20 @@ def sync_pages(
     """Make the index and overview topics match the catalogue. Raises ForumAuthError and
     ForumUnreachable (the run stops); other failures are counted and retried next time."""
     stored = store.load_pages(engine)
-    desired = desired_pages(_page_records(engine, settings), settings, keep=tuple(stored))
     result = PagesResult()
+    fingerprint = store.pages_inputs(engine, _settings_key(settings))
+    cached = store.load_cache(engine, PAGES_KEY)
+    if (
+        not dry_run
+        and cached is not None
+        and cached[0] == fingerprint
+        and stored
+        and all(_sound(row) for row in stored.values())
+    ):
+        # Nothing the pages show has changed since they were last written in full.
+        result.unchanged = len(stored)
+        return result
+    desired = desired_pages(_page_records(engine, settings), settings, keep=tuple(stored))
     categories: dict[str | None, int | None] = {k: v for k, v in area_categories.items()}
     overview_row = stored.get(OVERVIEW)
     if dry_run:
@@ -265,6 +301,8 @@ def sync_pages(
             store.page_written(engine, action.page.key, last_error=str(exc)[:2000])
             continue
         _count(result, action)
+    if not result.failed:
+        store.save_cache(engine, PAGES_KEY, fingerprint, {})
     for key, row in store.load_pages(engine).items():
         if row.topic_id is not None:
             result.topics.append({"page": key, "title": row.title, "topic_id": row.topic_id})

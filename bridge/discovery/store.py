@@ -6,13 +6,15 @@ Small transactions of their own, like bridge.sync.store: progress survives a kil
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.discovery.pages import StoredPage
-from bridge.models import DiscoveryCache, ForumPage, Project, SyncState
+from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
 from bridge.models.types import utcnow
 
 # SQLModel's table classes carry their Core table; its stubs do not say so.
@@ -20,6 +22,7 @@ _pages: sa.Table = ForumPage.__table__  # type: ignore[attr-defined]
 _cache: sa.Table = DiscoveryCache.__table__  # type: ignore[attr-defined]
 _state: sa.Table = SyncState.__table__  # type: ignore[attr-defined]
 _projects: sa.Table = Project.__table__  # type: ignore[attr-defined]
+_activity: sa.Table = Activity.__table__  # type: ignore[attr-defined]
 
 
 def topic_path(topic_id: int, slug: str | None) -> str:
@@ -67,6 +70,24 @@ def save_cache(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
 
 
 # --------------------------------------------------------------------------- pages
+
+
+def pages_inputs(engine: Engine, extra: str) -> str:
+    """Fingerprint of everything the index and overview topics show: each record's content,
+    archived state, topic and replies (one query), plus `extra` (the settings they use)."""
+    p, s, a = _projects, _state, _activity
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                p.c.ref, p.c.content_hash, p.c.archived, s.c.topic_id, s.c.topic_slug, a.c.replies
+            )
+            .select_from(
+                p.outerjoin(s, s.c.project_id == p.c.id).outerjoin(a, a.c.project_id == p.c.id)
+            )
+            .order_by(p.c.ref)
+        ).all()
+    data = json.dumps([extra, [list(r) for r in rows]], ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 def load_pages(engine: Engine) -> dict[str, StoredPage]:

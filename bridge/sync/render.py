@@ -266,19 +266,22 @@ def _linked(title: str, url: str | None) -> str:
     return inline(title)
 
 
-def render_similar_section(entries: Any, settings: Settings) -> str:
-    """The section of similar projects (bridge.discovery.sections.SimilarEntry items, best
-    first): a link to each topic, its council and population band. Empty without entries."""
-    rows = []
-    for entry in entries:
-        bits = [_linked(entry.title, entry.url), inline(entry.council)]
-        band = population_band_text(entry.population, settings)
-        if band:
-            bits.append(band)
-        rows.append("- " + " · ".join(bits))
-    if not rows:
+def render_similar_entry(entry: Any, settings: Settings) -> str:
+    """One line of a similar-projects section (a bridge.discovery.sections.SimilarEntry): a link
+    to the topic, the council, the population band."""
+    bits = [_linked(entry.title, entry.url), inline(entry.council)]
+    band = population_band_text(entry.population, settings)
+    if band:
+        bits.append(band)
+    return "- " + " · ".join(bits)
+
+
+def render_similar_section(lines: Any, settings: Settings) -> str:
+    """The section of similar projects from its lines (render_similar_entry), best first.
+    Empty without lines."""
+    if not lines:
         return ""
-    return f"## {inline(settings.label('similar_projects'))}\n\n" + "\n".join(rows)
+    return f"## {inline(settings.label('similar_projects'))}\n\n" + "\n".join(lines)
 
 
 def _cell(text: Any) -> str:
