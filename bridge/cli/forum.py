@@ -22,7 +22,6 @@ from bridge.cli.app import (
 )
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
-from bridge.settings import Settings
 
 # The loop and the sync engine are imported inside the commands, so that other commands do not
 # pay for loading them.
@@ -30,38 +29,6 @@ if TYPE_CHECKING:
     from bridge.loop.pull import PullResult
 
 log = logging.getLogger("bridge.loop")
-
-
-def run_pull(
-    engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False
-) -> PullResult:
-    """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
-    ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
-    from bridge.db import session_scope
-    from bridge.loop.pull import PullResult
-    from bridge.loop.pull import pull as pull_activity
-    from bridge.sync import store as sync_store
-    from bridge.sync.lease import SYNC_LEASE, LeaseHandle
-
-    with LeaseHandle.acquire(engine, SYNC_LEASE) as lease:
-        run_id = sync_store.start_run(engine, lease.holder, kind="pull")
-        before = client.requests_made
-        result = PullResult()
-        status, message = "failed", None
-        try:
-            result = pull_activity(
-                lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
-            )
-            status = "interrupted" if result.stopped else "ok"
-            return result
-        except (ForumAuthError, ForumUnreachable) as exc:
-            message = f"{exc}; activity not reached keeps its last pulled values"
-            raise
-        finally:
-            counts = {"updated": result.updated, "requests": client.requests_made - before}
-            sync_store.finish_run(
-                engine, run_id, status=status, counts=counts, failures=[], message=message
-            )
 
 
 def _pull_document(result: PullResult, requests: int) -> dict:
@@ -91,18 +58,19 @@ def pull(
 ) -> None:
     """Bring the forum's activity (replies, views, likes, participants, last post time) into the catalogue.
 
-    Reads each area category's topic list in bulk (30 topics a request) and only reads a topic on
+    Reads each area category's topic list in bulk (100 topics a request) and only reads a topic on
     its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
     moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
     with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
     """
+    from bridge.loop.run import run_pull
     from bridge.sync.lease import LeaseHeld
 
     cfg = settings()
     engine = catalogue_engine(cfg)
     with forum_client(cfg) as client:
         try:
-            result = run_pull(engine, cfg, client, deep=deep)
+            result = run_pull(engine, client, deep=deep)
         except LeaseHeld as exc:
             fail(str(exc))
         except (ForumAuthError, ForumUnreachable) as exc:
@@ -136,6 +104,7 @@ def schedule(
     skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
     Each run appears in `digicanvis status`.
     """
+    from bridge.loop.run import run_pull
     from bridge.loop.scheduler import run_until_stopped
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.runner import SyncStopped, run_sync
@@ -159,7 +128,7 @@ def schedule(
                 )
                 if stop.is_set():
                     return
-                result = run_pull(engine, cfg, client, should_stop=stop.is_set)
+                result = run_pull(engine, client, should_stop=stop.is_set)
                 err.print(f"pull: {result.updated} topics updated, {len(result.drift)} with drift")
             except LeaseHeld as exc:
                 err.print(f"skipped: {exc}")
@@ -191,11 +160,9 @@ def webhook(
     X-Discourse-Event-Id; unknown events are acknowledged and ignored; malformed JSON gets 400.
     Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
-    from waitress.server import create_server
-
     from bridge.db import session_scope
     from bridge.loop.events import make_processor
-    from bridge.loop.webhook import PATH, make_app
+    from bridge.loop.webhook import PATH, make_app, make_server
 
     cfg = settings()
     if cfg.webhook_secret is None or not cfg.webhook_secret.get_secret_value():
@@ -208,16 +175,17 @@ def webhook(
         make_processor(lambda: session_scope(engine)),
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
+    host = host or cfg.webhook.host
+    port = cfg.webhook.port if port is None else port
     try:
-        server = create_server(
+        server = make_server(
             application,
-            host=host or cfg.webhook.host,
-            port=cfg.webhook.port if port is None else port,
+            host=host,
+            port=port,
             threads=threads,
-            ident="digicanvis",
         )
     except OSError as exc:
-        fail(f"cannot listen on {host or cfg.webhook.host}:{port}: {exc.strerror}")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
 
     def _stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

@@ -215,7 +215,7 @@ def observatory_category(client: Any, settings: Settings, stored: StoredPage | N
     cfg = settings.observatory
     if stored and stored.category_id and stored.category_slug == cfg.slug:
         return stored.category_id
-    forum = client.list_categories()
+    forum = client.categories_found()
     parent_id = None
     if cfg.parent:
         parent = _find(forum, cfg.parent, None)
@@ -223,10 +223,10 @@ def observatory_category(client: Any, settings: Settings, stored: StoredPage | N
             raise CategoryError(
                 f"parent category {cfg.parent!r} of [observatory] does not exist in the forum"
             )
-        parent_id = int(parent["id"])
+        parent_id = parent.id
     found = _find(forum, cfg.slug, parent_id)
     if found is None:
-        found = client.create_category(
+        found = client.new_category(
             name=cfg.label(settings.language),
             slug=cfg.slug,
             color=cfg.color,
@@ -234,7 +234,7 @@ def observatory_category(client: Any, settings: Settings, stored: StoredPage | N
             description=cfg.describe(settings.language) or None,
             parent_category_id=parent_id,
         )
-    return int(found["id"])
+    return int(found.id)
 
 
 def sync_pages(

@@ -1,7 +1,8 @@
-"""One sync run: lease → run log → snapshot → categories → plan → apply → summary.
+"""One sync run: options checked → lease and run log (bridge.sync.runs) → one snapshot
+(catalogue, states, categories) → categories → plan → apply → summary.
 
-`run_sync` is the library entry point used by `digicanvis sync` and by the scheduler of issue 5
-(which passes `should_stop` so SIGTERM lets the current action finish, and reads the summary).
+`run_sync` is the library entry point used by `digicanvis sync` and by the scheduler (which
+passes `should_stop` so SIGTERM lets the current action finish, and reads the summary).
 """
 
 from __future__ import annotations
@@ -17,24 +18,13 @@ from bridge.discovery import step
 from bridge.discovery.sections import Sections
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.settings import Settings
-from bridge.sync import store
-from bridge.sync.apply import (
-    ADOPTED,
-    ARCHIVED,
-    CREATED,
-    DELETED,
-    FAILED,
-    RESTORED,
-    UNCHANGED,
-    UPDATED,
-    Applier,
-    Forum,
-    Outcome,
-)
+from bridge.sync import state, store
+from bridge.sync.apply import Applier, Forum, Outcome
 from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
-from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseLost
-from bridge.sync.plan import Action, Plan, PlanError, PlanOptions, make_plan
+from bridge.sync.lease import LeaseLost
+from bridge.sync.plan import Action, Plan, PlanError, PlanOptions, Result, make_plan
+from bridge.sync.runs import RUN_COUNTS, RunKind, RunStatus, logged_run
 
 log = logging.getLogger("bridge.sync")
 
@@ -74,18 +64,15 @@ class SyncSummary:
     pages: dict[str, Any] | None = None  # the index and overview topics (issue 11)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
 
+    def counts(self) -> dict[str, int]:
+        """The counts a run row keeps (bridge.sync.runs.RUN_COUNTS) and the requests."""
+        return {key: getattr(self, key) for key in (*RUN_COUNTS, "requests")}
+
     def as_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "archived": self.archived,
-            "restored": self.restored,
-            "failed": self.failed,
+        doc: dict[str, Any] = self.counts()
+        doc |= {
             "failures": list(self.failures),
-            "adopted": self.adopted,
             "deleted": [{"ref": r, "what": ["deleted"]} for r in self.deleted_refs],
-            "requests": self.requests,
         }
         if self.plan is not None:
             doc["plan"] = list(self.plan)
@@ -121,64 +108,53 @@ def _named(options: SyncOptions) -> set[str] | None:
     return None if options.only is None else set(options.only | options.recreate_deleted)
 
 
-def check_refs(records: list[CatalogueRecord], options: SyncOptions) -> None:
-    """--project and --recreate-deleted name records that exist (exit 2 otherwise)."""
-    known = {r.ref for r in records}
-    unknown = sorted((set(options.only or ()) | set(options.recreate_deleted)) - known)
+def check_options(engine: Engine, options: SyncOptions) -> None:
+    """--project and --recreate-deleted name records that exist (PlanError, exit 2), in one
+    query, before any lease is taken."""
+    unknown = store.unknown_refs(engine, set(options.only or ()) | set(options.recreate_deleted))
     if unknown:
-        raise PlanError(f"unknown ref{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        raise PlanError.unknown(unknown)
 
 
 def compute_plan(
-    engine: Engine,
+    records: list[CatalogueRecord],
+    states: dict[int, state.Stored],
+    categories: dict[str, int],
     settings: Settings,
     options: SyncOptions,
-    categories: dict[str, int],
-    records: list[CatalogueRecord] | None = None,
-    *,
     sections: Sections | None = None,
-    save: bool = True,
 ) -> Plan:
-    """Read the catalogue and the sync state, then plan (pure). Raises PlanError on bad refs.
-    With the observatory on, posts end with `sections` (computed here when not given)."""
-    if records is None:
-        records = store.load_records(engine, settings.home_region)
+    """Plan (pure) from one snapshot of the catalogue and the sync states. Posts end with their
+    similar-projects `sections` when given (the observatory, issue 11)."""
     named = _named(options)
-    check_refs(records, options)
-    options = resolve_options(settings, options)
-    if options.observatory and sections is None:
-        sections = step.similar_sections(engine, settings, records, only=named, save=save)
     # Titles are decided across the whole catalogue; with --project only the named posts are
     # rendered.
     desired = desired_topics(
         records, settings, render_only=named, similar=sections.text if sections else None
     )
-    return make_plan(
-        desired.values(), store.load_states(engine), categories, plan_options(settings, options)
-    )
+    return make_plan(desired.values(), states, categories, plan_options(settings, options))
 
 
-def _summarise(outcomes: list[Outcome], requests: int, **extra: Any) -> SyncSummary:
-    count = {
-        k: 0 for k in (CREATED, ADOPTED, UPDATED, ARCHIVED, RESTORED, UNCHANGED, FAILED, DELETED)
-    }
+def _summarise(outcomes: Iterable[Outcome], requests: int, **extra: Any) -> SyncSummary:
+    outcomes = tuple(outcomes)
+    count = dict.fromkeys(Result, 0)
     for o in outcomes:
         count[o.result] += 1
     return SyncSummary(
-        created=count[CREATED] + count[ADOPTED],
-        adopted=count[ADOPTED],
-        updated=count[UPDATED],
-        unchanged=count[UNCHANGED],
-        archived=count[ARCHIVED],
-        restored=count[RESTORED],
-        failed=count[FAILED],
-        deleted=count[DELETED],
+        created=count[Result.created] + count[Result.adopted],
+        adopted=count[Result.adopted],
+        updated=count[Result.updated],
+        unchanged=count[Result.unchanged],
+        archived=count[Result.archived],
+        restored=count[Result.restored],
+        failed=count[Result.failed],
+        deleted=count[Result.deleted],
         requests=requests,
         failures=tuple(
-            {"ref": o.ref, "error": o.error or ""} for o in outcomes if o.result == FAILED
+            {"ref": o.ref, "error": o.error or ""} for o in outcomes if o.result is Result.failed
         ),
-        deleted_refs=tuple(o.ref for o in outcomes if o.result == DELETED),
-        outcomes=tuple(outcomes),
+        deleted_refs=tuple(o.ref for o in outcomes if o.result is Result.deleted),
+        outcomes=outcomes,
         **extra,
     )
 
@@ -189,7 +165,11 @@ def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
     second pass failed, counts as the second pass says."""
     merged = {o.ref: o for o in first}
     for o in second:
-        if o.ref not in merged or merged[o.ref].result == UNCHANGED or o.result == FAILED:
+        if (
+            o.ref not in merged
+            or merged[o.ref].result is Result.unchanged
+            or o.result is Result.failed
+        ):
             merged[o.ref] = o
     return list(merged.values())
 
@@ -197,13 +177,18 @@ def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
     """The plan and the counts it would give. No request, no write, no lease."""
     options = resolve_options(settings, options)
+    check_options(engine, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
-    plan = compute_plan(engine, settings, options, cached, save=False)
+    records = store.load_records(engine, settings.home_region)
+    sections = None
+    if options.observatory:
+        sections = step.similar_sections(
+            engine, settings, records, only=_named(options), save=False
+        )
+    plan = compute_plan(records, state.load_states(engine), cached, settings, options, sections)
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
     would = [
-        Outcome(
-            a.ref, a.name, _PLANNED_RESULT[a.name], fields=a.fields, error=getattr(a, "error", None)
-        )
+        Outcome(a.ref, a.name, a.result, fields=a.fields, error=getattr(a, "error", None))
         for a in plan.actions
     ]
     pages = None
@@ -216,19 +201,6 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
         categories_needed=plan.missing_categories,
         pages=pages,
     )
-
-
-# What each planned action counts as in a summary (an invalid record fails without a request).
-_PLANNED_RESULT = {
-    "create": CREATED,
-    "adopt": ADOPTED,
-    "update": UPDATED,
-    "close": ARCHIVED,
-    "reopen": RESTORED,
-    "unchanged": UNCHANGED,
-    "invalid": FAILED,
-    "deleted": DELETED,
-}
 
 
 def run_sync(
@@ -246,129 +218,94 @@ def run_sync(
     options = resolve_options(settings, options)
     if options.dry_run:
         return dry_run(engine, settings, options)
-    check_refs(store.load_records(engine, settings.home_region), options)
-    lease = (
-        LeaseHandle.acquire(engine, SYNC_LEASE, ttl=lease_ttl)
-        if lease_ttl
-        else LeaseHandle.acquire(engine, SYNC_LEASE)
-    )
+    check_options(engine, options)
     outcomes: list[Outcome] = []
-    start_requests = getattr(client, "requests_made", 0)
-    run_id: int | None = None
-    status, message = "failed", None
-    try:
-        run_id = store.start_run(engine, lease.holder)
-        records = store.load_records(engine, settings.home_region)
-        wanted = options.only if options.only is not None else None
-        areas = {
-            r.record["area"]
-            for r in records
-            if not r.archived and (wanted is None or r.ref in wanted)
-        }
+    start_requests = client.requests_made
+
+    def requests() -> int:
+        return client.requests_made - start_requests
+
+    def tally() -> tuple[dict[str, int], list[dict[str, str]]]:
+        partial = _summarise(outcomes, requests())
+        return partial.counts(), list(partial.failures)
+
+    with logged_run(engine, RunKind.sync, lease_ttl=lease_ttl) as run:
+        run.tally = tally
         try:
-            categories = ensure_categories(client, engine, settings, areas)  # type: ignore[arg-type]
-        except CategoryError as exc:
-            message = str(exc)
-            raise SyncStopped(message) from None
-        deferred: frozenset[str] = frozenset()
-        linker = None
-        if options.observatory:
-            linker = step.Linker(engine, settings, records, only=_named(options))
-        plan = compute_plan(
-            engine,
-            settings,
-            options,
-            categories,
-            records,
-            sections=linker.current if linker is not None else None,
-        )
-        if linker is not None:
-            plan, deferred = step.defer_waiting(plan, linker.current)
-            plan = linker.order_creates(plan)
-        if progress:
-            progress("plan", plan)
-        applier = Applier(
-            client, engine, categories, plan_options(settings, options), check=lease.check
-        )
-        stopped = None
-
-        def apply_all(actions: Iterable[Action]) -> list[Outcome]:
-            nonlocal stopped
-            done = []
-            for action in actions:
-                if should_stop():
-                    stopped = "stopped on request; the next run carries on"
-                    break
-                if linker is not None:
-                    action = linker.relink(action)
-                outcome = applier.apply(action)
-                if linker is not None and outcome.result in (CREATED, ADOPTED):
-                    linker.created(outcome.ref, outcome.topic_id)
-                done.append(outcome)
-                if progress:
-                    progress("done", outcome)
-            return done
-
-        outcomes.extend(apply_all(plan.actions))
-        pages = None
-        if options.observatory and stopped is None:
-            created = any(o.result in (CREATED, ADOPTED) for o in outcomes)
-            if created or deferred:
-                # Second pass: the topics made above can now be linked from the sections that
-                # list them; only posts whose section changed are written.
-                # (--recreate-deleted was done above: the topic is no longer a deleted one.)
-                relink = replace(options, recreate_deleted=frozenset())
-                again = compute_plan(engine, settings, relink, categories, records)
-                linker = None  # pass two is planned with every link known
-                seen = {o.ref for o in outcomes}
-                extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
-                outcomes[:] = _merge(outcomes, extra)
-            if options.only is None and stopped is None:
-                pages = step.sync_pages(engine, settings, client, categories).as_json()
-        summary = _summarise(
-            outcomes,
-            getattr(client, "requests_made", 0) - start_requests,
-            run_id=run_id,
-            stopped=stopped,
-            pages=pages,
-        )
-        status = "partial" if summary.failed else ("interrupted" if stopped else "ok")
-        message = stopped
-        return summary
-    except (ForumAuthError, ForumUnreachable) as exc:
-        message = str(exc)
-        raise SyncStopped(message) from None
-    except LeaseLost as exc:
-        message = str(exc)
-        raise SyncStopped(message) from None
-    except KeyboardInterrupt:
-        status, message = "interrupted", "interrupted (Ctrl-C); the next run carries on"
-        raise
-    finally:
-        if run_id is not None:
-            partial = _summarise(outcomes, getattr(client, "requests_made", 0) - start_requests)
-            counts = {
-                k: getattr(partial, k)
-                for k in (
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "archived",
-                    "restored",
-                    "adopted",
-                    "failed",
-                    "requests",
-                )
+            # One snapshot: the catalogue, the states and the category cache, each read once.
+            records = store.load_records(engine, settings.home_region)
+            states = state.load_states(engine)
+            wanted = options.only
+            areas = {
+                r.record["area"]
+                for r in records
+                if not r.archived and (wanted is None or r.ref in wanted)
             }
-            try:
-                store.finish_run(
-                    engine,
-                    run_id,
-                    status=status,
-                    counts=counts,
-                    failures=list(partial.failures),
-                    message=message,
-                )
-            except Exception:
-                log.exception("could not record the end of sync run %s", run_id)
-        lease.release()
+            categories = ensure_categories(client, engine, settings, areas)
+            deferred: frozenset[str] = frozenset()
+            linker = None
+            if options.observatory:
+                linker = step.Linker(engine, settings, records, only=_named(options))
+            plan = compute_plan(
+                records,
+                states,
+                categories,
+                settings,
+                options,
+                linker.current if linker is not None else None,
+            )
+            if linker is not None:
+                plan, deferred = step.defer_waiting(plan, linker.current)
+                plan = linker.order_creates(plan)
+            if progress:
+                progress("plan", plan)
+            applier = Applier(
+                client, engine, categories, plan_options(settings, options), check=run.check
+            )
+            stopped = None
+
+            def apply_all(actions: Iterable[Action]) -> list[Outcome]:
+                nonlocal stopped
+                done = []
+                for action in actions:
+                    if should_stop():
+                        stopped = "stopped on request; the next run carries on"
+                        break
+                    if linker is not None:
+                        action = linker.relink(action)
+                    outcome = applier.apply(action)
+                    if linker is not None and outcome.result in (Result.created, Result.adopted):
+                        linker.created(outcome.ref, outcome.topic_id)
+                    done.append(outcome)
+                    if progress:
+                        progress("done", outcome)
+                return done
+
+            outcomes.extend(apply_all(plan.actions))
+            pages = None
+            if options.observatory and stopped is None:
+                created = any(o.result in (Result.created, Result.adopted) for o in outcomes)
+                if created or deferred:
+                    # Second pass: the topics made above can now be linked from the sections
+                    # that list them; only posts whose section changed are written.
+                    # (--recreate-deleted was done above: the topic is no longer a deleted one.)
+                    relink = replace(options, recreate_deleted=frozenset())
+                    linker = None  # pass two is planned with every link known
+                    sections = step.similar_sections(engine, settings, records, only=_named(relink))
+                    again = compute_plan(
+                        records, state.load_states(engine), categories, settings, relink, sections
+                    )
+                    seen = {o.ref for o in outcomes}
+                    extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
+                    outcomes[:] = _merge(outcomes, extra)
+                if options.only is None and stopped is None:
+                    pages = step.sync_pages(engine, settings, client, categories).as_json()
+        except (CategoryError, ForumAuthError, ForumUnreachable, LeaseLost) as exc:
+            run.end(RunStatus.failed, str(exc))
+            raise SyncStopped(str(exc)) from exc
+        summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped, pages=pages)
+        if summary.failed:
+            run.end(RunStatus.partial, stopped)
+        else:
+            run.end(RunStatus.interrupted if stopped else RunStatus.ok, stopped)
+        return summary

@@ -1,7 +1,7 @@
 """forum pages: the observatory's index and overview topics, and the cache of similar choices
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 10:37:39.935146
 """
 from alembic import op
@@ -11,7 +11,7 @@ import bridge.models.types
 
 
 revision = "0006"
-down_revision = '0001'
+down_revision = "0002"  # re-chained after main's 0002 (the coordinator re-chains at merge)
 branch_labels = None
 depends_on = None
 
