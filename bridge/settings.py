@@ -84,6 +84,16 @@ class AreaConfig(BaseModel):
         return self.description.get(language) or self.description.get("en", "")
 
 
+class ObservatoryConfig(AreaConfig):
+    """The category of the overview topic (issue 11), configured like an area's category, and
+    the switch of the whole observatory in the forum (similar sections, index and overview)."""
+
+    enabled: bool = True
+    slug: str = Field(default="observatori", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
+    color: str = Field(default="231F20", pattern=r"^[0-9A-Fa-f]{6}$")
+    name: dict[str, str] = {"ca": "Observatori", "es": "Observatorio", "en": "Observatory"}
+
+
 class SyncConfig(BaseModel):
     drift_policy: Literal["catalogue-wins", "report-only"] = "catalogue-wins"
     external_id_prefix: str = Field(default="dc", pattern=r"^[A-Za-z0-9_-]{1,10}$")
@@ -142,6 +152,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = SyncConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     webhook: WebhookConfig = WebhookConfig()
+    observatory: ObservatoryConfig = ObservatoryConfig()
     opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)

@@ -3,7 +3,15 @@
 import sys
 import traceback
 
-from bridge.cli import catalogue, emulator, forum, opendata, places, sync  # noqa: F401  (registration)
+from bridge.cli import (  # noqa: F401  (registration)
+    catalogue,
+    discovery,
+    emulator,
+    forum,
+    opendata,
+    places,
+    sync,
+)
 from bridge.cli.app import app, err
 
 

@@ -276,6 +276,26 @@ def projects_list(
     include_archived: Annotated[
         bool, typer.Option("--include-archived", help="Archived records too.")
     ] = False,
+    near: Annotated[
+        str | None,
+        typer.Option(
+            "--near",
+            metavar="PLACE",
+            help="Nearest to this place (name or official code) first; adds distance_km.",
+        ),
+    ] = None,
+    within: Annotated[
+        float | None,
+        typer.Option("--within", metavar="KM", min=0, help="With --near: only within KM."),
+    ] = None,
+    population: Annotated[
+        str | None,
+        typer.Option(
+            "--population",
+            metavar="MIN-MAX",
+            help="Councils of MIN to MAX inhabitants (e.g. 5000-20000, 5000- or -2000).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List records with their forum link and activity."""
@@ -294,6 +314,12 @@ def projects_list(
     with _database_errors():
         records = store.list_records(
             engine, cfg.home_region, cfg.discourse_url, filters, sort.value
+        )
+    if near or within is not None or population:
+        from bridge.cli.discovery import place_filters
+
+        records = place_filters(
+            engine, records, near=near, within=within, population=population
         )
     if as_json:
         _print_json_list(records)

@@ -124,6 +124,15 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         )
     for failure in summary.failures:
         err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
+    if summary.pages is not None:
+        pages = summary.pages
+        out.print(
+            f"observatory topics (index per area, overview): {verb}created {pages['created']}, "
+            f"updated {pages['updated']}, unchanged {pages['unchanged']}, failed {pages['failed']}",
+            markup=False,
+        )
+        for failure in pages["failures"]:
+            err.print(f"failed: {failure['page']}: {failure['error']}", markup=False)
 
 
 @app.command()
@@ -317,6 +326,9 @@ def demo(
         )
         say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
         store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
+        from bridge.discovery import store as pages_store
+
+        pages_store.forget_pages(engine)
         client = ForumClient(
             emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0
         )
@@ -325,6 +337,9 @@ def demo(
             first = run_sync(engine, demo_cfg, client, progress=reporter)
             reporter.close()
             topics = _topics(engine, emulator.url)
+            from bridge.cli.discovery import demo_showcase
+
+            showcase = demo_showcase(engine, demo_cfg, emulator.url)
             second = run_sync(engine, demo_cfg, client)
         except (SyncStopped, LeaseHeld, PlanError) as exc:
             fail(f"demo sync stopped: {exc}")
@@ -335,7 +350,12 @@ def demo(
             engine.dispose()
     if json_output:
         print_json(
-            {"first_sync": first.as_json(), "topics": topics, "second_sync": second.as_json()}
+            {
+                "first_sync": first.as_json(),
+                "topics": topics,
+                "observatory": showcase,
+                "second_sync": second.as_json(),
+            }
         )
     else:
         out.print(
@@ -350,6 +370,9 @@ def demo(
         for t in topics:
             table.add_row(t["ref"], t["category"] or "", ", ".join(t["tags"]), t["url"])
         out.print(table)
+        from bridge.cli.discovery import print_showcase
+
+        print_showcase(showcase)
         out.print(
             f"second sync: created {second.created}, updated {second.updated}, unchanged {second.unchanged} "
             f"({second.requests} requests): an unchanged catalogue costs nothing",
