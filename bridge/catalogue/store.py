@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -33,19 +33,35 @@ from bridge.catalogue.canonical import (
     proximity_for,
     record_dict,
 )
-from bridge.catalogue.schema import Problem, ValidRecord
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
-from bridge.models.catalogue import Contact, Document, LocalBody, Project
+from bridge.models import read_tables
+from bridge.models.columns import utcnow
 from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
-from bridge.models.sync import Activity, SyncState
-from bridge.models.types import utcnow
 
-P: sa.Table = Project.__table__  # type: ignore[assignment]
-B: sa.Table = LocalBody.__table__  # type: ignore[assignment]
-C: sa.Table = Contact.__table__  # type: ignore[assignment]
-D: sa.Table = Document.__table__  # type: ignore[assignment]
-S: sa.Table = SyncState.__table__  # type: ignore[assignment]
-A: sa.Table = Activity.__table__  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from bridge.catalogue.schema import Problem, ValidRecord
+
+# Reads go through the light tables (no SQLModel, pydantic or ORM to load: issue 15); writes
+# through the models' own tables (`_models()`), with their constraints and enum checks.
+P = read_tables.project
+B = read_tables.local_body
+C = read_tables.contact
+D = read_tables.document
+S = read_tables.sync_state
+A = read_tables.activity
+
+
+def _models() -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+    """The models' project, local body, contact and document tables (loaded on the first write)."""
+    from bridge.models.catalogue import Contact, Document, LocalBody, Project
+
+    return (
+        Project.__table__,  # type: ignore[return-value]
+        LocalBody.__table__,
+        Contact.__table__,
+        Document.__table__,
+    )
+
 
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _TEXT_COLUMNS = ("title", "description", "value", "savings", "savings_eur_per_year")
@@ -133,8 +149,9 @@ def import_records(
     Raises ImportRefused (nothing written) when the records disagree about a shared local body.
     """
     tick = progress or (lambda _n: None)
+    _, model_bodies, _, _ = _models()
     with engine.begin() as conn:
-        bodies = {row.id: row._asdict() for row in conn.execute(sa.select(B))}
+        bodies = {row.id: row._asdict() for row in conn.execute(sa.select(model_bodies))}
         existing = {
             row.ref: row
             for row in conn.execute(
@@ -321,6 +338,7 @@ def _write(
     also: list[tuple[_Loaded, str, Change]],
     tick: Progress,
 ) -> None:
+    P, B, C, D = _models()  # the same names as the read path's, for the models' tables
     now = utcnow()
     # 1. Bodies: new ones get ids, changed ones their new details.
     body_ids = {key: group.body_id for key, group in groups.items()}
@@ -755,6 +773,7 @@ def count_records(engine: Engine) -> int:
 def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
     """Archive or restore a record. Returns False when it already was. Content (and so the
     fingerprint) is untouched: archiving is a state the sync engine reads from `archived`."""
+    P = _models()[0]
     with engine.begin() as conn:
         row = conn.execute(sa.select(P.c.id, P.c.archived).where(P.c.ref == ref)).first()
         if row is None:

@@ -2,20 +2,26 @@
 
 Exit status (contract §3): 0 success; 1 the work ran but some items failed; 2 bad input, bad
 usage, bad configuration, an unknown ref, a refused API key or an unreachable forum.
+
+Start-up is kept to Typer and the command tree (issue 15): every module a command needs beyond
+them (the database, pydantic settings, rich, the sync engine, the HTTP client) is imported when
+that command runs. tests/test_cli_imports.py holds every command to it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
-from bridge.db import DatabaseError, engine_for, require_current_schema
-from bridge.settings import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.engine import Engine
+
+    from bridge.config import CatalogueSettings
+    from bridge.settings import Settings
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -37,9 +43,26 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+
+class _LazyConsole:
+    """A rich Console made on first use: commands that print no rich output never load rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
 # Human output goes to stderr when --json owns stdout, and to stdout otherwise.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
 
 
 @app.callback()
@@ -63,14 +86,29 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def settings() -> Settings:
+    """The whole configuration, validated (pydantic): for commands that work with the forum."""
+    from bridge.settings import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
         fail(str(exc))
 
 
-def catalogue_engine(cfg: Settings, *, check_schema: bool = True):
+def catalogue_settings() -> CatalogueSettings:
+    """What the catalogue's read commands need of the configuration, read without pydantic."""
+    from bridge.config import ConfigError, load_catalogue_settings
+
+    try:
+        return load_catalogue_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def catalogue_engine(cfg: Settings | CatalogueSettings, *, check_schema: bool = True) -> Engine:
     """The catalogue's engine; refuses (exit 2) when the database is unreachable or not migrated."""
+    from bridge.db import DatabaseError, engine_for, require_current_schema
+
     try:
         engine = engine_for(cfg.database_url)
         if check_schema:
@@ -83,6 +121,7 @@ def catalogue_engine(cfg: Settings, *, check_schema: bool = True):
 def forum_client(cfg: Settings):
     """The forum client; refuses (exit 2) when DISCOURSE_URL or DISCOURSE_API_KEY is missing.
     Imported here, not at the top, so commands that never talk to the forum start faster."""
+    from bridge.config import ConfigError
     from bridge.forum.client import ForumClient
 
     try:
@@ -93,6 +132,8 @@ def forum_client(cfg: Settings):
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout, nothing else there (contract §3)."""
+    import json
+
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
     sys.stdout.write("\n")
     sys.stdout.flush()

@@ -14,7 +14,6 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +34,10 @@ from bridge.models import (
 from bridge.models.types import utcnow
 from bridge.sync.desired import CatalogueRecord
 from bridge.sync.plan import Stored
+
+# `status` reads through bridge.sync.status (no ORM to load); its functions stay reachable here.
+from bridge.sync.status import last_runs as last_runs
+from bridge.sync.status import status_report as status_report
 
 _state = SyncState.__table__
 _runs = SyncRun.__table__
@@ -496,104 +499,6 @@ def finish_run(
                 **values,
             )
         )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def last_runs(engine: Engine, limit: int = 20, kind: str = "sync") -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(_runs)
-            .where(_runs.c.kind == kind)
-            .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
-            .limit(limit)
-        ).mappings()
-        return [
-            {
-                "id": r["id"],
-                "kind": r["kind"],
-                "start": _iso(r["started_at"]),
-                "end": _iso(r["finished_at"]),
-                "status": r["status"],
-                "counts": {
-                    k: r[k]
-                    for k in (
-                        "created",
-                        "updated",
-                        "unchanged",
-                        "archived",
-                        "restored",
-                        "adopted",
-                        "failed",
-                    )
-                },
-                "requests": r["requests"],
-                "failures": r["failures"] or [],
-                "message": r["message"],
-            }
-            for r in rows
-        ]
-
-
-# --------------------------------------------------------------------------- status
-
-
-def status_report(engine: Engine) -> dict[str, Any]:
-    """Contract §3 `status --json`: never synced, pending, failed, drift, last runs."""
-    p, s = _projects, _state
-    with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                sa.select(
-                    p.c.ref,
-                    p.c.archived,
-                    p.c.content_hash,
-                    s.c.topic_id,
-                    s.c.state,
-                    s.c.content_hash.label("synced_hash"),
-                    s.c.closed,
-                    s.c.drift,
-                    s.c.last_error,
-                )
-                .select_from(p.outerjoin(s, s.c.project_id == p.c.id))
-                .order_by(p.c.ref)
-            )
-            .mappings()
-            .all()
-        )
-    never = pending = failed = 0
-    drift: list[dict[str, Any]] = []
-    failures: list[dict[str, str]] = []
-    for r in rows:
-        state = _plain(r["state"])
-        if state == SyncStatus.failed.value:
-            failed += 1
-            failures.append({"ref": r["ref"], "error": r["last_error"] or ""})
-        if r["drift"]:
-            drift.append({"ref": r["ref"], "what": list(r["drift"])})
-        if r["topic_id"] is None:
-            if not r["archived"]:
-                never += 1  # archived records get no topic, so they are not waiting for one
-            continue
-        # Changed since the last good sync: content (an archived record's content waits for its
-        # restore, so only its open/closed state counts), or a topic not yet closed or reopened.
-        if (not r["archived"] and r["content_hash"] != r["synced_hash"]) or bool(
-            r["archived"]
-        ) != bool(r["closed"]):
-            pending += 1
-    return {
-        "records": len(rows),
-        "never_synced": never,
-        "pending": pending,
-        "failed": failed,
-        "failures": failures,
-        "drift": drift,
-        "last_runs": last_runs(engine),
-        # Pulls (of `digicanvis pull` or the scheduler) are runs too: listed beside the syncs.
-        "last_pulls": last_runs(engine, kind="pull"),
-    }
 
 
 def ref_exists(engine: Engine, refs: Iterable[str]) -> set[str]:
