@@ -211,7 +211,8 @@ def export(
         fail(str(exc))
     except OSError as exc:
         fail(f"{file}: cannot write: {exc.strerror}")
-    err.print(f"exported {len(records)} record(s) to {file}")
+    # Plain text: loading rich would cost more than writing a small catalogue.
+    print(f"exported {len(records)} record(s) to {file}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- projects
