@@ -44,7 +44,8 @@ _FORUM_URL_RE = re.compile(r"^https?://[^/\s]+")
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used. The message is meant for a person; it never holds a secret."""
+    """The configuration cannot be used. The message is meant for a person; it never holds a
+    secret."""
 
 
 def home_region(value: str) -> str:

@@ -27,10 +27,10 @@ def build(engine: sa.Engine, shared_dir: Path, tmp_path: Path) -> list[str]:
     for name, records in (("made", make_records(40)), ("real", real_records(shared_dir))):
         outcome = run_import(engine, [write_records_file(tmp_path / f"{name}.json", records)])
         assert not outcome.problems, outcome.problems[:3]
-    P: sa.Table = Project.__table__  # type: ignore[assignment]
-    S: sa.Table = SyncState.__table__  # type: ignore[assignment]
-    A: sa.Table = Activity.__table__  # type: ignore[assignment]
-    R: sa.Table = SyncRun.__table__  # type: ignore[assignment]
+    P: sa.Table = Project.__table__  # type: ignore[attr-defined]
+    S: sa.Table = SyncState.__table__  # type: ignore[attr-defined]
+    A: sa.Table = Activity.__table__  # type: ignore[attr-defined]
+    R: sa.Table = SyncRun.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
         rows = conn.execute(sa.select(P.c.id, P.c.ref, P.c.content_hash).order_by(P.c.ref)).all()
         states: list[dict[str, Any]] = []
@@ -86,11 +86,11 @@ def build(engine: sa.Engine, shared_dir: Path, tmp_path: Path) -> list[str]:
         conn.execute(sa.insert(A), activity)
         runs = []
         for n in range(26):
-            kind = "pull" if n % 5 == 4 else "sync"
+            run_kind = "pull" if n % 5 == 4 else "sync"
             started = T0 + timedelta(hours=n)
             runs.append(
                 {
-                    "kind": kind,
+                    "kind": run_kind,
                     "started_at": started,
                     "finished_at": started + timedelta(seconds=3 + n) if n != 25 else None,
                     "status": ("ok", "partial", "failed", "interrupted")[n % 4]

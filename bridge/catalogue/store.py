@@ -56,10 +56,10 @@ def _models() -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
     from bridge.models.catalogue import Contact, Document, LocalBody, Project
 
     return (
-        Project.__table__,  # type: ignore[return-value]
-        LocalBody.__table__,
-        Contact.__table__,
-        Document.__table__,
+        Project.__table__,  # type: ignore[attr-defined]
+        LocalBody.__table__,  # type: ignore[attr-defined]
+        Contact.__table__,  # type: ignore[attr-defined]
+        Document.__table__,  # type: ignore[attr-defined]
     )
 
 

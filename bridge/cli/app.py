@@ -44,7 +44,6 @@ app = typer.Typer(
 )
 
 
-
 class _LazyConsole:
     """A rich Console made on first use: commands that print no rich output never load rich."""
 
