@@ -640,6 +640,8 @@ def _iso(value: datetime | None) -> str | None:
 def _output(
     item: _Loaded, home_region: str, discourse_url: str | None, *, detail: bool
 ) -> dict[str, Any]:
+    """The record as list (detail=False) and show (detail=True) print it: the one function
+    from a stored record to its output."""
     record = record_dict(item.view)
     own = record.pop("proximity", None)
     body = item.view.local_body
@@ -714,14 +716,15 @@ _SORTS: dict[str, Callable[[_Loaded], Any]] = {
 }
 
 
-def list_records(
+def iter_records(
     engine: Engine,
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
-) -> list[dict[str, Any]]:
-    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
+) -> Iterator[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted, each
+    made when it is asked for (the listing writes each as it comes)."""
     conditions: list[Any] = []
     if filters.archived == "exclude":
         conditions.append(P.c.archived.is_(False))
@@ -740,10 +743,22 @@ def list_records(
     if needle:
         items = [item for item in items if needle in _haystack(item.view)]
     items.sort(key=_SORTS[sort])
-    records = [_output(item, home_region, discourse_url, detail=False) for item in items]
-    if filters.proximity is not None:
-        records = [r for r in records if r["proximity"] == filters.proximity.value]
-    return records
+    wanted = filters.proximity.value if filters.proximity is not None else None
+    for item in items:
+        record = _output(item, home_region, discourse_url, detail=False)
+        if wanted is None or record["proximity"] == wanted:
+            yield record
+
+
+def list_records(
+    engine: Engine,
+    home_region: str,
+    discourse_url: str | None = None,
+    filters: Filters = Filters(),
+    sort: Sort = "ref",
+) -> list[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
+    return list(iter_records(engine, home_region, discourse_url, filters, sort))
 
 
 def get_record(

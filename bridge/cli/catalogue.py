@@ -267,12 +267,15 @@ def projects_list(
         archived="only" if archived else "include" if include_archived else "exclude",
     )
     with _database_errors():
+        if as_json:
+            # Each record is written as it is made; every read is done before the first.
+            _print_json_list(
+                store.iter_records(engine, cfg.home_region, cfg.discourse_url, filters, sort.value)
+            )
+            return
         records = store.list_records(
             engine, cfg.home_region, cfg.discourse_url, filters, sort.value
         )
-    if as_json:
-        _print_json_list(records)
-        return
     if not records:
         out.print("no records match")
         return
