@@ -73,7 +73,7 @@ def _loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
     )
 
 
-def test_help_loads_typer_and_the_command_tree_only(bridge_env: object, tmp_path: Path) -> None:
+def test_help_loads_typer_and_the_command_tree_only(tmp_path: Path) -> None:
     modules = _modules(tmp_path, "--help")
     assert "bridge.cli.catalogue" in modules and "typer" in modules
     assert _loaded(modules, (*NOT_FOR_HELP, "pydantic")) == []
