@@ -196,14 +196,32 @@ def sync(
 @app.command()
 def status(json_output: JsonOption = False) -> None:
     """Records never synced, pending changes, failures, drift found, last runs."""
+    from bridge.sync.lease import running
     from bridge.sync.status import status_report
 
     cfg = catalogue_settings()
     engine = catalogue_engine(cfg)
     report = status_report(engine)
+    # A live holder of the sync lock (its lock is taken, whatever the lease row says): who and
+    # since when, so that an administrator can find a hung one (README: "A hung sync").
+    holder = running(engine)
+    report["running"] = (
+        None
+        if holder is None
+        else {
+            "holder": holder.holder,
+            "since": holder.since.isoformat(),
+            "heartbeat_until": holder.heartbeat_until.isoformat(),
+        }
+    )
     if json_output:
         print_json(report)
         return
+    if holder is not None:
+        out.print(
+            f"running: {holder.holder}, since {holder.since:%Y-%m-%d %H:%M:%S} UTC",
+            markup=False,
+        )
     out.print(
         f"{report['records']} records: {report['never_synced']} never synced, {report['pending']} pending, "
         f"{report['failed']} failed, {len(report['drift'])} with drift",

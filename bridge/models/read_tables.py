@@ -60,5 +60,8 @@ sync_run = _table(
     created=_int, updated=_int, unchanged=_int, archived=_int, restored=_int, adopted=_int,
     failed=_int, requests=_int, failures=sa.JSON, message=_text,
 )  # fmt: skip
+lease = _table(
+    "lease", name=sa.String, holder=sa.String, acquired_at=UTCDateTime, expires_at=UTCDateTime
+)
 
-ALL = (project, local_body, contact, document, sync_state, activity, sync_run)
+ALL = (project, local_body, contact, document, sync_state, activity, sync_run, lease)
