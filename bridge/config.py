@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridge.catalogue.regions import REGION_RE
+
 DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Wheel layout (force-included by pyproject) first, then the source checkout.
@@ -39,7 +41,6 @@ ALIASES = {
     "home_region": ("BRIDGE_HOME_REGION", "home_region"),
     "webhook_secret": ("BRIDGE_WEBHOOK_SECRET", "webhook_secret"),
 }
-_REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _FORUM_URL_RE = re.compile(r"^https?://[^/\s]+")
 
 
@@ -51,7 +52,7 @@ class ConfigError(Exception):
 def home_region(value: str) -> str:
     """The home region as stored: an ISO 3166-2 code, upper case. ValueError otherwise."""
     value = value.strip().upper()
-    if not _REGION_RE.match(value):
+    if not REGION_RE.match(value):
         raise ValueError("must be an ISO 3166-2 code such as ES-CT")
     return value
 

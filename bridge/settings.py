@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bridge import config
 from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.opendata.config import OpenDataConfig
 
 LANGUAGES = ("ca", "es", "en")
 
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = SyncConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     webhook: WebhookConfig = WebhookConfig()
+    opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,38 +31,6 @@ if TYPE_CHECKING:
     from bridge.settings import Settings
 
 log = logging.getLogger("bridge.loop")
-
-
-def run_pull(
-    engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False
-) -> PullResult:
-    """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
-    ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
-    from bridge.db import session_scope
-    from bridge.loop.pull import PullResult
-    from bridge.loop.pull import pull as pull_activity
-    from bridge.sync import store as sync_store
-    from bridge.sync.lease import SYNC_LEASE, LeaseHandle
-
-    with LeaseHandle.acquire(engine, SYNC_LEASE) as lease:
-        run_id = sync_store.start_run(engine, lease.holder, kind="pull")
-        before = client.requests_made
-        result = PullResult()
-        status, message = "failed", None
-        try:
-            result = pull_activity(
-                lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
-            )
-            status = "interrupted" if result.stopped else "ok"
-            return result
-        except (ForumAuthError, ForumUnreachable) as exc:
-            message = f"{exc}; activity not reached keeps its last pulled values"
-            raise
-        finally:
-            counts = {"updated": result.updated, "requests": client.requests_made - before}
-            sync_store.finish_run(
-                engine, run_id, status=status, counts=counts, failures=[], message=message
-            )
 
 
 def _pull_document(result: PullResult, requests: int) -> dict:
@@ -96,13 +65,14 @@ def pull(
     moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
     with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
     """
+    from bridge.loop.run import run_pull
     from bridge.sync.lease import LeaseHeld
 
     cfg = settings()
     engine = catalogue_engine(cfg)
     with forum_client(cfg) as client:
         try:
-            result = run_pull(engine, cfg, client, deep=deep)
+            result = run_pull(engine, client, deep=deep)
         except LeaseHeld as exc:
             fail(str(exc))
         except (ForumAuthError, ForumUnreachable) as exc:
@@ -128,6 +98,14 @@ def schedule(
             help="Interval, e.g. 30s, 15m, 1h (default: [schedule].every in the TOML file).",
         ),
     ] = None,
+    opendata: Annotated[
+        Path | None,
+        typer.Option(
+            "--opendata",
+            help="After each run, refresh the open data in this directory (as `digicanvis "
+            "opendata DIR`) when the public catalogue changed.",
+        ),
+    ] = None,
 ) -> None:
     """Run sync then pull now and periodically, until stopped.
 
@@ -136,6 +114,7 @@ def schedule(
     skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
     Each run appears in `digicanvis status`.
     """
+    from bridge.loop.run import run_pull
     from bridge.loop.scheduler import run_until_stopped
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.runner import SyncStopped, run_sync
@@ -147,6 +126,10 @@ def schedule(
         fail(f"--every: {exc}")
     engine = catalogue_engine(cfg)
     forum_client(cfg).close()  # refuse at once when the forum is not configured
+    if opendata is not None:
+        from bridge.cli.opendata import check_opendata_target, refresh_opendata
+
+        check_opendata_target(opendata)
     stop = threading.Event()
 
     def job() -> None:
@@ -159,12 +142,15 @@ def schedule(
                 )
                 if stop.is_set():
                     return
-                result = run_pull(engine, cfg, client, should_stop=stop.is_set)
+                result = run_pull(engine, client, should_stop=stop.is_set)
                 err.print(f"pull: {result.updated} topics updated, {len(result.drift)} with drift")
             except LeaseHeld as exc:
                 err.print(f"skipped: {exc}")
             except (SyncStopped, ForumAuthError, ForumUnreachable) as exc:
                 err.print(f"run stopped: {exc}", markup=False)
+        # The open data shows the catalogue (and the activity pulled), whatever the forum did.
+        if opendata is not None and not stop.is_set():
+            refresh_opendata(engine, cfg, opendata)
 
     err.print(f"scheduling sync then pull every {seconds} s; SIGTERM or Ctrl-C stops")
     run_until_stopped(seconds, job, stop)
@@ -206,15 +192,17 @@ def webhook(
         make_processor(lambda: session_scope(engine)),
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
+    host = host or cfg.webhook.host
+    port = cfg.webhook.port if port is None else port
     try:
         server = make_server(
             application,
-            host=host or cfg.webhook.host,
-            port=cfg.webhook.port if port is None else port,
+            host=host,
+            port=port,
             threads=threads,
         )
     except OSError as exc:
-        fail(f"cannot listen on {host or cfg.webhook.host}:{port}: {exc.strerror}")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
 
     def _stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

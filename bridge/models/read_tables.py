@@ -54,14 +54,8 @@ activity = _table(
     project_id=_int, replies=_int, views=_int, likes=_int, participants=_int,
     last_posted_at=UTCDateTime,
 )  # fmt: skip
-sync_run = _table(
-    "sync_run",
-    id=_int, kind=sa.String, started_at=UTCDateTime, finished_at=UTCDateTime, status=sa.String,
-    created=_int, updated=_int, unchanged=_int, archived=_int, restored=_int, adopted=_int,
-    failed=_int, requests=_int, failures=sa.JSON, message=_text,
-)  # fmt: skip
 lease = _table(
     "lease", name=sa.String, holder=sa.String, acquired_at=UTCDateTime, expires_at=UTCDateTime
 )
 
-ALL = (project, local_body, contact, document, sync_state, activity, sync_run, lease)
+ALL = (project, local_body, contact, document, sync_state, activity, lease)
