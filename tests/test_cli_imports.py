@@ -4,8 +4,8 @@ Every command runs in a fresh interpreter, which then lists the modules it loade
 Typer and the command tree only; the catalogue's read commands (`projects list/show --json`,
 `export`) read through SQLAlchemy Core, without the ORM, SQLModel, the pydantic settings, rich,
 the HTTP client, the scheduler or the emulator. (`status` reads through `bridge.sync.state` and
-`bridge.sync.runs`, the sync state's owners, which use the models.) (pydantic itself may appear: Typer >= 0.29 checks
-parameter values with it.)
+`bridge.sync.runs`, the sync state's owners, which use the models.) pydantic itself may appear:
+Typer >= 0.29 checks parameter values with it.
 """
 
 from __future__ import annotations

@@ -24,11 +24,10 @@ from bridge.cli.app import (
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
 
-# The loop, the sync engine and the settings are imported inside the commands, so that other
-# commands do not pay for loading them.
+# The loop and the sync engine are imported inside the commands, so that other commands do not
+# pay for loading them.
 if TYPE_CHECKING:
     from bridge.loop.pull import PullResult
-    from bridge.settings import Settings
 
 log = logging.getLogger("bridge.loop")
 
