@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +95,13 @@ def read_file(path: Path | None) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class CatalogueSettings:
-    """What the catalogue's read commands need (the matching fields of `Settings`)."""
+    """What the catalogue's read commands need (the matching fields of `Settings`), and the
+    secrets the configuration names, for `bridge.redact` to scrub from anything shown."""
 
     database_url: str
     home_region: str
     discourse_url: str | None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def load_catalogue_settings(
@@ -134,8 +136,10 @@ def load_catalogue_settings(
                 f"invalid configuration ({path or 'defaults'}): {name}: Value error, {exc}"
             ) from None
 
+    named = (given("discourse_api_key"), given("webhook_secret"))
     return CatalogueSettings(
         database_url=checked("database_url", lambda v: v, DEFAULT_DATABASE_URL),
         home_region=checked("home_region", home_region, DEFAULT_HOME_REGION),
         discourse_url=checked("discourse_url", forum_url, None),
+        secrets=tuple(str(found[1]) for found in named if found is not None),
     )

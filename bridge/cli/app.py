@@ -4,17 +4,20 @@ Exit status (contract §3): 0 success; 1 the work ran but some items failed; 2 b
 usage, bad configuration, an unknown ref, a refused API key or an unreachable forum.
 
 Start-up is kept to Typer and the command tree (issue 15): every module a command needs beyond
-them (the database, pydantic settings, rich, the sync engine, the HTTP client) is imported when
-that command runs. tests/test_cli_imports.py holds every command to it.
+them (the database, pydantic settings, rich, the secret scrubber, the sync engine, the HTTP
+client) is imported when that command runs. tests/test_cli_imports.py holds every command to it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+import typer.core
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,8 +30,33 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 
+
+class _Group(typer.core.TyperGroup):
+    """Every command runs inside `invoke`: a database that fails mid-command (a file corrupted
+    past its first page reads fine until a query reaches the damage) ends as a clear exit 2 for
+    every command, present and future, rather than a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # SQLAlchemy is looked up, not imported: commands that never load it stay light,
+            # and an exception from it means it is loaded.
+            sa = sys.modules.get("sqlalchemy")
+            if (
+                sa is not None
+                and isinstance(exc, sa.exc.DatabaseError)  # OperationalError included
+                and not isinstance(exc, sa.exc.IntegrityError)  # a conflict: commands explain it
+            ):
+                from bridge.db import unusable
+
+                fail(str(unusable(exc)))
+            raise
+
+
 app = typer.Typer(
     name="digicanvis",
+    cls=_Group,
     help=(
         "DigiCanvis: the observatory of local digital-transformation projects.\n\n"
         "A catalogue of project records (fitxes) paired with a Discourse forum: one topic per record, "
@@ -44,8 +72,37 @@ app = typer.Typer(
 )
 
 
+@functools.cache
+def _safe_console_class() -> type[Console]:
+    """SafeConsole, defined on first use so that commands printing no rich output never load
+    rich (issue 15)."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        """A rich Console whose text can neither carry a secret nor drive the terminal: every
+        text segment goes through bridge.redact.scrub and bridge.terminal.visible just before it
+        is written (styles and the progress bar's cursor controls are rich's own, left alone).
+        `_render_buffer` is where rich turns segments into output (stable since rich 10)."""
+
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                segment if segment.control else Segment(_shown(segment.text), *segment[1:])
+                for segment in buffer
+            )
+
+    return SafeConsole
+
+
+def _shown(text: str) -> str:
+    from bridge.redact import scrub
+    from bridge.terminal import visible
+
+    return visible(scrub(text))
+
+
 class _LazyConsole:
-    """A rich Console made on first use: commands that print no rich output never load rich."""
+    """A SafeConsole made on first use: commands that print no rich output never load rich."""
 
     def __init__(self, **options: Any) -> None:
         self._options = options
@@ -53,9 +110,7 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
+            self._console = _safe_console_class()(**self._options)
         return getattr(self._console, name)
 
 
@@ -79,8 +134,10 @@ def _root(
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print a one-line error for a person and exit. Never pass a secret in `message`."""
-    err.print(f"error: {message}", markup=False)
+    """Print a one-line error for a person and exit. The message is scrubbed of secrets and of
+    terminal controls (the console does it again per segment; doing it on the whole line first
+    also catches a secret that rich would split across styled segments)."""
+    err.print(f"error: {_shown(message)}", markup=False)
     raise typer.Exit(code)
 
 
@@ -96,12 +153,18 @@ def settings() -> Settings:
 
 def catalogue_settings() -> CatalogueSettings:
     """What the catalogue's read commands need of the configuration, read without pydantic."""
+    from bridge import redact
     from bridge.config import ConfigError, load_catalogue_settings
 
     try:
-        return load_catalogue_settings()
+        cfg = load_catalogue_settings()
     except ConfigError as exc:
         fail(str(exc))
+    # As `load_settings` does: every message that leaves the process is scrubbed of these.
+    redact.register(*cfg.secrets)
+    redact.register_url(cfg.discourse_url)
+    redact.register_url(cfg.database_url)
+    return cfg
 
 
 def catalogue_engine(cfg: Settings | CatalogueSettings, *, check_schema: bool = True) -> Engine:
@@ -133,6 +196,10 @@ def print_json(document: Any) -> None:
     """One JSON document on stdout, nothing else there (contract §3)."""
     import json
 
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    from bridge.redact import scrub
+    from bridge.terminal import json_safe
+
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_safe(scrub(text)))
     sys.stdout.write("\n")
     sys.stdout.flush()
