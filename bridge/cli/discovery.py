@@ -10,8 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from bridge.cli.app import app, catalogue_engine, fail, out, print_json, settings
 from bridge.models.enums import Area, Proximity
@@ -64,6 +62,9 @@ def resolve_place(
 
 
 def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     from bridge.discovery import match_json, population_band
 
     if as_json:
@@ -106,6 +107,7 @@ def similar(
     across Catalan, Spanish and English), the same area, kind and phase, councils of the same
     size. Archived records are never shown. The forum's "similar projects" sections are chosen
     the same way."""
+
     from bridge.discovery import UnknownRef
     from bridge.discovery import similar as find_similar
 
@@ -247,6 +249,9 @@ def demo_showcase(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
 
 
 def print_showcase(doc: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     from bridge.discovery import Match
 
     def matches(items: list[dict[str, Any]]) -> list[Match]:
