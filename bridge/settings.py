@@ -14,7 +14,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
@@ -56,6 +64,21 @@ class AreaConfig(BaseModel):
 
     def describe(self, language: str) -> str:
         return self.description.get(language) or self.description.get("en", "")
+
+
+class ChallengesConfig(AreaConfig):
+    """`[challenges]`: the category where practitioners pose challenges the bridge answers."""
+
+    slug: str = Field(default="reptes", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
+    color: str = Field(default="BF1E2E", pattern=r"^[0-9A-Fa-f]{6}$")
+    name: dict[str, str] = {"ca": "Reptes", "es": "Retos", "en": "Challenges"}
+    description: dict[str, str] = {
+        "ca": "Planteja un repte del teu ens local: l'observatori respon amb els projectes que hi encaixen.",
+        "es": "Plantea un reto de tu ente local: el observatorio responde con los proyectos que encajan.",
+        "en": "Pose your local body's challenge: the observatory answers with the projects that fit it.",
+    }
+    # How many catalogue projects one answer lists at most.
+    max_matches: int = Field(default=5, ge=1, le=10)
 
 
 class SyncConfig(BaseModel):
@@ -118,6 +141,7 @@ class Settings(BaseSettings):
     webhook: WebhookConfig = WebhookConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
+    challenges: ChallengesConfig = ChallengesConfig()
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     config_path: str | None = Field(default=None, exclude=True)
 
@@ -160,6 +184,14 @@ class Settings(BaseSettings):
             if len(set(slugs)) != len(slugs):
                 raise ValueError("two areas share one category slug")
         return value
+
+    @model_validator(mode="after")
+    def _challenges_slug_is_its_own(self) -> Settings:
+        if any(cfg.slug == self.challenges.slug for cfg in self.areas.values()):
+            raise ValueError(
+                f"[challenges] slug {self.challenges.slug!r} is also an area's category slug"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -242,4 +274,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
         raise ConfigError(f"invalid configuration ({path or 'defaults'}): {problems}") from None
 
 
-__all__ = ["LANGUAGES", "AreaConfig", "ConfigError", "DocumentKind", "Settings", "load_settings"]
+__all__ = [
+    "LANGUAGES",
+    "AreaConfig",
+    "ChallengesConfig", "ConfigError", "DocumentKind", "Settings", "load_settings"]
