@@ -15,8 +15,9 @@ def test_first_sync_creates_one_topic_per_record_then_a_rerun_is_free(harness: S
     add_projects(harness.engine, 12)
     first = harness.sync()
     assert (first.created, first.updated, first.failed) == (12, 0, 0)
-    # One request per record plus the categories: one list and one create per area (six).
-    assert first.requests == 12 + 1 + 6
+    # One request per record plus the categories: one list and one create per area (six), then
+    # the challenges category of issue 12: one list and one create.
+    assert first.requests == 12 + 1 + 6 + 1 + 1
     harness.assert_consistent()
     before = harness.requests()
     again = harness.sync()

@@ -326,6 +326,33 @@ class ForumClient(DiscourseClient):
         )
         return body.get("post", body)
 
+    def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]:
+        """POST /posts.json with `topic_id` and `raw` → the new reply (notes §3: the post at the
+        root). A POST: an unknown outcome raises AmbiguousWrite; look the topic's posts up then."""
+        body = self.create_post(raw, topic_id=topic_id)
+        if body.get("action") == "enqueued":
+            raise ForumValidationError(
+                f"the forum queued the reply to topic {topic_id} for approval; the API user must be staff",
+                status=200,
+                errors=["enqueued"],
+                error_type="enqueued",
+                method="POST",
+                path="/posts.json",
+            )
+        if "id" not in body:
+            raise AmbiguousWrite(
+                "POST /posts.json: the forum answered without a post id; look the topic's posts up",
+                status=200,
+                method="POST",
+                path="/posts.json",
+            )
+        return body
+
+    def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]:
+        """GET /t/{id}/posts.json?post_ids[]=… → those posts of the topic (notes §10)."""
+        body = self._get(f"/t/{topic_id}/posts.json", **{"post_ids[]": list(post_ids)})
+        return list((body.get("post_stream") or {}).get("posts") or [])
+
     def list_category_topics(self, slug: str, category_id: int, page: int = 0) -> dict[str, Any]:
         """GET /c/{slug}/{id}.json?page=N → the whole body (`topic_list.topics`, `more_topics_url`)."""
         return self._get(f"/c/{slug}/{category_id}.json", page=page)

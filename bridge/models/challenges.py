@@ -38,6 +38,9 @@ class Challenge(SQLModel, table=True):
     # unchanged one without reading it (bumped_at), and an edit of its first post (version).
     bumped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     post_version: int | None = None
+    # The first post's `updated_at` as the forum wrote it: an edit inside Discourse's grace
+    # period makes no new version but changes this (core lib/post_revisor.rb ninja_edit?).
+    post_updated_at: str | None = Field(default=None, max_length=40)
     posts_count: int = 0
     # Fingerprint of the title and first post the current answer was computed from.
     text_hash: str | None = Field(default=None, max_length=64)
@@ -65,4 +68,6 @@ class ChallengeCategory(SQLModel, table=True):
     category_id: int
     name: str = Field(max_length=50)
     parent_category_id: int | None = None
+    # The category's own "About the … category" topic: listed with it, never a challenge.
+    definition_topic_id: int | None = None
     checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

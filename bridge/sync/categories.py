@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bridge.forum.errors import AmbiguousWrite, ForumValidationError
-from bridge.settings import Settings
+from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
 
 
@@ -104,10 +104,38 @@ def ensure_categories(
     return {area: row.category_id for area, row in cached.items()}
 
 
+def find_or_create(
+    client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str
+) -> dict[str, Any]:
+    """One configured category (not an area's, e.g. `[challenges]`) found by slug or created,
+    under `cfg.parent` or `[sync].parent_category` like the areas' categories."""
+    forum = client.list_categories()
+    parent_slug = cfg.parent or settings.sync.parent_category
+    parent_id = None
+    if parent_slug:
+        parent = next(
+            (c for c in forum if c.get("slug") == parent_slug and not c.get("parent_category_id")),
+            None,
+        )
+        if parent is None:
+            raise CategoryError(
+                f"parent category {parent_slug!r} of {what} does not exist in the forum: create it there first"
+            )
+        parent_id = int(parent["id"])
+    return _find(forum, cfg.slug, parent_id) or _create_category(
+        client, settings, cfg, what, parent_id
+    )
+
+
 def _create(
     client: CategoryForum, settings: Settings, area: str, parent_id: int | None
 ) -> dict[str, Any]:
-    cfg = settings.area(area)
+    return _create_category(client, settings, settings.area(area), f"area {area}", parent_id)
+
+
+def _create_category(
+    client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str, parent_id: int | None
+) -> dict[str, Any]:
     name = cfg.label(settings.language)
     try:
         return client.create_category(
@@ -124,11 +152,11 @@ def _create(
         if found is not None:
             return found
         raise CategoryError(
-            f"creating category {cfg.slug!r} for area {area}: the forum's answer was lost and the category is not there; run the sync again"
+            f"creating category {cfg.slug!r} for {what}: the forum's answer was lost and the category is not there; run the sync again"
         ) from None
     except ForumValidationError as exc:
         reasons = "; ".join(exc.errors) or exc.message
         raise CategoryError(
-            f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for area {area}: {reasons}. "
+            f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for {what}: {reasons}. "
             "A category with that name but another slug may exist: align the TOML file with the forum"
         ) from None

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bridge.challenges.category import ensure_challenge_category
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.settings import Settings
 from bridge.sync import store
@@ -218,6 +219,8 @@ def run_sync(
         }
         try:
             categories = ensure_categories(client, engine, settings, areas)  # type: ignore[arg-type]
+            # The challenges category of contract §5, created like the areas' (issue 12).
+            ensure_challenge_category(client, engine, settings)  # type: ignore[arg-type]
         except CategoryError as exc:
             message = str(exc)
             raise SyncStopped(message) from None

@@ -1,4 +1,4 @@
-"""challenges
+"""challenges: the challenge table and the challenges category's cache (issue 12)
 
 Revision ID: 0008
 Revises: 0001
@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('first_post_id', sa.Integer(), nullable=True),
     sa.Column('bumped_at', bridge.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('post_version', sa.Integer(), nullable=True),
+    sa.Column('post_updated_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('posts_count', sa.Integer(), nullable=False),
     sa.Column('text_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('status', sa.Enum('pending', 'answered', 'no_match', 'reply_deleted', 'closed', name='challengestatus_value', native_enum=False, create_constraint=True, length=40), nullable=False),
@@ -47,6 +48,7 @@ def upgrade() -> None:
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
     sa.Column('parent_category_id', sa.Integer(), nullable=True),
+    sa.Column('definition_topic_id', sa.Integer(), nullable=True),
     sa.Column('checked_at', bridge.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('slug', name=op.f('pk_challenge_category'))
     )
