@@ -73,9 +73,9 @@ class ChallengesConfig(AreaConfig):
     color: str = Field(default="BF1E2E", pattern=r"^[0-9A-Fa-f]{6}$")
     name: dict[str, str] = {"ca": "Reptes", "es": "Retos", "en": "Challenges"}
     description: dict[str, str] = {
-        "ca": "Planteja un repte del teu ens local: l'observatori respon amb els projectes que hi encaixen.",
-        "es": "Plantea un reto de tu ente local: el observatorio responde con los proyectos que encajan.",
-        "en": "Pose your local body's challenge: the observatory answers with the projects that fit it.",
+        "ca": "Planteja un repte: l'observatori respon amb els projectes que hi encaixen.",
+        "es": "Plantea un reto: el observatorio responde con los proyectos que encajan.",
+        "en": "Pose a challenge: the observatory answers with the projects that fit it.",
     }
     # How many catalogue projects one answer lists at most.
     max_matches: int = Field(default=5, ge=1, le=10)

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
 from bridge.models.types import utcnow
 
-_ch = Challenge.__table__
-_cat = ChallengeCategory.__table__
+_ch = Challenge.__table__  # type: ignore[attr-defined]
+_cat = ChallengeCategory.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,9 @@ def save_category(engine: Engine, cat: CachedCategory) -> None:
     with engine.begin() as conn:
         # One challenges category at a time: a slug changed in the TOML file replaces the row.
         conn.execute(sa.delete(_cat).where(_cat.c.slug != cat.slug))
-        done = conn.execute(sa.update(_cat).where(_cat.c.slug == cat.slug).values(**values)).rowcount
+        done = conn.execute(
+            sa.update(_cat).where(_cat.c.slug == cat.slug).values(**values)
+        ).rowcount
         if not done:
             conn.execute(sa.insert(_cat).values(slug=cat.slug, **values))
 

@@ -44,8 +44,41 @@ _SAME = {
     "telefono": "phone",
 }
 _STOP = frozenset(
-    "about amb aquest aquesta como con del dels des els for from have into les los mes more "
-    "per que son the their this una uns who with els han hem tenim som estem".split()
+    [
+        "about",
+        "amb",
+        "aquest",
+        "aquesta",
+        "como",
+        "con",
+        "del",
+        "dels",
+        "des",
+        "els",
+        "for",
+        "from",
+        "have",
+        "into",
+        "les",
+        "los",
+        "mes",
+        "more",
+        "per",
+        "que",
+        "son",
+        "the",
+        "their",
+        "this",
+        "una",
+        "uns",
+        "who",
+        "with",
+        "han",
+        "hem",
+        "tenim",
+        "som",
+        "estem",
+    ]
 )
 
 
@@ -110,10 +143,7 @@ def find(
         if proximity and record.get("proximity") != proximity:
             continue
         own = _words(
-            " ".join(
-                str(record.get(k) or "")
-                for k in ("title", "description", "value", "savings")
-            )
+            " ".join(str(record.get(k) or "") for k in ("title", "description", "value", "savings"))
             + " "
             + str((record.get("analysis") or {}).get("technology") or "")
         )

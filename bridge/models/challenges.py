@@ -23,6 +23,7 @@ class ChallengeStatus(StrEnum):
     no_match = "no_match"  # nothing in the catalogue fits: no reply (answered "not at all")
     reply_deleted = "reply_deleted"  # a moderator deleted our reply: respected, never re-posted
     closed = "closed"  # the challenge was closed, archived, deleted or moved away: left alone
+    ignored = "ignored"  # opened by the bridge's own user (never a challenge)
 
 
 class Challenge(SQLModel, table=True):

@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('post_updated_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('posts_count', sa.Integer(), nullable=False),
     sa.Column('text_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('status', sa.Enum('pending', 'answered', 'no_match', 'reply_deleted', 'closed', name='challengestatus_value', native_enum=False, create_constraint=True, length=40), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'answered', 'no_match', 'reply_deleted', 'closed', 'ignored', name='challengestatus_value', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('matched_refs', sa.JSON(), nullable=True),
     sa.Column('reply_post_id', sa.Integer(), nullable=True),
     sa.Column('reply_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
