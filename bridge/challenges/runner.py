@@ -18,6 +18,7 @@ A pull with nothing new writes nothing: no request but those reads, and no datab
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.challenges import store
 from bridge.challenges.answer import Answerer, ChallengeForum, Outcome, Result
-from bridge.forum.errors import ForumNotFound
+from bridge.forum.errors import ForumAuthError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings
@@ -298,3 +299,26 @@ def handle_event(
         return f"challenge {outcome.result.value}"
     finally:
         lease.release()
+
+
+def with_challenges(
+    inner: Callable[[Any], str], engine: Engine, settings: Settings, client: ChallengeForum
+) -> Callable[[Any], str]:
+    """A webhook processor (bridge.loop.events) that also answers challenges at once. The inner
+    processor runs first and deduplicates on the event id; one forum client is shared, one event
+    at a time (a ForumClient is for one thread, and its pacer must see every request)."""
+    lock = threading.Lock()
+
+    def process(event: Any) -> str:
+        outcome = inner(event)
+        if outcome == "duplicate":
+            return outcome
+        with lock:
+            try:
+                mine = handle_event(engine, settings, client, event.name, event.payload)
+            except (ForumAuthError, ForumUnreachable) as exc:
+                log.warning("challenge webhook %s: %s; the next pull answers it", event.id, exc)
+                mine = "challenge deferred to the next pull"
+        return mine or outcome
+
+    return process

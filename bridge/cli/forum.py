@@ -11,6 +11,7 @@ import typer
 
 from bridge.cli.app import (
     EXIT_OK,
+    EXIT_PARTIAL,
     app,
     catalogue_engine,
     err,
@@ -52,6 +53,7 @@ def run_pull(
             result = pull_activity(
                 lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
             )
+            result.challenges = _answer_challenges(engine, cfg, client, should_stop)
             status = "interrupted" if result.stopped else "ok"
             return result
         except (ForumAuthError, ForumUnreachable) as exc:
@@ -64,6 +66,13 @@ def run_pull(
             )
 
 
+def _answer_challenges(engine, cfg: Settings, client, should_stop) -> dict:
+    """The challenges of issue 12: new and edited ones answered (bridge.challenges.runner)."""
+    from bridge.challenges.runner import pull_challenges
+
+    return pull_challenges(engine, cfg, client, should_stop=should_stop).as_json()
+
+
 def _pull_document(result: PullResult, requests: int) -> dict:
     return {
         "paired": result.paired,
@@ -73,6 +82,7 @@ def _pull_document(result: PullResult, requests: int) -> dict:
         "requests": requests,
         "drift": [{"ref": ref, "what": what} for ref, what in sorted(result.drift.items())],
         "stopped": result.stopped,
+        "challenges": result.challenges,
     }
 
 
@@ -108,15 +118,34 @@ def pull(
         except (ForumAuthError, ForumUnreachable) as exc:
             fail(f"{exc}; the last pulled activity is kept")
         document = _pull_document(result, client.requests_made)
+    challenge_failures = (result.challenges or {}).get("failures") or []
     if json_out:
         print_json(document)
+    else:
+        out.print(
+            f"pulled {result.updated} of {result.paired} paired topics: {result.pages} list pages, "
+            f"{result.read_individually} read individually, {document['requests']} requests"
+        )
+        for ref, what in sorted(result.drift.items()):
+            out.print(f"drift  {ref}: {', '.join(what)}")
+        if result.challenges:
+            _print_challenges(result.challenges)
+    if challenge_failures:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _print_challenges(doc: dict) -> None:
+    if doc.get("skipped"):
+        out.print(f"challenges: skipped ({doc['skipped']})", markup=False)
         return
-    out.print(
-        f"pulled {result.updated} of {result.paired} paired topics: {result.pages} list pages, "
-        f"{result.read_individually} read individually, {document['requests']} requests"
+    counts = ", ".join(
+        f"{doc[k]} {k.replace('_', ' ')}"
+        for k in ("posted", "adopted", "edited", "no_match", "reply_deleted", "closed", "failed")
+        if doc.get(k)
     )
-    for ref, what in sorted(result.drift.items()):
-        out.print(f"drift  {ref}: {', '.join(what)}")
+    out.print(f"challenges: {doc['listed']} listed, {counts or 'nothing to answer'}", markup=False)
+    for failure in doc.get("failures") or []:
+        out.print(f"challenge {failure['topic_id']} failed: {failure['error']}", markup=False)
 
 
 @app.command()
@@ -203,9 +232,17 @@ def webhook(
             "BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to verify signatures"
         )
     engine = catalogue_engine(cfg)
+    processor = make_processor(lambda: session_scope(engine))
+    if cfg.forum_configured:
+        # Challenges are answered at once (issue 12): that needs the forum's API.
+        from bridge.challenges.runner import with_challenges
+
+        processor = with_challenges(processor, engine, cfg, forum_client(cfg))
+    else:
+        err.print("challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them")
     application = make_app(
         cfg.webhook_secret.get_secret_value(),
-        make_processor(lambda: session_scope(engine)),
+        processor,
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
     try:

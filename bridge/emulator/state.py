@@ -525,6 +525,21 @@ class ForumState:
 
     # ------------------------------------------------------------------ posts (notes §4)
 
+    def delete_post(self, post_id: int, actor: User) -> Post:
+        """A moderator deletes a reply (soft, like a topic: notes §5); the first post's deletion
+        is the topic's. Emits post_destroyed (notes §12)."""
+        with self.lock:
+            post = self.post(post_id, actor)
+            if post.post_number == 1:
+                self.delete_topic(post.topic_id, actor)
+                return post
+            if post.deleted_at is None:
+                post.deleted_at = utcnow()
+                post.deleted_by_id = actor.id
+                self.on_event("post_destroyed", "post", post)
+            return post
+
+
     def update_post(self, post_id: int, raw: Any, edit_reason: Any, actor: User) -> Post:
         if raw in (None, ""):
             raise errors.param_missing("post")
