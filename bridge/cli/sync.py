@@ -30,6 +30,7 @@ from bridge.cli.app import (
     print_json,
     settings,
 )
+from bridge.cli.challenges import challenge_status, print_challenge_status
 
 # The sync engine is imported inside the commands that use it, so that other commands (a
 # `projects list` of thousands of records, say) do not pay for loading it.
@@ -190,6 +191,7 @@ def status(json_output: JsonOption = False) -> None:
     from bridge.sync import store
 
     report = store.status_report(engine)
+    report["challenges"] = challenge_status(engine)  # issue 12
     if json_output:
         print_json(report)
         return
@@ -202,6 +204,7 @@ def status(json_output: JsonOption = False) -> None:
         out.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     for item in report["drift"]:
         out.print(f"drift: {item['ref']}: {', '.join(item['what'])}", markup=False)
+    print_challenge_status(report["challenges"])
     for key, title in (("last_runs", "last sync runs"), ("last_pulls", "last pulls")):
         if report[key]:
             out.print(_runs_table(report[key], title))
