@@ -232,8 +232,15 @@ class Answerer:
         except ForumError as exc:
             # Refused (rate limit, validation): nothing was posted. Retried next run.
             return self._failed(topic_id, known, {"reply_started_at": None}, str(exc))
+        # Our reply is a post of the topic and bumps it to its own time (core lib/post_creator.rb
+        # sets the topic's bumped_at from the new post): remember both, or the next list read
+        # would look like news.
+        after = {"posts_count": int(signals.get("posts_count") or 1) + 1}
+        if parse_time(created.get("created_at")) is not None:
+            after["bumped_at"] = parse_time(created.get("created_at"))
         self._save(
             topic_id,
+            **after,
             text_hash=text_hash,
             reply_post_id=int(created["id"]),
             reply_hash=body_fingerprint(raw),
