@@ -133,7 +133,9 @@ def _read_list(
         topics = topic_list.get("topics") or []
         for topic in topics:
             # A list of a category shows its subcategories' topics too: only our category counts.
-            if topic.get("category_id") in (None, category.category_id):
+            if topic.get("category_id") in (None, category.category_id) and (
+                topic.get("id") != category.definition_topic_id
+            ):
                 listed[int(topic["id"])] = _listed(topic)
         if not topics or not topic_list.get("more_topics_url"):
             break
