@@ -124,9 +124,7 @@ def test_closed_challenges_and_other_categories_are_left_alone(
     closed = forum.open()
     forum.emulator.control("close", topic_id=closed)
     area_category = next(
-        c.id
-        for c in forum.emulator.state.categories.values()
-        if c.slug == "citizen-care"
+        c.id for c in forum.emulator.state.categories.values() if c.slug == "citizen-care"
     )
     elsewhere = forum.open(
         title="Un xatbot per al padró a la nostra vila", category_id=area_category
@@ -140,7 +138,9 @@ def test_closed_challenges_and_other_categories_are_left_alone(
     forum.pull()
     assert forum.row(answered).status == ChallengeStatus.answered
     forum.emulator.control("close", topic_id=answered)
-    forum.emulator.control("edit_post", topic_id=answered, raw="Tancat: ja ho tenim resolt, gràcies.")
+    forum.emulator.control(
+        "edit_post", topic_id=answered, raw="Tancat: ja ho tenim resolt, gràcies."
+    )
     writes = forum.writes()
     forum.pull()
     assert forum.writes() == writes and forum.row(answered).status == ChallengeStatus.closed
