@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plugins.sync import SyncHarness
 
 from bridge.catalogue.importer import run_import
 from bridge.challenges import store
 from bridge.challenges.runner import ChallengeRun, pull_challenges
 from bridge.forum.client import ForumClient
+from plugins.sync import SyncHarness
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bridge" / "samples" / "demo_catalogue.yaml"
 
