@@ -75,3 +75,15 @@ def test_challenges_list_before_any_challenge(bridge_env: Settings) -> None:
     assert result.exit_code == 0 and json.loads(result.stdout) == []
     assert runner.invoke(app, ["challenges", "list"]).stdout.strip() == "no challenges yet"
     assert "--json" in runner.invoke(app, ["challenges", "list", "--help"]).stdout
+
+
+def test_the_demo_opens_a_sample_challenge_and_shows_the_answer(bridge_env: Settings) -> None:
+    result = runner.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    challenge = json.loads(result.stdout)["challenge"]
+    assert challenge["status"] == "answered" and challenge["failures"] == []
+    assert set(challenge["matched_refs"]) & {"santjust-xatbot", "helsinki-chatbot"}
+    assert challenge["reply"].startswith("Projectes del catàleg DigiCanvis")
+    human = runner.invoke(app, ["demo"])
+    assert human.exit_code == 0
+    assert "a practitioner opens a challenge" in human.stdout and "/t/" in human.stdout

@@ -156,3 +156,10 @@ def rows(engine: Engine) -> list[dict[str, Any]]:
             sa.select(_ch).order_by(_ch.c.first_seen_at.desc(), _ch.c.topic_id.desc())
         ).mappings()
         return [dict(r) | {"status": _status(r["status"])} for r in found]
+
+
+def forget_forum(engine: Engine) -> None:
+    """Forget every challenge and the category (the demo's forum is a fresh emulator each time)."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(_ch))
+        conn.execute(sa.delete(_cat))

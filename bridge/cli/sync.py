@@ -303,6 +303,9 @@ def demo(
         )
         say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
         store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
+        from bridge.challenges import store as challenge_store
+
+        challenge_store.forget_forum(engine)
         client = ForumClient(
             emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0
         )
@@ -312,6 +315,9 @@ def demo(
             reporter.close()
             topics = _topics(engine, emulator.url)
             second = run_sync(engine, demo_cfg, client)
+            from bridge.challenges.demo import run_demo_challenge
+
+            challenge = run_demo_challenge(emulator, engine, demo_cfg, client)  # issue 12
         except (SyncStopped, LeaseHeld, PlanError) as exc:
             fail(f"demo sync stopped: {exc}")
         finally:
@@ -321,7 +327,12 @@ def demo(
             engine.dispose()
     if json_output:
         print_json(
-            {"first_sync": first.as_json(), "topics": topics, "second_sync": second.as_json()}
+            {
+                "first_sync": first.as_json(),
+                "topics": topics,
+                "second_sync": second.as_json(),
+                "challenge": challenge,
+            }
         )
     else:
         out.print(
@@ -341,6 +352,22 @@ def demo(
             f"({second.requests} requests): an unchanged catalogue costs nothing",
             markup=False,
         )
+        _print_challenge(challenge)
         for failure in first.failures:
             err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)
+
+
+def _print_challenge(challenge: dict[str, Any]) -> None:
+    out.print(
+        f"\na practitioner opens a challenge: {challenge['title']} ({challenge['topic_url']})",
+        markup=False,
+    )
+    if challenge["reply"] is None:
+        out.print(f"no answer ({challenge['status']})", markup=False)
+        return
+    out.print(
+        f"the bridge answers it with one reply ({challenge['requests']} requests):\n",
+        markup=False,
+    )
+    out.print(challenge["reply"], markup=False)

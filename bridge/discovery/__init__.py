@@ -78,6 +78,13 @@ _STOP = frozenset(
         "tenim",
         "som",
         "estem",
+        "sobre",
+        "cada",
+        "algu",
+        "podem",
+        "parlar",
+        "dies",
+        "vostre",
     ]
 )
 
