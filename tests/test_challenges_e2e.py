@@ -245,3 +245,31 @@ def test_bad_challenges_never_stop_the_pull(
     for reply in forum.bridge_replies(topic_id):
         assert "@admin" not in reply.raw and "<script" not in reply.raw
         assert "[quote]" not in reply.raw and len(reply.raw) < 32_000
+
+
+def test_an_unanswered_challenge_is_read_again_only_when_its_edit_bumps_it(
+    challenge_forum: ChallengeForum,
+) -> None:
+    forum = challenge_forum
+    topic_id = forum.open(
+        title="Wir brauchen Hilfe beim Bürgerbüro",
+        raw="Unsere Gemeinde sucht Erfahrungen mit digitalen Terminen im Bürgerbüro.",
+    )
+    forum.pull()
+    assert forum.row(topic_id).status == ChallengeStatus.no_match
+    assert forum.bridge_replies(topic_id) == []
+    stats = forum.emulator.stats()["by_route"]
+    reads_before = stats.get("GET /t/{id}", 0) + stats.get("GET /t/{id}/posts", 0)
+    forum.pull()  # alone in its topic and not bumped: not read at all
+    stats = forum.emulator.stats()["by_route"]
+    assert stats.get("GET /t/{id}", 0) + stats.get("GET /t/{id}/posts", 0) == reads_before
+    # A new version of the topic's last post bumps it (core lib/post_revisor.rb bump_topic).
+    forum.emulator.control(
+        "edit_post",
+        topic_id=topic_id,
+        username="marta",
+        raw=CENSUS_BODY,
+        edit_reason="en català",
+    )
+    run = forum.pull()
+    assert run.count(Result.posted) == 1 and len(forum.bridge_replies(topic_id)) == 1

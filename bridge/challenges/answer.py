@@ -235,7 +235,7 @@ class Answerer:
         # Our reply is a post of the topic and bumps it to its own time (core lib/post_creator.rb
         # sets the topic's bumped_at from the new post): remember both, or the next list read
         # would look like news.
-        after = {"posts_count": int(signals.get("posts_count") or 1) + 1}
+        after: dict[str, Any] = {"posts_count": int(signals.get("posts_count") or 1) + 1}
         if parse_time(created.get("created_at")) is not None:
             after["bumped_at"] = parse_time(created.get("created_at"))
         self._save(

@@ -566,14 +566,18 @@ class ForumState:
             and post.last_revised_at is not None
             and now - post.last_revised_at < EDITING_GRACE_PERIOD
         )
+        topic = self.topics[post.topic_id]
         if edit_reason or not in_grace:
             post.version += 1
             post.last_revised_at = now
+            # core lib/post_revisor.rb revise_and_create_new_version → bump_topic: a new version
+            # of the topic's last post bumps the topic (`is_last_post?`); other edits do not.
+            if post is topic.live_posts[-1]:
+                topic.bumped_at = now
         post.raw = raw
         post.edit_reason = edit_reason
         post.updated_at = now
         post.last_editor_id = actor.id
-        topic = self.topics[post.topic_id]
         self.on_event("post_edited", "post", post)
         if post.post_number == 1:
             self.on_event("topic_edited", "topic", topic)
