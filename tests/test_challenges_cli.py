@@ -87,3 +87,21 @@ def test_the_demo_opens_a_sample_challenge_and_shows_the_answer(bridge_env: Sett
     human = runner.invoke(app, ["demo"])
     assert human.exit_code == 0
     assert "a practitioner opens a challenge" in human.stdout and "/t/" in human.stdout
+
+
+def test_pull_exits_1_when_a_reply_was_refused_and_status_lists_it(
+    cli_forum: ChallengeForum, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.forum.client import ForumClient
+    from bridge.forum.errors import ForumValidationError
+
+    def refuse(self: ForumClient, topic_id: int, raw: str) -> dict:
+        raise ForumValidationError("the forum refused POST /posts.json: Body is too similar")
+
+    topic_id = cli_forum.open()
+    monkeypatch.setattr(ForumClient, "reply_to_topic", refuse)
+    pulled = runner.invoke(app, ["pull"])
+    assert pulled.exit_code == 1, pulled.output
+    assert f"challenge {topic_id} failed: the forum refused" in pulled.stdout
+    status = runner.invoke(app, ["status"]).stdout
+    assert f"challenge {topic_id}: reply failed, retried next pull" in status

@@ -273,3 +273,71 @@ def test_an_unanswered_challenge_is_read_again_only_when_its_edit_bumps_it(
     )
     run = forum.pull()
     assert run.count(Result.posted) == 1 and len(forum.bridge_replies(topic_id)) == 1
+
+
+def test_nobody_elses_post_is_ever_edited(challenge_forum: ChallengeForum) -> None:
+    """Even when the stored reply id points at a practitioner's post (a corrupted row, a
+    restored backup), the bridge checks the author before editing and refuses."""
+    forum = challenge_forum
+    topic_id = forum.open()
+    forum.pull()
+    theirs = forum.emulator.control(
+        "reply", topic_id=topic_id, raw="La nostra experiència amb el padró, per si us serveix."
+    )["post_id"]
+    with forum.harness.engine.begin() as conn:
+        conn.execute(
+            sa.update(Challenge.__table__)
+            .where(Challenge.__table__.c.topic_id == topic_id)
+            .values(reply_post_id=theirs)
+        )
+    forum.emulator.control(
+        "edit_post",
+        topic_id=topic_id,
+        raw="Ara busquem sensors per a la recollida de residus i la neteja dels carrers.",
+        edit_reason="un altre repte",
+    )
+    run = forum.pull()
+    assert run.count(Result.failed) == 1 and "never edited" in (run.outcomes[0].error or "")
+    with forum.emulator.state.lock:
+        post = forum.emulator.state.posts[theirs]
+        assert post.version == 1 and post.raw.startswith("La nostra experiència")
+
+
+def test_a_failed_edit_is_retried_next_pull(
+    challenge_forum: ChallengeForum, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forum = challenge_forum
+    topic_id = forum.open()
+    forum.pull()
+    forum.emulator.control(
+        "edit_post",
+        topic_id=topic_id,
+        raw="Ara busquem sensors per a la recollida de residus i la neteja dels carrers.",
+        edit_reason="un altre repte",
+    )
+    client = forum.client()
+
+    def refuse(post_id: int, *, raw: str, edit_reason: str) -> dict:
+        raise ForumRateLimited("the forum is rate limiting this client", status=429)
+
+    monkeypatch.setattr(client, "update_post", refuse)
+    assert forum.pull(client).count(Result.failed) == 1
+    assert forum.pull().count(Result.edited) == 1
+    (reply,) = forum.bridge_replies(topic_id)
+    assert reply.edit_reason == forum.harness.settings.label("edit_reason_challenge")
+
+
+def test_a_challenge_moved_out_of_the_category_is_left_alone(
+    challenge_forum: ChallengeForum,
+) -> None:
+    forum = challenge_forum
+    topic_id = forum.open()
+    forum.pull()
+    area = next(c.id for c in forum.emulator.state.categories.values() if c.slug == "citizen-care")
+    forum.emulator.control("move", topic_id=topic_id, category_id=area)
+    run = forum.pull()
+    assert run.count(Result.closed) == 1
+    forum.emulator.control("edit_post", topic_id=topic_id, raw="Un altre text, sobre residus.")
+    writes = forum.writes()
+    forum.pull()
+    assert forum.writes() == writes and forum.row(topic_id).status == ChallengeStatus.closed

@@ -286,7 +286,9 @@ class Answerer:
         except (ForumAuthError, ForumUnreachable):
             raise
         except ForumError as exc:
-            return self._failed(topic_id, known, signals, str(exc))
+            # The first post's signals are not stored, so the next pull sees the edit again and
+            # retries it.
+            return self._failed(topic_id, known, {}, str(exc))
         self._save(
             topic_id,
             **signals,
