@@ -341,3 +341,23 @@ def test_a_challenge_moved_out_of_the_category_is_left_alone(
     writes = forum.writes()
     forum.pull()
     assert forum.writes() == writes and forum.row(topic_id).status == ChallengeStatus.closed
+
+
+def test_a_reply_beyond_the_first_twenty_posts_is_found_before_posting(
+    challenge_forum: ChallengeForum,
+) -> None:
+    """A challenge discussed at length before the bridge answered it, then a catalogue that lost
+    its row (restored from an old backup): the reply is found past the topic view's first chunk."""
+    forum = challenge_forum
+    topic_id = forum.open()
+    for i in range(24):
+        forum.emulator.control(
+            "reply", topic_id=topic_id, raw=f"Resposta número {i} d'una companya: també ens passa."
+        )
+    assert forum.pull().count(Result.posted) == 1
+    with forum.harness.engine.begin() as conn:
+        conn.execute(sa.delete(Challenge.__table__))
+    run = forum.pull()
+    assert run.count(Result.adopted) == 1 and run.count(Result.posted) == 0
+    (reply,) = forum.bridge_replies(topic_id)
+    assert reply.post_number == 26 and forum.row(topic_id).reply_post_id == reply.id

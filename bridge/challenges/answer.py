@@ -197,8 +197,20 @@ class Answerer:
                 )
                 return Outcome(topic_id, Result.no_match)
             return self._post(topic_id, known, signals, text_hash, suggestions)
-        if known is not None and refs == known.matched_refs:
-            self._save(topic_id, **signals, text_hash=text_hash, status=ChallengeStatus.answered)
+        same_reply = (
+            adopted
+            and known is not None
+            and known.reply_hash
+            == body_fingerprint(render_challenge_reply(suggestions, settings=self.settings))
+        )
+        if known is not None and (refs == known.matched_refs or same_reply):
+            self._save(
+                topic_id,
+                **signals,
+                text_hash=text_hash,
+                matched_refs=refs,
+                status=ChallengeStatus.answered,
+            )
             return Outcome(topic_id, Result.adopted if adopted else Result.unchanged)
         return self._edit(topic_id, known, reply_id, signals, text_hash, suggestions)
 
@@ -304,8 +316,10 @@ class Answerer:
     def _own_reply(
         self, topic_id: int, view: dict[str, Any], posts: list[dict[str, Any]]
     ) -> dict[str, Any] | None:
-        """The bridge's reply already in the topic (an interrupted run's), if any. The topic view
-        holds the first 20 posts; the rest of its stream is read only when those hold none."""
+        """The bridge's reply already in the topic (an interrupted run's, or one a lost database
+        forgot), if any. The topic view holds the first 20 posts; the rest of its stream is read,
+        20 a request, only when those hold none (a topic with more replies than that before the
+        bridge answered it is rare)."""
 
         def mine(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
             return next(
@@ -321,10 +335,8 @@ class Answerer:
             )
 
         found = mine(posts)
-        if found is not None or (known_intent := store.load_one(self.engine, topic_id)) is None:
+        if found is not None:
             return found
-        if known_intent.reply_started_at is None:
-            return None
         loaded = {p.get("id") for p in posts}
         rest = [i for i in (view.get("post_stream") or {}).get("stream") or [] if i not in loaded]
         for start in range(0, len(rest), 20):
