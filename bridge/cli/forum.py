@@ -105,6 +105,10 @@ def pull(
     its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
     moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
     with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
+
+    Then answers challenges: new and edited topics of the [challenges] category get one reply
+    listing the catalogue projects that match (see `digicanvis challenges list`); a reply the
+    forum refused is retried next time (exit 1).
     """
     from bridge.sync.lease import LeaseHeld
 
@@ -218,6 +222,8 @@ def webhook(
     Every request must carry X-Discourse-Event-Signature, the HMAC-SHA256 of its body with
     BRIDGE_WEBHOOK_SECRET (missing: 401; wrong: 403). Events are deduplicated on
     X-Discourse-Event-Id; unknown events are acknowledged and ignored; malformed JSON gets 400.
+    With DISCOURSE_URL and DISCOURSE_API_KEY set, a challenge opened or edited in the
+    [challenges] category is answered at once (topic_created, post_edited).
     Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
     from waitress.server import create_server
