@@ -277,4 +277,9 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
 __all__ = [
     "LANGUAGES",
     "AreaConfig",
-    "ChallengesConfig", "ConfigError", "DocumentKind", "Settings", "load_settings"]
+    "ChallengesConfig",
+    "ConfigError",
+    "DocumentKind",
+    "Settings",
+    "load_settings",
+]

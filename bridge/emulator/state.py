@@ -539,7 +539,6 @@ class ForumState:
                 self.on_event("post_destroyed", "post", post)
             return post
 
-
     def update_post(self, post_id: int, raw: Any, edit_reason: Any, actor: User) -> Post:
         if raw in (None, ""):
             raise errors.param_missing("post")
