@@ -203,7 +203,8 @@ class Answerer:
             and known.reply_hash
             == body_fingerprint(render_challenge_reply(suggestions, settings=self.settings))
         )
-        if known is not None and (refs == known.matched_refs or same_reply):
+        # The same projects in another order are the same matches: the reply is left alone.
+        if known is not None and (set(refs) == set(known.matched_refs) or same_reply):
             self._save(
                 topic_id,
                 **signals,
