@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # --------------------------------------------------------------------------- limits (notes §8)
 
@@ -50,7 +51,9 @@ TITLE_UNCLEAR = "Title seems unclear, is it a complete sentence?"
 TITLE_TAKEN = "Title has already been used"  # notes §3 / §8
 BODY_BLANK = "Body can't be blank"
 BODY_TOO_SHORT = "Body is too short (minimum is {count} characters)"
-BODY_TOO_LONG = "Body is too long (maximum is {count} characters)"
+# core StrippedLengthValidator: I18n "errors.messages.too_long_validation" (server.en.yml:
+# "is limited to %{count} characters; you entered %{length}."), not Rails' "is too long".
+BODY_TOO_LONG = "Body is limited to {count} characters; you entered {length}."
 BODY_UNCLEAR = "Body seems unclear, is it a complete sentence?"
 CATEGORY_BLANK = "Category can't be blank"  # notes §3 (allow_uncategorized_topics=false)
 
@@ -76,26 +79,35 @@ def _is_word_or_punct(ch: str) -> bool:
 def clean_tag(name: str) -> str:
     """DiscourseTagging.clean_tag (notes §7; core lib/discourse_tagging.rb): lowercase
     (force_lowercase_tags), strip, whitespace runs → '-', drop chars that are neither word nor
-    punctuation, squeeze '-', drop the filtered punctuation, truncate to max_tag_length."""
+    punctuation, drop the filtered punctuation, THEN squeeze '-' (so "R & D" → "r-d": the '&'
+    goes first and the two dashes around it become one), truncate to max_tag_length."""
     tag = name.lower().strip()
     tag = re.sub(r"\s+", "-", tag)
     tag = "".join(ch for ch in tag if _is_word_or_punct(ch))
-    tag = re.sub(r"-{2,}", "-", tag)
     tag = _TAGS_FILTER_RE.sub("", tag)
+    tag = re.sub(r"-{2,}", "-", tag)
     return tag[:MAX_TAG_LENGTH]
 
 
-def tags_for_saving(names: list[str]) -> list[str]:
-    """DiscourseTagging.tags_for_saving for a user who may create tags (staff, notes §7): clean
-    each name, drop blanks and duplicates (keeping the first), silently cut to
-    max_tags_per_topic. Existing tags match case-insensitively, and cleaned names are already
-    lowercase, so cleaning every name gives the same result."""
-    seen: list[str] = []
-    for raw in names:
-        tag = clean_tag(raw)
-        if tag and tag not in seen:
-            seen.append(tag)
-    return seen[:MAX_TAGS_PER_TOPIC]
+def tags_for_saving(
+    names: list[str], existing: Iterable[str] | None = None, *, can_create: bool = True
+) -> list[str]:
+    """DiscourseTagging.tags_for_saving (notes §7; core lib/discourse_tagging.rb):
+    `Tag.where_name(tags_arg)` (names given that already exist, matched case-insensitively, in
+    the forum's order) come first; a user who may create tags (staff) then gets the others
+    cleaned, blanks and duplicates dropped; silently cut to max_tags_per_topic. A user who may
+    not create tags keeps only the existing ones. `existing` None means "assume none exist"."""
+    given = {n.lower() for n in names}
+    known = [t for t in (existing or ()) if t.lower() in given]
+    tags = list(known)
+    if can_create:
+        for raw in names:
+            if raw in known:
+                continue  # core: `tags_arg - tag_names` (exact match) before cleaning
+            tag = clean_tag(raw)
+            if tag and tag not in tags:
+                tags.append(tag)
+    return tags[:MAX_TAGS_PER_TOPIC]
 
 
 # --------------------------------------------------------------------------- titles (notes §8)
@@ -105,6 +117,13 @@ _UNICODE_SPACES_RE = re.compile("[\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u2
 # Ruby's \s is ASCII whitespace only; Python's is Unicode, so spell Ruby's out.
 _RUBY_WS = " \t\n\v\f\r"
 _RUBY_STRIP = _RUBY_WS + "\x00"
+
+
+def stored_raw(raw: str) -> str:
+    """A post's raw as Discourse stores it, on create and on edit: unicode spaces normalised,
+    trailing whitespace stripped (core lib/post_creator.rb and lib/post_revisor.rb
+    `cleanup_whitespaces`: `TextCleaner.normalize_whitespaces(raw).rstrip`)."""
+    return _UNICODE_SPACES_RE.sub(" ", raw).rstrip()
 
 
 def prettify_title(title: str) -> str:
@@ -174,6 +193,29 @@ def _length_problems(
     return problems
 
 
+def _sanitized_for_length(value: str) -> str:
+    """StrippedLengthValidator.get_sanitized_value: HTML comments dropped, an emoji counts as one
+    character, runs of dots become one ellipsis and runs of commas one comma, then stripped."""
+    value = re.sub(r"<!--(.*?)-->", "", value, flags=re.DOTALL)
+    value = re.sub(r":\w+(:\w+)?:", "X", value)
+    value = re.sub(r"\.{2,}", "…", value)
+    value = re.sub(r",{2,}", ",", value)
+    return value.strip(_RUBY_STRIP)
+
+
+def _stripped_length_problems(value: str, low: int, high: int) -> list[str]:
+    """core lib/validators/stripped_length_validator.rb as the post validator uses it: blank;
+    else too long on the whole value (with the length entered); else too short on the
+    sanitized value."""
+    if not value.strip():
+        return [BODY_BLANK]
+    if len(value) > high:
+        return [BODY_TOO_LONG.format(count=high, length=len(value))]
+    if len(_sanitized_for_length(value)) < low:
+        return [BODY_TOO_SHORT.format(count=low)]
+    return []
+
+
 def title_problems(title: str) -> list[str]:
     """Why Discourse would refuse this title on create, as its en error strings; [] when valid.
     The title is prettified before validation (core app/models/topic.rb before_validation), so
@@ -203,9 +245,7 @@ def body_problems(raw: str, first_post: bool = True) -> list[str]:
     (notes §8; core lib/validators/post_validator.rb stripped_length + raw_quality)."""
     raw = raw or ""
     low = MIN_FIRST_POST_LENGTH if first_post else MIN_POST_LENGTH
-    problems = _length_problems(
-        raw, low, MAX_POST_LENGTH, BODY_BLANK, BODY_TOO_SHORT, BODY_TOO_LONG
-    )
+    problems = _stripped_length_problems(raw, low, MAX_POST_LENGTH)
     # text_sentinel.rb body_sentinel: body_min_entropy (7) ≤ min_post_length (20) → 7.
     min_entropy = (
         BODY_MIN_ENTROPY

@@ -28,6 +28,7 @@ from bridge.challenges.runner import pull_challenges
 from bridge.db import make_engine, upgrade
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
+from bridge.loop.pull import PAGE_SIZE
 from bridge.models.challenges import Challenge
 from bridge.samples import demo_catalogue_path
 from bridge.settings import load_settings
@@ -102,10 +103,7 @@ def main() -> None:
                     author,
                 )
                 topic_ids.append(first.topic_id)
-            print(
-                f"{n} open challenges, {math.ceil(n / 30)} list pages of 30 "
-                "(Discourse serves no larger page)"
-            )
+            print(f"{n} open challenges: {math.ceil(n / PAGE_SIZE)} list pages of {PAGE_SIZE}")
             _pull("first pull (answers them all)", engine, cfg, client, emu)
             _pull("a pull with nothing new", engine, cfg, client, emu)
             first = emu.state.topics[topic_ids[0]].first_post

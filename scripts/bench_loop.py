@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import requests
-from waitress.server import create_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_catalogue import generate
@@ -34,9 +33,9 @@ from bridge.db import session_scope
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.loop.events import make_processor
-from bridge.loop.pull import pull
+from bridge.loop.pull import PAGE_SIZE, pull
 from bridge.loop.signature import sign
-from bridge.loop.webhook import PATH, make_app
+from bridge.loop.webhook import PATH, make_app, make_server
 from bridge.settings import load_settings
 from bridge.sync.runner import run_sync
 
@@ -55,10 +54,10 @@ def bench_pull(n: int, tmp: Path):
     result = pull(lambda: session_scope(engine), client)
     elapsed = time.perf_counter() - started
     used = client.requests_made - before
-    bound = math.ceil(n / 30) + categories
+    bound = math.ceil(n / PAGE_SIZE) + categories
     print(
         f"pull of {result.paired} paired topics: {used} requests ({result.pages} list pages, "
-        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/30) + {categories} = {bound}"
+        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/{PAGE_SIZE}) + {categories} = {bound}"
     )
     return engine, emu, client
 
@@ -66,7 +65,7 @@ def bench_pull(n: int, tmp: Path):
 def bench_webhooks(engine, emu, client, events: int = 500) -> None:
     secret = "bench-secret"
     app = make_app(secret, make_processor(lambda: session_scope(engine)))
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = make_server(app, host="127.0.0.1", port=0, threads=4)  # as `digicanvis webhook`
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}{PATH}"
     topic = client.get_topic(next(iter(emu.state.topics)))

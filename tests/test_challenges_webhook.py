@@ -89,8 +89,8 @@ def test_a_new_challenge_is_answered_at_once(hooked_forum: ChallengeForum) -> No
         topic_id=topic_id,
         raw="Ara ens cal gestionar la recollida de residus i la neteja amb sensors i dades.",
     )
-    wait_for(lambda: forum.bridge_replies(topic_id)[0].version > version)
-    assert forum.row(topic_id).matched_refs != row.matched_refs
+    wait_for(lambda: forum.row(topic_id).matched_refs != row.matched_refs)
+    assert forum.bridge_replies(topic_id)[0].version > version
     # A moderator deleting the reply is noted at once; nothing is posted again.
     forum.emulator.control("delete_post", post_id=reply.id, username="moderadora")
     wait_for(lambda: forum.row(topic_id).status == ChallengeStatus.reply_deleted)
@@ -107,3 +107,16 @@ def test_topics_outside_the_challenges_category_get_no_answer(
     forum.emulator.app.webhooks.wait_idle()
     assert forum.bridge_replies(topic_id) == []
     assert store.load_one(forum.harness.engine, topic_id) is None
+
+
+def test_a_retitled_challenge_is_read_again_at_once(hooked_forum: ChallengeForum) -> None:
+    """A title edit arrives as topic_edited alone (no post_edited): it is a challenge edit too."""
+    forum = hooked_forum
+    topic_id = forum.open()
+    wait_for(lambda: len(forum.bridge_replies(topic_id)) == 1)
+    forum.emulator.control(
+        "retitle", topic_id=topic_id, title="Trucades sobre el padró: busquem un assistent"
+    )
+    wait_for(lambda: forum.row(topic_id).title == "Trucades sobre el padró: busquem un assistent")
+    forum.emulator.app.webhooks.wait_idle()
+    assert len(forum.bridge_replies(topic_id)) == 1

@@ -37,6 +37,9 @@ def test_limits_match_the_site_setting_defaults_in_notes_section_8() -> None:
         ("a/b?c#d[e]@f!g$h&i'j(k)l*m+n,o;p=q.r%s", "abcdefghijklmnopqrs"),  # TAGS_FILTER_REGEXP
         ("x" * 30, "x" * 20),  # max_tag_length
         ("hello--world", "hello-world"),  # squeezed
+        # core lib/discourse_tagging.rb: TAGS_FILTER_REGEXP before squeeze("-")
+        ("R & D", "r-d"),
+        ("Open / Government", "open-government"),
         (
             "café ☃ bar",
             "café-bar",
@@ -46,6 +49,14 @@ def test_limits_match_the_site_setting_defaults_in_notes_section_8() -> None:
 )
 def test_clean_tag_follows_discourse_tagging_clean_tag(given: str, expected: str) -> None:
     assert rules.clean_tag(given) == expected
+
+
+def test_tags_for_saving_puts_existing_tags_first_and_only_creators_add_new_ones() -> None:
+    # core DiscourseTagging.tags_for_saving: Tag.where_name(tags_arg) (case-insensitive) first.
+    existing = ["pilot", "km0", "unused"]
+    saved = rules.tags_for_saving(["New one", "KM0", "Pilot"], existing)
+    assert saved == ["pilot", "km0", "new-one"]
+    assert rules.tags_for_saving(["New one", "km0"], existing, can_create=False) == ["km0"]
 
 
 def test_tags_for_saving_cleans_drops_blanks_and_duplicates_and_cuts_to_five() -> None:
@@ -133,7 +144,10 @@ def test_body_problems_use_discourse_en_messages() -> None:
         "Body is too short (minimum is 20 characters)"
     ]
     assert rules.body_problems("") == ["Body can't be blank"]
-    assert rules.body_problems("a" * 32001)[0] == "Body is too long (maximum is 32000 characters)"
+    # core StrippedLengthValidator: errors.messages.too_long_validation, with the length entered
+    assert rules.body_problems("a" * 32001)[0] == (
+        "Body is limited to 32000 characters; you entered 32001."
+    )
     assert rules.body_problems("aaaaaaaaaaaaaaaaaaaaaaaaa") == [
         "Body seems unclear, is it a complete sentence?"
     ]
@@ -158,3 +172,15 @@ def test_body_problems_use_discourse_en_messages() -> None:
 def test_external_id_format(value: str, valid: bool) -> None:
     # notes §3: at most 50 characters of [A-Za-z0-9_-]
     assert rules.is_valid_external_id(value) is valid
+
+
+def test_body_length_follows_stripped_length_validator() -> None:
+    # core lib/validators/stripped_length_validator.rb get_sanitized_value: HTML comments do not
+    # count, runs of dots count as one character, an emoji as one.
+    assert rules.body_problems("Short text <!-- a comment that is long -->") == [
+        "Body is too short (minimum is 20 characters)"
+    ]
+    assert rules.body_problems("Wait for it.............") == [
+        "Body is too short (minimum is 20 characters)"
+    ]
+    assert rules.body_problems("A body of twenty-two c") == []

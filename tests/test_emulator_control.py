@@ -194,17 +194,18 @@ def test_every_change_emits_its_events_in_order(
     events = receiver.events()
     # the category and its about topic come first, then our topic's lifecycle
     assert events[:3] == ["category_created", "topic_created", "post_created"]
+    # core config/initializers/012-web_hook_events.rb: one event per edit — topic_edited when
+    # the first post's topic fields changed, post_edited for a body edit; core
+    # lib/post_destroyer.rb: post_destroyed, then topic_destroyed.
     assert events[3:] == [
         "topic_created",
         "post_created",
         "topic_edited",
-        "post_edited",  # notes §4: a topic edit is a revision of post #1
         "post_edited",
-        "topic_edited",
         "topic_closed_status_updated",
         "post_created",
-        "topic_destroyed",
         "post_destroyed",
+        "topic_destroyed",
     ]
     category_headers, category_body = receiver.received[0]
     assert category_headers["X-Discourse-Event-Type"] == "category"

@@ -84,11 +84,31 @@ def test_latest_hides_definition_topics_and_pages_by_30(api) -> None:
     assert "more_topics_url" not in last  # notes §11: absent on the last page
 
 
-def test_exactly_one_full_page_has_no_more_topics_url(api) -> None:
+def test_an_exactly_full_last_page_still_has_more_topics_url(api) -> None:
+    # core app/serializers/topic_list_serializer.rb `include_more_topics_url?`:
+    # `object.more_topics_url.present? && (object.topics.size == object.per_page)`.
     cat = api.category()
     for n in range(30):
         api.topic(cat["id"], title=f"Project number {n:03d} in the list")
-    assert "more_topics_url" not in api.get("/latest.json").json()["topic_list"]
+    full = api.get("/latest.json").json()["topic_list"]
+    assert len(full["topics"]) == 30 and full["more_topics_url"] == "/latest?page=1"
+    empty = api.get("/latest.json", params={"page": 1}).json()["topic_list"]
+    assert empty["topics"] == [] and "more_topics_url" not in empty
+
+
+def test_category_lists_honour_per_page_up_to_100(api) -> None:
+    # core lib/topic_query_params.rb passes `per_page` through TopicQuery's validators
+    # (`per_page: one_up_to_one_hundred`) into category lists as into /latest.
+    cat = api.category("Citizen care")
+    for n in range(100):
+        api.topic(cat["id"], title=f"Project number {n:03d} in the list")
+    url = f"/c/citizen-care/{cat['id']}.json"
+    first = api.get(url, params={"per_page": 100}).json()["topic_list"]
+    assert len(first["topics"]) == 100 and first["per_page"] == 100
+    assert first["more_topics_url"] == f"/c/citizen-care/{cat['id']}/l/latest?page=1&per_page=100"
+    second = api.get(url, params={"per_page": 100, "page": 1}).json()["topic_list"]
+    assert len(second["topics"]) == 1 and "more_topics_url" not in second  # the about topic
+    assert api.get(url, params={"per_page": 101}).status_code == 400
 
 
 def test_category_list_shows_its_own_definition_pinned_first_and_subcategory_topics(

@@ -4,6 +4,7 @@ Each test names the API-NOTES section (notes §N) the behaviour comes from."""
 from __future__ import annotations
 
 import pytest
+from plugins.emulator import ApiSession
 from pydiscourse.exceptions import DiscourseClientError
 
 from bridge.emulator import RunningEmulator
@@ -62,7 +63,7 @@ def test_create_through_pydiscourse_with_tags_and_external_id(
         (
             {"raw": "x" * 32001},
             [
-                "Body is too long (maximum is 32000 characters)",
+                "Body is limited to 32000 characters; you entered 32001.",
                 "Body seems unclear, is it a complete sentence?",
             ],
         ),
@@ -192,16 +193,23 @@ def test_update_with_an_empty_tag_clears_and_omitting_tags_keeps_them(api) -> No
 # --------------------------------------------------------------------------- external_id (notes §3)
 
 
-def test_lookup_by_external_id_is_a_301_ignoring_case(api) -> None:
+def test_lookup_by_external_id_is_an_exact_match_and_an_absolute_301(api) -> None:
+    # core TopicsController#show_by_external_id: `Topic.find_by(external_id:)` (exact case;
+    # only uniqueness ignores case); redirect_to_correct_topic: 301, Location made absolute by
+    # Rails, post_number appended to the path.
     cat = api.category()
     post = api.topic(cat["id"], external_id="DC-Office_1")
-    response = api.get("/t/external_id/dc-office_1.json")
+    topic_path = f"/t/{post['topic_slug']}/{post['topic_id']}"
+    response = api.get("/t/external_id/DC-Office_1.json")
     assert response.status_code == 301
-    assert response.headers["Location"] == f"/t/{post['topic_slug']}/{post['topic_id']}.json"
-    without_suffix = api.get("/t/external_id/DC-OFFICE_1", headers={"Accept": "application/json"})
-    assert without_suffix.headers["Location"] == f"/t/{post['topic_slug']}/{post['topic_id']}"
-    followed = api.get("/t/external_id/dc-office_1.json", allow_redirects=True)
+    assert response.headers["Location"] == f"{api.url}{topic_path}.json"
+    without_suffix = api.get("/t/external_id/DC-Office_1", headers={"Accept": "application/json"})
+    assert without_suffix.headers["Location"] == f"{api.url}{topic_path}"
+    near = api.get("/t/external_id/DC-Office_1.json", params={"post_number": 3, "print": "true"})
+    assert near.headers["Location"] == f"{api.url}{topic_path}/3.json?print=true"
+    followed = api.get("/t/external_id/DC-Office_1.json", allow_redirects=True)
     assert followed.status_code == 200 and followed.json()["external_id"] == "DC-Office_1"
+    assert api.get("/t/external_id/dc-office_1.json").status_code == 404  # another case
     assert api.get("/t/external_id/unknown.json").status_code == 404
 
 
@@ -295,7 +303,7 @@ def test_engagement_fields_start_from_one_post(api) -> None:
 # --------------------------------------------------------------------------- update (notes §4)
 
 
-def test_update_topic_with_top_level_fields(api, pyd) -> None:
+def test_update_topic_with_top_level_fields(api, pyd, emulator) -> None:
     cat = api.category()
     other = api.category("Social services")
     post = api.topic(cat["id"])
@@ -307,7 +315,14 @@ def test_update_topic_with_top_level_fields(api, pyd) -> None:
     assert response.json()["basic_topic"]["title"] == "New title for the market"  # prettified
     topic = api.get(f"/t/{tid}.json").json()
     assert topic["category_id"] == other["id"]
-    assert topic["post_stream"]["posts"][0]["version"] == 2  # one revision of post #1
+    # core lib/post_revisor.rb: a topic edit is a revision of post #1, but the creator editing
+    # again within editing_grace_period (no edit reason) makes no new version...
+    assert topic["post_stream"]["posts"][0]["version"] == 1
+    # ...and another editor does.
+    emulator.state.ensure_user("moderator_maria", moderator=True)
+    as_maria = ApiSession(emulator, username="moderator_maria")
+    as_maria.put(f"/t/-/{tid}.json", data={"title": "Title changed by a moderator now"})
+    assert api.get(f"/t/{tid}.json").json()["post_stream"]["posts"][0]["version"] == 2
     # pydiscourse.update_topic sends form fields at the top level
     pyd.update_topic(f"/t/-/{tid}", title="Title changed through pydiscourse")
     assert api.get(f"/t/{tid}.json").json()["title"] == "Title changed through pydiscourse"

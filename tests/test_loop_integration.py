@@ -60,6 +60,28 @@ def test_pull_brings_activity_back_in_bulk(paired_catalogue: PairedCatalogue) ->
     assert result.drift == {}
 
 
+def test_pull_reads_a_hundred_topics_a_request(paired_catalogue: PairedCatalogue) -> None:
+    cat = paired_catalogue
+    category_id = cat.state("sant-cugat-xatbot").category_id
+    assert category_id is not None
+    for n in range(110):  # other people's topics in the same category
+        cat.client.create_topic(
+            title=f"Another council's project number {n:03d}",
+            raw="A project that is not in the catalogue, opened by someone else.",
+            category_id=category_id,
+            tags=[],
+            external_id=f"other-{n}",
+        )
+    before = cat.client.requests_made
+
+    result = _pull(cat)
+
+    # citizen-care holds 112 topics (110 + ours + the about topic): two pages of up to 100;
+    # the two other categories one page each. At 30 a page it would have been four plus two.
+    assert cat.client.requests_made - before == 4 and result.pages == 4
+    assert result.read_individually == 0 and result.updated == len(LOOP_RECORDS)
+
+
 def test_moderator_changes_are_drift_and_catalogue_wins_restores_them(
     paired_catalogue: PairedCatalogue,
 ) -> None:

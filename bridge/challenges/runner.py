@@ -1,9 +1,9 @@
 """The challenges step of `pull`, and the webhook handler that answers at once.
 
 What one pull costs (issue 12 point 2), for C open challenges of which A are answered:
-- ceil(C / 30) list reads of the challenges category. 30 is the largest page Discourse serves:
-  `per_page` is not among the options a list request may set (core lib/topic_query.rb
-  `public_valid_options`, read by lib/topic_query_params.rb), so asking for more changes nothing;
+- ceil(C / 100) list reads of the challenges category: pages of `per_page=100`, the largest
+  core's TopicQuery validators accept (as `pull` reads the areas' lists, bridge.loop.pull; a
+  forum that ignored it would answer pages of 30, followed through `more_topics_url`);
 - one `GET /t/{id}/posts.json?post_ids[]=first&post_ids[]=reply` per answered challenge (A), and
   per unanswered one whose topic has replies: an edit of a first post that is not the topic's
   last post does not bump the topic (core lib/post_revisor.rb `bump_topic` / `is_last_post?`),
@@ -32,6 +32,7 @@ from bridge.challenges import store
 from bridge.challenges.answer import Answerer, ChallengeForum, Outcome, Result
 from bridge.forum.errors import ForumAuthError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
+from bridge.loop.pull import PAGE_SIZE
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings
 from bridge.sync.lease import LeaseHandle, LeaseHeld
@@ -127,7 +128,9 @@ def _read_list(
     listed: dict[int, Listed] = {}
     page = 0
     while not should_stop():
-        body = client.list_category_topics(category.slug, category.category_id, page=page)
+        body = client.list_category_topics(
+            category.slug, category.category_id, page=page, per_page=PAGE_SIZE
+        )
         run.pages += 1
         topic_list = body.get("topic_list") or {}
         topics = topic_list.get("topics") or []
@@ -263,14 +266,16 @@ def handle_event(
     *,
     wait_for_lease: float = 10.0,
 ) -> str | None:
-    """Answer at once on `topic_created` / `post_edited` (of a first post) in the challenges
-    category; note a deleted reply on `post_destroyed`. None when the event is not about a
-    challenge. Payload shapes: API-NOTES §12."""
+    """Answer at once on `topic_created`, `topic_edited` and `post_edited` (of a first post) in
+    the challenges category; note a deleted reply on `post_destroyed`. None when the event is
+    not about a challenge. Payload shapes: API-NOTES §12."""
     category = store.load_category(engine, settings.challenges.slug)
     if category is None:
         return None
     topic_id: int | None = None
-    if name == "topic_created" and isinstance(payload.get("topic"), dict):
+    # A title edit comes as topic_edited alone, a body edit as post_edited alone (core
+    # config/initializers/012-web_hook_events.rb: never both for one revision).
+    if name in ("topic_created", "topic_edited") and isinstance(payload.get("topic"), dict):
         topic = payload["topic"]
         if topic.get("category_id") == category.category_id:
             topic_id = int(topic["id"])

@@ -101,7 +101,7 @@ def pull(
 ) -> None:
     """Bring the forum's activity (replies, views, likes, participants, last post time) into the catalogue.
 
-    Reads each area category's topic list in bulk (30 topics a request) and only reads a topic on
+    Reads each area category's topic list in bulk (100 topics a request) and only reads a topic on
     its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
     moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
     with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
@@ -226,11 +226,9 @@ def webhook(
     [challenges] category is answered at once (topic_created, post_edited).
     Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
-    from waitress.server import create_server
-
     from bridge.db import session_scope
     from bridge.loop.events import make_processor
-    from bridge.loop.webhook import PATH, make_app
+    from bridge.loop.webhook import PATH, make_app, make_server
 
     cfg = settings()
     if cfg.webhook_secret is None or not cfg.webhook_secret.get_secret_value():
@@ -252,12 +250,11 @@ def webhook(
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
     try:
-        server = create_server(
+        server = make_server(
             application,
             host=host or cfg.webhook.host,
             port=cfg.webhook.port if port is None else port,
             threads=threads,
-            ident="digicanvis",
         )
     except OSError as exc:
         fail(f"cannot listen on {host or cfg.webhook.host}:{port}: {exc.strerror}")

@@ -189,12 +189,30 @@ def status(json_output: JsonOption = False) -> None:
     cfg = settings()
     engine = catalogue_engine(cfg)
     from bridge.sync import store
+    from bridge.sync.lease import running
 
     report = store.status_report(engine)
+    # A live holder of the sync lock (its lock is taken, whatever the lease row says): who and
+    # since when, so that an administrator can find a hung one (README: "A hung sync").
+    holder = running(engine)
+    report["running"] = (
+        None
+        if holder is None
+        else {
+            "holder": holder.holder,
+            "since": holder.since.isoformat(),
+            "heartbeat_until": holder.heartbeat_until.isoformat(),
+        }
+    )
     report["challenges"] = challenge_status(engine)  # issue 12
     if json_output:
         print_json(report)
         return
+    if holder is not None:
+        out.print(
+            f"running: {holder.holder}, since {holder.since:%Y-%m-%d %H:%M:%S} UTC",
+            markup=False,
+        )
     out.print(
         f"{report['records']} records: {report['never_synced']} never synced, {report['pending']} pending, "
         f"{report['failed']} failed, {len(report['drift'])} with drift",

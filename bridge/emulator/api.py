@@ -29,6 +29,10 @@ class Request:
     params: dict[str, Any]  # query and body parameters merged (body wins), Rails-style
     viewer: User | None  # None: anonymous
     json_suffix: bool  # the path ended in .json (kept on redirects, notes §3)
+    base_url: str = ""  # scheme and Host of the request (Rails makes redirect Locations absolute)
+    # What core PostsController#create_params adds to the create's parameters (and so to the
+    # memo key): request.remote_ip, request.user_agent, request.referrer.
+    client: tuple[str, str | None, str | None] = ("", None, None)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,9 @@ class Route:
 
 
 class CreateMemo:
-    """notes §3: API create responses memoized for 120 s, keyed by all params + user."""
+    """notes §3: API create responses memoized for 120 s, keyed by all params + user. core
+    PostsController: `signature_for(manager_params)`, and create_params adds ip_address,
+    user_agent and referrer, so a retry from another address or client is not memoized."""
 
     def __init__(
         self, ttl: float = rules.CREATE_MEMO_SECONDS, clock: Callable[[], float] = time.monotonic
@@ -62,9 +68,22 @@ class CreateMemo:
         self._entries: dict[str, tuple[float, int, Any]] = {}
 
     @staticmethod
-    def signature(params: dict[str, Any], username: str) -> str:
+    def signature(
+        params: dict[str, Any],
+        username: str,
+        client: tuple[str, str | None, str | None] = ("", None, None),
+    ) -> str:
+        ip_address, user_agent, referrer = client
         canonical = json.dumps(
-            {"params": params, "user": username.lower()}, sort_keys=True, default=str
+            {
+                "params": params,
+                "user": username.lower(),
+                "ip_address": ip_address,
+                "user_agent": user_agent,
+                "referrer": referrer,
+            },
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -139,6 +158,12 @@ class Api:
         add("GET", r"/t/(?P<id>\d+)/posts", "/t/{id}/posts", Api.topic_posts)
         add("GET", r"/t/(?P<id>\d+)", "/t/{id}", Api.show_topic)
         add("GET", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)", "/t/{slug}/{id}", Api.show_topic)
+        add(  # core config/routes.rb: t/:slug/:topic_id/:post_number → topics#show
+            "GET",
+            r"/t/(?P<slug>[^/]+)/(?P<id>\d+)/(?P<post_number>\d+)",
+            "/t/{slug}/{id}/{post_number}",
+            Api.show_topic,
+        )
         add("PUT", r"/t/(?P<id>\d+)/status", "/t/{id}/status", Api.topic_status, True)
         add("PUT", r"/t/(?P<id>\d+)/tags", "/t/{id}/tags", Api.update_topic_tags, True)
         add("PUT", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)", "/t/{slug}/{id}", Api.update_topic, True)
@@ -165,9 +190,12 @@ class Api:
 
     def list_categories(self, req: Request, m: re.Match[str]) -> Response:
         include_sub = str(req.params.get("include_subcategories", "")).lower() == "true"
+        # core CategoryList: without lazy-loaded categories every category is on page 1
+        # (`page` is `[params[:page].to_i, 1].max`) and later pages are empty.
+        page = max(_int(req.params.get("page") or 1, "page"), 1)
         with self.state.lock:
             cats = sorted(self.state.categories.values(), key=lambda c: c.position)
-            top = [c for c in cats if c.parent_category_id is None]
+            top = [c for c in cats if c.parent_category_id is None] if page == 1 else []
             items = [
                 serializers.category_list_item(self.state, c, req.viewer, include_sub) for c in top
             ]
@@ -201,6 +229,14 @@ class Api:
     # ------------------------------------------------------------------ lists (notes §11)
 
     def _page(self, req: Request) -> tuple[int, int]:
+        # core TopicQuery validators: `ascending` must be true or false (else 400).
+        if "ascending" in req.params and req.params["ascending"] not in (
+            True,
+            False,
+            "true",
+            "false",
+        ):
+            raise errors.invalid_parameters("ascending")
         page = _int(req.params.get("page") or 0, "page")
         per_page = _int(req.params.get("per_page") or rules.TOPIC_LIST_PER_PAGE, "per_page")
         if not 1 <= per_page <= 100:  # notes §11: per_page 1–100 per docs
@@ -219,8 +255,10 @@ class Api:
         start = page * per_page
         chunk = topics[start : start + per_page]
         more = None
-        if len(topics) > start + per_page:
-            # notes §11: present only when another page exists; pagination URLs lack .json.
+        if len(chunk) == per_page:
+            # core app/serializers/topic_list_serializer.rb `include_more_topics_url?`:
+            # `topics.size == per_page`, so an exactly full last page has it too (notes §11 say
+            # "only when another page exists": wrong). Pagination URLs lack .json.
             query = {"page": page + 1}
             if "per_page" in req.params:
                 query["per_page"] = per_page
@@ -301,7 +339,7 @@ class Api:
     def create_post(self, req: Request, m: re.Match[str]) -> Response:
         viewer = req.viewer
         assert viewer is not None
-        key = CreateMemo.signature(req.params, viewer.username)
+        key = CreateMemo.signature(req.params, viewer.username, req.client)
         # Under the state lock, so two identical requests racing each other still make one topic.
         with self.state.lock:
             cached = self.memo.get(key)
@@ -335,13 +373,23 @@ class Api:
         return response
 
     def show_topic(self, req: Request, m: re.Match[str]) -> Response:
-        include_raw = str(req.params.get("include_raw", "")).lower() in ("true", "1")
+        # core TopicsController#show: `include_raw: !!params[:include_raw]` (any value given);
+        # TopicView reads post_number (the posts around it) and page (20 a page).
+        include_raw = req.params.get("include_raw") is not None
+        given = m.groupdict().get("post_number") or req.params.get("post_number")
+        post_number = _int(given, "post_number") if given not in (None, "") else None
+        page = _int(req.params.get("page") or 1, "page")
         with self.state.lock:
             topic = self.state.topic(int(m["id"]), req.viewer)
-            return Response(200, serializers.topic_view(self.state, topic, req.viewer, include_raw))
+            body = serializers.topic_view(
+                self.state, topic, req.viewer, include_raw, post_number=post_number, page=page
+            )
+            return Response(200, body)
 
     def topic_posts(self, req: Request, m: re.Match[str]) -> Response:
-        """GET /t/{id}/posts.json?post_ids[]=… (notes §10)."""
+        """GET /t/{id}/posts.json?post_ids[]=… (notes §10); core TopicsController#posts passes
+        `include_raw: !!params[:include_raw]` to TopicViewPostsSerializer."""
+        include_raw = req.params.get("include_raw") is not None
         wanted = req.params.get("post_ids") or []
         if not isinstance(wanted, list):
             wanted = [wanted]
@@ -356,7 +404,8 @@ class Api:
             body = {
                 "post_stream": {
                     "posts": [
-                        serializers.stream_post(self.state, p, req.viewer, False) for p in posts
+                        serializers.stream_post(self.state, p, req.viewer, include_raw)
+                        for p in posts
                     ]
                 },
                 "id": topic.id,
@@ -364,11 +413,18 @@ class Api:
         return Response(200, body)
 
     def topic_by_external_id(self, req: Request, m: re.Match[str]) -> Response:
-        """notes §3: 301 to /t/{slug}/{id}(.json), forwarding post_number/page/print."""
+        """core TopicsController#redirect_to_correct_topic: 301 to
+        /t/{slug}/{id}[/{post_number}](.json)?page=…&print=…; Rails' redirect_to makes the
+        Location absolute (scheme and host of the request)."""
         with self.state.lock:
             topic = self.state.topic_by_external_id(m["external_id"])
-            location = f"/t/{topic.slug}/{topic.id}" + (".json" if req.json_suffix else "")
-        forwarded = {k: req.params[k] for k in ("post_number", "page", "print") if k in req.params}
+            location = f"{req.base_url}/t/{topic.slug}/{topic.id}"
+        post_number = str(req.params.get("post_number") or "")
+        if post_number.isdigit() and int(post_number) > 0:
+            location += f"/{int(post_number)}"
+        if req.json_suffix:
+            location += ".json"
+        forwarded: dict[str, Any] = {k: req.params[k] for k in ("page", "print") if k in req.params}
         if forwarded:
             location += "?" + urlencode(forwarded)
         return Response(301, None, {"Location": location})
@@ -409,11 +465,22 @@ class Api:
         post_params = req.params.get("post")
         if not isinstance(post_params, dict):
             raise errors.param_missing("post")
+        assert req.viewer is not None
         with self.state.lock:
-            post = self.state.update_post(
-                int(m["id"]), post_params.get("raw"), post_params.get("edit_reason"), req.viewer
-            )  # type: ignore[arg-type]
-            return Response(200, serializers.post_updated(self.state, post, req.viewer))
+            post, category_changed = self.state.update_post(
+                int(m["id"]),
+                post_params.get("raw"),
+                post_params.get("edit_reason"),
+                req.viewer,
+                title=req.params.get("title"),
+                category_id=post_params.get("category_id"),
+            )
+            body = serializers.post_updated(self.state, post, req.viewer)
+            if category_changed:  # core PostsController#update: `result[:category]`
+                topic = self.state.topics[post.topic_id]
+                category = self.state.category(topic.category_id)
+                body["category"] = serializers.category(self.state, category, req.viewer)
+            return Response(200, body)
 
 
 def _pinned_first(topics: list[Topic], globally: bool) -> list[Topic]:

@@ -146,7 +146,7 @@ def edit_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
             post_id = app.state.topic(
                 int(topic_id), actor, include_deleted_for_staff=False
             ).first_post.id
-        post = app.state.update_post(post_id, raw, params.get("edit_reason"), actor)
+        post, _moved = app.state.update_post(post_id, raw, params.get("edit_reason"), actor)
         return {
             "post_id": post.id,
             "version": post.version,

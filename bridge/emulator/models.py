@@ -81,6 +81,10 @@ class Category:
     permissions: dict[str, int]
     topic_id: int | None = None  # the "About the … category" definition topic (notes §6)
     search_priority: int = 0
+    # core CategoriesController category_params permits them (Category#style_type enum).
+    style_type: str = "square"
+    emoji: str | None = None
+    icon: str | None = None
     allow_badges: bool = True
     topic_featured_link_allowed: bool = True
     created_at: datetime = field(default_factory=utcnow)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bridge.emulator.errors import ApiError, bad_request
+from bridge.emulator.errors import bad_request
 
 _KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
@@ -80,7 +80,9 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         return nest(parse_qsl(text, keep_blank_values=True))
     if media == "multipart/form-data":
         return _parse_multipart(content_type, body)
-    raise ApiError(415, {"errors": [f"Unsupported content type: {media}"]})
+    # Rails (ActionDispatch::Http::Parameters) parses only the MIME types it has a parser for;
+    # any other body is ignored, not refused: the request goes on with its query parameters.
+    return {}
 
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:

@@ -52,9 +52,9 @@ def category(state: ForumState, cat: Category, viewer: User | None) -> dict[str,
         "name": cat.name,
         "color": cat.color,
         "text_color": cat.text_color,
-        "style_type": "square",
-        "emoji": None,
-        "icon": None,
+        "style_type": cat.style_type,
+        "emoji": cat.emoji,
+        "icon": cat.icon,
         "slug": cat.slug,
         "topic_count": state.category_topic_count(cat.id),
         "post_count": state.category_post_count(cat.id),
@@ -138,6 +138,8 @@ def category_list_item(
     )
     count = state.category_topic_count(cat.id)
     item.update(
+        # core BasicCategorySerializer (which the list's serializer extends) has the attribute
+        parent_category_id=cat.parent_category_id,
         permission=1,
         has_children=bool(children),
         topics_day=count,
@@ -289,8 +291,36 @@ def tag_objects(state: ForumState, names: list[str]) -> list[dict[str, Any]]:
     return [{"id": state.tags[n].id, "name": n, "slug": n} for n in names if n in state.tags]
 
 
+# core lib/topic_view.rb: @limit = chunk_size, 20 posts a page.
+TOPIC_VIEW_CHUNK = 20
+
+
+def topic_view_window(posts: list[Post], post_number: int | None, page: int) -> list[Post]:
+    """The posts TopicView returns (core lib/topic_view.rb `filter_posts`): with `post_number`,
+    `filter_posts_near` — up to a quarter of a chunk before it, the rest from it on, topped up
+    from before when the topic ends; otherwise `filter_posts_paged` — page N (1-based, at
+    least 1) of 20."""
+    limit = TOPIC_VIEW_CHUNK
+    if post_number is not None:
+        before_count = max(1, limit // 4)
+        at = next((i for i, p in enumerate(posts) if p.post_number >= post_number), len(posts))
+        before = posts[max(0, at - before_count) : at]
+        window = before + posts[at : at + limit - len(before)]
+        if len(window) < limit:
+            start = max(0, at - len(before) - (limit - len(window)))
+            window = posts[start : at - len(before)] + window
+        return window
+    start = limit * (max(page, 1) - 1)
+    return posts[start : start + limit]
+
+
 def topic_view(
-    state: ForumState, topic: Topic, viewer: User | None, include_raw: bool = False
+    state: ForumState,
+    topic: Topic,
+    viewer: User | None,
+    include_raw: bool = False,
+    post_number: int | None = None,
+    page: int = 1,
 ) -> dict[str, Any]:
     """getTopic (openapi.json) plus external_id when set (notes §3)."""
     posts = topic.live_posts if topic.deleted_at is None else topic.posts
@@ -321,8 +351,11 @@ def topic_view(
         )
     body: dict[str, Any] = {
         "post_stream": {
-            # notes §10: only the first chunk of posts; stream lists every id.
-            "posts": [stream_post(state, p, viewer, include_raw) for p in posts[:20]],
+            # notes §10: one chunk of posts (see topic_view_window); stream lists every id.
+            "posts": [
+                stream_post(state, p, viewer, include_raw)
+                for p in topic_view_window(posts, post_number, page)
+            ],
             "stream": [p.id for p in posts],
         },
         "timeline_lookup": [[1, 0]],

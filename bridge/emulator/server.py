@@ -138,6 +138,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle("HEAD")
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, OPTIONS, QUERY…): Rails routes none of them to Discourse's
+        # controllers, so they get the not-found answer, not the stdlib's 501 HTML page.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return lambda: self._handle(name[3:])
+        raise AttributeError(name)
+
     # ------------------------------------------------------------------ pipeline
 
     def _handle(self, method: str) -> None:
@@ -199,7 +206,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         params = parse_query(query)
         params.update(parse_body(self.headers.get("Content-Type") or "", body))
         route, match = found
-        request = Request(method, path, params, viewer, json_suffix)
+        host = self.headers.get("Host")
+        base_url = f"http://{host}" if host else ""  # the emulator speaks plain HTTP
+        client = (
+            self.client_address[0],
+            self.headers.get("User-Agent"),
+            self.headers.get("Referer"),
+        )
+        request = Request(method, path, params, viewer, json_suffix, base_url, client)
         return self.app.api.dispatch(route, match, request)
 
     def _read_body(self) -> bytes:

@@ -7,6 +7,7 @@ Each rule names its source in ../shared/discourse/API-NOTES.md ("notes §N").
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 import threading
@@ -25,6 +26,11 @@ SYSTEM_USER_ID = -1
 # notes §13.7: edits by the same user inside editing_grace_period (300 s) without an edit
 # reason do not create a revision.
 EDITING_GRACE_PERIOD = timedelta(seconds=300)
+# core lib/post_revisor.rb grace_period_edit?: a raw change bigger than this (characters added
+# or removed) makes a new version even inside the grace period; staff and TL2+ get the higher
+# limit. Site setting defaults editing_grace_period_max_diff(_high_trust).
+EDITING_GRACE_MAX_DIFF = 100
+EDITING_GRACE_MAX_DIFF_HIGH_TRUST = 400
 # samples/discourse_api_docs/topic_response.json: the definition topic's first post.
 DEFINITION_RAW = (
     "(Replace this first paragraph with a brief description of your new category. This guidance "
@@ -33,6 +39,7 @@ DEFINITION_RAW = (
 )
 # notes §6 / core app/models/category.rb: name 1–50 characters.
 CATEGORY_NAME_MAX = 50
+MAX_CATEGORY_NESTING = 2  # core site setting max_category_nesting (default 2)
 TOPIC_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")  # notes §5
 
 
@@ -123,10 +130,12 @@ class ForumState:
             return post
 
     def topic_by_external_id(self, external_id: str) -> Topic:
-        """notes §3/§5: lookup ignores case; soft-deleted topics are not found."""
+        """core TopicsController#show_by_external_id: `Topic.find_by(external_id:)`, an exact
+        (case-sensitive) match, although uniqueness ignores case; soft-deleted topics are not
+        found (Trashable's default scope)."""
         with self.lock:
             topic_id = self._live_external.get(external_id.lower())
-            if topic_id is None:
+            if topic_id is None or self.topics[topic_id].external_id != external_id:
                 raise errors.topic_not_found()
             return self.topics[topic_id]
 
@@ -168,7 +177,8 @@ class ForumState:
             parent_id = self._optional_category_id(
                 params.get("parent_category_id"), "parent_category_id"
             )
-            problems = self._category_name_problems(name, parent_id, None)
+            problems = self._category_nesting_problems(parent_id, None)
+            problems += self._category_name_problems(name, parent_id, None)
             slug = str(params.get("slug") or "").strip()
             if slug:
                 problems += self._category_slug_problems(slug, parent_id, None)
@@ -197,8 +207,9 @@ class ForumState:
                 description=None,
                 parent_category_id=parent_id,
                 position=len(self.categories),
-                permissions={str(k): int(v) for k, v in permissions.items()},
-                search_priority=int(params.get("search_priority") or 0),
+                permissions={str(k): _rails_int(v) for k, v in permissions.items()},
+                search_priority=_rails_int(params.get("search_priority")),
+                **_category_style(params),
             )
             self.categories[cid] = category
             # notes §6: creating a category also creates its "About the … category" topic.
@@ -231,7 +242,8 @@ class ForumState:
                 if "parent_category_id" in params
                 else category.parent_category_id
             )
-            problems = (
+            problems = self._category_nesting_problems(parent_id, category.id)
+            problems += (
                 self._category_name_problems(name, parent_id, category.id)
                 if name != category.name or parent_id != category.parent_category_id
                 else []
@@ -250,11 +262,37 @@ class ForumState:
                 if key in params:
                     setattr(category, key, str(params[key]).lstrip("#"))
             if isinstance(params.get("permissions"), dict):
-                category.permissions = {str(k): int(v) for k, v in params["permissions"].items()}
+                category.permissions = {
+                    str(k): _rails_int(v) for k, v in params["permissions"].items()
+                }
             if "search_priority" in params:
-                category.search_priority = int(params["search_priority"])
+                category.search_priority = _rails_int(params["search_priority"])
+            for key, value in _category_style(params).items():
+                setattr(category, key, value)
             self.on_event("category_updated", "category", category)
             return category
+
+    def _category_nesting_problems(self, parent_id: int | None, own_id: int | None) -> list[str]:
+        """core app/models/category.rb parent_category_validator: not its own parent (nor its
+        own ancestor), and no deeper than max_category_nesting (default 2: a category and its
+        subcategories). Messages are core's en locale (category.errors.self_parent, .depth)."""
+        if parent_id is None:
+            return []
+        chain: list[int] = []
+        current: int | None = parent_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.categories[current].parent_category_id
+        if own_id is not None and own_id in chain:
+            return ["A subcategory's parent cannot be itself"]
+        children_depth = 0
+        if own_id is not None and any(
+            c.parent_category_id == own_id for c in self.categories.values()
+        ):
+            children_depth = 1
+        if len(chain) + 1 + children_depth > MAX_CATEGORY_NESTING:
+            return ["You can't nest a subcategory under another"]
+        return []
 
     def _optional_category_id(self, value: Any, name: str) -> int | None:
         if value in (None, ""):
@@ -322,7 +360,7 @@ class ForumState:
         raw = params.get("raw")
         if raw in (None, ""):
             raise errors.param_missing("raw")
-        raw = str(raw)
+        raw = rules.stored_raw(str(raw))  # core lib/post_creator.rb, before validation
         with self.lock:
             category_param = params.get("category")
             if category_param in (None, ""):
@@ -351,7 +389,7 @@ class ForumState:
             body = rules.body_problems(raw, first_post=True)
             if body:
                 raise errors.create_post_failed(body)
-            tags = rules.tags_for_saving(_as_list(params.get("tags")))
+            tags = self._tags_for_saving(_as_list(params.get("tags")), actor)
             assert category is not None
             topic = self._insert_topic(
                 title=title,
@@ -406,6 +444,12 @@ class ForumState:
         self._append_post(topic, user, raw, now, reply_to_post_number=None)
         return topic
 
+    def _tags_for_saving(self, names: list[str], actor: User) -> list[str]:
+        """core DiscourseTagging.tags_for_saving: existing tags first (in the forum's order),
+        new ones only for users who may create tags (staff; create_tag_allowed_groups)."""
+        existing = [t.name for t in sorted(self.tags.values(), key=lambda t: t.id)]
+        return rules.tags_for_saving(names, existing, can_create=actor.staff)
+
     def _register_tags(self, names: list[str]) -> None:
         # notes §7: tags named on create/update are created implicitly (staff may create tags).
         for name in names:
@@ -454,18 +498,16 @@ class ForumState:
                     changes["category_id"] = int(text)
             if "tags" in params:
                 # notes §4: tags[]= (one empty value) clears; omitting tags leaves them.
-                tags = rules.tags_for_saving(_as_list(params["tags"]))
+                tags = self._tags_for_saving(_as_list(params["tags"]), actor)
                 if tags != topic.tags:
                     changes["tags"] = tags
             if problems:
                 raise errors.plain_422(problems)
             if changes:
-                self._revise_topic(topic, changes, actor)
+                self._revise(topic.first_post, actor, topic_changes=changes)
             return topic
 
-    def _revise_topic(self, topic: Topic, changes: dict[str, Any], actor: User) -> None:
-        """notes §4: topic changes are revisions of post #1 and emit topic_edited + post_edited."""
-        now = utcnow()
+    def _apply_topic_changes(self, topic: Topic, changes: dict[str, Any]) -> None:
         if "tags" in changes:
             self._register_tags(changes["tags"])
         if "title" in changes:
@@ -473,21 +515,82 @@ class ForumState:
             self._live_titles[changes["title"].lower()] = topic.id
         for key, value in changes.items():
             setattr(topic, key, value)
-        first = topic.first_post
-        first.version += 1
-        first.updated_at = now
-        first.last_editor_id = actor.id
-        first.last_revised_at = now
-        self.on_event("topic_edited", "topic", topic)
-        self.on_event("post_edited", "post", first)
+
+    def _grace_period_edit(self, post: Post, raw: str | None, actor: User, now: datetime) -> bool:
+        """core lib/post_revisor.rb grace_period_edit?: within editing_grace_period of the last
+        version, and (when the raw changes) a diff no bigger than the editor's limit."""
+        if post.last_revised_at is None or now - post.last_revised_at > EDITING_GRACE_PERIOD:
+            return False
+        if raw is None:
+            return True
+        limit = (
+            EDITING_GRACE_MAX_DIFF_HIGH_TRUST
+            if actor.staff or actor.trust_level > 1
+            else EDITING_GRACE_MAX_DIFF
+        )
+        if abs(len(post.raw) - len(raw)) > limit:
+            return False
+        matcher = difflib.SequenceMatcher(None, post.raw, raw, autojunk=False)
+        changed = sum(
+            (i2 - i1) + (j2 - j1)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        )
+        return changed <= limit
+
+    def _revise(
+        self,
+        post: Post,
+        actor: User,
+        *,
+        raw: str | None = None,
+        edit_reason: str | None = None,
+        topic_changes: dict[str, Any] | None = None,
+        topic_fields_sent: bool = False,
+    ) -> None:
+        """One PostRevisor#revise! (core lib/post_revisor.rb): topic fields and the body change
+        together in one revision. A new version unless the same editor edits within the grace
+        period (diff under the limit) without a new edit reason (`should_create_new_version?`:
+        edited_by_another_user? || !grace_period_edit? || edit_reason_specified?, the last being
+        a reason present and different from the stored one). Webhooks: core
+        config/initializers/012-web_hook_events.rb sends `topic_edited` when the first post's
+        topic fields were part of the edit, `post_edited` otherwise — never both."""
+        now = utcnow()
+        topic = self.topics[post.topic_id]
+        new_version = (
+            post.last_editor_id != actor.id
+            or not self._grace_period_edit(post, raw, actor, now)
+            or (edit_reason is not None and edit_reason != post.edit_reason)
+        )
+        if topic_changes:
+            self._apply_topic_changes(topic, topic_changes)
+        if raw is not None:
+            post.raw = raw
+        if new_version:
+            post.version += 1
+            post.last_revised_at = now
+            post.edit_reason = edit_reason  # core update_post: only when a version is made
+            # core revise_and_create_new_version → bump_topic: a new version of the topic's last
+            # post bumps the topic (`is_last_post?`); other edits do not.
+            if post is topic.live_posts[-1]:
+                topic.bumped_at = now
+        post.updated_at = now
+        post.last_editor_id = actor.id
+        topic_changed = topic_fields_sent or bool(topic_changes)
+        if post.post_number == 1 and topic_changed:
+            self.on_event("topic_edited", "topic", topic)
+        else:
+            self.on_event("post_edited", "post", post)
 
     def set_status(self, topic_id: int, status: str, enabled: Any, actor: User) -> Topic:
         """PUT /t/{id}/status (notes §5)."""
         if status not in TOPIC_STATUSES:
             raise errors.invalid_parameters("status")
-        if enabled in (None, ""):
+        # core TopicsController#status: `params.require(:enabled)` (blank, including a JSON false,
+        # is missing), then `enabled = params[:enabled] == "true"`: only the string is true.
+        if enabled is None or enabled is False or enabled == "":
             raise errors.param_missing("enabled")
-        on = _truthy(enabled)
+        on = enabled == "true"
         with self.lock:
             topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
             if status == "closed":
@@ -519,8 +622,9 @@ class ForumState:
             first = topic.first_post
             first.deleted_at = now
             first.deleted_by_id = actor.id
-            self.on_event("topic_destroyed", "topic", topic)
+            # core lib/post_destroyer.rb: post_destroyed first, then (first post) topic_destroyed.
             self.on_event("post_destroyed", "post", first)
+            self.on_event("topic_destroyed", "topic", topic)
             return topic
 
     # ------------------------------------------------------------------ posts (notes §4)
@@ -539,47 +643,61 @@ class ForumState:
                 self.on_event("post_destroyed", "post", post)
             return post
 
-    def update_post(self, post_id: int, raw: Any, edit_reason: Any, actor: User) -> Post:
+    def update_post(
+        self,
+        post_id: int,
+        raw: Any,
+        edit_reason: Any,
+        actor: User,
+        *,
+        title: Any = None,
+        category_id: Any = None,
+    ) -> tuple[Post, bool]:
+        """PUT /posts/{id} (core PostsController#update): post[raw], post[edit_reason] and, for a
+        first post, top-level `title` and `post[category_id]` ("to stay consistent with the
+        create api") — all in one PostRevisor revision. Returns the post and whether the
+        category changed (the response then carries it)."""
         if raw in (None, ""):
             raise errors.param_missing("post")
-        raw = str(raw)
+        raw = rules.stored_raw(str(raw))
         with self.lock:
             post = self.post(post_id, actor)
-            if post.deleted_at is not None or self.topics[post.topic_id].deleted_at is not None:
+            topic = self.topics[post.topic_id]
+            if post.deleted_at is not None or topic.deleted_at is not None:
                 raise errors.not_found()
-            problems = rules.body_problems(raw, first_post=post.post_number == 1)
+            changes: dict[str, Any] = {}
+            topic_fields_sent = False
+            problems: list[str] = []
+            if post.post_number == 1 and title not in (None, ""):
+                topic_fields_sent = True
+                pretty = rules.prettify_title(str(title))
+                if pretty != topic.title:
+                    problems += rules.title_problems(pretty)
+                    if not problems and self._title_taken(pretty, topic.id):
+                        problems.append(rules.TITLE_TAKEN)
+                    changes["title"] = pretty
+            if post.post_number == 1 and category_id not in (None, ""):
+                topic_fields_sent = True
+                text = str(category_id)
+                if not text.isdigit() or int(text) not in self.categories:
+                    # core: render_json_error(I18n.t("category.errors.not_found")) → 422
+                    raise errors.plain_422(["Category not found"])
+                if int(text) != topic.category_id:
+                    changes["category_id"] = int(text)
+            problems += rules.body_problems(raw, first_post=post.post_number == 1)
             if problems:
                 raise errors.plain_422(problems)
-            if raw != post.raw:
-                self._revise_post(
-                    post, raw, str(edit_reason) if edit_reason not in (None, "") else None, actor
+            reason = str(edit_reason) if edit_reason not in (None, "") else None
+            if raw != post.raw or changes:
+                self._revise(
+                    post,
+                    actor,
+                    raw=raw if raw != post.raw else None,
+                    edit_reason=reason,
+                    topic_changes=changes,
+                    topic_fields_sent=topic_fields_sent,
                 )
-            return post
-
-    def _revise_post(self, post: Post, raw: str, edit_reason: str | None, actor: User) -> None:
-        """notes §13.7: an edit reason or another editor always makes a revision; the same editor
-        inside the grace period without a reason does not."""
-        now = utcnow()
-        in_grace = (
-            post.last_editor_id == actor.id
-            and post.last_revised_at is not None
-            and now - post.last_revised_at < EDITING_GRACE_PERIOD
-        )
-        topic = self.topics[post.topic_id]
-        if edit_reason or not in_grace:
-            post.version += 1
-            post.last_revised_at = now
-            # core lib/post_revisor.rb revise_and_create_new_version → bump_topic: a new version
-            # of the topic's last post bumps the topic (`is_last_post?`); other edits do not.
-            if post is topic.live_posts[-1]:
-                topic.bumped_at = now
-        post.raw = raw
-        post.edit_reason = edit_reason
-        post.updated_at = now
-        post.last_editor_id = actor.id
-        self.on_event("post_edited", "post", post)
-        if post.post_number == 1:
-            self.on_event("topic_edited", "topic", topic)
+            return post, "category_id" in changes
 
     # ------------------------------------------------------------------ forum-side actions (control API)
 
@@ -628,6 +746,35 @@ class ForumState:
                 if t.deleted_at is None and (t.visible or (viewer is not None and viewer.staff))
             ]
         return sorted(topics, key=lambda t: (t.bumped_at, t.id), reverse=True)
+
+
+CATEGORY_STYLE_TYPES = ("square", "icon", "emoji")  # core app/models/category.rb enum style_type
+
+
+def _category_style(params: dict[str, Any]) -> dict[str, Any]:
+    """style_type, emoji and icon as given (core CategoriesController#category_params)."""
+    style: dict[str, Any] = {}
+    if params.get("style_type") not in (None, ""):
+        if str(params["style_type"]) not in CATEGORY_STYLE_TYPES:
+            raise errors.invalid_parameters("style_type")
+        style["style_type"] = str(params["style_type"])
+    for key in ("emoji", "icon"):
+        if key in params:
+            style[key] = str(params[key]) if params[key] not in (None, "") else None
+    return style
+
+
+def _rails_int(value: Any) -> int:
+    """Ruby's `to_i` as ActiveRecord casts an integer attribute: the leading integer of a
+    string, 0 when there is none (or for a value that is not a string or a number)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value and abs(value) != float("inf") else 0
+    match = re.match(r"\s*([+-]?\d+)", value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else 0
 
 
 def _as_list(value: Any) -> list[str]:

@@ -353,9 +353,14 @@ class ForumClient(DiscourseClient):
         body = self._get(f"/t/{topic_id}/posts.json", **{"post_ids[]": list(post_ids)})
         return list((body.get("post_stream") or {}).get("posts") or [])
 
-    def list_category_topics(self, slug: str, category_id: int, page: int = 0) -> dict[str, Any]:
-        """GET /c/{slug}/{id}.json?page=N → the whole body (`topic_list.topics`, `more_topics_url`)."""
-        return self._get(f"/c/{slug}/{category_id}.json", page=page)
+    def list_category_topics(
+        self, slug: str, category_id: int, page: int = 0, per_page: int | None = None
+    ) -> dict[str, Any]:
+        """GET /c/{slug}/{id}.json?page=N[&per_page=M] → the whole body (`topic_list.topics`,
+        `more_topics_url`). `per_page` 1–100 (core TopicQuery validators)."""
+        if per_page is None:
+            return self._get(f"/c/{slug}/{category_id}.json", page=page)
+        return self._get(f"/c/{slug}/{category_id}.json", page=page, per_page=per_page)
 
     def latest_topics(self, page: int = 0) -> dict[str, Any]:  # type: ignore[override]
         """GET /latest.json?page=N → the whole body (notes §11)."""

@@ -8,23 +8,18 @@ after `clean_tag` and the 5-tag cut (API-NOTES §7).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.discourse_rules import MAX_TAGS_PER_TOPIC, clean_tag, prettify_title
-
-# Discourse stores a post's raw as `TextCleaner.normalize_whitespaces(raw).rstrip` (core:
-# lib/post_creator.rb `setup_post`, lib/post_revisor.rb `cleanup_whitespaces`); normalize_whitespaces
-# turns these characters into plain spaces (core: lib/text_cleaner.rb `@@whitespaces_regexp`).
-_UNICODE_SPACES = re.compile("[\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
-
-
-def stored_raw(raw: str) -> str:
-    """The raw text as Discourse will store it."""
-    return _UNICODE_SPACES.sub(" ", raw).rstrip()
+from bridge.discourse_rules import (
+    MAX_TAGS_PER_TOPIC,
+    clean_tag,
+    prettify_title,
+    stored_raw,
+)
 
 
+# `stored_raw` is what Discourse stores of a raw (bridge.discourse_rules, with its source).
 def body_fingerprint(raw: str) -> str:
     """Fingerprint of a first post, equal for what we sent and what Discourse stored from it."""
     return hashlib.sha256(stored_raw(raw).encode("utf-8")).hexdigest()

@@ -1,8 +1,11 @@
 """Pull the forum's activity back into the catalogue, reading topic lists in bulk.
 
-One page of 30 topics per request, per area category (API-NOTES §11: `more_topics_url` is present
-only when another page exists). A paired topic that no list showed (moved to a category that is
-not ours, or deleted) is read on its own: staff still see deleted topics, with `deleted_at`
+One page of up to 100 topics per request (`per_page`, which core's TopicQuery validators accept
+from 1 to 100), per area category. Another page is asked for while a page comes back full: core's
+TopicListSerializer includes `more_topics_url` exactly when `topics.size == per_page`, and a forum
+that ignored `per_page` still answers `more_topics_url` on its own full pages of 30.
+A paired topic that no list showed (moved to a category that is not ours, or deleted) is read on
+its own: staff still see deleted topics, with `deleted_at`
 (API-NOTES §5). `deep` also reads each paired topic's first post to find edits made in the forum.
 The values are written as they arrive, so a forum that goes away mid-pull leaves the last good
 values of the topics not reached.
@@ -22,10 +25,12 @@ from bridge.loop.activity import from_topic
 from bridge.loop.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 from bridge.loop.events import SessionFactory
 
+PAGE_SIZE = 100  # Discourse's largest page: core TopicQuery validators, `per_page` 1–100
+
 
 class ListingClient(Protocol):
     def list_category_topics(
-        self, slug: str, category_id: int, page: int = 0
+        self, slug: str, category_id: int, page: int = 0, per_page: int | None = None
     ) -> dict[str, Any]: ...
     def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
     def get_post(self, post_id: int) -> dict[str, Any]: ...
@@ -47,11 +52,12 @@ def _category_pages(
 ):
     page = 0
     while not should_stop():
-        body = client.list_category_topics(slug, category_id, page=page)
+        body = client.list_category_topics(slug, category_id, page=page, per_page=PAGE_SIZE)
         topic_list = body.get("topic_list") or {}
         topics = topic_list.get("topics") or []
         yield topics
-        if not topics or not topic_list.get("more_topics_url"):
+        full = len(topics) >= PAGE_SIZE
+        if not topics or not (full or topic_list.get("more_topics_url")):
             return
         page += 1
 

@@ -118,3 +118,32 @@ def make_app(
         )
 
     return app
+
+
+# Serving. waitress's defaults let 100 idle connections starve the receiver: past
+# `connection_limit` (100) it stops accepting, and an idle connection is only closed after
+# `channel_timeout` (120 s). Discourse opens one connection per delivery and sends it at once, so:
+# a limit far above that (bounded by the usual 1024 open files), idle or slow clients dropped
+# after 15 s, checked every 5 s, and poll() instead of select() (which fails past 1024 sockets).
+CONNECTION_LIMIT = 500
+CHANNEL_TIMEOUT = 15
+CLEANUP_INTERVAL = 5
+
+
+def make_server(
+    application: Callable[..., Iterable[bytes]], *, host: str, port: int, threads: int = 4
+) -> Any:
+    """A waitress server for `application` that idle and slow connections cannot starve."""
+    from waitress.server import create_server
+
+    return create_server(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="digicanvis",
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=CHANNEL_TIMEOUT,
+        cleanup_interval=CLEANUP_INTERVAL,
+        asyncore_use_poll=True,
+    )

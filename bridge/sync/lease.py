@@ -1,50 +1,74 @@
-"""One sync at a time per catalogue: a lease row in the database (SQLite and PostgreSQL).
+"""One sync at a time per catalogue: the database's own lock, which dies with its holder.
 
-Acquire is atomic without table locks: `INSERT … ON CONFLICT DO NOTHING` takes a free lease;
-otherwise one `UPDATE … WHERE expires_at < now OR holder = me` takes an expired one (or renews
-our own). Only one of two racing processes can see rowcount 1 from either statement, because both
-run under the database's own row locking. The holder renews the lease while it works; a process
-that dies (SIGKILL, power cut) simply stops renewing and the lease expires after `ttl` seconds,
-so nobody waits for a dead process forever.
+- PostgreSQL: a session advisory lock (`pg_try_advisory_lock`) taken on a connection that the
+  holder keeps open for the whole run. The server releases it the moment that connection closes,
+  and the kernel closes a killed process's sockets, so a re-run after SIGKILL proceeds at once.
+- SQLite: an OS file lock (`filelock`, i.e. `flock`) on a file beside the database file
+  (`bridge.db.sync.lock`). The kernel drops it when the process dies, however it dies.
+- SQLite in memory: a lock inside this process (nobody else can open that database).
+
+The `lease` row is no longer the lock: it says who holds it and since when (for `status` and for
+the message a second sync gets). A holder's heartbeat thread refreshes `expires_at`, so a row
+whose heartbeat is old, or whose lock is free, is a leftover of a killed holder and is simply
+overwritten by the next one. A live but hung holder keeps its lock: `status` names it (host,
+pid, since when) and the README says how to end it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import ClassVar, Protocol
 
+import filelock
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bridge.models import Lease
 from bridge.models.types import utcnow
 
 SYNC_LEASE = "sync"
-DEFAULT_TTL = 90.0  # seconds: longer than any single request with its retries takes
+DEFAULT_TTL = 90.0  # seconds a heartbeat is trusted for by `status` (the lock itself has no TTL)
 RENEW_EVERY = 20.0
+# A status probe of the SQLite file lock holds it for microseconds; a sync starting at that very
+# moment waits this long rather than being refused.
+_FILE_LOCK_WAIT = 0.5
 
-_lease = Lease.__table__
+_lease: sa.Table = Lease.__table__  # type: ignore[attr-defined]
 
 
 class LeaseHeld(Exception):
-    """Someone else holds the lease. The message names the holder and when it expires."""
+    """Someone else holds the lease. The message names the holder and since when."""
 
-    def __init__(self, name: str, holder: str, expires_at: datetime) -> None:
-        seconds = max(0, int((expires_at - utcnow()).total_seconds()))
+    def __init__(self, name: str, holder: str, since: datetime) -> None:
         super().__init__(
-            f"another {name} is running against this catalogue ({holder}); "
-            f"its lease expires in {seconds} s unless it renews it — try again later"
+            f"another {name} is running against this catalogue ({holder}, since "
+            f"{since:%Y-%m-%d %H:%M:%S} UTC) — try again when it ends; if it hangs, end that "
+            "process (a killed holder frees the lock at once)"
         )
         self.holder = holder
-        self.expires_at = expires_at
+        self.since = since
 
 
 class LeaseLost(Exception):
-    """Our lease expired and someone else took it: stop before writing anything more."""
+    """Our lock went away (the database connection that held it was lost): stop writing."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lease, for `status`."""
+
+    name: str
+    holder: str
+    since: datetime
+    heartbeat_until: datetime  # the holder's heartbeat thread last vouched for it until then
 
 
 def make_holder() -> str:
@@ -52,62 +76,249 @@ def make_holder() -> str:
     return f"{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
 
 
+# --------------------------------------------------------------------------- the locks
+
+
+class _Lock(Protocol):
+    def try_acquire(self) -> bool: ...
+    def held_by_anyone(self) -> bool: ...
+    def check(self) -> None: ...
+    def release(self) -> None: ...
+
+
+def _advisory_key(name: str) -> int:
+    """A stable signed 64-bit key per lease name (advisory locks are scoped to the database)."""
+    digest = hashlib.blake2b(f"digicanvis-lease:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class _AdvisoryLock:
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine, self.key = engine, _advisory_key(name)
+        self.conn: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        # Autocommit: the connection idles outside any transaction for the whole run, so no
+        # idle-in-transaction timeout ends it and no snapshot is held open.
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})
+            if got.scalar():
+                self.conn = conn
+                return True
+        except BaseException:
+            conn.invalidate()
+            raise
+        conn.close()
+        return False
+
+    def held_by_anyone(self) -> bool:
+        # pg_locks shows a bigint advisory key as classid (high half), objid (low half),
+        # objsubid 1; scoped to this database.
+        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
+        query = sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid = :hi AND objid = :lo AND objsubid = 1"
+        )
+        with self.engine.connect() as conn:
+            count = conn.execute(query, {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF})
+            return bool(count.scalar())
+
+    def check(self) -> None:
+        if self.conn is None:
+            raise LeaseLost("the lock is not held")
+        try:
+            self.conn.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError:
+            raise LeaseLost(
+                "the database connection holding the sync lock was lost; another run may have "
+                "started, so this one stops"
+            ) from None
+
+    def release(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            conn.close()
+        except Exception:
+            # Never return a connection that may still hold the lock to the pool: closing the
+            # DBAPI connection ends the session, and the server drops its locks.
+            conn.invalidate()
+
+
+class _FileLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = filelock.FileLock(str(path), thread_local=False)
+
+    def try_acquire(self) -> bool:
+        try:
+            self.lock.acquire(timeout=_FILE_LOCK_WAIT)
+        except filelock.Timeout:
+            return False
+        return True
+
+    def held_by_anyone(self) -> bool:
+        probe = filelock.FileLock(str(self.path), thread_local=False)
+        try:
+            probe.acquire(timeout=0)
+        except filelock.Timeout:
+            return True
+        probe.release()
+        return False
+
+    def check(self) -> None:
+        pass  # the kernel keeps a file lock for as long as this process lives
+
+    def release(self) -> None:
+        if self.lock.is_locked:
+            self.lock.release(force=True)
+
+
+class _ProcessLock:
+    """For an in-memory SQLite database, which no other process can open."""
+
+    _held: ClassVar[set[tuple[int, str]]] = set()
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.key = (id(engine), name)
+        self.mine = False
+
+    def try_acquire(self) -> bool:
+        with self._guard:
+            if self.key in self._held:
+                return False
+            self._held.add(self.key)
+        self.mine = True
+        return True
+
+    def held_by_anyone(self) -> bool:
+        return self.key in self._held
+
+    def check(self) -> None:
+        pass
+
+    def release(self) -> None:
+        if self.mine:
+            with self._guard:
+                self._held.discard(self.key)
+            self.mine = False
+
+
+def _lock_for(engine: Engine, name: str) -> _Lock:
+    if engine.dialect.name == "postgresql":
+        return _AdvisoryLock(engine, name)
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return _ProcessLock(engine, name)
+    return _FileLock(Path(f"{database}.{name}.lock"))
+
+
+# --------------------------------------------------------------------------- the holder row
+
+
 def _insert(engine: Engine):
     return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(_lease)
 
 
-def try_acquire(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> bool:
+def _write_holder(engine: Engine, name: str, holder: str, ttl: float) -> None:
     now = utcnow()
-    expires = now + timedelta(seconds=ttl)
+    values = {"holder": holder, "acquired_at": now, "expires_at": now + timedelta(seconds=ttl)}
     with engine.begin() as conn:
-        inserted = conn.execute(
+        conn.execute(
             _insert(engine)
-            .values(name=name, holder=holder, acquired_at=now, expires_at=expires)
-            .on_conflict_do_nothing(index_elements=["name"])
-        ).rowcount
-        if inserted == 1:
-            return True
-        taken = conn.execute(
-            sa.update(_lease)
-            .where(
-                _lease.c.name == name, sa.or_(_lease.c.expires_at < now, _lease.c.holder == holder)
+            .values(name=name, **values)
+            .on_conflict_do_update(index_elements=["name"], set_=values)
+        )
+
+
+def _read_holder(engine: Engine, name: str) -> Holder | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(_lease.c.holder, _lease.c.acquired_at, _lease.c.expires_at).where(
+                _lease.c.name == name
             )
-            .values(holder=holder, acquired_at=now, expires_at=expires)
-        ).rowcount
-        return taken == 1
+        ).first()
+    if row is None:
+        return None
+    return Holder(name, row[0], row[1], row[2])
+
+
+# Locks held by this process, by (engine, name, holder): the module-level functions below work
+# on them, so callers that only know the holder string can renew and release.
+_held: dict[tuple[int, str, str], _Lock] = {}
+_held_guard = threading.Lock()
+
+
+def try_acquire(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> bool:
+    """Take the lock without waiting; on success record `holder` as its holder."""
+    key = (id(engine), name, holder)
+    with _held_guard:
+        if key in _held:
+            return True
+    lock = _lock_for(engine, name)
+    if not lock.try_acquire():
+        return False
+    try:
+        _write_holder(engine, name, holder, ttl)
+    except BaseException:
+        lock.release()
+        raise
+    with _held_guard:
+        _held[key] = lock
+    return True
 
 
 def current(engine: Engine, name: str) -> tuple[str, datetime] | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(_lease.c.holder, _lease.c.expires_at).where(_lease.c.name == name)
-        ).first()
-    return (row[0], row[1]) if row else None
+    """(holder, since) of a live holder of the lease, or None when nobody holds its lock."""
+    seen = running(engine, name)
+    return (seen.holder, seen.since) if seen else None
+
+
+def running(engine: Engine, name: str = SYNC_LEASE) -> Holder | None:
+    """The live holder of a lease (its lock is taken), for `status`; None when it is free."""
+    if not _lock_for(engine, name).held_by_anyone():
+        return None
+    return _read_holder(engine, name) or Holder(name, "another process", utcnow(), utcnow())
 
 
 def renew(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:
+    """Prove the lock is still ours and refresh the heartbeat `status` shows."""
+    with _held_guard:
+        lock = _held.get((id(engine), name, holder))
+    if lock is None:
+        raise LeaseLost(f"the {name} lease is not held by {holder}")
+    lock.check()
     with engine.begin() as conn:
-        renewed = conn.execute(
+        conn.execute(
             sa.update(_lease)
             .where(_lease.c.name == name, _lease.c.holder == holder)
             .values(expires_at=utcnow() + timedelta(seconds=ttl))
-        ).rowcount
-    if renewed != 1:
-        raise LeaseLost(f"the {name} lease was lost (it expired and another process took it)")
+        )
 
 
 def release(engine: Engine, name: str, holder: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.delete(_lease).where(_lease.c.name == name, _lease.c.holder == holder))
+    with _held_guard:
+        lock = _held.pop((id(engine), name, holder), None)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(_lease).where(_lease.c.name == name, _lease.c.holder == holder))
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 class LeaseHandle:
-    """A held lease, renewed by a daemon thread every `renew_every` seconds.
+    """A held lease, with a daemon thread that checks the lock and refreshes the heartbeat every
+    `renew_every` seconds.
 
-    A thread rather than renewals between actions: a single request may wait minutes for the
-    forum's rate-limit window, longer than the lease lives. The thread dies with the process, so a
-    killed sync still lets its lease expire. `check()` raises LeaseLost in the working thread when
-    a renewal found the lease taken by someone else.
+    A thread rather than checks between actions: a single request may wait minutes for the
+    forum's rate-limit window. `check()` raises LeaseLost in the working thread when the lock's
+    connection was lost.
     """
 
     def __init__(self, engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:
@@ -128,11 +339,10 @@ class LeaseHandle:
     ) -> LeaseHandle:
         holder = holder or make_holder()
         if not try_acquire(engine, name, holder, ttl):
-            seen = current(engine, name)
-            if seen is None and try_acquire(engine, name, holder, ttl):  # released in between
-                return cls(engine, name, holder, ttl)
-            seen = seen or current(engine, name) or ("another process", utcnow())
-            raise LeaseHeld(name, *seen)
+            seen = _read_holder(engine, name)
+            if seen is None:
+                raise LeaseHeld(name, "another process", utcnow())
+            raise LeaseHeld(name, seen.holder, seen.since)
         return cls(engine, name, holder, ttl)
 
     def _run(self) -> None:
@@ -152,8 +362,7 @@ class LeaseHandle:
     def release(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-        if self._lost is None:
-            release(self.engine, self.name, self.holder)
+        release(self.engine, self.name, self.holder)
 
     def __enter__(self) -> LeaseHandle:
         return self
