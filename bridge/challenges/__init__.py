@@ -2,9 +2,9 @@
 the bridge answers it with one reply listing the catalogue projects that match.
 
 - `category.py`: the `[challenges]` category, found or created by `sync` and cached;
-- `detect.py`: pure: from a list read and what is stored, what to read and what to leave;
 - `matching.py`: the one caller of the discovery engine (and the population named in a text);
 - `answer.py`: one challenge read, matched, answered or its reply edited, crash-safely;
-- `runner.py`: the pull step and the webhook handler around them;
+- `runner.py`: `decide` (pure: from a list read and what is stored, what to read and what to
+  leave), the pull step and the webhook handler around them; `demo.py`: the demo's challenge;
 - `store.py`: their SQL.
 """
