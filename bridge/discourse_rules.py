@@ -7,9 +7,11 @@ Every constant and function names its source: a section of ../shared/discourse/A
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 # --------------------------------------------------------------------------- limits (notes §8)
 
@@ -149,6 +151,22 @@ def prettify_title(title: str) -> str:
     text = _UNICODE_SPACES_RE.sub(" ", text)  # normalize_whitespaces
     text = text.strip(_RUBY_STRIP)  # strip_whitespaces
     return text.replace("\u200b", "")  # strip_zero_width_spaces
+
+
+# --------------------------------------------------------------------------- raw and tags as stored
+# (stored_raw, the raw Discourse keeps, is defined with the titles above)
+
+
+def body_fingerprint(raw: str) -> str:
+    """Fingerprint of a first post, equal for what we sent and what Discourse stored from it."""
+    return hashlib.sha256(stored_raw(raw).encode("utf-8")).hexdigest()
+
+
+def tag_names(tags: list[Any] | None) -> tuple[str, ...] | None:
+    """Tags as names, whether Discourse sent strings (older) or objects {id, name, slug} (current)."""
+    if tags is None:
+        return None
+    return tuple(t["name"] if isinstance(t, dict) else str(t) for t in tags)
 
 
 def entropy(text: str) -> int:

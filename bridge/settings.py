@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.catalogue.regions import REGION_RE
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 
 DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
@@ -36,7 +37,6 @@ _BUNDLED_CONFIGS = (
 )
 
 LANGUAGES = ("ca", "es", "en")
-_REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
 class ConfigError(Exception):
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     @classmethod
     def _region(cls, value: str) -> str:
         value = value.strip().upper()
-        if not _REGION_RE.match(value):
+        if not REGION_RE.match(value):
             raise ValueError("must be an ISO 3166-2 code such as ES-CT")
         return value
 

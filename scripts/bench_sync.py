@@ -3,10 +3,11 @@
     python scripts/bench_sync.py                 # 2,000 records, then 400 at 300 requests/min
     python scripts/bench_sync.py --records 500 --skip-paced
 
-1. No rate limit, N records: the first sync's requests per record and its time per request
-   against the emulator's own round-trip time (the same create request sent by a bare
-   requests.Session to a second emulator); a no-op re-sync (requests, seconds); 1% of the records
-   changed (writes).
+1. No rate limit, N records: the first sync's requests per record and its time against a bare
+   keep-alive requests.Session sending the same number of creates to the same emulator (issue 9:
+   within 3x); a no-op re-sync (requests, seconds); 1% of the records changed (writes); the
+   requests one change costs (issue 9: title and body of 20 records: 20; area of 10: 10; phase
+   of 10: at most 20). `--profile FILE` writes the first sync's cProfile statistics.
 2. A forum allowing 300 requests a minute (the emulator's limiter, the client pacing itself):
    400 new records, their time against what the sliding window allows, and any 429 received.
 """
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
 import tempfile
@@ -43,35 +45,35 @@ def catalogue(tmp: Path, items: list[dict], name: str):
     return engine
 
 
-def emulator_round_trip(samples: int = 300) -> float:
-    """Seconds per create on a bare keep-alive session: the emulator's own cost per request."""
-    emu = start_emulator(rate_limit=0, api_key="bench")
-    try:
-        s = requests.Session()
-        s.headers.update(
-            {"Api-Key": "bench", "Api-Username": "system", "Accept": "application/json"}
+def bare_creates(url: str, raws: list[str]) -> float:
+    """Seconds for one create per raw from the simplest keep-alive client (one requests.Session,
+    nothing else) against the emulator at `url`: the floor a sync's creates cannot go below."""
+    s = requests.Session()
+    s.headers.update({"Api-Key": "bench", "Api-Username": "system", "Accept": "application/json"})
+    cat = s.post(
+        f"{url}/categories.json",
+        data={
+            "name": "Bare client bench",
+            "slug": "bare-bench",
+            "color": "0088CC",
+            "text_color": "FFFFFF",
+        },
+    ).json()
+    started = time.perf_counter()
+    for i, raw in enumerate(raws):
+        r = s.post(
+            f"{url}/posts.json",
+            data={
+                "title": f"Round trip topic number {i} for the benchmark",
+                "raw": raw,
+                "category": cat["category"]["id"],
+                "external_id": f"rt-{i}",
+                "tags[]": ["km0", "pilot", "service"],
+            },
         )
-        cat = s.post(
-            f"{emu.url}/categories.json",
-            data={"name": "Bench", "slug": "bench", "color": "0088CC", "text_color": "FFFFFF"},
-        ).json()
-        raw = "A body long enough for Discourse's rules, " * 20
-        started = time.perf_counter()
-        for i in range(samples):
-            r = s.post(
-                f"{emu.url}/posts.json",
-                data={
-                    "title": f"Round trip topic number {i} for the benchmark",
-                    "raw": raw,
-                    "category": cat["category"]["id"],
-                    "external_id": f"rt-{i}",
-                    "tags[]": ["km0", "pilot", "service"],
-                },
-            )
-            r.raise_for_status()
-        return (time.perf_counter() - started) / samples
-    finally:
-        emu.stop()
+        r.raise_for_status()
+    s.close()
+    return time.perf_counter() - started
 
 
 def timed_sync(engine, cfg, client, emu):
@@ -82,23 +84,37 @@ def timed_sync(engine, cfg, client, emu):
     return summary, time.perf_counter() - started, emu.stats()["total"] - before
 
 
-def unlimited(n: int, tmp: Path) -> None:
-    rtt = emulator_round_trip()
-    print(f"emulator round trip (bare session, create): {rtt * 1000:.2f} ms")
+def unlimited(n: int, tmp: Path, profile: Path | None = None) -> None:
     cfg = load_settings(CONFIG)
     engine = catalogue(tmp, generate(n), "unlimited")
     emu = start_emulator(rate_limit=0, api_key="bench")
     client = ForumClient(emu.url, "bench", rate_limit_per_minute=0)
     cfg = cfg.model_copy(update={"discourse_url": emu.url, "rate_limit_per_minute": 0})
     try:
+        profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         first = run_sync(engine, cfg, client)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
-        per_request = elapsed / max(first.requests, 1)
+        # The bare client sends the same posts (as many creates, the same bodies) to a stand-in
+        # as empty as the sync's was (an emulator's creates slow down as its topics grow).
+        with emu.state.lock:
+            raws = [t.first_post.raw for t in emu.state.topics.values() if not t.is_definition]
+        twin = start_emulator(rate_limit=0, api_key="bench")
+        try:
+            bare = bare_creates(twin.url, raws)
+        finally:
+            twin.stop()
         print(
-            f"first sync of {n}: created {first.created}, failed {first.failed}, {first.requests} requests "
-            f"= {first.requests / n:.3f} per record (target ≤ 1.05); {elapsed:.1f} s = {per_request * 1000:.2f} ms per request "
-            f"= {per_request / rtt:.2f}× the emulator's round trip (target ≤ 3)"
+            f"first sync of {n}: created {first.created}, failed {first.failed}, "
+            f"{first.requests} requests = {first.requests / n:.3f} per record (target ≤ 1.05); "
+            f"{elapsed:.1f} s; a bare keep-alive client sending the same {len(raws)} creates to "
+            f"a fresh emulator: {bare:.1f} s "
+            f"→ {elapsed / bare:.2f}× (target ≤ 3)"
         )
         noop, elapsed, seen = timed_sync(engine, cfg, client, emu)
         print(
@@ -117,10 +133,37 @@ def unlimited(n: int, tmp: Path) -> None:
             f"1% changed ({changed} records): updated {one.updated}, {one.requests} writes "
             f"({seen} seen by the forum), {elapsed:.2f} s (target {changed} writes)"
         )
+        per_change(engine, cfg, client, emu, items, tmp)
     finally:
         client.close()
         emu.stop()
         engine.dispose()
+
+
+def per_change(engine, cfg, client, emu, items: list[dict], tmp: Path) -> None:
+    """Issue 9's figures: what one kind of change costs in requests."""
+    areas = sorted({item["area"] for item in items})
+    phases = ("prototype", "pilot", "implemented")
+    cases = (
+        ("title and body of 20", 20, 20, lambda i, it: it.update(title=it["title"] + " (revisat)")),
+        ("area (category and body) of 10", 10, 10,
+         lambda i, it: it.update(area=areas[(areas.index(it["area"]) + 1) % len(areas)])),
+        ("phase (tags and body) of 10", 10, 20,
+         lambda i, it: it.update(phase=phases[(phases.index(it["phase"]) + 1) % 3])),
+    )  # fmt: skip
+    start = len(items) // 2  # records the 1% change above did not touch
+    for label, count, target, change in cases:
+        for i, item in enumerate(items[start : start + count]):
+            change(i, item)
+        start += count
+        path = tmp / "per-change.json"
+        path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+        run_import(engine, [path])
+        summary, _elapsed, seen = timed_sync(engine, cfg, client, emu)
+        print(
+            f"change {label}: updated {summary.updated}, {summary.requests} requests "
+            f"({seen} seen by the forum; target {'≤ ' if target > count else ''}{target})"
+        )
 
 
 def paced(n: int, limit: int, tmp: Path) -> None:
@@ -159,9 +202,10 @@ def main() -> None:
     parser.add_argument("--paced-records", type=int, default=400)
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--skip-paced", action="store_true")
+    parser.add_argument("--profile", type=Path, help="write the first sync's cProfile stats here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        unlimited(args.records, Path(tmp))
+        unlimited(args.records, Path(tmp), args.profile)
         if not args.skip_paced:
             paced(args.paced_records, args.limit, Path(tmp))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -160,3 +161,28 @@ def test_webhook_command_serves_and_stops_on_sigterm(bridge_env: Settings) -> No
         _, stderr = terminate(proc)
     assert proc.returncode == 0, stderr
     assert "cli-secret" not in stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_webhook_names_the_configured_port_when_it_cannot_listen(
+    bridge_env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Issue 8 item 8: without --port the message said `host:None`; it names the port used."""
+    from pathlib import Path
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        config = tmp_path / "bridge.toml"
+        original = Path(os.environ["BRIDGE_CONFIG"]).read_text(encoding="utf-8")
+        # The repository's file with its [webhook] port set to the busy one.
+        config.write_text(
+            re.sub(r"(?m)^port = \d+$", f"port = {port}", original), encoding="utf-8"
+        )
+        monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+        monkeypatch.setenv("BRIDGE_WEBHOOK_SECRET", "s3cret-for-the-test")
+        result = runner.invoke(app, ["webhook"])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "None" not in result.stderr

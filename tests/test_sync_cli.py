@@ -200,3 +200,39 @@ def test_demo_runs_on_the_bundled_sample_catalogue(bridge_env: Settings) -> None
     assert code == 0
     assert doc["first_sync"]["failed"] == 0 and doc["first_sync"]["created"] >= 25
     assert doc["second_sync"]["requests"] == 0
+
+
+def _three_answers(ref: str) -> tuple[str, int, dict]:
+    """`projects show` sync_state, `status` pending count, and the dry run's plan row for `ref`."""
+    code, shown, _ = run("projects", "show", ref, "--json")
+    assert code == 0
+    code, status, _ = run("status", "--json")
+    assert code == 0
+    code, dry, _ = run("sync", "--dry-run", "--json")
+    assert code == 0
+    (row,) = [r for r in dry["plan"] if r["ref"] == ref]
+    return shown["sync_state"], status["pending"], row
+
+
+def test_pending_has_one_answer_in_show_status_and_dry_run(cli_env: sa.Engine) -> None:
+    """Issue 8's repro: an archived record re-imported with an edited description. Its topic is
+    closed as the catalogue wants, and its content waits for a restore: not pending anywhere.
+    Restored, it is pending everywhere, and the sync that writes it ends the pending state."""
+    refs = add_projects(cli_env, 12)
+    ref = refs[3]
+    assert run("sync", "--json")[0] == 0
+    assert run("projects", "archive", ref)[0] == 0
+    assert run("sync", "--json")[0] == 0
+    edit_project(cli_env, ref, description="Una descripció nova, escrita de nou per a la prova.")
+
+    state, pending, row = _three_answers(ref)
+    assert (state, pending, row["action"]) == ("synced", 0, "unchanged")
+
+    assert run("projects", "restore", ref)[0] == 0
+    state, pending, row = _three_answers(ref)
+    assert (state, pending, row["action"]) == ("pending", 1, "reopen")
+    assert "body" in row["fields"]
+
+    assert run("sync", "--json")[0] == 0
+    state, pending, row = _three_answers(ref)
+    assert (state, pending, row["action"]) == ("synced", 0, "unchanged")

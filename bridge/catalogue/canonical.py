@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from bridge.catalogue.regions import within
@@ -38,8 +39,14 @@ def _number(value: float | int | None) -> float | int | None:
     return value
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """An enum member as its stored value; anything else as it is."""
     return value.value if hasattr(value, "value") else value
+
+
+def iso(value: datetime | None) -> str | None:
+    """A timestamp as ISO 8601 for JSON output, None kept."""
+    return value.isoformat() if value is not None else None
 
 
 # Falsy values that are content, not absence: false, 0, 0.0.
@@ -83,14 +90,14 @@ def record_dict(project: Project) -> dict[str, Any]:
             "savings": project.savings,
             "savings_eur_per_year": _number(project.savings_eur_per_year),
             "analysis": analysis,
-            "area": _plain(project.area),
-            "kind": _plain(project.kind),
-            "phase": _plain(project.phase),
+            "area": plain(project.area),
+            "kind": plain(project.kind),
+            "phase": plain(project.phase),
             "documents": [
-                _compact({f: _plain(getattr(d, f)) for f in DOCUMENT_FIELDS})
+                _compact({f: plain(getattr(d, f)) for f in DOCUMENT_FIELDS})
                 for d in project.documents
             ],
-            "proximity": _plain(project.proximity),
+            "proximity": plain(project.proximity),
         }
     )
 
@@ -108,7 +115,7 @@ def proximity_for(
     is inside ES-CT, its community: see `regions`); the record's own value overrides. Computed at
     read time, never stored, so changing BRIDGE_HOME_REGION re-derives every record at once."""
     if own:
-        return Proximity(_plain(own))
+        return Proximity(plain(own))
     return Proximity.km0 if within(region, home_region) else Proximity.foreign
 
 

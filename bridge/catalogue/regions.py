@@ -9,6 +9,14 @@ out here rather than adding a dependency; other countries' regions compare by eq
 
 from __future__ import annotations
 
+import re
+
+# An ISO 3166-2 subdivision code as records and the home region setting give it (e.g. ES-CT).
+REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+# C0 control characters (and DEL) other than tab, line feed and carriage return: never stored
+# (validation refuses them) and never rendered (the renderer drops them).
+CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 _SPANISH_PROVINCES: dict[str, tuple[str, ...]] = {
     "ES-AN": ("ES-AL", "ES-CA", "ES-CO", "ES-GR", "ES-H", "ES-J", "ES-MA", "ES-SE"),
     "ES-AR": ("ES-HU", "ES-TE", "ES-Z"),

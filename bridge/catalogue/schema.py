@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from bridge.catalogue.regions import CONTROL_CHARS_RE, REGION_RE
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 
 REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 # A pragmatic address check (RFC 5322 allows more, mail servers accept less): one @, a local part
 # of the usual characters without empty dot-separated pieces, a domain of dot-separated labels
 # ending in a top-level domain of two or more letters. Unicode letters are allowed (IDN).
@@ -36,7 +36,6 @@ _DOMAIN_RE = re.compile(r"^([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 # Discourse usernames: letters, digits, "_", "." and "-" (unicode letters where the site allows).
 _FORUM_USERNAME_RE = re.compile(r"^[\w.-]{1,60}$")
 # Control characters break the forum's Markdown and PostgreSQL refuses NUL; tab and line breaks are text.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _error(reason: str) -> PydanticCustomError:
@@ -56,7 +55,7 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
             kind = type(value).__name__
             raise _error(f"must be text, not {kind} {value!r} (in YAML, quote it)")
         value = value.strip()
-        if _CONTROL_RE.search(value):
+        if CONTROL_CHARS_RE.search(value):
             raise _error("contains a control character")
         if single_line and ("\n" in value or "\r" in value):
             raise _error("must be a single line")
@@ -181,7 +180,7 @@ def _url(value: Any) -> str | None:
     if not isinstance(value, str):
         raise _error(f"must be an http(s) URL, not {value!r}")
     url = value.strip()
-    if any(ch.isspace() for ch in url) or _CONTROL_RE.search(url):
+    if any(ch.isspace() for ch in url) or CONTROL_CHARS_RE.search(url):
         raise _error(f"{url!r} is not a valid URL (it contains spaces or control characters)")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):

@@ -30,6 +30,7 @@ from bridge.catalogue.canonical import (
     DOCUMENT_FIELDS,
     LOCAL_BODY_FIELDS,
     fingerprint,
+    iso as _iso,
     proximity_for,
     record_dict,
 )
@@ -39,6 +40,7 @@ from bridge.models.catalogue import Contact, Document, LocalBody, Project
 from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
 from bridge.models.sync import Activity, SyncState
 from bridge.models.types import utcnow
+from bridge.sync.state import StateSummary, effective_status
 
 P: sa.Table = Project.__table__  # type: ignore[assignment]
 B: sa.Table = LocalBody.__table__  # type: ignore[assignment]
@@ -597,26 +599,20 @@ def _load_by_refs(conn: Connection, refs: Sequence[str]) -> list[_Loaded]:
 
 
 def sync_state(item: _Loaded) -> SyncStatus:
-    """never without a row; a synced record whose content or archived state changed since is pending."""
+    """The record's sync state, by the sync engine's one rule (bridge.sync.state)."""
     sync = item.sync
-    if sync["sync_row"] is None or sync["sync_status"] is None:
-        return SyncStatus.never
-    status = SyncStatus(sync["sync_status"])
-    if status is SyncStatus.synced and (
-        sync["synced_hash"] != item.content_hash or bool(sync["synced_closed"]) != item.archived
-    ):
-        return SyncStatus.pending
-    return status
+    if sync["sync_row"] is None:
+        return effective_status(item, None)
+    summary = StateSummary(
+        sync["sync_status"], sync["topic_id"], sync["synced_hash"], bool(sync["synced_closed"])
+    )
+    return effective_status(item, summary)
 
 
 def topic_url(discourse_url: str | None, topic_id: int | None, slug: str | None) -> str | None:
     if topic_id is None:
         return None
     return f"{discourse_url or ''}/t/{slug or '-'}/{topic_id}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _output(
@@ -739,10 +735,15 @@ def get_record(
     return _output(items[0], home_region, discourse_url, detail=True)
 
 
+def load_all(engine: Engine) -> list[_Loaded]:
+    """Every stored record, archived ones too (the sync engine's snapshot reads them this way)."""
+    with engine.connect() as conn:
+        return _load(conn, [])
+
+
 def export_records(engine: Engine) -> list[dict[str, Any]]:
     """Every record (archived ones too) in its canonical form, by ref: what `export` writes."""
-    with engine.connect() as conn:
-        items = _load(conn, [])
+    items = load_all(engine)
     items.sort(key=lambda item: item.ref)
     return [record_dict(item.view) for item in items]
 

@@ -8,13 +8,14 @@ import re
 from sqlalchemy.engine import Engine
 
 from bridge.challenges import store
+from bridge.forum.client import Category
 from bridge.settings import Settings
 from bridge.sync.categories import CategoryForum, find_or_create
 
 
-def _definition_topic_id(category: dict) -> int | None:
+def _definition_topic_id(category: Category) -> int | None:
     """The category's "About the … category" topic, from its `topic_url` (/t/{slug}/{id})."""
-    found = re.search(r"/(\d+)/?$", str(category.get("topic_url") or ""))
+    found = re.search(r"/(\d+)/?$", category.topic_url or "")
     return int(found.group(1)) if found else None
 
 
@@ -29,9 +30,9 @@ def ensure_challenge_category(
     found = find_or_create(client, settings, cfg, "[challenges]")
     cached = store.CachedCategory(
         slug=cfg.slug,
-        category_id=int(found["id"]),
-        name=str(found.get("name") or cfg.label(settings.language)),
-        parent_category_id=found.get("parent_category_id") or None,
+        category_id=found.id,
+        name=found.name or cfg.label(settings.language),
+        parent_category_id=found.parent_category_id,
         definition_topic_id=_definition_topic_id(found),
     )
     store.save_category(engine, cached)

@@ -23,7 +23,6 @@ from bridge.cli.app import (
 )
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.durations import parse_duration
-from bridge.settings import Settings
 
 # The loop and the sync engine are imported inside the commands, so that other commands do not
 # pay for loading them.
@@ -31,46 +30,6 @@ if TYPE_CHECKING:
     from bridge.loop.pull import PullResult
 
 log = logging.getLogger("bridge.loop")
-
-
-def run_pull(
-    engine, cfg: Settings, client, *, deep: bool = False, should_stop=lambda: False
-) -> PullResult:
-    """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
-    ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
-    from bridge.db import session_scope
-    from bridge.loop.pull import PullResult
-    from bridge.loop.pull import pull as pull_activity
-    from bridge.sync import store as sync_store
-    from bridge.sync.lease import SYNC_LEASE, LeaseHandle
-
-    with LeaseHandle.acquire(engine, SYNC_LEASE) as lease:
-        run_id = sync_store.start_run(engine, lease.holder, kind="pull")
-        before = client.requests_made
-        result = PullResult()
-        status, message = "failed", None
-        try:
-            result = pull_activity(
-                lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
-            )
-            result.challenges = _answer_challenges(engine, cfg, client, should_stop)
-            status = "interrupted" if result.stopped else "ok"
-            return result
-        except (ForumAuthError, ForumUnreachable) as exc:
-            message = f"{exc}; activity not reached keeps its last pulled values"
-            raise
-        finally:
-            counts = {"updated": result.updated, "requests": client.requests_made - before}
-            sync_store.finish_run(
-                engine, run_id, status=status, counts=counts, failures=[], message=message
-            )
-
-
-def _answer_challenges(engine, cfg: Settings, client, should_stop) -> dict:
-    """The challenges of issue 12: new and edited ones answered (bridge.challenges.runner)."""
-    from bridge.challenges.runner import pull_challenges
-
-    return pull_challenges(engine, cfg, client, should_stop=should_stop).as_json()
 
 
 def _pull_document(result: PullResult, requests: int) -> dict:
@@ -110,13 +69,14 @@ def pull(
     listing the catalogue projects that match (see `digicanvis challenges list`); a reply the
     forum refused is retried next time (exit 1).
     """
+    from bridge.loop.run import run_pull
     from bridge.sync.lease import LeaseHeld
 
     cfg = settings()
     engine = catalogue_engine(cfg)
     with forum_client(cfg) as client:
         try:
-            result = run_pull(engine, cfg, client, deep=deep)
+            result = run_pull(engine, client, deep=deep, settings=cfg)
         except LeaseHeld as exc:
             fail(str(exc))
         except (ForumAuthError, ForumUnreachable) as exc:
@@ -169,6 +129,7 @@ def schedule(
     skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
     Each run appears in `digicanvis status`.
     """
+    from bridge.loop.run import run_pull
     from bridge.loop.scheduler import run_until_stopped
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.runner import SyncStopped, run_sync
@@ -192,7 +153,7 @@ def schedule(
                 )
                 if stop.is_set():
                     return
-                result = run_pull(engine, cfg, client, should_stop=stop.is_set)
+                result = run_pull(engine, client, should_stop=stop.is_set, settings=cfg)
                 err.print(f"pull: {result.updated} topics updated, {len(result.drift)} with drift")
             except LeaseHeld as exc:
                 err.print(f"skipped: {exc}")
@@ -249,15 +210,17 @@ def webhook(
         processor,
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
+    host = host or cfg.webhook.host
+    port = cfg.webhook.port if port is None else port
     try:
         server = make_server(
             application,
-            host=host or cfg.webhook.host,
-            port=cfg.webhook.port if port is None else port,
+            host=host,
+            port=port,
             threads=threads,
         )
     except OSError as exc:
-        fail(f"cannot listen on {host or cfg.webhook.host}:{port}: {exc.strerror}")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
 
     def _stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

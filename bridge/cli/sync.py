@@ -229,6 +229,8 @@ def status(json_output: JsonOption = False) -> None:
 
 
 def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
+    from bridge.sync.runs import RUN_COUNTS
+
     # Compact enough for 80 columns: a pipe into a file must not cut the figures.
     table = Table("started (UTC)", "seconds", "status", "counts", "requests", title=title)
     for run in runs:
@@ -237,11 +239,7 @@ def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
         seconds = ""
         if start and end:
             seconds = f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.1f}"
-        counts = " ".join(
-            f"{k} {c[k]}"
-            for k in ("created", "updated", "unchanged", "archived", "restored", "failed")
-            if c[k]
-        )
+        counts = " ".join(f"{k} {c[k]}" for k in RUN_COUNTS if c.get(k))
         table.add_row(
             (start or "")[:19].replace("T", " "),
             seconds,
@@ -258,18 +256,19 @@ DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "samples" / "demo_cata
 
 
 def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
-    from bridge.sync import store
+    from bridge.catalogue.store import topic_url
+    from bridge.sync import state
 
     return [
         {
             "ref": row["ref"],
             "title": row["title"],
-            "url": f"{forum_url}/t/{row['topic_slug'] or '-'}/{row['topic_id']}",
+            "url": topic_url(forum_url, row["topic_id"], row["topic_slug"]),
             "category": row["category"],
             "tags": sorted(row["tags"] or []),
             "closed": bool(row["closed"]),
         }
-        for row in store.topics_table(engine)
+        for row in state.topics_table(engine)
     ]
 
 

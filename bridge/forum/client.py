@@ -27,6 +27,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -37,7 +38,7 @@ from pydantic import SecretStr
 from pydiscourse import DiscourseClient
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from bridge.discourse_rules import is_valid_external_id
+from bridge.discourse_rules import is_valid_external_id, tag_names
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -66,6 +67,67 @@ EXTERNAL_ID_TAKEN_MESSAGE = "External has already been taken"
 # Without a Retry-After, wait like pydiscourse does for a non-JSON 429 (notes §14: 10 s + 1).
 DEFAULT_RATE_LIMIT_WAIT = 10.0
 MAX_REDIRECTS = 3
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What the sync engine reads of a topic view (GET /t/{id}.json or the external-id lookup)."""
+
+    id: int
+    slug: str | None
+    title: str | None
+    category_id: int | None
+    tags: tuple[str, ...]
+    closed: bool
+    deleted: bool  # staff see deleted topics, with `deleted_at` (notes §5)
+    first_post_id: int | None  # post #1 of the post stream, when the view shows it
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> Topic:
+        posts = (body.get("post_stream") or {}).get("posts") or []
+        first = next((p for p in posts if p.get("post_number") == 1), posts[0] if posts else None)
+        return cls(
+            id=int(body["id"]),
+            slug=body.get("slug"),
+            title=body.get("title"),
+            category_id=body.get("category_id"),
+            tags=tag_names(body.get("tags")) or (),
+            closed=bool(body.get("closed")),
+            deleted=bool(body.get("deleted_at")),
+            first_post_id=int(first["id"]) if first else None,
+        )
+
+
+@dataclass(frozen=True)
+class Category:
+    """What the sync engine reads of a category (GET /categories.json items, the create's answer)."""
+
+    id: int
+    slug: str | None
+    name: str | None
+    parent_category_id: int | None
+    # The category's own "About the … category" topic (`topic_url`, /t/{slug}/{id}).
+    topic_url: str | None = None
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> Category:
+        return cls(
+            id=int(body["id"]),
+            slug=body.get("slug"),
+            name=body.get("name"),
+            # Core omits it from list items (notes §6): a missing parent is no parent.
+            parent_category_id=body.get("parent_category_id") or None,
+            topic_url=body.get("topic_url"),
+        )
+
+
+@dataclass(frozen=True)
+class NewTopic:
+    """A created topic, from the first post POST /posts.json answers with (notes §3)."""
+
+    topic_id: int
+    post_id: int
+    slug: str | None
 
 
 class _Retry(Exception):
@@ -137,6 +199,14 @@ class ForumClient(DiscourseClient):
         self._pacer = Pacer(rate_limit_per_minute, clock=clock, sleep=sleep)
         self._backoff = _BackoffOrHint(initial=0.5, cap=max_backoff, jitter=0.5)
         self._session = session or requests.Session()
+        if session is None:
+            # Proxies and the CA bundle from the environment, read once: with trust_env requests
+            # reads them (and ~/.netrc) again for every request, a cost as large as the forum
+            # stand-in's whole answer (issue 9's profile). The API key is the only credential.
+            env = self._session.merge_environment_settings(base_url, {}, None, None, None)
+            self._session.proxies.update(env["proxies"])
+            self._session.verify = env["verify"]
+            self._session.trust_env = False
         self._origin = _origin(self.host)
 
     @classmethod
@@ -188,6 +258,32 @@ class ForumClient(DiscourseClient):
 
         walk(top or [])
         return flat
+
+    def categories_found(self) -> list[Category]:
+        """`list_categories`, parsed."""
+        return [Category.parse(c) for c in self.list_categories()]
+
+    def new_category(
+        self,
+        *,
+        name: str,
+        slug: str,
+        color: str,
+        text_color: str,
+        description: str | None = None,
+        parent_category_id: int | None = None,
+    ) -> Category:
+        """`create_category`, parsed."""
+        return Category.parse(
+            self.create_category(
+                name=name,
+                slug=slug,
+                color=color,
+                text_color=text_color,
+                description=description,
+                parent_category_id=parent_category_id,
+            )
+        )
 
     def get_category(self, category_id: int) -> dict[str, Any]:
         return self.category(category_id)["category"]
@@ -270,6 +366,28 @@ class ForumClient(DiscourseClient):
             )
         return body
 
+    def open_topic(
+        self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
+    ) -> NewTopic:
+        """`create_topic`, parsed."""
+        body = self.create_topic(
+            title=title, raw=raw, category_id=category_id, tags=tags, external_id=external_id
+        )
+        return NewTopic(int(body["topic_id"]), int(body["id"]), body.get("topic_slug"))
+
+    def find_topic(self, external_id: str) -> Topic | None:
+        """`get_topic_by_external_id`, parsed."""
+        body = self.get_topic_by_external_id(external_id)
+        return None if body is None else Topic.parse(body)
+
+    def read_topic(self, topic_id: int) -> Topic:
+        """`get_topic`, parsed."""
+        return Topic.parse(self.get_topic(topic_id))
+
+    def post_raw(self, post_id: int) -> str | None:
+        """The raw of a post as Discourse stored it (GET /posts/{id}.json)."""
+        return self.get_post(post_id).get("raw")
+
     def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]:
         """GET /t/{id}.json (staff see deleted topics, with `deleted_at`; notes §5)."""
         params = {"include_raw": "true"} if include_raw else {}
@@ -319,11 +437,25 @@ class ForumClient(DiscourseClient):
         """GET /posts/{id}.json (includes `raw`; notes §10)."""
         return self.post_by_id(post_id)
 
-    def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]:  # type: ignore[override]
-        """PUT /posts/{id}.json with post[raw], post[edit_reason] (notes §4) → the post."""
-        body = self._put(
-            f"/posts/{post_id}.json", **{"post[raw]": raw, "post[edit_reason]": edit_reason}
-        )
+    def update_post(  # type: ignore[override]
+        self,
+        post_id: int,
+        *,
+        raw: str,
+        edit_reason: str,
+        title: str | None = None,
+        category_id: int | None = None,
+    ) -> dict[str, Any]:
+        """PUT /posts/{id}.json with post[raw], post[edit_reason] (notes §4) → the post. For a
+        first post, a top-level `title` and `post[category_id]` change the topic in the same
+        request and the same revision (core PostsController#update: "to stay consistent with the
+        create api, we allow for title & category changes here"). None leaves them out."""
+        data: dict[str, Any] = {"post[raw]": raw, "post[edit_reason]": edit_reason}
+        if title is not None:
+            data["title"] = title
+        if category_id is not None:
+            data["post[category_id]"] = category_id
+        body = self._put(f"/posts/{post_id}.json", **data)
         return body.get("post", body)
 
     def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]:
@@ -767,4 +899,4 @@ def _is_external_id_taken(errors: list[str]) -> bool:
     return False
 
 
-__all__ = ["EXTERNAL_ID_TAKEN_MESSAGE", "ForumClient"]
+__all__ = ["EXTERNAL_ID_TAKEN_MESSAGE", "Category", "ForumClient", "NewTopic", "Topic"]

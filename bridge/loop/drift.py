@@ -7,26 +7,18 @@ after `clean_tag` and the 5-tag cut (API-NOTES §7).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.discourse_rules import (
-    MAX_TAGS_PER_TOPIC,
-    clean_tag,
-    prettify_title,
-    stored_raw,
-)
+from bridge.discourse_rules import MAX_TAGS_PER_TOPIC, clean_tag, prettify_title, tag_names
 
+# Discourse facts the loop's modules (and older callers) import from here.
+from bridge.discourse_rules import body_fingerprint as body_fingerprint
+from bridge.discourse_rules import stored_raw as stored_raw
+from bridge.sync.state import DRIFT_ASPECTS
 
-# `stored_raw` is what Discourse stores of a raw (bridge.discourse_rules, with its source).
-def body_fingerprint(raw: str) -> str:
-    """Fingerprint of a first post, equal for what we sent and what Discourse stored from it."""
-    return hashlib.sha256(stored_raw(raw).encode("utf-8")).hexdigest()
-
-
-# The order `status` lists them in (contract §3).
-ASPECTS = ("category", "tags", "title", "body", "closed", "deleted")
+# The order `status` lists them in (contract §3): the sync state's own list.
+ASPECTS = DRIFT_ASPECTS
 
 
 @dataclass(frozen=True)
@@ -78,13 +70,6 @@ def seen_aspects(observed: Observed) -> frozenset[str]:
     if observed.title is not None or observed.category_id is not None:
         seen.add("deleted")  # the topic was seen alive
     return frozenset(seen)
-
-
-def tag_names(tags: list[Any] | None) -> tuple[str, ...] | None:
-    """Tags as names, whether Discourse sent strings (older) or objects {id, name, slug} (current)."""
-    if tags is None:
-        return None
-    return tuple(t["name"] if isinstance(t, dict) else str(t) for t in tags)
 
 
 def observe_topic(topic: dict[str, Any], *, body_hash: str | None = None) -> Observed:

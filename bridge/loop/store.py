@@ -1,4 +1,5 @@
-"""SQL for the forum loop: activity, drift and webhook deliveries. No HTTP here."""
+"""SQL for the forum loop: activity and webhook deliveries; the sync state (pairings, drift)
+through bridge.sync.state, its one owner. No HTTP here."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bridge.loop.activity import ActivityValues, merge_participants
-from bridge.loop.drift import ASPECTS, Drift, Written
-from bridge.models import Activity, ForumCategory, Project, SyncState, SyncStatus, WebhookDelivery
+from bridge.loop.drift import Drift, Written
+from bridge.models import Activity, ForumCategory, WebhookDelivery
 from bridge.models.types import utcnow
+from bridge.sync import state
 
 
 @dataclass(frozen=True)
@@ -24,41 +26,33 @@ class PairedTopic:
     drift: tuple[str, ...]
 
 
-def _paired(state: SyncState, ref: str) -> PairedTopic:
-    assert state.topic_id is not None
+def _paired(ref: str, stored: state.Stored) -> PairedTopic:
+    assert stored.topic_id is not None
     return PairedTopic(
-        project_id=state.project_id,
+        project_id=stored.project_id,
         ref=ref,
-        topic_id=state.topic_id,
-        first_post_id=state.first_post_id,
+        topic_id=stored.topic_id,
+        first_post_id=stored.first_post_id,
         written=Written(
-            title=state.title,
-            category_id=state.category_id,
-            tags=tuple(state.tags or ()),
-            closed=state.closed,
-            body_hash=state.body_hash,
+            title=stored.title,
+            category_id=stored.category_id,
+            tags=tuple(stored.tags or ()),
+            closed=stored.closed,
+            body_hash=stored.body_hash,
         ),
-        drift=tuple(state.drift or ()),
+        drift=stored.drift,
     )
 
 
 def paired_topics(session: Session) -> dict[int, PairedTopic]:
     """Every record paired with a topic, keyed by topic id."""
-    rows = session.exec(
-        select(SyncState, Project.ref)
-        .join(Project, Project.id == SyncState.project_id)
-        .where(SyncState.topic_id.is_not(None))
-    ).all()
-    return {state.topic_id: _paired(state, ref) for state, ref in rows}
+    found = [_paired(ref, stored) for ref, stored in state.paired(session.connection())]
+    return {item.topic_id: item for item in found}
 
 
 def paired_topic(session: Session, topic_id: int) -> PairedTopic | None:
-    row = session.exec(
-        select(SyncState, Project.ref)
-        .join(Project, Project.id == SyncState.project_id)
-        .where(SyncState.topic_id == topic_id)
-    ).first()
-    return _paired(*row) if row else None
+    found = state.paired(session.connection(), topic_id)
+    return _paired(*found[0]) if found else None
 
 
 def area_categories(session: Session) -> list[ForumCategory]:
@@ -98,33 +92,8 @@ def bump_posts(
 
 
 def save_drift(session: Session, project_id: int, drift: Drift, seen: frozenset[str]) -> None:
-    """Record what the forum changed, for the aspects this observation could see (`seen`).
-
-    Aspects it could not see keep their earlier report: a topic-list item shows no body, so a pull
-    must not clear a body drift that a webhook found. When nothing is left, the report is cleared.
-    """
-    state = session.get(SyncState, project_id)
-    if state is None:
-        return
-    old_detail = state.drift_detail or {}
-    kept = [a for a in (state.drift or ()) if a not in seen]
-    what = [a for a in ASPECTS if a in kept or a in drift.what]
-    detail = {a: drift.detail.get(a, old_detail.get(a)) for a in what}
-    if what:
-        if state.drift != what or state.drift_detail != detail:
-            state.drift = what
-            state.drift_detail = detail
-            state.drift_seen_at = utcnow()
-        state.remote_deleted = "deleted" in what
-        if state.state in (SyncStatus.synced, SyncStatus.drift):
-            state.state = SyncStatus.drift
-    elif state.drift:
-        state.drift = None
-        state.drift_detail = None
-        state.remote_deleted = False
-        if state.state == SyncStatus.drift:
-            state.state = SyncStatus.synced
-    session.add(state)
+    """Record what the forum changed (bridge.sync.state.save_drift), in the session's transaction."""
+    state.save_drift(session.connection(), project_id, drift.what, drift.detail, seen)
 
 
 def claim_delivery(session: Session, event_id: str, event: str) -> bool:

@@ -37,9 +37,6 @@ class SyncState(SQLModel, table=True):
     tags: list[str] | None = Field(default=None, sa_type=sa.JSON)
     title: str | None = Field(default=None, sa_type=sa.Text)  # as Discourse stored it (prettified)
     body_hash: str | None = Field(default=None, max_length=64)
-    written_hash: str | None = Field(
-        default=None, max_length=64
-    )  # fingerprint of title+body+category+tags+closed
     closed: bool = False
     content_hash: str | None = Field(
         default=None, max_length=64

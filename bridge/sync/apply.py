@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
-from bridge.discourse_rules import TITLE_TAKEN, prettify_title
+from bridge.discourse_rules import TITLE_TAKEN, body_fingerprint, prettify_title
+from bridge.forum.client import Category, NewTopic, Topic
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -32,8 +33,7 @@ from bridge.forum.errors import (
     ForumUnreachable,
     ForumValidationError,
 )
-from bridge.loop.drift import body_fingerprint, tag_names
-from bridge.sync import store
+from bridge.sync import state, store
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.plan import (
     Action,
@@ -42,6 +42,8 @@ from bridge.sync.plan import (
     Deleted,
     Invalid,
     PlanOptions,
+    Result,
+    StatusChange,
     Unchanged,
     Update,
     plan_record,
@@ -49,31 +51,27 @@ from bridge.sync.plan import (
 
 log = logging.getLogger("bridge.sync")
 
-# What an action ended as, for the summary (contract §3 keys, plus adopted and deleted).
-CREATED, ADOPTED, UPDATED, ARCHIVED, RESTORED, UNCHANGED, FAILED, DELETED = (
-    "created",
-    "adopted",
-    "updated",
-    "archived",
-    "restored",
-    "unchanged",
-    "failed",
-    "deleted",
-)
-
 
 class Forum(Protocol):
-    """The part of bridge.forum.client.ForumClient the applier uses."""
+    """The part of bridge.forum.client.ForumClient the sync engine uses: parsed answers only."""
 
     requests_made: int
 
-    def create_topic(
+    def open_topic(
         self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
+    ) -> NewTopic: ...
+    def find_topic(self, external_id: str) -> Topic | None: ...
+    def read_topic(self, topic_id: int) -> Topic: ...
+    def post_raw(self, post_id: int) -> str | None: ...
+    def update_post(
+        self,
+        post_id: int,
+        *,
+        raw: str,
+        edit_reason: str,
+        title: str | None = None,
+        category_id: int | None = None,
     ) -> dict[str, Any]: ...
-    def get_topic_by_external_id(self, external_id: str) -> dict[str, Any] | None: ...
-    def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
-    def get_post(self, post_id: int) -> dict[str, Any]: ...
-    def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]: ...
     def update_topic(
         self,
         topic_id: int,
@@ -83,13 +81,24 @@ class Forum(Protocol):
         tags: list[str] | None = None,
     ) -> dict[str, Any]: ...
     def set_topic_status(self, topic_id: int, status: str, enabled: bool) -> dict[str, Any]: ...
+    def categories_found(self) -> list[Category]: ...
+    def new_category(
+        self,
+        *,
+        name: str,
+        slug: str,
+        color: str,
+        text_color: str,
+        description: str | None = None,
+        parent_category_id: int | None = None,
+    ) -> Category: ...
 
 
 @dataclass(frozen=True)
 class Outcome:
     ref: str
     action: str  # the planned action's name
-    result: str  # CREATED, ADOPTED, UPDATED, …
+    result: Result
     fields: tuple[str, ...] = ()
     error: str | None = None
     topic_id: int | None = None
@@ -144,11 +153,16 @@ class Applier:
             if isinstance(action, Update):
                 return self._update(action)
             if isinstance(action, Unchanged):
-                if action.touch and action.content_hash:
-                    store.touch(self.engine, action.project_id, action.content_hash)
-                return Outcome(action.ref, action.name, UNCHANGED)
+                if action.touch:
+                    state.touch(
+                        self.engine,
+                        action.project_id,
+                        action.content_hash,
+                        agreed_closed=action.agreed_closed,
+                    )
+                return Outcome(action.ref, action.name, action.result)
             if isinstance(action, Deleted):
-                return Outcome(action.ref, action.name, DELETED, topic_id=action.topic_id)
+                return Outcome(action.ref, action.name, action.result, topic_id=action.topic_id)
             if isinstance(action, Invalid):
                 raise RecordFailed(action.error)
             raise TypeError(f"unknown action {action!r}")
@@ -158,9 +172,13 @@ class Applier:
             return self._failed(action, str(exc))
         except ForumNotFound as exc:
             if isinstance(action, Update):
-                store.record_remote_deleted(self.engine, action.project_id)
+                state.record_remote_deleted(self.engine, action.project_id)
                 return Outcome(
-                    action.ref, action.name, DELETED, error=_reasons(exc), topic_id=action.topic_id
+                    action.ref,
+                    action.name,
+                    Result.deleted,
+                    error=_reasons(exc),
+                    topic_id=action.topic_id,
                 )
             return self._failed(action, f"the forum answered 404: {_reasons(exc)}")
         except ForumError as exc:
@@ -168,10 +186,11 @@ class Applier:
                 # Discourse answers 400 invalid_parameters "category" for an id it does not have
                 # (API-NOTES §3): the cached category was deleted in the forum.
                 store.forget_category(self.engine, action.desired.area)
+                area = action.desired.area
                 return self._failed(
                     action,
-                    f"the forum has no category {self.categories.get(action.desired.area)} for area "
-                    f"{action.desired.area} any more; it is found or created again at the next sync",
+                    f"the forum has no category {self.categories.get(area)} for area {area} any "
+                    "more; it is found or created again at the next sync",
                 )
             # 422 with Discourse's reasons, 5xx or 429 still there after the client's retries, an
             # ambiguous create that stayed ambiguous: this record only, retried next run.
@@ -185,89 +204,65 @@ class Applier:
             new_id = action.external_id
         elif isinstance(action, Invalid):
             new_id = action.new_external_id
-        store.record_failure(self.engine, action.project_id, error, external_id=new_id)
-        return Outcome(action.ref, action.name, FAILED, error=error)
+        state.record_failure(self.engine, action.project_id, error, external_id=new_id)
+        return Outcome(action.ref, action.name, Result.failed, error=error)
 
     # ------------------------------------------------------------------ create / adopt
 
     def _create(self, action: Create) -> Outcome:
-        d = action.desired
-        category_id = self._category(d)
-        store.record_intent(
+        category_id = self._category(action.desired)
+        state.record_intent(
             self.engine,
             action.project_id,
             action.external_id,
             new=action.new_state,
             replaces_deleted=action.replaces_deleted,
         )
-        return self._send_create(
-            action.ref, action.name, action.project_id, action.external_id, d, category_id
-        )
+        return self._send_create(action, category_id)
 
     def _adopt_or_create(self, action: Adopt) -> Outcome:
-        topic = self.client.get_topic_by_external_id(action.external_id)
+        topic = self.client.find_topic(action.external_id)
         if topic is not None:
-            return self._adopt(
-                action.ref,
-                action.name,
-                action.project_id,
-                action.external_id,
-                action.desired,
-                topic,
-            )
+            return self._adopt(action, topic)
         category_id = self._category(action.desired)
-        store.record_intent(self.engine, action.project_id, action.external_id, new=False)
-        return self._send_create(
-            action.ref,
-            action.name,
-            action.project_id,
-            action.external_id,
-            action.desired,
-            category_id,
-        )
+        state.record_intent(self.engine, action.project_id, action.external_id, new=False)
+        return self._send_create(action, category_id)
 
-    def _send_create(
-        self,
-        ref: str,
-        name: str,
-        project_id: int,
-        external_id: str,
-        d: DesiredTopic,
-        category_id: int,
-    ) -> Outcome:
+    def _send_create(self, action: Create | Adopt, category_id: int) -> Outcome:
+        d, external_id = action.desired, action.external_id
         title = d.title
         looked_up = False
         for _attempt in range(3):  # at most: one title fallback and one create after a lookup
             try:
-                post = self.client.create_topic(
+                created = self.client.open_topic(
                     title=title,
                     raw=d.raw,
                     category_id=category_id,
                     tags=list(d.tags),
                     external_id=external_id,
                 )
-            except ExternalIdTaken:
+            except ExternalIdTaken as exc:
                 # A topic already carries our id (an earlier run whose answer was lost, a catalogue
                 # restored from a backup): adopt it rather than create a second one.
-                topic = self.client.get_topic_by_external_id(external_id)
+                topic = self.client.find_topic(external_id)
                 if topic is None:
                     raise RecordFailed(
                         f"external id {external_id} is taken by a topic the API user cannot see "
-                        f"(deleted?); `digicanvis sync --recreate-deleted {ref}` creates a new one"
-                    ) from None
-                return self._adopt(ref, name, project_id, external_id, d, topic)
+                        f"(deleted?); `digicanvis sync --recreate-deleted {action.ref}` creates a "
+                        "new one"
+                    ) from exc
+                return self._adopt(action, topic)
             except AmbiguousWrite as exc:
                 # The create may or may not have happened: look before anything else.
-                topic = self.client.get_topic_by_external_id(external_id)
+                topic = self.client.find_topic(external_id)
                 if topic is not None:
-                    return self._adopt(ref, name, project_id, external_id, d, topic)
+                    return self._adopt(action, topic)
                 if looked_up:
                     raise RecordFailed(
-                        f"the forum's answer to the create was lost twice ({exc.message}); retried next run"
-                    ) from None
-                looked_up = (
-                    True  # not there: the create did not happen, so sending it again is safe
-                )
+                        f"the forum's answer to the create was lost twice ({exc.message}); "
+                        "retried next run"
+                    ) from exc
+                looked_up = True  # not there: the create did not happen, so sending it is safe
                 continue
             except ForumValidationError as exc:
                 if _category_gone(exc):
@@ -276,14 +271,14 @@ class Applier:
                     title = d.fallback_title  # a topic we do not own has our title
                     continue
                 # A definite refusal: nothing was created, so the next run need not look it up.
-                store.clear_intent(self.engine, project_id)
-                raise RecordFailed(f"the forum refused the topic: {_reasons(exc)}") from None
-            store.record_paired(
+                state.clear_intent(self.engine, action.project_id)
+                raise RecordFailed(f"the forum refused the topic: {_reasons(exc)}") from exc
+            state.record_paired(
                 self.engine,
-                project_id,
-                topic_id=int(post["topic_id"]),
-                first_post_id=int(post["id"]),
-                topic_slug=post.get("topic_slug"),
+                action.project_id,
+                topic_id=created.topic_id,
+                first_post_id=created.post_id,
+                topic_slug=created.slug,
                 title=prettify_title(title),  # what Discourse stores (§8), compared next time
                 category_id=category_id,
                 tags=d.tags,
@@ -293,127 +288,168 @@ class Applier:
                 complete=True,
             )
             return Outcome(
-                ref,
-                name,
-                CREATED,
-                fields=("title", "body", "category", "tags"),
-                topic_id=int(post["topic_id"]),
+                action.ref,
+                action.name,
+                Result.created,  # an Adopt that found nothing created the topic too
+                fields=action.fields,
+                topic_id=created.topic_id,
             )
         raise RecordFailed("the forum kept refusing the create")
 
-    def _adopt(
-        self,
-        ref: str,
-        name: str,
-        project_id: int,
-        external_id: str,
-        d: DesiredTopic,
-        topic: dict[str, Any],
-    ) -> Outcome:
+    def _adopt(self, action: Create | Adopt, topic: Topic) -> Outcome:
         """Pair the record with a topic found by its external id, then bring the topic in line."""
-        if topic.get("deleted_at"):
-            store.record_remote_deleted(self.engine, project_id)
-            return Outcome(ref, name, DELETED, topic_id=topic.get("id"))
-        topic_id = int(topic["id"])
-        posts = (topic.get("post_stream") or {}).get("posts") or []
-        first_post_id = next(
-            (p["id"] for p in posts if p.get("post_number") == 1), posts[0]["id"] if posts else None
-        )
-        if first_post_id is None:
-            first_post_id = self._first_post_id(topic_id)
-        raw = self.client.get_post(first_post_id).get("raw")
-        tags = tag_names(topic.get("tags")) or ()
-        store.record_paired(
+        ref, name, pid, d = action.ref, action.name, action.project_id, action.desired
+        if topic.deleted:
+            state.record_remote_deleted(self.engine, pid)
+            return Outcome(ref, name, Result.deleted, topic_id=topic.id)
+        first_post_id = topic.first_post_id or self._first_post_id(topic.id)
+        raw = self.client.post_raw(first_post_id)
+        state.record_paired(
             self.engine,
-            project_id,
-            topic_id=topic_id,
+            pid,
+            topic_id=topic.id,
             first_post_id=first_post_id,
-            topic_slug=topic.get("slug"),
-            title=topic.get("title"),
-            category_id=topic.get("category_id"),
-            tags=tags,
+            topic_slug=topic.slug,
+            title=topic.title,
+            category_id=topic.category_id,
+            tags=topic.tags,
             body_hash=body_fingerprint(raw) if raw is not None else None,
-            closed=bool(topic.get("closed")),
+            closed=topic.closed,
             content_hash=None,
             complete=False,
         )
         # What the forum shows is now "what we wrote"; the planner says what still differs.
-        stored = store.load_state(self.engine, project_id)
+        stored = state.load_state(self.engine, pid)
         assert stored is not None
         follow = plan_record(d, stored, self.categories, self.options, set())
         if isinstance(follow, Update):
             outcome = self._update(follow)
-            if outcome.result == FAILED:
+            if outcome.result is Result.failed:
                 return replace(outcome, action=name)
-            return Outcome(ref, name, ADOPTED, fields=follow.changed, topic_id=topic_id)
-        store.record_synced(self.engine, project_id, content_hash=d.content_hash)
-        return Outcome(ref, name, ADOPTED, topic_id=topic_id)
+            return Outcome(ref, name, Result.adopted, fields=follow.changed, topic_id=topic.id)
+        state.record_synced(self.engine, pid, content_hash=d.content_hash)
+        return Outcome(ref, name, Result.adopted, topic_id=topic.id)
 
     def _first_post_id(self, topic_id: int) -> int:
-        topic = self.client.get_topic(topic_id)
-        posts = (topic.get("post_stream") or {}).get("posts") or []
-        if not posts:
+        first = self.client.read_topic(topic_id).first_post_id
+        if first is None:
             raise RecordFailed(f"topic {topic_id} shows no first post")
-        return int(posts[0]["id"])
+        return first
 
     # ------------------------------------------------------------------ update / close / reopen
 
     def _update(self, action: Update) -> Outcome:
-        d = action.desired
-        pid = action.project_id
-        if "body" in action.changed:
+        """The fewest requests: the body with its title and category in one PUT /posts/{id} (one
+        revision); tags, or title and category without a body change, in one PUT /t/-/{id}; then
+        the status. Only changed fields are sent, each as Discourse stores it. Each request's
+        confirmed fields are committed at once; the last one's with the record's `synced`."""
+        d, pid = action.desired, action.project_id
+        changed = set(action.changed)
+        title = d.title if "title" in changed else None
+        category_id = self._category(d) if "category" in changed else None
+        tags = list(d.tags) if "tags" in changed else None
+        pending: dict[str, Any] = {}  # confirmed, not yet committed
+
+        def commit() -> None:
+            if pending:
+                state.record_written(self.engine, pid, **pending)
+                pending.clear()
+
+        if "body" in changed:
             post_id = action.first_post_id or self._first_post_id(action.topic_id)
-            self.client.update_post(post_id, raw=d.raw, edit_reason=action.edit_reason)
-            store.record_written(self.engine, pid, body_hash=d.body_hash, first_post_id=post_id)
-        topic_fields = [f for f in ("title", "category", "tags") if f in action.changed]
-        if topic_fields:
-            self._update_topic(action, topic_fields)
+
+            def send_post(t: str | None) -> None:
+                self.client.update_post(
+                    post_id,
+                    raw=d.raw,
+                    edit_reason=action.edit_reason,
+                    title=_as_stored(t),
+                    category_id=category_id,
+                )
+
+            sent = self._send_titled(send_post, title, d, refused=None)
+            pending |= {"body_hash": d.body_hash, "first_post_id": post_id}
+            pending |= _topic_written(sent, category_id, None)
+            title = category_id = None  # written with the body
+        if title is not None or category_id is not None or tags is not None:
+            commit()
+
+            def send_topic(t: str | None) -> None:
+                self.client.update_topic(
+                    action.topic_id, title=_as_stored(t), category_id=category_id, tags=tags
+                )
+
+            sent = self._send_titled(
+                send_topic, title, d, refused="the forum refused the topic update"
+            )
+            pending |= _topic_written(sent, category_id, tags)
         if action.status:
-            closed = action.status == "close"
+            commit()
+            closed = action.status is StatusChange.close
             self.client.set_topic_status(action.topic_id, "closed", closed)
-            store.record_written(self.engine, pid, closed=closed)
+            pending["closed"] = closed
+        elif action.agreed_closed is not None:
+            pending["closed"] = action.agreed_closed
         # An archived record's content is not written (only its topic closed): its content_hash
         # stays, so restoring it brings the content up to date.
-        store.record_synced(
+        state.record_synced(
             self.engine,
             pid,
             content_hash=None if d.closed else d.content_hash,
-            repaired=action.repairs,
+            repaired=action.repairs + (("closed",) if action.agreed_closed is not None else ()),
+            **pending,
         )
-        result = {"close": ARCHIVED, "reopen": RESTORED}.get(action.name, UPDATED)
         return Outcome(
-            action.ref, action.name, result, fields=action.changed, topic_id=action.topic_id
+            action.ref, action.name, action.result, fields=action.changed, topic_id=action.topic_id
         )
 
-    def _update_topic(self, action: Update, fields: list[str]) -> None:
-        d = action.desired
-        title = d.title if "title" in fields else None
-        category_id = self._category(d) if "category" in fields else None
-        tags = list(d.tags) if "tags" in fields else None
+    def _send_titled(
+        self,
+        send: Callable[[str | None], None],
+        title: str | None,
+        d: DesiredTopic,
+        *,
+        refused: str | None,
+    ) -> str | None:
+        """Send a request that may carry the title; when a topic we do not own has that title,
+        send it again with the fallback. Returns the title sent. `refused` prefixes other 422s
+        (None lets them reach apply() as they are)."""
         while True:
             try:
-                self.client.update_topic(
-                    action.topic_id, title=title, category_id=category_id, tags=tags
-                )
-                break
+                send(title)
+                return title
             except ForumValidationError as exc:
                 if _category_gone(exc):
                     raise  # handled in apply(): the cached category is forgotten
                 if title is not None and _title_taken(exc) and title != d.fallback_title:
                     title = d.fallback_title
                     continue
-                raise RecordFailed(f"the forum refused the topic update: {_reasons(exc)}") from None
-        written: dict[str, Any] = {}
-        if title is not None:
-            written["title"] = prettify_title(title)
-        if category_id is not None:
-            written["category_id"] = category_id
-        if tags is not None:
-            written["tags"] = tags
-        store.record_written(self.engine, action.project_id, **written)
+                if refused is None:
+                    raise
+                raise RecordFailed(f"{refused}: {_reasons(exc)}") from exc
 
     def _category(self, d: DesiredTopic) -> int:
         try:
             return self.categories[d.area]
         except KeyError:
             raise RecordFailed(f"no forum category for area {d.area}") from None
+
+
+def _as_stored(title: str | None) -> str | None:
+    """A title as Discourse stores it: it compares what it is sent with what it has as raw
+    strings, so an unprettified title would count as a change (a revision, an event, a bump)."""
+    return None if title is None else prettify_title(title)
+
+
+def _topic_written(
+    title: str | None, category_id: int | None, tags: list[str] | None
+) -> dict[str, Any]:
+    """The sync state's columns for topic fields the forum confirmed (titles as it stores them)."""
+    written: dict[str, Any] = {}
+    if title is not None:
+        written["title"] = prettify_title(title)
+    if category_id is not None:
+        written["category_id"] = category_id
+    if tags is not None:
+        written["tags"] = tags
+    return written

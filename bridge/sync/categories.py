@@ -10,10 +10,11 @@ created.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
+from bridge.forum.client import Category
 from bridge.forum.errors import AmbiguousWrite, ForumValidationError
 from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
@@ -24,8 +25,8 @@ class CategoryError(Exception):
 
 
 class CategoryForum(Protocol):
-    def list_categories(self) -> list[dict[str, Any]]: ...
-    def create_category(
+    def categories_found(self) -> list[Category]: ...
+    def new_category(
         self,
         *,
         name: str,
@@ -34,7 +35,7 @@ class CategoryForum(Protocol):
         text_color: str,
         description: str | None = None,
         parent_category_id: int | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> Category: ...
 
 
 def _parent_slug(settings: Settings, area: str) -> str | None:
@@ -48,16 +49,18 @@ def stale_areas(
     stale = []
     for area in sorted(set(areas)):
         row = cached.get(area)
-        if row is None or row.slug != settings.area(area).slug or (_parent_slug(settings, area) is None) != (row.parent_category_id is None):
+        if (
+            row is None
+            or row.slug != settings.area(area).slug
+            or (_parent_slug(settings, area) is None) != (row.parent_category_id is None)
+        ):
             stale.append(area)
     return stale
 
 
-def _find(
-    categories: list[dict[str, Any]], slug: str, parent_id: int | None
-) -> dict[str, Any] | None:
+def _find(categories: list[Category], slug: str, parent_id: int | None) -> Category | None:
     for cat in categories:
-        if cat.get("slug") == slug and (cat.get("parent_category_id") or None) == parent_id:
+        if cat.slug == slug and cat.parent_category_id == parent_id:
             return cat
     return None
 
@@ -69,35 +72,28 @@ def ensure_categories(
     cached = store.load_categories(engine)
     stale = stale_areas(settings, cached, areas)
     if stale:
-        forum = client.list_categories()
+        forum = client.categories_found()
         for area in stale:
             cfg = settings.area(area)
             parent_slug = _parent_slug(settings, area)
             parent_id = None
             if parent_slug:
-                parent = next(
-                    (
-                        c
-                        for c in forum
-                        if c.get("slug") == parent_slug and not c.get("parent_category_id")
-                    ),
-                    None,
-                )
+                parent = _find(forum, parent_slug, None)
                 if parent is None:
                     raise CategoryError(
                         f"parent category {parent_slug!r} (TOML [sync].parent_category or areas.{area}.parent) "
                         "does not exist in the forum: create it there first"
                     )
-                parent_id = int(parent["id"])
+                parent_id = parent.id
             found = _find(forum, cfg.slug, parent_id)
             if found is None:
                 found = _create(client, settings, area, parent_id)
                 forum.append(found)
             cached[area] = store.CachedCategory(
                 area,
-                int(found["id"]),
+                found.id,
                 cfg.slug,
-                str(found.get("name") or cfg.label(settings.language)),
+                found.name or cfg.label(settings.language),
                 parent_id,
             )
             store.save_category(engine, cached[area])
@@ -106,22 +102,20 @@ def ensure_categories(
 
 def find_or_create(
     client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str
-) -> dict[str, Any]:
-    """One configured category (not an area's, e.g. `[challenges]`) found by slug or created,
-    under `cfg.parent` or `[sync].parent_category` like the areas' categories."""
-    forum = client.list_categories()
+) -> Category:
+    """One configured category that is not an area's (e.g. `[challenges]`), found by slug or
+    created, under `cfg.parent` or `[sync].parent_category` like the areas' categories."""
+    forum = client.categories_found()
     parent_slug = cfg.parent or settings.sync.parent_category
     parent_id = None
     if parent_slug:
-        parent = next(
-            (c for c in forum if c.get("slug") == parent_slug and not c.get("parent_category_id")),
-            None,
-        )
+        parent = _find(forum, parent_slug, None)
         if parent is None:
             raise CategoryError(
-                f"parent category {parent_slug!r} of {what} does not exist in the forum: create it there first"
+                f"parent category {parent_slug!r} of {what} does not exist in the forum: "
+                "create it there first"
             )
-        parent_id = int(parent["id"])
+        parent_id = parent.id
     return _find(forum, cfg.slug, parent_id) or _create_category(
         client, settings, cfg, what, parent_id
     )
@@ -129,16 +123,16 @@ def find_or_create(
 
 def _create(
     client: CategoryForum, settings: Settings, area: str, parent_id: int | None
-) -> dict[str, Any]:
+) -> Category:
     return _create_category(client, settings, settings.area(area), f"area {area}", parent_id)
 
 
 def _create_category(
     client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str, parent_id: int | None
-) -> dict[str, Any]:
+) -> Category:
     name = cfg.label(settings.language)
     try:
-        return client.create_category(
+        return client.new_category(
             name=name,
             slug=cfg.slug,
             color=cfg.color,
@@ -146,17 +140,17 @@ def _create_category(
             description=cfg.describe(settings.language) or None,
             parent_category_id=parent_id,
         )
-    except AmbiguousWrite:
+    except AmbiguousWrite as exc:
         # The answer was lost: the category may exist now. Look before trying again.
-        found = _find(client.list_categories(), cfg.slug, parent_id)
+        found = _find(client.categories_found(), cfg.slug, parent_id)
         if found is not None:
             return found
         raise CategoryError(
             f"creating category {cfg.slug!r} for {what}: the forum's answer was lost and the category is not there; run the sync again"
-        ) from None
+        ) from exc
     except ForumValidationError as exc:
         reasons = "; ".join(exc.errors) or exc.message
         raise CategoryError(
             f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for {what}: {reasons}. "
             "A category with that name but another slug may exist: align the TOML file with the forum"
-        ) from None
+        ) from exc

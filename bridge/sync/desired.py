@@ -10,12 +10,12 @@ from typing import Any
 
 from bridge.discourse_rules import (
     MAX_POST_LENGTH,
+    body_fingerprint,
     body_problems,
     prettify_title,
     tags_for_saving,
     title_problems,
 )
-from bridge.loop.drift import body_fingerprint
 from bridge.settings import Settings
 from bridge.sync.render import render_post
 from bridge.sync.titles import TitleInput, build_titles
@@ -46,6 +46,11 @@ class DesiredTopic:
     tags: tuple[str, ...]  # cleaned as Discourse stores them, in the order sent
     closed: bool  # archived records' topics are closed, never deleted
     error: str | None = None  # why this record cannot be written; it then fails without a request
+
+    @property
+    def archived(self) -> bool:
+        """The record is archived (its topic is to be closed): read by bridge.sync.state's rule."""
+        return self.closed
 
     @property
     def stored_title(self) -> str:

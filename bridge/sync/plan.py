@@ -15,39 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.external_id import new_external_id, recreated_external_id
+from bridge.sync.state import Stored, needs_bookkeeping
 
-TOPIC_FIELDS = ("title", "category", "tags")  # written with one PUT /t/-/{id} (API-NOTES §4)
+__all__ = ["Stored"]  # planned against; defined with the table's reads in bridge.sync.state
+
 ALL_FIELDS = ("title", "body", "category", "tags")
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A frozen copy of one SyncState row: what was last written for a record."""
-
-    project_id: int
-    external_id: str
-    topic_id: int | None = None
-    first_post_id: int | None = None
-    state: str = "never"
-    create_started_at: datetime | None = None
-    category_id: int | None = None
-    tags: tuple[str, ...] | None = None
-    title: str | None = None  # as Discourse stored it
-    body_hash: str | None = None
-    closed: bool = False
-    content_hash: str | None = None
-    # Remote observation (issue 5 fills these): which owned fields the forum changed, and the
-    # values it showed. `closed` in drift_detail is the topic's remote open/closed state.
-    drift: tuple[str, ...] = ()
-    drift_detail: Mapping[str, Any] | None = None
-    remote_deleted: bool = False
-    last_error: str | None = None
-    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +35,26 @@ class PlanOptions:
     edit_reason_drift: str = "Restored from the DigiCanvis catalogue"
     only: frozenset[str] | None = None  # --project REF…
     recreate_deleted: frozenset[str] = frozenset()
+
+
+class Result(StrEnum):
+    """What an action ended as, for the summary (contract §3 keys, plus adopted and deleted)."""
+
+    created = "created"
+    adopted = "adopted"
+    updated = "updated"
+    archived = "archived"
+    restored = "restored"
+    unchanged = "unchanged"
+    failed = "failed"
+    deleted = "deleted"
+
+
+class StatusChange(StrEnum):
+    """Closing or reopening a topic (PUT /t/{id}/status closed=true|false)."""
+
+    close = "close"
+    reopen = "reopen"
 
 
 # --------------------------------------------------------------------------- actions
@@ -78,6 +75,11 @@ class Action:
         """Whether the action sends anything to the forum."""
         return True
 
+    @property
+    def result(self) -> Result:
+        """What the action counts as once it succeeds (a dry run counts the plan this way)."""
+        raise NotImplementedError
+
     def as_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "action": self.name, "fields": list(self.fields)}
 
@@ -92,6 +94,7 @@ class Create(Action):
     new_state: bool = False
     replaces_deleted: bool = False
     name = "create"
+    result = Result.created
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -106,6 +109,7 @@ class Adopt(Action):
     external_id: str
     desired: DesiredTopic
     name = "adopt"
+    result = Result.adopted
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -114,15 +118,16 @@ class Adopt(Action):
 
 @dataclass(frozen=True)
 class Update(Action):
-    """Fields of an existing topic to rewrite; `status` is None, "close" or "reopen"."""
+    """Fields of an existing topic to rewrite, and maybe a close or reopen."""
 
     topic_id: int
     first_post_id: int | None
     desired: DesiredTopic
     changed: tuple[str, ...] = ()
-    status: str | None = None
+    status: StatusChange | None = None
     edit_reason: str = ""
     repairs: tuple[str, ...] = ()  # drift repaired by this action (cleared once written)
+    agreed_closed: bool | None = None  # see Unchanged
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -136,6 +141,10 @@ class Update(Action):
     def fields(self) -> tuple[str, ...]:
         return self.changed + (("closed",) if "closed" in self.repairs else ())
 
+    @property
+    def result(self) -> Result:
+        return {"close": Result.archived, "reopen": Result.restored}.get(self.name, Result.updated)
+
 
 @dataclass(frozen=True)
 class Unchanged(Action):
@@ -144,7 +153,10 @@ class Unchanged(Action):
 
     touch: bool = False
     content_hash: str | None = None  # the record's content hash, stored when touching
+    # A moderator closed or reopened the topic as the catalogue wants it: stored, drift cleared.
+    agreed_closed: bool | None = None
     name = "unchanged"
+    result = Result.unchanged
 
     @property
     def writes(self) -> bool:
@@ -157,6 +169,7 @@ class Deleted(Action):
 
     topic_id: int | None
     name = "deleted"
+    result = Result.deleted
 
     @property
     def writes(self) -> bool:
@@ -170,6 +183,7 @@ class Invalid(Action):
     error: str
     new_external_id: str | None = None  # a record never seen: its state row is created with it
     name = "invalid"
+    result = Result.failed  # fails without a request
 
     @property
     def writes(self) -> bool:
@@ -182,9 +196,6 @@ class Plan:
     # Areas whose category is not known yet (no cache row): found or created before applying.
     missing_categories: tuple[str, ...] = ()
 
-    def count(self, name: str) -> int:
-        return sum(1 for a in self.actions if a.name == name)
-
     @property
     def writes(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.writes)
@@ -196,13 +207,20 @@ class Plan:
 class PlanError(ValueError):
     """Bad options: an unknown ref, or --recreate-deleted for a topic that is not deleted."""
 
+    @classmethod
+    def unknown(cls, refs: Iterable[str]) -> PlanError:
+        refs = sorted(refs)
+        return cls(f"unknown ref{'s' if len(refs) > 1 else ''}: {', '.join(refs)}")
+
 
 # --------------------------------------------------------------------------- planning
 
 
-def _fresh_external_id(prefix: str, ref: str, taken: set[str]) -> str:
-    value = new_external_id(prefix, ref)
-    while value.lower() in taken:  # Discourse compares external ids case-insensitively (§3)
+def _free_external_id(first: str, ref: str, taken: set[str]) -> str:
+    """`first`, or the next recreated id while that is taken; reserved in `taken`. Discourse
+    compares external ids case-insensitively (§3)."""
+    value = first
+    while value.lower() in taken:
         value = recreated_external_id(value, ref)
     taken.add(value.lower())
     return value
@@ -244,44 +262,57 @@ def plan_record(
     options: PlanOptions,
     taken: set[str],
 ) -> Action:
-    ref, pid = desired.ref, desired.project_id
-    category_id = categories.get(desired.area)
-
+    """One record's action: a row of the decision table, by the state of its pairing."""
     if stored is not None and stored.remote_deleted:
-        if ref not in options.recreate_deleted:
-            return Deleted(ref, pid, topic_id=stored.topic_id)
-        if desired.error:
-            return Invalid(ref, pid, error=desired.error)
-        new_id = recreated_external_id(stored.external_id, ref)
-        while new_id.lower() in taken:
-            new_id = recreated_external_id(new_id, ref)
-        taken.add(new_id.lower())
-        return Create(ref, pid, external_id=new_id, desired=desired, replaces_deleted=True)
-
+        return _plan_deleted(desired, stored, options, taken)
     if stored is None or stored.topic_id is None:
-        if desired.closed:
-            # An archived record never synced has no topic to close, and none is created for it.
-            return Unchanged(ref, pid)
-        if desired.error:
-            fresh = (
-                _fresh_external_id(options.external_id_prefix, ref, taken)
-                if stored is None
-                else None
-            )
-            return Invalid(ref, pid, error=desired.error, new_external_id=fresh)
-        if stored is None:
-            return Create(
-                ref,
-                pid,
-                external_id=_fresh_external_id(options.external_id_prefix, ref, taken),
-                desired=desired,
-                new_state=True,
-            )
-        if stored.create_started_at is not None:
-            return Adopt(ref, pid, external_id=stored.external_id, desired=desired)
-        return Create(ref, pid, external_id=stored.external_id, desired=desired)
+        return _plan_unpaired(desired, stored, options, taken)
+    return _plan_paired(desired, stored, categories.get(desired.area), options)
 
-    # The topic exists. What the forum shows now = what we wrote, except where drift says otherwise.
+
+def _plan_deleted(
+    desired: DesiredTopic, stored: Stored, options: PlanOptions, taken: set[str]
+) -> Action:
+    """A moderator deleted the topic: reported, or recreated with a new id when asked to."""
+    ref, pid = desired.ref, desired.project_id
+    if ref not in options.recreate_deleted:
+        return Deleted(ref, pid, topic_id=stored.topic_id)
+    if desired.error:
+        return Invalid(ref, pid, error=desired.error)
+    new_id = _free_external_id(recreated_external_id(stored.external_id, ref), ref, taken)
+    return Create(ref, pid, external_id=new_id, desired=desired, replaces_deleted=True)
+
+
+def _plan_unpaired(
+    desired: DesiredTopic, stored: Stored | None, options: PlanOptions, taken: set[str]
+) -> Action:
+    """No topic yet: create it; or look it up first when an earlier create may have reached the
+    forum; an archived record never synced gets none."""
+    ref, pid = desired.ref, desired.project_id
+    if desired.closed:
+        return Unchanged(ref, pid)
+    fresh = (
+        _free_external_id(new_external_id(options.external_id_prefix, ref), ref, taken)
+        if stored is None
+        else None
+    )
+    if desired.error:
+        return Invalid(ref, pid, error=desired.error, new_external_id=fresh)
+    if stored is None:
+        assert fresh is not None
+        return Create(ref, pid, external_id=fresh, desired=desired, new_state=True)
+    if stored.create_started_at is not None:
+        return Adopt(ref, pid, external_id=stored.external_id, desired=desired)
+    return Create(ref, pid, external_id=stored.external_id, desired=desired)
+
+
+def _plan_paired(
+    desired: DesiredTopic, stored: Stored, category_id: int | None, options: PlanOptions
+) -> Action:
+    """The topic exists. What the forum shows now = what we wrote, except where drift says
+    otherwise; drift is repaired (catalogue-wins) or left (report-only)."""
+    ref, pid = desired.ref, desired.project_id
+    assert stored.topic_id is not None
     drift = set(stored.drift)
     detail = stored.drift_detail or {}
     remote_closed = _remote_closed(stored, detail) if "closed" in drift else stored.closed
@@ -300,17 +331,20 @@ def plan_record(
                 changed.remove(name)
     if desired.closed:
         # An archived record's topic is closed; its content is left as it was (it is updated
-        # if the record is ever restored, since the stored hashes will differ then).
-        changed = []
+        # if the record is ever restored, since the stored hashes will differ then), and drift on
+        # it stays reported: nothing repairs it (found by tests/test_sync_property.py).
+        changed, repairs = [], []
     status = None
     if desired.closed != remote_closed and ("closed" not in drift or repair):
-        status = "close" if desired.closed else "reopen"
+        status = StatusChange.close if desired.closed else StatusChange.reopen
         if "closed" in drift:
             repairs.append("closed")
+    # The forum's open/closed state differs from what we wrote but is what the catalogue wants
+    # (a moderator closed an archived record's topic): nothing to send, the drift is settled.
+    agreed_closed = remote_closed if "closed" in drift and desired.closed == remote_closed else None
     if changed and desired.error:
         return Invalid(ref, pid, error=desired.error)
     if changed or status:
-        changed = [f for f in ALL_FIELDS if f in changed]
         reason = options.edit_reason_drift if repairs else options.edit_reason_update
         return Update(
             ref,
@@ -318,15 +352,20 @@ def plan_record(
             topic_id=stored.topic_id,
             first_post_id=stored.first_post_id,
             desired=desired,
-            changed=tuple(changed),
+            changed=tuple(f for f in ALL_FIELDS if f in changed),
             status=status,
             edit_reason=reason,
             repairs=tuple(repairs),
+            agreed_closed=agreed_closed,
         )
-    touch = (
-        stored.content_hash != desired.content_hash and not desired.closed
-    ) or stored.state in ("failed", "pending")
-    return Unchanged(ref, pid, touch=touch, content_hash=desired.content_hash)
+    return Unchanged(
+        ref,
+        pid,
+        touch=needs_bookkeeping(desired, stored) or agreed_closed is not None,
+        # An archived record's content is not in the forum: its stored hash waits for the restore.
+        content_hash=None if desired.closed else desired.content_hash,
+        agreed_closed=agreed_closed,
+    )
 
 
 _ORDER = {"close": 0, "reopen": 1, "update": 2, "adopt": 3, "create": 4}
@@ -342,9 +381,9 @@ def make_plan(
     desired = list(desired)
     refs = {d.ref for d in desired}
     wanted = options.only if options.only is not None else refs
-    unknown = tuple(sorted((set(wanted) | set(options.recreate_deleted)) - refs))
-    if unknown:
-        raise PlanError(f"unknown ref{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+    unknown = (set(wanted) | set(options.recreate_deleted)) - refs
+    if unknown:  # the runner checks before the lease; this guards the pure planner's callers
+        raise PlanError.unknown(unknown)
     by_ref = {d.ref: d for d in desired}
     for ref in sorted(options.recreate_deleted):
         state = stored.get(by_ref[ref].project_id)

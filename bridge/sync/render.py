@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from bridge.catalogue.regions import CONTROL_CHARS_RE
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,7 +61,6 @@ _BBCODE = re.compile(
     r"|highlight|kbd|grid|b|i|u|s|ul|ol|li|list|table|sup|sub|hide|blur|chat|event|math)\b)",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}])")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 
@@ -77,7 +77,7 @@ def _neutral(line: str) -> str:
 
 def block(text: str) -> str:
     """Free text as Markdown that stays inside its section (see the module docstring)."""
-    lines = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    lines = CONTROL_CHARS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     result: list[str] = []
     fence: tuple[str, int] | None = None  # (character, length) of the open fence
     for line in lines:
@@ -113,7 +113,7 @@ def block(text: str) -> str:
 
 def inline(text: Any) -> str:
     """A short field on one line with every Markdown character escaped."""
-    flat = " ".join(_CONTROL.sub("", str(text)).split())
+    flat = " ".join(CONTROL_CHARS_RE.sub("", str(text)).split())
     flat = _INLINE_SPECIAL.sub(r"\\\1", flat)
     flat = flat.replace("<", "&lt;")
     return _MENTION.sub("@" + ZWJ, flat)

@@ -1,13 +1,14 @@
-"""One sync run: lease → run log → snapshot → categories → plan → apply → summary.
+"""One sync run: options checked → lease and run log (bridge.sync.runs) → one snapshot
+(catalogue, states, categories) → categories → plan → apply → summary.
 
-`run_sync` is the library entry point used by `digicanvis sync` and by the scheduler of issue 5
-(which passes `should_stop` so SIGTERM lets the current action finish, and reads the summary).
+`run_sync` is the library entry point used by `digicanvis sync` and by the scheduler (which
+passes `should_stop` so SIGTERM lets the current action finish, and reads the summary).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,24 +17,13 @@ from sqlalchemy.engine import Engine
 from bridge.challenges.category import ensure_challenge_category
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.settings import Settings
-from bridge.sync import store
-from bridge.sync.apply import (
-    ADOPTED,
-    ARCHIVED,
-    CREATED,
-    DELETED,
-    FAILED,
-    RESTORED,
-    UNCHANGED,
-    UPDATED,
-    Applier,
-    Forum,
-    Outcome,
-)
+from bridge.sync import state, store
+from bridge.sync.apply import Applier, Forum, Outcome
 from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
-from bridge.sync.lease import SYNC_LEASE, LeaseHandle, LeaseLost
-from bridge.sync.plan import Plan, PlanError, PlanOptions, make_plan
+from bridge.sync.lease import LeaseLost
+from bridge.sync.plan import Plan, PlanError, PlanOptions, Result, make_plan
+from bridge.sync.runs import RUN_COUNTS, RunKind, RunStatus, logged_run
 
 log = logging.getLogger("bridge.sync")
 
@@ -69,18 +59,15 @@ class SyncSummary:
     stopped: str | None = None  # why the run stopped early (should_stop)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
 
+    def counts(self) -> dict[str, int]:
+        """The counts a run row keeps (bridge.sync.runs.RUN_COUNTS) and the requests."""
+        return {key: getattr(self, key) for key in (*RUN_COUNTS, "requests")}
+
     def as_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "archived": self.archived,
-            "restored": self.restored,
-            "failed": self.failed,
+        doc: dict[str, Any] = self.counts()
+        doc |= {
             "failures": list(self.failures),
-            "adopted": self.adopted,
             "deleted": [{"ref": r, "what": ["deleted"]} for r in self.deleted_refs],
-            "requests": self.requests,
         }
         if self.plan is not None:
             doc["plan"] = list(self.plan)
@@ -103,85 +90,67 @@ def plan_options(settings: Settings, options: SyncOptions) -> PlanOptions:
     )
 
 
-def check_refs(records: list[CatalogueRecord], options: SyncOptions) -> None:
-    """--project and --recreate-deleted name records that exist (exit 2 otherwise)."""
-    known = {r.ref for r in records}
-    unknown = sorted((set(options.only or ()) | set(options.recreate_deleted)) - known)
+def check_options(engine: Engine, options: SyncOptions) -> None:
+    """--project and --recreate-deleted name records that exist (PlanError, exit 2), in one
+    query, before any lease is taken."""
+    unknown = store.unknown_refs(engine, set(options.only or ()) | set(options.recreate_deleted))
     if unknown:
-        raise PlanError(f"unknown ref{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        raise PlanError.unknown(unknown)
 
 
 def compute_plan(
-    engine: Engine,
+    records: list[CatalogueRecord],
+    states: dict[int, state.Stored],
+    categories: dict[str, int],
     settings: Settings,
     options: SyncOptions,
-    categories: dict[str, int],
-    records: list[CatalogueRecord] | None = None,
 ) -> Plan:
-    """Read the catalogue and the sync state, then plan (pure). Raises PlanError on bad refs."""
-    if records is None:
-        records = store.load_records(engine, settings.home_region)
+    """Plan (pure) from one snapshot of the catalogue and the sync states."""
     named = None if options.only is None else set(options.only | options.recreate_deleted)
-    check_refs(records, options)
-    # Titles are decided across the whole catalogue; with --project only the named posts are rendered.
+    # Titles are decided across the whole catalogue; with --project only the named posts are
+    # rendered.
     desired = desired_topics(records, settings, render_only=named)
-    return make_plan(
-        desired.values(), store.load_states(engine), categories, plan_options(settings, options)
-    )
+    return make_plan(desired.values(), states, categories, plan_options(settings, options))
 
 
-def _summarise(outcomes: list[Outcome], requests: int, **extra: Any) -> SyncSummary:
-    count = {
-        k: 0 for k in (CREATED, ADOPTED, UPDATED, ARCHIVED, RESTORED, UNCHANGED, FAILED, DELETED)
-    }
+def _summarise(outcomes: Iterable[Outcome], requests: int, **extra: Any) -> SyncSummary:
+    outcomes = tuple(outcomes)
+    count = dict.fromkeys(Result, 0)
     for o in outcomes:
         count[o.result] += 1
     return SyncSummary(
-        created=count[CREATED] + count[ADOPTED],
-        adopted=count[ADOPTED],
-        updated=count[UPDATED],
-        unchanged=count[UNCHANGED],
-        archived=count[ARCHIVED],
-        restored=count[RESTORED],
-        failed=count[FAILED],
-        deleted=count[DELETED],
+        created=count[Result.created] + count[Result.adopted],
+        adopted=count[Result.adopted],
+        updated=count[Result.updated],
+        unchanged=count[Result.unchanged],
+        archived=count[Result.archived],
+        restored=count[Result.restored],
+        failed=count[Result.failed],
+        deleted=count[Result.deleted],
         requests=requests,
         failures=tuple(
-            {"ref": o.ref, "error": o.error or ""} for o in outcomes if o.result == FAILED
+            {"ref": o.ref, "error": o.error or ""} for o in outcomes if o.result is Result.failed
         ),
-        deleted_refs=tuple(o.ref for o in outcomes if o.result == DELETED),
-        outcomes=tuple(outcomes),
+        deleted_refs=tuple(o.ref for o in outcomes if o.result is Result.deleted),
+        outcomes=outcomes,
         **extra,
     )
 
 
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
     """The plan and the counts it would give. No request, no write, no lease."""
+    check_options(engine, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
-    plan = compute_plan(engine, settings, options, cached)
+    records = store.load_records(engine, settings.home_region)
+    plan = compute_plan(records, state.load_states(engine), cached, settings, options)
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
     would = [
-        Outcome(
-            a.ref, a.name, _PLANNED_RESULT[a.name], fields=a.fields, error=getattr(a, "error", None)
-        )
+        Outcome(a.ref, a.name, a.result, fields=a.fields, error=getattr(a, "error", None))
         for a in plan.actions
     ]
     return _summarise(
         would, 0, plan=tuple(plan.as_json()), categories_needed=plan.missing_categories
     )
-
-
-# What each planned action counts as in a summary (an invalid record fails without a request).
-_PLANNED_RESULT = {
-    "create": CREATED,
-    "adopt": ADOPTED,
-    "update": UPDATED,
-    "close": ARCHIVED,
-    "reopen": RESTORED,
-    "unchanged": UNCHANGED,
-    "invalid": FAILED,
-    "deleted": DELETED,
-}
 
 
 def run_sync(
@@ -198,90 +167,53 @@ def run_sync(
     then ("done", Outcome) after every action. Raises LeaseHeld, PlanError, SyncStopped."""
     if options.dry_run:
         return dry_run(engine, settings, options)
-    check_refs(store.load_records(engine, settings.home_region), options)
-    lease = (
-        LeaseHandle.acquire(engine, SYNC_LEASE, ttl=lease_ttl)
-        if lease_ttl
-        else LeaseHandle.acquire(engine, SYNC_LEASE)
-    )
+    check_options(engine, options)
     outcomes: list[Outcome] = []
-    start_requests = getattr(client, "requests_made", 0)
-    run_id: int | None = None
-    status, message = "failed", None
-    try:
-        run_id = store.start_run(engine, lease.holder)
-        records = store.load_records(engine, settings.home_region)
-        wanted = options.only if options.only is not None else None
-        areas = {
-            r.record["area"]
-            for r in records
-            if not r.archived and (wanted is None or r.ref in wanted)
-        }
+    start_requests = client.requests_made
+
+    def requests() -> int:
+        return client.requests_made - start_requests
+
+    def tally() -> tuple[dict[str, int], list[dict[str, str]]]:
+        partial = _summarise(outcomes, requests())
+        return partial.counts(), list(partial.failures)
+
+    with logged_run(engine, RunKind.sync, lease_ttl=lease_ttl) as run:
+        run.tally = tally
         try:
-            categories = ensure_categories(client, engine, settings, areas)  # type: ignore[arg-type]
-            # The challenges category of contract §5, created like the areas' (issue 12).
-            ensure_challenge_category(client, engine, settings)  # type: ignore[arg-type]
-        except CategoryError as exc:
-            message = str(exc)
-            raise SyncStopped(message) from None
-        plan = compute_plan(engine, settings, options, categories, records)
-        if progress:
-            progress("plan", plan)
-        applier = Applier(
-            client, engine, categories, plan_options(settings, options), check=lease.check
-        )
-        stopped = None
-        for action in plan.actions:
-            if should_stop():
-                stopped = "stopped on request; the next run carries on"
-                break
-            outcome = applier.apply(action)
-            outcomes.append(outcome)
-            if progress:
-                progress("done", outcome)
-        summary = _summarise(
-            outcomes,
-            getattr(client, "requests_made", 0) - start_requests,
-            run_id=run_id,
-            stopped=stopped,
-        )
-        status = "partial" if summary.failed else ("interrupted" if stopped else "ok")
-        message = stopped
-        return summary
-    except (ForumAuthError, ForumUnreachable) as exc:
-        message = str(exc)
-        raise SyncStopped(message) from None
-    except LeaseLost as exc:
-        message = str(exc)
-        raise SyncStopped(message) from None
-    except KeyboardInterrupt:
-        status, message = "interrupted", "interrupted (Ctrl-C); the next run carries on"
-        raise
-    finally:
-        if run_id is not None:
-            partial = _summarise(outcomes, getattr(client, "requests_made", 0) - start_requests)
-            counts = {
-                k: getattr(partial, k)
-                for k in (
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "archived",
-                    "restored",
-                    "adopted",
-                    "failed",
-                    "requests",
-                )
+            # One snapshot: the catalogue, the states and the category cache, each read once.
+            records = store.load_records(engine, settings.home_region)
+            states = state.load_states(engine)
+            wanted = options.only
+            areas = {
+                r.record["area"]
+                for r in records
+                if not r.archived and (wanted is None or r.ref in wanted)
             }
-            try:
-                store.finish_run(
-                    engine,
-                    run_id,
-                    status=status,
-                    counts=counts,
-                    failures=list(partial.failures),
-                    message=message,
-                )
-            except Exception:
-                log.exception("could not record the end of sync run %s", run_id)
-        lease.release()
+            categories = ensure_categories(client, engine, settings, areas)
+            # The challenges category of contract §5, created like the areas' (issue 12).
+            ensure_challenge_category(client, engine, settings)
+            plan = compute_plan(records, states, categories, settings, options)
+            if progress:
+                progress("plan", plan)
+            applier = Applier(
+                client, engine, categories, plan_options(settings, options), check=run.check
+            )
+            stopped = None
+            for action in plan.actions:
+                if should_stop():
+                    stopped = "stopped on request; the next run carries on"
+                    break
+                outcome = applier.apply(action)
+                outcomes.append(outcome)
+                if progress:
+                    progress("done", outcome)
+        except (CategoryError, ForumAuthError, ForumUnreachable, LeaseLost) as exc:
+            run.end(RunStatus.failed, str(exc))
+            raise SyncStopped(str(exc)) from exc
+        summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped)
+        if summary.failed:
+            run.end(RunStatus.partial, stopped)
+        else:
+            run.end(RunStatus.interrupted if stopped else RunStatus.ok, stopped)
+        return summary

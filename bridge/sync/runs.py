@@ -1,0 +1,176 @@
+"""The run log (`SyncRun`) and the one wrapper that every sync and pull runs inside: the lease,
+a run row, and the mapping of how the work ended to the run's status.
+
+    with logged_run(engine, RunKind.sync) as run:
+        ...                      # run.check() between steps raises LeaseLost
+        run.tally = lambda: (counts, failures)
+        run.end(RunStatus.ok)
+
+Whatever happens inside, the run row is finished (ok / partial / interrupted / failed, with the
+counts so far) and the lease released. An exception leaves the status `failed` with its message,
+Ctrl-C `interrupted`; the exception itself propagates for the caller to map to an exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from bridge.catalogue.canonical import iso
+from bridge.models import SyncRun
+from bridge.models.types import utcnow
+from bridge.sync.lease import SYNC_LEASE, LeaseHandle
+
+log = logging.getLogger("bridge.sync")
+
+_runs = SQLModel.metadata.tables[str(SyncRun.__tablename__)]
+
+
+class RunKind(StrEnum):
+    sync = "sync"
+    pull = "pull"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    ok = "ok"
+    partial = "partial"  # some records failed (listed, retried next time)
+    interrupted = "interrupted"  # stopped on request, by Ctrl-C, or the process died
+    failed = "failed"  # the run stopped on an error
+
+
+# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
+RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
+
+Tally = Callable[[], tuple[Mapping[str, int], list[dict[str, str]]]]
+
+
+@dataclass
+class Run:
+    """The run in progress, as the body of `logged_run` sees it."""
+
+    id: int
+    holder: str
+    check: Callable[[], None]
+    status: RunStatus = RunStatus.failed
+    message: str | None = None
+    tally: Tally = field(default=lambda: ({}, []))
+
+    def end(self, status: RunStatus, message: str | None = None) -> None:
+        self.status, self.message = status, message
+
+
+@contextmanager
+def logged_run(engine: Engine, kind: RunKind, *, lease_ttl: float | None = None) -> Iterator[Run]:
+    """Take the lease (LeaseHeld when another run has it), open a run row, yield, finish it."""
+    lease = (
+        LeaseHandle.acquire(engine, SYNC_LEASE, ttl=lease_ttl)
+        if lease_ttl
+        else LeaseHandle.acquire(engine, SYNC_LEASE)
+    )
+    try:
+        run = Run(start_run(engine, lease.holder, kind), lease.holder, lease.check)
+        try:
+            yield run
+        except KeyboardInterrupt:
+            run.end(RunStatus.interrupted, "interrupted (Ctrl-C); the next run carries on")
+            raise
+        except Exception as exc:
+            run.end(RunStatus.failed, run.message or str(exc))
+            raise
+        finally:
+            try:
+                counts, failures = run.tally()
+                finish_run(
+                    engine,
+                    run.id,
+                    status=run.status,
+                    counts=counts,
+                    failures=failures,
+                    message=run.message,
+                )
+            except Exception:
+                log.exception("could not record the end of %s run %s", kind, run.id)
+    finally:
+        lease.release()
+
+
+def start_run(engine: Engine, holder: str, kind: RunKind = RunKind.sync) -> int:
+    """A new run row. Rows still `running` from a process that died are marked `interrupted`:
+    the caller holds the lease, so no other run of this kind can be alive."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(_runs)
+            .where(_runs.c.kind == kind, _runs.c.status == RunStatus.running)
+            .values(
+                status=RunStatus.interrupted,
+                message="the process stopped before finishing (killed or crashed)",
+            )
+        )
+        result = conn.execute(
+            sa.insert(_runs).values(
+                kind=kind, started_at=utcnow(), status=RunStatus.running, holder=holder[:200]
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def finish_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    status: RunStatus,
+    counts: Mapping[str, int],
+    failures: list[dict[str, str]],
+    message: str | None,
+) -> None:
+    values = {k: v for k, v in counts.items() if k in (*RUN_COUNTS, "requests")}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(
+                status=status,
+                finished_at=utcnow(),
+                failures=failures or None,
+                message=message,
+                **values,
+            )
+        )
+
+
+def last_runs(
+    engine: Engine, limit: int = 20, kind: RunKind = RunKind.sync
+) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(_runs)
+            .where(_runs.c.kind == kind)
+            .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "start": iso(r["started_at"]),
+                "end": iso(r["finished_at"]),
+                "status": r["status"],
+                "counts": {k: r[k] for k in RUN_COUNTS},
+                "requests": r["requests"],
+                "failures": r["failures"] or [],
+                "message": r["message"],
+                "holder": r["holder"],
+            }
+            for r in rows
+        ]
