@@ -4,7 +4,7 @@ it ended), so `status` lists pulls beside syncs and two never overlap."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -45,8 +45,10 @@ def run_pull(
             if settings is not None:
                 from bridge.challenges.runner import pull_challenges
 
+                # The client answers challenges too (a ForumClient); its protocol here is narrower.
+                answering: Any = client
                 result.challenges = pull_challenges(
-                    engine, settings, client, should_stop=should_stop  # type: ignore[arg-type]
+                    engine, settings, answering, should_stop=should_stop
                 ).as_json()
         except (ForumAuthError, ForumUnreachable) as exc:
             run.end(RunStatus.failed, f"{exc}; activity not reached keeps its last pulled values")
