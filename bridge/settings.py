@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bridge.catalogue.regions import REGION_RE
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.opendata.config import OpenDataConfig
 
 DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -139,6 +140,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = SyncConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     webhook: WebhookConfig = WebhookConfig()
+    opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
     challenges: ChallengesConfig = ChallengesConfig()

@@ -1,6 +1,13 @@
 """`digicanvis`: the command-line interface. Each module registers its commands on `app`."""
 
-from bridge.cli import catalogue, challenges, emulator, forum, sync  # noqa: F401  (registration)
+from bridge.cli import (  # noqa: F401  (registration)
+    catalogue,
+    challenges,
+    emulator,
+    forum,
+    opendata,
+    sync,
+)
 from bridge.cli.app import app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -121,6 +122,14 @@ def schedule(
             help="Interval, e.g. 30s, 15m, 1h (default: [schedule].every in the TOML file).",
         ),
     ] = None,
+    opendata: Annotated[
+        Path | None,
+        typer.Option(
+            "--opendata",
+            help="After each run, refresh the open data in this directory (as `digicanvis "
+            "opendata DIR`) when the public catalogue changed.",
+        ),
+    ] = None,
 ) -> None:
     """Run sync then pull now and periodically, until stopped.
 
@@ -141,6 +150,10 @@ def schedule(
         fail(f"--every: {exc}")
     engine = catalogue_engine(cfg)
     forum_client(cfg).close()  # refuse at once when the forum is not configured
+    if opendata is not None:
+        from bridge.cli.opendata import check_opendata_target, refresh_opendata
+
+        check_opendata_target(opendata)
     stop = threading.Event()
 
     def job() -> None:
@@ -159,6 +172,9 @@ def schedule(
                 err.print(f"skipped: {exc}")
             except (SyncStopped, ForumAuthError, ForumUnreachable) as exc:
                 err.print(f"run stopped: {exc}", markup=False)
+        # The open data shows the catalogue (and the activity pulled), whatever the forum did.
+        if opendata is not None and not stop.is_set():
+            refresh_opendata(engine, cfg, opendata)
 
     err.print(f"scheduling sync then pull every {seconds} s; SIGTERM or Ctrl-C stops")
     run_until_stopped(seconds, job, stop)

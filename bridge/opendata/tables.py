@@ -1,0 +1,145 @@
+"""The public catalogue as three tables of text cells, and those tables as CSV bytes. Pure.
+
+What is public is decided here and only here:
+- archived records never appear (nor their documents and contacts);
+- of the contacts, only those marked `public`, and of them only name, role and forum profile:
+  never an email address or a phone number, whatever `public` says (personal data belongs in the
+  forum, not in a download). Their positions are counted among the public contacts alone, so a
+  gap does not tell that a private contact exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, PROJECTS, FieldType, Table
+
+Row = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PublicTables:
+    projects: tuple[Row, ...]
+    documents: tuple[Row, ...]
+    contacts: tuple[Row, ...]
+
+    def rows(self, table: Table) -> tuple[Row, ...]:
+        return {"projects": self.projects, "documents": self.documents, "contacts": self.contacts}[
+            table.name
+        ]
+
+
+def iso_utc(value: datetime | str) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:  # stored timestamps are UTC (bridge.models.types)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _number(value: Any) -> str:
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+# How a value becomes a cell: numbers without a spurious `.0`, times in UTC (absent: empty).
+_FORMATS: dict[FieldType, Callable[[Any], str]] = {
+    FieldType.string: str,
+    FieldType.integer: lambda value: str(int(value)),
+    FieldType.number: _number,
+    FieldType.datetime: iso_utc,
+}
+
+
+def _getter(path: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
+    # Paths are one key or two (record -> local_body -> name). Compiled once per column: this
+    # runs for every cell of 10,000 records.
+    if len(path) == 1:
+        (key,) = path
+        return lambda source: source.get(key)
+    first, second = path
+
+    def get(source: Mapping[str, Any]) -> Any:
+        inner = source.get(first)
+        return inner.get(second) if inner else None
+
+    return get
+
+
+def _row_maker(table: Table) -> Callable[[Mapping[str, Any]], Row]:
+    readers = [(_getter(column.source), _FORMATS[column.type]) for column in table.columns]
+
+    def make(source: Mapping[str, Any]) -> Row:
+        cells = []
+        for get, fmt in readers:
+            value = get(source)
+            cells.append("" if value is None or value == "" else fmt(value))
+        return tuple(cells)
+
+    return make
+
+
+def profile_url(discourse_url: str | None, username: str | None) -> str | None:
+    # Discourse serves a user's profile at /u/:username (config/routes.rb, `%w{users u}` routes).
+    if not discourse_url or not username:
+        return None
+    return f"{discourse_url.rstrip('/')}/u/{quote(username, safe='')}"
+
+
+def public_records(
+    records: Iterable[Mapping[str, Any]], modified: Mapping[str, datetime]
+) -> list[Mapping[str, Any]]:
+    """The records that appear, in ref order: not archived, and in `modified` (the refs public
+    when their changes were read; one missing there changed while this was read, and is left out
+    until the next refresh)."""
+    public = [r for r in records if not r.get("archived") and r["ref"] in modified]
+    return sorted(public, key=lambda r: r["ref"])
+
+
+def public_tables(
+    records: Iterable[Mapping[str, Any]],
+    modified: Mapping[str, datetime],
+    discourse_url: str | None,
+) -> PublicTables:
+    """The three tables, rows in ref order. `records` are dicts as `projects list --json` prints
+    them (with `place` where the catalogue resolved one); `modified` maps each public ref to its
+    latest change."""
+    project_row, document_row, contact_row = map(_row_maker, (PROJECTS, DOCUMENTS, CONTACTS))
+    projects: list[Row] = []
+    documents: list[Row] = []
+    contacts: list[Row] = []
+    for record in public_records(records, modified):
+        ref = record["ref"]
+        projects.append(project_row({**record, "modified": modified[ref]}))
+        for position, document in enumerate(record.get("documents") or ()):
+            documents.append(document_row({**document, "ref": ref, "position": position}))
+        public = [c for c in record.get("contacts") or () if c.get("public") is True]
+        for position, contact in enumerate(public):
+            # Built from the allowed keys only: email and phone are never read.
+            allowed = {
+                "ref": ref,
+                "position": position,
+                "name": contact.get("name"),
+                "role": contact.get("role"),
+                "forum_username": contact.get("forum_username"),
+                "forum_profile": profile_url(discourse_url, contact.get("forum_username")),
+            }
+            contacts.append(contact_row(allowed))
+    return PublicTables(tuple(projects), tuple(documents), tuple(contacts))
+
+
+def csv_bytes(table: Table, rows: Iterable[Row]) -> bytes:
+    """RFC 4180 CSV (comma, double quotes, CRLF), UTF-8 without BOM, a header of column names."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.name for column in table.columns])
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
