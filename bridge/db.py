@@ -25,6 +25,18 @@ class DatabaseError(Exception):
     """The catalogue database cannot be used (unreachable, or its schema is not up to date)."""
 
 
+def unusable(exc: sa.exc.DBAPIError) -> DatabaseError:
+    """A driver's refusal to use the database, as a message for a person. OperationalError is
+    "cannot reach it"; any other DatabaseError here means the file is not a database SQLite can
+    read (corrupted, truncated, another file named by mistake), which no retry will fix."""
+    if isinstance(exc, sa.exc.OperationalError):
+        return DatabaseError(f"cannot reach the catalogue database: {exc.orig}")
+    return DatabaseError(
+        f"the catalogue database cannot be read ({exc.orig}): is BRIDGE_DATABASE_URL the "
+        "catalogue, and is the file intact? Restore it from a backup or point to another one"
+    )
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets readers work during a sync;
     # busy_timeout makes concurrent writers wait instead of failing at once.
@@ -82,8 +94,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     before = current_revision(engine)
     try:
         command.upgrade(_alembic_config(engine), "head")
-    except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot reach the catalogue database: {exc.orig}") from None
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise unusable(exc) from None
     return before, current_revision(engine) or ""
 
 
@@ -94,8 +106,8 @@ def current_revision(engine: Engine) -> str | None:
             if not sa.inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot reach the catalogue database: {exc.orig}") from None
+    except sa.exc.DatabaseError as exc:  # OperationalError included
+        raise unusable(exc) from None
 
 
 def head_revision() -> str:

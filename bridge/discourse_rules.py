@@ -285,3 +285,77 @@ def is_valid_external_id(value: str) -> bool:
         and 0 < len(value) <= EXTERNAL_ID_MAX_LENGTH
         and EXTERNAL_ID_RE.fullmatch(value) is not None
     )
+
+
+# --------------------------------------------------------------------------- usernames
+
+# core app/models/username_validator.rb (UsernameValidator). Site settings decide the length
+# (min_username_length, max_username_length) and whether Unicode letters are allowed
+# (unicode_usernames); MAX_CHARS caps the length whatever they say. We accept what a site with
+# unicode_usernames on accepts: a name the forum cannot have is harmless, because a contact's
+# account is rendered as a link to its profile (/u/NAME), never as a mention.
+USERNAME_MAX_CHARS = 60
+# UNICODE_INVALID_CHAR_PATTERN's explicit exclusions: fillers and variation selectors that would
+# make two names look alike.
+_USERNAME_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u3164\uffa0"
+) | frozenset(chr(c) for c in range(0xFE00, 0xFE10))
+_USERNAME_SPECIAL = frozenset("._-")
+# CONFUSING_EXTENSIONS: a name must not look like a file.
+_USERNAME_CONFUSING_SUFFIX = re.compile(
+    r"\.(js|json|css|htm|html|xml|jpg|jpeg|png|gif|bmp|ico|tif|tiff|woff)\Z", re.IGNORECASE
+)
+
+
+def _username_alnum_or_mark(ch: str) -> bool:
+    """Onigmo's \\p{Alnum} (alphabetic or decimal digit) or \\p{M} (a mark)."""
+    cat = unicodedata.category(ch)
+    return cat[0] in ("L", "M") or cat in ("Nd", "Nl")
+
+
+def is_valid_username(name: str) -> bool:
+    """UsernameValidator#valid_format? with unicode_usernames on and the length only capped at
+    MAX_CHARS: allowed characters (letters, digits, marks, '.', '_', '-'), first character
+    alphanumeric, a mark or '_', last alphanumeric or a mark, no two of '._-' in a row, no
+    confusing file suffix. Validated after NFC normalisation, as core does."""
+    if not isinstance(name, str):
+        return False
+    name = unicodedata.normalize("NFC", name)
+    if not 0 < len(name) <= USERNAME_MAX_CHARS:
+        return False
+    if not all(
+        (_username_alnum_or_mark(ch) or ch in _USERNAME_SPECIAL or ch == "_")
+        and ch not in _USERNAME_INVISIBLE
+        and not 0xE0100 <= ord(ch) <= 0xE01EF
+        for ch in name
+    ):
+        return False
+    if not (_username_alnum_or_mark(name[0]) or name[0] == "_"):
+        return False
+    if not _username_alnum_or_mark(name[-1]):
+        return False
+    if re.search(r"[-_.]{2,}", name):
+        return False
+    return _USERNAME_CONFUSING_SUFFIX.search(name) is None
+
+
+# --------------------------------------------------------------------------- mentions
+
+# What starts a mention in a post (core app/assets/javascripts/discourse-markdown-it/src/
+# features/mentions.js, with mentionRegex from pretty-text/mentions): `@` then a word character
+# (`@(\w[\w.-]{0,58}\w)|@(\w)`, Unicode letters too when unicode_usernames is on). The rule runs
+# on the text of the parsed post (features/text-post-process.js), and a match counts only when
+# the character before it is whitespace or punctuation, or there is none (the start of a text
+# token, e.g. right after emphasis or a line break). Punctuation there is markdown-it's
+# isPunctChar: ASCII punctuation, "_" included, and Unicode P* categories. So "foo_@staff" and
+# "_@admin_" mention, while "pere@vic.cat" (a letter before "@") does not.
+MENTION_START = re.compile(r"@(?=\w)")
+
+
+def mention_boundary(before: str) -> bool:
+    """True when a mention may start after the character `before` ("" at the start of a text):
+    anything but a letter, a mark or a digit (whitespace, punctuation, and, as markdown-it 14
+    counts them, symbols; control and format characters too, to be safe)."""
+    if not before:
+        return True
+    return unicodedata.category(before)[0] not in ("L", "M", "N")

@@ -20,11 +20,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge import redact
 from bridge.catalogue.regions import REGION_RE
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 from bridge.opendata.config import OpenDataConfig
@@ -38,6 +40,22 @@ _BUNDLED_CONFIGS = (
 )
 
 LANGUAGES = ("ca", "es", "en")
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as an HTTP header value, or None. RFC 9110 §5.5: visible
+    characters, spaces and tabs inside, no line break or other control character; http.client
+    encodes header values as Latin-1, so a character outside it cannot be sent at all. The
+    answer names the position, never the character (it is part of a secret)."""
+    if value != value.strip(" \t"):
+        return "it starts or ends with whitespace"
+    for position, char in enumerate(value, start=1):
+        code = ord(char)
+        if code > 0xFF:
+            return f"character {position} is outside Latin-1"
+        if (code < 0x20 and char != "\t") or 0x7F <= code <= 0x9F:
+            return f"character {position} is a line break or another control character"
+    return None
 
 
 class ConfigError(Exception):
@@ -155,6 +173,38 @@ class Settings(BaseSettings):
             raise ValueError("must be an ISO 3166-2 code such as ES-CT")
         return value
 
+    @field_validator("discourse_api_key", "webhook_secret", mode="before")
+    @classmethod
+    def _secret(cls, value: Any, info: ValidationInfo) -> Any:
+        """Env files and secret stores add surrounding whitespace and line breaks: strip them.
+        A secret that is only whitespace is a mistake, not "unset". The API key travels in a
+        header, so it must be a valid header value. Messages never quote the value."""
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if plain is None:
+            return None
+        if not isinstance(plain, str):
+            raise ValueError("must be text")
+        if not plain:
+            return None
+        stripped = plain.strip()
+        if not stripped:
+            raise ValueError("is only whitespace; set the secret itself or leave it unset")
+        if info.field_name == "discourse_api_key":
+            problem = header_value_problem(stripped)
+            if problem:
+                raise ValueError(f"is not a valid HTTP header value: {problem}")
+        return stripped
+
+    @field_validator("discourse_api_username")
+    @classmethod
+    def _api_username(cls, value: str) -> str:
+        """Sent in the Api-Username header: a line break there would split the request."""
+        value = value.strip()
+        problem = header_value_problem(value) if value else "it is empty"
+        if problem:
+            raise ValueError(f"is not a valid HTTP header value: {problem}")
+        return value
+
     @field_validator("discourse_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -267,13 +317,18 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
         data["config_path"] = str(path)
     data.update(overrides)
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
             for err in exc.errors(include_input=False)
         )
         raise ConfigError(f"invalid configuration ({path or 'defaults'}): {problems}") from None
+    # Every message that leaves the process is scrubbed of these (bridge.redact).
+    redact.register(settings.discourse_api_key, settings.webhook_secret)
+    redact.register_url(settings.discourse_url)
+    redact.register_url(settings.database_url)
+    return settings
 
 
 __all__ = [

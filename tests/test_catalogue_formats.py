@@ -204,4 +204,8 @@ def test_exports_are_plain_readable_files(tmp_path: Path) -> None:
     assert (
         "Línia u" in text and "\\u" not in text.split("Unicode")[0]
     )  # accents written as themselves
-    assert oct(path.stat().st_mode & 0o777) != oct(0o600)
+    # Private only when it holds non-public contacts (issue 14 item 10, see test_hardening_files).
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    public = tmp_path / "public.yaml"
+    write_records(public, [{**r, "contacts": []} for r in canonical(tricky_records())])
+    assert oct(public.stat().st_mode & 0o777) != oct(0o600)

@@ -22,6 +22,7 @@ from bridge.forum.errors import (
     ExternalIdTaken,
     ForumAuthError,
     ForumError,
+    ForumMisconfigured,
     ForumNotFound,
     ForumRateLimited,
     ForumServerError,
@@ -814,7 +815,7 @@ def test_the_key_never_appears_in_errors_or_logs(
         ForumRateLimited,
         ForumServerError,
         ForumUnreachable,
-        ForumError,
+        ForumMisconfigured,  # the HTML answer (issue 14 item 12)
         ForumValidationError,
         ExternalIdTaken,
         AmbiguousWrite,

@@ -59,7 +59,8 @@ def test_topic_carries_what_the_contract_says(harness: SyncHarness) -> None:
     raw = topic.posts[0].raw
     assert "## Ens local" in raw and "## Descripció" in raw and "## Documentació" in raw
     assert "[Memòria](https://vic.cat/memoria.pdf)" in raw
-    assert "@pere" in raw and "secret@vic.cat" not in raw
+    # The contact's forum account as a profile link, never a mention (issue 14 item 4).
+    assert "[pere](/u/pere)" in raw and "@pere" not in raw and "secret@vic.cat" not in raw
     assert "Fitxa vic-wifi del catàleg DigiCanvis" in raw
     assert topic.external_id == state.external_id == "dc-vic-wifi"
 

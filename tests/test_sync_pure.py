@@ -186,10 +186,11 @@ def test_post_layout_has_the_six_levels_in_the_forum_language(cfg) -> None:
         "Documentació",
     ]
     assert "46.000 habitants" in raw and "1.200,50 €" in raw
-    assert "@pere" in raw and "anna" not in raw, (
-        "only public contacts; a real mention only from forum_username"
+    # Issue 14 item 4: a contact's forum account is a profile link, never a mention.
+    assert "[pere](/u/pere)" in raw and "@pere" not in raw and "anna" not in raw, (
+        "only public contacts; forum_username as a link to the profile"
     )
-    assert f"@{ZWJ}bad name" in raw, "an invalid username is shown, never mentioned"
+    assert "bad name\\!" in raw and "/u/bad" not in raw, "an invalid username is shown as text"
     assert "[Vídeo](https://vic.cat/v%20%281%29.mp4)" in raw
     assert raw.rstrip().endswith("no al fòrum.*")
     english = render_post(

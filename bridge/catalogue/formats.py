@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from difflib import get_close_matches
 from pathlib import Path
@@ -371,28 +370,29 @@ def _cell(value: Any) -> str:
     )  # str(float) is the shortest text that reads back the same
 
 
-def write_records(path: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
-    """Write atomically: a half-written export never replaces a good file."""
+def write_records(
+    path: str | os.PathLike[str], records: list[dict[str, Any]], *, private: bool | None = None
+) -> None:
+    """Write atomically through bridge.files.atomic_write: a half-written export never replaces
+    a good file, an existing file keeps its mode, and a new one is private (0600) when the
+    records hold contacts that are not public (`private=None` decides from the records)."""
+    from bridge.files import UnsafeTarget, atomic_write
+
     kind = format_of(path)
     text = dumps(records, kind)
-    # CSV gets a byte-order mark so spreadsheet programs open accents correctly; the reader skips it.
+    # CSV gets a byte-order mark so spreadsheet programs open accents; the reader skips it.
     encoding = "utf-8-sig" if kind == "csv" else "utf-8"
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise FormatError(f"{path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    if private is None:
+        private = holds_private_contacts(records)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(path, text.encode(encoding), private=private)
+    except UnsafeTarget as exc:
+        raise FormatError(str(exc)) from None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def holds_private_contacts(records: list[dict[str, Any]]) -> bool:
+    """True when some record has a contact not marked public (contract §4: only public contacts
+    are shown in the forum, so the others must not be readable by everyone on the machine)."""
+    return any(
+        not contact.get("public") for record in records for contact in record.get("contacts") or []
+    )

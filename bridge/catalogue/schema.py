@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from bridge.catalogue.regions import CONTROL_CHARS_RE, REGION_RE
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
+from bridge.discourse_rules import is_valid_username
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 
 REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -33,9 +34,15 @@ COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 # ending in a top-level domain of two or more letters. Unicode letters are allowed (IDN).
 _LOCAL_RE = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
 _DOMAIN_RE = re.compile(r"^([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
-# Discourse usernames: letters, digits, "_", "." and "-" (unicode letters where the site allows).
-_FORUM_USERNAME_RE = re.compile(r"^[\w.-]{1,60}$")
-# Control characters break the forum's Markdown and PostgreSQL refuses NUL; tab and line breaks are text.
+# Issue 14 item 9. Bidi embeddings, overrides and isolates reorder what follows them, so a title
+# or a council's name could display as another; no one-line name needs them (the Unicode bidi
+# algorithm lays right-to-left names out unaided), so one-line fields refuse them. Free text
+# keeps them (a quotation may need them; a paragraph contains their effect). C1 controls are
+# accepted everywhere: real publishers' files carry them as mojibake (the Generalitat's municipal
+# table writes "Castell d\x92Aro", JRC descriptions end quotes with "\xe2\x80\x9d" read as
+# Latin-1) and the data goes in as given. Terminals escape both (bridge.terminal); browsers
+# show C1 controls as nothing and end a bidi override's effect with its paragraph.
+_BIDI_OVERRIDE_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _error(reason: str) -> PydanticCustomError:
@@ -59,6 +66,11 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
             raise _error("contains a control character")
         if single_line and ("\n" in value or "\r" in value):
             raise _error("must be a single line")
+        if single_line and _BIDI_OVERRIDE_RE.search(value):
+            raise _error(
+                "contains a bidirectional override character (U+202A to U+202E, U+2066 to "
+                "U+2069), which makes a one-line name or title read as something else"
+            )
         if max_length is not None and len(value) > max_length:
             raise _error(f"is {len(value)} characters long; at most {max_length} allowed")
         return value
@@ -201,7 +213,7 @@ def _url_required(value: Any) -> str:
 def _forum_username(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not isinstance(value, str) or not _FORUM_USERNAME_RE.match(value.strip()):
+    if not isinstance(value, str) or not is_valid_username(value.strip()):
         raise _error(f"{value!r} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
     return value.strip()
 

@@ -9,20 +9,50 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 from rich.console import Console
+from rich.segment import Segment
 
 from bridge.db import DatabaseError, engine_for, require_current_schema
+from bridge.redact import scrub
 from bridge.settings import ConfigError, Settings, load_settings
+from bridge.terminal import json_safe, visible
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
 
+
+class _Group(typer.core.TyperGroup):
+    """Every command runs inside `invoke`: a database that fails mid-command (a file corrupted
+    past its first page reads fine until a query reaches the damage) ends as a clear exit 2 for
+    every command, present and future, rather than a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # SQLAlchemy is looked up, not imported: commands that never load it stay light,
+            # and an exception from it means it is loaded.
+            sa = sys.modules.get("sqlalchemy")
+            if (
+                sa is not None
+                and isinstance(exc, sa.exc.DatabaseError)  # OperationalError included
+                and not isinstance(exc, sa.exc.IntegrityError)  # a conflict: commands explain it
+            ):
+                from bridge.db import unusable
+
+                fail(str(unusable(exc)))
+            raise
+
+
 app = typer.Typer(
     name="digicanvis",
+    cls=_Group,
     help=(
         "DigiCanvis: the observatory of local digital-transformation projects.\n\n"
         "A catalogue of project records (fitxes) paired with a Discourse forum: one topic per record, "
@@ -37,9 +67,27 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+class SafeConsole(Console):
+    """A rich Console whose text can neither carry a secret nor drive the terminal: every text
+    segment goes through bridge.redact.scrub and bridge.terminal.visible just before it is
+    written (styles and the progress bar's cursor controls are rich's own, left alone).
+    `_render_buffer` is where rich turns segments into output (stable since rich 10)."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(_shown(segment.text), *segment[1:])
+            for segment in buffer
+        )
+
+
+def _shown(text: str) -> str:
+    return visible(scrub(text))
+
+
 # Human output goes to stderr when --json owns stdout, and to stdout otherwise.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @app.callback()
@@ -57,8 +105,10 @@ def _root(
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print a one-line error for a person and exit. Never pass a secret in `message`."""
-    err.print(f"error: {message}", markup=False)
+    """Print a one-line error for a person and exit. The message is scrubbed of secrets and of
+    terminal controls (the console does it again per segment; doing it on the whole line first
+    also catches a secret that rich would split across styled segments)."""
+    err.print(f"error: {_shown(message)}", markup=False)
     raise typer.Exit(code)
 
 
@@ -93,6 +143,7 @@ def forum_client(cfg: Settings):
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout, nothing else there (contract §3)."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_safe(scrub(text)))
     sys.stdout.write("\n")
     sys.stdout.flush()

@@ -38,12 +38,14 @@ from pydantic import SecretStr
 from pydiscourse import DiscourseClient
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from bridge import redact
 from bridge.discourse_rules import is_valid_external_id, tag_names
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
     ForumAuthError,
     ForumError,
+    ForumMisconfigured,
     ForumNotFound,
     ForumRateLimited,
     ForumServerError,
@@ -189,6 +191,10 @@ class ForumClient(DiscourseClient):
         # pydiscourse keeps `api_key` as an attribute; ours is a SecretStr so it never prints.
         super().__init__(base_url.rstrip("/"), api_username, secret, timeout=timeout)
         self._api_key: SecretStr = secret
+        # Whatever echoes the key or the URL's password (requests on a bad header value, a proxy's
+        # error page) is scrubbed where messages leave the process.
+        redact.register(secret)
+        redact.register_url(base_url)
         self.max_retries = max_retries
         # A forum that refuses connections (down, wrong URL) is not a blip like a 502: give up
         # after a couple of seconds so a run stops "at once" with a clear message (issue 4).
@@ -529,7 +535,7 @@ class ForumClient(DiscourseClient):
                 return self._decode(method, response)
             target = self._redirect_target(method, response)
             if not follow:
-                raise ForumError(
+                raise ForumMisconfigured(
                     f"{method} {_path_of(url)}: the forum answered with a redirect to {target!r}; "
                     "check DISCOURSE_URL (http vs https, a missing sub-folder?)",
                     status=response.status_code,
@@ -718,6 +724,20 @@ class ForumClient(DiscourseClient):
             return response.json()
         except ValueError:
             message = f"{method} {path}: the forum answered {content_type or 'without a content type'}, not JSON"
+            if mime == "text/html":
+                # Discourse answers .json requests in JSON, errors included: an HTML page is a
+                # login wall, a proxy or another site. A create stopped here is safe: its intent
+                # is committed, so the next sync looks it up by external id before anything else.
+                raise ForumMisconfigured(
+                    message
+                    + "; is DISCOURSE_URL the forum's address?"
+                    + (
+                        "" if method in IDEMPOTENT else " (the next sync looks the record up first)"
+                    ),
+                    status=response.status_code,
+                    method=method,
+                    path=path,
+                ) from None
             if method not in IDEMPOTENT:
                 raise AmbiguousWrite(
                     message
@@ -738,7 +758,7 @@ class ForumClient(DiscourseClient):
         target = urljoin(response.url or self.host, location)
         if _origin(target) != self._origin:
             # Following would send the API key to another host.
-            raise ForumError(
+            raise ForumMisconfigured(
                 f"{method} {_path_of(response.url or '')}: the forum redirected to another address "
                 f"({_origin(target)}); not following it with the API key. Check DISCOURSE_URL",
                 status=response.status_code,
@@ -772,8 +792,9 @@ def _path_of(url: str) -> str:
 
 
 def _origin(url: str) -> str:
+    """scheme://host[:port], without the user-info (a password in DISCOURSE_URL is never shown)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def _short(exc: BaseException) -> str:
@@ -851,6 +872,15 @@ def _error_from(
         "path": path,
     }
     reason = _reason(response)
+    mime = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if mime == "text/html" and status in (400, 404, 405, 409, 410, 422):
+        # Discourse's own 4xx answers to .json requests are JSON (notes §2): an HTML 404 is the
+        # wrong site or path, not a deleted topic (which would be recorded as drift).
+        return ForumMisconfigured(
+            f"{method} {path}: HTTP {status} with an HTML page, not the forum's JSON; "
+            "is DISCOURSE_URL the forum's address?",
+            **common,
+        )
     if status in (401, 403):
         return ForumAuthError(
             f"the forum refused the API key for user {api_username!r} ({reason})", **common

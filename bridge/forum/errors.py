@@ -46,6 +46,13 @@ class ForumUnreachable(ForumError):
     """No usable answer after retries: connection refused, DNS failure, timeouts. Stops a run (exit 2)."""
 
 
+class ForumMisconfigured(ForumUnreachable):
+    """Something answers at DISCOURSE_URL, but not the forum's API: a redirect (to another host,
+    or to a login page), an HTML page where Discourse always answers JSON. A configuration error
+    (exit 2) that stops the run, never a failed record: every record would fail the same way, and
+    a 404 page of the wrong site must not read as "the topic was deleted"."""
+
+
 class ForumValidationError(ForumError):
     """The forum refused this request's content (422, or 400 for a bad parameter); `errors` holds
     Discourse's reasons. A per-record failure: record it and go on."""
@@ -96,6 +103,7 @@ __all__ = [
     "ExternalIdTaken",
     "ForumAuthError",
     "ForumError",
+    "ForumMisconfigured",
     "ForumNotFound",
     "ForumRateLimited",
     "ForumServerError",

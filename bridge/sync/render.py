@@ -1,4 +1,4 @@
-"""The first post of a record's topic: the only place Markdown is written.
+r"""The first post of a record's topic: the only place Markdown is written.
 
 Pure. Layout (headings in the forum's language, from `settings.label`):
 
@@ -15,24 +15,39 @@ Pure. Layout (headings in the forum's language, from `settings.label`):
 Level 1, the title, is the topic's title. Absent optional parts are left out, headings included.
 
 Free text (description, value, savings, analysis) may use Markdown, but `block()` makes sure it
-can never break that layout, mention anyone or inject HTML:
+can never break that layout, mention anyone or inject HTML (tests/test_render_safety.py checks
+it against markdown-it, the parser Discourse's renderer is built on):
 - a line that would be a heading (`# …`), a setext underline (`===`, `---`) or a thematic break
-  (`***`, `- - -`) gets a backslash in front, so it reads as the text it is;
+  (`***`, `- - -`) gets a backslash in front, so it reads as the text it is; also after list and
+  quote markers (`- ## x`, `> ## x`, `1. ---`), where CommonMark makes headings too;
 - fenced code is allowed, but a fence left open is closed at the end of the field (an unclosed
   fence would swallow every heading after it), and fences are moved to column 0 so CommonMark and
   this code agree on where they end whatever list they were written in;
 - `<` becomes `&lt;` everywhere outside fenced code, so there is no raw HTML, no HTML comment
   and no autolink trick (inside inline code spans this shows as "&lt;": a cosmetic cost accepted
-  for a rule that cannot be fooled by how code spans pair up across lines);
-- mentions: an `@` not preceded by a letter or digit gets a zero-width joiner (U+200D) after it.
-  Discourse only mentions `@` followed by a name character, so `@alcaldia` shows as written but
-  notifies nobody, and e-mail addresses are left alone. We chose the joiner over wrapping in
-  backticks because it keeps the text looking as its author wrote it;
-- BBCode-like tags that Discourse renders as blocks (`[quote]`, `[details]`, `[poll]`, …) get
-  their `[` escaped.
+  for a rule that cannot be fooled by how code spans pair up across lines); an author's own
+  character reference (`&#64;`, `&commat;`, `&#91;`) gets a backslash and shows as written, never
+  decoded into a live `@` or `[`;
+- mentions follow Discourse's own rule (bridge.discourse_rules.mention_boundary): an `@` that
+  Discourse could read as a mention, i.e. one not preceded by a letter, digit or mark ("_" is
+  punctuation to Discourse, so `foo_@staff` and `_@admin_` count), gets a zero-width joiner
+  (U+200D) after it. Discourse only mentions `@` followed by a name character, so `@alcaldia`
+  shows as written but notifies nobody, and e-mail addresses are left alone. We chose the joiner
+  over wrapping in backticks because it keeps the text looking as its author wrote it;
+- BBCode: Discourse's plugins register tags under any name (`[quote]`, `[details]`, `[poll]`,
+  `[calendar]`, `[event]`, `[date]`, `[wrap]`, …; core features/bbcode-inline.js and
+  bbcode-block.js read `[` + letters wherever a rule for that name exists), so every `[` that
+  starts a tag (`[name`, `[/name`) gets a backslash, whatever the name, unless it is escaped
+  already (an author's `\[b]` stays one escaped bracket, not an escaped backslash and a live
+  tag) or it opens a whole Markdown link (`[text](url)`), which markdown-it reads before any
+  inline BBCode rule (at the start of a block, only when no `[/` follows on the line: the block
+  rule reads the raw line, escapes included).
 Short fields (names, roles, document titles) go through `inline()`, which escapes every Markdown
-character and flattens them to one line. Contacts get a real `@username` only from their own
-`forum_username`, and only when it is a valid username.
+character and flattens them to one line. A contact's `forum_username` becomes a link to the
+profile (`[name](/u/name)`), never an `@name`: the bridge posts as the system user, and a mention
+of a group (`staff`, `admins`, `trust_level_0`) would notify every member. Whether a name is one
+Discourse could have is decided by bridge.discourse_rules.is_valid_username (one rule, also used
+by the catalogue's validator).
 """
 
 from __future__ import annotations
@@ -43,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from bridge.catalogue.regions import CONTROL_CHARS_RE
+from bridge.discourse_rules import is_valid_username, mention_boundary
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,28 +67,84 @@ if TYPE_CHECKING:
 ZWJ = "\u200d"
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
-_SETEXT_OR_BREAK = re.compile(
-    r"^ {0,3}(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
+_BBCODE = re.compile(r"(?<!\\)((?:\\\\)*)\[(?=/?[A-Za-z])")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}&])")
+# Container markers CommonMark allows before a block: quotes, bullets, ordered items.
+_CONTAINER_MARKER = re.compile(r">|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])")
+_CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
+# What starts a heading or a rule once indentation and container markers are set aside.
+_BLOCK_BREAK = re.compile(
+    r"#{1,6}(?=[ \t]|$)|(?:=+|-+|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})[ \t]*$"
 )
-_MENTION = re.compile(r"(?<![A-Za-z0-9_])@(?=[^\s@])")
-_BBCODE = re.compile(
-    r"\[(?=/?(?:quote|details|summary|poll|spoiler|wrap|date|code|img|url|email|size|color|center|left|right"
-    r"|highlight|kbd|grid|b|i|u|s|ul|ol|li|list|table|sup|sub|hide|blur|chat|event|math)\b)",
-    re.IGNORECASE,
+# A character reference, which markdown-it decodes into the character it names.
+# Preceded by an even number of backslashes (none included): an `&` escaped already stays.
+_ENTITY = re.compile(
+    r"(?<!\\)((?:\\\\)*)&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)"
 )
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}])")
-_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+_MENTION_CANDIDATE = re.compile(r"@(?=[^\s@])")
+# A whole inline link `[text](destination "title")`, as markdown-it reads one.
+_LINK = re.compile(r'\[[^\[\]]*\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+"[^"]*")?\)')
 
 
 # --------------------------------------------------------------------------- text safety
 
 
+def _defuse_mentions(text: str) -> str:
+    """A zero-width joiner after every `@` Discourse could read as a mention (module docstring)."""
+
+    def joiner(match: re.Match[str]) -> str:
+        start = match.start()
+        before = match.string[start - 1] if start else ""
+        return "@" + ZWJ if mention_boundary(before) else "@"
+
+    return _MENTION_CANDIDATE.sub(joiner, text) if "@" in text else text
+
+
+def _defuse_bbcode(line: str) -> str:
+    """A backslash before every `[` that starts a tag, unless escaped already or a link."""
+    if "[" not in line:
+        return line
+    prefix = _CONTAINERS.match(line)
+    block_start = len(line) - len(line[prefix.end() if prefix else 0 :].lstrip(" \t"))
+
+    def escape(match: re.Match[str]) -> str:
+        backslashes = match.group(1)
+        bracket = match.end() - 1
+        # A complete inline link is parsed before any inline BBCode rule, so it stays a link.
+        # Where a block starts, the block rule reads the raw line first: `[name](…)` becomes a
+        # block there only with a closing `[/name]` (escaped or not) later on the line.
+        link = _LINK.match(match.string, bracket)
+        if link and (bracket != block_start or "[/" not in match.string[link.end() :]):
+            return match.group(0)
+        return backslashes + "\\["
+
+    return _BBCODE.sub(escape, line)
+
+
 def _neutral(line: str) -> str:
-    """Outside code: no HTML, no mention, no BBCode block."""
+    """Outside code: no HTML, no decoded character reference, no mention, no BBCode tag."""
+    line = _ENTITY.sub(r"\1\\&", line)
     line = line.replace("<", "&lt;")
-    line = _MENTION.sub("@" + ZWJ, line)
-    return _BBCODE.sub(r"\\[", line)
+    line = _defuse_mentions(line)
+    return _defuse_bbcode(line)
+
+
+def _defuse_blocks(line: str) -> str:
+    """A backslash before a heading, setext underline or thematic break, wherever a block may
+    start on the line: at its start, after any indentation (a list item's continuation lines are
+    indented; in an indented code block the backslash is a cosmetic cost), or after each list or
+    quote marker (`- ## x`, `> ---`, `- * * *`)."""
+    position = 0
+    while True:
+        indent = len(line) - position - len(line[position:].lstrip(" \t"))
+        start = position + indent
+        rest = line[start:]
+        if _BLOCK_BREAK.match(rest):
+            return line[:start] + "\\" + rest
+        marker = _CONTAINER_MARKER.match(line, start)
+        if not marker:
+            return line
+        position = marker.end()
 
 
 def block(text: str) -> str:
@@ -99,11 +171,7 @@ def block(text: str) -> str:
             # The info string is shown as a language hint: keep it free of HTML and mentions.
             result.append(marker + _neutral(opened.group(2)))
             continue
-        if _SETEXT_OR_BREAK.match(line):
-            line = "\\" + line.lstrip(" ")
-        else:
-            line = _HEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
-        result.append(_neutral(line))
+        result.append(_neutral(_defuse_blocks(line)))
     if fence is not None:
         result.append(fence[0] * fence[1])
     text = "\n".join(result).strip("\n")
@@ -116,7 +184,15 @@ def inline(text: Any) -> str:
     flat = " ".join(CONTROL_CHARS_RE.sub("", str(text)).split())
     flat = _INLINE_SPECIAL.sub(r"\\\1", flat)
     flat = flat.replace("<", "&lt;")
-    return _MENTION.sub("@" + ZWJ, flat)
+    return _defuse_mentions(flat)
+
+
+def _profile_link(username: str) -> str:
+    """A contact's forum account as a link to its profile, never a mention (module docstring);
+    a name Discourse could not have is shown as text."""
+    if not is_valid_username(username):
+        return inline(username)
+    return f"[{inline(username)}](/u/{quote(username.lower(), safe='')})"
 
 
 def _url(url: str) -> str | None:
@@ -178,8 +254,7 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
                     bits.append(inline(contact[key]))
             user = contact.get("forum_username")
             if user:
-                # The one place a real mention is written: the contact's own forum account.
-                bits.append(f"@{user}" if _USERNAME.match(user) else inline(f"@{user}"))
+                bits.append(_profile_link(user))
             if bits:
                 rows.append("- " + " · ".join(bits))
         if rows:
@@ -193,9 +268,8 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     if record.get("savings"):
         savings.append(block(record["savings"]))
     if record.get("savings_eur_per_year") is not None:
-        savings.append(
-            f"**{inline(label('savings_eur_per_year'))}:** {_euros(record['savings_eur_per_year'], lang)}"
-        )
+        euros = _euros(record["savings_eur_per_year"], lang)
+        savings.append(f"**{inline(label('savings_eur_per_year'))}:** {euros}")
     if savings:
         parts.append(f"### {inline(label('savings'))}\n\n" + "\n\n".join(savings))
 
@@ -272,9 +346,9 @@ def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Setti
                 reasons = "; ".join(inline(r[:200]) for r in s.reasons[:6])
                 lines.append(f"   {inline(label('challenge_reasons'))}: {reasons}")
             people = [
-                f"[{inline(name)}](/u/{quote(user, safe='')})"
+                f"[{inline(name)}](/u/{quote(user.lower(), safe='')})"
                 for name, user in s.forum_users
-                if _USERNAME.match(user)
+                if is_valid_username(user)  # the one rule (bridge.discourse_rules)
             ]
             if people:
                 lines.append(f"   {inline(label('challenge_contacts'))}: {', '.join(people)}")

@@ -27,6 +27,7 @@ from sqlmodel import SQLModel
 from bridge.catalogue.canonical import iso
 from bridge.models import SyncRun
 from bridge.models.types import utcnow
+from bridge.redact import scrub
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle
 
 log = logging.getLogger("bridge.sync")
@@ -142,8 +143,9 @@ def finish_run(
             .values(
                 status=status,
                 finished_at=utcnow(),
-                failures=failures or None,
-                message=message,
+                # The run log is shown later by `status`: no secret may be stored in it.
+                failures=[{**f, "error": scrub(f.get("error") or "")} for f in failures] or None,
+                message=scrub(message) if message else message,
                 **values,
             )
         )

@@ -26,6 +26,7 @@ from sqlmodel import SQLModel
 
 from bridge.models import ForumCategory, Project, SyncState, SyncStatus
 from bridge.models.types import utcnow
+from bridge.redact import scrub
 
 S = SQLModel.metadata.tables[str(SyncState.__tablename__)]
 P = SQLModel.metadata.tables[str(Project.__tablename__)]
@@ -344,7 +345,7 @@ def record_failure(
             conn,
             project_id,
             state=SyncStatus.failed,
-            last_error=error[:2000],
+            last_error=scrub(error)[:2000],
             attempts=S.c.attempts + 1,
         )
         if not done and external_id is not None:
@@ -353,7 +354,7 @@ def record_failure(
                     project_id=project_id,
                     external_id=external_id,
                     state=SyncStatus.failed,
-                    last_error=error[:2000],
+                    last_error=scrub(error)[:2000],
                     attempts=1,
                     closed=False,
                     remote_deleted=False,
