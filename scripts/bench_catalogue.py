@@ -96,13 +96,17 @@ def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any
 def _child(argv: list[str]) -> tuple[float, float, str]:
     """Run `python -m bridge ARGV` as its own process: (wall seconds, peak RSS in MB, stdout)."""
     started = time.perf_counter()
+    # stderr goes to a file: an import's warnings can fill a pipe that nobody reads yet.
+    errors = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=errors
     )
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    stdout = proc.stdout.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
+    errors.seek(0)
+    stderr = errors.read()
     if proc.returncode != 0:
         sys.exit(
             f"digicanvis {' '.join(argv)} failed ({proc.returncode}): {stderr.decode()[:2000]}"

@@ -244,8 +244,25 @@ def test_control_characters_are_refused_but_line_breaks_and_tabs_kept() -> None:
     assert valid.record.description == "a\r\n\tb\nc"
 
 
-def test_title_is_one_line() -> None:
-    assert problems_for(make_record(1, title="two\nlines")) == ["title: must be a single line"]
+def test_one_line_fields_become_one_line_with_a_warning() -> None:
+    # Issue 10 point 1: a spreadsheet cell's line break in a title or a name is normalised (one
+    # space) and reported as a warning, not refused.
+    record = make_record(1, title="two\nlines")
+    record["local_body"]["name"] = "CSI Piemonte \n(Inhouse ICT of Regione Piemonte - Italy)"
+    record["contacts"] = [{"name": "Anna   Puig", "public": True}]
+    valid, problems = validate_record(RawRecord("f.json", 1, record))
+    assert problems == [] and valid is not None
+    assert valid.record.title == "two lines"
+    assert valid.record.local_body.name == "CSI Piemonte (Inhouse ICT of Regione Piemonte - Italy)"
+    assert valid.record.contacts[0].name == "Anna Puig"
+    assert [(w.field, w.is_warning) for w in valid.warnings] == [
+        ("title", True),
+        ("local_body.name", True),
+        ("contacts[0].name", True),
+    ]
+    assert str(valid.warnings[0]).startswith("f.json: record 1 (ref projecte-00001): title: ")
+    # Multi-line fields keep their lines.
+    assert problems_for(make_record(1, description="a\nb")) == []
 
 
 def test_a_record_must_be_an_object() -> None:

@@ -105,38 +105,17 @@ def test_bodies_are_shared_by_code(engine: sa.Engine) -> None:
         assert body.name_key == "abrera"
 
 
-def test_body_found_again_by_case_insensitive_name(engine: sa.Engine) -> None:
+def test_each_record_keeps_its_body_as_it_names_it(engine: sa.Engine) -> None:
+    # Issue 10 point 1: several records may name one council differently, without conflict.
     put(engine, [make_record(0)])
-    other = make_record(50, local_body={"name": "  ABRERA ", "country": "ES"})
+    other = make_record(50, local_body={"name": "Ajuntament d'Abrera", "country": "ES"})
     result = put(engine, [other])
-    assert len(body_rows(engine)) == 1
-    # What the new record leaves out of the body is kept, so it shows the known details.
-    [out] = [r for r in store.export_records(engine) if r["ref"] == other["ref"]]
-    assert out["local_body"]["municipality_code"] == "08001"
-    # and what it gives wins (here the spelling), for every project of that body
-    assert out["local_body"]["name"] == "ABRERA"
-    assert result.also_updated == (store.Change("projecte-00000", ("local_body.name",)),)
-
-
-def test_body_without_code_is_given_one(engine: sa.Engine) -> None:
-    put(engine, [make_record(1, local_body={"name": "Santa Coloma de Farners", "country": "ES"})])
-    coded = make_record(
-        2,
-        local_body={
-            "name": "Santa Coloma de Farners",
-            "country": "ES",
-            "municipality_code": "17181",
-            "region": "ES-GI",
-        },
-    )
-    result = put(engine, [coded])
-    [body] = body_rows(engine)
-    assert body.municipality_code == "17181"
-    # the first record's content changed with its body
-    assert result.also_updated == (
-        store.Change("projecte-00001", ("local_body.region", "local_body.municipality_code")),
-    )
-    assert row(engine, "projecte-00001").revision == 2
+    assert result.created == (other["ref"],) and result.also_updated == ()
+    exported = {r["ref"]: r for r in store.export_records(engine)}
+    assert exported[other["ref"]]["local_body"] == {"name": "Ajuntament d'Abrera", "country": "ES"}
+    assert exported["projecte-00000"]["local_body"] == make_record(0)["local_body"]
+    assert row(engine, "projecte-00000").revision == 1
+    assert len(body_rows(engine)) == 2
 
 
 def test_same_name_in_two_countries_is_two_bodies(engine: sa.Engine) -> None:
@@ -150,46 +129,26 @@ def test_same_name_in_two_countries_is_two_bodies(engine: sa.Engine) -> None:
     assert len(body_rows(engine)) == 2
 
 
-def test_records_that_disagree_about_a_body_are_refused(engine: sa.Engine) -> None:
+def test_records_that_say_different_things_about_a_council_are_both_kept(
+    engine: sa.Engine,
+) -> None:
     a = make_record(0)
     b = make_record(6)
     b["local_body"]["population"] = 1
-    with pytest.raises(store.ImportRefused) as caught:
-        put(engine, [a, b])
-    [problem] = caught.value.problems
-    assert (problem.index, problem.ref, problem.field) == (2, b["ref"], "local_body.population")
-    assert (
-        "disagrees with 12848 given for the same local body by record 1 (ref projecte-00000)"
-        in problem.reason
-    )
-    assert store.count_records(engine) == 0
+    put(engine, [a, b])
+    exported = {r["ref"]: r for r in store.export_records(engine)}
+    assert exported[a["ref"]]["local_body"]["population"] == 12848
+    assert exported[b["ref"]]["local_body"]["population"] == 1
 
 
-def test_ambiguous_name_asks_for_the_code(engine: sa.Engine) -> None:
-    put(
-        engine,
-        [
-            make_record(
-                1, local_body={"name": "Castellar", "country": "ES", "municipality_code": "23027"}
-            ),
-            make_record(
-                2, local_body={"name": "Castellar", "country": "ES", "municipality_code": "08051"}
-            ),
-        ],
-    )
-    with pytest.raises(store.ImportRefused) as caught:
-        put(engine, [make_record(3, local_body={"name": "Castellar", "country": "ES"})])
-    assert caught.value.problems[0].field == "local_body.municipality_code"
-
-
-def test_changing_a_shared_body_updates_its_other_projects(engine: sa.Engine) -> None:
+def test_changing_one_records_body_leaves_the_others_alone(engine: sa.Engine) -> None:
     put(engine, [make_record(0), make_record(6)])
     changed = make_record(0)
     changed["local_body"]["population"] = 13000
     result = put(engine, [changed])
     assert result.updated == (store.Change("projecte-00000", ("local_body.population",)),)
-    assert result.also_updated == (store.Change("projecte-00006", ("local_body.population",)),)
-    assert row(engine, "projecte-00006").revision == 2
+    assert result.also_updated == ()
+    assert row(engine, "projecte-00006").revision == 1
     with Session(engine) as session:
         for project in session.exec(select(Project)).all():
             assert fingerprint(record_dict(project)) == project.content_hash

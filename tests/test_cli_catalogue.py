@@ -203,12 +203,13 @@ BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
         lambda: _csv(_CSV_HEAD + 'abc-1,"never closed,Abrera\n'),
         ["bad.csv: line 2: not valid CSV: unexpected end of data (a quoted cell is never closed)"],
     ),
-    "not UTF-8": (
-        "latin.csv",
-        lambda: (_CSV_HEAD + "abc-1,T,Tàrrega,ES,1,D,citizen-care,service,pilot\n").encode(
-            "latin-1"
+    "neither UTF-8 nor Windows-1252": (
+        "other.csv",
+        lambda: (
+            (_CSV_HEAD + "abc-1,T,Tàrrega,ES,1,D,citizen-care,service,pilot\n").encode("latin-1")
+            + b"\x81"
         ),
-        ["latin.csv: line 2: not UTF-8"],
+        ["other.csv: line 2: not UTF-8 or Windows-1252"],
     ),
     "empty file": ("empty.json", lambda: b"", ["empty.json: the file is empty"]),
     "empty YAML file": ("empty.yaml", lambda: b"\n\n", ["empty.yaml: the file is empty"]),
@@ -296,9 +297,14 @@ BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
         ["big.json: record 638 (ref projecte-00737): local_body.latitude: 123.0 is out of range"],
     ),
     "unknown file extension": (
+        "records.ods",
+        lambda: b"PK",
+        ["records.ods: unknown file extension '.ods'; use one of .json, .yaml, .yml, .csv, .xlsx"],
+    ),
+    "an .xlsx that is not a workbook": (
         "records.xlsx",
         lambda: b"PK",
-        ["records.xlsx: unknown file extension '.xlsx'; use one of .json, .yaml, .yml, .csv"],
+        ["records.xlsx: not an Excel workbook (.xlsx): the file is not a zip archive"],
     ),
 }
 
@@ -364,15 +370,29 @@ def test_every_problem_is_listed_at_once(cli: Cli, tmp_path: Path) -> None:
     assert "error: 4 problems found; nothing was imported" in result.stderr
 
 
-def test_records_disagreeing_on_a_body_are_refused(cli: Cli, tmp_path: Path) -> None:
+def test_a_position_far_from_the_official_one_is_a_warning_or_with_strict_an_error(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # Issue 10 points 3 and 4: the record keeps its own figures; the import warns (exit 0), and
+    # --strict refuses (exit 2, nothing written).
     a, b = make_record(0), make_record(6)
     b["local_body"]["latitude"] = 41.0
-    result = cli("import", write_records_file(tmp_path / "a.json", [a, b]))
-    assert result.exit_code == 2
+    path = write_records_file(tmp_path / "a.json", [a, b])
+    strict = cli("import", path, "--strict")
+    assert strict.exit_code == 2
     assert (
-        "record 2 (ref projecte-00006): local_body.latitude: 41.0 disagrees with 41.5162579"
-        in result.stderr
+        "error: " in strict.stderr and "local_body.latitude: the position is 57 km" in strict.stderr
     )
+    assert cli("projects", "list", "--json").json() == []
+    result = cli("import", path)
+    assert result.exit_code == 0
+    assert (
+        f"warning: {path}: record 2 (ref projecte-00006): local_body.latitude: the position is "
+        "57 km from Abrera's official one" in result.stderr
+    )
+    shown = cli("projects", "show", "projecte-00006", "--json").json()
+    assert shown["local_body"]["latitude"] == 41.0
+    assert shown["place"]["code"] == "08001" and shown["place"]["comarca"] == "Baix Llobregat"
 
 
 # --------------------------------------------------------------------------- projects

@@ -1,10 +1,14 @@
-"""Reading and writing records as JSON, YAML and CSV (contract §4).
+"""Reading and writing records as JSON, YAML, CSV and .xlsx (contract §4; .xlsx in `spreadsheet`).
 
 Readers turn a file into `RawRecord`s (plain dicts, not yet validated) or into `Problem`s about
 the file as a whole; they never decide what a valid record is (that is `schema`'s job). Writers
 take the canonical record dicts of `canonical.record_dict`, so export then import is a no-op.
 
-- Encoding: UTF-8; a byte-order mark (as spreadsheets write it) is tolerated.
+- Files come through `sources` (only regular files, within a stated size). Encoding: UTF-8; a
+  byte-order mark (as spreadsheets write it) is tolerated; a CSV may also be Windows-1252 (said
+  in a warning). A YAML document that aliases expand beyond its text's size is refused.
+- Export neutralises text a spreadsheet would take for a formula (`neutralise`); import restores
+  it (`restore`), so export then import stays a no-op.
 - JSON/YAML: a list of records or an object `{"projects": [...]}`; duplicate keys are errors
   (the standard parsers would silently keep the last one).
 - CSV: one record a row; nested fields as dotted columns (`local_body.name`, `analysis.barriers`);
@@ -28,9 +32,10 @@ from typing import Any
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
-from bridge.catalogue.schema import Problem, RawRecord
+from bridge.catalogue.schema import Problem, RawRecord, Severity
+from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
 
-FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx"}
 
 CSV_COLUMNS: tuple[str, ...] = (
     "ref",
@@ -54,6 +59,31 @@ NUMBER_COLUMNS = frozenset(
 JSON_COLUMNS = frozenset({"contacts", "documents"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+_TOO_DEEP = "nested too deeply (more than Python's recursion limit)"
+# A cell may hold a whole description: the csv module's default limit (128 KiB) would refuse a
+# long one that our own export wrote. Files are bounded by sources.MAX_FILE_BYTES anyway.
+csv.field_size_limit(MAX_FILE_BYTES)
+
+# Text beginning with one of these is a formula to a spreadsheet (OWASP "CSV injection"); a
+# leading tab or carriage return is stripped by some before they evaluate the rest.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _needs_quote(text: str) -> bool:
+    return text.startswith(_FORMULA_START) or (text.startswith("'") and _needs_quote(text[1:]))
+
+
+def neutralise(text: str) -> str:
+    """The usual convention: a leading apostrophe makes a spreadsheet show the text as text.
+    (An apostrophe already there before such text gets another, so `restore` is exact.)"""
+    return "'" + text if _needs_quote(text) else text
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise`: export then import is a no-op."""
+    return text[1:] if text.startswith("'") and _needs_quote(text[1:]) else text
 
 
 class FormatError(Exception):
@@ -81,25 +111,16 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
     except FormatError as exc:
         return [], [Problem(name, str(exc).removeprefix(f"{name}: "))]
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return [], [Problem(name, "file not found")]
-    except IsADirectoryError:
-        return [], [Problem(name, "is a directory, not a file")]
-    except OSError as exc:
-        return [], [Problem(name, f"cannot be read: {exc.strerror}")]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = data[exc.start]
-        return [], [
-            Problem(
-                name,
-                f"not UTF-8 (byte 0x{byte:02x} at offset {exc.start}); save the file as UTF-8",
-                line=line,
-            )
-        ]
+        data = read_bytes(path)
+        if kind == "xlsx":
+            from bridge.catalogue.spreadsheet import read_xlsx
+
+            return read_xlsx(name, data)
+        decoded = decode(data, windows_1252=kind == "csv")
+    except SourceError as exc:
+        return [], [Problem(name, exc.reason, line=exc.line)]
+    text = decoded.text
+    notes = [Problem(name, decoded.note, severity=Severity.warning)] if decoded.note else []
     if not text.strip():
         return [], [Problem(name, "the file is empty")]
     reader: Callable[[str, str], tuple[list[RawRecord], list[Problem]]] = {
@@ -107,7 +128,29 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
         "yaml": _read_yaml,
         "csv": _read_csv,
     }[kind]
-    return reader(name, text)
+    records, problems = reader(name, text)
+    return records, notes + problems
+
+
+def _too_big(name: str, document: Any, source_length: int) -> Problem | None:
+    """A document that expands to more values than its text could hold without aliases (a YAML
+    "billion laughs") is refused before anything walks it. Counted without recursion, stopping at
+    the bound, so the check itself costs no more than the file's size."""
+    budget = source_length + 10_000
+    stack, seen = [document], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            return Problem(
+                name,
+                f"the document expands to more than {budget:,} values (YAML aliases?); refused",
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def _records_from(
@@ -162,6 +205,8 @@ def _read_json(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
         ]
     except ValueError as exc:
         return [], [Problem(name, f"not valid JSON: {exc}")]
+    except RecursionError:
+        return [], [Problem(name, f"not valid JSON: {_TOO_DEEP}")]
     return _records_from(name, document)
 
 
@@ -190,6 +235,8 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     try:
         node = loader.get_single_node()
         document = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        return [], [Problem(name, f"not valid YAML: {_TOO_DEEP}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (column {mark.column + 1})" if mark else ""
@@ -201,6 +248,9 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
         loader.dispose()
     if node is None:
         return [], [Problem(name, "the file is empty (no YAML document)")]
+    too_big = _too_big(name, document, len(text))
+    if too_big:
+        return [], [too_big]
     # Where each record starts, so problems can name a line.
     items = node
     if isinstance(node, yaml.MappingNode):
@@ -231,7 +281,7 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     start = 1
     try:
         header = [cell.strip() for cell in next(reader)]
-        problems = _check_header(name, header)
+        problems = check_header(name, header)
         if problems:
             return [], problems
         start = reader.line_num + 1
@@ -253,7 +303,7 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
     return records, []
 
 
-def _check_header(name: str, header: list[str]) -> list[Problem]:
+def check_header(name: str, header: list[str]) -> list[Problem]:
     problems = []
     for position, column in enumerate(header, start=1):
         if not column:
@@ -282,7 +332,26 @@ def _check_header(name: str, header: list[str]) -> list[Problem]:
     return problems
 
 
-def _put(raw: RawRecord, column: str, cell: str) -> None:
+def put_value(raw: RawRecord, column: str, value: Any) -> None:
+    """A spreadsheet cell's value as Excel stores it: numbers stay numbers in number columns,
+    anything else becomes the text Excel shows (a whole number without ".0", a date as ISO)."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        if column in NUMBER_COLUMNS:
+            _place(raw, column, value)
+            return
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    elif hasattr(value, "isoformat"):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    _put(raw, column, text.strip(), restoring=False)
+
+
+def _put(raw: RawRecord, column: str, cell: str, *, restoring: bool = True) -> None:
     if not cell:
         return  # an empty cell is an absent field
     value: Any = cell
@@ -299,6 +368,15 @@ def _put(raw: RawRecord, column: str, cell: str) -> None:
         except ValueError as exc:
             raw.problems.append((column, f"the cell is not valid JSON: {exc}"))
             return
+        except RecursionError:
+            raw.problems.append((column, f"the cell is not valid JSON: {_TOO_DEEP}"))
+            return
+    elif restoring:
+        value = restore(value)
+    _place(raw, column, value)
+
+
+def _place(raw: RawRecord, column: str, value: Any) -> None:
     target = raw.data
     *parents, leaf = column.split(".")
     for part in parents:
@@ -345,7 +423,14 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
     writer.writerow(CSV_COLUMNS)
     for record in records:
         flat = _flatten(record)
-        writer.writerow([flat.get(column, "") for column in CSV_COLUMNS])
+        writer.writerow(
+            [
+                flat.get(column, "")
+                if column in NUMBER_COLUMNS
+                else neutralise(flat.get(column, ""))
+                for column in CSV_COLUMNS
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -362,12 +447,35 @@ def _flatten(record: dict[str, Any]) -> dict[str, str]:
     return flat
 
 
+def flat_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's cells by CSV column, numbers as numbers (what the .xlsx writer puts)."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{sub}": inner for sub, inner in value.items()})
+        elif isinstance(value, list):
+            flat[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[key] = value
+    return flat
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return (
         "" if value is None else str(value)
     )  # str(float) is the shortest text that reads back the same
+
+
+def encode(records: list[dict[str, Any]], kind: str) -> bytes:
+    """The bytes of an export in `kind` (what a writer puts on disk)."""
+    if kind == "xlsx":
+        from bridge.catalogue.spreadsheet import write_xlsx
+
+        return write_xlsx(records)
+    # CSV gets a byte-order mark so spreadsheets open accents correctly; the reader skips it.
+    return dumps(records, kind).encode("utf-8-sig" if kind == "csv" else "utf-8")
 
 
 def write_records(
@@ -378,14 +486,11 @@ def write_records(
     records hold contacts that are not public (`private=None` decides from the records)."""
     from bridge.files import UnsafeTarget, atomic_write
 
-    kind = format_of(path)
-    text = dumps(records, kind)
-    # CSV gets a byte-order mark so spreadsheet programs open accents; the reader skips it.
-    encoding = "utf-8-sig" if kind == "csv" else "utf-8"
+    data = encode(records, format_of(path))
     if private is None:
         private = holds_private_contacts(records)
     try:
-        atomic_write(path, text.encode(encoding), private=private)
+        atomic_write(path, data, private=private)
     except UnsafeTarget as exc:
         raise FormatError(str(exc)) from None
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -27,6 +29,7 @@ from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectV
 from bridge.discourse_rules import is_valid_username
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 
+MAX_POPULATION = 10**10  # above any place on Earth, well inside the database's 64-bit integer
 REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 # A pragmatic address check (RFC 5322 allows more, mail servers accept less): one @, a local part
@@ -45,6 +48,17 @@ _DOMAIN_RE = re.compile(r"^([^\W_]([\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 _BIDI_OVERRIDE_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+# A value quoted in a message is cut short: a hostile file (a chain of YAML aliases, a list
+# nested thousands deep) must not make the message itself enormous.
+_SHOWN = reprlib.Repr()  # (keyword arguments need Python 3.12)
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 2, 60, 60, 40
+_SHOWN.maxlist = _SHOWN.maxdict = _SHOWN.maxtuple = 4
+
+
+def shown(value: Any) -> str:
+    return _SHOWN.repr(value)
+
+
 def _error(reason: str) -> PydanticCustomError:
     return PydanticCustomError("bridge", reason.replace("{", "{{").replace("}", "}}"))
 
@@ -60,7 +74,7 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
             return None
         if not isinstance(value, str):
             kind = type(value).__name__
-            raise _error(f"must be text, not {kind} {value!r} (in YAML, quote it)")
+            raise _error(f"must be text, not {kind} {shown(value)} (in YAML, quote it)")
         value = value.strip()
         if CONTROL_CHARS_RE.search(value):
             raise _error("contains a control character")
@@ -88,7 +102,7 @@ def _enum(enum: type, what: str, *, required: bool = False, default: Any = None)
             return default
         if isinstance(value, str) and value.strip() in valid:
             return enum(value.strip())
-        raise _error(f"{value!r} is not a valid {what}; valid values: {', '.join(valid)}")
+        raise _error(f"{shown(value)} is not a valid {what}; valid values: {', '.join(valid)}")
 
     return BeforeValidator(check)
 
@@ -100,9 +114,9 @@ def _number_value(value: Any, what: str) -> float | int | None:
         hint = ""
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
             hint = " (use a point as the decimal separator)"
-        raise _error(f"must be {what}, not {value!r}{hint}")
+        raise _error(f"must be {what}, not {shown(value)}{hint}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise _error(f"must be {what}, not {value!r}")
+        raise _error(f"must be {what}, not {shown(value)}")
     return value
 
 
@@ -112,10 +126,12 @@ def _whole_not_negative(value: Any) -> int | None:
         return None
     if isinstance(value, float):
         if not value.is_integer():
-            raise _error(f"must be a whole number, not {value!r}")
+            raise _error(f"must be a whole number, not {shown(value)}")
         value = int(value)
     if value < 0:
-        raise _error(f"must not be negative (got {value})")
+        raise _error(f"must not be negative (got {shown(value)})")
+    if value > MAX_POPULATION:
+        raise _error(f"{shown(value)} is too large (at most {MAX_POPULATION:,})")
     return value
 
 
@@ -125,7 +141,7 @@ def _in_range(low: float, high: float):
         if value is None:
             return None
         if not low <= value <= high:
-            raise _error(f"{value} is out of range ({low:g} to {high:g})")
+            raise _error(f"{shown(value)} is out of range ({low:g} to {high:g})")
         return float(value)
 
     return BeforeValidator(check)
@@ -136,7 +152,7 @@ def _boolean(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    raise _error(f"must be true or false, not {value!r}")
+    raise _error(f"must be true or false, not {shown(value)}")
 
 
 def _country(value: Any) -> str:
@@ -144,7 +160,7 @@ def _country(value: Any) -> str:
         raise _error("required field is empty")
     code = value.strip().upper() if isinstance(value, str) else ""
     if not COUNTRY_RE.match(code):
-        raise _error(f"must be an ISO 3166-1 alpha-2 code such as ES, not {value!r}")
+        raise _error(f"must be an ISO 3166-1 alpha-2 code such as ES, not {shown(value)}")
     return code
 
 
@@ -153,18 +169,20 @@ def _region(value: Any) -> str | None:
         return None
     code = value.strip().upper() if isinstance(value, str) else None
     if code is None or not REGION_RE.match(code):
-        raise _error(f"must be an ISO 3166-2 code such as ES-CT, not {value!r}")
+        raise _error(f"must be an ISO 3166-2 code such as ES-CT, not {shown(value)}")
     return code
 
 
 def _ref(value: Any) -> str:
     if not isinstance(value, str):
-        raise _error(f"must be text, not {value!r}")
+        raise _error(f"must be text, not {shown(value)}")
     value = value.strip()
     if not value:
         raise _error("required field is empty")
     if not REF_RE.match(value):
-        raise _error(f"{value!r} is not a valid ref: use 3 to 64 lowercase letters, digits and '-'")
+        raise _error(
+            f"{shown(value)} is not a valid ref: use 3 to 64 lowercase letters, digits and '-'"
+        )
     return value
 
 
@@ -172,7 +190,7 @@ def _email(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise _error(f"must be an email address, not {value!r}")
+        raise _error(f"must be an email address, not {shown(value)}")
     address = value.strip()
     local, at, domain = address.rpartition("@")
     if (
@@ -182,7 +200,7 @@ def _email(value: Any) -> str | None:
         or not _LOCAL_RE.match(local)
         or not _DOMAIN_RE.match(domain)
     ):
-        raise _error(f"{value!r} is not a valid email address")
+        raise _error(f"{shown(value)} is not a valid email address")
     return address
 
 
@@ -190,16 +208,16 @@ def _url(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise _error(f"must be an http(s) URL, not {value!r}")
+        raise _error(f"must be an http(s) URL, not {shown(value)}")
     url = value.strip()
     if any(ch.isspace() for ch in url) or CONTROL_CHARS_RE.search(url):
-        raise _error(f"{url!r} is not a valid URL (it contains spaces or control characters)")
+        raise _error(f"{shown(url)} is not a valid URL (it contains spaces or control characters)")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
-        raise _error(f"only http and https URLs are allowed, not {scheme} ({url!r})")
+        raise _error(f"only http and https URLs are allowed, not {scheme} ({shown(url)})")
     if not parts.hostname:
-        raise _error(f"{url!r} has no host")
+        raise _error(f"{shown(url)} has no host")
     return url
 
 
@@ -214,7 +232,7 @@ def _forum_username(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or not is_valid_username(value.strip()):
-        raise _error(f"{value!r} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
+        raise _error(f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
     return value.strip()
 
 
@@ -334,6 +352,11 @@ class RecordIn(_Model):
 # --------------------------------------------------------------------------- problems
 
 
+class Severity(StrEnum):
+    error = "error"  # nothing is written
+    warning = "warning"  # normalised or disagreeing; written unless --strict
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input, located as precisely as the input allows."""
@@ -344,6 +367,14 @@ class Problem:
     ref: str | None = None
     field: str | None = None
     line: int | None = None  # CSV: the line where the record starts
+    severity: Severity = Severity.error
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity is Severity.warning
+
+    def as_error(self) -> Problem:
+        return replace(self, severity=Severity.error)
 
     def __str__(self) -> str:
         where = [self.file]
@@ -365,6 +396,7 @@ class Problem:
             "ref": self.ref,
             "field": self.field,
             "reason": self.reason,
+            "severity": self.severity.value,
         }
 
 
@@ -385,13 +417,16 @@ class ValidRecord:
     index: int
     record: RecordIn
     line: int | None = None
+    warnings: tuple[Problem, ...] = ()  # what validation normalised
 
     @property
     def ref(self) -> str:
         return self.record.ref
 
-    def problem(self, field: str | None, reason: str) -> Problem:
-        return Problem(self.file, reason, self.index, self.ref, field, self.line)
+    def problem(
+        self, field: str | None, reason: str, severity: Severity = Severity.error
+    ) -> Problem:
+        return Problem(self.file, reason, self.index, self.ref, field, self.line, severity)
 
 
 # --------------------------------------------------------------------------- validation
@@ -438,6 +473,46 @@ def _ref_of(data: Any) -> str | None:
     return None
 
 
+# One-line fields (contract §4): a line break or a run of spaces inside becomes one space, with a
+# warning. Spreadsheet cells carry line breaks (Alt+Enter) that the author never meant as content.
+_ONE_LINE_FIELDS: dict[str | None, tuple[str, ...]] = {
+    None: ("title",),
+    "local_body": ("name", "kind", "municipality_code"),
+    "contacts": ("name", "role", "phone"),
+}
+_RUN_OF_SPACE_RE = re.compile(r"\s{2,}|[^\S ]")
+
+
+def _one_line(value: Any) -> Any:
+    if isinstance(value, str) and _RUN_OF_SPACE_RE.search(value.strip()):
+        return " ".join(value.split())
+    return value
+
+
+def _normalise_lines(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The record with its one-line fields on one line, and (field, what) for each change."""
+    notes: list[tuple[str, str]] = []
+
+    def fix(holder: dict[str, Any], names: tuple[str, ...], prefix: str) -> dict[str, Any]:
+        changed = dict(holder)
+        for name in names:
+            new = _one_line(holder.get(name))
+            if new is not holder.get(name):
+                changed[name] = new
+                notes.append((f"{prefix}{name}", "line breaks or runs of spaces became one space"))
+        return changed
+
+    data = fix(data, _ONE_LINE_FIELDS[None], "")
+    if isinstance(data.get("local_body"), dict):
+        data["local_body"] = fix(data["local_body"], _ONE_LINE_FIELDS["local_body"], "local_body.")
+    if isinstance(data.get("contacts"), list):
+        data["contacts"] = [
+            fix(c, _ONE_LINE_FIELDS["contacts"], f"contacts[{i}].") if isinstance(c, dict) else c
+            for i, c in enumerate(data["contacts"])
+        ]
+    return data, notes
+
+
 def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
     ref = _ref_of(raw.data)
     problems = [
@@ -457,6 +532,7 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         return None, problems
     # Fields a reader already rejected (e.g. a CSV cell that is not JSON) are not checked twice.
     data = {k: v for k, v in raw.data.items() if k not in {f for f, _ in raw.problems}}
+    data, notes = _normalise_lines(data)
     try:
         record = RecordIn.model_validate(data)
     except ValidationError as exc:
@@ -474,7 +550,11 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         return None, problems
     if problems:
         return None, problems
-    return ValidRecord(raw.file, raw.index, record, raw.line), []
+    warnings = tuple(
+        Problem(raw.file, what, raw.index, ref, fld, raw.line, Severity.warning)
+        for fld, what in notes
+    )
+    return ValidRecord(raw.file, raw.index, record, raw.line, warnings), []
 
 
 def validate_records(raws: Iterable[RawRecord]) -> tuple[list[ValidRecord], list[Problem]]:

@@ -6,11 +6,11 @@ not the ORM unit of work, so 10,000 records import in seconds). Reads build the 
 `bridge.catalogue.views` from one joined query plus one query each for contacts and documents,
 and hand them to `canonical.record_dict`, the same function that fingerprints an import.
 
-Local bodies are shared by their projects. A body is found again by country + official code, or
-else by country + case-insensitive name (`name_key`); a body without a code that is later given
-one is the same body. The records of one import that name one body must agree on its details;
-an import sets the details it gives and keeps those it leaves out. When a body's details change,
-every project of that body changes content, so their fingerprints and revisions follow.
+Local bodies are stored as each record names them, keyed by their content (`body_key`): records
+that say the same about a body share its row, records that name a council differently have a row
+each and meet at their *place* (`place_code`, resolved by `bridge.places` before the write).
+So records never conflict over a body, a body's details change only with its own record, and two
+imports writing one body at once upsert a single row (a unique key, INSERT … ON CONFLICT).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ from bridge.catalogue.canonical import (
     LOCAL_BODY_FIELDS,
     fingerprint,
     iso as _iso,
+    local_body_dict,
     proximity_for,
     record_dict,
 )
@@ -63,7 +64,7 @@ class UnknownRef(LookupError):
 
 
 class ImportRefused(Exception):
-    """Problems found only against the stored catalogue (e.g. records disagreeing on a shared body)."""
+    """Problems found only against the stored catalogue."""
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s)")
@@ -113,55 +114,39 @@ class ImportResult:
         }
 
 
-@dataclass
-class _Group:
-    """The records of one import that name one local body, and what they say about it."""
-
-    body_id: int | None
-    fields: dict[str, Any] = field(default_factory=dict)
-    said_by: dict[str, ValidRecord] = field(default_factory=dict)
-    final: dict[str, Any] = field(default_factory=dict)
-
-
 def import_records(
     engine: Engine,
     records: Sequence[ValidRecord],
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    places: Sequence[str | None] | None = None,
 ) -> ImportResult:
     """Upsert validated records by ref, all in one transaction; with `dry_run` nothing is written.
 
-    Raises ImportRefused (nothing written) when the records disagree about a shared local body.
+    `places` gives each record's place code (parallel to `records`; None: unresolved). Each
+    record keeps its local body as it names it: bodies are keyed by their content, so records
+    never conflict over a shared body, and a body two imports write at once is one row.
     """
     tick = progress or (lambda _n: None)
+    placed = list(places) if places is not None else [None] * len(records)
     with engine.begin() as conn:
-        bodies = {row.id: row._asdict() for row in conn.execute(sa.select(B))}
         existing = {
             row.ref: row
             for row in conn.execute(
                 sa.select(P.c.id, P.c.ref, P.c.content_hash, P.c.revision, P.c.local_body_id)
             )
         }
-        group_keys, groups, problems = _resolve_bodies(records, bodies)
-        if problems:
-            raise ImportRefused(problems)
-        body_views = {key: BodyView(**group.final) for key, group in groups.items()}
-        changed_bodies = {
-            group.body_id
-            for group in groups.values()
-            if group.body_id is not None
-            and any(bodies[group.body_id][f] != group.final[f] for f in LOCAL_BODY_FIELDS)
-        }
-
-        planned: list[
-            tuple[ValidRecord, ProjectView, str, Any]
-        ] = []  # record, view, hash, group key
+        planned: list[tuple[ValidRecord, ProjectView, str, str]] = []  # record, view, hash, body
+        bodies: dict[str, dict[str, Any]] = {}  # body_key -> row
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
-        for record, key in zip(records, group_keys):
-            view = record.record.view(body_views[key])
+        for record, place_code in zip(records, placed, strict=True):
+            view = record.record.view()
+            body = local_body_dict(view.local_body)
+            key = fingerprint(body)
+            bodies.setdefault(key, _body_row(view.local_body, key, place_code))
             digest = fingerprint(record_dict(view))
             planned.append((record, view, digest, key))
             old = existing.get(record.ref)
@@ -175,173 +160,65 @@ def import_records(
 
         new_views = {record.ref: view for record, view, _, _ in planned}
         old_views = {item.ref: item.view for item in _load_by_refs(conn, updated)}
-        updated_changes = tuple(
-            Change(ref, _diff(old_views[ref], new_views[ref])) for ref in updated
-        )
-
-        # Projects outside the import that share a changed body.
-        imported = set(new_views)
-        others = [
-            item
-            for ids in _chunks(sorted(changed_bodies))
-            for item in _load(conn, [P.c.local_body_id.in_(ids)])
-            if item.ref not in imported
-        ]
-        also: list[tuple[_Loaded, str, Change]] = []
-        for item in others:
-            before = record_dict(item.view)
-            body_key = ("id", item.view_body_id)
-            item.view.local_body = body_views[body_key]
-            digest = fingerprint(record_dict(item.view))
-            if digest != item.content_hash:
-                also.append(
-                    (item, digest, Change(item.ref, _diff_dicts(before, record_dict(item.view))))
-                )
-
         result = ImportResult(
             created=tuple(created),
-            updated=updated_changes,
+            updated=tuple(Change(ref, _diff(old_views[ref], new_views[ref])) for ref in updated),
             unchanged=tuple(unchanged),
-            also_updated=tuple(change for _, _, change in also),
+            also_updated=(),  # bodies are per content now: no record changes through another's
             dry_run=dry_run,
         )
         if dry_run:
             return result  # nothing was written: the transaction ends empty
-        _write(
-            conn,
-            planned,
-            groups,
-            bodies,
-            changed_bodies,
-            existing,
-            set(created),
-            set(updated),
-            also,
-            tick,
-        )
+        _write(conn, planned, bodies, existing, set(created), set(updated), tick)
         return result
 
 
-def _resolve_bodies(
-    records: Sequence[ValidRecord], bodies: dict[int, dict[str, Any]]
-) -> tuple[list[Any], dict[Any, _Group], list[Problem]]:
-    """Which local body each record names, and what the import says about each body."""
-    by_code = {
-        (b["country"], b["municipality_code"]): i
-        for i, b in bodies.items()
-        if b["municipality_code"]
-    }
-    by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, b in bodies.items():
-        by_name[(b["country"], b["name_key"])].append(i)
+def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Insert the bodies not yet stored, refresh the place of those that are; their ids by key.
 
-    keys: list[Any] = [None] * len(records)
-    named_in_import: dict[tuple[str, str], set[Any]] = defaultdict(set)
-    problems: list[Problem] = []
-    # Records that give an official code first: the code identifies the body.
-    for n, record in enumerate(records):
-        body = record.record.local_body
-        if not body.municipality_code:
-            continue
-        nk = name_key(body.name)
-        if (body.country, body.municipality_code) in by_code:
-            key: Any = ("id", by_code[(body.country, body.municipality_code)])
-        else:
-            # A stored body of that name without a code is the same body, now given its code.
-            uncoded = [
-                i for i in by_name.get((body.country, nk), []) if not bodies[i]["municipality_code"]
-            ]
-            key = (
-                ("id", uncoded[0])
-                if len(uncoded) == 1
-                else ("code", body.country, body.municipality_code)
-            )
-        keys[n] = key
-        named_in_import[(body.country, nk)].add(key)
-    # Then records that give only a name.
-    for n, record in enumerate(records):
-        body = record.record.local_body
-        if body.municipality_code:
-            continue
-        nk = name_key(body.name)
-        candidates = named_in_import.get((body.country, nk)) or {
-            ("id", i) for i in by_name.get((body.country, nk), [])
-        }
-        if len(candidates) > 1:
-            problems.append(
-                record.problem(
-                    "local_body.municipality_code",
-                    f"several local bodies are called {body.name!r} in {body.country}: give the official code to say which",
-                )
-            )
-            continue
-        keys[n] = next(iter(candidates)) if candidates else ("name", body.country, nk)
+    INSERT … ON CONFLICT on the unique `body_key`: when another import inserts the same body at
+    the same moment, the database makes it one row (PostgreSQL waits for the other transaction,
+    SQLite has one writer at a time) instead of two. DO UPDATE (not DO NOTHING) also locks the row
+    until this import commits, so no one deletes it as unused in between.
+    """
+    insert = sa_insert_for(conn)(B)
+    statement = insert.on_conflict_do_update(
+        index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
+    )
+    if bodies:
+        # One executemany, in key order: two imports lock shared rows in the same order (PostgreSQL),
+        # so they wait for each other instead of deadlocking.
+        conn.execute(statement, [bodies[key] for key in sorted(bodies)])
+    ids: dict[str, int] = {}
+    for chunk in _chunks(list(bodies)):
+        query = sa.select(B.c.body_key, B.c.id).where(B.c.body_key.in_(chunk))
+        ids.update((key, body_id) for key, body_id in conn.execute(query))
+    return ids
 
-    groups: dict[Any, _Group] = {}
-    for record, key in zip(records, keys):
-        if key is None:
-            continue
-        group = groups.setdefault(key, _Group(body_id=key[1] if key[0] == "id" else None))
-        given = record.record.local_body.model_dump()
-        for name in LOCAL_BODY_FIELDS:
-            value = given[name]
-            if value is None:
-                continue
-            if name in group.fields and group.fields[name] != value:
-                first = group.said_by[name]
-                where = f"record {first.index}" + (
-                    f" of {first.file}" if first.file != record.file else ""
-                )
-                problems.append(
-                    record.problem(
-                        f"local_body.{name}",
-                        f"{value!r} disagrees with {group.fields[name]!r} given for the same local body by {where} (ref {first.ref})",
-                    )
-                )
-                continue
-            group.fields[name] = value
-            group.said_by.setdefault(name, record)
-    for group in groups.values():
-        base = (
-            {name: bodies[group.body_id][name] for name in LOCAL_BODY_FIELDS}
-            if group.body_id
-            else dict.fromkeys(LOCAL_BODY_FIELDS)
-        )
-        group.final = base | group.fields  # what the import leaves out is kept
-    return keys, groups, problems
+
+def sa_insert_for(conn: Connection) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _write(
     conn: Connection,
-    planned: list[tuple[ValidRecord, ProjectView, str, Any]],
-    groups: dict[Any, _Group],
-    bodies: dict[int, dict[str, Any]],
-    changed_bodies: set[int],
+    planned: list[tuple[ValidRecord, ProjectView, str, str]],
+    bodies: dict[str, dict[str, Any]],
     existing: dict[str, Any],
     created: set[str],
     updated: set[str],
-    also: list[tuple[_Loaded, str, Change]],
     tick: Progress,
 ) -> None:
     now = utcnow()
-    # 1. Bodies: new ones get ids, changed ones their new details.
-    body_ids = {key: group.body_id for key, group in groups.items()}
-    new_keys = [key for key, group in groups.items() if group.body_id is None]
-    if new_keys:
-        rows = [_body_row(groups[key].final) for key in new_keys]
-        ids = (
-            conn.execute(sa.insert(B).returning(B.c.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
-        body_ids.update(zip(new_keys, ids))
-    if changed_bodies:
-        rows = [
-            {"_id": group.body_id, **_body_row(group.final)}
-            for group in groups.values()
-            if group.body_id in changed_bodies
-        ]
-        conn.execute(sa.update(B).where(B.c.id == sa.bindparam("_id")), rows)
+    # 1. Bodies, by content.
+    body_ids = _upsert_bodies(conn, bodies)
 
     # 2. Projects: insert the new, rewrite the changed, relink the unchanged that moved body.
     inserts, updates, relinks = [], [], []
@@ -408,26 +285,14 @@ def _write(
     if documents:
         conn.execute(sa.insert(D), documents)
 
-    # 4. Projects outside the import whose shared body changed.
-    if also:
-        rows = [
-            {
-                "_id": item.id,
-                "content_hash": digest,
-                "revision": item.revision + 1,
-                "updated_at": now,
-            }
-            for item, digest, _ in also
-        ]
-        conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), rows)
-
-    # 5. Bodies no project names any more (a record moved to another body) are forgotten, so they
-    # cannot make a later name lookup ambiguous.
+    # 4. Bodies no project names any more (a record now names its body differently) are
+    # forgotten; the bodies this import uses are locked by the upsert above.
     conn.execute(sa.delete(B).where(~sa.exists().where(P.c.local_body_id == B.c.id)))
 
 
-def _body_row(final: dict[str, Any]) -> dict[str, Any]:
-    return dict(final) | {"name_key": name_key(final["name"])}
+def _body_row(body: BodyView, key: str, place_code: str | None) -> dict[str, Any]:
+    row = {name: getattr(body, name) for name in LOCAL_BODY_FIELDS}
+    return row | {"body_key": key, "name_key": name_key(body.name), "place_code": place_code}
 
 
 def _project_row(view: ProjectView) -> dict[str, Any]:
@@ -615,10 +480,35 @@ def topic_url(discourse_url: str | None, topic_id: int | None, slug: str | None)
     return f"{discourse_url or ''}/t/{slug or '-'}/{topic_id}"
 
 
+def _places_of(conn: Connection, items: Sequence[_Loaded]) -> dict[int, dict[str, Any] | None]:
+    """Each listed body's place (contract §3), by body id; None where unresolved."""
+    from bridge.places.store import places_by_code
+
+    body_ids = sorted({item.view_body_id for item in items})
+    rows = [
+        row
+        for chunk in _chunks(body_ids)
+        for row in conn.execute(
+            sa.select(B.c.id, B.c.country, B.c.place_code).where(
+                B.c.id.in_(chunk), B.c.place_code.is_not(None)
+            )
+        )
+    ]
+    found = places_by_code(conn, {(country, code) for _, country, code in rows})
+    placed = {body_id: found.get((country, code)) for body_id, country, code in rows}
+    return {item.view_body_id: placed.get(item.view_body_id) for item in items}
+
+
 def _output(
-    item: _Loaded, home_region: str, discourse_url: str | None, *, detail: bool
+    item: _Loaded,
+    home_region: str,
+    discourse_url: str | None,
+    *,
+    detail: bool,
+    place: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     record = record_dict(item.view)
+    record["place"] = place
     own = record.pop("proximity", None)
     body = item.view.local_body
     record["proximity"] = proximity_for(body.country, body.region, own, home_region).value
@@ -714,11 +604,15 @@ def list_records(
             conditions.append(column == value)
     with engine.connect() as conn:
         items = _load(conn, conditions)
+        places = _places_of(conn, items)
     needle = _fold(filters.search.strip()) if filters.search and filters.search.strip() else None
     if needle:
         items = [item for item in items if needle in _haystack(item.view)]
     items.sort(key=_SORTS[sort])
-    records = [_output(item, home_region, discourse_url, detail=False) for item in items]
+    records = [
+        _output(item, home_region, discourse_url, detail=False, place=places[item.view_body_id])
+        for item in items
+    ]
     if filters.proximity is not None:
         records = [r for r in records if r["proximity"] == filters.proximity.value]
     return records
@@ -730,9 +624,11 @@ def get_record(
     """The record as `projects show --json` prints it; UnknownRef when there is none."""
     with engine.connect() as conn:
         items = _load(conn, [P.c.ref == ref])
+        places = _places_of(conn, items)
     if not items:
         raise UnknownRef(ref)
-    return _output(items[0], home_region, discourse_url, detail=True)
+    place = places[items[0].view_body_id]
+    return _output(items[0], home_region, discourse_url, detail=True, place=place)
 
 
 def load_all(engine: Engine) -> list[_Loaded]:
@@ -766,3 +662,29 @@ def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
             sa.update(P).where(P.c.id == row.id).values(archived=archived, updated_at=utcnow())
         )
         return True
+
+
+# --------------------------------------------------------------------------- places
+
+
+@dataclass(frozen=True)
+class UnplacedBody:
+    id: int
+    country: str
+    name: str
+    kind: str | None
+    municipality_code: str | None
+
+
+def unplaced_bodies(conn: Connection) -> list[UnplacedBody]:
+    query = sa.select(B.c.id, B.c.country, B.c.name, B.c.kind, B.c.municipality_code).where(
+        B.c.place_code.is_(None)
+    )
+    return [UnplacedBody(*row) for row in conn.execute(query)]
+
+
+def set_places(conn: Connection, codes: dict[int, str]) -> None:
+    """Record the place of these bodies (a place is derived, not content: no revision changes)."""
+    if codes:
+        rows = [{"_id": body_id, "place_code": code} for body_id, code in codes.items()]
+        conn.execute(sa.update(B).where(B.c.id == sa.bindparam("_id")), rows)

@@ -9,6 +9,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     emulator,
     forum,
     opendata,
+    places,
     sync,
 )
 from bridge.cli.app import app, err

@@ -108,25 +108,44 @@ def _reporter() -> Iterator[_RichReporter | None]:
 def import_(
     files: Annotated[
         list[str],
-        typer.Argument(help="Files to import: .json, .yaml/.yml or .csv.", metavar="FILE..."),
+        typer.Argument(
+            help="Files to import: .json, .yaml/.yml, .csv (`,` or `;`, UTF-8 or Windows-1252) "
+            "or .xlsx (first sheet).",
+            metavar="FILE...",
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Treat warnings (normalised or disagreeing values) as errors."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and upsert records by ref. All files are one transaction: one invalid record and
-    nothing is written; every problem is listed as file, record (index and ref), field, reason."""
+    """Validate, place and upsert records by ref. All files are one transaction: one invalid
+    record and nothing is written; every problem is listed as file, record (index and ref), field,
+    reason. What was normalised (a line break in a name) or disagrees with the gazetteer is a
+    warning on stderr, and the import goes on (exit 0) unless --strict."""
     cfg = settings()
     engine = catalogue_engine(cfg)
     started = time.monotonic()
     with _database_errors(), _reporter() as reporter:
-        outcome = run_import(engine, files, dry_run=dry_run, reporter=reporter)
+        outcome = run_import(engine, files, dry_run=dry_run, reporter=reporter, strict=strict)
+    for warning in outcome.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if outcome.problems:
         _report_problems(outcome, as_json)
     result = outcome.result
     assert result is not None
-    summary = {"files": list(outcome.files), "records": outcome.records, **result.summary()}
+    summary = {
+        "files": list(outcome.files),
+        "records": outcome.records,
+        **result.summary(),
+        "warnings": [w.as_dict() for w in outcome.warnings],
+    }
     if as_json:
         print_json(summary)
         return
@@ -153,7 +172,7 @@ def import_(
 
 def _report_problems(outcome: ImportOutcome, as_json: bool) -> None:
     for problem in outcome.problems:
-        err.print(f"error: {problem}", markup=False)
+        err.print(f"error: {problem}", markup=False, soft_wrap=True)
     if as_json:
         print_json(
             {
@@ -191,6 +210,36 @@ def export(
     except OSError as exc:
         fail(f"{file}: cannot write: {exc.strerror}")
     err.print(f"exported {len(records)} record(s) to {file}")
+
+
+@app.command("template")
+def template(
+    file: Annotated[
+        str,
+        typer.Argument(help="Where to write the empty template: .xlsx (with help sheet) or .csv."),
+    ],
+) -> None:
+    """Write the empty import template an administrator sends to councils: every column; the
+    .xlsx has a sheet explaining each field (ca, en) and drop-down lists for area, kind, phase,
+    proximity and document kind."""
+    from pathlib import Path
+
+    from bridge.catalogue.formats import encode
+
+    kind = Path(file).suffix.lower()
+    if kind not in (".xlsx", ".csv"):
+        fail(f"{file}: the template is .xlsx or .csv, not {kind or '(no extension)'!r}")
+    if kind == ".xlsx":
+        from bridge.catalogue.spreadsheet import template_xlsx
+
+        data = template_xlsx()
+    else:
+        data = encode([], "csv")
+    try:
+        Path(file).write_bytes(data)
+    except OSError as exc:
+        fail(f"{file}: cannot write: {exc.strerror}")
+    err.print(f"wrote the import template to {file}")
 
 
 # --------------------------------------------------------------------------- projects
@@ -335,6 +384,14 @@ def _print_record(record: dict[str, Any]) -> None:
         row(f"  {key.replace('_', ' ')}", body.get(key))
     if "latitude" in body:
         row("  position", f"{body['latitude']}, {body['longitude']}")
+    located = record.get("place")
+    if located:
+        where = ", ".join(str(located[k]) for k in ("comarca", "province", "nuts3") if k in located)
+        people = f"{located['population']:,} inhabitants" if located["population"] else ""
+        named = f"{located['name']} ({located['code']})"
+        row("place", "; ".join(x for x in (named, where, people) if x))
+    else:
+        row("place", "unplaced")
     for contact in record.get("contacts", []):
         who = " · ".join(
             str(contact[k]) for k in ("name", "role", "email", "phone") if contact.get(k)

@@ -3,6 +3,7 @@
 from bridge.models.catalogue import Contact, Document, LocalBody, Project
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, SyncStatus
+from bridge.models.places import Place, PlaceSource
 from bridge.models.sync import Activity, ForumCategory, Lease, SyncRun, SyncState, WebhookDelivery
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "Lease",
     "LocalBody",
     "Phase",
+    "Place",
+    "PlaceSource",
     "Project",
     "Proximity",
     "SyncRun",

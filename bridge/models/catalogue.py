@@ -16,19 +16,27 @@ from bridge.models.types import UTCDateTime, enum_column, utcnow
 
 
 class LocalBody(SQLModel, table=True):
-    """A council, county council, consortium… Shared by all its projects.
+    """Who carried a project out, exactly as its record names it (a council, a county council, a
+    company…). Where it is, is its *place* (`place_code`, a municipality or LAU of the gazetteer
+    in the body's country), resolved at import from the official code or the name.
 
-    Found again by country + official code when the code is known, else by country + name
-    (case-insensitive): `name_key` is the normalised name used for that lookup.
+    A row is keyed by its content (`body_key`, the fingerprint of the record's local-body fields):
+    records that say the same about a body share one row, records that name one council in
+    different ways ("Barcelona City Council", "Ajuntament de Barcelona") have a row each and meet
+    at their place, so no spelling conflicts with another. The unique key is what lets two imports
+    running at once upsert a shared body without duplicating it. (It is nullable only because rows
+    written before revision 0004 have none; every import writes it.)
     """
 
     __tablename__ = "local_body"
     __table_args__ = (
-        sa.UniqueConstraint("country", "municipality_code", name="uq_local_body_country_code"),
+        sa.UniqueConstraint("body_key", name="uq_local_body_body_key"),
         sa.Index("ix_local_body_country_name_key", "country", "name_key"),
+        sa.Index("ix_local_body_country_place_code", "country", "place_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    body_key: str | None = Field(default=None, max_length=64)
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200)
     country: str = Field(max_length=2)
@@ -38,6 +46,8 @@ class LocalBody(SQLModel, table=True):
     population: int | None = Field(default=None, sa_type=sa.BigInteger)
     latitude: float | None = None
     longitude: float | None = None
+    # The gazetteer's code of the place (with `country`); None while unresolved.
+    place_code: str | None = Field(default=None, max_length=20)
 
     projects: list["Project"] = Relationship(back_populates="local_body")
 

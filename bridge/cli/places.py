@@ -1,0 +1,121 @@
+"""Commands: the gazetteer — `places load FILE…`, `places find NAME`.
+
+Heavy modules are imported inside the commands, so `digicanvis --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
+
+places_app = typer.Typer(
+    help="The gazetteer: official municipalities (Spain) and LAU (Europe) where local bodies are.",
+    no_args_is_help=True,
+)
+app.add_typer(places_app, name="places")
+
+
+@places_app.command("load")
+def places_load(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            help="Registries recognised by their columns: the Catalan municipal table "
+            "(as cat_municipis_947.csv), IGN's Nomenclátor (as es_municipios_ign_ngmep2024.csv), "
+            "Eurostat's LAU centres (as eu_lau_centres_2020_nuts2021.csv).",
+            metavar="FILE...",
+        ),
+    ],
+) -> None:
+    """Load official registries of municipalities into the gazetteer (safe to repeat: each
+    registry's rows replace its own earlier ones). The 947 Catalan municipalities are built in.
+    Local bodies already imported are placed again against the enlarged gazetteer."""
+    from bridge.places.registries import RegistryError, read_registry
+
+    started = time.monotonic()
+    parsed = []
+    for file in files:  # every file is read before anything is written
+        try:
+            parsed.append((file, *read_registry(file)))
+        except RegistryError as exc:
+            fail(f"{file}: {exc}")
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    from bridge.places.store import upsert
+
+    with engine.begin() as conn:
+        for file, registry, rows in parsed:
+            count = upsert(conn, rows)
+            out.print(f"{file}: {count} places from the {registry.title}")
+    placed = _replace_bodies(engine)
+    out.print(f"loaded in {time.monotonic() - started:.1f} s; {placed} local bodies placed")
+
+
+def _replace_bodies(engine) -> int:
+    """Place the stored local bodies that are still unplaced (the gazetteer grew)."""
+    from bridge.catalogue.store import set_places, unplaced_bodies
+    from bridge.places import store as places_store
+
+    with engine.begin() as conn:
+        bodies = unplaced_bodies(conn)
+        if not bodies:
+            return 0
+        gazetteer = places_store.gazetteer(conn, {b.country for b in bodies})
+        codes = {}
+        for body in bodies:
+            found = gazetteer.resolve(body.country, body.name, body.kind, body.municipality_code)
+            if found.place:
+                codes[body.id] = found.place.code
+        set_places(conn, codes)
+        return len(codes)
+
+
+@places_app.command("find")
+def places_find(
+    name: Annotated[
+        str,
+        typer.Argument(help='A name ("Olot"), a council\'s name ("Ajuntament d\'Olot") or a code.'),
+    ],
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 alpha-2 code of the country to look in.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+    ] = False,
+) -> None:
+    """The places NAME resolves to (case, accents and articles ignored)."""
+    from bridge.places import store as places_store
+
+    code = country.strip().upper() if country else None
+    if code is not None and (len(code) != 2 or not code.isalpha()):
+        fail(f"--country must be an ISO 3166-1 alpha-2 code such as ES, not {country!r}")
+    engine = catalogue_engine(settings())
+    with engine.begin() as conn:
+        places_store.ensure_builtin(conn)
+        gazetteer = places_store.gazetteer(conn, [code] if code else None)
+    found = [place.as_dict() for place in gazetteer.find(name, code)]
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        err.print(f"no place matches {name!r}", markup=False)
+        raise typer.Exit(0)
+    table = Table(header_style="bold")
+    for column in ("country", "code", "name", "population", "comarca / province / NUTS 3"):
+        table.add_column(column, overflow="fold")
+    for place in found:
+        region = " / ".join(str(place[k]) for k in ("comarca", "province", "nuts3") if k in place)
+        population = "" if place["population"] is None else f"{place['population']:,}"
+        table.add_row(
+            *(
+                Text(str(c))
+                for c in (place["country"], place["code"], place["name"], population, region)
+            )
+        )
+    out.print(table)
