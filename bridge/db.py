@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-import bridge.models  # noqa: F401  (registers every table)
+# The ORM (SQLModel) is loaded by the functions that use it, not here: the read commands connect
+# through this module and must not pay for it (issue 15). Alembic's env.py registers the tables.
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration. Every command checks the schema against it, so it is a constant rather
@@ -69,6 +72,11 @@ def engine_for(url: str) -> Engine:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed when the block ends and rolled back on error."""
+    from sqlmodel import Session
+
+    import bridge.models
+
+    bridge.models.load_all()  # every table mapped before the session uses any
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -1,17 +1,13 @@
-"""Configuration: environment variables > the TOML file > built-in defaults.
+"""Configuration: environment variables > the TOML file > built-in defaults, validated whole.
 
-The TOML file is `config/bridge.toml` (relative to the working directory) or the file named by
-BRIDGE_CONFIG. When neither exists the copy bundled in the package is used, so an installed
-`digicanvis` works from any directory.
+Where it comes from (and the few values the read commands take without pydantic) is
+`bridge.config`; this module is what every command that works with the forum loads.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -26,18 +22,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bridge import redact
-from bridge.catalogue.regions import REGION_RE
+from bridge import config, redact
+from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 from bridge.opendata.config import OpenDataConfig
-
-DEFAULT_CONFIG_PATH = Path("config") / "bridge.toml"
-_PACKAGE_DIR = Path(__file__).resolve().parent
-# Wheel layout (force-included by pyproject) first, then the source checkout.
-_BUNDLED_CONFIGS = (
-    _PACKAGE_DIR / "_config" / "bridge.toml",
-    _PACKAGE_DIR.parent / "config" / "bridge.toml",
-)
 
 LANGUAGES = ("ca", "es", "en")
 
@@ -56,10 +44,6 @@ def header_value_problem(value: str) -> str | None:
         if (code < 0x20 and char != "\t") or 0x7F <= code <= 0x9F:
             return f"character {position} is a line break or another control character"
     return None
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used. The message is meant for a person; it never holds a secret."""
 
 
 class AreaConfig(BaseModel):
@@ -100,6 +84,16 @@ class ChallengesConfig(AreaConfig):
     max_matches: int = Field(default=5, ge=1, le=10)
 
 
+class ObservatoryConfig(AreaConfig):
+    """The category of the overview topic (issue 11), configured like an area's category, and
+    the switch of the whole observatory in the forum (similar sections, index and overview)."""
+
+    enabled: bool = True
+    slug: str = Field(default="observatori", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
+    color: str = Field(default="231F20", pattern=r"^[0-9A-Fa-f]{6}$")
+    name: dict[str, str] = {"ca": "Observatori", "es": "Observatorio", "en": "Observatory"}
+
+
 class SyncConfig(BaseModel):
     drift_policy: Literal["catalogue-wins", "report-only"] = "catalogue-wins"
     external_id_prefix: str = Field(default="dc", pattern=r"^[A-Za-z0-9_-]{1,10}$")
@@ -129,35 +123,36 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="forbid", case_sensitive=False, populate_by_name=True)
 
     database_url: str = Field(
-        default="sqlite:///bridge.db",
-        validation_alias=AliasChoices("BRIDGE_DATABASE_URL", "database_url"),
+        default=config.DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices(*ALIASES["database_url"]),
     )
     discourse_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("DISCOURSE_URL", "discourse_url")
+        default=None, validation_alias=AliasChoices(*ALIASES["discourse_url"])
     )
     discourse_api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("DISCOURSE_API_KEY", "discourse_api_key")
+        default=None, validation_alias=AliasChoices(*ALIASES["discourse_api_key"])
     )
     discourse_api_username: str = Field(
         default="system",
-        validation_alias=AliasChoices("DISCOURSE_API_USERNAME", "discourse_api_username"),
+        validation_alias=AliasChoices(*ALIASES["discourse_api_username"]),
     )
     rate_limit_per_minute: int = Field(
         default=60,
         ge=0,
-        validation_alias=AliasChoices("BRIDGE_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute"),
+        validation_alias=AliasChoices(*ALIASES["rate_limit_per_minute"]),
         description="ceiling on requests to the forum in any 60 s sliding window; 0 means no limit",
     )
     home_region: str = Field(
-        default="ES-CT", validation_alias=AliasChoices("BRIDGE_HOME_REGION", "home_region")
+        default=config.DEFAULT_HOME_REGION, validation_alias=AliasChoices(*ALIASES["home_region"])
     )
     webhook_secret: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("BRIDGE_WEBHOOK_SECRET", "webhook_secret")
+        default=None, validation_alias=AliasChoices(*ALIASES["webhook_secret"])
     )
     language: Literal["ca", "es", "en"] = "ca"
     sync: SyncConfig = SyncConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     webhook: WebhookConfig = WebhookConfig()
+    observatory: ObservatoryConfig = ObservatoryConfig()
     opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
@@ -168,10 +163,7 @@ class Settings(BaseSettings):
     @field_validator("home_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not REGION_RE.match(value):
-            raise ValueError("must be an ISO 3166-2 code such as ES-CT")
-        return value
+        return config.home_region(value)
 
     @field_validator("discourse_api_key", "webhook_secret", mode="before")
     @classmethod
@@ -208,12 +200,7 @@ class Settings(BaseSettings):
     @field_validator("discourse_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL such as https://forum.example.cat")
-        return value
+        return config.forum_url(value)
 
     @field_validator("tags")
     @classmethod
@@ -291,30 +278,10 @@ class Settings(BaseSettings):
             )
 
 
-def _config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
-    named = explicit if explicit is not None else os.environ.get("BRIDGE_CONFIG")
-    if named:
-        path = Path(named)
-        if not path.is_file():
-            raise ConfigError(
-                f"configuration file {path} not found (named by BRIDGE_CONFIG or --config)"
-            )
-        return path
-    if DEFAULT_CONFIG_PATH.is_file():
-        return DEFAULT_CONFIG_PATH
-    return next((p for p in _BUNDLED_CONFIGS if p.is_file()), None)
-
-
 def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Read the configuration. Raises ConfigError with a readable message (never with a secret)."""
-    path = _config_file(config_path)
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        data["config_path"] = str(path)
+    path = config.config_file(config_path)
+    data = config.read_file(path)
     data.update(overrides)
     try:
         settings = Settings(**data)
@@ -332,6 +299,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
 
 
 __all__ = [
+    "DEFAULT_CONFIG_PATH",
     "LANGUAGES",
     "AreaConfig",
     "ChallengesConfig",

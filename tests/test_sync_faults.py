@@ -132,7 +132,9 @@ def test_sync_killed_with_sigkill_mid_run_then_rerun(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "DISCOURSE_"))},
         "BRIDGE_DATABASE_URL": database_url,
-        "BRIDGE_CONFIG": str(REPO / "config" / "bridge.toml"),
+        # The engine alone, as harness.sync() runs it: no observatory (issue 11), whose second
+        # pass would rightly rewrite the posts made before the topics they list existed.
+        "BRIDGE_CONFIG": str(_without_observatory(tmp_path)),
         "DISCOURSE_URL": harness.emulator.url,
         "DISCOURSE_API_KEY": harness.emulator.api_key,
         "BRIDGE_RATE_LIMIT_PER_MINUTE": "0",
@@ -167,3 +169,10 @@ def test_sync_killed_with_sigkill_mid_run_then_rerun(
     with harness.engine.connect() as conn:
         runs = conn.execute(sa.text("SELECT status FROM sync_run ORDER BY id")).all()
     assert [r[0] for r in runs] == ["interrupted", "ok"]
+
+
+def _without_observatory(tmp_path: Path) -> Path:
+    text = (REPO / "config" / "bridge.toml").read_text(encoding="utf-8")
+    config = tmp_path / "bridge.toml"
+    config.write_text(text.replace("enabled = true", "enabled = false", 1), encoding="utf-8")
+    return config

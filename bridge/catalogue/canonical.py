@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.catalogue.regions import within
-from bridge.models.catalogue import LocalBody, Project
 from bridge.models.enums import Proximity
+
+if TYPE_CHECKING:  # the ORM rows are only named here: the read path must not load the ORM
+    from bridge.models.catalogue import LocalBody, Project
 
 LOCAL_BODY_FIELDS = (
     "name",

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -30,25 +30,43 @@ from bridge.catalogue.canonical import (
     DOCUMENT_FIELDS,
     LOCAL_BODY_FIELDS,
     fingerprint,
-    iso as _iso,
     local_body_dict,
     proximity_for,
     record_dict,
 )
-from bridge.catalogue.schema import Problem, ValidRecord
+from bridge.catalogue.canonical import (
+    iso as _iso,
+)
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
-from bridge.models.catalogue import Contact, Document, LocalBody, Project
+from bridge.models import read_tables
+from bridge.models.columns import utcnow
 from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
-from bridge.models.sync import Activity, SyncState
-from bridge.models.types import utcnow
-from bridge.sync.state import StateSummary, effective_status
+from bridge.sync.effective import StateSummary, effective_status
 
-P: sa.Table = Project.__table__  # type: ignore[assignment]
-B: sa.Table = LocalBody.__table__  # type: ignore[assignment]
-C: sa.Table = Contact.__table__  # type: ignore[assignment]
-D: sa.Table = Document.__table__  # type: ignore[assignment]
-S: sa.Table = SyncState.__table__  # type: ignore[assignment]
-A: sa.Table = Activity.__table__  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from bridge.catalogue.schema import Problem, ValidRecord
+
+# Reads go through the light tables (no SQLModel, pydantic or ORM to load: issue 15); writes
+# through the models' own tables (`_models()`), with their constraints and enum checks.
+P = read_tables.project
+B = read_tables.local_body
+C = read_tables.contact
+D = read_tables.document
+S = read_tables.sync_state
+A = read_tables.activity
+
+
+def _models() -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
+    """The models' project, local body, contact and document tables (loaded on the first write)."""
+    from bridge.models.catalogue import Contact, Document, LocalBody, Project
+
+    return (
+        Project.__table__,  # type: ignore[attr-defined]
+        LocalBody.__table__,  # type: ignore[attr-defined]
+        Contact.__table__,  # type: ignore[attr-defined]
+        Document.__table__,  # type: ignore[attr-defined]
+    )
+
 
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 _TEXT_COLUMNS = ("title", "description", "value", "savings", "savings_eur_per_year")
@@ -181,6 +199,7 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
     SQLite has one writer at a time) instead of two. DO UPDATE (not DO NOTHING) also locks the row
     until this import commits, so no one deletes it as unused in between.
     """
+    B = _models()[1]  # writes go through the model's table (constraints, types)
     insert = sa_insert_for(conn)(B)
     statement = insert.on_conflict_do_update(
         index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
@@ -216,6 +235,7 @@ def _write(
     updated: set[str],
     tick: Progress,
 ) -> None:
+    P, B, C, D = _models()  # the same names as the read path's, for the models' tables
     now = utcnow()
     # 1. Bodies, by content.
     body_ids = _upsert_bodies(conn, bodies)
@@ -507,6 +527,8 @@ def _output(
     detail: bool,
     place: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The record as list (detail=False) and show (detail=True) print it: the one function
+    from a stored record to its output."""
     record = record_dict(item.view)
     record["place"] = place
     own = record.pop("proximity", None)
@@ -582,14 +604,15 @@ _SORTS: dict[str, Callable[[_Loaded], Any]] = {
 }
 
 
-def list_records(
+def iter_records(
     engine: Engine,
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
-) -> list[dict[str, Any]]:
-    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
+) -> Iterator[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted, each
+    made when it is asked for (the listing writes each as it comes)."""
     conditions: list[Any] = []
     if filters.archived == "exclude":
         conditions.append(P.c.archived.is_(False))
@@ -609,13 +632,24 @@ def list_records(
     if needle:
         items = [item for item in items if needle in _haystack(item.view)]
     items.sort(key=_SORTS[sort])
-    records = [
-        _output(item, home_region, discourse_url, detail=False, place=places[item.view_body_id])
-        for item in items
-    ]
-    if filters.proximity is not None:
-        records = [r for r in records if r["proximity"] == filters.proximity.value]
-    return records
+    wanted = filters.proximity.value if filters.proximity is not None else None
+    for item in items:
+        record = _output(
+            item, home_region, discourse_url, detail=False, place=places[item.view_body_id]
+        )
+        if wanted is None or record["proximity"] == wanted:
+            yield record
+
+
+def list_records(
+    engine: Engine,
+    home_region: str,
+    discourse_url: str | None = None,
+    filters: Filters = Filters(),
+    sort: Sort = "ref",
+) -> list[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
+    return list(iter_records(engine, home_region, discourse_url, filters, sort))
 
 
 def get_record(
@@ -652,6 +686,7 @@ def count_records(engine: Engine) -> int:
 def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
     """Archive or restore a record. Returns False when it already was. Content (and so the
     fingerprint) is untouched: archiving is a state the sync engine reads from `archived`."""
+    P = _models()[0]
     with engine.begin() as conn:
         row = conn.execute(sa.select(P.c.id, P.c.archived).where(P.c.ref == ref)).first()
         if row is None:
@@ -687,4 +722,5 @@ def set_places(conn: Connection, codes: dict[int, str]) -> None:
     """Record the place of these bodies (a place is derived, not content: no revision changes)."""
     if codes:
         rows = [{"_id": body_id, "place_code": code} for body_id, code in codes.items()]
-        conn.execute(sa.update(B).where(B.c.id == sa.bindparam("_id")), rows)
+        body = _models()[1]
+        conn.execute(sa.update(body).where(body.c.id == sa.bindparam("_id")), rows)

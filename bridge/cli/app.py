@@ -2,25 +2,29 @@
 
 Exit status (contract §3): 0 success; 1 the work ran but some items failed; 2 bad input, bad
 usage, bad configuration, an unknown ref, a refused API key or an unreachable forum.
+
+Start-up is kept to Typer and the command tree (issue 15): every module a command needs beyond
+them (the database, pydantic settings, rich, the secret scrubber, the sync engine, the HTTP
+client) is imported when that command runs. tests/test_cli_imports.py holds every command to it.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import sys
 from collections.abc import Iterable
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
-from rich.console import Console
-from rich.segment import Segment
 
-from bridge.db import DatabaseError, engine_for, require_current_schema
-from bridge.redact import scrub
-from bridge.settings import ConfigError, Settings, load_settings
-from bridge.terminal import json_safe, visible
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.engine import Engine
+
+    from bridge.config import CatalogueSettings
+    from bridge.settings import Settings
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -68,26 +72,51 @@ app = typer.Typer(
 )
 
 
-class SafeConsole(Console):
-    """A rich Console whose text can neither carry a secret nor drive the terminal: every text
-    segment goes through bridge.redact.scrub and bridge.terminal.visible just before it is
-    written (styles and the progress bar's cursor controls are rich's own, left alone).
-    `_render_buffer` is where rich turns segments into output (stable since rich 10)."""
+@functools.cache
+def _safe_console_class() -> type[Console]:
+    """SafeConsole, defined on first use so that commands printing no rich output never load
+    rich (issue 15)."""
+    from rich.console import Console
+    from rich.segment import Segment
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        return super()._render_buffer(
-            segment if segment.control else Segment(_shown(segment.text), *segment[1:])
-            for segment in buffer
-        )
+    class SafeConsole(Console):
+        """A rich Console whose text can neither carry a secret nor drive the terminal: every
+        text segment goes through bridge.redact.scrub and bridge.terminal.visible just before it
+        is written (styles and the progress bar's cursor controls are rich's own, left alone).
+        `_render_buffer` is where rich turns segments into output (stable since rich 10)."""
+
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                segment if segment.control else Segment(_shown(segment.text), *segment[1:])
+                for segment in buffer
+            )
+
+    return SafeConsole
 
 
 def _shown(text: str) -> str:
+    from bridge.redact import scrub
+    from bridge.terminal import visible
+
     return visible(scrub(text))
 
 
+class _LazyConsole:
+    """A SafeConsole made on first use: commands that print no rich output never load rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            self._console = _safe_console_class()(**self._options)
+        return getattr(self._console, name)
+
+
 # Human output goes to stderr when --json owns stdout, and to stdout otherwise.
-out = SafeConsole(highlight=False, soft_wrap=True)
-err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
+out: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
 
 
 @app.callback()
@@ -113,14 +142,35 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def settings() -> Settings:
+    """The whole configuration, validated (pydantic): for commands that work with the forum."""
+    from bridge.settings import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
         fail(str(exc))
 
 
-def catalogue_engine(cfg: Settings, *, check_schema: bool = True):
+def catalogue_settings() -> CatalogueSettings:
+    """What the catalogue's read commands need of the configuration, read without pydantic."""
+    from bridge import redact
+    from bridge.config import ConfigError, load_catalogue_settings
+
+    try:
+        cfg = load_catalogue_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+    # As `load_settings` does: every message that leaves the process is scrubbed of these.
+    redact.register(*cfg.secrets)
+    redact.register_url(cfg.discourse_url)
+    redact.register_url(cfg.database_url)
+    return cfg
+
+
+def catalogue_engine(cfg: Settings | CatalogueSettings, *, check_schema: bool = True) -> Engine:
     """The catalogue's engine; refuses (exit 2) when the database is unreachable or not migrated."""
+    from bridge.db import DatabaseError, engine_for, require_current_schema
+
     try:
         engine = engine_for(cfg.database_url)
         if check_schema:
@@ -133,6 +183,7 @@ def catalogue_engine(cfg: Settings, *, check_schema: bool = True):
 def forum_client(cfg: Settings):
     """The forum client; refuses (exit 2) when DISCOURSE_URL or DISCOURSE_API_KEY is missing.
     Imported here, not at the top, so commands that never talk to the forum start faster."""
+    from bridge.config import ConfigError
     from bridge.forum.client import ForumClient
 
     try:
@@ -143,6 +194,11 @@ def forum_client(cfg: Settings):
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout, nothing else there (contract §3)."""
+    import json
+
+    from bridge.redact import scrub
+    from bridge.terminal import json_safe
+
     text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write(json_safe(scrub(text)))
     sys.stdout.write("\n")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
-from bridge.settings import Settings
+
+if TYPE_CHECKING:  # pydantic settings are loaded by the command, not by every --help (issue 15)
+    from bridge.settings import Settings
 
 
 @app.command("opendata")

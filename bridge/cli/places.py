@@ -9,8 +9,6 @@ import time
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
 
@@ -90,6 +88,9 @@ def places_find(
     ] = False,
 ) -> None:
     """The places NAME resolves to (case, accents and articles ignored)."""
+    from rich.table import Table
+    from rich.text import Text
+
     from bridge.places import store as places_store
 
     code = country.strip().upper() if country else None

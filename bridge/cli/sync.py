@@ -7,22 +7,17 @@ Progress goes to stderr: a bar on a terminal, plain lines otherwise.
 
 from __future__ import annotations
 
-import secrets
-import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from bridge.cli.app import (
     EXIT_OK,
     EXIT_PARTIAL,
     app,
     catalogue_engine,
+    catalogue_settings,
     err,
     fail,
     forum_client,
@@ -32,9 +27,13 @@ from bridge.cli.app import (
 )
 from bridge.cli.challenges import challenge_status, print_challenge_status
 
-# The sync engine is imported inside the commands that use it, so that other commands (a
-# `projects list` of thousands of records, say) do not pay for loading it.
+# The sync engine, the database and rich are imported inside the commands that use them, so that
+# other commands (a `projects list` of thousands of records, say) do not pay for loading them.
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from rich.progress import Progress
+    from rich.table import Table
+
     from bridge.sync.plan import Plan
     from bridge.sync.runner import SyncSummary
 
@@ -59,6 +58,14 @@ class _Reporter:
             plan: Plan = value
             writes = len(plan.writes)
             if err.is_terminal and writes:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+
                 self.bar = Progress(
                     TextColumn("sync"),
                     BarColumn(),
@@ -97,6 +104,8 @@ class _Reporter:
 
 
 def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
+    from rich.table import Table
+
     if dry_run and summary.plan is not None:
         table = Table("ref", "action", "fields", title="plan (nothing was changed)")
         shown = 0
@@ -125,6 +134,15 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         )
     for failure in summary.failures:
         err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
+    if summary.pages is not None:
+        pages = summary.pages
+        out.print(
+            f"observatory topics (index per area, overview): {verb}created {pages['created']}, "
+            f"updated {pages['updated']}, unchanged {pages['unchanged']}, failed {pages['failed']}",
+            markup=False,
+        )
+        for failure in pages["failures"]:
+            err.print(f"failed: {failure['page']}: {failure['error']}", markup=False)
 
 
 @app.command()
@@ -148,6 +166,8 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Make the forum match the catalogue: one topic per record, only what changed is written."""
+    import sqlalchemy as sa
+
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.plan import PlanError
     from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
@@ -186,11 +206,11 @@ def sync(
 @app.command()
 def status(json_output: JsonOption = False) -> None:
     """Records never synced, pending changes, failures, drift found, last runs."""
-    cfg = settings()
-    engine = catalogue_engine(cfg)
     from bridge.sync import store
     from bridge.sync.lease import running
 
+    cfg = catalogue_settings()
+    engine = catalogue_engine(cfg)
     report = store.status_report(engine)
     # A live holder of the sync lock (its lock is taken, whatever the lease row says): who and
     # since when, so that an administrator can find a hung one (README: "A hung sync").
@@ -229,6 +249,10 @@ def status(json_output: JsonOption = False) -> None:
 
 
 def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
+    from datetime import datetime
+
+    from rich.table import Table
+
     from bridge.sync.runs import RUN_COUNTS
 
     # Compact enough for 80 columns: a pipe into a file must not cut the figures.
@@ -286,6 +310,11 @@ def demo(
 ) -> None:
     """The whole thing on embedded defaults: a local forum emulator, the bundled sample
     catalogue, a first sync, the topics it made, and a second sync that writes nothing."""
+    import secrets
+    import tempfile
+
+    from rich.table import Table
+
     from bridge.catalogue.importer import run_import
     from bridge.db import DatabaseError, make_engine, upgrade
     from bridge.emulator import start_emulator
@@ -323,6 +352,9 @@ def demo(
         from bridge.challenges import store as challenge_store
 
         challenge_store.forget_forum(engine)
+        from bridge.discovery import store as pages_store
+
+        pages_store.forget_pages(engine)
         client = ForumClient(
             emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0
         )
@@ -331,6 +363,9 @@ def demo(
             first = run_sync(engine, demo_cfg, client, progress=reporter)
             reporter.close()
             topics = _topics(engine, emulator.url)
+            from bridge.cli.discovery import demo_showcase
+
+            showcase = demo_showcase(engine, demo_cfg, emulator.url)
             second = run_sync(engine, demo_cfg, client)
             from bridge.challenges.demo import run_demo_challenge
 
@@ -348,6 +383,7 @@ def demo(
                 "first_sync": first.as_json(),
                 "topics": topics,
                 "second_sync": second.as_json(),
+                "observatory": showcase,
                 "challenge": challenge,
             }
         )
@@ -364,6 +400,9 @@ def demo(
         for t in topics:
             table.add_row(t["ref"], t["category"] or "", ", ".join(t["tags"]), t["url"])
         out.print(table)
+        from bridge.cli.discovery import print_showcase
+
+        print_showcase(showcase)
         out.print(
             f"second sync: created {second.created}, updated {second.updated}, unchanged {second.unchanged} "
             f"({second.requests} requests): an unchanged catalogue costs nothing",

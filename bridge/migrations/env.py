@@ -1,12 +1,11 @@
 """Alembic environment: the engine comes from bridge.db (never from an ini file)."""
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import bridge.models  # noqa: F401
+import bridge.models
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = bridge.models.load_all()
 
 
 def run_migrations_online() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class Area(str, Enum):
@@ -52,3 +52,16 @@ class SyncStatus(str, Enum):
 def values(enum: type[Enum]) -> list[str]:
     """The valid values of an enum, in declaration order (used in error messages)."""
     return [member.value for member in enum]
+
+
+class PlaceSource(StrEnum):
+    """Where a row came from; the order of `RANK` says which wins when registries disagree."""
+
+    catalunya = "catalunya"  # built in: Generalitat de Catalunya + IGN, 947 municipalities
+    ign = "ign"  # IGN/CNIG Nomenclátor (NGMEP), every Spanish municipality
+    lau = "lau"  # Eurostat/GISCO LAU centres (population from the 2018 1 km² grid)
+
+
+# Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
+# before IGN's national one.
+RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}

@@ -8,25 +8,13 @@ figures; readers merge them, preferring the most official source field by field
 safe to repeat and the order of loading does not matter.
 """
 
-from enum import StrEnum
-
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from bridge.models.enums import RANK, PlaceSource
 from bridge.models.types import enum_column
 
-
-class PlaceSource(StrEnum):
-    """Where a row came from; the order of `RANK` says which wins when registries disagree."""
-
-    catalunya = "catalunya"  # built in: Generalitat de Catalunya + IGN, 947 municipalities
-    ign = "ign"  # IGN/CNIG Nomenclátor (NGMEP), every Spanish municipality
-    lau = "lau"  # Eurostat/GISCO LAU centres (population from the 2018 1 km² grid)
-
-
-# Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
-# before IGN's national one.
-RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}
+__all__ = ["RANK", "Place", "PlaceSource"]
 
 
 class Place(SQLModel, table=True):

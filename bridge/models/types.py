@@ -1,59 +1,15 @@
-"""Column types shared by the models."""
+"""Column types shared by the models (defined in `bridge.models.columns`, which the read path
+uses without SQLModel), and the constraint naming convention of the models' metadata."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import Enum
+from sqlmodel import SQLModel
 
-import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
+from bridge.models.columns import UTCDateTime, enum_column, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC timestamp on every backend.
-
-    SQLite has no time zones, so values are normalised to UTC on the way in and read back as
-    aware UTC datetimes; PostgreSQL stores `timestamptz`.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where an aware UTC datetime is required")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def enum_column(enum: type[Enum], **kwargs: object) -> sa.Enum:
-    """An enum stored as its readable value (VARCHAR + CHECK), not as a native database enum."""
-    return sa.Enum(
-        enum,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        validate_strings=True,
-        values_callable=lambda e: [member.value for member in e],
-        name=f"{enum.__name__.lower()}_value",
-        **kwargs,
-    )
-
+__all__ = ["UTCDateTime", "enum_column", "utcnow"]
 
 # Constraint names that Alembic can address on every backend (SQLite batch migrations need them).
-from sqlmodel import SQLModel  # noqa: E402
-
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

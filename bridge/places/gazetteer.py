@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from bridge.models.places import RANK, PlaceSource
+from bridge.models.enums import RANK, PlaceSource
 from bridge.places.names import article_first, council_town, fold, place_keys, without_article
 
 

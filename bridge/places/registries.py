@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from bridge.catalogue.sources import SourceError, decode, read_bytes
-from bridge.models.places import PlaceSource
+from bridge.models.enums import PlaceSource
 from bridge.places.gazetteer import PlaceRow
 
 # Eurostat writes Greece and the United Kingdom as EL and UK; records use ISO 3166-1 (GR, GB).

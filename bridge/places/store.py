@@ -8,11 +8,14 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bridge.models.places import Place as PlaceTable
-from bridge.models.places import PlaceSource
+from bridge.models import read_tables
+from bridge.models.enums import PlaceSource
 from bridge.places.gazetteer import Gazetteer, Place, PlaceRow, merge
 
-T: sa.Table = PlaceTable.__table__  # type: ignore[attr-defined]
+# The light Core table (bridge.models.read_tables): `projects list/show` read places too, and the
+# ORM model's import would cost more than the listing. tests/test_read_tables.py checks its
+# columns against the model.
+T = read_tables.place
 _COLUMNS = [c for c in T.c if c.name != "id"]
 _CHUNK = 500
 

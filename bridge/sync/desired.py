@@ -4,7 +4,7 @@ open or closed. Pure: catalogue records and settings in, `DesiredTopic`s out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,10 +81,15 @@ def tags_for(record: dict[str, Any], proximity: str, settings: Settings) -> tupl
 
 
 def desired_topics(
-    records: Iterable[CatalogueRecord], settings: Settings, *, render_only: set[str] | None = None
+    records: Iterable[CatalogueRecord],
+    settings: Settings,
+    *,
+    render_only: set[str] | None = None,
+    similar: Mapping[str, str] | None = None,
 ) -> dict[str, DesiredTopic]:
     """Desired topics keyed by ref. Titles are decided over all `records` (they must be distinct
-    across the catalogue); posts are rendered only for refs in `render_only` when given."""
+    across the catalogue); posts are rendered only for refs in `render_only` when given. A post
+    ends with its record's section in `similar` (bridge.discovery.sections), when it has one."""
     records = list(records)
     titles = build_titles(
         TitleInput(r.ref, r.record["title"], r.record["local_body"]["name"]) for r in records
@@ -96,6 +101,8 @@ def desired_topics(
         choice = titles[rec.ref]
         error = None
         raw = render_post(rec.record, proximity=rec.proximity, settings=settings)
+        if similar and similar.get(rec.ref):
+            raw += "\n\n" + similar[rec.ref]
         if len(raw) > MAX_POST_LENGTH:
             # Never cut silently: a truncated record would misrepresent it (issue 4).
             error = (

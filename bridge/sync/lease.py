@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from bridge.models import Lease
-from bridge.models.types import utcnow
+from bridge.models import read_tables
+from bridge.models.columns import utcnow
 
 SYNC_LEASE = "sync"
 DEFAULT_TTL = 90.0  # seconds a heartbeat is trusted for by `status` (the lock itself has no TTL)
@@ -41,7 +41,9 @@ RENEW_EVERY = 20.0
 # moment waits this long rather than being refused.
 _FILE_LOCK_WAIT = 0.5
 
-_lease: sa.Table = Lease.__table__  # type: ignore[attr-defined]
+# The light table (bridge.models.read_tables), not the model's: `status` asks who holds the lease
+# and must not load the ORM for it (issue 15). The model `Lease` still defines the schema.
+_lease = read_tables.lease
 
 
 class LeaseHeld(Exception):

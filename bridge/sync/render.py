@@ -356,3 +356,126 @@ def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Setti
         parts = [inline(label("challenge_intro")), "\n".join(items)]
     parts.append(f"---\n\n*{inline(label('challenge_footer'))}*")
     return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- the observatory
+# (issue 11) The "similar projects" section that ends each record's first post, and the index
+# and overview topics. What goes in them is decided in bridge.discovery; only Markdown is here.
+
+
+def population_band_text(population: int | None, settings: Settings) -> str:
+    """An Idescat population band in the forum's language: "10.001–50.000 habitants"."""
+    from bridge.discovery.bands import band_bounds, band_index
+
+    index = band_index(population)
+    if index is None:
+        return ""
+    low, high = band_bounds(index)
+    lang = settings.language
+    if low is None:
+        span = f"≤{_number(high or 0, lang)}"
+    elif high is None:
+        span = f">{_number(low - 1, lang)}"
+    else:
+        span = f"{_number(low, lang)}–{_number(high, lang)}"
+    return f"{span} {settings.label('population')}"
+
+
+def _linked(title: str, url: str | None) -> str:
+    # Only our own relative topic paths (/t/slug/id) are linked; anything else is shown as text.
+    if url and re.fullmatch(r"/t/[^\s()\[\]]+/\d+", url):
+        return f"[{inline(title)}]({url})"
+    return inline(title)
+
+
+def render_similar_entry(entry: Any, settings: Settings) -> str:
+    """One line of a similar-projects section (a bridge.discovery.sections.SimilarEntry): a link
+    to the topic, the council, the population band."""
+    bits = [_linked(entry.title, entry.url), inline(entry.council)]
+    band = population_band_text(entry.population, settings)
+    if band:
+        bits.append(band)
+    return "- " + " · ".join(bits)
+
+
+def render_similar_section(lines: Any, settings: Settings) -> str:
+    """The section of similar projects from its lines (render_similar_entry), best first.
+    Empty without lines."""
+    if not lines:
+        return ""
+    return f"## {inline(settings.label('similar_projects'))}\n\n" + "\n".join(lines)
+
+
+def _cell(text: Any) -> str:
+    return inline(text) or "—"
+
+
+def render_index(area_label: str, rows: Any, settings: Settings, *, limit: int) -> str:
+    """An area's index topic: one table row per project (bridge.discovery.pages.IndexRow),
+    capped so the post stays within `limit` characters; the rest is counted, not dropped
+    silently (the category's own topic list shows every project)."""
+    label = settings.label
+    intro = label("index_intro").replace("{area}", area_label).replace("{count}", str(len(rows)))
+    head = (
+        f"{inline(intro)}\n\n"
+        f"| {inline(label('index_project'))} | {inline(label('local_body'))} "
+        f"| {inline(label('population'))} | Km0 | {inline(label('phase'))} "
+        f"| {inline(label('index_replies'))} |\n|---|---|---|---|---|---|"
+    )
+    footer = f"---\n\n*{inline(label('pages_footer'))}*"
+    lines: list[str] = []
+    size = len(head) + len(footer) + 400  # room for the "and N more" line
+    for row in rows:
+        line = (
+            f"| {_linked(row.title, row.url)} | {_cell(row.council)} "
+            f"| {_cell(population_band_text(row.population, settings))} "
+            f"| {_cell(label('proximity_' + row.proximity))} | {_cell(label(row.phase))} "
+            f"| {row.replies} |"
+        )
+        if size + len(line) + 1 > limit:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    parts = [head + ("\n" + "\n".join(lines) if lines else "")]
+    rest = len(rows) - len(lines)
+    if rest:
+        parts.append(f"*{inline(label('index_more').replace('{count}', str(rest)))}*")
+    parts.append(footer)
+    return "\n\n".join(parts)
+
+
+def render_overview(overview: Any, settings: Settings) -> str:
+    """The overview topic (bridge.discovery.pages.Overview): counts by area × proximity × phase,
+    the newest projects, the most discussed and those still without replies."""
+    label = settings.label
+    phases = ("prototype", "pilot", "implemented")
+    columns = [(p, f) for p in ("km0", "foreign") for f in phases]
+    header = (
+        f"| {inline(label('area'))} | "
+        + " | ".join(f"{inline(label('proximity_' + p))}: {inline(label(f))}" for p, f in columns)
+        + f" | {inline(label('pages_total'))} |"
+    )
+    table = [header, "|---" * (len(columns) + 2) + "|"]
+    for area_label, counts in overview.counts:
+        cells = [str(counts.get(c, 0)) for c in columns]
+        table.append(
+            f"| {inline(area_label)} | " + " | ".join(cells) + f" | {sum(counts.values())} |"
+        )
+    parts = [
+        inline(label("overview_intro").replace("{count}", str(overview.total))),
+        "\n".join(table),
+    ]
+    for key, items in (
+        ("overview_newest", overview.newest),
+        ("overview_discussed", overview.discussed),
+        ("overview_unanswered", overview.unanswered),
+    ):
+        if items:
+            rows = "\n".join(
+                f"- {_linked(i.title, i.url)} · {inline(i.council)}"
+                + (f" · {i.replies} {inline(label('index_replies'))}" if i.replies else "")
+                for i in items
+            )
+            parts.append(f"## {inline(label(key))}\n\n{rows}")
+    parts.append(f"---\n\n*{inline(label('pages_footer'))}*")
+    return "\n\n".join(parts)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from bridge.challenges.category import ensure_challenge_category
+from bridge.discovery import step
+from bridge.discovery.sections import Sections
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.settings import Settings
 from bridge.sync import state, store
@@ -22,7 +24,7 @@ from bridge.sync.apply import Applier, Forum, Outcome
 from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
 from bridge.sync.lease import LeaseLost
-from bridge.sync.plan import Plan, PlanError, PlanOptions, Result, make_plan
+from bridge.sync.plan import Action, Plan, PlanError, PlanOptions, Result, make_plan
 from bridge.sync.runs import RUN_COUNTS, RunKind, RunStatus, logged_run
 
 log = logging.getLogger("bridge.sync")
@@ -38,6 +40,9 @@ class SyncOptions:
     dry_run: bool = False
     only: frozenset[str] | None = None
     recreate_deleted: frozenset[str] = frozenset()
+    # Issue 11: each first post ends with its similar projects, and the index and overview
+    # topics are kept (bridge.discovery.step). None: as `[observatory] enabled` says.
+    observatory: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class SyncSummary:
     categories_needed: tuple[str, ...] = ()  # dry run: areas whose category is not cached yet
     run_id: int | None = None
     stopped: str | None = None  # why the run stopped early (should_stop)
+    pages: dict[str, Any] | None = None  # the index and overview topics (issue 11)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
 
     def counts(self) -> dict[str, int]:
@@ -76,6 +82,8 @@ class SyncSummary:
             doc["run_id"] = self.run_id
         if self.stopped:
             doc["stopped"] = self.stopped
+        if self.pages is not None:
+            doc["pages"] = self.pages
         return doc
 
 
@@ -88,6 +96,17 @@ def plan_options(settings: Settings, options: SyncOptions) -> PlanOptions:
         only=options.only,
         recreate_deleted=options.recreate_deleted,
     )
+
+
+def resolve_options(settings: Settings, options: SyncOptions) -> SyncOptions:
+    """Options with the observatory switch decided (the caller's, else the TOML file's)."""
+    if options.observatory is None:
+        return replace(options, observatory=settings.observatory.enabled)
+    return options
+
+
+def _named(options: SyncOptions) -> set[str] | None:
+    return None if options.only is None else set(options.only | options.recreate_deleted)
 
 
 def check_options(engine: Engine, options: SyncOptions) -> None:
@@ -104,12 +123,16 @@ def compute_plan(
     categories: dict[str, int],
     settings: Settings,
     options: SyncOptions,
+    sections: Sections | None = None,
 ) -> Plan:
-    """Plan (pure) from one snapshot of the catalogue and the sync states."""
-    named = None if options.only is None else set(options.only | options.recreate_deleted)
+    """Plan (pure) from one snapshot of the catalogue and the sync states. Posts end with their
+    similar-projects `sections` when given (the observatory, issue 11)."""
+    named = _named(options)
     # Titles are decided across the whole catalogue; with --project only the named posts are
     # rendered.
-    desired = desired_topics(records, settings, render_only=named)
+    desired = desired_topics(
+        records, settings, render_only=named, similar=sections.text if sections else None
+    )
     return make_plan(desired.values(), states, categories, plan_options(settings, options))
 
 
@@ -137,19 +160,47 @@ def _summarise(outcomes: Iterable[Outcome], requests: int, **extra: Any) -> Sync
     )
 
 
+def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
+    """One outcome per record across a run's two passes: a topic created in the first pass and
+    linked in the second counts as created; a record planned only in the second, or that the
+    second pass failed, counts as the second pass says."""
+    merged = {o.ref: o for o in first}
+    for o in second:
+        if (
+            o.ref not in merged
+            or merged[o.ref].result is Result.unchanged
+            or o.result is Result.failed
+        ):
+            merged[o.ref] = o
+    return list(merged.values())
+
+
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
     """The plan and the counts it would give. No request, no write, no lease."""
+    options = resolve_options(settings, options)
     check_options(engine, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
     records = store.load_records(engine, settings.home_region)
-    plan = compute_plan(records, state.load_states(engine), cached, settings, options)
+    sections = None
+    if options.observatory:
+        sections = step.similar_sections(
+            engine, settings, records, only=_named(options), save=False
+        )
+    plan = compute_plan(records, state.load_states(engine), cached, settings, options, sections)
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
     would = [
         Outcome(a.ref, a.name, a.result, fields=a.fields, error=getattr(a, "error", None))
         for a in plan.actions
     ]
+    pages = None
+    if options.observatory and options.only is None:
+        pages = step.sync_pages(engine, settings, None, cached, dry_run=True).as_json()
     return _summarise(
-        would, 0, plan=tuple(plan.as_json()), categories_needed=plan.missing_categories
+        would,
+        0,
+        plan=tuple(plan.as_json()),
+        categories_needed=plan.missing_categories,
+        pages=pages,
     )
 
 
@@ -165,6 +216,7 @@ def run_sync(
 ) -> SyncSummary:
     """Make the forum match the catalogue. `progress(event, value)` gets ("plan", Plan) once,
     then ("done", Outcome) after every action. Raises LeaseHeld, PlanError, SyncStopped."""
+    options = resolve_options(settings, options)
     if options.dry_run:
         return dry_run(engine, settings, options)
     check_options(engine, options)
@@ -193,25 +245,68 @@ def run_sync(
             categories = ensure_categories(client, engine, settings, areas)
             # The challenges category of contract §5, created like the areas' (issue 12).
             ensure_challenge_category(client, engine, settings)
-            plan = compute_plan(records, states, categories, settings, options)
+            deferred: frozenset[str] = frozenset()
+            linker = None
+            if options.observatory:
+                linker = step.Linker(engine, settings, records, only=_named(options))
+            plan = compute_plan(
+                records,
+                states,
+                categories,
+                settings,
+                options,
+                linker.current if linker is not None else None,
+            )
+            if linker is not None:
+                plan, deferred = step.defer_waiting(plan, linker.current)
+                plan = linker.order_creates(plan)
             if progress:
                 progress("plan", plan)
             applier = Applier(
                 client, engine, categories, plan_options(settings, options), check=run.check
             )
             stopped = None
-            for action in plan.actions:
-                if should_stop():
-                    stopped = "stopped on request; the next run carries on"
-                    break
-                outcome = applier.apply(action)
-                outcomes.append(outcome)
-                if progress:
-                    progress("done", outcome)
+
+            def apply_all(actions: Iterable[Action]) -> list[Outcome]:
+                nonlocal stopped
+                done = []
+                for action in actions:
+                    if should_stop():
+                        stopped = "stopped on request; the next run carries on"
+                        break
+                    if linker is not None:
+                        action = linker.relink(action)
+                    outcome = applier.apply(action)
+                    if linker is not None and outcome.result in (Result.created, Result.adopted):
+                        linker.created(outcome.ref, outcome.topic_id)
+                    done.append(outcome)
+                    if progress:
+                        progress("done", outcome)
+                return done
+
+            outcomes.extend(apply_all(plan.actions))
+            pages = None
+            if options.observatory and stopped is None:
+                created = any(o.result in (Result.created, Result.adopted) for o in outcomes)
+                if created or deferred:
+                    # Second pass: the topics made above can now be linked from the sections
+                    # that list them; only posts whose section changed are written.
+                    # (--recreate-deleted was done above: the topic is no longer a deleted one.)
+                    relink = replace(options, recreate_deleted=frozenset())
+                    linker = None  # pass two is planned with every link known
+                    sections = step.similar_sections(engine, settings, records, only=_named(relink))
+                    again = compute_plan(
+                        records, state.load_states(engine), categories, settings, relink, sections
+                    )
+                    seen = {o.ref for o in outcomes}
+                    extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
+                    outcomes[:] = _merge(outcomes, extra)
+                if options.only is None and stopped is None:
+                    pages = step.sync_pages(engine, settings, client, categories).as_json()
         except (CategoryError, ForumAuthError, ForumUnreachable, LeaseLost) as exc:
             run.end(RunStatus.failed, str(exc))
             raise SyncStopped(str(exc)) from exc
-        summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped)
+        summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped, pages=pages)
         if summary.failed:
             run.end(RunStatus.partial, stopped)
         else:

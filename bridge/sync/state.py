@@ -18,7 +18,7 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -32,86 +32,33 @@ S = SQLModel.metadata.tables[str(SyncState.__tablename__)]
 P = SQLModel.metadata.tables[str(Project.__tablename__)]
 _CATS = SQLModel.metadata.tables[str(ForumCategory.__tablename__)]
 
-# What a moderator can change that the catalogue owns, in the order `status` lists it (contract §3).
-DRIFT_ASPECTS = ("category", "tags", "title", "body", "closed", "deleted")
-
 
 # --------------------------------------------------------------------------- the rule
-
-
-class RecordFacts(Protocol):
-    """What the rule needs of a catalogue record."""
-
-    @property
-    def archived(self) -> bool: ...
-    @property
-    def content_hash(self) -> str: ...
-
-
-class StateFacts(Protocol):
-    """What the rule needs of a sync state row."""
-
-    @property
-    def state(self) -> SyncStatus | str: ...
-    @property
-    def topic_id(self) -> int | None: ...
-    @property
-    def content_hash(self) -> str | None: ...
-    @property
-    def closed(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class StateSummary:
-    """The columns of a state row the rule reads (for readers that join only those)."""
-
-    state: SyncStatus | str
-    topic_id: int | None
-    content_hash: str | None
-    closed: bool
-
-
-def is_pending(record: RecordFacts, state: StateFacts | None) -> bool:
-    """Changed since its last good sync, in a way the forum must follow: a topic not yet closed or
-    reopened, or new content. An archived record's content waits for its restore (its topic is
-    closed and left as it was), so for it only the open/closed state counts."""
-    if state is None or state.topic_id is None:
-        return False
-    if bool(record.archived) != bool(state.closed):
-        return True
-    return not record.archived and record.content_hash != state.content_hash
-
-
-def effective_status(record: RecordFacts, state: StateFacts | None) -> SyncStatus:
-    """never (no topic yet), failed (the last attempt), drift (the forum changed what we own),
-    pending (see `is_pending`), else synced."""
-    if state is None:
-        return SyncStatus.never
-    stored = SyncStatus(state.state)
-    if stored is SyncStatus.failed:
-        return SyncStatus.failed
-    if state.topic_id is None:
-        return SyncStatus.never  # a create started and not confirmed has no topic yet
-    if stored is SyncStatus.drift:
-        return SyncStatus.drift
-    return SyncStatus.pending if is_pending(record, state) else SyncStatus.synced
-
-
-def needs_bookkeeping(record: RecordFacts, state: StateFacts | None) -> bool:
-    """Nothing to send, yet the stored state is stale: a pending change that does not show in the
-    forum (a private contact's phone), or a failure / unconfirmed step that has cleared."""
-    if state is None:
-        return False
-    return is_pending(record, state) or SyncStatus(state.state) in (
-        SyncStatus.failed,
-        SyncStatus.pending,
-    )
-
-
-def settled(drift: Sequence[str] | None) -> SyncStatus:
-    """The stored state of a record whose writes are all confirmed: drift while any is left."""
-    return SyncStatus.drift if drift else SyncStatus.synced
-
+# Written in bridge.sync.effective (no ORM there: `projects list/show` apply it too).
+from bridge.sync.effective import (  # noqa: E402
+    DRIFT_ASPECTS as DRIFT_ASPECTS,
+)
+from bridge.sync.effective import (  # noqa: E402
+    RecordFacts as RecordFacts,
+)
+from bridge.sync.effective import (  # noqa: E402
+    StateFacts as StateFacts,
+)
+from bridge.sync.effective import (  # noqa: E402
+    StateSummary as StateSummary,
+)
+from bridge.sync.effective import (  # noqa: E402
+    effective_status as effective_status,
+)
+from bridge.sync.effective import (  # noqa: E402
+    is_pending as is_pending,
+)
+from bridge.sync.effective import (  # noqa: E402
+    needs_bookkeeping as needs_bookkeeping,
+)
+from bridge.sync.effective import (  # noqa: E402
+    settled as settled,
+)
 
 # --------------------------------------------------------------------------- the row, read
 

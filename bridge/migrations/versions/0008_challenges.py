@@ -1,7 +1,7 @@
 """challenges: the challenge table and the challenges category's cache (issue 12)
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-28 10:29:11.521347
 """
 from alembic import op
@@ -11,7 +11,7 @@ import bridge.models.types
 
 
 revision = "0008"
-down_revision = "0004"  # chained after main's newest (0004) when main was merged into this branch
+down_revision = "0006"  # chained after main's newest (0006) when main was merged into this branch
 branch_labels = None
 depends_on = None
 

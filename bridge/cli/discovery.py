@@ -1,0 +1,271 @@
+"""Commands: `similar REF` and `find` — councils like us (issue 11).
+
+The discovery engine (scikit-learn) is imported inside the commands, so other commands do not
+pay for loading it. Human output is a table on stdout; `--json` prints contract §3's list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bridge.cli.app import app, catalogue_engine, fail, out, print_json, settings
+from bridge.models.enums import Area, Proximity
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bridge.discovery import Match
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+]
+
+
+def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
+    """Every record, archived ones included (they are never results, but may be asked about)."""
+    import sqlalchemy as sa
+
+    from bridge.catalogue import store
+
+    try:
+        return store.list_records(
+            engine, cfg.home_region, cfg.discourse_url, store.Filters(archived="include")
+        )
+    except sa.exc.OperationalError as exc:
+        fail(f"cannot use the catalogue database: {exc.orig}")
+
+
+def resolve_place(
+    engine: Engine, records: Sequence[Mapping[str, Any]], name: str
+) -> dict[str, Any]:
+    """A place from a name, a council's name or an official code: the gazetteer (bridge.places)
+    first, then the places the catalogue's records carry (a foreign town no registry loaded).
+    Exit 2 when none or several answer."""
+    from bridge.discovery.places import PlaceNotFound, resolve_from_records
+    from bridge.places import store as places_store
+
+    with engine.begin() as conn:
+        places_store.ensure_builtin(conn)
+        found = places_store.gazetteer(conn).find(name)
+    if len(found) == 1:
+        return found[0].as_dict()
+    if found:
+        listed = ", ".join(sorted(f"{p.name} ({p.country} {p.code})" for p in found))
+        fail(f"{name!r} names several places: {listed}; give the official code")
+    try:
+        return resolve_from_records(records, name)
+    except PlaceNotFound as exc:
+        fail(str(exc))
+
+
+def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from bridge.discovery import match_json, population_band
+
+    if as_json:
+        print_json([match_json(m) for m in matches])
+        return
+    if not matches:
+        out.print(empty)
+        return
+    table = Table(header_style="bold")
+    for column in ("#", "ref", "title", "council", "score", "reasons", "forum"):
+        table.add_column(column, overflow="fold", no_wrap=column == "ref")
+    for rank, m in enumerate(matches, 1):
+        place = m.place or {}
+        council = str(place.get("name") or "")
+        band = population_band(place.get("population"))
+        if band:
+            council += f" ({band})"
+        cells = (
+            str(rank),
+            m.ref,
+            m.title,
+            council,
+            f"{m.score:.2f}",
+            "; ".join(m.reasons),
+            m.topic_url or "—",
+        )
+        table.add_row(*(Text(c) for c in cells))  # people's words are never rich markup
+    out.print(table)
+
+
+@app.command()
+def similar(
+    ref: Annotated[str, typer.Argument(help="The record's ref.")],
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=100, help="How many (default 5).")
+    ] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """The projects most like REF, best first, each with the reasons: what they do (their words,
+    across Catalan, Spanish and English), the same area, kind and phase, councils of the same
+    size. Archived records are never shown. The forum's "similar projects" sections are chosen
+    the same way."""
+
+    from bridge.discovery import UnknownRef
+    from bridge.discovery import similar as find_similar
+
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    records = _records(engine, cfg)
+    try:
+        matches = find_similar(records, ref, limit=limit)
+    except UnknownRef as exc:
+        fail(str(exc))
+    _print_matches(matches, as_json, f"no project is like {ref} yet")
+
+
+@app.command()
+def find(
+    like: Annotated[
+        str | None,
+        typer.Option(
+            "--like",
+            metavar="PLACE",
+            help="A council's name or official code: projects of councils of its population "
+            "band first, then nearer ones (same comarca or NUTS 3, kilometres).",
+        ),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="What you are looking for, in your words.")
+    ] = None,
+    area: Annotated[Area | None, typer.Option(help="Only this area.")] = None,
+    proximity: Annotated[Proximity | None, typer.Option(help="km0 or foreign.")] = None,
+    within: Annotated[
+        float | None,
+        typer.Option("--within", metavar="KM", min=0, help="Only councils within KM of --like."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="How many (default 10).")
+    ] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """Projects for a council looking for experience, best first, each with its reasons
+    ("population band 10,001–50,000", "38 km away", "same comarca", "shared words: …").
+    The council's own projects are left out; archived records are never shown."""
+    from bridge.discovery import FindError
+    from bridge.discovery import find as find_projects
+
+    if within is not None and like is None:
+        fail("--within needs --like PLACE (the distance is measured from that place)")
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    records = _records(engine, cfg)
+    place = resolve_place(engine, records, like) if like else None
+    try:
+        matches = find_projects(
+            records,
+            text=text,
+            like=place,
+            area=area.value if area else None,
+            proximity=proximity.value if proximity else None,
+            within_km=within,
+            limit=limit,
+        )
+    except FindError as exc:
+        fail(str(exc))
+    _print_matches(matches, as_json, "no project matches")
+
+
+def place_filters(
+    engine: Engine,
+    records: list[dict[str, Any]],
+    *,
+    near: str | None,
+    within: float | None,
+    population: str | None,
+) -> list[dict[str, Any]]:
+    """`projects list --near PLACE [--within KM] --population MIN-MAX`: records kept by place,
+    nearest first with `distance_km` added when --near is given. Exit 2 on bad input."""
+    from bridge.discovery.bands import parse_range
+    from bridge.discovery.filters import by_population
+    from bridge.discovery.filters import near as near_to
+
+    if within is not None and near is None:
+        fail("--within needs --near PLACE (the distance is measured from that place)")
+    if population:
+        try:
+            low, high = parse_range(population)
+        except ValueError as exc:
+            fail(f"--population: {exc}")
+        records = [dict(r) for r in by_population(records, low, high)]
+    if near:
+        # The place is looked up among every record (archived ones too), not just those listed.
+        everyone = _records(engine, settings())
+        origin = resolve_place(engine, everyone, near)
+        try:
+            kept = near_to(records, origin, within)
+        except ValueError as exc:
+            fail(f"--near: {exc}")
+        records = [dict(r) | {"distance_km": round(km, 1)} for r, km in kept]
+    return records
+
+
+# --------------------------------------------------------------------------- the demo
+
+DEMO_SIMILAR_REF = "santjust-xatbot"  # a small council's chatbot: its peers are worth showing
+DEMO_LIKE = "Olot"  # a mid-sized Catalan town of the sample
+
+
+def demo_showcase(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
+    """What `digicanvis demo` shows of issue 11: `similar` on a sample record, `find --like` a
+    sample town, and the index and overview topics the sync made."""
+    from bridge.discovery import find as find_projects
+    from bridge.discovery import match_json
+    from bridge.discovery import similar as find_similar
+    from bridge.discovery import store as pages_store
+    from bridge.discovery.places import PlaceNotFound, resolve_from_records
+
+    records = _records(engine, cfg)
+    refs = {r["ref"] for r in records}
+    ref = DEMO_SIMILAR_REF if DEMO_SIMILAR_REF in refs else min(refs)
+    doc: dict[str, Any] = {
+        "similar": {"ref": ref, "matches": [match_json(m) for m in find_similar(records, ref)]}
+    }
+    try:
+        place = resolve_from_records(records, DEMO_LIKE)
+    except PlaceNotFound:
+        place = None
+    if place:
+        matches = find_projects(records, like=place, limit=5)
+        doc["find"] = {"like": DEMO_LIKE, "matches": [match_json(m) for m in matches]}
+    doc["pages"] = [
+        {
+            "page": key,
+            "title": row.title,
+            "url": forum_url + pages_store.topic_path(row.topic_id, row.topic_slug),
+            "pinned": row.pinned,
+        }
+        for key, row in sorted(pages_store.load_pages(engine).items())
+        if row.topic_id is not None
+    ]
+    return doc
+
+
+def print_showcase(doc: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from bridge.discovery import Match
+
+    def matches(items: list[dict[str, Any]]) -> list[Match]:
+        return [Match(**{**m, "reasons": tuple(m["reasons"])}) for m in items]
+
+    out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
+    _print_matches(matches(doc["similar"]["matches"]), False, "nothing similar")
+    if "find" in doc:
+        out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
+        _print_matches(matches(doc["find"]["matches"]), False, "no project matches")
+    table = Table(title="observatory topics (pinned index per area, overview)")
+    table.add_column("page", overflow="fold")
+    table.add_column("title", overflow="fold")
+    table.add_column("topic", overflow="fold")
+    for page in doc["pages"]:
+        table.add_row(Text(page["page"]), Text(page["title"] or ""), Text(page["url"]))
+    out.print(table)

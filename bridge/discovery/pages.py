@@ -1,0 +1,245 @@
+"""The observatory's own topics (issue 11, contract §5), planned with no I/O:
+
+- one **index topic** per area category, pinned: the area's projects (link, council, population
+  band, Km0/foreign, phase, replies), newest topic first, capped within Discourse's post limit;
+- one **overview topic** in the `[observatory]` category: counts by area × proximity × phase, the
+  newest projects, the most discussed and those still without replies.
+
+Each has an external id of its own (`{prefix}_index_{area}`, `{prefix}_overview`: refs never
+hold `_`, so they cannot meet a record's `{prefix}-{ref}`), and is rewritten only when its title
+or post changes: `plan_pages` compares with what was last written (bridge.discovery.store).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.discourse_rules import MAX_POST_LENGTH, prettify_title
+from bridge.discovery.places import place_of
+from bridge.loop.drift import body_fingerprint
+from bridge.models.enums import Area
+from bridge.settings import Settings
+from bridge.sync.render import render_index, render_overview
+
+OVERVIEW = "overview"
+LIST_LENGTH = 10  # projects in each of the overview's lists
+# Room left under Discourse's limit for what the forum adds (notes §8 counts the raw we send).
+INDEX_LIMIT = MAX_POST_LENGTH - 1000
+
+
+def index_key(area: str) -> str:
+    return f"index:{area}"
+
+
+def external_id_for(prefix: str, key: str) -> str:
+    return f"{prefix}_{key.replace(':', '_')}"[:50]
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    title: str
+    url: str | None
+    council: str
+    population: int | None
+    proximity: str
+    phase: str
+    replies: int
+
+
+@dataclass(frozen=True)
+class OverviewItem:
+    title: str
+    url: str | None
+    council: str
+    replies: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    total: int
+    counts: tuple[tuple[str, dict[tuple[str, str], int]], ...]  # (area label, counts), by area
+    newest: tuple[OverviewItem, ...]
+    discussed: tuple[OverviewItem, ...]
+    unanswered: tuple[OverviewItem, ...]
+
+
+@dataclass(frozen=True)
+class DesiredPage:
+    key: str
+    external_id: str
+    area: str | None  # the area's category; None: the observatory's category
+    title: str
+    raw: str
+
+    @property
+    def body_hash(self) -> str:
+        return body_fingerprint(self.raw)
+
+    @property
+    def stored_title(self) -> str:
+        return prettify_title(self.title)
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    key: str
+    external_id: str
+    topic_id: int | None = None
+    first_post_id: int | None = None
+    topic_slug: str | None = None
+    create_started_at: Any = None
+    category_id: int | None = None
+    category_slug: str | None = None
+    title: str | None = None
+    body_hash: str | None = None
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class PageAction:
+    """What to do with one page: create, adopt (look the external id up first), update
+    (`fields` among title, body, category), pin, or nothing."""
+
+    page: DesiredPage
+    name: str  # create | adopt | update | unchanged
+    fields: tuple[str, ...] = ()
+    pin: bool = False
+
+    @property
+    def writes(self) -> bool:
+        return self.name != "unchanged" or self.pin
+
+    def as_json(self) -> dict[str, Any]:
+        return {"page": self.page.key, "action": self.name, "fields": list(self.fields)}
+
+
+def _replies(record: Mapping[str, Any]) -> int:
+    return int((record.get("activity") or {}).get("replies") or 0)
+
+
+def _newest_first(record: Mapping[str, Any]) -> tuple[bool, int, str]:
+    topic_id = record.get("topic_id")
+    return (topic_id is None, -(topic_id or 0), record["ref"])
+
+
+def _council(record: Mapping[str, Any]) -> str:
+    return (record.get("local_body") or {}).get("name", "")
+
+
+def _item(record: Mapping[str, Any]) -> OverviewItem:
+    return OverviewItem(
+        record.get("title", ""), record.get("topic_url"), _council(record), _replies(record)
+    )
+
+
+def area_label(settings: Settings, area: str) -> str:
+    return settings.area(area).label(settings.language) if settings.areas else area
+
+
+def desired_pages(
+    records: Sequence[Mapping[str, Any]], settings: Settings, *, keep: Sequence[str] = ()
+) -> list[DesiredPage]:
+    """Index pages for every area with projects (or named in `keep`: an index that exists
+    stays, showing none) and the overview. `records` as `projects list --json` gives them
+    with relative topic URLs; archived records are left out here."""
+    live = [r for r in records if not r.get("archived")]
+    prefix = settings.sync.external_id_prefix
+    label = settings.label
+    by_area: dict[str, list[Mapping[str, Any]]] = {}
+    for record in live:
+        by_area.setdefault(record["area"], []).append(record)
+    pages = []
+    for area in [a.value for a in Area]:
+        key = index_key(area)
+        if area not in by_area and key not in keep:
+            continue
+        rows = [
+            IndexRow(
+                title=r.get("title", ""),
+                url=r.get("topic_url"),
+                council=_council(r),
+                population=(place_of(r) or {}).get("population"),
+                proximity=r.get("proximity", "foreign"),
+                phase=r.get("phase", ""),
+                replies=_replies(r),
+            )
+            for r in sorted(by_area.get(area, []), key=_newest_first)
+        ]
+        name = area_label(settings, area)
+        pages.append(
+            DesiredPage(
+                key=key,
+                external_id=external_id_for(prefix, key),
+                area=area,
+                title=label("index_title").replace("{area}", name),
+                raw=render_index(name, rows, settings, limit=INDEX_LIMIT),
+            )
+        )
+    if live or OVERVIEW in keep:
+        pages.append(
+            DesiredPage(
+                key=OVERVIEW,
+                external_id=external_id_for(prefix, OVERVIEW),
+                area=None,
+                title=label("overview_title"),
+                raw=render_overview(overview(live, settings), settings),
+            )
+        )
+    return pages
+
+
+def overview(live: Sequence[Mapping[str, Any]], settings: Settings) -> Overview:
+    counts: dict[str, Counter[tuple[str, str]]] = {}
+    for record in live:
+        counts.setdefault(record["area"], Counter())[(record["proximity"], record["phase"])] += 1
+    paired = [r for r in live if r.get("topic_id") is not None]
+    newest = sorted(paired, key=_newest_first)[:LIST_LENGTH]
+    discussed = sorted((r for r in paired if _replies(r)), key=lambda r: (-_replies(r), r["ref"]))[
+        :LIST_LENGTH
+    ]
+    # Oldest first: the longest wait for an answer leads.
+    unanswered = sorted(
+        (r for r in paired if not _replies(r)), key=lambda r: (r["topic_id"], r["ref"])
+    )[:LIST_LENGTH]
+    return Overview(
+        total=len(live),
+        counts=tuple(
+            (area_label(settings, a.value), dict(counts[a.value]))
+            for a in Area
+            if a.value in counts
+        ),
+        newest=tuple(_item(r) for r in newest),
+        discussed=tuple(_item(r) for r in discussed),
+        unanswered=tuple(_item(r) for r in unanswered),
+    )
+
+
+def plan_pages(
+    desired: Sequence[DesiredPage],
+    stored: Mapping[str, StoredPage],
+    categories: Mapping[str | None, int | None],
+) -> list[PageAction]:
+    """One action per desired page. `categories` maps an area (None: the observatory) to its
+    category id, or None when it is not known yet (a dry run before it was found)."""
+    actions = []
+    for page in desired:
+        row = stored.get(page.key)
+        if row is None or row.topic_id is None:
+            adopt = row is not None and row.create_started_at is not None
+            actions.append(PageAction(page, "adopt" if adopt else "create", ("title", "body")))
+            continue
+        fields = []
+        if row.title != page.stored_title:
+            fields.append("title")
+        if row.body_hash != page.body_hash:
+            fields.append("body")
+        category = categories.get(page.area)
+        if category is not None and row.category_id != category:
+            fields.append("category")
+        actions.append(
+            PageAction(page, "update" if fields else "unchanged", tuple(fields), pin=not row.pinned)
+        )
+    return actions

@@ -1,0 +1,78 @@
+"""The "similar projects" section that ends each record's first post (issue 11, contract §5).
+
+Pure. The choice is `similar_all`'s (so the forum shows what `digicanvis similar REF` shows);
+this module turns it into entries (title, council, population, link) and Markdown (through the
+renderer). An entry whose project has no topic yet is shown without a link and marks the record
+as *waiting*: the sync writes it once that topic exists (see bridge.discovery.step).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.discovery.places import place_of
+from bridge.settings import Settings
+from bridge.sync.render import render_similar_entry, render_similar_section
+
+SIMILAR_LIMIT = 5  # contract §5: at most 5
+
+
+@dataclass(frozen=True)
+class SimilarEntry:
+    ref: str
+    title: str
+    council: str
+    population: int | None
+    url: str | None  # the topic's path (/t/slug/id), None while it has no topic
+
+
+@dataclass(frozen=True)
+class Sections:
+    text: Mapping[str, str]  # ref → the rendered section ("" when nothing is similar)
+    waiting: frozenset[str]  # refs whose section lists a project that has no topic yet
+
+
+def inputs_hash(rows: Iterable[tuple[str, str | None, bool]]) -> str:
+    """Fingerprint of what the choice depends on: every record's ref, content hash and
+    archived state. Equal fingerprints, equal choice: no need to compute it again."""
+    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def entry(record: Mapping[str, Any], url: str | None) -> SimilarEntry:
+    place = place_of(record) or {}
+    return SimilarEntry(
+        ref=record["ref"],
+        title=record.get("title", ""),
+        council=(record.get("local_body") or {}).get("name", ""),
+        population=place.get("population"),
+        url=url,
+    )
+
+
+def build_sections(
+    choice: Mapping[str, Sequence[str]],
+    records: Mapping[str, Mapping[str, Any]],
+    links: Mapping[str, str],
+    settings: Settings,
+    only: Iterable[str] | None = None,
+) -> Sections:
+    """Sections for every ref of `choice` (or those in `only`). `records` by ref, `links` the
+    topic paths of records that have a topic."""
+    wanted = set(choice) if only is None else set(only) & set(choice)
+    text: dict[str, str] = {}
+    waiting: set[str] = set()
+    lines: dict[str, str] = {}  # a project's line is the same in every list that names it
+    for ref in wanted:
+        targets = [r for r in choice[ref] if r in records]
+        for r in targets:
+            if r not in lines:
+                lines[r] = render_similar_entry(entry(records[r], links.get(r)), settings)
+        text[ref] = render_similar_section([lines[r] for r in targets], settings)
+        if any(r not in links for r in targets):
+            waiting.add(ref)
+    return Sections(text=text, waiting=frozenset(waiting))

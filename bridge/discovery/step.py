@@ -1,0 +1,428 @@
+"""The observatory's part of a sync run (issue 11): I/O at the edge of the pure planners.
+
+- `similar_sections`: each record's "similar projects" section, from `similar_all`'s choice
+  (kept in DiscoveryCache while the catalogue is unchanged, so a no-op sync does not recompute
+  it) and the topic links known now;
+- `defer_waiting`: the run writes a record whose new section lists a project that has no topic
+  yet only once that topic exists (after the run's creates), so a record entering other
+  records' lists costs each of those one write, not two;
+- `sync_pages`: the index and overview topics, created (pinned) or rewritten when what they
+  show changed; a no-op costs no request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bridge.discovery import store
+from bridge.discovery.pages import (
+    OVERVIEW,
+    DesiredPage,
+    PageAction,
+    StoredPage,
+    desired_pages,
+    plan_pages,
+)
+from bridge.discovery.sections import SIMILAR_LIMIT, Sections, build_sections, inputs_hash
+from bridge.forum.errors import (
+    AmbiguousWrite,
+    ExternalIdTaken,
+    ForumAuthError,
+    ForumError,
+    ForumUnreachable,
+)
+from bridge.settings import Settings
+from bridge.sync.categories import CategoryError, _find
+from bridge.sync.desired import CatalogueRecord, body_hash
+from bridge.sync.plan import Action, Adopt, Create, Plan, Update
+
+log = logging.getLogger("bridge.discovery")
+CHOICE_KEY = "similar"
+
+
+def _as_dict(record: CatalogueRecord) -> dict[str, Any]:
+    return {**record.record, "archived": record.archived, "proximity": record.proximity}
+
+
+def similar_choice(
+    engine: Engine, settings: Settings, records: Sequence[CatalogueRecord], *, save: bool = True
+) -> dict[str, list[str]]:
+    """ref → the refs `similar` chooses for it, recomputed only when the catalogue changed."""
+    fingerprint = inputs_hash((r.ref, r.content_hash, r.archived) for r in records)
+    cached = store.load_cache(engine, CHOICE_KEY)
+    if cached is not None and cached[0] == fingerprint:
+        return dict(cached[1])
+    from bridge.catalogue.store import Filters, list_records
+    from bridge.discovery.rank import similar_all
+
+    # The records as `similar` sees them (with their places), so both choose alike.
+    dicts = list_records(engine, settings.home_region, None, Filters(archived="include"))
+    choice = {
+        ref: [m.ref for m in matches]
+        for ref, matches in similar_all(dicts, limit=SIMILAR_LIMIT, reasons=False).items()
+    }
+    if save:
+        store.save_cache(engine, CHOICE_KEY, fingerprint, choice)
+    return choice
+
+
+class Linker:
+    """The similar-projects sections of one sync run, kept up to date as topics are created.
+
+    A first sync creates many topics whose sections list one another: each create is written
+    with the links known at that moment (`relink`), the most-listed records first
+    (`order_creates`), so fewer posts need the second pass that adds the links still missing."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        records: Sequence[CatalogueRecord],
+        *,
+        only: Iterable[str] | None = None,
+        save: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.only = None if only is None else set(only)
+        self.choice = similar_choice(engine, settings, records, save=save)
+        self.by_ref = {r.ref: _as_dict(r) for r in records if not r.archived}
+        self.links = store.topic_links(engine)
+        self.current = self.sections()
+
+    def sections(self, only: Iterable[str] | None = None) -> Sections:
+        wanted = self.only if only is None else set(only)
+        return build_sections(self.choice, self.by_ref, self.links, self.settings, wanted)
+
+    def order_creates(self, plan: Plan) -> Plan:
+        """Creates (which the plan puts last) with the records most listed by others first."""
+        listed: Counter[str] = Counter(t for targets in self.choice.values() for t in targets)
+        creates: list[Action] = [a for a in plan.actions if isinstance(a, (Create, Adopt))]
+        if len(creates) < 2:
+            return plan
+        rest = [a for a in plan.actions if not isinstance(a, (Create, Adopt))]
+        creates.sort(key=lambda a: (-listed[a.ref], a.ref))
+        return replace(plan, actions=tuple(rest + creates))
+
+    def relink(self, action: Action) -> Action:
+        """A create or adoption whose section can link more topics now than when planned."""
+        if not isinstance(action, (Create, Adopt)):
+            return action
+        old = self.current.text.get(action.ref)
+        if not old:
+            return action
+        new = self.sections([action.ref]).text.get(action.ref, "")
+        raw = action.desired.raw
+        if new == old or not raw.endswith(old):
+            return action
+        raw = raw[: len(raw) - len(old)] + new
+        desired = replace(action.desired, raw=raw, body_hash=body_hash(raw))
+        return replace(action, desired=desired)
+
+    def created(self, ref: str, topic_id: int | None) -> None:
+        if topic_id is not None:
+            self.links[ref] = store.record_link(topic_id)
+
+
+def similar_sections(
+    engine: Engine,
+    settings: Settings,
+    records: Sequence[CatalogueRecord],
+    *,
+    only: Iterable[str] | None = None,
+    save: bool = True,
+) -> Sections:
+    return Linker(engine, settings, records, only=only, save=save).current
+
+
+def defer_waiting(plan: Plan, sections: Sections) -> tuple[Plan, frozenset[str]]:
+    """The plan without the updates of records whose section waits for a topic this run
+    creates; those records are planned again once the creates are done."""
+    deferred = frozenset(
+        a.ref for a in plan.actions if isinstance(a, Update) and a.ref in sections.waiting
+    )
+    if not deferred:
+        return plan, deferred
+    kept = tuple(a for a in plan.actions if a.ref not in deferred)
+    return replace(plan, actions=kept), deferred
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass
+class PagesResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    plan: list[dict[str, Any]] | None = None  # dry run only
+    topics: list[dict[str, Any]] = field(default_factory=list)  # key, title, topic path
+
+    def as_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "failures": self.failures,
+        }
+        if self.plan is not None:
+            doc["plan"] = self.plan
+        return doc
+
+
+PAGES_KEY = "pages"
+
+
+def _settings_key(settings: Settings) -> str:
+    """What of the settings the pages show: words, area names, ids, the observatory."""
+    return json.dumps(
+        [
+            settings.language,
+            settings.labels,
+            {str(a): c.model_dump() for a, c in settings.areas.items()},
+            settings.observatory.model_dump(),
+            settings.sync.external_id_prefix,
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+def _sound(row: StoredPage) -> bool:
+    return row.topic_id is not None and row.pinned and row.create_started_at is None
+
+
+def _page_records(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
+    from bridge.catalogue.store import list_records
+
+    # Relative topic paths (no forum URL given): what the pages link with.
+    return list_records(engine, settings.home_region, None)
+
+
+def observatory_category(client: Any, settings: Settings, stored: StoredPage | None) -> int:
+    """The `[observatory]` category's id: remembered on the overview page, else found by slug
+    among top-level categories (or under its configured parent), else created."""
+    cfg = settings.observatory
+    if stored and stored.category_id and stored.category_slug == cfg.slug:
+        return stored.category_id
+    forum = client.categories_found()
+    parent_id = None
+    if cfg.parent:
+        parent = _find(forum, cfg.parent, None)
+        if parent is None:
+            raise CategoryError(
+                f"parent category {cfg.parent!r} of [observatory] does not exist in the forum"
+            )
+        parent_id = parent.id
+    found = _find(forum, cfg.slug, parent_id)
+    if found is None:
+        found = client.new_category(
+            name=cfg.label(settings.language),
+            slug=cfg.slug,
+            color=cfg.color,
+            text_color=cfg.text_color,
+            description=cfg.describe(settings.language) or None,
+            parent_category_id=parent_id,
+        )
+    return int(found.id)
+
+
+def sync_pages(
+    engine: Engine,
+    settings: Settings,
+    client: Any,
+    area_categories: dict[str, int],
+    *,
+    dry_run: bool = False,
+) -> PagesResult:
+    """Make the index and overview topics match the catalogue. Raises ForumAuthError and
+    ForumUnreachable (the run stops); other failures are counted and retried next time."""
+    stored = store.load_pages(engine)
+    result = PagesResult()
+    fingerprint = store.pages_inputs(engine, _settings_key(settings))
+    cached = store.load_cache(engine, PAGES_KEY)
+    if (
+        not dry_run
+        and cached is not None
+        and cached[0] == fingerprint
+        and stored
+        and all(_sound(row) for row in stored.values())
+    ):
+        # Nothing the pages show has changed since they were last written in full.
+        result.unchanged = len(stored)
+        return result
+    desired = desired_pages(_page_records(engine, settings), settings, keep=tuple(stored))
+    categories: dict[str | None, int | None] = {k: v for k, v in area_categories.items()}
+    overview_row = stored.get(OVERVIEW)
+    if dry_run:
+        known = overview_row.category_id if overview_row else None
+        categories[None] = known
+        actions = plan_pages(desired, stored, categories)
+        result.plan = [a.as_json() for a in actions if a.writes]
+        for a in actions:
+            _count(result, a)
+        return result
+    if any(p.area is None for p in desired):
+        try:
+            observatory = observatory_category(client, settings, overview_row)
+        except (ForumAuthError, ForumUnreachable):
+            raise
+        except (CategoryError, ForumError) as exc:
+            # The overview waits for its category (retried next run); the indexes go on.
+            result.failed += 1
+            result.failures.append({"page": OVERVIEW, "error": f"[observatory] category: {exc}"})
+            desired = [p for p in desired if p.area is not None]
+        else:
+            categories[None] = observatory
+            if overview_row is not None and overview_row.category_id != observatory:
+                # Remembered at once, so the next run asks the forum nothing.
+                store.page_category(engine, OVERVIEW, observatory, settings.observatory.slug)
+    for action in plan_pages(desired, stored, categories):
+        if not action.writes:
+            result.unchanged += 1
+            continue
+        try:
+            _apply(engine, settings, client, action, stored.get(action.page.key), categories)
+        except (ForumAuthError, ForumUnreachable):
+            raise
+        except ForumError as exc:
+            result.failed += 1
+            result.failures.append({"page": action.page.key, "error": str(exc)})
+            store.page_written(engine, action.page.key, last_error=str(exc)[:2000])
+            continue
+        _count(result, action)
+    if not result.failed:
+        store.save_cache(engine, PAGES_KEY, fingerprint, {})
+    for key, row in store.load_pages(engine).items():
+        if row.topic_id is not None:
+            result.topics.append({"page": key, "title": row.title, "topic_id": row.topic_id})
+    return result
+
+
+def _count(result: PagesResult, action: PageAction) -> None:
+    if action.name in ("create", "adopt"):
+        result.created += 1
+    elif action.name == "update" or action.pin:
+        result.updated += 1
+    else:
+        result.unchanged += 1
+
+
+def _first_post_id(topic: dict[str, Any]) -> int | None:
+    posts = (topic.get("post_stream") or {}).get("posts") or []
+    return int(posts[0]["id"]) if posts else None
+
+
+def _apply(
+    engine: Engine,
+    settings: Settings,
+    client: Any,
+    action: PageAction,
+    row: StoredPage | None,
+    categories: dict[str | None, int | None],
+) -> None:
+    page: DesiredPage = action.page
+    category_id = categories[page.area]
+    assert category_id is not None
+    if action.name in ("create", "adopt"):
+        topic = (
+            client.get_topic_by_external_id(page.external_id) if action.name == "adopt" else None
+        )
+        if topic is None:
+            store.page_intent(engine, page.key, page.external_id)
+            try:
+                post = client.create_topic(
+                    title=page.title,
+                    raw=page.raw,
+                    category_id=category_id,
+                    tags=[],
+                    external_id=page.external_id,
+                )
+            except ExternalIdTaken:
+                topic = client.get_topic_by_external_id(page.external_id)
+                if topic is None:
+                    raise
+            except AmbiguousWrite:
+                raise  # the intent stays: the next run looks the external id up first
+            else:
+                _created(engine, settings, client, page, category_id, post)
+                return
+        # Adopted: the forum's version is unknown to us, so write ours over it.
+        topic_id = int(topic["id"])
+        client.update_topic(topic_id, title=page.title, category_id=category_id)
+        first_post = _first_post_id(topic)
+        if first_post is not None:
+            client.update_post(
+                first_post, raw=page.raw, edit_reason=settings.label("edit_reason_update")
+            )
+        client.set_topic_status(topic_id, "pinned", True)
+        store.page_written(
+            engine,
+            page.key,
+            topic_id=topic_id,
+            first_post_id=first_post,
+            topic_slug=topic.get("slug"),
+            title=page.stored_title,
+            body_hash=page.body_hash,
+            category_id=category_id,
+            category_slug=None if page.area else settings.observatory.slug,
+            pinned=True,
+            create_started_at=None,
+            last_error=None,
+        )
+        return
+    assert row is not None and row.topic_id is not None
+    values: dict[str, Any] = {"last_error": None}
+    if "title" in action.fields or "category" in action.fields:
+        client.update_topic(
+            row.topic_id,
+            title=page.title if "title" in action.fields else None,
+            category_id=category_id if "category" in action.fields else None,
+        )
+        values |= {"title": page.stored_title, "category_id": category_id}
+    if "body" in action.fields and row.first_post_id is not None:
+        client.update_post(
+            row.first_post_id, raw=page.raw, edit_reason=settings.label("edit_reason_update")
+        )
+        values["body_hash"] = page.body_hash
+    if action.pin:
+        client.set_topic_status(row.topic_id, "pinned", True)
+        values["pinned"] = True
+    store.page_written(engine, page.key, **values)
+
+
+def _created(
+    engine: Engine,
+    settings: Settings,
+    client: Any,
+    page: DesiredPage,
+    category_id: int,
+    post: dict[str, Any],
+) -> None:
+    topic_id = int(post["topic_id"])
+    store.page_written(
+        engine,
+        page.key,
+        topic_id=topic_id,
+        first_post_id=int(post["id"]),
+        topic_slug=post.get("topic_slug"),
+        title=page.stored_title,
+        body_hash=page.body_hash,
+        category_id=category_id,
+        category_slug=None if page.area else settings.observatory.slug,
+        create_started_at=None,
+        last_error=None,
+    )
+    # Pinned in its category (PUT /t/{id}/status, notes §5): the index leads the area's list.
+    client.set_topic_status(topic_id, "pinned", True)
+    store.page_written(engine, page.key, pinned=True)

@@ -1,0 +1,150 @@
+"""All SQL of the observatory's forum side: topic links of paired records, the cache of the
+similar choice, and what was last written to each index and overview topic (ForumPage).
+
+Small transactions of their own, like bridge.sync.store: progress survives a killed process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bridge.discovery.pages import StoredPage
+from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
+from bridge.models.types import utcnow
+
+# SQLModel's table classes carry their Core table; its stubs do not say so.
+_pages: sa.Table = ForumPage.__table__  # type: ignore[attr-defined]
+_cache: sa.Table = DiscoveryCache.__table__  # type: ignore[attr-defined]
+_state: sa.Table = SyncState.__table__  # type: ignore[attr-defined]
+_projects: sa.Table = Project.__table__  # type: ignore[attr-defined]
+_activity: sa.Table = Activity.__table__  # type: ignore[attr-defined]
+
+
+def topic_path(topic_id: int, slug: str | None) -> str:
+    """A topic's path on the forum, as posts link it (relative: valid whatever the forum's
+    public address; Discourse redirects a stale slug to the right one)."""
+    return f"/t/{slug or '-'}/{topic_id}"
+
+
+def record_link(topic_id: int) -> str:
+    """How a similar-projects section links a record's topic: by id alone, so a new title (and
+    slug) changes no other post. Discourse answers /t/-/{id} with a redirect to the topic's
+    canonical URL (core app/controllers/topics_controller.rb `show`: slugs_do_not_match →
+    redirect_to_correct_topic)."""
+    return f"/t/-/{topic_id}"
+
+
+def topic_links(engine: Engine) -> dict[str, str]:
+    """ref → topic link for every record whose topic exists (not deleted by a moderator)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(_projects.c.ref, _state.c.topic_id)
+            .join(_state, _state.c.project_id == _projects.c.id)
+            .where(_state.c.topic_id.is_not(None), _state.c.remote_deleted.is_(False))
+        ).all()
+    return {ref: record_link(topic_id) for ref, topic_id in rows}
+
+
+# --------------------------------------------------------------------------- the choice cache
+
+
+def load_cache(engine: Engine, key: str) -> tuple[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(_cache.c.inputs_hash, _cache.c.data).where(_cache.c.key == key)
+        ).first()
+    return (row[0], row[1]) if row else None
+
+
+def save_cache(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
+    values = {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()}
+    with engine.begin() as conn:
+        done = conn.execute(sa.update(_cache).where(_cache.c.key == key).values(**values)).rowcount
+        if not done:
+            conn.execute(sa.insert(_cache).values(key=key, **values))
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def pages_inputs(engine: Engine, extra: str) -> str:
+    """Fingerprint of everything the index and overview topics show: each record's content,
+    archived state, topic and replies (one query), plus `extra` (the settings they use)."""
+    p, s, a = _projects, _state, _activity
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                p.c.ref, p.c.content_hash, p.c.archived, s.c.topic_id, s.c.topic_slug, a.c.replies
+            )
+            .select_from(
+                p.outerjoin(s, s.c.project_id == p.c.id).outerjoin(a, a.c.project_id == p.c.id)
+            )
+            .order_by(p.c.ref)
+        ).all()
+    data = json.dumps([extra, [list(r) for r in rows]], ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def load_pages(engine: Engine) -> dict[str, StoredPage]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(_pages)).mappings().all()
+    return {
+        r["key"]: StoredPage(
+            key=r["key"],
+            external_id=r["external_id"],
+            topic_id=r["topic_id"],
+            first_post_id=r["first_post_id"],
+            topic_slug=r["topic_slug"],
+            create_started_at=r["create_started_at"],
+            category_id=r["category_id"],
+            category_slug=r["category_slug"],
+            title=r["title"],
+            body_hash=r["body_hash"],
+            pinned=bool(r["pinned"]),
+        )
+        for r in rows
+    }
+
+
+def page_intent(engine: Engine, key: str, external_id: str) -> None:
+    """Before a create is sent: from now on the next run looks the external id up first."""
+    now = utcnow()
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(_pages)
+            .where(_pages.c.key == key)
+            .values(create_started_at=now, updated_at=now)
+        ).rowcount
+        if not done:
+            conn.execute(
+                sa.insert(_pages).values(
+                    key=key,
+                    external_id=external_id,
+                    create_started_at=now,
+                    pinned=False,
+                    updated_at=now,
+                )
+            )
+
+
+def page_written(engine: Engine, key: str, **values: Any) -> None:
+    """Confirmed writes (topic ids, title, body hash, category, pinned, a cleared error)."""
+    values["updated_at"] = utcnow()
+    with engine.begin() as conn:
+        conn.execute(sa.update(_pages).where(_pages.c.key == key).values(**values))
+
+
+def page_category(engine: Engine, key: str, category_id: int, slug: str) -> None:
+    """The observatory's category, remembered on its page so a no-op sync asks nothing."""
+    page_written(engine, key, category_id=category_id, category_slug=slug)
+
+
+def forget_pages(engine: Engine) -> None:
+    """Forget every page's topic (the demo's forum is new each time)."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(_pages))

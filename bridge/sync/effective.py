@@ -1,0 +1,92 @@
+"""The one rule that says what a record's sync state is (issue 8), apart from the sync state's SQL
+(bridge.sync.state, which re-exports it) so that `projects list/show` can apply it without
+loading the ORM (issue 15).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bridge.models.enums import SyncStatus
+
+# What a moderator can change that the catalogue owns, in the order `status` lists it (contract §3).
+DRIFT_ASPECTS = ("category", "tags", "title", "body", "closed", "deleted")
+
+
+# --------------------------------------------------------------------------- the rule
+
+
+class RecordFacts(Protocol):
+    """What the rule needs of a catalogue record."""
+
+    @property
+    def archived(self) -> bool: ...
+    @property
+    def content_hash(self) -> str: ...
+
+
+class StateFacts(Protocol):
+    """What the rule needs of a sync state row."""
+
+    @property
+    def state(self) -> SyncStatus | str: ...
+    @property
+    def topic_id(self) -> int | None: ...
+    @property
+    def content_hash(self) -> str | None: ...
+    @property
+    def closed(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class StateSummary:
+    """The columns of a state row the rule reads (for readers that join only those)."""
+
+    state: SyncStatus | str
+    topic_id: int | None
+    content_hash: str | None
+    closed: bool
+
+
+def is_pending(record: RecordFacts, state: StateFacts | None) -> bool:
+    """Changed since its last good sync, in a way the forum must follow: a topic not yet closed or
+    reopened, or new content. An archived record's content waits for its restore (its topic is
+    closed and left as it was), so for it only the open/closed state counts."""
+    if state is None or state.topic_id is None:
+        return False
+    if bool(record.archived) != bool(state.closed):
+        return True
+    return not record.archived and record.content_hash != state.content_hash
+
+
+def effective_status(record: RecordFacts, state: StateFacts | None) -> SyncStatus:
+    """never (no topic yet), failed (the last attempt), drift (the forum changed what we own),
+    pending (see `is_pending`), else synced."""
+    if state is None:
+        return SyncStatus.never
+    stored = SyncStatus(state.state)
+    if stored is SyncStatus.failed:
+        return SyncStatus.failed
+    if state.topic_id is None:
+        return SyncStatus.never  # a create started and not confirmed has no topic yet
+    if stored is SyncStatus.drift:
+        return SyncStatus.drift
+    return SyncStatus.pending if is_pending(record, state) else SyncStatus.synced
+
+
+def needs_bookkeeping(record: RecordFacts, state: StateFacts | None) -> bool:
+    """Nothing to send, yet the stored state is stale: a pending change that does not show in the
+    forum (a private contact's phone), or a failure / unconfirmed step that has cleared."""
+    if state is None:
+        return False
+    return is_pending(record, state) or SyncStatus(state.state) in (
+        SyncStatus.failed,
+        SyncStatus.pending,
+    )
+
+
+def settled(drift: Sequence[str] | None) -> SyncStatus:
+    """The stored state of a record whose writes are all confirmed: drift while any is left."""
+    return SyncStatus.drift if drift else SyncStatus.synced

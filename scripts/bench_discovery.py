@@ -1,0 +1,363 @@
+"""Benchmark of issue 11 (councils like us). Prints figures, never asserts.
+
+    python scripts/bench_discovery.py            # everything
+    python scripts/bench_discovery.py --skip-churn --skip-cli
+
+1. Quality of `similar` on a labelled set the product never sees: the JRC inventory of AI and
+   blockchain cases (../shared/data/projects_jrc_ipsx_cases_2022.csv, 853 cases). Each case
+   becomes a record from its name, description, technology and status; its area comes from its
+   COFOG sector as the test builder maps it (so "same area" is a coarse view of the sector).
+   The labels are the JRC's own `type` (kind of use) and `primary_sector` (COFOG). precision@5:
+   the share of the 5 results that share the asked case's label, averaged over every case,
+   next to two baselines: text similarity alone (the same TF-IDF), and 5 records drawn at random
+   within the same area (mean of 5 seeds).
+2. `find --like`: for Catalan municipalities of every population band, over the real catalogue
+   (tests' real-world builder: JRC local cases, Decidim and CONSUL councils), the share of
+   results in the asked council's band, and with --within 50 the share within 50 km.
+3. Time of `similar` and `find` over the real catalogue and over 10,000 records, in-process and
+   as a new `digicanvis` process next to a bare one (`digicanvis --help`).
+4. Churn: 400 records synced to the emulator, then 10 more added: the writes to other records'
+   topics per new record (target ≤ 8), and the index/overview topics rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("BRIDGE_SHARED_DIR", REPO.parent / "shared"))
+sys.path.insert(0, str(REPO / "tests"))
+
+from plugins.catalogue import _COFOG_AREA, _JRC_PHASE, real_records  # noqa: E402
+
+from bridge.discovery import find, similar, similar_all  # noqa: E402
+from bridge.discovery.bands import band_index  # noqa: E402
+from bridge.discovery.places import distance_km  # noqa: E402
+from bridge.discovery.rank import Corpus  # noqa: E402
+
+K = 5
+
+
+# --------------------------------------------------------------------------- 1. quality
+
+
+def jrc_cases() -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """Records (what the product sees) and labels (what it never sees), by ref."""
+    records, labels = [], {}
+    path = SHARED / "data" / "projects_jrc_ipsx_cases_2022.csv"
+    with open(path, encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if not row["description"].strip():
+                continue
+            ref = f"jrc-{row['id']}"
+            records.append(
+                {
+                    "ref": ref,
+                    "title": " ".join(row["name"].split()),
+                    "description": row["description"].strip(),
+                    "analysis": {"technology": row["technology"]},
+                    "local_body": {"name": row["lead_organisation_name"] or row["geocoverage"]},
+                    "area": _COFOG_AREA.get(row["primary_sector"], "comprehensive-transformation"),
+                    "kind": "service",  # the JRC's kind is part of its `type`: not given
+                    "phase": _JRC_PHASE.get(row["status"], "prototype"),
+                    "proximity": "foreign",
+                    "archived": False,
+                }
+            )
+            labels[ref] = {"type": row["type"], "sector": row["primary_sector"]}
+    return records, labels
+
+
+def precision(chosen: dict[str, list[str]], labels: dict[str, dict[str, str]], key: str) -> float:
+    scores = []
+    for ref, refs in chosen.items():
+        if refs:
+            scores.append(sum(labels[r][key] == labels[ref][key] for r in refs[:K]) / K)
+    return statistics.mean(scores)
+
+
+def text_only(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    corpus = Corpus(records)
+    text = corpus.text.cosine_rows(corpus.text.matrix)
+    np.fill_diagonal(text, -np.inf)
+    return {
+        r["ref"]: [records[j]["ref"] for j in corpus.best(text[i], K)]
+        for i, r in enumerate(corpus.records)
+    }
+
+
+def random_same_area(records: list[dict[str, Any]], seed: int) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    by_area: dict[str, list[str]] = {}
+    for r in records:
+        by_area.setdefault(r["area"], []).append(r["ref"])
+    return {
+        r["ref"]: rng.sample([x for x in by_area[r["area"]] if x != r["ref"]], K) for r in records
+    }
+
+
+def quality() -> None:
+    records, labels = jrc_cases()
+    print(f"1. similar on the JRC inventory: {len(records)} cases, precision@{K}")
+    ours = {ref: [m.ref for m in ms] for ref, ms in similar_all(records, limit=K).items()}
+    text = text_only(records)
+    randoms = [random_same_area(records, seed) for seed in range(5)]
+    types = Counter(v["type"] for v in labels.values())
+    print(
+        f"   labels: {len(types)} types of use, "
+        f"{len({v['sector'] for v in labels.values()})} sectors"
+    )
+    print(f"   {'method':<28} {'same type':>10} {'same sector':>12}")
+    for name, chosen in (("similar (this product)", ours), ("text only (TF-IDF)", text)):
+        print(
+            f"   {name:<28} {precision(chosen, labels, 'type'):>10.3f} "
+            f"{precision(chosen, labels, 'sector'):>12.3f}"
+        )
+    rt = statistics.mean(precision(c, labels, "type") for c in randoms)
+    rs = statistics.mean(precision(c, labels, "sector") for c in randoms)
+    print(f"   {'random within the area':<28} {rt:>10.3f} {rs:>12.3f}")
+
+
+# --------------------------------------------------------------------------- 2. find --like
+
+
+def municipalities() -> list[dict[str, Any]]:
+    places = []
+    with open(SHARED / "data" / "cat_municipis_947.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            places.append(
+                {
+                    "code": row["codi_ine"],
+                    "name": row["nom"],
+                    "country": "ES",
+                    "population": int(row["poblacio"]),
+                    "latitude": float(row["latitud"]),
+                    "longitude": float(row["longitud"]),
+                    "comarca": row["nom_comarca"],
+                }
+            )
+    return places
+
+
+def real_catalogue() -> list[dict[str, Any]]:
+    records = real_records(SHARED)
+    for r in records:
+        r.update(archived=False, topic_url=None, proximity="km0")
+    return records
+
+
+def find_like(records: list[dict[str, Any]]) -> None:
+    places = municipalities()
+    rng = random.Random(11)
+    by_band: dict[int, list[dict[str, Any]]] = {}
+    for p in places:
+        by_band.setdefault(band_index(p["population"]), []).append(p)
+    asked = [p for band in sorted(by_band) for p in rng.sample(by_band[band], 8)]
+    in_band, within, n_band, n_within = 0, 0, 0, 0
+    available = Counter(band_index((r.get("local_body") or {}).get("population")) for r in records)
+    fair, n_fair = 0, 0  # asked bands the catalogue holds at least 10 councils' projects of
+    for place in asked:
+        matches = find(records, like=place, limit=10)
+        want = band_index(place["population"])
+        hits = sum(band_index((m.place or {}).get("population")) == want for m in matches)
+        in_band += hits
+        n_band += len(matches)
+        if available[want] >= 10:
+            fair += hits
+            n_fair += len(matches)
+        near = find(records, like=place, within_km=50, limit=10)
+        here = (place["latitude"], place["longitude"])
+        within += sum(
+            distance_km(here, (m.place["latitude"], m.place["longitude"])) <= 50 for m in near
+        )
+        n_within += len(near)
+    print(f"2. find --like over {len(records)} real records, {len(asked)} Catalan towns (8 a band)")
+    print(
+        f"   results in the asked town's population band: {in_band}/{n_band} "
+        f"= {in_band / n_band:.1%}"
+    )
+    print(
+        f"   with --within 50, results within 50 km: {within}/{n_within} "
+        f"= {within / max(n_within, 1):.1%}"
+    )
+    print(
+        f"   where the catalogue has ≥ 10 records of the asked band: {fair}/{n_fair} "
+        f"= {fair / max(n_fair, 1):.1%}"
+    )
+    print(f"   (records per band index, None = no population: {dict(available)})")
+
+
+# --------------------------------------------------------------------------- 3. timings
+
+
+def grow(records: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    out = []
+    for i in range(n):
+        base = records[i % len(records)]
+        out.append({**base, "ref": f"{base['ref'][:50]}-{i}", "title": f"{base['title']} {i}"})
+    return out
+
+
+def timings(records: list[dict[str, Any]]) -> None:
+    print("3. time (in-process, the index built each call, as the CLI does)")
+    for label, recs in (("real", records), ("10,000", grow(records, 10_000))):
+        ref = recs[len(recs) // 2]["ref"]
+        like = {"population": 30_000, "latitude": 41.98, "longitude": 2.82}
+        similar(recs, ref)  # first call pays scikit-learn's import
+        t = time.perf_counter()
+        similar(recs, ref)
+        s = time.perf_counter() - t
+        t = time.perf_counter()
+        find(recs, like=like, text="participació ciutadana")
+        f = time.perf_counter() - t
+        t = time.perf_counter()
+        similar_all(recs, reasons=False)
+        a = time.perf_counter() - t
+        print(
+            f"   {label:>6} ({len(recs):,} records): similar {s:.2f} s, find {f:.2f} s, "
+            f"every record's similar (forum sections) {a:.2f} s"
+        )
+
+
+def cli_timings(records: list[dict[str, Any]]) -> None:
+    from bridge.catalogue.importer import run_import
+    from bridge.db import make_engine, upgrade
+
+    exe = str(Path(sys.executable).parent / "digicanvis")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "c.db"
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        path = Path(tmp) / "r.json"
+        clean = [
+            {k: v for k, v in r.items() if k not in ("archived", "topic_url", "proximity")}
+            for r in records
+        ]
+        path.write_text(json.dumps(clean, ensure_ascii=False), encoding="utf-8")
+        outcome = run_import(engine, [path])
+        if outcome.problems:
+            print(f"   (CLI timing skipped: {outcome.problems[0]})")
+            return
+        env = dict(
+            os.environ,
+            BRIDGE_DATABASE_URL=f"sqlite:///{db}",
+            BRIDGE_CONFIG=str(REPO / "config" / "bridge.toml"),
+        )
+
+        def run(*args: str) -> float:
+            best = []
+            for _ in range(3):
+                t = time.perf_counter()
+                subprocess.run([exe, *args], env=env, capture_output=True, check=True)
+                best.append(time.perf_counter() - t)
+            return min(best)
+
+        bare = run("--help")
+        s = run("similar", records[0]["ref"], "--json")
+        f = run("find", "--like", "Girona", "--json")
+        print(
+            f"   as a new process over {len(records)} records (best of 3): "
+            f"bare start {bare:.2f} s, similar {s:.2f} s ({s / bare:.1f}×), "
+            f"find --like {f:.2f} s ({f / bare:.1f}×); target ≤ 3×"
+        )
+
+
+# --------------------------------------------------------------------------- 4. churn
+
+
+def churn(records: list[dict[str, Any]]) -> None:
+    from bridge.catalogue.importer import run_import
+    from bridge.db import make_engine, upgrade
+    from bridge.emulator import start_emulator
+    from bridge.forum.client import ForumClient
+    from bridge.settings import load_settings
+    from bridge.sync.runner import SyncOptions, run_sync
+
+    clean = [
+        {k: v for k, v in r.items() if k not in ("archived", "topic_url", "proximity")}
+        for r in records
+    ]
+    rng = random.Random(4)
+    rng.shuffle(clean)
+    base, extra = clean[:400], clean[400:410]
+    emu = start_emulator(rate_limit=0, api_key="bench")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite:///{Path(tmp) / 'c.db'}")
+            upgrade(engine)
+            cfg = load_settings(
+                REPO / "config" / "bridge.toml",
+                discourse_url=emu.url,
+                discourse_api_key="bench",
+                rate_limit_per_minute=0,
+            )
+            client = ForumClient(emu.url, "bench", "system", rate_limit_per_minute=0)
+
+            def load(items: list[dict[str, Any]], name: str) -> None:
+                path = Path(tmp) / name
+                path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+                outcome = run_import(engine, [path])
+                assert not outcome.problems, outcome.problems[:2]
+
+            load(base, "base.json")
+            t = time.perf_counter()
+            first = run_sync(engine, cfg, client, SyncOptions(observatory=True))
+            seconds = time.perf_counter() - t
+            print(
+                f"4. churn: 400 records synced (first sync: {first.created} created, "
+                f"{first.requests} requests = {first.requests / 400:.2f} a record, "
+                f"{seconds:.1f} s; "
+                f"pages {first.pages})"
+            )
+            t = time.perf_counter()
+            noop = run_sync(engine, cfg, client, SyncOptions(observatory=True))
+            print(f"   no-op re-sync: {noop.requests} requests, {time.perf_counter() - t:.2f} s")
+            load(extra, "extra.json")
+            added = run_sync(engine, cfg, client, SyncOptions(observatory=True))
+            others = [o for o in added.outcomes if o.result == "updated"]
+            print(
+                f"   10 records added: {added.created} created, "
+                f"{len(others)} other topics rewritten "
+                f"= {len(others) / 10:.1f} per new record (target ≤ 8); pages: {added.pages}; "
+                f"{added.requests} requests in all"
+            )
+            t = time.perf_counter()
+            again = run_sync(engine, cfg, client, SyncOptions(observatory=True))
+            print(f"   then a no-op: {again.requests} requests, {time.perf_counter() - t:.2f} s")
+            client.close()
+            engine.dispose()
+    finally:
+        emu.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-churn", action="store_true")
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args()
+    quality()
+    records = real_catalogue()
+    find_like(records)
+    timings(records)
+    if not args.skip_cli:
+        cli_timings(records)
+    if not args.skip_churn:
+        churn(records)
+
+
+if __name__ == "__main__":
+    main()

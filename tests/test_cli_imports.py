@@ -1,0 +1,99 @@
+"""Start-up cost (issue 15): each command imports what it needs and nothing else.
+
+Every command runs in a fresh interpreter, which then lists the modules it loaded. `--help` loads
+Typer and the command tree only; the catalogue's read commands (`projects list/show --json`,
+`export`) read through SQLAlchemy Core, without the ORM, SQLModel, the pydantic settings, rich,
+the HTTP client, the scheduler or the emulator. (`status` reads through `bridge.sync.state` and
+`bridge.sync.runs`, the sync state's owners, which use the models.) pydantic itself may appear:
+Typer >= 0.29 checks parameter values with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from plugins.catalogue import Run, make_records, write_records_file
+
+_RUN_AND_LIST = """
+import json, sys
+from bridge.cli import app
+try:
+    app(sys.argv[2:], prog_name="digicanvis")
+except SystemExit as exc:
+    code = exc.code
+with open(sys.argv[1], "w") as handle:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+"""
+
+NEVER = (
+    "sqlmodel",
+    "sqlalchemy.orm",
+    "pydantic_settings",
+    "bridge.settings",
+    "bridge.models.catalogue",
+    "bridge.models.sync",
+    "bridge.sync.runner",
+    "bridge.sync.plan",
+    "alembic",
+    "rich",
+    "requests",
+    "pydiscourse",
+    "apscheduler",
+    "waitress",
+    "bridge.emulator",
+    "bridge.forum.client",
+    "bridge.loop.pull",
+)
+NOT_FOR_HELP = (*NEVER, "sqlalchemy", "yaml", "bridge.db", "bridge.catalogue.store")
+
+
+def _modules(tmp_path: Path, *args: str) -> set[str]:
+    report = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST, str(report), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert report.exists(), proc.stderr
+    result = json.loads(report.read_text())
+    assert result["code"] in (0, None), (args, proc.stderr)
+    return set(result["modules"])
+
+
+def _loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(
+        m for m in modules if m in packages or m.startswith(tuple(f"{p}." for p in packages))
+    )
+
+
+def test_help_loads_typer_and_the_command_tree_only(tmp_path: Path) -> None:
+    modules = _modules(tmp_path, "--help")
+    assert "bridge.cli.catalogue" in modules and "typer" in modules
+    assert _loaded(modules, (*NOT_FOR_HELP, "pydantic")) == []
+    # Below the root, Typer checks the root's --config value (with pydantic): nothing else loads.
+    for command in (["projects", "--help"], ["projects", "list", "--help"], ["status", "--help"]):
+        assert _loaded(_modules(tmp_path, *command), NOT_FOR_HELP) == [], command
+
+
+def test_read_commands_load_neither_orm_nor_rich_nor_forum(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    records = make_records(12)
+    assert cli("import", write_records_file(tmp_path / "r.json", records)).exit_code == 0
+    for args in (
+        ["projects", "list", "--json"],
+        ["projects", "list", "--json", "--area", "citizen-care", "--sort", "recent"],
+        ["projects", "show", records[3]["ref"], "--json"],
+        ["export", str(tmp_path / "out.json")],
+    ):
+        modules = _modules(tmp_path, *args)
+        assert "bridge.catalogue.store" in modules
+        assert _loaded(modules, NEVER) == [], args
