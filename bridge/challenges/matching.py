@@ -3,7 +3,8 @@
 Pure. The challenge's own words go to the engine as `text`; a population it names ("18,000
 inhabitants", "18.000 habitants", "18 000 habitantes") goes as `like={"population": N}` so that
 councils of that size rank higher. Naming a council ("som l'Ajuntament d'Olot") is not resolved
-yet: that needs the gazetteer of the places branch (bridge.places), not merged here.
+yet: the gazetteer (bridge.places) arrived after this was built; resolving the name there and
+passing its place as `like` is the next step.
 """
 
 from __future__ import annotations
