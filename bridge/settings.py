@@ -18,12 +18,12 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bridge import config
+from bridge import config, redact
 from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
-from bridge import redact
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 from bridge.opendata.config import OpenDataConfig
 
@@ -67,6 +67,21 @@ class AreaConfig(BaseModel):
 
     def describe(self, language: str) -> str:
         return self.description.get(language) or self.description.get("en", "")
+
+
+class ChallengesConfig(AreaConfig):
+    """`[challenges]`: the category where practitioners pose challenges the bridge answers."""
+
+    slug: str = Field(default="reptes", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
+    color: str = Field(default="BF1E2E", pattern=r"^[0-9A-Fa-f]{6}$")
+    name: dict[str, str] = {"ca": "Reptes", "es": "Retos", "en": "Challenges"}
+    description: dict[str, str] = {
+        "ca": "Planteja un repte: l'observatori respon amb els projectes que hi encaixen.",
+        "es": "Plantea un reto: el observatorio responde con los proyectos que encajan.",
+        "en": "Pose a challenge: the observatory answers with the projects that fit it.",
+    }
+    # How many catalogue projects one answer lists at most.
+    max_matches: int = Field(default=5, ge=1, le=10)
 
 
 class ObservatoryConfig(AreaConfig):
@@ -141,6 +156,7 @@ class Settings(BaseSettings):
     opendata: OpenDataConfig = OpenDataConfig()
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
+    challenges: ChallengesConfig = ChallengesConfig()
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     config_path: str | None = Field(default=None, exclude=True)
 
@@ -207,6 +223,14 @@ class Settings(BaseSettings):
             if len(set(slugs)) != len(slugs):
                 raise ValueError("two areas share one category slug")
         return value
+
+    @model_validator(mode="after")
+    def _challenges_slug_is_its_own(self) -> Settings:
+        if any(cfg.slug == self.challenges.slug for cfg in self.areas.values()):
+            raise ValueError(
+                f"[challenges] slug {self.challenges.slug!r} is also an area's category slug"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -278,6 +302,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "LANGUAGES",
     "AreaConfig",
+    "ChallengesConfig",
     "ConfigError",
     "DocumentKind",
     "Settings",

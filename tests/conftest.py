@@ -23,7 +23,13 @@ from sqlmodel import SQLModel
 from bridge.db import make_engine, upgrade
 from bridge.settings import Settings, load_settings
 
-pytest_plugins = ["plugins.emulator", "plugins.catalogue", "plugins.sync", "plugins.forum"]
+pytest_plugins = [
+    "plugins.emulator",
+    "plugins.catalogue",
+    "plugins.sync",
+    "plugins.forum",
+    "plugins.challenges",
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,9 @@ def test_first_sync_creates_one_topic_per_record_then_a_rerun_is_free(harness: S
     add_projects(harness.engine, 12)
     first = harness.sync()
     assert (first.created, first.updated, first.failed) == (12, 0, 0)
-    # One request per record plus the categories: one list and one create per area (six).
-    assert first.requests == 12 + 1 + 6
+    # One request per record plus the categories: one list and one create per area (six), then
+    # the challenges category of issue 12: one list and one create.
+    assert first.requests == 12 + 1 + 6 + 1 + 1
     harness.assert_consistent()
     before = harness.requests()
     again = harness.sync()
@@ -262,7 +263,8 @@ def test_a_record_too_long_for_a_post_fails_clearly_without_a_request(harness: S
     assert (summary.created, summary.failed) == (1, 1)
     error = summary.failures[0]["error"]
     assert "32,000" in error and "shorten" in error
-    assert harness.requests() == 1 + 2 + 1  # list + two areas' categories, rec-b: nothing for rec-a
+    # list + two areas' categories, the challenges category (list + create), rec-b: nothing for rec-a
+    assert harness.requests() == 1 + 2 + 2 + 1
     assert harness.states()["rec-a"].state == "failed"
 
 

@@ -5,6 +5,7 @@ import traceback
 
 from bridge.cli import (  # noqa: F401  (registration)
     catalogue,
+    challenges,
     discovery,
     emulator,
     forum,

@@ -12,6 +12,7 @@ import typer
 
 from bridge.cli.app import (
     EXIT_OK,
+    EXIT_PARTIAL,
     app,
     catalogue_engine,
     err,
@@ -41,6 +42,7 @@ def _pull_document(result: PullResult, requests: int) -> dict:
         "requests": requests,
         "drift": [{"ref": ref, "what": what} for ref, what in sorted(result.drift.items())],
         "stopped": result.stopped,
+        "challenges": result.challenges,
     }
 
 
@@ -63,6 +65,10 @@ def pull(
     its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
     moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
     with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
+
+    Then answers challenges: new and edited topics of the [challenges] category get one reply
+    listing the catalogue projects that match (see `digicanvis challenges list`); a reply the
+    forum refused is retried next time (exit 1).
     """
     from bridge.loop.run import run_pull
     from bridge.sync.lease import LeaseHeld
@@ -71,21 +77,40 @@ def pull(
     engine = catalogue_engine(cfg)
     with forum_client(cfg) as client:
         try:
-            result = run_pull(engine, client, deep=deep)
+            result = run_pull(engine, client, deep=deep, settings=cfg)
         except LeaseHeld as exc:
             fail(str(exc))
         except (ForumAuthError, ForumUnreachable) as exc:
             fail(f"{exc}; the last pulled activity is kept")
         document = _pull_document(result, client.requests_made)
+    challenge_failures = (result.challenges or {}).get("failures") or []
     if json_out:
         print_json(document)
+    else:
+        out.print(
+            f"pulled {result.updated} of {result.paired} paired topics: {result.pages} list pages, "
+            f"{result.read_individually} read individually, {document['requests']} requests"
+        )
+        for ref, what in sorted(result.drift.items()):
+            out.print(f"drift  {ref}: {', '.join(what)}")
+        if result.challenges:
+            _print_challenges(result.challenges)
+    if challenge_failures:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _print_challenges(doc: dict) -> None:
+    if doc.get("skipped"):
+        out.print(f"challenges: skipped ({doc['skipped']})", markup=False)
         return
-    out.print(
-        f"pulled {result.updated} of {result.paired} paired topics: {result.pages} list pages, "
-        f"{result.read_individually} read individually, {document['requests']} requests"
+    counts = ", ".join(
+        f"{doc[k]} {k.replace('_', ' ')}"
+        for k in ("posted", "adopted", "edited", "no_match", "reply_deleted", "closed", "failed")
+        if doc.get(k)
     )
-    for ref, what in sorted(result.drift.items()):
-        out.print(f"drift  {ref}: {', '.join(what)}")
+    out.print(f"challenges: {doc['listed']} listed, {counts or 'nothing to answer'}", markup=False)
+    for failure in doc.get("failures") or []:
+        out.print(f"challenge {failure['topic_id']} failed: {failure['error']}", markup=False)
 
 
 @app.command()
@@ -141,7 +166,7 @@ def schedule(
                 )
                 if stop.is_set():
                     return
-                result = run_pull(engine, client, should_stop=stop.is_set)
+                result = run_pull(engine, client, should_stop=stop.is_set, settings=cfg)
                 err.print(f"pull: {result.updated} topics updated, {len(result.drift)} with drift")
             except LeaseHeld as exc:
                 err.print(f"skipped: {exc}")
@@ -174,6 +199,8 @@ def webhook(
     Every request must carry X-Discourse-Event-Signature, the HMAC-SHA256 of its body with
     BRIDGE_WEBHOOK_SECRET (missing: 401; wrong: 403). Events are deduplicated on
     X-Discourse-Event-Id; unknown events are acknowledged and ignored; malformed JSON gets 400.
+    With DISCOURSE_URL and DISCOURSE_API_KEY set, a challenge opened or edited in the
+    [challenges] category is answered at once (topic_created, post_edited).
     Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
     from bridge.db import session_scope
@@ -186,9 +213,17 @@ def webhook(
             "BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to verify signatures"
         )
     engine = catalogue_engine(cfg)
+    processor = make_processor(lambda: session_scope(engine))
+    if cfg.forum_configured:
+        # Challenges are answered at once (issue 12): that needs the forum's API.
+        from bridge.challenges.runner import with_challenges
+
+        processor = with_challenges(processor, engine, cfg, forum_client(cfg))
+    else:
+        err.print("challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them")
     application = make_app(
         cfg.webhook_secret.get_secret_value(),
-        make_processor(lambda: session_scope(engine)),
+        processor,
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
     host = host or cfg.webhook.host

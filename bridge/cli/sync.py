@@ -25,6 +25,7 @@ from bridge.cli.app import (
     print_json,
     settings,
 )
+from bridge.cli.challenges import challenge_status, print_challenge_status
 
 # The sync engine, the database and rich are imported inside the commands that use them, so that
 # other commands (a `projects list` of thousands of records, say) do not pay for loading them.
@@ -223,6 +224,7 @@ def status(json_output: JsonOption = False) -> None:
             "heartbeat_until": holder.heartbeat_until.isoformat(),
         }
     )
+    report["challenges"] = challenge_status(engine)  # issue 12
     if json_output:
         print_json(report)
         return
@@ -240,6 +242,7 @@ def status(json_output: JsonOption = False) -> None:
         out.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     for item in report["drift"]:
         out.print(f"drift: {item['ref']}: {', '.join(item['what'])}", markup=False)
+    print_challenge_status(report["challenges"])
     for key, title in (("last_runs", "last sync runs"), ("last_pulls", "last pulls")):
         if report[key]:
             out.print(_runs_table(report[key], title))
@@ -346,6 +349,9 @@ def demo(
         )
         say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
         store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
+        from bridge.challenges import store as challenge_store
+
+        challenge_store.forget_forum(engine)
         from bridge.discovery import store as pages_store
 
         pages_store.forget_pages(engine)
@@ -361,6 +367,9 @@ def demo(
 
             showcase = demo_showcase(engine, demo_cfg, emulator.url)
             second = run_sync(engine, demo_cfg, client)
+            from bridge.challenges.demo import run_demo_challenge
+
+            challenge = run_demo_challenge(emulator, engine, demo_cfg, client)  # issue 12
         except (SyncStopped, LeaseHeld, PlanError) as exc:
             fail(f"demo sync stopped: {exc}")
         finally:
@@ -373,8 +382,9 @@ def demo(
             {
                 "first_sync": first.as_json(),
                 "topics": topics,
-                "observatory": showcase,
                 "second_sync": second.as_json(),
+                "observatory": showcase,
+                "challenge": challenge,
             }
         )
     else:
@@ -398,6 +408,22 @@ def demo(
             f"({second.requests} requests): an unchanged catalogue costs nothing",
             markup=False,
         )
+        _print_challenge(challenge)
         for failure in first.failures:
             err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)
+
+
+def _print_challenge(challenge: dict[str, Any]) -> None:
+    out.print(
+        f"\na practitioner opens a challenge: {challenge['title']} ({challenge['topic_url']})",
+        markup=False,
+    )
+    if challenge["reply"] is None:
+        out.print(f"no answer ({challenge['status']})", markup=False)
+        return
+    out.print(
+        f"the bridge answers it with one reply ({challenge['requests']} requests):\n",
+        markup=False,
+    )
+    out.print(challenge["reply"], markup=False)

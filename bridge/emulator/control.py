@@ -119,6 +119,47 @@ def edit_first_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
         }
 
 
+def create_topic(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """A practitioner (not staff, not the API user) opens a topic, e.g. a challenge."""
+    category_id, title, raw = _require(params, "category_id", "title", "raw")
+    user = _actor(app, params, "practitioner", staff=False)
+    first = app.state.create_topic(
+        {"category": category_id, "title": title, "raw": raw, "tags": params.get("tags")}, user
+    )
+    return {
+        "post_id": first.id,
+        "topic_id": first.topic_id,
+        "topic": _topic_summary(app, first.topic_id),
+    }
+
+
+def edit_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Someone edits a post (by `post_id`, or a topic's first post by `topic_id`); by default
+    a practitioner, so that the edit is not the API user's."""
+    (raw,) = _require(params, "raw")
+    actor = _actor(app, params, "practitioner", staff=False)
+    with app.state.lock:
+        if params.get("post_id") not in (None, ""):
+            post_id = int(params["post_id"])
+        else:
+            (topic_id,) = _require(params, "topic_id")
+            post_id = app.state.topic(
+                int(topic_id), actor, include_deleted_for_staff=False
+            ).first_post.id
+        post, _moved = app.state.update_post(post_id, raw, params.get("edit_reason"), actor)
+        return {
+            "post_id": post.id,
+            "version": post.version,
+            "topic": _topic_summary(app, post.topic_id),
+        }
+
+
+def delete_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    (post_id,) = _require(params, "post_id")
+    post = app.state.delete_post(int(post_id), _actor(app, params, "moderator", staff=True))
+    return {"post_id": post.id, "topic": _topic_summary(app, post.topic_id)}
+
+
 def _status(enabled: bool) -> Action:
     def action(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
         (topic_id,) = _require(params, "topic_id")
@@ -174,6 +215,9 @@ ACTIONS: dict[str, Action] = {
     "close": _status(True),
     "open": _status(False),
     "delete": delete,
+    "create_topic": create_topic,
+    "edit_post": edit_post,
+    "delete_post": delete_post,
     "faults": faults,
     "stats": stats,
     "reset_stats": reset_stats,

@@ -570,6 +570,10 @@ class ForumState:
             post.version += 1
             post.last_revised_at = now
             post.edit_reason = edit_reason  # core update_post: only when a version is made
+            # core revise_and_create_new_version → bump_topic: a new version of the topic's last
+            # post bumps the topic (`is_last_post?`); other edits do not.
+            if post is topic.live_posts[-1]:
+                topic.bumped_at = now
         post.updated_at = now
         post.last_editor_id = actor.id
         topic_changed = topic_fields_sent or bool(topic_changes)
@@ -624,6 +628,20 @@ class ForumState:
             return topic
 
     # ------------------------------------------------------------------ posts (notes §4)
+
+    def delete_post(self, post_id: int, actor: User) -> Post:
+        """A moderator deletes a reply (soft, like a topic: notes §5); the first post's deletion
+        is the topic's. Emits post_destroyed (notes §12)."""
+        with self.lock:
+            post = self.post(post_id, actor)
+            if post.post_number == 1:
+                self.delete_topic(post.topic_id, actor)
+                return post
+            if post.deleted_at is None:
+                post.deleted_at = utcnow()
+                post.deleted_by_id = actor.id
+                self.on_event("post_destroyed", "post", post)
+            return post
 
     def update_post(
         self,

@@ -108,6 +108,8 @@ class Category:
     slug: str | None
     name: str | None
     parent_category_id: int | None
+    # The category's own "About the … category" topic (`topic_url`, /t/{slug}/{id}).
+    topic_url: str | None = None
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> Category:
@@ -117,6 +119,7 @@ class Category:
             name=body.get("name"),
             # Core omits it from list items (notes §6): a missing parent is no parent.
             parent_category_id=body.get("parent_category_id") or None,
+            topic_url=body.get("topic_url"),
         )
 
 
@@ -460,6 +463,33 @@ class ForumClient(DiscourseClient):
             data["post[category_id]"] = category_id
         body = self._put(f"/posts/{post_id}.json", **data)
         return body.get("post", body)
+
+    def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]:
+        """POST /posts.json with `topic_id` and `raw` → the new reply (notes §3: the post at the
+        root). A POST: an unknown outcome raises AmbiguousWrite; look the topic's posts up then."""
+        body = self.create_post(raw, topic_id=topic_id)
+        if body.get("action") == "enqueued":
+            raise ForumValidationError(
+                f"the forum queued the reply to topic {topic_id} for approval; the API user must be staff",
+                status=200,
+                errors=["enqueued"],
+                error_type="enqueued",
+                method="POST",
+                path="/posts.json",
+            )
+        if "id" not in body:
+            raise AmbiguousWrite(
+                "POST /posts.json: the forum answered without a post id; look the topic's posts up",
+                status=200,
+                method="POST",
+                path="/posts.json",
+            )
+        return body
+
+    def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]:
+        """GET /t/{id}/posts.json?post_ids[]=… → those posts of the topic (notes §10)."""
+        body = self._get(f"/t/{topic_id}/posts.json", **{"post_ids[]": list(post_ids)})
+        return list((body.get("post_stream") or {}).get("posts") or [])
 
     def list_category_topics(
         self, slug: str, category_id: int, page: int = 0, per_page: int | None = None

@@ -44,6 +44,7 @@ class PullResult:
     drift: dict[str, list[str]] = field(default_factory=dict)  # ref -> what
     pages: int = 0
     stopped: bool = False
+    challenges: dict[str, Any] | None = None  # the challenges step (bridge.challenges.runner)
 
 
 def _category_pages(

@@ -4,7 +4,7 @@ it ended), so `status` lists pulls beside syncs and two never overlap."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -12,6 +12,7 @@ from bridge.db import session_scope
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.loop.pull import ListingClient, PullResult
 from bridge.loop.pull import pull as pull_activity
+from bridge.settings import Settings
 from bridge.sync.runs import RunKind, RunStatus, logged_run
 
 
@@ -25,9 +26,11 @@ def run_pull(
     *,
     deep: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
+    settings: Settings | None = None,
 ) -> PullResult:
     """One pull under the catalogue's lease, logged as a run of kind "pull". Raises LeaseHeld,
-    ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last)."""
+    ForumAuthError, ForumUnreachable (values already pulled are kept; the rest keep their last).
+    With `settings`, the pull also answers challenges (issue 12, bridge.challenges.runner)."""
     before = client.requests_made
     result = PullResult()
     with logged_run(engine, RunKind.pull) as run:
@@ -39,6 +42,14 @@ def run_pull(
             result = pull_activity(
                 lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
             )
+            if settings is not None:
+                from bridge.challenges.runner import pull_challenges
+
+                # The client answers challenges too (a ForumClient); its protocol here is narrower.
+                answering: Any = client
+                result.challenges = pull_challenges(
+                    engine, settings, answering, should_stop=should_stop
+                ).as_json()
         except (ForumAuthError, ForumUnreachable) as exc:
             run.end(RunStatus.failed, f"{exc}; activity not reached keeps its last pulled values")
             raise

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.forum.client import Category
 from bridge.forum.errors import AmbiguousWrite, ForumValidationError
-from bridge.settings import Settings
+from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
 
 
@@ -100,10 +100,36 @@ def ensure_categories(
     return {area: row.category_id for area, row in cached.items()}
 
 
+def find_or_create(
+    client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str
+) -> Category:
+    """One configured category that is not an area's (e.g. `[challenges]`), found by slug or
+    created, under `cfg.parent` or `[sync].parent_category` like the areas' categories."""
+    forum = client.categories_found()
+    parent_slug = cfg.parent or settings.sync.parent_category
+    parent_id = None
+    if parent_slug:
+        parent = _find(forum, parent_slug, None)
+        if parent is None:
+            raise CategoryError(
+                f"parent category {parent_slug!r} of {what} does not exist in the forum: "
+                "create it there first"
+            )
+        parent_id = parent.id
+    return _find(forum, cfg.slug, parent_id) or _create_category(
+        client, settings, cfg, what, parent_id
+    )
+
+
 def _create(
     client: CategoryForum, settings: Settings, area: str, parent_id: int | None
 ) -> Category:
-    cfg = settings.area(area)
+    return _create_category(client, settings, settings.area(area), f"area {area}", parent_id)
+
+
+def _create_category(
+    client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str, parent_id: int | None
+) -> Category:
     name = cfg.label(settings.language)
     try:
         return client.new_category(
@@ -120,11 +146,11 @@ def _create(
         if found is not None:
             return found
         raise CategoryError(
-            f"creating category {cfg.slug!r} for area {area}: the forum's answer was lost and the category is not there; run the sync again"
+            f"creating category {cfg.slug!r} for {what}: the forum's answer was lost and the category is not there; run the sync again"
         ) from exc
     except ForumValidationError as exc:
         reasons = "; ".join(exc.errors) or exc.message
         raise CategoryError(
-            f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for area {area}: {reasons}. "
+            f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for {what}: {reasons}. "
             "A category with that name but another slug may exist: align the TOML file with the forum"
         ) from exc

@@ -53,12 +53,16 @@ by the catalogue's validator).
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from bridge.catalogue.regions import CONTROL_CHARS_RE
 from bridge.discourse_rules import is_valid_username, mention_boundary
 from bridge.settings import Settings
+
+if TYPE_CHECKING:
+    from bridge.challenges.matching import Suggestion
 
 ZWJ = "\u200d"
 
@@ -307,6 +311,50 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     parts.append(f"---\n\n*{inline(footer)}*")
     # No trailing newline: Discourse strips trailing whitespace from the raw it stores (core
     # lib/post_creator.rb, see bridge.loop.drift.stored_raw), and we send the post it keeps.
+    return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- challenge replies
+
+
+def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Settings) -> str:
+    """The bridge's one reply to a challenge (issue 12): the matching projects, each with its
+    topic link, council, population band, phase and reasons, and its public contacts as links
+    to their forum profiles (`/u/NAME`, never an @mention: nobody is notified by the bridge).
+
+    Nothing of the challenge's own text is quoted, so whatever it contains cannot reach the
+    reply; the catalogue's words and the engine's reasons go through `inline()`."""
+    label = settings.label
+    lang = settings.language
+    if not suggestions:
+        parts = [inline(label("challenge_none"))]
+    else:
+        items = []
+        for number, s in enumerate(suggestions, 1):
+            url = _url(s.topic_url or "")
+            title = f"[{inline(s.title)}]({url})" if url else inline(s.title)
+            facts = [f"**{title}**", inline(s.council)]
+            if s.population_band:
+                band = s.population_band
+                if lang in ("ca", "es"):  # 10,001–50,000 → 10.001–50.000
+                    band = band.replace(",", ".")
+                facts.append(f"{inline(band)} {inline(label('population'))}")
+            if s.phase:
+                facts.append(inline(label(s.phase)))
+            lines = [f"{number}. " + " · ".join(f for f in facts if f)]
+            if s.reasons:
+                reasons = "; ".join(inline(r[:200]) for r in s.reasons[:6])
+                lines.append(f"   {inline(label('challenge_reasons'))}: {reasons}")
+            people = [
+                f"[{inline(name)}](/u/{quote(user.lower(), safe='')})"
+                for name, user in s.forum_users
+                if is_valid_username(user)  # the one rule (bridge.discourse_rules)
+            ]
+            if people:
+                lines.append(f"   {inline(label('challenge_contacts'))}: {', '.join(people)}")
+            items.append("\n".join(lines))
+        parts = [inline(label("challenge_intro")), "\n".join(items)]
+    parts.append(f"---\n\n*{inline(label('challenge_footer'))}*")
     return "\n\n".join(parts)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bridge.challenges.category import ensure_challenge_category
 from bridge.discovery import step
 from bridge.discovery.sections import Sections
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
@@ -242,6 +243,8 @@ def run_sync(
                 if not r.archived and (wanted is None or r.ref in wanted)
             }
             categories = ensure_categories(client, engine, settings, areas)
+            # The challenges category of contract §5, created like the areas' (issue 12).
+            ensure_challenge_category(client, engine, settings)
             deferred: frozenset[str] = frozenset()
             linker = None
             if options.observatory:

@@ -1,0 +1,383 @@
+"""One challenge answered: read, matched, replied to once, that reply edited when the matches
+change. Crash-safe like the sync's creates: the intent (`reply_started_at`) is stored before the
+reply is sent, and a topic's posts are searched for the bridge's own reply before anything is
+posted, so a run that died between posting and recording adopts its reply instead of posting a
+second one.
+
+Rules (issue 12 point 4): only topics of the challenges category, open and not archived or
+deleted, opened by someone other than the bridge's API user; a reply a moderator deleted is
+never posted again; no post but the bridge's own reply is ever edited (checked before each edit).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+
+from bridge.challenges import store
+from bridge.challenges.matching import Suggestion, suggest
+from bridge.forum.errors import (
+    AmbiguousWrite,
+    ForumAuthError,
+    ForumError,
+    ForumNotFound,
+    ForumUnreachable,
+)
+from bridge.loop.activity import parse_time
+from bridge.loop.drift import body_fingerprint
+from bridge.models.challenges import ChallengeStatus
+from bridge.models.types import utcnow
+from bridge.settings import Settings
+from bridge.sync.render import render_challenge_reply
+
+log = logging.getLogger("bridge.challenges")
+
+# Discourse's regular post type (core app/models/post.rb Post.types): whispers, small actions
+# ("closed this topic") and moderator actions are never the bridge's reply.
+REGULAR_POST = 1
+
+
+class ChallengeForum(Protocol):
+    api_username: str
+
+    def list_category_topics(
+        self, slug: str, category_id: int, page: int = 0, per_page: int | None = None
+    ) -> dict[str, Any]: ...
+    def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
+    def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]: ...
+    def get_post(self, post_id: int) -> dict[str, Any]: ...
+    def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]: ...
+    def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]: ...
+
+
+class Result(StrEnum):
+    posted = "posted"
+    adopted = "adopted"  # the reply of an interrupted run, found and recorded
+    edited = "edited"
+    unchanged = "unchanged"
+    no_match = "no_match"
+    closed = "closed"
+    ignored = "ignored"
+    reply_deleted = "reply_deleted"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    topic_id: int
+    result: Result
+    error: str | None = None
+
+
+def text_fingerprint(title: str, raw: str) -> str:
+    return body_fingerprint(f"{title}\n{raw}")
+
+
+class Answerer:
+    """Answers challenges for one run (a pull, or one webhook event)."""
+
+    def __init__(
+        self,
+        client: ChallengeForum,
+        engine: Engine,
+        settings: Settings,
+        category: store.CachedCategory,
+        records: Callable[[], list[dict[str, Any]]],
+    ) -> None:
+        self.client, self.engine, self.settings, self.category = client, engine, settings, category
+        self._records_loader = records
+        self._records: list[dict[str, Any]] | None = None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        if self._records is None:  # read once per run, and only when something needs matching
+            self._records = self._records_loader()
+        return self._records
+
+    # ------------------------------------------------------------------ entry points
+
+    def process_topic(
+        self, topic_id: int, known: store.Known | None, bumped_at: datetime | None = None
+    ) -> Outcome:
+        """Read the topic (first posts with their raw) and do what it needs."""
+        try:
+            view = self.client.get_topic(topic_id, include_raw=True)
+        except ForumNotFound:
+            return self._close(topic_id, known)
+        return self.process_view(view, known, bumped_at)
+
+    def process_view(
+        self, view: dict[str, Any], known: store.Known | None, bumped_at: datetime | None = None
+    ) -> Outcome:
+        topic_id = int(view["id"])
+        if (
+            view.get("category_id") != self.category.category_id
+            or view.get("deleted_at")
+            or view.get("closed")
+            or view.get("archived")
+        ):
+            return self._close(topic_id, known, title=view.get("title"))
+        author = ((view.get("details") or {}).get("created_by") or {}).get("username")
+        if _same_user(author, self.client.api_username) or topic_id == (
+            self.category.definition_topic_id
+        ):
+            if known is None or known.status != ChallengeStatus.ignored:
+                self._save(
+                    topic_id, title=str(view.get("title") or ""), status=ChallengeStatus.ignored
+                )
+            return Outcome(topic_id, Result.ignored)
+        posts = list((view.get("post_stream") or {}).get("posts") or [])
+        first = next((p for p in posts if p.get("post_number") == 1), None)
+        if first is None:
+            return self._close(topic_id, known, title=view.get("title"))
+        title = str(view.get("title") or "")
+        raw = str(first.get("raw") or "")
+        signals: dict[str, Any] = {
+            "title": title,
+            "author": author,
+            "first_post_id": first.get("id"),
+            "post_version": first.get("version"),
+            "post_updated_at": first.get("updated_at"),
+            "posts_count": int(view.get("posts_count") or len(posts)),
+        }
+        if bumped_at is not None:
+            signals["bumped_at"] = bumped_at
+        text_hash = text_fingerprint(title, raw)
+        if known is not None and known.status == ChallengeStatus.reply_deleted:
+            self._save_if_changed(known, signals)
+            return Outcome(topic_id, Result.reply_deleted)
+        reply_id = known.reply_post_id if known else None
+        adopted = False
+        if reply_id is None:
+            mine = self._own_reply(topic_id, view, posts)
+            if mine is not None:
+                reply_id, adopted = int(mine["id"]), True
+                self._save(
+                    topic_id,
+                    **signals,
+                    reply_post_id=reply_id,
+                    reply_hash=body_fingerprint(str(mine.get("raw") or "")),
+                    reply_started_at=None,
+                    status=ChallengeStatus.answered,
+                    answered_at=parse_time(mine.get("created_at")) or utcnow(),
+                )
+                known = store.load_one(self.engine, topic_id)
+        if (
+            known is not None
+            and not adopted
+            and known.text_hash == text_hash
+            and known.status in (ChallengeStatus.answered, ChallengeStatus.no_match)
+        ):
+            self._save_if_changed(known, signals)
+            return Outcome(topic_id, Result.unchanged)
+        try:
+            suggestions = suggest(
+                self.records, title, raw, limit=self.settings.challenges.max_matches
+            )
+        except Exception as exc:  # a text the engine chokes on must not stop the pull
+            log.exception("matching challenge %s failed", topic_id)
+            return self._failed(topic_id, known, signals, f"matching failed: {exc}")
+        refs = tuple(s.ref for s in suggestions)
+        if reply_id is None:
+            if not suggestions:
+                self._save(
+                    topic_id,
+                    **signals,
+                    text_hash=text_hash,
+                    matched_refs=(),
+                    status=ChallengeStatus.no_match,
+                    last_error=None,
+                    attempts=0,
+                )
+                return Outcome(topic_id, Result.no_match)
+            return self._post(topic_id, known, signals, text_hash, suggestions)
+        same_reply = (
+            adopted
+            and known is not None
+            and known.reply_hash
+            == body_fingerprint(render_challenge_reply(suggestions, settings=self.settings))
+        )
+        # The same projects in another order are the same matches: the reply is left alone.
+        if known is not None and (set(refs) == set(known.matched_refs) or same_reply):
+            self._save(
+                topic_id,
+                **signals,
+                text_hash=text_hash,
+                matched_refs=refs,
+                status=ChallengeStatus.answered,
+            )
+            return Outcome(topic_id, Result.adopted if adopted else Result.unchanged)
+        return self._edit(topic_id, known, reply_id, signals, text_hash, suggestions)
+
+    # ------------------------------------------------------------------ writing
+
+    def _post(
+        self,
+        topic_id: int,
+        known: store.Known | None,
+        signals: dict[str, Any],
+        text_hash: str,
+        suggestions: tuple[Suggestion, ...],
+    ) -> Outcome:
+        raw = render_challenge_reply(suggestions, settings=self.settings)
+        refs = tuple(s.ref for s in suggestions)
+        # The intent first: if we die after the forum took the reply, the next run looks for it.
+        self._save(
+            topic_id,
+            **signals,
+            matched_refs=refs,
+            status=ChallengeStatus.pending,
+            reply_started_at=utcnow(),
+        )
+        try:
+            created = self.client.reply_to_topic(topic_id, raw)
+        except (ForumAuthError, ForumUnreachable):
+            raise
+        except AmbiguousWrite as exc:
+            # The forum may have the reply: keep the intent, the next run looks before posting.
+            return self._failed(topic_id, known, {}, str(exc))
+        except ForumError as exc:
+            # Refused (rate limit, validation): nothing was posted. Retried next run.
+            return self._failed(topic_id, known, {"reply_started_at": None}, str(exc))
+        # Our reply is a post of the topic and bumps it to its own time (core lib/post_creator.rb
+        # sets the topic's bumped_at from the new post): remember both, or the next list read
+        # would look like news.
+        after: dict[str, Any] = {"posts_count": int(signals.get("posts_count") or 1) + 1}
+        if parse_time(created.get("created_at")) is not None:
+            after["bumped_at"] = parse_time(created.get("created_at"))
+        self._save(
+            topic_id,
+            **after,
+            text_hash=text_hash,
+            reply_post_id=int(created["id"]),
+            reply_hash=body_fingerprint(raw),
+            reply_started_at=None,
+            status=ChallengeStatus.answered,
+            answered_at=utcnow(),
+            last_error=None,
+            attempts=0,
+        )
+        return Outcome(topic_id, Result.posted)
+
+    def _edit(
+        self,
+        topic_id: int,
+        known: store.Known | None,
+        reply_id: int,
+        signals: dict[str, Any],
+        text_hash: str,
+        suggestions: tuple[Suggestion, ...],
+    ) -> Outcome:
+        raw = render_challenge_reply(suggestions, settings=self.settings)
+        try:
+            post = self.client.get_post(reply_id)
+        except ForumNotFound:
+            post = {"deleted_at": "gone"}
+        if post.get("deleted_at") or post.get("user_deleted"):
+            self._save(topic_id, **signals, status=ChallengeStatus.reply_deleted)
+            return Outcome(topic_id, Result.reply_deleted)
+        if not _same_user(post.get("username"), self.client.api_username) or (
+            post.get("topic_id") != topic_id
+        ):
+            return self._failed(
+                topic_id,
+                known,
+                signals,
+                f"post {reply_id} is not the bridge's reply to this challenge: never edited",
+            )
+        try:
+            if body_fingerprint(str(post.get("raw") or "")) != body_fingerprint(raw):
+                self.client.update_post(
+                    reply_id, raw=raw, edit_reason=self.settings.label("edit_reason_challenge")
+                )
+        except (ForumAuthError, ForumUnreachable):
+            raise
+        except ForumError as exc:
+            # The first post's signals are not stored, so the next pull sees the edit again and
+            # retries it.
+            return self._failed(topic_id, known, {}, str(exc))
+        self._save(
+            topic_id,
+            **signals,
+            text_hash=text_hash,
+            matched_refs=tuple(s.ref for s in suggestions),
+            reply_hash=body_fingerprint(raw),
+            status=ChallengeStatus.answered,
+            last_error=None,
+            attempts=0,
+        )
+        return Outcome(topic_id, Result.edited)
+
+    def _own_reply(
+        self, topic_id: int, view: dict[str, Any], posts: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The bridge's reply already in the topic (an interrupted run's, or one a lost database
+        forgot), if any. The topic view holds the first 20 posts; the rest of its stream is read,
+        20 a request, only when those hold none (a topic with more replies than that before the
+        bridge answered it is rare)."""
+
+        def mine(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+            return next(
+                (
+                    p
+                    for p in candidates
+                    if (p.get("post_number") or 0) > 1
+                    and (p.get("post_type") or REGULAR_POST) == REGULAR_POST
+                    and not p.get("deleted_at")
+                    and _same_user(p.get("username"), self.client.api_username)
+                ),
+                None,
+            )
+
+        found = mine(posts)
+        if found is not None:
+            return found
+        loaded = {p.get("id") for p in posts}
+        rest = [i for i in (view.get("post_stream") or {}).get("stream") or [] if i not in loaded]
+        for start in range(0, len(rest), 20):
+            found = mine(self.client.get_topic_posts(topic_id, rest[start : start + 20]))
+            if found is not None:
+                return self.client.get_post(int(found["id"]))  # with its raw
+        return None
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _save(self, topic_id: int, **values: Any) -> None:
+        store.save(self.engine, topic_id, **values)
+
+    def _close(self, topic_id: int, known: store.Known | None, title: Any = None) -> Outcome:
+        if known is None or known.status != ChallengeStatus.closed:
+            values: dict[str, Any] = {"status": ChallengeStatus.closed}
+            if title is not None:
+                values["title"] = str(title)
+            self._save(topic_id, **values)
+        return Outcome(topic_id, Result.closed)
+
+    def _failed(
+        self, topic_id: int, known: store.Known | None, values: dict[str, Any], error: str
+    ) -> Outcome:
+        self._save(
+            topic_id,
+            **values,
+            last_error=error[:2000],
+            attempts=(known.attempts if known else 0) + 1,
+        )
+        log.warning("challenge %s: %s", topic_id, error)
+        return Outcome(topic_id, Result.failed, error)
+
+    def _save_if_changed(self, known: store.Known, signals: dict[str, Any]) -> None:
+        """Write the list's and first post's signals only when they moved: a pull with nothing
+        new writes nothing."""
+        changed = {k: v for k, v in signals.items() if getattr(known, k) != v}
+        if changed:
+            self._save(known.topic_id, **changed)
+
+
+def _same_user(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a).lower() == str(b).lower()

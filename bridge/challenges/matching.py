@@ -1,0 +1,92 @@
+"""What a challenge asks, matched against the catalogue: the only caller of bridge.discovery.
+
+Pure. The challenge's own words go to the engine as `text`; a population it names ("18,000
+inhabitants", "18.000 habitants", "18 000 habitantes") goes as `like={"population": N}` so that
+councils of that size rank higher. Naming a council ("som l'Ajuntament d'Olot") is not resolved
+yet: the gazetteer (bridge.places) arrived after this was built; resolving the name there and
+passing its place as `like` is the next step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge import discovery
+
+# A challenge longer than any post Discourse keeps (32,000 characters) is cut before matching.
+MAX_TEXT = 32_000
+
+_SEPARATOR = r"[.,\u00a0\u202f\u2009 ]"
+_POPULATION = re.compile(
+    rf"(?<![\d.,])(\d{{1,3}}(?:{_SEPARATOR}\d{{3}})+|\d{{1,7}})\s*"
+    r"(?:inhabitants|habitants|habitantes|hab\.|residents|residentes|veïns|vecinos|people|persones|personas)",
+    re.IGNORECASE,
+)
+# Markup that carries no meaning for matching: URLs, mentions, HTML tags, code fences, BBCode.
+_NOISE = re.compile(
+    r"https?://\S+|<[^>]{0,200}>|@[\w.-]+|```|\[/?[a-z]+[^\]]{0,80}\]", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One project the reply lists, with what the renderer shows of it."""
+
+    ref: str
+    title: str
+    topic_url: str | None
+    council: str
+    population_band: str | None
+    phase: str
+    reasons: tuple[str, ...]
+    forum_users: tuple[tuple[str, str], ...]  # (shown name, forum username) of public contacts
+
+
+def population_in(text: str) -> int | None:
+    """The first population a text names, e.g. 18000 for "18.000 habitants"; None when none."""
+    found = _POPULATION.search(text)
+    if not found:
+        return None
+    return int(re.sub(_SEPARATOR, "", found.group(1)))
+
+
+def clean_text(title: str, body: str) -> str:
+    return _NOISE.sub(" ", f"{title}\n{body}"[:MAX_TEXT])
+
+
+def suggest(
+    records: Sequence[dict[str, Any]], title: str, body: str, *, limit: int
+) -> tuple[Suggestion, ...]:
+    """The projects that answer a challenge, best first (at most `limit`)."""
+    text = clean_text(title, body)
+    population = population_in(text)
+    like = {"population": population} if population is not None else None
+    live = [r for r in records if not r.get("archived")]
+    by_ref = {r["ref"]: r for r in live}
+    matches = discovery.find(live, text=text, like=like, limit=limit)
+    return tuple(_suggestion(m, by_ref[m.ref]) for m in matches if m.ref in by_ref)
+
+
+def _suggestion(match: Any, record: dict[str, Any]) -> Suggestion:
+    body = record.get("local_body") or {}
+    population = (match.place or record.get("place") or {}).get(
+        "population", body.get("population")
+    )
+    users = tuple(
+        (str(c.get("name") or c["forum_username"]), str(c["forum_username"]))
+        for c in record.get("contacts") or []
+        if c.get("public") and c.get("forum_username")
+    )
+    return Suggestion(
+        ref=match.ref,
+        title=match.title,
+        topic_url=match.topic_url,
+        council=str(body.get("name") or ""),
+        population_band=discovery.population_band(population),
+        phase=str(record.get("phase") or ""),
+        reasons=tuple(match.reasons),
+        forum_users=users,
+    )

@@ -1,0 +1,165 @@
+"""All SQL of the challenges: the challenge rows and the challenges category's cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
+from bridge.models.types import utcnow
+
+_ch = Challenge.__table__  # type: ignore[attr-defined]
+_cat = ChallengeCategory.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class CachedCategory:
+    slug: str
+    category_id: int
+    name: str
+    parent_category_id: int | None
+    definition_topic_id: int | None
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored challenge, as the pull and the webhook compare against it."""
+
+    topic_id: int
+    title: str
+    author: str | None
+    first_post_id: int | None
+    bumped_at: datetime | None
+    post_version: int | None
+    post_updated_at: str | None
+    posts_count: int
+    text_hash: str | None
+    status: ChallengeStatus
+    matched_refs: tuple[str, ...]
+    reply_post_id: int | None
+    reply_hash: str | None
+    reply_started_at: datetime | None
+    last_error: str | None
+    attempts: int
+
+
+def _status(value: Any) -> ChallengeStatus:
+    return ChallengeStatus(getattr(value, "value", value))
+
+
+def _known(row: Any) -> Known:
+    return Known(
+        topic_id=row["topic_id"],
+        title=row["title"],
+        author=row["author"],
+        first_post_id=row["first_post_id"],
+        bumped_at=row["bumped_at"],
+        post_version=row["post_version"],
+        post_updated_at=row["post_updated_at"],
+        posts_count=row["posts_count"],
+        text_hash=row["text_hash"],
+        status=_status(row["status"]),
+        matched_refs=tuple(row["matched_refs"] or ()),
+        reply_post_id=row["reply_post_id"],
+        reply_hash=row["reply_hash"],
+        reply_started_at=row["reply_started_at"],
+        last_error=row["last_error"],
+        attempts=row["attempts"],
+    )
+
+
+# --------------------------------------------------------------------------- category cache
+
+
+def load_category(engine: Engine, slug: str) -> CachedCategory | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(_cat).where(_cat.c.slug == slug)).mappings().first()
+    if row is None:
+        return None
+    return CachedCategory(
+        row["slug"],
+        row["category_id"],
+        row["name"],
+        row["parent_category_id"],
+        row["definition_topic_id"],
+    )
+
+
+def save_category(engine: Engine, cat: CachedCategory) -> None:
+    values = {
+        "category_id": cat.category_id,
+        "name": cat.name[:50],
+        "parent_category_id": cat.parent_category_id,
+        "definition_topic_id": cat.definition_topic_id,
+        "checked_at": utcnow(),
+    }
+    with engine.begin() as conn:
+        # One challenges category at a time: a slug changed in the TOML file replaces the row.
+        conn.execute(sa.delete(_cat).where(_cat.c.slug != cat.slug))
+        done = conn.execute(
+            sa.update(_cat).where(_cat.c.slug == cat.slug).values(**values)
+        ).rowcount
+        if not done:
+            conn.execute(sa.insert(_cat).values(slug=cat.slug, **values))
+
+
+def forget_category(engine: Engine) -> None:
+    """The forum no longer has the category: the next sync finds or creates it again."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(_cat))
+
+
+# --------------------------------------------------------------------------- challenges
+
+
+def load_known(engine: Engine) -> dict[int, Known]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(_ch)).mappings().all()
+    return {row["topic_id"]: _known(row) for row in rows}
+
+
+def load_one(engine: Engine, topic_id: int) -> Known | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(_ch).where(_ch.c.topic_id == topic_id)).mappings().first()
+    return _known(row) if row else None
+
+
+def topic_of_reply(engine: Engine, post_id: int) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(_ch.c.topic_id).where(_ch.c.reply_post_id == post_id)
+        ).scalar_one_or_none()
+
+
+def save(engine: Engine, topic_id: int, **values: Any) -> None:
+    """Insert or update one challenge row (only the columns given change)."""
+    if "matched_refs" in values and values["matched_refs"] is not None:
+        values["matched_refs"] = list(values["matched_refs"])
+    values["updated_at"] = utcnow()
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(_ch).where(_ch.c.topic_id == topic_id).values(**values)
+        ).rowcount
+        if not done:
+            values.setdefault("title", "")
+            conn.execute(sa.insert(_ch).values(topic_id=topic_id, **values))
+
+
+def rows(engine: Engine) -> list[dict[str, Any]]:
+    """Every challenge row, newest first (for `challenges list` and `status`)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(_ch).order_by(_ch.c.first_seen_at.desc(), _ch.c.topic_id.desc())
+        ).mappings()
+        return [dict(r) | {"status": _status(r["status"])} for r in found]
+
+
+def forget_forum(engine: Engine) -> None:
+    """Forget every challenge and the category (the demo's forum is a fresh emulator each time)."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(_ch))
+        conn.execute(sa.delete(_cat))
