@@ -53,7 +53,7 @@ def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any
                 "population": 10000 + town,
             }
         else:
-            name, code, region, population, lat, lon = TOWNS[town % len(TOWNS)]
+            name, _code, region, population, lat, lon = TOWNS[town % len(TOWNS)]
             body = {
                 "name": f"{name} {town}",
                 "country": "ES",

@@ -100,7 +100,9 @@ def test_categories(discourse_spec, api, forum) -> None:
         json={"name": "Citizen care!", "color": "00FF00"},
     ).json()
     _check(discourse_spec, "updateCategory", updated)
-    _check(discourse_spec, "listCategories", _list_items_stripped(api.get("/categories.json").json()))
+    _check(
+        discourse_spec, "listCategories", _list_items_stripped(api.get("/categories.json").json())
+    )
     _check(
         discourse_spec,
         "listCategories",

@@ -710,7 +710,7 @@ def test_a_forum_that_refuses_every_connection_is_unreachable(
     )
     mock.add("POST", BASE + "/posts.json", body=_refused())
     with pytest.raises(
-        ForumUnreachable, match="cannot connect to the forum at https://forum.example.cat"
+        ForumUnreachable, match=r"cannot connect to the forum at https://forum\.example\.cat"
     ):
         client.create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"

@@ -24,7 +24,7 @@ def test_durations(text: str, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "15", "m", "15x", "0s", "-5m", "1.5h", "15 minutes"])
 def test_bad_durations_say_what_is_accepted(text: str) -> None:
-    with pytest.raises(ValueError, match="duration|longer than zero"):
+    with pytest.raises(ValueError, match=r"duration|longer than zero"):
         parse_duration(text)
 
 

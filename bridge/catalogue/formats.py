@@ -294,7 +294,7 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
                 raw.problems.append(
                     (None, f"the row has {len(row)} cells but the header has {len(header)} columns")
                 )
-            for column, cell in zip(header, row):
+            for column, cell in zip(header, row, strict=False):
                 _put(raw, column, cell.strip())
             records.append(raw)
     except csv.Error as exc:

@@ -232,7 +232,9 @@ def _forum_username(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or not is_valid_username(value.strip()):
-        raise _error(f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
+        raise _error(
+            f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')"
+        )
     return value.strip()
 
 

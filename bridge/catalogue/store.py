@@ -277,7 +277,7 @@ def _write(
             .scalars()
             .all()
         )
-        project_ids.update(zip((row["ref"] for row in inserts), ids))
+        project_ids.update(zip((row["ref"] for row in inserts), ids, strict=True))
     if updates:
         conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), updates)
         for ids in _chunks([row["_id"] for row in updates]):
@@ -463,7 +463,7 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
                 revision=revision,
                 created_at=created_at,
                 updated_at=updated_at,
-                sync=dict(zip(_SYNC_KEYS, sync)),
+                sync=dict(zip(_SYNC_KEYS, sync, strict=True)),
                 activity={
                     "replies": replies or 0,
                     "views": views or 0,

@@ -26,7 +26,7 @@ def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             out[key] = value
             continue
         head, rest = match.group(1), match.group(2)
-        parts = [head] + re.findall(r"\[([^\[\]]*)\]", rest)
+        parts = [head, *re.findall(r"\[([^\[\]]*)\]", rest)]
         node: Any = out
         for i, part in enumerate(parts):
             last = i == len(parts) - 1

@@ -130,7 +130,43 @@ def category_list_item(
 ) -> dict[str, Any]:
     """listCategories `categories[]` (openapi.json)."""
     full = category(state, cat, viewer)
-    keys = ["id", "name", "color", "text_color", "style_type", "emoji", "icon", "slug", "topic_count", "post_count", "position", "description", "description_text", "description_excerpt", "topic_url", "read_restricted", "notification_level", "can_edit", "topic_template", "topic_title_placeholder", "subcategory_count", "sort_order", "sort_ascending", "show_subcategory_list", "num_featured_topics", "default_view", "subcategory_list_style", "default_top_period", "default_list_filter", "minimum_required_tags", "navigate_to_first_post_after_read", "uploaded_logo", "uploaded_logo_dark", "uploaded_background", "uploaded_background_dark"]
+    keys = [
+        "id",
+        "name",
+        "color",
+        "text_color",
+        "style_type",
+        "emoji",
+        "icon",
+        "slug",
+        "topic_count",
+        "post_count",
+        "position",
+        "description",
+        "description_text",
+        "description_excerpt",
+        "topic_url",
+        "read_restricted",
+        "notification_level",
+        "can_edit",
+        "topic_template",
+        "topic_title_placeholder",
+        "subcategory_count",
+        "sort_order",
+        "sort_ascending",
+        "show_subcategory_list",
+        "num_featured_topics",
+        "default_view",
+        "subcategory_list_style",
+        "default_top_period",
+        "default_list_filter",
+        "minimum_required_tags",
+        "navigate_to_first_post_after_read",
+        "uploaded_logo",
+        "uploaded_logo_dark",
+        "uploaded_background",
+        "uploaded_background_dark",
+    ]
     item = {k: full[k] for k in keys}
     children = sorted(
         (c for c in state.categories.values() if c.parent_category_id == cat.id),

@@ -7,6 +7,7 @@ for JSON (notes §1/§2); other requests get an HTML page, as Discourse serves i
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -105,10 +106,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # Headers and body leave in separate writes; without TCP_NODELAY, Nagle's algorithm
         # holds the body until the client's delayed ACK (~40 ms), capping one keep-alive
         # client at ~25 requests a second.
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
         self.server.track(self.connection)  # type: ignore[attr-defined]
 
     def finish(self) -> None:
@@ -291,10 +290,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the connection without a response (connection-drop faults)."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _html_page(status: int) -> str:
@@ -324,10 +321,8 @@ class EmulatorServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 @dataclass

@@ -401,10 +401,8 @@ class ForumState:
                 now=utcnow(),
                 is_definition=False,
             )
-            if (
-                ("visible" in params
-                and not _truthy(params["visible"]))
-                or _truthy(params.get("unlist_topic", "false"))
+            if ("visible" in params and not _truthy(params["visible"])) or _truthy(
+                params.get("unlist_topic", "false")
             ):
                 topic.visible = False
             self.on_event("topic_created", "topic", topic)
@@ -532,9 +530,7 @@ class ForumState:
             return False
         matcher = difflib.SequenceMatcher(None, post.raw, raw, autojunk=False)
         changed = sum(
-            (i2 - i1) + (j2 - j1)
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-            if tag != "equal"
+            (i2 - i1) + (j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
         )
         return changed <= limit
 

@@ -111,7 +111,7 @@ def pull(
             record(session, topic_id, topic, observed)
 
     if deep:
-        for topic_id, item in paired.items():
+        for item in paired.values():
             if should_stop():
                 result.stopped = True
                 break

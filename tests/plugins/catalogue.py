@@ -169,6 +169,8 @@ _JRC_PHASE = {
     "In development": "prototype",
     "Planned": "prototype",
 }
+
+
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", ascii_text)).strip("-")
