@@ -32,9 +32,11 @@ def test_foreign_keys_are_enforced(engine: sa.Engine) -> None:
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, archived, "
+                "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, "
+                "archived, "
                 "content_hash, revision, created_at, updated_at) VALUES ('abc', 't', 999, 'd', "
-                "'citizen-care', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                "'citizen-care', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
             )
         )
 
@@ -47,8 +49,10 @@ def test_enum_values_are_checked_by_the_database(engine: sa.Engine) -> None:
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, archived, "
+                "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, "
+                "archived, "
                 "content_hash, revision, created_at, updated_at) SELECT 'abc', 't', id, 'd', "
-                "'nowhere', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM local_body"
+                "'nowhere', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP FROM local_body"
             )
         )

@@ -151,7 +151,8 @@ def test_body_fingerprint_ignores_what_discourse_normalises() -> None:
     assert stored_raw(sent) == "Descripció del projecte\n\n---\nFitxa x"
     assert body_fingerprint(sent) == body_fingerprint(stored_raw(sent))
     assert body_fingerprint(sent) != body_fingerprint(sent + "edited")
-    # zero-width spaces are left alone by Discourse (core spec: "does not muck with zero width white space")
+    # zero-width spaces are left alone by Discourse (core spec: "does not muck with zero width white
+    # space")
     assert stored_raw("a\u200bb") == "a\u200bb"
 
 

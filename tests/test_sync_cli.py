@@ -1,4 +1,5 @@
-"""`digicanvis sync`, `status` and `demo` through the CLI: JSON shapes and exit codes of contract §3."""
+"""`digicanvis sync`, `status` and `demo` through the CLI: JSON shapes and exit codes of contract
+§3."""
 
 from __future__ import annotations
 

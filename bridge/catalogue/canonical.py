@@ -105,7 +105,8 @@ def record_dict(project: Project) -> dict[str, Any]:
 
 
 def fingerprint(record: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of a record dict (the same for equal content, whatever key order)."""
+    """sha256 of the canonical JSON of a record dict (the same for equal content, whatever key
+    order)."""
     encoded = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

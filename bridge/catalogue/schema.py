@@ -465,7 +465,10 @@ def _reason(err: dict[str, Any]) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown field ({hint}valid fields: {', '.join(valid)})"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be an object with fields {', '.join(_FIELDS_OF.get(str(loc[-1]) if loc else '', []))}".rstrip()
+        return (
+            "must be an object with fields "
+            f"{', '.join(_FIELDS_OF.get(str(loc[-1]) if loc else '', []))}"
+        ).rstrip()
     return err["msg"]
 
 

@@ -205,7 +205,8 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
         index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
     )
     if bodies:
-        # One executemany, in key order: two imports lock shared rows in the same order (PostgreSQL),
+        # One executemany, in key order: two imports lock shared rows in the same order
+        # (PostgreSQL),
         # so they wait for each other instead of deadlocking.
         conn.execute(statement, [bodies[key] for key in sorted(bodies)])
     ids: dict[str, int] = {}
@@ -372,9 +373,10 @@ class _Loaded:
 
 
 _PROJECT_COLUMNS = (
-    P.c.id, P.c.ref, P.c.title, P.c.description, P.c.area, P.c.kind, P.c.phase, P.c.value, P.c.savings,
-    P.c.savings_eur_per_year, P.c.analysis_barriers, P.c.analysis_benefits, P.c.analysis_technology,
-    P.c.proximity, P.c.local_body_id, P.c.archived, P.c.content_hash, P.c.revision, P.c.created_at, P.c.updated_at,
+    P.c.id, P.c.ref, P.c.title, P.c.description, P.c.area, P.c.kind, P.c.phase, P.c.value,
+    P.c.savings, P.c.savings_eur_per_year, P.c.analysis_barriers, P.c.analysis_benefits,
+    P.c.analysis_technology, P.c.proximity, P.c.local_body_id, P.c.archived, P.c.content_hash,
+    P.c.revision, P.c.created_at, P.c.updated_at,
 )  # fmt: skip
 _SYNC_COLUMNS = (
     S.c.project_id,
@@ -441,8 +443,9 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
     n_project, n_body, n_sync = len(_PROJECT_COLUMNS), len(LOCAL_BODY_FIELDS), len(_SYNC_COLUMNS)
     loaded = []
     for row in rows:
-        (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers, benefits, technology,
-         proximity, body_id, archived, content_hash, revision, created_at, updated_at) = row[:n_project]  # fmt: skip
+        (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers,
+         benefits, technology, proximity, body_id, archived, content_hash, revision, created_at,
+         updated_at) = row[:n_project]  # fmt: skip
         body = bodies.get(body_id)
         if body is None:
             body = bodies[body_id] = BodyView(*row[n_project : n_project + n_body])
@@ -450,7 +453,8 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
         replies, views, likes, participants, last_posted_at = row[n_project + n_body + n_sync :]
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
-            barriers, benefits, technology, proximity, contacts.get(pid, []), documents.get(pid, []),
+            barriers, benefits, technology, proximity, contacts.get(pid, []),
+            documents.get(pid, []),
         )  # fmt: skip
         loaded.append(
             _Loaded(
@@ -594,7 +598,8 @@ _SORTS: dict[str, Callable[[_Loaded], Any]] = {
         -item.activity["views"],
         item.ref,
     ),
-    # Latest forum post first; records without one after, most recently changed in the catalogue first.
+    # Latest forum post first; records without one after, most recently changed in the catalogue
+    # first.
     "recent": lambda item: (
         item.activity["last_posted_at"] is None,
         -(item.activity["last_posted_at"].timestamp() if item.activity["last_posted_at"] else 0),

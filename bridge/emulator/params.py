@@ -63,7 +63,8 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise bad_request(
-                f"Error occurred while parsing request parameters: {exc.msg if hasattr(exc, 'msg') else exc}"
+                "Error occurred while parsing request parameters: "
+                f"{exc.msg if hasattr(exc, 'msg') else exc}"
             ) from None
         if not isinstance(data, dict):
             raise bad_request(

@@ -16,7 +16,8 @@ from typing import Any
 from bridge.emulator.models import Category, Post, Topic, User, avatar_template, iso
 from bridge.emulator.state import ForumState
 
-# Discourse's action ids in actions_summary (samples: 2 like, 3 off-topic, 4 inappropriate, 8 spam, 7 notify).
+# Discourse's action ids in actions_summary (samples: 2 like, 3 off-topic, 4 inappropriate, 8 spam,
+# 7 notify).
 _FLAG_ACTIONS = (3, 4, 8, 7)
 
 
@@ -283,7 +284,8 @@ def post_show(state: ForumState, post: Post, viewer: User | None) -> dict[str, A
 
 
 def post_created(state: ForumState, post: Post, viewer: User | None) -> dict[str, Any]:
-    """createTopicPostPM response (openapi.json; samples/discourse_api_docs/new_topic_response.json)."""
+    """createTopicPostPM response (openapi.json;
+    samples/discourse_api_docs/new_topic_response.json)."""
     body = _post_common(state, post, viewer)
     body["raw"] = post.raw
     body["actions_summary"] = [
@@ -478,7 +480,8 @@ def topic_view(
 
 
 def basic_topic(topic: Topic) -> dict[str, Any]:
-    """updateTopic response (openapi.json; samples/discourse_api_docs/update_topic_response.json)."""
+    """updateTopic response (openapi.json;
+    samples/discourse_api_docs/update_topic_response.json)."""
     return {
         "basic_topic": {
             "id": topic.id,

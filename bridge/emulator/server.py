@@ -263,7 +263,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             payload, content_type = b"", HTML_TYPE
             if response.status in (301, 302):
                 location = response.headers.get("Location", "")
-                payload = f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'.encode()
+                payload = (
+                    f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'
+                ).encode()
         elif wants_json:
             payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode(
                 "utf-8"
@@ -295,7 +297,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
 
 def _html_page(status: int) -> str:
-    return f"<!DOCTYPE html><html><head><title>Discourse emulator</title></head><body><p>{status}</p></body></html>"
+    return (
+        "<!DOCTYPE html><html><head><title>Discourse "
+        f"emulator</title></head><body><p>{status}</p></body></html>"
+    )
 
 
 class EmulatorServer(ThreadingHTTPServer):

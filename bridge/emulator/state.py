@@ -35,7 +35,8 @@ EDITING_GRACE_MAX_DIFF_HIGH_TRUST = 400
 DEFINITION_RAW = (
     "(Replace this first paragraph with a brief description of your new category. This guidance "
     "will appear in the category selection area, so try to keep it below 200 characters.)\n\n"
-    "Use the following paragraphs for a longer description, or to establish category guidelines or rules:"
+    "Use the following paragraphs for a longer description, or to establish category guidelines or "
+    "rules:"
 )
 # notes §6 / core app/models/category.rb: name 1–50 characters.
 CATEGORY_NAME_MAX = 50
@@ -677,7 +678,8 @@ class ForumState:
                 )
             return post, "category_id" in changes
 
-    # ------------------------------------------------------------------ forum-side actions (control API)
+    # ------------------------------------------------------------------ forum-side actions (control
+    # API)
 
     def reply(
         self, topic_id: int, raw: str, user: User, reply_to_post_number: int | None = None
@@ -716,7 +718,8 @@ class ForumState:
     # ------------------------------------------------------------------ lists (notes §11)
 
     def listable(self, viewer: User | None) -> list[Topic]:
-        """Live topics a viewer's lists may show (unlisted ones only for staff), newest bump first."""
+        """Live topics a viewer's lists may show (unlisted ones only for staff), newest bump
+        first."""
         with self.lock:
             topics = [
                 t

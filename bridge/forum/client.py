@@ -102,7 +102,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Category:
-    """What the sync engine reads of a category (GET /categories.json items, the create's answer)."""
+    """What the sync engine reads of a category (GET /categories.json items, the create's
+    answer)."""
 
     id: int
     slug: str | None
@@ -130,7 +131,8 @@ class NewTopic:
 
 
 class _Retry(Exception):
-    """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's hint."""
+    """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's
+    hint."""
 
     def __init__(
         self, error: ForumError, wait: float | None = None, *, no_connection: bool = False
@@ -340,7 +342,8 @@ class ForumClient(DiscourseClient):
         except ForumValidationError as exc:
             if _is_external_id_taken(exc.errors):
                 raise ExternalIdTaken(
-                    f"the forum already has a topic with external id {external_id!r} ({'; '.join(exc.errors)})",
+                    f"the forum already has a topic with external id {external_id!r} "
+                    f"({'; '.join(exc.errors)})",
                     external_id=external_id,
                     status=exc.status,
                     errors=exc.errors,
@@ -350,9 +353,11 @@ class ForumClient(DiscourseClient):
                 ) from None
             raise
         if body.get("action") == "enqueued":
-            # notes §3: a post held for approval answers 200 with `pending_post`; no topic exists yet.
+            # notes §3: a post held for approval answers 200 with `pending_post`; no topic exists
+            # yet.
             raise ForumValidationError(
-                f"the forum queued topic {title!r} for moderator approval instead of publishing it; "
+                f"the forum queued topic {title!r} for moderator approval instead of publishing "
+                "it; "
                 "the API user must be staff",
                 status=200,
                 errors=["enqueued"],
@@ -362,7 +367,8 @@ class ForumClient(DiscourseClient):
             )
         if "topic_id" not in body:
             raise AmbiguousWrite(
-                "POST /posts.json: the forum answered without a topic id; look the record up by external id",
+                "POST /posts.json: the forum answered without a topic id; look the record up by "
+                "external id",
                 status=200,
                 method="POST",
                 path="/posts.json",
@@ -607,7 +613,8 @@ class ForumClient(DiscourseClient):
                     )
                     if not idempotent:
                         raise AmbiguousWrite(
-                            f"{method} {path}: {cause} after the request was sent; the forum may or may not "
+                            f"{method} {path}: {cause} after the request was sent; the forum may "
+                            "or may not "
                             "have applied it: look the record up before retrying",
                             method=method,
                             path=path,
@@ -634,7 +641,8 @@ class ForumClient(DiscourseClient):
             error = _error_from(response, method, path, self.api_username)
             if not idempotent:
                 raise AmbiguousWrite(
-                    f"{method} {path}: the forum failed with HTTP {status} ({_reason(response)}); it may or may "
+                    f"{method} {path}: the forum failed with HTTP {status} ({_reason(response)}); "
+                    "it may or may "
                     "not have applied the request: look the record up before retrying",
                     status=status,
                     errors=error.errors,
@@ -660,7 +668,8 @@ class ForumClient(DiscourseClient):
             )
         code = response.headers.get("Discourse-Rate-Limit-Error-Code", "unknown limit")
         error = ForumRateLimited(
-            f"{method} {path}: the forum is rate limiting this client ({code}, wait {hint if hint is not None else '?'} s)",
+            f"{method} {path}: the forum is rate limiting this client ({code}, wait "
+            f"{hint if hint is not None else '?'} s)",
             status=429,
             errors=_errors_of(body),
             error_type=body.get("error_type") if isinstance(body, dict) else None,
@@ -693,7 +702,10 @@ class ForumClient(DiscourseClient):
                 raise ValueError(mime)
             return response.json()
         except ValueError:
-            message = f"{method} {path}: the forum answered {content_type or 'without a content type'}, not JSON"
+            message = (
+                f"{method} {path}: the forum answered "
+                f"{content_type or 'without a content type'}, not JSON"
+            )
             if mime == "text/html":
                 # Discourse answers .json requests in JSON, errors included: an HTML page is a
                 # login wall, a proxy or another site. A create stopped here is safe: its intent

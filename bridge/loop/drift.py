@@ -54,7 +54,8 @@ class Drift:
 
 
 def seen_aspects(observed: Observed) -> frozenset[str]:
-    """The aspects an observation can speak for (a list item shows no body; a post event no title)."""
+    """The aspects an observation can speak for (a list item shows no body; a post event no
+    title)."""
     seen = {"deleted"} if observed.deleted else set()
     for aspect, value in (
         ("category", observed.category_id),
@@ -94,7 +95,8 @@ def _same_title(written: str, observed: str) -> bool:
 
 
 def detect(written: Written, observed: Observed) -> Drift:
-    """The aspects the forum changed. A deleted topic reports only `deleted`: nothing else matters."""
+    """The aspects the forum changed. A deleted topic reports only `deleted`: nothing else
+    matters."""
     if observed.deleted:
         return Drift(("deleted",), {"deleted": True})
     what: list[str] = []
