@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -272,7 +272,7 @@ def template(
 # --------------------------------------------------------------------------- projects
 
 
-class SortBy(str, Enum):
+class SortBy(StrEnum):
     ref = "ref"
     title = "title"
     activity = "activity"
