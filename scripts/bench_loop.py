@@ -151,6 +151,7 @@ def bench_idle(tmp: Path, emu) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stderr is not None
     try:
         line = ""
         while "pull:" not in line:  # the first run (sync then pull) is done

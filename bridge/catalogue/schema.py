@@ -15,9 +15,9 @@ import difflib
 import math
 import re
 import reprlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -92,7 +92,7 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
     return BeforeValidator(check)
 
 
-def _enum(enum: type, what: str, *, required: bool = False, default: Any = None):
+def _enum(enum: type[Enum], what: str, *, required: bool = False, default: Any = None):
     valid = [m.value for m in enum]
 
     def check(value: Any) -> Any:
@@ -453,7 +453,7 @@ def _field_name(loc: Sequence[Any]) -> str:
     return name
 
 
-def _reason(err: dict[str, Any]) -> str:
+def _reason(err: Mapping[str, Any]) -> str:
     kind = err["type"]
     loc = err["loc"]
     if kind == "missing":

@@ -259,6 +259,7 @@ def _write(
                 }
             )
         elif record.ref in updated:
+            assert old is not None  # an updated record has its row
             updates.append(
                 _project_row(view)
                 | {
@@ -269,7 +270,7 @@ def _write(
                     "updated_at": now,
                 }
             )
-        elif old.local_body_id != body_id:
+        elif old is not None and old.local_body_id != body_id:  # unchanged: it has its row
             relinks.append({"_id": old.id, "local_body_id": body_id})
     project_ids = {ref: row.id for ref, row in existing.items()}
     if inserts:

@@ -274,7 +274,7 @@ def template(
 
 class SortBy(StrEnum):
     ref = "ref"
-    title = "title"
+    title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
     activity = "activity"
     recent = "recent"
 

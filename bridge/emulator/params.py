@@ -100,6 +100,7 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name:
-            payload = part.get_payload(decode=True) or b""
-            pairs.append((str(name), payload.decode("utf-8", errors="replace")))
+            payload = part.get_payload(decode=True)  # bytes, or None when there is none
+            data = payload if isinstance(payload, bytes) else b""
+            pairs.append((str(name), data.decode("utf-8", errors="replace")))
     return nest(pairs)

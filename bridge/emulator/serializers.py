@@ -544,7 +544,7 @@ def topic_list_item(
         "unseen": False,
         "pinned": topic.pinned,
         "unpinned": None,
-        "excerpt": _text(topic.first_post.cooked)[:200] if topic.posts else "",
+        "excerpt": (_text(topic.first_post.cooked) or "")[:200] if topic.posts else "",
         "visible": topic.visible,
         "closed": topic.closed,
         "archived": topic.archived,

@@ -374,8 +374,8 @@ def make_server(
 ) -> tuple[EmulatorServer, EmulatorApp, str]:
     """Bind the server (port 0: a free port) and build its app."""
     server = EmulatorServer((host, port), EmulatorHandler)
-    bound_host, bound_port = server.server_address[:2]
-    shown = bound_host if ":" not in str(bound_host) else f"[{bound_host}]"
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
+    shown = bound_host if ":" not in bound_host else f"[{bound_host}]"
     url = f"http://{shown}:{bound_port}"
     app = EmulatorApp(config, url)
     server.RequestHandlerClass = type("BoundEmulatorHandler", (EmulatorHandler,), {"app": app})

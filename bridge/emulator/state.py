@@ -194,11 +194,8 @@ class ForumState:
             if problems:
                 raise errors.plain_422(problems)
             cid = next(self._ids["category"])
-            permissions = (
-                params.get("permissions")
-                if isinstance(params.get("permissions"), dict)
-                else {"everyone": 1}
-            )
+            asked = params.get("permissions")
+            permissions = asked if isinstance(asked, dict) else {"everyone": 1}
             category = Category(
                 id=cid,
                 name=name,

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -293,7 +293,7 @@ class ForumClient(DiscourseClient):
     def get_category(self, category_id: int) -> dict[str, Any]:
         return self.category(category_id)["category"]
 
-    def create_category(  # type: ignore[override]  # keyword-only, unlike pydiscourse's
+    def create_category(  # keyword-only, unlike pydiscourse's
         self,
         *,
         name: str,
@@ -414,7 +414,7 @@ class ForumClient(DiscourseClient):
         except ForumNotFound:
             return None
 
-    def update_topic(  # type: ignore[override]  # keyword fields, unlike pydiscourse's
+    def update_topic(  # keyword fields, unlike pydiscourse's
         self,
         topic_id: int,
         *,
@@ -446,7 +446,7 @@ class ForumClient(DiscourseClient):
         """GET /posts/{id}.json (includes `raw`; notes §10)."""
         return self.post_by_id(post_id)
 
-    def update_post(  # type: ignore[override]
+    def update_post(
         self,
         post_id: int,
         *,
@@ -476,7 +476,7 @@ class ForumClient(DiscourseClient):
             return self._get(f"/c/{slug}/{category_id}.json", page=page)
         return self._get(f"/c/{slug}/{category_id}.json", page=page, per_page=per_page)
 
-    def latest_topics(self, page: int = 0) -> dict[str, Any]:  # type: ignore[override]
+    def latest_topics(self, page: int = 0) -> dict[str, Any]:
         """GET /latest.json?page=N → the whole body (notes §11)."""
         return self._get("/latest.json", page=page)
 
@@ -539,7 +539,11 @@ class ForumClient(DiscourseClient):
             )
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1) | no_connection_budget_spent,
+            stop=tenacity.stop_any(
+                tenacity.stop_after_attempt(self.max_retries + 1),
+                # stop_any calls any predicate of the retry state; its stubs name only stop_base
+                cast(tenacity.stop.stop_base, no_connection_budget_spent),
+            ),
             wait=self._backoff,
             retry=tenacity.retry_if_exception_type(_Retry),
             sleep=self._sleep,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bridge.loop.activity import ActivityValues, merge_participants
 from bridge.loop.drift import Drift, Written
@@ -56,7 +56,7 @@ def paired_topic(session: Session, topic_id: int) -> PairedTopic | None:
 
 
 def area_categories(session: Session) -> list[ForumCategory]:
-    return list(session.exec(select(ForumCategory).order_by(ForumCategory.category_id)).all())
+    return list(session.exec(select(ForumCategory).order_by(col(ForumCategory.category_id))).all())
 
 
 def save_activity(
