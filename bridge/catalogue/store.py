@@ -59,13 +59,9 @@ A = read_tables.activity
 def _models() -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
     """The models' project, local body, contact and document tables (loaded on the first write)."""
     from bridge.models.catalogue import Contact, Document, LocalBody, Project
+    from bridge.models.types import table_of
 
-    return (
-        Project.__table__,  # type: ignore[attr-defined]
-        LocalBody.__table__,  # type: ignore[attr-defined]
-        Contact.__table__,  # type: ignore[attr-defined]
-        Document.__table__,  # type: ignore[attr-defined]
-    )
+    return table_of(Project), table_of(LocalBody), table_of(Contact), table_of(Document)
 
 
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
