@@ -62,7 +62,8 @@ CATEGORY_BLANK = "Category can't be blank"  # notes §3 (allow_uncategorized_top
 
 # --------------------------------------------------------------------------- tags (notes §7)
 
-# core lib/discourse_tagging.rb TAGS_FILTER_REGEXP: / ? # [ ] @ ! $ & ' ( ) * + , ; = . % \ ` ^ | { } " < >
+# core lib/discourse_tagging.rb TAGS_FILTER_REGEXP: / ? # [ ] @ ! $ & ' ( ) * + , ; = . % \ ` ^ | {
+# } " < >
 # and whitespace.
 _TAGS_FILTER_RE = re.compile(r"""[/?#\[\]@!$&'()*+,;=.%\\`^\s|{}"<>]+""")
 # Ruby (Onigmo) POSIX [[:punct:]] on Unicode strings also matches these ASCII symbols.
@@ -163,7 +164,8 @@ def body_fingerprint(raw: str) -> str:
 
 
 def tag_names(tags: list[Any] | None) -> tuple[str, ...] | None:
-    """Tags as names, whether Discourse sent strings (older) or objects {id, name, slug} (current)."""
+    """Tags as names, whether Discourse sent strings (older) or objects {id, name, slug}
+    (current)."""
     if tags is None:
         return None
     return tuple(t["name"] if isinstance(t, dict) else str(t) for t in tags)
@@ -275,7 +277,8 @@ def body_problems(raw: str, first_post: bool = True) -> list[str]:
     return problems
 
 
-# --------------------------------------------------------------------------- external ids (notes §3)
+# --------------------------------------------------------------------------- external ids (notes
+# §3)
 
 
 def is_valid_external_id(value: str) -> bool:

@@ -241,7 +241,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # init kwargs carry the TOML file's content (see load_settings); the environment wins over it.
+        # init kwargs carry the TOML file's content (see load_settings); the environment wins over
+        # it.
         return (env_settings, init_settings)
 
     # -- conveniences used across the package -------------------------------------------------

@@ -53,7 +53,7 @@ def generate(n: int, seed: int = 2, prefix: str = "bench") -> list[dict[str, Any
                 "population": 10000 + town,
             }
         else:
-            name, code, region, population, lat, lon = TOWNS[town % len(TOWNS)]
+            name, _code, region, population, lat, lon = TOWNS[town % len(TOWNS)]
             body = {
                 "name": f"{name} {town}",
                 "country": "ES",
@@ -97,16 +97,16 @@ def _child(argv: list[str]) -> tuple[float, float, str]:
     """Run `python -m bridge ARGV` as its own process: (wall seconds, peak RSS in MB, stdout)."""
     started = time.perf_counter()
     # stderr goes to a file: an import's warnings can fill a pipe that nobody reads yet.
-    errors = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=errors
-    )
-    stdout = proc.stdout.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    errors.seek(0)
-    stderr = errors.read()
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", *argv], stdout=subprocess.PIPE, stderr=errors
+        )
+        stdout = proc.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read()
     if proc.returncode != 0:
         sys.exit(
             f"digicanvis {' '.join(argv)} failed ({proc.returncode}): {stderr.decode()[:2000]}"
@@ -142,7 +142,8 @@ def main() -> int:
     process_list_seconds, list_mb, listed = _child(["projects", "list", "--json"])
     listed_count = len(json.loads(listed))
 
-    # `projects list --json` in this process, through the same CLI code (interpreter start-up excluded).
+    # `projects list --json` in this process, through the same CLI code (interpreter start-up
+    # excluded).
     from typer.testing import CliRunner
 
     from bridge.cli import app
@@ -156,19 +157,23 @@ def main() -> int:
         assert result.exit_code == 0, result.stderr
 
     print(
-        f"records:                         {args.records} ({args.format}, {source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} cores"
+        f"records:                         {args.records} ({args.format}, "
+        f"{source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} cores"
     )
     print(
-        f"import into a fresh SQLite:      {import_seconds:.2f} s wall, whole process   [target < 20 s]"
+        f"import into a fresh SQLite:      {import_seconds:.2f} s wall, whole process   [target < "
+        "20 s]"
     )
     print(f"  peak memory of that process:   {import_mb:.0f} MB max RSS   [target < 300 MB]")
     print(f"  said:                          {import_out.strip()}")
     print(f"re-import (nothing changed):     {reimport_seconds:.2f} s  -> {reimport_out.strip()}")
     print(
-        f"projects list --json:            best {min(timings):.2f} s, worst {max(timings):.2f} s of 3 in-process runs over {listed_count} records   [target < 1 s]"
+        f"projects list --json:            best {min(timings):.2f} s, worst {max(timings):.2f} s "
+        f"of 3 in-process runs over {listed_count} records   [target < 1 s]"
     )
     print(
-        f"  as a new process:              {process_list_seconds:.2f} s wall including interpreter start-up, {list_mb:.0f} MB max RSS"
+        f"  as a new process:              {process_list_seconds:.2f} s wall including interpreter "
+        f"start-up, {list_mb:.0f} MB max RSS"
     )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -42,7 +42,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BRIDGE_SHARED_DIR", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from plugins.catalogue import _COFOG_AREA, _JRC_PHASE, real_records  # noqa: E402
+from plugins.catalogue import (  # type: ignore[import-not-found]  # noqa: E402
+    _COFOG_AREA,
+    _JRC_PHASE,
+    real_records,
+)
 
 from bridge.discovery import find, similar, similar_all  # noqa: E402
 from bridge.discovery.bands import band_index  # noqa: E402
@@ -165,7 +169,9 @@ def find_like(records: list[dict[str, Any]]) -> None:
     rng = random.Random(11)
     by_band: dict[int, list[dict[str, Any]]] = {}
     for p in places:
-        by_band.setdefault(band_index(p["population"]), []).append(p)
+        band = band_index(p["population"])
+        assert band is not None, "every municipality has a population"
+        by_band.setdefault(band, []).append(p)
     asked = [p for band in sorted(by_band) for p in rng.sample(by_band[band], 8)]
     in_band, within, n_band, n_within = 0, 0, 0, 0
     available = Counter(band_index((r.get("local_body") or {}).get("population")) for r in records)
@@ -182,7 +188,8 @@ def find_like(records: list[dict[str, Any]]) -> None:
         near = find(records, like=place, within_km=50, limit=10)
         here = (place["latitude"], place["longitude"])
         within += sum(
-            distance_km(here, (m.place["latitude"], m.place["longitude"])) <= 50 for m in near
+            distance_km(here, ((m.place or {})["latitude"], (m.place or {})["longitude"])) <= 50
+            for m in near
         )
         n_within += len(near)
     print(f"2. find --like over {len(records)} real records, {len(asked)} Catalan towns (8 a band)")

@@ -96,7 +96,8 @@ def main() -> int:
             return 1
         created = per_client * args.clients
         print(
-            f"{created} topics in {elapsed:.2f} s over HTTP keep-alive with {args.clients} client(s)"
+            f"{created} topics in {elapsed:.2f} s over HTTP keep-alive with {args.clients} "
+            "client(s)"
             f"{' and webhooks' if sink else ''}: {created / elapsed:.0f} topic creations/s"
         )
         return 0

@@ -57,7 +57,8 @@ def bench_pull(n: int, tmp: Path):
     bound = math.ceil(n / PAGE_SIZE) + categories
     print(
         f"pull of {result.paired} paired topics: {used} requests ({result.pages} list pages, "
-        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound ceil({n}/{PAGE_SIZE}) + {categories} = {bound}"
+        f"{result.read_individually} read individually) in {elapsed:.2f} s; bound "
+        f"ceil({n}/{PAGE_SIZE}) + {categories} = {bound}"
     )
     return engine, emu, client
 
@@ -122,7 +123,8 @@ def bench_webhooks(engine, emu, client, events: int = 500) -> None:
     timings.sort()
     print(
         f"webhooks: {events} events, server time median {statistics.median(timings):.2f} ms, "
-        f"p95 {timings[int(0.95 * len(timings)) - 1]:.2f} ms, max {timings[-1]:.2f} ms (target < 10 ms)"
+        f"p95 {timings[int(0.95 * len(timings)) - 1]:.2f} ms, max {timings[-1]:.2f} ms (target < "
+        "10 ms)"
     )
 
 
@@ -149,6 +151,7 @@ def bench_idle(tmp: Path, emu) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stderr is not None
     try:
         line = ""
         while "pull:" not in line:  # the first run (sync then pull) is done
@@ -160,7 +163,8 @@ def bench_idle(tmp: Path, emu) -> None:
         time.sleep(10)
         used = _cpu_seconds(proc.pid) - before
         print(
-            f"scheduler idle between runs: {used:.3f} CPU seconds in 10 s (clock tick {1 / os.sysconf('SC_CLK_TCK'):.2f} s)"
+            f"scheduler idle between runs: {used:.3f} CPU seconds in 10 s (clock tick "
+            f"{1 / os.sysconf('SC_CLK_TCK'):.2f} s)"
         )
     finally:
         proc.terminate()

@@ -156,7 +156,7 @@ def seed(emulator_url: str) -> dict[str, list[Any]]:
         )
         ids |= {created["id"], created["topic_id"]}
     return {
-        "id": sorted(ids) + [99999],
+        "id": [*sorted(ids), 99999],
         "slug": [parent["slug"], "no-such-category"],
         "name": ["km0", "pilot", "no-such-tag"],
         "external_id": ["seed-0", "seed-1", "seed-2", "no-such-id"],

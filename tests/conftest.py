@@ -37,7 +37,8 @@ _PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def skip_or_fail(reason: str) -> None:
-    """Skip with the reason on a laptop; fail under CI=true, where nothing may be skipped silently."""
+    """Skip with the reason on a laptop; fail under CI=true, where nothing may be skipped
+    silently."""
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this must not be skipped)")
     pytest.skip(reason)
@@ -144,7 +145,8 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture
 def bridge_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Settings:
-    """A clean environment for the CLI: the test's catalogue, no forum, the repository's TOML file."""
+    """A clean environment for the CLI: the test's catalogue, no forum, the repository's TOML
+    file."""
     for name in list(os.environ):
         if name.startswith(("BRIDGE_", "DISCOURSE_")):
             monkeypatch.delenv(name)

@@ -38,7 +38,7 @@ def canonical(records: list[dict[str, Any]], name: str = "x") -> list[dict[str, 
 
 def tricky_records() -> list[dict[str, Any]]:
     records = make_records(len(TRICKY_TEXTS))
-    for record, text in zip(records, TRICKY_TEXTS):
+    for record, text in zip(records, TRICKY_TEXTS, strict=True):
         record["description"] = text
         record["value"] = text
     records[0]["local_body"]["municipality_code"] = "08019"

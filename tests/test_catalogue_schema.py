@@ -232,7 +232,8 @@ def test_contact_rules() -> None:
     assert problems == [
         "contacts[0]: a contact needs at least a name, an email, a phone or a forum_username",
         "contacts[1].public: must be true or false, not 'yes'",
-        "contacts[2].forum_username: '@pere' is not a forum username (letters, digits, '_', '.', '-'; no '@')",
+        "contacts[2].forum_username: '@pere' is not a forum username (letters, digits, '_', '.', "
+        "'-'; no '@')",
     ]
 
 
@@ -297,7 +298,8 @@ def test_duplicate_refs_in_one_file_and_across_files() -> None:
     valid, problems = validate_records(raws)
     assert [str(p) for p in problems] == [
         "a.json: record 2 (ref projecte-00001): ref: duplicate ref: already used by record 1",
-        "b.csv: record 1 (ref projecte-00001): ref: duplicate ref: already used by record 1 of a.json",
+        "b.csv: record 1 (ref projecte-00001): ref: duplicate ref: already used by record 1 of "
+        "a.json",
     ]
     assert len(valid) == 1
 

@@ -1,4 +1,5 @@
-"""The store (SQL) on SQLite and PostgreSQL: upsert, fingerprints, shared bodies, proximity, reads."""
+"""The store (SQL) on SQLite and PostgreSQL: upsert, fingerprints, shared bodies, proximity,
+reads."""
 
 from __future__ import annotations
 

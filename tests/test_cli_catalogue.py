@@ -185,7 +185,10 @@ def _csv(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-_CSV_HEAD = "ref,title,local_body.name,local_body.country,local_body.population,description,area,kind,phase\n"
+_CSV_HEAD = (
+    "ref,title,local_body.name,local_body.country,local_body.population,"
+    "description,area,kind,phase\n"
+)
 
 BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
     "malformed JSON": (
@@ -273,7 +276,8 @@ BAD_INPUT: dict[str, tuple[str, Callable[[], bytes], list[str]]] = {
         "f.csv",
         lambda: _csv(_CSV_HEAD + "abc-1,T,Tàrrega,ES,molts,D,citizen-care,service,pilot\n"),
         [
-            "f.csv: record 1 (line 2, ref abc-1): local_body.population: must be a whole number, not 'molts'"
+            "f.csv: record 1 (line 2, ref abc-1): local_body.population: must be a whole number, "
+            "not 'molts'"
         ],
     ),
     "latitude out of range": (
@@ -345,8 +349,8 @@ def test_duplicate_ref_across_files(cli: Cli, tmp_path: Path) -> None:
     result = cli("import", a, b)
     assert result.exit_code == 2
     assert (
-        f"b.csv: record 2 (line 4, ref projecte-00002): ref: duplicate ref: already used by record 3 of {a}"
-        in result.stderr
+        "b.csv: record 2 (line 4, ref projecte-00002): ref: duplicate ref: already used by record "
+        f"3 of {a}" in result.stderr
     )
     assert cli("projects", "list", "--json").json() == []
 

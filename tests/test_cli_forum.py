@@ -177,9 +177,7 @@ def test_webhook_names_the_configured_port_when_it_cannot_listen(
         config = tmp_path / "bridge.toml"
         original = Path(os.environ["BRIDGE_CONFIG"]).read_text(encoding="utf-8")
         # The repository's file with its [webhook] port set to the busy one.
-        config.write_text(
-            re.sub(r"(?m)^port = \d+$", f"port = {port}", original), encoding="utf-8"
-        )
+        config.write_text(re.sub(r"(?m)^port = \d+$", f"port = {port}", original), encoding="utf-8")
         monkeypatch.setenv("BRIDGE_CONFIG", str(config))
         monkeypatch.setenv("BRIDGE_WEBHOOK_SECRET", "s3cret-for-the-test")
         result = runner.invoke(app, ["webhook"])

@@ -29,15 +29,16 @@ def test_migrations_match_the_models(engine: sa.Engine) -> None:
 
 
 def test_foreign_keys_are_enforced(engine: sa.Engine) -> None:
-    with pytest.raises(sa.exc.IntegrityError):
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, archived, "
-                    "content_hash, revision, created_at, updated_at) VALUES ('abc', 't', 999, 'd', "
-                    "'citizen-care', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, "
+                "archived, "
+                "content_hash, revision, created_at, updated_at) VALUES ('abc', 't', 999, 'd', "
+                "'citizen-care', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
             )
+        )
 
 
 def test_enum_values_are_checked_by_the_database(engine: sa.Engine) -> None:
@@ -45,12 +46,13 @@ def test_enum_values_are_checked_by_the_database(engine: sa.Engine) -> None:
         conn.execute(
             sa.text("INSERT INTO local_body (name, name_key, country) VALUES ('Vic', 'vic', 'ES')")
         )
-    with pytest.raises(sa.exc.IntegrityError):
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, archived, "
-                    "content_hash, revision, created_at, updated_at) SELECT 'abc', 't', id, 'd', "
-                    "'nowhere', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM local_body"
-                )
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO project (ref, title, local_body_id, description, area, kind, phase, "
+                "archived, "
+                "content_hash, revision, created_at, updated_at) SELECT 'abc', 't', id, 'd', "
+                "'nowhere', 'service', 'pilot', false, 'h', 1, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP FROM local_body"
             )
+        )

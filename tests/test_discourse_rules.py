@@ -120,7 +120,8 @@ def test_title_problems_use_discourse_en_messages() -> None:
         "Title seems unclear, is it a complete sentence?",
     ]
     assert rules.title_problems("x" * 256)[0] == "Title is too long (maximum is 255 characters)"
-    # entropy below 10 → the quality message (notes §8, core app/validators/quality_title_validator.rb)
+    # entropy below 10 → the quality message (notes §8, core
+    # app/validators/quality_title_validator.rb)
     assert rules.title_problems("abababababababababab") == [
         "Title seems unclear, is it a complete sentence?"
     ]

@@ -21,11 +21,15 @@ pytestmark = pytest.mark.shared
 BODY = "A body that is long enough to pass the checks."
 
 DEVIATIONS = {
-    "getTopic.external_id": "notes §3: topic JSON contains external_id when one is set; the spec's example topic had none",
+    "getTopic.external_id": "notes §3: topic JSON contains external_id when one is set; the spec's "
+    "example topic had none",
     "getTopic.posts.raw": "notes §10: include_raw=true adds raw to the posts",
-    "listCategoryTopics.tags": "notes §7: tags are on topic-list items when tagging is on (default true); the spec predates it",
-    "listLatestTopics.image_url": "samples/discourse_api_docs/latest_topics_response.json: image_url is null without an image",
-    "category.parent_category_id": "core BasicCategorySerializer includes parent_category_id when set; the spec's category had none",
+    "listCategoryTopics.tags": "notes §7: tags are on topic-list items when tagging is on (default "
+    "true); the spec predates it",
+    "listLatestTopics.image_url": "samples/discourse_api_docs/latest_topics_response.json: "
+    "image_url is null without an image",
+    "category.parent_category_id": "core BasicCategorySerializer includes parent_category_id when "
+    "set; the spec's category had none",
 }
 
 
@@ -100,7 +104,9 @@ def test_categories(discourse_spec, api, forum) -> None:
         json={"name": "Citizen care!", "color": "00FF00"},
     ).json()
     _check(discourse_spec, "updateCategory", updated)
-    _check(discourse_spec, "listCategories", _list_items_stripped(api.get("/categories.json").json()))
+    _check(
+        discourse_spec, "listCategories", _list_items_stripped(api.get("/categories.json").json())
+    )
     _check(
         discourse_spec,
         "listCategories",

@@ -38,7 +38,8 @@ def test_bad_credentials_are_403_invalid_access(emulator: RunningEmulator, heade
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert response.json() == {
         "errors": [
-            "You are not permitted to view the requested resource. The API username or key is invalid."
+            "You are not permitted to view the requested resource. The API username or key is "
+            "invalid."
         ],
         "error_type": "invalid_access",
     }
@@ -71,7 +72,8 @@ def test_credentials_in_query_parameters_are_ignored(emulator: RunningEmulator) 
     assert response.status_code == 403
 
 
-# --------------------------------------------------------------------------- JSON, routes, content types (notes §2)
+# --------------------------------------------------------------------------- JSON, routes, content
+# types (notes §2)
 
 
 def test_paths_work_with_json_suffix_or_accept_header(api) -> None:

@@ -253,7 +253,8 @@ def test_external_id_is_unique_ignoring_case_and_stays_reserved_after_delete(api
     assert api.delete(f"/t/{post['topic_id']}.json").status_code == 200
     # notes §5: the lookup no longer finds it…
     assert api.get("/t/external_id/dc-ref-1.json").status_code == 404
-    # …but the id stays taken (core topic.rb uniqueness validation runs unscoped, deleted rows included)
+    # …but the id stays taken (core topic.rb uniqueness validation runs unscoped, deleted rows
+    # included)
     again = api.post(
         "/posts.json",
         data={
@@ -381,7 +382,8 @@ def test_edit_by_same_user_in_grace_period_without_reason_keeps_the_version(api)
     assert api.get(f"/posts/{post['id']}.json").json()["version"] == 1
 
 
-# --------------------------------------------------------------------------- status and delete (notes §5)
+# --------------------------------------------------------------------------- status and delete
+# (notes §5)
 
 
 @pytest.mark.parametrize(

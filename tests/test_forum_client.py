@@ -417,9 +417,11 @@ def test_422_is_a_validation_error_with_discourses_reasons(
 def test_a_taken_external_id_is_its_own_error(
     client: ForumClient, mock: responses.RequestsMock, message: str
 ) -> None:
-    """core app/models/topic.rb: `validates :external_id, uniqueness: {case_sensitive: false}`; Rails
+    """core app/models/topic.rb: `validates :external_id, uniqueness: {case_sensitive: false}`;
+    Rails
     humanises external_id as "External" → "External has already been taken" (also what
-    umbraco/OurUmbraco's Discourse integration matches). Another site locale changes the verb only."""
+    umbraco/OurUmbraco's Discourse integration matches). Another site locale changes the verb
+    only."""
     add_json(mock, "POST", "/posts.json", {"action": "create_post", "errors": [message]}, 422)
     with pytest.raises(ExternalIdTaken) as info:
         client.create_topic(
@@ -485,7 +487,8 @@ def test_json_429_waits_for_wait_seconds_then_retries_a_post(
         "/posts.json",
         {
             "errors": [
-                "You’ve performed this action too many times. Please wait 7 seconds before trying again."
+                "You’ve performed this action too many times. Please wait 7 seconds before trying "
+                "again."
             ],
             "error_type": "rate_limit",
             "extras": {"wait_seconds": 7, "time_left": "7 seconds"},
@@ -710,7 +713,7 @@ def test_a_forum_that_refuses_every_connection_is_unreachable(
     )
     mock.add("POST", BASE + "/posts.json", body=_refused())
     with pytest.raises(
-        ForumUnreachable, match="cannot connect to the forum at https://forum.example.cat"
+        ForumUnreachable, match=r"cannot connect to the forum at https://forum\.example\.cat"
     ):
         client.create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"

@@ -246,7 +246,7 @@ def test_pacing_matches_the_emulators_window_so_no_429(
     waited for the window twice."""
     emulator.app.limiter = SlidingWindowLimiter(20, clock=fake.clock)
     client = make_client(rate_limit_per_minute=20)
-    for n in range(45):
+    for _ in range(45):
         client.get_category(category["id"])
     assert emulator.stats()["status"].get("429") is None
     assert client.pacer.waited == pytest.approx(2 * 61.0, abs=1.0)

@@ -24,7 +24,7 @@ def test_durations(text: str, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "15", "m", "15x", "0s", "-5m", "1.5h", "15 minutes"])
 def test_bad_durations_say_what_is_accepted(text: str) -> None:
-    with pytest.raises(ValueError, match="duration|longer than zero"):
+    with pytest.raises(ValueError, match=r"duration|longer than zero"):
         parse_duration(text)
 
 
@@ -151,7 +151,8 @@ def test_body_fingerprint_ignores_what_discourse_normalises() -> None:
     assert stored_raw(sent) == "Descripció del projecte\n\n---\nFitxa x"
     assert body_fingerprint(sent) == body_fingerprint(stored_raw(sent))
     assert body_fingerprint(sent) != body_fingerprint(sent + "edited")
-    # zero-width spaces are left alone by Discourse (core spec: "does not muck with zero width white space")
+    # zero-width spaces are left alone by Discourse (core spec: "does not muck with zero width white
+    # space")
     assert stored_raw("a\u200bb") == "a\u200bb"
 
 

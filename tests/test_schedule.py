@@ -3,6 +3,7 @@ recorded; two schedulers against one catalogue never sync at the same time (the 
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -136,7 +137,7 @@ def test_two_schedulers_never_sync_at_the_same_time(
         outputs = [terminate(proc) for proc in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     runs = [r for r in _runs(engine) if r.finished_at]
-    for earlier, later in zip(runs, runs[1:]):
+    for earlier, later in itertools.pairwise(runs):
         assert later.started_at >= earlier.finished_at, f"runs {earlier.id} and {later.id} overlap"
     assert any("skipped" in err for _, err in outputs), (
         "one scheduler should have found the lease held"

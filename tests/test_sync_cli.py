@@ -1,4 +1,5 @@
-"""`digicanvis sync`, `status` and `demo` through the CLI: JSON shapes and exit codes of contract §3."""
+"""`digicanvis sync`, `status` and `demo` through the CLI: JSON shapes and exit codes of contract
+§3."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def test_failures_exit_1_and_are_listed_then_status_shows_them(cli_env: sa.Engin
     code, doc, stderr = run("sync", "--json")
     assert code == 1
     assert doc["failed"] == 1 and doc["failures"][0]["ref"] == "too-long"
-    code, text, stderr = run("sync")
+    code, _, stderr = run("sync")
     assert code == 1 and "failed: too-long" in stderr
     code, status, _ = run("status", "--json")
     assert code == 0

@@ -89,7 +89,7 @@ def test_a_burst_of_5xx_loses_nothing(harness: SyncHarness) -> None:
 def test_a_refused_key_stops_the_run(harness: SyncHarness) -> None:
     add_projects(harness.engine, 3)
     client = ForumClient(harness.emulator.url, "wrong-key", rate_limit_per_minute=0)
-    with pytest.raises(SyncStopped, match="(?i)key|403|refused|invalid"):
+    with pytest.raises(SyncStopped, match=r"(?i)key|403|refused|invalid"):
         harness.sync(client)
     client.close()
     assert harness.live_topics() == []
@@ -117,9 +117,11 @@ def test_an_unreachable_forum_stops_the_run(harness: SyncHarness) -> None:
 
 def test_a_second_sync_is_refused_while_the_lease_is_held(harness: SyncHarness) -> None:
     add_projects(harness.engine, 1)
-    with LeaseHandle.acquire(harness.engine, SYNC_LEASE, holder="other-host pid 42 (test)"):
-        with pytest.raises(LeaseHeld, match="other-host pid 42"):
-            harness.sync()
+    with (
+        LeaseHandle.acquire(harness.engine, SYNC_LEASE, holder="other-host pid 42 (test)"),
+        pytest.raises(LeaseHeld, match="other-host pid 42"),
+    ):
+        harness.sync()
     assert harness.sync().created == 1
 
 

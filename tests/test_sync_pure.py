@@ -115,7 +115,10 @@ def test_fallback_title_is_distinct_from_the_primary() -> None:
 
 
 def test_free_text_cannot_break_the_layout() -> None:
-    text = "Intro\n# Un títol\n## Un altre\nSetext\n===\n---\n* * *\n```python\nprint('<b>')\nno tancat"
+    text = (
+        "Intro\n# Un títol\n## Un altre\nSetext\n===\n---\n* * *\n```python\nprint('<b>')\nno "
+        "tancat"
+    )
     out = block(text)
     lines = out.split("\n")
     assert "\\# Un títol" in lines and "\\## Un altre" in lines

@@ -17,6 +17,7 @@ from bridge.catalogue.regions import within
 from bridge.models.enums import Proximity
 
 if TYPE_CHECKING:  # the ORM rows are only named here: the read path must not load the ORM
+    from bridge.catalogue.views import BodyView, ProjectView
     from bridge.models.catalogue import LocalBody, Project
 
 LOCAL_BODY_FIELDS = (
@@ -66,11 +67,11 @@ def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
 # stand-ins of `bridge.catalogue.views` alike (import fingerprints a record before writing it).
 
 
-def local_body_dict(body: LocalBody) -> dict[str, Any]:
+def local_body_dict(body: LocalBody | BodyView) -> dict[str, Any]:
     return _compact({name: _number(getattr(body, name)) for name in LOCAL_BODY_FIELDS})
 
 
-def record_dict(project: Project) -> dict[str, Any]:
+def record_dict(project: Project | ProjectView) -> dict[str, Any]:
     """The record as the contract shows it. Keys in the contract's order; absent values omitted."""
     analysis = _compact(
         {
@@ -105,7 +106,8 @@ def record_dict(project: Project) -> dict[str, Any]:
 
 
 def fingerprint(record: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of a record dict (the same for equal content, whatever key order)."""
+    """sha256 of the canonical JSON of a record dict (the same for equal content, whatever key
+    order)."""
     encoded = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

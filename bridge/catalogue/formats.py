@@ -162,7 +162,8 @@ def _records_from(
             return [], [
                 Problem(
                     name,
-                    f'the top level must be a list of records or {{"projects": [...]}}; unknown keys: {", ".join(extra) or "(none)"}',
+                    f'the top level must be a list of records or {{"projects": [...]}}; unknown '
+                    f"keys: {', '.join(extra) or '(none)'}",
                 )
             ]
         document = document["projects"]
@@ -172,7 +173,8 @@ def _records_from(
         return [], [
             Problem(
                 name,
-                f'the top level must be a list of records or {{"projects": [...]}}, not {type(document).__name__}',
+                f'the top level must be a list of records or {{"projects": [...]}}, not '
+                f"{type(document).__name__}",
             )
         ]
     lines = lines if lines is not None and len(lines) == len(document) else [None] * len(document)
@@ -294,7 +296,7 @@ def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
                 raw.problems.append(
                     (None, f"the row has {len(row)} cells but the header has {len(header)} columns")
                 )
-            for column, cell in zip(header, row):
+            for column, cell in zip(header, row, strict=False):
                 _put(raw, column, cell.strip())
             records.append(raw)
     except csv.Error as exc:

@@ -15,9 +15,9 @@ import difflib
 import math
 import re
 import reprlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -92,7 +92,7 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
     return BeforeValidator(check)
 
 
-def _enum(enum: type, what: str, *, required: bool = False, default: Any = None):
+def _enum(enum: type[Enum], what: str, *, required: bool = False, default: Any = None):
     valid = [m.value for m in enum]
 
     def check(value: Any) -> Any:
@@ -232,7 +232,9 @@ def _forum_username(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or not is_valid_username(value.strip()):
-        raise _error(f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')")
+        raise _error(
+            f"{shown(value)} is not a forum username (letters, digits, '_', '.', '-'; no '@')"
+        )
     return value.strip()
 
 
@@ -451,7 +453,7 @@ def _field_name(loc: Sequence[Any]) -> str:
     return name
 
 
-def _reason(err: dict[str, Any]) -> str:
+def _reason(err: Mapping[str, Any]) -> str:
     kind = err["type"]
     loc = err["loc"]
     if kind == "missing":
@@ -463,7 +465,10 @@ def _reason(err: dict[str, Any]) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown field ({hint}valid fields: {', '.join(valid)})"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be an object with fields {', '.join(_FIELDS_OF.get(str(loc[-1]) if loc else '', []))}".rstrip()
+        return (
+            "must be an object with fields "
+            f"{', '.join(_FIELDS_OF.get(str(loc[-1]) if loc else '', []))}"
+        ).rstrip()
     return err["msg"]
 
 

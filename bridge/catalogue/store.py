@@ -59,13 +59,9 @@ A = read_tables.activity
 def _models() -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
     """The models' project, local body, contact and document tables (loaded on the first write)."""
     from bridge.models.catalogue import Contact, Document, LocalBody, Project
+    from bridge.models.types import table_of
 
-    return (
-        Project.__table__,  # type: ignore[attr-defined]
-        LocalBody.__table__,  # type: ignore[attr-defined]
-        Contact.__table__,  # type: ignore[attr-defined]
-        Document.__table__,  # type: ignore[attr-defined]
-    )
+    return table_of(Project), table_of(LocalBody), table_of(Contact), table_of(Document)
 
 
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
@@ -205,7 +201,8 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
         index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
     )
     if bodies:
-        # One executemany, in key order: two imports lock shared rows in the same order (PostgreSQL),
+        # One executemany, in key order: two imports lock shared rows in the same order
+        # (PostgreSQL),
         # so they wait for each other instead of deadlocking.
         conn.execute(statement, [bodies[key] for key in sorted(bodies)])
     ids: dict[str, int] = {}
@@ -258,6 +255,7 @@ def _write(
                 }
             )
         elif record.ref in updated:
+            assert old is not None  # an updated record has its row
             updates.append(
                 _project_row(view)
                 | {
@@ -268,7 +266,7 @@ def _write(
                     "updated_at": now,
                 }
             )
-        elif old.local_body_id != body_id:
+        elif old is not None and old.local_body_id != body_id:  # unchanged: it has its row
             relinks.append({"_id": old.id, "local_body_id": body_id})
     project_ids = {ref: row.id for ref, row in existing.items()}
     if inserts:
@@ -277,7 +275,7 @@ def _write(
             .scalars()
             .all()
         )
-        project_ids.update(zip((row["ref"] for row in inserts), ids))
+        project_ids.update(zip((row["ref"] for row in inserts), ids, strict=True))
     if updates:
         conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), updates)
         for ids in _chunks([row["_id"] for row in updates]):
@@ -372,9 +370,10 @@ class _Loaded:
 
 
 _PROJECT_COLUMNS = (
-    P.c.id, P.c.ref, P.c.title, P.c.description, P.c.area, P.c.kind, P.c.phase, P.c.value, P.c.savings,
-    P.c.savings_eur_per_year, P.c.analysis_barriers, P.c.analysis_benefits, P.c.analysis_technology,
-    P.c.proximity, P.c.local_body_id, P.c.archived, P.c.content_hash, P.c.revision, P.c.created_at, P.c.updated_at,
+    P.c.id, P.c.ref, P.c.title, P.c.description, P.c.area, P.c.kind, P.c.phase, P.c.value,
+    P.c.savings, P.c.savings_eur_per_year, P.c.analysis_barriers, P.c.analysis_benefits,
+    P.c.analysis_technology, P.c.proximity, P.c.local_body_id, P.c.archived, P.c.content_hash,
+    P.c.revision, P.c.created_at, P.c.updated_at,
 )  # fmt: skip
 _SYNC_COLUMNS = (
     S.c.project_id,
@@ -441,8 +440,9 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
     n_project, n_body, n_sync = len(_PROJECT_COLUMNS), len(LOCAL_BODY_FIELDS), len(_SYNC_COLUMNS)
     loaded = []
     for row in rows:
-        (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers, benefits, technology,
-         proximity, body_id, archived, content_hash, revision, created_at, updated_at) = row[:n_project]  # fmt: skip
+        (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers,
+         benefits, technology, proximity, body_id, archived, content_hash, revision, created_at,
+         updated_at) = row[:n_project]  # fmt: skip
         body = bodies.get(body_id)
         if body is None:
             body = bodies[body_id] = BodyView(*row[n_project : n_project + n_body])
@@ -450,7 +450,8 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
         replies, views, likes, participants, last_posted_at = row[n_project + n_body + n_sync :]
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
-            barriers, benefits, technology, proximity, contacts.get(pid, []), documents.get(pid, []),
+            barriers, benefits, technology, proximity, contacts.get(pid, []),
+            documents.get(pid, []),
         )  # fmt: skip
         loaded.append(
             _Loaded(
@@ -463,7 +464,7 @@ def _load(conn: Connection, conditions: Sequence[Any]) -> list[_Loaded]:
                 revision=revision,
                 created_at=created_at,
                 updated_at=updated_at,
-                sync=dict(zip(_SYNC_KEYS, sync)),
+                sync=dict(zip(_SYNC_KEYS, sync, strict=True)),
                 activity={
                     "replies": replies or 0,
                     "views": views or 0,
@@ -594,7 +595,8 @@ _SORTS: dict[str, Callable[[_Loaded], Any]] = {
         -item.activity["views"],
         item.ref,
     ),
-    # Latest forum post first; records without one after, most recently changed in the catalogue first.
+    # Latest forum post first; records without one after, most recently changed in the catalogue
+    # first.
     "recent": lambda item: (
         item.activity["last_posted_at"] is None,
         -(item.activity["last_posted_at"].timestamp() if item.activity["last_posted_at"] else 0),

@@ -59,10 +59,13 @@ app = typer.Typer(
     cls=_Group,
     help=(
         "DigiCanvis: the observatory of local digital-transformation projects.\n\n"
-        "A catalogue of project records (fitxes) paired with a Discourse forum: one topic per record, "
+        "A catalogue of project records (fitxes) paired with a Discourse forum: one topic per "
+        "record, "
         "kept in sync, with the forum's activity pulled back into the catalogue.\n\n"
-        "Configuration: environment variables (BRIDGE_DATABASE_URL, DISCOURSE_URL, DISCOURSE_API_KEY, "
-        "DISCOURSE_API_USERNAME, BRIDGE_RATE_LIMIT_PER_MINUTE, BRIDGE_HOME_REGION, BRIDGE_CONFIG) override "
+        "Configuration: environment variables (BRIDGE_DATABASE_URL, DISCOURSE_URL, "
+        "DISCOURSE_API_KEY, "
+        "DISCOURSE_API_USERNAME, BRIDGE_RATE_LIMIT_PER_MINUTE, BRIDGE_HOME_REGION, BRIDGE_CONFIG) "
+        "override "
         "config/bridge.toml, which overrides built-in defaults."
     ),
     no_args_is_help=True,

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -61,7 +61,8 @@ def _database_errors() -> Iterator[None]:
         fail(str(exc))
     except sa.exc.IntegrityError as exc:
         fail(
-            f"the catalogue changed while this command ran (another import?); nothing was written: {exc.orig}"
+            "the catalogue changed while this command ran (another import?); nothing was written: "
+            f"{exc.orig}"
         )
     except sa.exc.OperationalError as exc:
         fail(f"cannot use the catalogue database: {exc.orig}")
@@ -167,7 +168,10 @@ def import_(
     if as_json:
         print_json(summary)
         return
-    counts = f"{len(result.created)} created, {len(result.updated)} updated, {len(result.unchanged)} unchanged"
+    counts = (
+        f"{len(result.created)} created, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged"
+    )
     if dry_run:
         out.print(f"dry run, nothing written: {counts}")
         for ref in result.created:
@@ -181,7 +185,8 @@ def import_(
     else:
         seconds = time.monotonic() - started
         out.print(
-            f"{counts} ({outcome.records} records from {len(outcome.files)} file(s) in {seconds:.1f} s)"
+            f"{counts} ({outcome.records} records from {len(outcome.files)} file(s) in "
+            f"{seconds:.1f} s)"
         )
         if result.also_updated:
             refs = ", ".join(c.ref for c in result.also_updated)
@@ -267,9 +272,9 @@ def template(
 # --------------------------------------------------------------------------- projects
 
 
-class SortBy(str, Enum):
+class SortBy(StrEnum):
     ref = "ref"
-    title = "title"
+    title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
     activity = "activity"
     recent = "recent"
 
@@ -285,7 +290,8 @@ def projects_list(
     search: Annotated[
         str | None,
         typer.Option(
-            help="Text in ref, title, local body, description or technology (accents and case ignored)."
+            help="Text in ref, title, local body, description or technology (accents and case "
+            "ignored)."
         ),
     ] = None,
     sort: Annotated[
@@ -496,7 +502,8 @@ def _print_record(record: dict[str, Any]) -> None:
     row(
         "activity",
         f"{activity['replies']} replies, {activity['views']} views, {activity['likes']} likes, "
-        f"{activity['participants']} participants, last post {activity['last_posted_at'] or 'never'}",
+        f"{activity['participants']} participants, last post "
+        f"{activity['last_posted_at'] or 'never'}",
     )
     row("revision", record["revision"])
     out.print(grid)
@@ -522,7 +529,8 @@ def _set_archived(ref: str, archived: bool) -> None:
 
 @projects_app.command("archive")
 def projects_archive(ref: Annotated[str, typer.Argument(help="The record's ref.")]) -> None:
-    """Withdraw a record from the observatory (its topic is closed at the next sync, never deleted)."""
+    """Withdraw a record from the observatory (its topic is closed at the next sync, never
+    deleted)."""
     _set_archived(ref, True)
 
 

@@ -22,7 +22,8 @@ def emulator(
         str | None,
         typer.Option(
             "--api-key",
-            help=f"Admin API key clients must send (default: $EMULATOR_API_KEY or {DEFAULT_API_KEY!r}).",
+            help="Admin API key clients must send (default: $EMULATOR_API_KEY or "
+            f"{DEFAULT_API_KEY!r}).",
         ),
     ] = None,
     api_username: Annotated[
@@ -83,7 +84,8 @@ def emulator(
     out.print(f"Discourse emulator serving at {url}", markup=False)
     out.print(
         f"api username: {api_username}; rate limit: {rate_limit or 'none'} per minute; "
-        f"webhooks: {'on' if webhook_url else 'off'}; test control: {'on' if test_control else 'off'}",
+        f"webhooks: {'on' if webhook_url else 'off'}; test control: "
+        f"{'on' if test_control else 'off'}",
         markup=False,
     )
     try:

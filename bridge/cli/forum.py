@@ -52,14 +52,16 @@ def pull(
         bool,
         typer.Option(
             "--deep",
-            help="Also read each paired topic's first post to find edits made in the forum (one request per topic, paced).",
+            help="Also read each paired topic's first post to find edits made in the forum (one "
+            "request per topic, paced).",
         ),
     ] = False,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON summary on stdout.")
     ] = False,
 ) -> None:
-    """Bring the forum's activity (replies, views, likes, participants, last post time) into the catalogue.
+    """Bring the forum's activity (replies, views, likes, participants, last post time) into the
+    catalogue.
 
     Reads each area category's topic list in bulk (100 topics a request) and only reads a topic on
     its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
@@ -161,8 +163,10 @@ def schedule(
             try:
                 summary = run_sync(engine, cfg, client, should_stop=stop.is_set)
                 err.print(
-                    f"sync: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
-                    f"{summary.archived} archived, {summary.restored} restored, {summary.failed} failed"
+                    f"sync: {summary.created} created, {summary.updated} updated, "
+                    f"{summary.unchanged} unchanged, "
+                    f"{summary.archived} archived, {summary.restored} restored, {summary.failed} "
+                    "failed"
                 )
                 if stop.is_set():
                     return
@@ -210,7 +214,8 @@ def webhook(
     cfg = settings()
     if cfg.webhook_secret is None or not cfg.webhook_secret.get_secret_value():
         fail(
-            "BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to verify signatures"
+            "BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to "
+            "verify signatures"
         )
     engine = catalogue_engine(cfg)
     processor = make_processor(lambda: session_scope(engine))

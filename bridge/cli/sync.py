@@ -122,14 +122,16 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
             )
     verb = "would be " if dry_run else ""
     out.print(
-        f"{verb}created {summary.created}, updated {summary.updated}, unchanged {summary.unchanged}, "
+        f"{verb}created {summary.created}, updated {summary.updated}, unchanged "
+        f"{summary.unchanged}, "
         f"archived {summary.archived}, restored {summary.restored}, failed {summary.failed}"
         + ("" if dry_run else f" ({summary.requests} requests)"),
         markup=False,
     )
     for ref in summary.deleted_refs:
         out.print(
-            f"drift: the topic of {ref} was deleted in the forum; `sync --recreate-deleted {ref}` recreates it",
+            f"drift: the topic of {ref} was deleted in the forum; `sync --recreate-deleted {ref}` "
+            "recreates it",
             markup=False,
         )
     for failure in summary.failures:
@@ -234,7 +236,8 @@ def status(json_output: JsonOption = False) -> None:
             markup=False,
         )
     out.print(
-        f"{report['records']} records: {report['never_synced']} never synced, {report['pending']} pending, "
+        f"{report['records']} records: {report['never_synced']} never synced, {report['pending']} "
+        "pending, "
         f"{report['failed']} failed, {len(report['drift'])} with drift",
         markup=False,
     )
@@ -262,7 +265,8 @@ def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
         start, end = run["start"], run["end"]
         seconds = ""
         if start and end:
-            seconds = f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.1f}"
+            elapsed = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+            seconds = f"{elapsed.total_seconds():.1f}"
         counts = " ".join(f"{k} {c[k]}" for k in RUN_COUNTS if c.get(k))
         table.add_row(
             (start or "")[:19].replace("T", " "),
@@ -302,7 +306,8 @@ def demo(
         str | None,
         typer.Option(
             "--database",
-            help="Keep the demo catalogue in this SQLAlchemy URL (default: a temporary SQLite file).",
+            help="Keep the demo catalogue in this SQLAlchemy URL (default: a temporary SQLite "
+            "file).",
             metavar="URL",
         ),
     ] = None,
@@ -339,7 +344,8 @@ def demo(
         if outcome.problems:
             fail(f"the sample catalogue did not import: {outcome.problems[0]}")
         say.print(
-            f"catalogue: {outcome.records} records imported into {url if database else 'a temporary SQLite file'}",
+            f"catalogue: {outcome.records} records imported into "
+            f"{url if database else 'a temporary SQLite file'}",
             markup=False,
         )
         # The forum: an emulator in this process, on a free port, with no rate limit.
@@ -389,7 +395,8 @@ def demo(
         )
     else:
         out.print(
-            f"first sync: created {first.created}, updated {first.updated}, failed {first.failed} ({first.requests} requests)",
+            f"first sync: created {first.created}, updated {first.updated}, failed {first.failed} "
+            f"({first.requests} requests)",
             markup=False,
         )
         table = Table(title="topics in the forum")
@@ -404,7 +411,8 @@ def demo(
 
         print_showcase(showcase)
         out.print(
-            f"second sync: created {second.created}, updated {second.updated}, unchanged {second.unchanged} "
+            f"second sync: created {second.created}, updated {second.updated}, unchanged "
+            f"{second.unchanged} "
             f"({second.requests} requests): an unchanged catalogue costs nothing",
             markup=False,
         )

@@ -15,14 +15,14 @@ from sqlalchemy.engine import Engine
 
 from bridge.discovery.pages import StoredPage
 from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
-from bridge.models.types import utcnow
+from bridge.models.types import table_of, utcnow
 
 # SQLModel's table classes carry their Core table; its stubs do not say so.
-_pages: sa.Table = ForumPage.__table__  # type: ignore[attr-defined]
-_cache: sa.Table = DiscoveryCache.__table__  # type: ignore[attr-defined]
-_state: sa.Table = SyncState.__table__  # type: ignore[attr-defined]
-_projects: sa.Table = Project.__table__  # type: ignore[attr-defined]
-_activity: sa.Table = Activity.__table__  # type: ignore[attr-defined]
+_pages = table_of(ForumPage)
+_cache = table_of(DiscoveryCache)
+_state = table_of(SyncState)
+_projects = table_of(Project)
+_activity = table_of(Activity)
 
 
 def topic_path(topic_id: int, slug: str | None) -> str:

@@ -40,7 +40,8 @@ def topic_not_found() -> ApiError:
         "errors": [NOT_FOUND],
         "error_type": "not_found",
         "extras": {
-            "html": "<div class='page-not-found'><h1>Oops! That page doesn’t exist or is private.</h1></div>",
+            "html": "<div class='page-not-found'><h1>Oops! That page doesn’t exist or is "
+            "private.</h1></div>",
             "group": None,
         },
     }
@@ -88,7 +89,8 @@ def rate_limited(wait_seconds: int, error_code: str | None) -> ApiError:
     time_left = "a few seconds" if wait_seconds <= 3 else f"{wait_seconds} seconds"
     body = {
         "errors": [
-            f"You’ve performed this action too many times. Please wait {time_left} before trying again."
+            f"You’ve performed this action too many times. Please wait {time_left} before trying "
+            "again."
         ],
         "error_type": "rate_limit",
         "extras": {"wait_seconds": wait_seconds, "time_left": time_left},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, replace
+from typing import Any
 
 _FIELDS = (
     "error_rate",
@@ -48,13 +49,15 @@ class Faults:
     def settings(self) -> FaultSettings:
         return self._settings
 
-    def configure(self, reset: bool = False, **changes: object) -> FaultSettings:
+    def configure(self, reset: bool = False, **changes: Any) -> FaultSettings:
         unknown = set(changes) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
         with self._lock:
             base = FaultSettings() if reset else self._settings
-            typed = {k: (float(v) if k == "error_rate" else int(v)) for k, v in changes.items()}  # type: ignore[arg-type]
+            typed: dict[str, Any] = {
+                k: (float(v) if k == "error_rate" else int(v)) for k, v in changes.items()
+            }
             if not 0.0 <= typed.get("error_rate", base.error_rate) <= 1.0:
                 raise ValueError("error_rate must be between 0 and 1")
             self._settings = replace(base, **typed)

@@ -26,7 +26,7 @@ def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             out[key] = value
             continue
         head, rest = match.group(1), match.group(2)
-        parts = [head] + re.findall(r"\[([^\[\]]*)\]", rest)
+        parts = [head, *re.findall(r"\[([^\[\]]*)\]", rest)]
         node: Any = out
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -63,7 +63,8 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise bad_request(
-                f"Error occurred while parsing request parameters: {exc.msg if hasattr(exc, 'msg') else exc}"
+                "Error occurred while parsing request parameters: "
+                f"{exc.msg if hasattr(exc, 'msg') else exc}"
             ) from None
         if not isinstance(data, dict):
             raise bad_request(
@@ -99,6 +100,7 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name:
-            payload = part.get_payload(decode=True) or b""
-            pairs.append((str(name), payload.decode("utf-8", errors="replace")))
+            payload = part.get_payload(decode=True)  # bytes, or None when there is none
+            data = payload if isinstance(payload, bytes) else b""
+            pairs.append((str(name), data.decode("utf-8", errors="replace")))
     return nest(pairs)

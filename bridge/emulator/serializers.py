@@ -16,7 +16,8 @@ from typing import Any
 from bridge.emulator.models import Category, Post, Topic, User, avatar_template, iso
 from bridge.emulator.state import ForumState
 
-# Discourse's action ids in actions_summary (samples: 2 like, 3 off-topic, 4 inappropriate, 8 spam, 7 notify).
+# Discourse's action ids in actions_summary (samples: 2 like, 3 off-topic, 4 inappropriate, 8 spam,
+# 7 notify).
 _FLAG_ACTIONS = (3, 4, 8, 7)
 
 
@@ -130,7 +131,43 @@ def category_list_item(
 ) -> dict[str, Any]:
     """listCategories `categories[]` (openapi.json)."""
     full = category(state, cat, viewer)
-    keys = ["id", "name", "color", "text_color", "style_type", "emoji", "icon", "slug", "topic_count", "post_count", "position", "description", "description_text", "description_excerpt", "topic_url", "read_restricted", "notification_level", "can_edit", "topic_template", "topic_title_placeholder", "subcategory_count", "sort_order", "sort_ascending", "show_subcategory_list", "num_featured_topics", "default_view", "subcategory_list_style", "default_top_period", "default_list_filter", "minimum_required_tags", "navigate_to_first_post_after_read", "uploaded_logo", "uploaded_logo_dark", "uploaded_background", "uploaded_background_dark"]
+    keys = [
+        "id",
+        "name",
+        "color",
+        "text_color",
+        "style_type",
+        "emoji",
+        "icon",
+        "slug",
+        "topic_count",
+        "post_count",
+        "position",
+        "description",
+        "description_text",
+        "description_excerpt",
+        "topic_url",
+        "read_restricted",
+        "notification_level",
+        "can_edit",
+        "topic_template",
+        "topic_title_placeholder",
+        "subcategory_count",
+        "sort_order",
+        "sort_ascending",
+        "show_subcategory_list",
+        "num_featured_topics",
+        "default_view",
+        "subcategory_list_style",
+        "default_top_period",
+        "default_list_filter",
+        "minimum_required_tags",
+        "navigate_to_first_post_after_read",
+        "uploaded_logo",
+        "uploaded_logo_dark",
+        "uploaded_background",
+        "uploaded_background_dark",
+    ]
     item = {k: full[k] for k in keys}
     children = sorted(
         (c for c in state.categories.values() if c.parent_category_id == cat.id),
@@ -247,7 +284,8 @@ def post_show(state: ForumState, post: Post, viewer: User | None) -> dict[str, A
 
 
 def post_created(state: ForumState, post: Post, viewer: User | None) -> dict[str, Any]:
-    """createTopicPostPM response (openapi.json; samples/discourse_api_docs/new_topic_response.json)."""
+    """createTopicPostPM response (openapi.json;
+    samples/discourse_api_docs/new_topic_response.json)."""
     body = _post_common(state, post, viewer)
     body["raw"] = post.raw
     body["actions_summary"] = [
@@ -442,7 +480,8 @@ def topic_view(
 
 
 def basic_topic(topic: Topic) -> dict[str, Any]:
-    """updateTopic response (openapi.json; samples/discourse_api_docs/update_topic_response.json)."""
+    """updateTopic response (openapi.json;
+    samples/discourse_api_docs/update_topic_response.json)."""
     return {
         "basic_topic": {
             "id": topic.id,
@@ -505,7 +544,7 @@ def topic_list_item(
         "unseen": False,
         "pinned": topic.pinned,
         "unpinned": None,
-        "excerpt": _text(topic.first_post.cooked)[:200] if topic.posts else "",
+        "excerpt": (_text(topic.first_post.cooked) or "")[:200] if topic.posts else "",
         "visible": topic.visible,
         "closed": topic.closed,
         "archived": topic.archived,

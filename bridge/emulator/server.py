@@ -7,6 +7,7 @@ for JSON (notes §1/§2); other requests get an HTML page, as Discourse serves i
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -105,10 +106,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # Headers and body leave in separate writes; without TCP_NODELAY, Nagle's algorithm
         # holds the body until the client's delayed ACK (~40 ms), capping one keep-alive
         # client at ~25 requests a second.
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
         self.server.track(self.connection)  # type: ignore[attr-defined]
 
     def finish(self) -> None:
@@ -264,7 +263,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             payload, content_type = b"", HTML_TYPE
             if response.status in (301, 302):
                 location = response.headers.get("Location", "")
-                payload = f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'.encode()
+                payload = (
+                    f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'
+                ).encode()
         elif wants_json:
             payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode(
                 "utf-8"
@@ -291,14 +292,15 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the connection without a response (connection-drop faults)."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _html_page(status: int) -> str:
-    return f"<!DOCTYPE html><html><head><title>Discourse emulator</title></head><body><p>{status}</p></body></html>"
+    return (
+        "<!DOCTYPE html><html><head><title>Discourse "
+        f"emulator</title></head><body><p>{status}</p></body></html>"
+    )
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -324,10 +326,8 @@ class EmulatorServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 @dataclass
@@ -374,8 +374,8 @@ def make_server(
 ) -> tuple[EmulatorServer, EmulatorApp, str]:
     """Bind the server (port 0: a free port) and build its app."""
     server = EmulatorServer((host, port), EmulatorHandler)
-    bound_host, bound_port = server.server_address[:2]
-    shown = bound_host if ":" not in str(bound_host) else f"[{bound_host}]"
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
+    shown = bound_host if ":" not in bound_host else f"[{bound_host}]"
     url = f"http://{shown}:{bound_port}"
     app = EmulatorApp(config, url)
     server.RequestHandlerClass = type("BoundEmulatorHandler", (EmulatorHandler,), {"app": app})

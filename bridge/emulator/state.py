@@ -35,7 +35,8 @@ EDITING_GRACE_MAX_DIFF_HIGH_TRUST = 400
 DEFINITION_RAW = (
     "(Replace this first paragraph with a brief description of your new category. This guidance "
     "will appear in the category selection area, so try to keep it below 200 characters.)\n\n"
-    "Use the following paragraphs for a longer description, or to establish category guidelines or rules:"
+    "Use the following paragraphs for a longer description, or to establish category guidelines or "
+    "rules:"
 )
 # notes §6 / core app/models/category.rb: name 1–50 characters.
 CATEGORY_NAME_MAX = 50
@@ -193,11 +194,8 @@ class ForumState:
             if problems:
                 raise errors.plain_422(problems)
             cid = next(self._ids["category"])
-            permissions = (
-                params.get("permissions")
-                if isinstance(params.get("permissions"), dict)
-                else {"everyone": 1}
-            )
+            asked = params.get("permissions")
+            permissions = asked if isinstance(asked, dict) else {"everyone": 1}
             category = Category(
                 id=cid,
                 name=name,
@@ -401,10 +399,8 @@ class ForumState:
                 now=utcnow(),
                 is_definition=False,
             )
-            if (
-                ("visible" in params
-                and not _truthy(params["visible"]))
-                or _truthy(params.get("unlist_topic", "false"))
+            if ("visible" in params and not _truthy(params["visible"])) or _truthy(
+                params.get("unlist_topic", "false")
             ):
                 topic.visible = False
             self.on_event("topic_created", "topic", topic)
@@ -532,9 +528,7 @@ class ForumState:
             return False
         matcher = difflib.SequenceMatcher(None, post.raw, raw, autojunk=False)
         changed = sum(
-            (i2 - i1) + (j2 - j1)
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-            if tag != "equal"
+            (i2 - i1) + (j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
         )
         return changed <= limit
 
@@ -699,7 +693,8 @@ class ForumState:
                 )
             return post, "category_id" in changes
 
-    # ------------------------------------------------------------------ forum-side actions (control API)
+    # ------------------------------------------------------------------ forum-side actions (control
+    # API)
 
     def reply(
         self, topic_id: int, raw: str, user: User, reply_to_post_number: int | None = None
@@ -738,7 +733,8 @@ class ForumState:
     # ------------------------------------------------------------------ lists (notes §11)
 
     def listable(self, viewer: User | None) -> list[Topic]:
-        """Live topics a viewer's lists may show (unlisted ones only for staff), newest bump first."""
+        """Live topics a viewer's lists may show (unlisted ones only for staff), newest bump
+        first."""
         with self.lock:
             topics = [
                 t

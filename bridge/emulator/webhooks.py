@@ -81,6 +81,8 @@ class WebhookEmitter:
         self._session.close()
 
     def _run(self) -> None:
+        url = self.url
+        assert url, "the delivery worker starts only with a URL"
         while True:
             item = self._queue.get()
             if item is None:
@@ -101,7 +103,7 @@ class WebhookEmitter:
                 headers["X-Discourse-Event-Signature"] = sign(body, self._secret)
             try:
                 response = self._session.post(
-                    self.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS
+                    url, data=body, headers=headers, timeout=TIMEOUT_SECONDS
                 )
                 delivery = Delivery(event_id, event, event_type, response.status_code, None)
             except requests.RequestException as exc:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -102,7 +102,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Category:
-    """What the sync engine reads of a category (GET /categories.json items, the create's answer)."""
+    """What the sync engine reads of a category (GET /categories.json items, the create's
+    answer)."""
 
     id: int
     slug: str | None
@@ -133,7 +134,8 @@ class NewTopic:
 
 
 class _Retry(Exception):
-    """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's hint."""
+    """Internal: this attempt failed in a way another attempt may fix. `wait` is the forum's
+    hint."""
 
     def __init__(
         self, error: ForumError, wait: float | None = None, *, no_connection: bool = False
@@ -294,7 +296,7 @@ class ForumClient(DiscourseClient):
     def get_category(self, category_id: int) -> dict[str, Any]:
         return self.category(category_id)["category"]
 
-    def create_category(  # type: ignore[override]  # keyword-only, unlike pydiscourse's
+    def create_category(  # keyword-only, unlike pydiscourse's
         self,
         *,
         name: str,
@@ -343,7 +345,8 @@ class ForumClient(DiscourseClient):
         except ForumValidationError as exc:
             if _is_external_id_taken(exc.errors):
                 raise ExternalIdTaken(
-                    f"the forum already has a topic with external id {external_id!r} ({'; '.join(exc.errors)})",
+                    f"the forum already has a topic with external id {external_id!r} "
+                    f"({'; '.join(exc.errors)})",
                     external_id=external_id,
                     status=exc.status,
                     errors=exc.errors,
@@ -353,9 +356,11 @@ class ForumClient(DiscourseClient):
                 ) from None
             raise
         if body.get("action") == "enqueued":
-            # notes §3: a post held for approval answers 200 with `pending_post`; no topic exists yet.
+            # notes §3: a post held for approval answers 200 with `pending_post`; no topic exists
+            # yet.
             raise ForumValidationError(
-                f"the forum queued topic {title!r} for moderator approval instead of publishing it; "
+                f"the forum queued topic {title!r} for moderator approval instead of publishing "
+                "it; "
                 "the API user must be staff",
                 status=200,
                 errors=["enqueued"],
@@ -365,7 +370,8 @@ class ForumClient(DiscourseClient):
             )
         if "topic_id" not in body:
             raise AmbiguousWrite(
-                "POST /posts.json: the forum answered without a topic id; look the record up by external id",
+                "POST /posts.json: the forum answered without a topic id; look the record up by "
+                "external id",
                 status=200,
                 method="POST",
                 path="/posts.json",
@@ -411,7 +417,7 @@ class ForumClient(DiscourseClient):
         except ForumNotFound:
             return None
 
-    def update_topic(  # type: ignore[override]  # keyword fields, unlike pydiscourse's
+    def update_topic(  # keyword fields, unlike pydiscourse's
         self,
         topic_id: int,
         *,
@@ -443,7 +449,7 @@ class ForumClient(DiscourseClient):
         """GET /posts/{id}.json (includes `raw`; notes §10)."""
         return self.post_by_id(post_id)
 
-    def update_post(  # type: ignore[override]
+    def update_post(
         self,
         post_id: int,
         *,
@@ -500,7 +506,7 @@ class ForumClient(DiscourseClient):
             return self._get(f"/c/{slug}/{category_id}.json", page=page)
         return self._get(f"/c/{slug}/{category_id}.json", page=page, per_page=per_page)
 
-    def latest_topics(self, page: int = 0) -> dict[str, Any]:  # type: ignore[override]
+    def latest_topics(self, page: int = 0) -> dict[str, Any]:
         """GET /latest.json?page=N → the whole body (notes §11)."""
         return self._get("/latest.json", page=page)
 
@@ -563,7 +569,11 @@ class ForumClient(DiscourseClient):
             )
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1) | no_connection_budget_spent,
+            stop=tenacity.stop_any(
+                tenacity.stop_after_attempt(self.max_retries + 1),
+                # stop_any calls any predicate of the retry state; its stubs name only stop_base
+                cast(tenacity.stop.stop_base, no_connection_budget_spent),
+            ),
             wait=self._backoff,
             retry=tenacity.retry_if_exception_type(_Retry),
             sleep=self._sleep,
@@ -637,7 +647,8 @@ class ForumClient(DiscourseClient):
                     )
                     if not idempotent:
                         raise AmbiguousWrite(
-                            f"{method} {path}: {cause} after the request was sent; the forum may or may not "
+                            f"{method} {path}: {cause} after the request was sent; the forum may "
+                            "or may not "
                             "have applied it: look the record up before retrying",
                             method=method,
                             path=path,
@@ -664,7 +675,8 @@ class ForumClient(DiscourseClient):
             error = _error_from(response, method, path, self.api_username)
             if not idempotent:
                 raise AmbiguousWrite(
-                    f"{method} {path}: the forum failed with HTTP {status} ({_reason(response)}); it may or may "
+                    f"{method} {path}: the forum failed with HTTP {status} ({_reason(response)}); "
+                    "it may or may "
                     "not have applied the request: look the record up before retrying",
                     status=status,
                     errors=error.errors,
@@ -690,7 +702,8 @@ class ForumClient(DiscourseClient):
             )
         code = response.headers.get("Discourse-Rate-Limit-Error-Code", "unknown limit")
         error = ForumRateLimited(
-            f"{method} {path}: the forum is rate limiting this client ({code}, wait {hint if hint is not None else '?'} s)",
+            f"{method} {path}: the forum is rate limiting this client ({code}, wait "
+            f"{hint if hint is not None else '?'} s)",
             status=429,
             errors=_errors_of(body),
             error_type=body.get("error_type") if isinstance(body, dict) else None,
@@ -723,7 +736,10 @@ class ForumClient(DiscourseClient):
                 raise ValueError(mime)
             return response.json()
         except ValueError:
-            message = f"{method} {path}: the forum answered {content_type or 'without a content type'}, not JSON"
+            message = (
+                f"{method} {path}: the forum answered "
+                f"{content_type or 'without a content type'}, not JSON"
+            )
             if mime == "text/html":
                 # Discourse answers .json requests in JSON, errors included: an HTML page is a
                 # login wall, a proxy or another site. A create stopped here is safe: its intent

@@ -38,12 +38,14 @@ class ForumError(Exception):
 
 
 class ForumAuthError(ForumError):
-    """403: the forum refused the key (unknown, revoked, wrong user, suspended user, outside its scope).
+    """403: the forum refused the key (unknown, revoked, wrong user, suspended user, outside its
+    scope).
     Stops a run (exit 2)."""
 
 
 class ForumUnreachable(ForumError):
-    """No usable answer after retries: connection refused, DNS failure, timeouts. Stops a run (exit 2)."""
+    """No usable answer after retries: connection refused, DNS failure, timeouts. Stops a run (exit
+    2)."""
 
 
 class ForumMisconfigured(ForumUnreachable):
@@ -65,7 +67,8 @@ class ExternalIdTaken(ForumValidationError):
     custom message [core: app/models/topic.rb], and defines no label for the attribute, so Rails
     humanises `external_id` to "External" (humanize drops a trailing `_id`): the 422 body says
     `{"action":"create_post","errors":["External has already been taken"]}`. A production client
-    relies on exactly that string [umbraco/OurUmbraco: OurUmbraco/Forum/Controllers/DiscourseController.cs].
+    relies on exactly that string [umbraco/OurUmbraco:
+    OurUmbraco/Forum/Controllers/DiscourseController.cs].
     The caller should look the topic up by external id and adopt it.
     """
 

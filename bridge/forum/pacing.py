@@ -9,7 +9,8 @@ Two details of core's limiter matter for a client that wants the whole budget an
 - it stamps requests with WHOLE seconds (`Time.now.to_i`) and admits only when
   `now - oldest > secs` (strictly greater), so two requests must be 61 whole seconds apart to
   share a slot of a 60-second window: from real clocks, up to window + 1 s.
-  [core: lib/rate_limiter.rb, PERFORM_LUA: `(now - tonumber(redis.call("LRANGE", key, -1, -1)[1])) > secs`]
+  [core: lib/rate_limiter.rb, PERFORM_LUA: `(now - tonumber(redis.call("LRANGE", key, -1, -1)[1])) >
+  secs`]
 - the server stamps a request when it handles it, which is after we send it. Stamping our slot
   when the response has ARRIVED (see `slot()`) is never earlier than the server's stamp, so the
   next request that reuses the slot is never early by the first request's latency.
@@ -30,7 +31,8 @@ DISCOURSE_GRANULARITY_SECONDS = 1.0
 
 
 class SlidingWindow:
-    """At most `limit` stamps in any `window` seconds (plus `margin`); `limit == 0` means no limit."""
+    """At most `limit` stamps in any `window` seconds (plus `margin`); `limit == 0` means no
+    limit."""
 
     def __init__(self, limit: int, window: float = WINDOW_SECONDS, margin: float = 0.0) -> None:
         if limit < 0:
@@ -43,7 +45,8 @@ class SlidingWindow:
         self._stamps: deque[float] = deque(maxlen=limit or None)
 
     def delay(self, now: float) -> float:
-        """Seconds to wait before one more request may start at `now` (0.0 when it may start now)."""
+        """Seconds to wait before one more request may start at `now` (0.0 when it may start
+        now)."""
         if self.limit == 0 or len(self._stamps) < self.limit:
             return 0.0
         oldest = self._stamps[0]

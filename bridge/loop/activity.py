@@ -1,4 +1,5 @@
-"""The forum's activity on a topic, read from a topic-list item, a topic, or a webhook payload (pure).
+"""The forum's activity on a topic, read from a topic-list item, a topic, or a webhook payload
+(pure).
 
 Field sources: topic-list items carry posts_count, reply_count, views, like_count, last_posted_at
 and `posters` (openapi.json listLatestTopics / `/c/{slug}/{id}.json`); the topic view and the

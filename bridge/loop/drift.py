@@ -54,7 +54,8 @@ class Drift:
 
 
 def seen_aspects(observed: Observed) -> frozenset[str]:
-    """The aspects an observation can speak for (a list item shows no body; a post event no title)."""
+    """The aspects an observation can speak for (a list item shows no body; a post event no
+    title)."""
     seen = {"deleted"} if observed.deleted else set()
     for aspect, value in (
         ("category", observed.category_id),
@@ -94,27 +95,38 @@ def _same_title(written: str, observed: str) -> bool:
 
 
 def detect(written: Written, observed: Observed) -> Drift:
-    """The aspects the forum changed. A deleted topic reports only `deleted`: nothing else matters."""
+    """The aspects the forum changed. A deleted topic reports only `deleted`: nothing else
+    matters."""
     if observed.deleted:
         return Drift(("deleted",), {"deleted": True})
     what: list[str] = []
     detail: dict[str, Any] = {}
-    if observed.category_id is not None and written.category_id is not None:
-        if observed.category_id != written.category_id:
-            what.append("category")
-            detail["category"] = {"written": written.category_id, "forum": observed.category_id}
-    if observed.tags is not None:
-        if _as_stored_tags(written.tags) != frozenset(t.lower() for t in observed.tags):
-            what.append("tags")
-            detail["tags"] = {"written": sorted(written.tags), "forum": sorted(observed.tags)}
-    if observed.title is not None and written.title is not None:
-        if not _same_title(written.title, observed.title):
-            what.append("title")
-            detail["title"] = {"written": written.title, "forum": observed.title}
-    if observed.body_hash is not None and written.body_hash is not None:
-        if observed.body_hash != written.body_hash:
-            what.append("body")
-            detail["body"] = {"written": written.body_hash, "forum": observed.body_hash}
+    if (
+        observed.category_id is not None
+        and written.category_id is not None
+        and observed.category_id != written.category_id
+    ):
+        what.append("category")
+        detail["category"] = {"written": written.category_id, "forum": observed.category_id}
+    if observed.tags is not None and _as_stored_tags(written.tags) != frozenset(
+        t.lower() for t in observed.tags
+    ):
+        what.append("tags")
+        detail["tags"] = {"written": sorted(written.tags), "forum": sorted(observed.tags)}
+    if (
+        observed.title is not None
+        and written.title is not None
+        and not _same_title(written.title, observed.title)
+    ):
+        what.append("title")
+        detail["title"] = {"written": written.title, "forum": observed.title}
+    if (
+        observed.body_hash is not None
+        and written.body_hash is not None
+        and observed.body_hash != written.body_hash
+    ):
+        what.append("body")
+        detail["body"] = {"written": written.body_hash, "forum": observed.body_hash}
     if observed.closed is not None and observed.closed != written.closed:
         what.append("closed")
         detail["closed"] = {"written": written.closed, "forum": observed.closed}

@@ -103,16 +103,17 @@ def pull(
             result.stopped = True
             return result
         result.read_individually += 1
+        found: dict[str, Any] | None
         try:
-            topic: dict[str, Any] | None = client.get_topic(topic_id)
-            observed = observe_topic(topic)
+            found = client.get_topic(topic_id)
+            observed = observe_topic(found)
         except ForumNotFound:
-            topic, observed = None, Observed(deleted=True)
+            found, observed = None, Observed(deleted=True)
         with sessions() as session:
-            record(session, topic_id, topic, observed)
+            record(session, topic_id, found, observed)
 
     if deep:
-        for topic_id, item in paired.items():
+        for item in paired.values():
             if should_stop():
                 result.stopped = True
                 break

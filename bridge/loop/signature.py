@@ -1,4 +1,5 @@
-"""Discourse webhook signatures: `X-Discourse-Event-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
+"""Discourse webhook signatures: `X-Discourse-Event-Signature: sha256=<hex HMAC-SHA256 of the raw
+body>`.
 
 Source: API-NOTES §12 [core: app/jobs/regular/emit_web_hook_event.rb].
 """

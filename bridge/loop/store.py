@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bridge.loop.activity import ActivityValues, merge_participants
 from bridge.loop.drift import Drift, Written
@@ -56,7 +56,7 @@ def paired_topic(session: Session, topic_id: int) -> PairedTopic | None:
 
 
 def area_categories(session: Session) -> list[ForumCategory]:
-    return list(session.exec(select(ForumCategory).order_by(ForumCategory.category_id)).all())
+    return list(session.exec(select(ForumCategory).order_by(col(ForumCategory.category_id))).all())
 
 
 def save_activity(
@@ -81,7 +81,8 @@ def save_activity(
 def bump_posts(
     session: Session, project_id: int, posts_count: int, last_posted_at: datetime | None
 ) -> None:
-    """A post event: Discourse tells the topic's new post count (`topic_posts_count`), not its views."""
+    """A post event: Discourse tells the topic's new post count (`topic_posts_count`), not its
+    views."""
     row = session.get(Activity, project_id) or Activity(project_id=project_id)
     row.posts_count = posts_count
     row.replies = max(posts_count - 1, 0)
@@ -92,7 +93,8 @@ def bump_posts(
 
 
 def save_drift(session: Session, project_id: int, drift: Drift, seen: frozenset[str]) -> None:
-    """Record what the forum changed (bridge.sync.state.save_drift), in the session's transaction."""
+    """Record what the forum changed (bridge.sync.state.save_drift), in the session's
+    transaction."""
     state.save_drift(session.connection(), project_id, drift.what, drift.detail, seen)
 
 

@@ -50,7 +50,8 @@ _STATUS = {
 def make_app(
     secret: str, processor: Processor, *, max_body_bytes: int = 1_048_576
 ) -> Callable[..., Iterable[bytes]]:
-    """A WSGI application. `secret` must be non-empty: an unsigned receiver would accept anything."""
+    """A WSGI application. `secret` must be non-empty: an unsigned receiver would accept
+    anything."""
     if not secret:
         raise ValueError("a webhook secret is required")
 

@@ -1,4 +1,5 @@
-"""The catalogue: project records ("fitxes"), the local bodies that carried them out, contacts, documents.
+"""The catalogue: project records ("fitxes"), the local bodies that carried them out, contacts,
+documents.
 
 Six levels of a fitxa: 1 title; 2 local body and contacts; 3 description, value and savings;
 4 analysis; 5 phase; 6 documentation.

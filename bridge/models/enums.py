@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 
 
-class Area(str, Enum):
+class Area(StrEnum):
     citizen_care = "citizen-care"
     services_formalities = "services-formalities"
     social_services = "social-services"
@@ -14,24 +14,24 @@ class Area(str, Enum):
     comprehensive_transformation = "comprehensive-transformation"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     service = "service"
     process = "process"
     organisation = "organisation"
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     prototype = "prototype"
     pilot = "pilot"
     implemented = "implemented"
 
 
-class Proximity(str, Enum):
+class Proximity(StrEnum):
     km0 = "km0"
     foreign = "foreign"
 
 
-class DocumentKind(str, Enum):
+class DocumentKind(StrEnum):
     article = "article"
     demo = "demo"
     video = "video"
@@ -39,7 +39,7 @@ class DocumentKind(str, Enum):
     other = "other"
 
 
-class SyncStatus(str, Enum):
+class SyncStatus(StrEnum):
     """The sync state of one record, as `projects show` and `status` report it."""
 
     never = "never"  # no topic has ever been written for it

@@ -1,4 +1,5 @@
-"""What the bridge knows about the forum: pairing state, activity, runs, the lease, categories, webhooks.
+"""What the bridge knows about the forum: pairing state, activity, runs, the lease, categories,
+webhooks.
 
 Like vdirsyncer's status file, `SyncState` records what was last written to the forum for each
 record, so the next run can tell "changed in the catalogue" from "changed in the forum" from
@@ -18,12 +19,14 @@ from bridge.models.types import UTCDateTime, enum_column, utcnow
 
 
 class SyncState(SQLModel, table=True):
-    """One row per project that the sync engine has touched: its paired topic and what was written."""
+    """One row per project that the sync engine has touched: its paired topic and what was
+    written."""
 
     __tablename__ = "sync_state"
 
     project_id: int = Field(primary_key=True, foreign_key="project.id", ondelete="CASCADE")
-    # Stable for the record's whole life: chosen once, never recomputed (see bridge.sync.external_id).
+    # Stable for the record's whole life: chosen once, never recomputed (see
+    # bridge.sync.external_id).
     external_id: str = Field(max_length=50, sa_column_kwargs={"unique": True})
     topic_id: int | None = Field(default=None, index=True)
     first_post_id: int | None = None
@@ -55,7 +58,8 @@ class SyncState(SQLModel, table=True):
 
 
 class Activity(SQLModel, table=True):
-    """The forum's activity on a record's topic, as last pulled. Kept when the forum is unreachable."""
+    """The forum's activity on a record's topic, as last pulled. Kept when the forum is
+    unreachable."""
 
     __tablename__ = "activity"
 

@@ -3,11 +3,20 @@ uses without SQLModel), and the constraint naming convention of the models' meta
 
 from __future__ import annotations
 
+from typing import cast
+
+import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from bridge.models.columns import UTCDateTime, enum_column, utcnow
 
-__all__ = ["UTCDateTime", "enum_column", "utcnow"]
+__all__ = ["UTCDateTime", "enum_column", "table_of", "utcnow"]
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The table of a `table=True` model, typed (SQLModel sets `__table__`, undeclared)."""
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
+
 
 # Constraint names that Alembic can address on every backend (SQLite batch migrations need them).
 SQLModel.metadata.naming_convention = {

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.models.catalogue import Project
+from bridge.models.types import table_of
 
-P: sa.Table = Project.__table__  # type: ignore[attr-defined]
+P = table_of(Project)
 
 
 def public_modified(engine: Engine) -> dict[str, datetime]:

@@ -81,7 +81,8 @@ def ensure_categories(
                 parent = _find(forum, parent_slug, None)
                 if parent is None:
                     raise CategoryError(
-                        f"parent category {parent_slug!r} (TOML [sync].parent_category or areas.{area}.parent) "
+                        f"parent category {parent_slug!r} (TOML [sync].parent_category or "
+                        f"areas.{area}.parent) "
                         "does not exist in the forum: create it there first"
                     )
                 parent_id = parent.id
@@ -146,11 +147,13 @@ def _create_category(
         if found is not None:
             return found
         raise CategoryError(
-            f"creating category {cfg.slug!r} for {what}: the forum's answer was lost and the category is not there; run the sync again"
+            f"creating category {cfg.slug!r} for {what}: the forum's answer was lost and the "
+            "category is not there; run the sync again"
         ) from exc
     except ForumValidationError as exc:
         reasons = "; ".join(exc.errors) or exc.message
         raise CategoryError(
-            f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for {what}: {reasons}. "
-            "A category with that name but another slug may exist: align the TOML file with the forum"
+            f"the forum refused to create category {name!r} (slug {cfg.slug!r}) for {what}: "
+            f"{reasons}. A category with that name but another slug may exist: align the TOML "
+            "file with the forum"
         ) from exc

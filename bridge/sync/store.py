@@ -40,7 +40,7 @@ def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
                 archived=bool(item.archived),
                 content_hash=item.content_hash,
                 # record_dict reads attributes only, of a Project or of its light view.
-                record=record_dict(item.view),  # type: ignore[arg-type]
+                record=record_dict(item.view),
                 proximity=plain(proximity),
             )
         )

@@ -132,7 +132,8 @@ class Run:
 
 @pytest.fixture
 def cli(bridge_env) -> Callable[..., Run]:
-    """`cli("import", "a.json")` runs digicanvis against the test's catalogue (SQLite and PostgreSQL)."""
+    """`cli("import", "a.json")` runs digicanvis against the test's catalogue (SQLite and
+    PostgreSQL)."""
     from bridge.cli import app
 
     runner = CliRunner()
@@ -169,6 +170,8 @@ _JRC_PHASE = {
     "In development": "prototype",
     "Planned": "prototype",
 }
+
+
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", ascii_text)).strip("-")
@@ -253,7 +256,8 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
             region = _ADMIN1_REGION.get(row["derived_admin1_code"]) if country == "ES" else None
             archived = "web.archive.org" in url
             name = row["title"]
-            # Every council names its platform the same way: identical titles from different councils.
+            # Every council names its platform the same way: identical titles from different
+            # councils.
             add(
                 f"decidim-{_slug(row['slug'])}",
                 {
@@ -284,7 +288,8 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
                 "local_body": _body(
                     name, country, row["level"], region, row["latitude"], row["longitude"]
                 ),
-                "description": f"{name.strip()} usa CONSUL Democracy (nivel {row['level'] or '?'}) para propuestas, debates y votaciones ciudadanas.",
+                "description": f"{name.strip()} usa CONSUL Democracy (nivel {row['level'] or '?'}) "
+                "para propuestas, debates y votaciones ciudadanas.",
                 "area": "participation-open-government",
                 "kind": "organisation" if row["status"] == "beta" else "service",
                 "phase": "pilot" if row["status"] == "beta" else "implemented",

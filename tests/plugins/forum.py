@@ -33,7 +33,8 @@ LOOP_RECORDS: list[dict[str, Any]] = [
             "region": "ES-CT",
             "municipality_code": "08205",
         },
-        "description": "Un assistent conversacional respon les preguntes més freqüents de la ciutadania les 24 hores.",
+        "description": "Un assistent conversacional respon les preguntes més freqüents de la "
+        "ciutadania les 24 hores.",
         "area": "citizen-care",
         "kind": "service",
         "phase": "implemented",
@@ -56,7 +57,8 @@ LOOP_RECORDS: list[dict[str, Any]] = [
         "ref": "antwerp-procurement-nlp",
         "title": "Technical procurement documents comparison with NLP",
         "local_body": {"name": "Stad Antwerpen", "country": "BE"},
-        "description": "Natural language processing compares procurement requirements with existing IT components.",
+        "description": "Natural language processing compares procurement requirements with "
+        "existing IT components.",
         "area": "planning-management",
         "kind": "process",
         "phase": "prototype",
@@ -96,7 +98,8 @@ def write_records(path: Path, records: list[dict[str, Any]]) -> Path:
 def pair_catalogue(
     engine: sa.Engine, emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PairedCatalogue]:
-    """Import LOOP_RECORDS and sync them to `emulator` (the environment must come from `bridge_env`)."""
+    """Import LOOP_RECORDS and sync them to `emulator` (the environment must come from
+    `bridge_env`)."""
     monkeypatch.setenv("DISCOURSE_URL", emulator.url)
     monkeypatch.setenv("DISCOURSE_API_KEY", emulator.api_key)
     monkeypatch.setenv("BRIDGE_RATE_LIMIT_PER_MINUTE", "0")

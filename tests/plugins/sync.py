@@ -32,7 +32,8 @@ KINDS = [k.value for k in Kind]
 def project_values(ref: str, i: int = 0, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "title": f"Plataforma de participació ciutadana número {i} ({ref})",
-        "description": f"Descripció del projecte {ref}: una eina que fa la vida més fàcil a la ciutadania.",
+        "description": f"Descripció del projecte {ref}: una eina que fa la vida més fàcil a la "
+        "ciutadania.",
         "value": "Menys temps d'espera i més transparència.",
         "area": AREAS[i % len(AREAS)],
         "kind": KINDS[i % len(KINDS)],
