@@ -30,6 +30,7 @@ from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.loop.pull import PAGE_SIZE
 from bridge.models.challenges import Challenge
+from bridge.models.types import table_of
 from bridge.samples import demo_catalogue_path
 from bridge.settings import load_settings
 from bridge.sync.runner import run_sync
@@ -50,7 +51,7 @@ def _writes(emu: Any) -> int:
 
 def _rows(engine: sa.Engine) -> list[dict]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(Challenge.__table__)).mappings()]
+        return [dict(r) for r in conn.execute(sa.select(table_of(Challenge))).mappings()]
 
 
 def _pull(label: str, engine: sa.Engine, cfg: Any, client: ForumClient, emu: Any) -> None:

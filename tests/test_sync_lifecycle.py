@@ -263,7 +263,8 @@ def test_a_record_too_long_for_a_post_fails_clearly_without_a_request(harness: S
     assert (summary.created, summary.failed) == (1, 1)
     error = summary.failures[0]["error"]
     assert "32,000" in error and "shorten" in error
-    # list + two areas' categories, the challenges category (list + create), rec-b: nothing for rec-a
+    # list + two areas' categories, the challenges category (list + create), rec-b:
+    # nothing for rec-a
     assert harness.requests() == 1 + 2 + 2 + 1
     assert harness.states()["rec-a"].state == "failed"
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
-from bridge.models.types import utcnow
+from bridge.models.types import table_of, utcnow
 
-_ch = Challenge.__table__  # type: ignore[attr-defined]
-_cat = ChallengeCategory.__table__  # type: ignore[attr-defined]
+_ch = table_of(Challenge)
+_cat = table_of(ChallengeCategory)
 
 
 @dataclass(frozen=True)

@@ -476,7 +476,8 @@ class ForumClient(DiscourseClient):
         body = self.create_post(raw, topic_id=topic_id)
         if body.get("action") == "enqueued":
             raise ForumValidationError(
-                f"the forum queued the reply to topic {topic_id} for approval; the API user must be staff",
+                f"the forum queued the reply to topic {topic_id} for approval; "
+                "the API user must be staff",
                 status=200,
                 errors=["enqueued"],
                 error_type="enqueued",
