@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bridge.challenges.matching import Suggestion, population_in, suggest
+from bridge.challenges.matching import Suggestion, councils_in, population_in, suggest
 from bridge.challenges.runner import Listed, Step, decide
 from bridge.challenges.store import Known
 from bridge.models.challenges import ChallengeStatus
@@ -152,3 +153,62 @@ def test_archived_records_are_never_suggested() -> None:
     ]
     refs = [s.ref for s in suggest(records, "Xatbot per al padró", "qui en té?", limit=5)]
     assert refs == ["live-xatbot"]
+
+
+@pytest.mark.parametrize(
+    ("text", "councils"),
+    [
+        ("Som l'Ajuntament d'Olot i volem un xatbot", ["Ajuntament de Olot"]),
+        ("Somos el Ayuntamiento de Sant Cugat del Vallès", ["Ajuntament de Sant Cugat del Vallès"]),
+        ("The City of Girona needs help", ["Ajuntament de Girona"]),
+        ("Ajuntament de la Seu d'Urgell", ["Ajuntament de Seu d'Urgell"]),
+        ("we have no council to name", []),
+    ],
+)
+def test_councils_named_in_a_challenge(text: str, councils: list[str]) -> None:
+    assert councils_in(text) == councils
+
+
+def _chatbot(ref: str, town: str, population: int) -> dict[str, Any]:
+    place = {"code": ref, "name": town, "country": "ES", "population": population}
+    return {
+        "ref": ref,
+        "title": "Xatbot del padró",
+        "area": "citizen-care",
+        "kind": "service",
+        "phase": "pilot",
+        "local_body": {"name": f"Ajuntament de {town}", "country": "ES"},
+        "place": place,
+        "description": "Un xatbot respon les preguntes del veïnat sobre el padró.",
+    }
+
+
+def test_a_council_named_in_a_challenge_ranks_councils_like_it_first() -> None:
+    records = [
+        _chatbot("big-xatbot", "Gran Ciutat", 600_000),
+        _chatbot("small-xatbot", "Poble", 900),
+    ]
+    asked: list[str] = []
+
+    def resolve(council: str) -> dict[str, Any] | None:
+        asked.append(council)
+        return {"name": "Vilapetita", "country": "ES", "population": 1_200}
+
+    text = "Som l'Ajuntament de Vilapetita: qui té un xatbot per al padró?"
+    answer = suggest(records, "Xatbot", text, limit=2, resolve=resolve)
+    assert asked == ["Ajuntament de Vilapetita"]
+    assert [s.ref for s in answer] == ["small-xatbot", "big-xatbot"]
+    # Unknown or ambiguous councils leave the ranking to the text alone.
+    plain = suggest(records, "Xatbot", text, limit=2, resolve=lambda _c: None)
+    assert {s.ref for s in plain} == {"small-xatbot", "big-xatbot"}
+
+
+def test_a_named_council_is_found_in_the_gazetteer(engine, bridge_settings: Settings) -> None:
+    """The resolver the answerer gives the matcher: the built-in Catalan gazetteer places Olot;
+    an unknown town is None (the ranking then rests on the text)."""
+    from bridge.challenges.answer import Answerer
+
+    answerer = Answerer(None, engine, bridge_settings, None, list)  # type: ignore[arg-type]
+    olot = answerer._place_of("Ajuntament de Olot")
+    assert olot is not None and olot["code"] == "17114" and olot["population"] > 30_000
+    assert answerer._place_of("Ajuntament de Vilainventada del Mar") is None

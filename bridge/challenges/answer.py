@@ -94,6 +94,18 @@ class Answerer:
         self._records_loader = records
         self._records: list[dict[str, Any]] | None = None
 
+    def _place_of(self, council: str) -> dict[str, Any] | None:
+        """A council's place in the gazetteer (the home country's first): None when unknown or
+        ambiguous, so a wrong guess never steers the answer."""
+        from bridge.places import store as places_store
+
+        with self.engine.begin() as conn:
+            places_store.ensure_builtin(conn)
+            found = places_store.gazetteer(conn).find(council)
+        home = self.settings.home_region[:2]
+        local = [p for p in found if p.country == home] or found
+        return local[0].as_dict() if len(local) == 1 else None
+
     @property
     def records(self) -> list[dict[str, Any]]:
         if self._records is None:  # read once per run, and only when something needs matching
@@ -178,7 +190,11 @@ class Answerer:
             return Outcome(topic_id, Result.unchanged)
         try:
             suggestions = suggest(
-                self.records, title, raw, limit=self.settings.challenges.max_matches
+                self.records,
+                title,
+                raw,
+                limit=self.settings.challenges.max_matches,
+                resolve=self._place_of,
             )
         except Exception as exc:  # a text the engine chokes on must not stop the pull
             log.exception("matching challenge %s failed", topic_id)

@@ -2,15 +2,16 @@
 
 Pure. The challenge's own words go to the engine as `text`; a population it names ("18,000
 inhabitants", "18.000 habitants", "18 000 habitantes") goes as `like={"population": N}` so that
-councils of that size rank higher. Naming a council ("som l'Ajuntament d'Olot") is not resolved
-yet: the gazetteer (bridge.places) arrived after this was built; resolving the name there and
-passing its place as `like` is the next step.
+councils of that size rank higher. A council it names ("som l'Ajuntament d'Olot", "the City of
+Girona") is resolved by the caller's `resolve` (the gazetteer, bridge.places) and goes as `like`:
+councils of its size, then nearer ones, rank higher; a population the text names wins over the
+place's own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,14 @@ _POPULATION = re.compile(
     rf"(?<![\d.,])(\d{{1,3}}(?:{_SEPARATOR}\d{{3}})+|\d{{1,7}})\s*"
     r"(?:inhabitants|habitants|habitantes|hab\.|residents|residentes|veïns|vecinos|people|persones|personas)",
     re.IGNORECASE,
+)
+# "Ajuntament d'Olot", "Ayuntamiento de Lleida", "City of Girona", "Municipality of Vic": a
+# council's phrase and the capitalised words of its town's name (with their particles).
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’·-]*"
+_COUNCIL = re.compile(
+    r"\b(?:Ajuntament|Ayuntamiento|Concello|Udala|City|Municipality|Town|Comune|Ville|Mairie)"
+    r"\s+(?:de\s+les\s+|de\s+la\s+|de\s+l['’]|del\s+|de\s+|d['’]|of\s+(?:the\s+)?|di\s+)"
+    rf"({_NAME_WORD}(?:\s+(?:(?:de|del|d['’]|la|les|el|i|de la)\s*)?{_NAME_WORD}){{0,3}})"
 )
 # Markup that carries no meaning for matching: URLs, mentions, HTML tags, code fences, BBCode.
 _NOISE = re.compile(
@@ -53,17 +62,36 @@ def population_in(text: str) -> int | None:
     return int(re.sub(_SEPARATOR, "", found.group(1)))
 
 
+def councils_in(text: str) -> list[str]:
+    """The councils a text names, as council names the gazetteer resolves ("Ajuntament d'Olot"),
+    in order of appearance."""
+    return [f"Ajuntament de {m.group(1)}" for m in _COUNCIL.finditer(text)]
+
+
 def clean_text(title: str, body: str) -> str:
     return _NOISE.sub(" ", f"{title}\n{body}"[:MAX_TEXT])
 
 
 def suggest(
-    records: Sequence[dict[str, Any]], title: str, body: str, *, limit: int
+    records: Sequence[dict[str, Any]],
+    title: str,
+    body: str,
+    *,
+    limit: int,
+    resolve: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> tuple[Suggestion, ...]:
-    """The projects that answer a challenge, best first (at most `limit`)."""
+    """The projects that answer a challenge, best first (at most `limit`). `resolve` turns a
+    council's name into its place (None when unknown or ambiguous)."""
     text = clean_text(title, body)
+    like: dict[str, Any] | None = None
+    if resolve is not None:
+        for council in councils_in(text):
+            like = resolve(council)
+            if like is not None:
+                break
     population = population_in(text)
-    like = {"population": population} if population is not None else None
+    if population is not None:
+        like = (like or {}) | {"population": population}
     live = [r for r in records if not r.get("archived")]
     by_ref = {r["ref"]: r for r in live}
     matches = discovery.find(live, text=text, like=like, limit=limit)
