@@ -168,6 +168,20 @@ class _BackoffOrHint(tenacity.wait.wait_base):
         return min(self.cap, exponential + random.uniform(0, self.jitter))
 
 
+def _enqueued(what: str) -> ForumValidationError:
+    """notes §3: a post held for approval answers 200 with `pending_post`; nothing is published
+    until a moderator approves it, which only a non-staff API user triggers."""
+    return ForumValidationError(
+        f"the forum queued {what} for moderator approval instead of publishing it; "
+        "the API user must be staff",
+        status=200,
+        errors=["enqueued"],
+        error_type="enqueued",
+        method="POST",
+        path="/posts.json",
+    )
+
+
 class ForumClient(DiscourseClient):
     """A Discourse API client for the sync worker. See the module docstring for the behaviour."""
 
@@ -358,16 +372,7 @@ class ForumClient(DiscourseClient):
         if body.get("action") == "enqueued":
             # notes §3: a post held for approval answers 200 with `pending_post`; no topic exists
             # yet.
-            raise ForumValidationError(
-                f"the forum queued topic {title!r} for moderator approval instead of publishing "
-                "it; "
-                "the API user must be staff",
-                status=200,
-                errors=["enqueued"],
-                error_type="enqueued",
-                method="POST",
-                path="/posts.json",
-            )
+            raise _enqueued(f"topic {title!r}")
         if "topic_id" not in body:
             raise AmbiguousWrite(
                 "POST /posts.json: the forum answered without a topic id; look the record up by "
@@ -475,15 +480,7 @@ class ForumClient(DiscourseClient):
         root). A POST: an unknown outcome raises AmbiguousWrite; look the topic's posts up then."""
         body = self.create_post(raw, topic_id=topic_id)
         if body.get("action") == "enqueued":
-            raise ForumValidationError(
-                f"the forum queued the reply to topic {topic_id} for approval; "
-                "the API user must be staff",
-                status=200,
-                errors=["enqueued"],
-                error_type="enqueued",
-                method="POST",
-                path="/posts.json",
-            )
+            raise _enqueued(f"the reply to topic {topic_id}")
         if "id" not in body:
             raise AmbiguousWrite(
                 "POST /posts.json: the forum answered without a post id; look the topic's posts up",

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bridge.discourse_rules import TITLE_TAKEN, body_fingerprint, prettify_title
-from bridge.forum.client import Category, NewTopic, Topic
+from bridge.forum.client import NewTopic, Topic
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -34,6 +34,7 @@ from bridge.forum.errors import (
     ForumValidationError,
 )
 from bridge.sync import state, store
+from bridge.sync.categories import CategoryForum
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.plan import (
     Action,
@@ -52,8 +53,9 @@ from bridge.sync.plan import (
 log = logging.getLogger("bridge.sync")
 
 
-class Forum(Protocol):
-    """The part of bridge.forum.client.ForumClient the sync engine uses: parsed answers only."""
+class Forum(CategoryForum, Protocol):
+    """The part of bridge.forum.client.ForumClient the sync engine uses: parsed answers only
+    (the category calls are CategoryForum's)."""
 
     requests_made: int
 
@@ -81,17 +83,6 @@ class Forum(Protocol):
         tags: list[str] | None = None,
     ) -> dict[str, Any]: ...
     def set_topic_status(self, topic_id: int, status: str, enabled: bool) -> dict[str, Any]: ...
-    def categories_found(self) -> list[Category]: ...
-    def new_category(
-        self,
-        *,
-        name: str,
-        slug: str,
-        color: str,
-        text_color: str,
-        description: str | None = None,
-        parent_category_id: int | None = None,
-    ) -> Category: ...
 
 
 @dataclass(frozen=True)
