@@ -283,3 +283,32 @@ def test_the_create_memo_key_includes_the_client(api: ApiSession) -> None:
         "/posts.json", data=data, headers={"User-Agent": "client-a", "Referer": "http://x/"}
     )
     assert referred.status_code == 422
+
+
+# ------------------------------------------------------------------ links by external id
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_following_an_external_id_link_gets_the_app_not_the_topic(
+    api: ApiSession,
+) -> None:
+    # core TopicsController: `skip_before_action :check_xhr, only: %i[show feed]`, so
+    # show_by_external_id keeps ApplicationController#check_xhr, which raises RenderEmpty for a GET
+    # that is neither JSON nor XHR: the empty app shell (200), no redirect, found or not. Only the
+    # API (.json or an Accept asking for JSON) and XHR get redirect_to_correct_topic's 301.
+    cat = api.category()
+    post = api.topic(cat["id"], external_id="dc-linked-project")
+    topic_path = f"/t/{post['topic_slug']}/{post['topic_id']}"
+    for external_id in ("dc-linked-project", "dc-no-such-project"):
+        page = api.get(f"/t/external_id/{external_id}", headers={"Accept": BROWSER_ACCEPT})
+        assert page.status_code == 200 and "Location" not in page.headers
+        assert page.headers["Content-Type"].startswith("text/html")
+    xhr = api.get(
+        "/t/external_id/dc-linked-project",
+        headers={"Accept": BROWSER_ACCEPT, "X-Requested-With": "XMLHttpRequest"},
+    )
+    assert xhr.status_code == 301 and xhr.headers["Location"] == f"{api.url}{topic_path}"
+    api_read = api.get("/t/external_id/dc-linked-project.json")
+    assert api_read.status_code == 301
+    assert api_read.headers["Location"] == f"{api.url}{topic_path}.json"

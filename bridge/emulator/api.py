@@ -33,6 +33,10 @@ class Request:
     # What core PostsController#create_params adds to the create's parameters (and so to the
     # memo key): request.remote_ip, request.user_agent, request.referrer.
     client: tuple[str, str | None, str | None] = ("", None, None)
+    # Rails' `request.format.json?` (a .json path or an Accept asking for JSON) and
+    # `request.xhr?` (X-Requested-With: XMLHttpRequest): what core's `check_xhr` looks at.
+    wants_json: bool = True
+    xhr: bool = False
 
 
 @dataclass(frozen=True)
@@ -415,7 +419,16 @@ class Api:
     def topic_by_external_id(self, req: Request, m: re.Match[str]) -> Response:
         """core TopicsController#redirect_to_correct_topic: 301 to
         /t/{slug}/{id}[/{post_number}](.json)?page=…&print=…; Rails' redirect_to makes the
-        Location absolute (scheme and host of the request)."""
+        Location absolute (scheme and host of the request).
+
+        Only for API and XHR requests: core TopicsController skips ApplicationController's
+        `check_xhr` for `show` and `feed` alone, so a browser's plain GET (neither JSON nor XHR)
+        raises RenderEmpty before the action runs and gets the app's empty shell (200, no
+        redirect, found or not); the Ember app then reads the path as `/t/:slug/:id` (slug
+        "external_id") and asks for `/t/{external_id}.json`, which is not a topic. A link to
+        `/t/external_id/…` therefore does not take a reader to the topic."""
+        if not req.wants_json and not req.xhr:
+            return Response(200, {})  # the HTML page stands for the app shell
         with self.state.lock:
             topic = self.state.topic_by_external_id(m["external_id"])
             location = f"{req.base_url}/t/{topic.slug}/{topic.id}"

@@ -159,7 +159,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         found = self.app.api.match("GET" if method == "HEAD" else method, path)
         label = found[0].label if found else f"{method} (unknown)"
         try:
-            response = self._process(method, path, split.query, json_suffix, found)
+            response = self._process(method, path, split.query, json_suffix, wants_json, found)
         except _Dropped:
             self.app.stats.record(label, None)
             self._drop()
@@ -180,7 +180,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._send(response, wants_json, head=method == "HEAD")
 
     def _process(
-        self, method: str, path: str, query: str, json_suffix: bool, found: Any
+        self, method: str, path: str, query: str, json_suffix: bool, wants_json: bool, found: Any
     ) -> Response:
         decision = self.app.faults.decide()
         if decision.drop_before:
@@ -212,7 +212,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.headers.get("User-Agent"),
             self.headers.get("Referer"),
         )
-        request = Request(method, path, params, viewer, json_suffix, base_url, client)
+        xhr = (self.headers.get("X-Requested-With") or "").lower() == "xmlhttprequest"
+        request = Request(
+            method, path, params, viewer, json_suffix, base_url, client, wants_json, xhr
+        )
         return self.app.api.dispatch(route, match, request)
 
     def _read_body(self) -> bytes:
