@@ -11,8 +11,9 @@ import re
 from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
 from bridge.catalogue.store import Filters, list_records
-from bridge.discovery import similar
+from bridge.discovery import rank, similar
 from bridge.discovery.pages import IndexRow, desired_pages
+from bridge.discovery.sections import keep_order
 from bridge.sync.render import render_index
 
 LINK = re.compile(r"\]\((/t/[^)]+/(\d+))\)")
@@ -93,6 +94,43 @@ def test_adding_a_record_rewrites_only_the_topics_whose_list_it_enters(
     for ref in entered:
         section = similar_section(harness.topic_of(ref).posts[0].raw, harness)
         assert "rec-new" in linked_refs(section, harness)
+    assert observatory_sync(harness).requests == 0
+
+
+def test_a_list_naming_the_same_projects_keeps_its_order() -> None:
+    previous = {"a": ["b", "c", "d"], "b": ["a", "c"], "c": ["a", "b"]}
+    fresh = {"a": ["d", "b", "c"], "b": ["c", "e"], "c": ["b", "a"], "e": ["a"]}
+    assert keep_order(fresh, previous) == {
+        "a": ["b", "c", "d"],  # same projects, new ranking: the order shown stays
+        "b": ["c", "e"],  # another project entered: the new list, best first
+        "c": ["a", "b"],
+        "e": ["a"],  # new record
+    }
+
+
+def test_a_change_that_only_reorders_lists_rewrites_no_other_topic(
+    harness: SyncHarness, monkeypatch
+) -> None:
+    add_projects(harness.engine, 10)
+    observatory_sync(harness)
+    real = rank.similar_all
+
+    def reordered(*args, **kwargs):
+        # What a change elsewhere does to term weights: the same projects, ranked otherwise.
+        return {ref: list(reversed(matches)) for ref, matches in real(*args, **kwargs).items()}
+
+    before = {ref: set(chosen(harness, ref)) for ref in harness.states()}
+    monkeypatch.setattr(rank, "similar_all", reordered)
+    edit_project(harness.engine, "rec-0003", analysis_barriers="Cap barrera important.")
+    moved = {ref for ref in before if set(chosen(harness, ref)) != before[ref]}
+    summary = observatory_sync(harness)
+    # Every list came back in another order; only the edited record and the lists whose
+    # projects changed are written.
+    assert {o.ref for o in summary.outcomes if o.result == "updated"} == moved | {"rec-0003"}
+    assert len(moved) < len(before) - 1
+    for ref in harness.states():
+        refs = linked_refs(similar_section(harness.topic_of(ref).posts[0].raw, harness), harness)
+        assert set(refs) == set(chosen(harness, ref))
     assert observatory_sync(harness).requests == 0
 
 

@@ -43,6 +43,22 @@ def inputs_hash(rows: Iterable[tuple[str, str | None, bool]]) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def keep_order(
+    fresh: Mapping[str, Sequence[str]], previous: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """`fresh` (the choice `similar_all` makes now, best first), each list kept in its
+    `previous` order when it names the same projects. The set is always `similar`'s; only a new
+    ranking *within* an unchanged set is not shown, so a change elsewhere in the catalogue that
+    merely reorders a list (term weights move when any text changes) rewrites no topic. A list
+    whose set changed takes the new order, best first."""
+    kept: dict[str, list[str]] = {}
+    for ref, refs in fresh.items():
+        before = previous.get(ref)
+        same = before is not None and len(before) == len(refs) and set(before) == set(refs)
+        kept[ref] = list(before) if same and before is not None else list(refs)
+    return kept
+
+
 def entry(record: Mapping[str, Any], url: str | None) -> SimilarEntry:
     place = place_of(record) or {}
     return SimilarEntry(

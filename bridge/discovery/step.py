@@ -30,7 +30,13 @@ from bridge.discovery.pages import (
     desired_pages,
     plan_pages,
 )
-from bridge.discovery.sections import SIMILAR_LIMIT, Sections, build_sections, inputs_hash
+from bridge.discovery.sections import (
+    SIMILAR_LIMIT,
+    Sections,
+    build_sections,
+    inputs_hash,
+    keep_order,
+)
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -54,7 +60,8 @@ def _as_dict(record: CatalogueRecord) -> dict[str, Any]:
 def similar_choice(
     engine: Engine, settings: Settings, records: Sequence[CatalogueRecord], *, save: bool = True
 ) -> dict[str, list[str]]:
-    """ref → the refs `similar` chooses for it, recomputed only when the catalogue changed."""
+    """ref → the refs `similar` chooses for it, recomputed only when the catalogue changed; a
+    list naming the same projects as before keeps its order (sections.keep_order)."""
     fingerprint = inputs_hash((r.ref, r.content_hash, r.archived) for r in records)
     cached = store.load_cache(engine, CHOICE_KEY)
     if cached is not None and cached[0] == fingerprint:
@@ -68,6 +75,8 @@ def similar_choice(
         ref: [m.ref for m in matches]
         for ref, matches in similar_all(dicts, limit=SIMILAR_LIMIT, reasons=False).items()
     }
+    if cached is not None:
+        choice = keep_order(choice, cached[1])
     if save:
         store.save_cache(engine, CHOICE_KEY, fingerprint, choice)
     return choice
