@@ -7,13 +7,18 @@ and are rewritten only when what they show changes."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from plugins.emulator import ApiSession
 from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
 from bridge.catalogue.store import Filters, list_records
-from bridge.discovery import rank, similar
-from bridge.discovery.pages import IndexRow, desired_pages
+from bridge.db import session_scope
+from bridge.discovery import rank, similar, store
+from bridge.discovery.pages import OVERVIEW, IndexRow, desired_pages
 from bridge.discovery.sections import keep_order
+from bridge.loop.drift import body_fingerprint
+from bridge.loop.pull import pull
 from bridge.sync.render import render_index
 
 LINK = re.compile(r"\]\((/t/[^)]+/(\d+))\)")
@@ -308,3 +313,126 @@ def test_an_observatory_category_that_cannot_be_made_fails_the_overview_alone(
     assert failure["page"] == "overview" and "no-such-parent" in failure["error"]
     assert "dc_overview" not in pages(harness)
     assert any(eid.startswith("dc_index_") for eid in pages(harness))
+
+
+# --------------------------------------------------------------------------- page drift
+
+
+def page_rows(harness: SyncHarness) -> dict[str, Any]:
+    return store.load_pages(harness.engine)
+
+
+def pull_pages(harness: SyncHarness, *, deep: bool = False):
+    client = harness.client()
+    try:
+        return pull(lambda: session_scope(harness.engine), client, deep=deep)
+    finally:
+        client.close()
+
+
+def store_categories(harness: SyncHarness) -> list[Any]:
+    from bridge.sync.store import load_categories
+
+    return list(load_categories(harness.engine))
+
+
+def moderator(harness: SyncHarness) -> ApiSession:
+    harness.emulator.state.ensure_user("moderator_maria", moderator=True)
+    return ApiSession(harness.emulator, username="moderator_maria", key=harness.emulator.api_key)
+
+
+def test_a_moderators_changes_to_pages_are_found_by_the_pull_and_restored(
+    harness: SyncHarness,
+) -> None:
+    add_projects(harness.engine, 8)
+    observatory_sync(harness)
+    rows = page_rows(harness)
+    first, second = sorted(k for k in rows if k.startswith("index:"))[:2]
+    written_title = harness.emulator.state.topics[rows[first].topic_id].title
+    overview = rows[OVERVIEW]
+    harness.emulator.control(
+        "retitle", topic_id=rows[first].topic_id, title="Un índex retitulat per la moderació"
+    )
+    harness.emulator.control(
+        "edit_first_post", topic_id=overview.topic_id, raw="La moderació ha reescrit el resum."
+    )
+    unpin = moderator(harness).put(
+        f"/t/{rows[second].topic_id}/status.json", data={"status": "pinned", "enabled": "false"}
+    )
+    assert unpin.status_code == 200, unpin.text
+
+    before = harness.requests()
+    result = pull_pages(harness)
+    assert result.page_drift == {first: ["title"], second: ["pinned"], OVERVIEW: ["body"]}
+    # The area lists (read anyway for the records' activity) show the indexes; the overview,
+    # whose category is not an area, is one read with its raw.
+    areas = len(store_categories(harness))
+    assert harness.requests() - before == areas + 1
+
+    summary = observatory_sync(harness)
+    assert summary.pages["repaired"] == {
+        first: ["title"],
+        second: ["pinned"],
+        OVERVIEW: ["body"],
+    }
+    with harness.emulator.state.lock:
+        topics = harness.emulator.state.topics
+        assert topics[rows[first].topic_id].title == written_title
+        assert topics[rows[second].topic_id].pinned
+        post = topics[overview.topic_id].posts[0]
+        assert body_fingerprint(post.raw) == overview.body_hash
+        assert post.edit_reason == harness.settings.label("edit_reason_drift")
+    assert pull_pages(harness).page_drift == {}
+    assert observatory_sync(harness).requests == 0
+
+
+def test_a_deep_pull_finds_an_index_body_edit(harness: SyncHarness) -> None:
+    add_projects(harness.engine, 6)
+    observatory_sync(harness)
+    index = page_rows(harness)[next(k for k in page_rows(harness) if k.startswith("index:"))]
+    harness.emulator.control(
+        "edit_first_post", topic_id=index.topic_id, raw="Un índex reescrit a mà al fòrum."
+    )
+    assert pull_pages(harness).page_drift == {}  # a list item shows no body
+    assert pull_pages(harness, deep=True).page_drift == {index.key: ["body"]}
+    assert pull_pages(harness).page_drift == {index.key: ["body"]}  # kept by a shallow pull
+    assert observatory_sync(harness).pages["repaired"] == {index.key: ["body"]}
+    assert "Un índex reescrit" not in harness.emulator.state.topics[index.topic_id].posts[0].raw
+    assert observatory_sync(harness).requests == 0
+
+
+def test_a_deleted_page_is_created_again_under_a_new_external_id(harness: SyncHarness) -> None:
+    add_projects(harness.engine, 6)
+    observatory_sync(harness)
+    old = page_rows(harness)[OVERVIEW]
+    harness.emulator.control("delete", topic_id=old.topic_id)
+    assert pull_pages(harness).page_drift == {OVERVIEW: ["deleted"]}
+    summary = observatory_sync(harness)
+    assert summary.pages["created"] == 1 and summary.pages["repaired"] == {OVERVIEW: ["deleted"]}
+    new = page_rows(harness)[OVERVIEW]
+    assert new.external_id == f"{old.external_id}_r2" and new.topic_id != old.topic_id
+    topic = pages(harness)[new.external_id]
+    assert topic.pinned and topic.category_id == old.category_id
+    assert pull_pages(harness).page_drift == {}
+    assert observatory_sync(harness).requests == 0
+
+
+def test_report_only_reports_page_drift_and_leaves_it(harness: SyncHarness) -> None:
+    add_projects(harness.engine, 6)
+    observatory_sync(harness)
+    rows = page_rows(harness)
+    index = next(k for k in rows if k.startswith("index:"))
+    harness.emulator.control(
+        "retitle", topic_id=rows[index].topic_id, title="Un índex retitulat per la moderació"
+    )
+    harness.emulator.control("delete", topic_id=rows[OVERVIEW].topic_id)
+    pull_pages(harness)
+    policy = harness.settings.sync.model_copy(update={"drift_policy": "report-only"})
+    harness.settings = harness.settings.model_copy(update={"sync": policy})
+    summary = observatory_sync(harness)
+    assert summary.requests == 0
+    assert summary.pages["drift"] == {index: ["title"], OVERVIEW: ["deleted"]}
+    with harness.emulator.state.lock:
+        topic = harness.emulator.state.topics[rows[index].topic_id]
+        assert topic.title == "Un índex retitulat per la moderació"
+    assert page_rows(harness)[OVERVIEW].external_id == rows[OVERVIEW].external_id

@@ -19,7 +19,7 @@ from typing import Any
 
 from bridge.discourse_rules import MAX_POST_LENGTH, prettify_title
 from bridge.discovery.places import place_of
-from bridge.loop.drift import body_fingerprint
+from bridge.loop.drift import Drift, Observed, Written, body_fingerprint, detect, seen_aspects
 from bridge.models.enums import Area
 from bridge.settings import Settings
 from bridge.sync.render import render_index, render_overview
@@ -101,19 +101,72 @@ class StoredPage:
 @dataclass(frozen=True)
 class PageAction:
     """What to do with one page: create, adopt (look the external id up first), update
-    (`fields` among title, body, category), pin, or nothing."""
+    (`fields` among title, body, category, tags, closed), pin, or nothing. `repairs`: the drift
+    this action undoes (catalogue-wins), written with the drift edit reason."""
 
     page: DesiredPage
     name: str  # create | adopt | update | unchanged
     fields: tuple[str, ...] = ()
     pin: bool = False
+    repairs: tuple[str, ...] = ()
 
     @property
     def writes(self) -> bool:
         return self.name != "unchanged" or self.pin
 
     def as_json(self) -> dict[str, Any]:
-        return {"page": self.page.key, "action": self.name, "fields": list(self.fields)}
+        doc: dict[str, Any] = {
+            "page": self.page.key,
+            "action": self.name,
+            "fields": list(self.fields),
+        }
+        if self.repairs:
+            doc["repairs"] = list(self.repairs)
+        return doc
+
+
+# --------------------------------------------------------------------------- drift
+# What a moderator changed on a page topic, found by the pull (bridge.loop.pull) as for record
+# topics (bridge.loop.drift): title, category, tags and closed from the area lists, `pinned`
+# too; the body from the overview's own read, `pull --deep` or a topic read; deleted when no list
+# shows it and the forum says so. Kept per page key ({"what": [...], "detail": {...}}).
+
+PAGE_ASPECTS = ("category", "tags", "title", "body", "closed", "pinned", "deleted")
+
+
+def page_drift(row: StoredPage, observed: Observed, pinned: bool | None = None) -> Drift:
+    """The aspects the forum changed on a page since the bridge wrote it. A page is written
+    without tags, open and pinned."""
+    written = Written(
+        title=row.title,
+        category_id=row.category_id,
+        tags=(),
+        closed=False,
+        body_hash=row.body_hash,
+    )
+    found = detect(written, observed)
+    if observed.deleted or pinned is None or pinned or not row.pinned:
+        return found
+    what = tuple(a for a in PAGE_ASPECTS if a in found.what or a == "pinned")
+    return Drift(what, {**found.detail, "pinned": {"written": True, "forum": False}})
+
+
+def merge_page_drift(
+    previous: Mapping[str, Any] | None, drift: Drift, observed: Observed, pinned: bool | None
+) -> dict[str, Any] | None:
+    """The page's drift after an observation: what it speaks for is replaced, the rest (a body
+    edit a list cannot show) kept. None when nothing is left."""
+    seen = set(seen_aspects(observed))
+    if pinned is not None or observed.deleted:
+        seen.add("pinned")
+    what = {a for a in (previous or {}).get("what", ()) if a not in seen} | set(drift.what)
+    if "deleted" in what:
+        what = {"deleted"}
+    detail = {k: v for k, v in ((previous or {}).get("detail") or {}).items() if k in what}
+    detail |= {k: v for k, v in drift.detail.items() if k in what}
+    if not what:
+        return None
+    return {"what": [a for a in PAGE_ASPECTS if a in what], "detail": detail}
 
 
 def _replies(record: Mapping[str, Any]) -> int:
@@ -221,9 +274,15 @@ def plan_pages(
     desired: Sequence[DesiredPage],
     stored: Mapping[str, StoredPage],
     categories: Mapping[str | None, int | None],
+    drift: Mapping[str, Sequence[str]] | None = None,
+    *,
+    repair: bool = True,
 ) -> list[PageAction]:
     """One action per desired page. `categories` maps an area (None: the observatory) to its
-    category id, or None when it is not known yet (a dry run before it was found)."""
+    category id, or None when it is not known yet (a dry run before it was found). `drift`:
+    page key → the aspects a moderator changed; with `repair` (catalogue-wins) they are written
+    back, otherwise (report-only) they are left as the forum has them, as for record topics.
+    A deleted page is created again by the caller (with a new external id) before planning."""
     actions = []
     for page in desired:
         row = stored.get(page.key)
@@ -231,6 +290,7 @@ def plan_pages(
             adopt = row is not None and row.create_started_at is not None
             actions.append(PageAction(page, "adopt" if adopt else "create", ("title", "body")))
             continue
+        changed = set((drift or {}).get(page.key, ()))
         fields = []
         if row.title != page.stored_title:
             fields.append("title")
@@ -239,7 +299,19 @@ def plan_pages(
         category = categories.get(page.area)
         if category is not None and row.category_id != category:
             fields.append("category")
+        repairs: tuple[str, ...] = ()
+        pin = not row.pinned
+        if repair:
+            repairs = tuple(a for a in PAGE_ASPECTS if a in changed and a != "deleted")
+            fields += [a for a in ("title", "body", "category", "tags", "closed") if a in changed]
+            pin = pin or "pinned" in changed
+        else:
+            fields = [f for f in fields if f not in changed]
+            pin = pin and "pinned" not in changed
+        fields = [f for f in ("title", "body", "category", "tags", "closed") if f in fields]
         actions.append(
-            PageAction(page, "update" if fields else "unchanged", tuple(fields), pin=not row.pinned)
+            PageAction(
+                page, "update" if fields else "unchanged", tuple(fields), pin=pin, repairs=repairs
+            )
         )
     return actions

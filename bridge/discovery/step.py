@@ -47,6 +47,7 @@ from bridge.forum.errors import (
 from bridge.settings import Settings
 from bridge.sync.categories import CategoryError, _find
 from bridge.sync.desired import CatalogueRecord, body_hash
+from bridge.sync.external_id import recreated_external_id
 from bridge.sync.plan import Action, Adopt, Create, Plan, Update
 
 log = logging.getLogger("bridge.discovery")
@@ -174,6 +175,10 @@ class PagesResult:
     failures: list[dict[str, str]] = field(default_factory=list)
     plan: list[dict[str, Any]] | None = None  # dry run only
     topics: list[dict[str, Any]] = field(default_factory=list)  # key, title, topic path
+    # What moderators changed on page topics (found by the pull): repaired (catalogue-wins;
+    # a deleted page is created again) or left and reported (report-only).
+    repaired: dict[str, list[str]] = field(default_factory=dict)
+    drift: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -183,6 +188,10 @@ class PagesResult:
             "failed": self.failed,
             "failures": self.failures,
         }
+        if self.repaired:
+            doc["repaired"] = self.repaired
+        if self.drift:
+            doc["drift"] = self.drift
         if self.plan is not None:
             doc["plan"] = self.plan
         return doc
@@ -258,6 +267,12 @@ def sync_pages(
     ForumUnreachable (the run stops); other failures are counted and retried next time."""
     stored = store.load_pages(engine)
     result = PagesResult()
+    repair = settings.sync.drift_policy == "catalogue-wins"
+    with engine.connect() as conn:
+        drift = {k: list(v.get("what") or ()) for k, v in store.load_page_drift(conn).items()}
+    drift = {k: v for k, v in drift.items() if k in stored}
+    if not repair:
+        result.drift = drift
     fingerprint = store.pages_inputs(engine, _settings_key(settings))
     cached = store.load_cache(engine, PAGES_KEY)
     if (
@@ -266,17 +281,23 @@ def sync_pages(
         and cached[0] == fingerprint
         and stored
         and all(_sound(row) for row in stored.values())
+        and not (repair and drift)
     ):
         # Nothing the pages show has changed since they were last written in full.
         result.unchanged = len(stored)
         return result
-    desired = desired_pages(_page_records(engine, settings), settings, keep=tuple(stored))
+    if repair:
+        stored = _forget_deleted(engine, stored, drift, result, dry_run=dry_run)
+    desired = [
+        replace(page, external_id=stored[page.key].external_id) if page.key in stored else page
+        for page in desired_pages(_page_records(engine, settings), settings, keep=tuple(stored))
+    ]
     categories: dict[str | None, int | None] = {k: v for k, v in area_categories.items()}
     overview_row = stored.get(OVERVIEW)
     if dry_run:
         known = overview_row.category_id if overview_row else None
         categories[None] = known
-        actions = plan_pages(desired, stored, categories)
+        actions = plan_pages(desired, stored, categories, drift, repair=repair)
         result.plan = [a.as_json() for a in actions if a.writes]
         for a in actions:
             _count(result, a)
@@ -296,7 +317,7 @@ def sync_pages(
             if overview_row is not None and overview_row.category_id != observatory:
                 # Remembered at once, so the next run asks the forum nothing.
                 store.page_category(engine, OVERVIEW, observatory, settings.observatory.slug)
-    for action in plan_pages(desired, stored, categories):
+    for action in plan_pages(desired, stored, categories, drift, repair=repair):
         if not action.writes:
             result.unchanged += 1
             continue
@@ -310,12 +331,41 @@ def sync_pages(
             store.page_written(engine, action.page.key, last_error=str(exc)[:2000])
             continue
         _count(result, action)
+        if action.repairs:
+            store.set_page_drift(engine, action.page.key, None)
+            result.repaired[action.page.key] = list(action.repairs)
     if not result.failed:
         store.save_cache(engine, PAGES_KEY, fingerprint, {})
     for key, row in store.load_pages(engine).items():
         if row.topic_id is not None:
             result.topics.append({"page": key, "title": row.title, "topic_id": row.topic_id})
     return result
+
+
+def _forget_deleted(
+    engine: Engine,
+    stored: dict[str, StoredPage],
+    drift: dict[str, list[str]],
+    result: PagesResult,
+    *,
+    dry_run: bool,
+) -> dict[str, StoredPage]:
+    """catalogue-wins: a page whose topic a moderator deleted is created again, under a new
+    external id (the deleted topic keeps its own reserved: core topic.rb's uniqueness counts
+    deleted rows). Unlike a record's topic, a page holds nothing but what the bridge wrote, so
+    nothing is lost by recreating it without being asked."""
+    gone = [key for key, what in drift.items() if "deleted" in what]
+    if not gone:
+        return stored
+    fresh = dict(stored)
+    for key in gone:
+        new_id = recreated_external_id(stored[key].external_id, key)
+        fresh[key] = StoredPage(key=key, external_id=new_id)
+        result.repaired[key] = ["deleted"]
+        if not dry_run:
+            store.page_recreated(engine, key, new_id)
+            store.set_page_drift(engine, key, None)
+    return fresh
 
 
 def _count(result: PagesResult, action: PageAction) -> None:
@@ -392,18 +442,20 @@ def _apply(
         return
     assert row is not None and row.topic_id is not None
     values: dict[str, Any] = {"last_error": None}
-    if "title" in action.fields or "category" in action.fields:
+    reason = settings.label("edit_reason_drift" if action.repairs else "edit_reason_update")
+    if {"title", "category", "tags"} & set(action.fields):
         client.update_topic(
             row.topic_id,
             title=page.title if "title" in action.fields else None,
             category_id=category_id if "category" in action.fields else None,
+            tags=[] if "tags" in action.fields else None,  # a page carries no tags
         )
         values |= {"title": page.stored_title, "category_id": category_id}
     if "body" in action.fields and row.first_post_id is not None:
-        client.update_post(
-            row.first_post_id, raw=page.raw, edit_reason=settings.label("edit_reason_update")
-        )
+        client.update_post(row.first_post_id, raw=page.raw, edit_reason=reason)
         values["body_hash"] = page.body_hash
+    if "closed" in action.fields:
+        client.set_topic_status(row.topic_id, "closed", False)
     if action.pin:
         client.set_topic_status(row.topic_id, "pinned", True)
         values["pinned"] = True

@@ -90,25 +90,86 @@ def pages_inputs(engine: Engine, extra: str) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+def _stored(r: Any) -> StoredPage:
+    return StoredPage(
+        key=r["key"],
+        external_id=r["external_id"],
+        topic_id=r["topic_id"],
+        first_post_id=r["first_post_id"],
+        topic_slug=r["topic_slug"],
+        create_started_at=r["create_started_at"],
+        category_id=r["category_id"],
+        category_slug=r["category_slug"],
+        title=r["title"],
+        body_hash=r["body_hash"],
+        pinned=bool(r["pinned"]),
+    )
+
+
 def load_pages(engine: Engine) -> dict[str, StoredPage]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(_pages)).mappings().all()
-    return {
-        r["key"]: StoredPage(
-            key=r["key"],
-            external_id=r["external_id"],
-            topic_id=r["topic_id"],
-            first_post_id=r["first_post_id"],
-            topic_slug=r["topic_slug"],
-            create_started_at=r["create_started_at"],
-            category_id=r["category_id"],
-            category_slug=r["category_slug"],
-            title=r["title"],
-            body_hash=r["body_hash"],
-            pinned=bool(r["pinned"]),
-        )
-        for r in rows
-    }
+    return {r["key"]: _stored(r) for r in rows}
+
+
+def page_topics(conn: sa.Connection) -> dict[int, StoredPage]:
+    """Every page that has a topic, by topic id (the pull observes them)."""
+    rows = conn.execute(sa.select(_pages).where(_pages.c.topic_id.is_not(None))).mappings().all()
+    return {r["topic_id"]: _stored(r) for r in rows}
+
+
+# --------------------------------------------------------------------------- page drift
+# What moderators changed on page topics (bridge.discovery.pages.page_drift), one document in the
+# cache table: page key → {"what": [...], "detail": {...}}. Written by the pull, read and cleared
+# by the sync.
+
+PAGE_DRIFT_KEY = "page_drift"
+
+
+def load_page_drift(conn: sa.Connection) -> dict[str, dict[str, Any]]:
+    data = conn.execute(
+        sa.select(_cache.c.data).where(_cache.c.key == PAGE_DRIFT_KEY)
+    ).scalar_one_or_none()
+    return dict(data or {})
+
+
+def save_page_drift(conn: sa.Connection, drift: dict[str, dict[str, Any]]) -> None:
+    values = {"inputs_hash": "", "data": drift, "updated_at": utcnow()}
+    done = conn.execute(
+        sa.update(_cache).where(_cache.c.key == PAGE_DRIFT_KEY).values(**values)
+    ).rowcount
+    if not done:
+        conn.execute(sa.insert(_cache).values(key=PAGE_DRIFT_KEY, **values))
+
+
+def set_page_drift(engine: Engine, key: str, value: dict[str, Any] | None) -> None:
+    """One page's drift replaced (None: cleared, after a repair)."""
+    with engine.begin() as conn:
+        drift = load_page_drift(conn)
+        if value is None and key not in drift:
+            return
+        if value is None:
+            drift.pop(key, None)
+        else:
+            drift[key] = value
+        save_page_drift(conn, drift)
+
+
+def page_recreated(engine: Engine, key: str, external_id: str) -> None:
+    """A page whose topic a moderator deleted: forgotten, under a new external id (the deleted
+    topic keeps the old one reserved), so the next step creates it again."""
+    page_written(
+        engine,
+        key,
+        external_id=external_id,
+        topic_id=None,
+        first_post_id=None,
+        topic_slug=None,
+        create_started_at=None,
+        title=None,
+        body_hash=None,
+        pinned=False,
+    )
 
 
 def page_intent(engine: Engine, key: str, external_id: str) -> None:

@@ -7,6 +7,9 @@ that ignored `per_page` still answers `more_topics_url` on its own full pages of
 A paired topic that no list showed (moved to a category that is not ours, or deleted) is read on
 its own: staff still see deleted topics, with `deleted_at`
 (API-NOTES §5). `deep` also reads each paired topic's first post to find edits made in the forum.
+The observatory's page topics (issue 11: an index per area, shown pinned in its area's list, and
+the overview) are observed the same way: what a list item shows for an index, and one read with
+its raw for the overview (its category is not an area) and for any page no list showed.
 The values are written as they arrive, so a forum that goes away mid-pull leaves the last good
 values of the topics not reached.
 """
@@ -19,6 +22,8 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
+from bridge.discovery import store as page_store
+from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
 from bridge.forum.errors import ForumNotFound
 from bridge.loop import store
 from bridge.loop.activity import from_topic
@@ -45,6 +50,14 @@ class PullResult:
     pages: int = 0
     stopped: bool = False
     challenges: dict[str, Any] | None = None  # the challenges step (bridge.challenges.runner)
+    page_drift: dict[str, list[str]] = field(default_factory=dict)  # page key -> what
+
+
+def _first_raw(topic: dict[str, Any]) -> str | None:
+    """The first post's raw from a topic view read with include_raw (its first chunk)."""
+    posts = (topic.get("post_stream") or {}).get("posts") or []
+    first = posts[0] if posts else {}
+    return first.get("raw") if first.get("post_number") == 1 else None
 
 
 def _category_pages(
@@ -73,8 +86,27 @@ def pull(
     with sessions() as session:
         paired = store.paired_topics(session)
         categories = store.area_categories(session)
+        pages = page_store.page_topics(session.connection())
     result.paired = len(paired)
     remaining = set(paired)
+    pages_unseen = set(pages)
+
+    def observe_page(
+        session: Session, row: StoredPage, observed: Observed, pinned: bool | None
+    ) -> None:
+        conn = session.connection()
+        drift = page_store.load_page_drift(conn)
+        value = merge_page_drift(
+            drift.get(row.key), page_drift(row, observed, pinned), observed, pinned
+        )
+        if value != drift.get(row.key):
+            if value is None:
+                drift.pop(row.key, None)
+            else:
+                drift[row.key] = value
+            page_store.save_page_drift(conn, drift)
+        if value is not None:
+            result.page_drift[row.key] = list(value["what"])
 
     def record(
         session: Session, topic_id: int, topic: dict[str, Any] | None, observed: Observed
@@ -97,6 +129,11 @@ def pull(
                     if topic_id in remaining:
                         remaining.discard(topic_id)
                         record(session, topic_id, topic, observe_topic(topic))
+                    elif topic_id in pages_unseen:
+                        pages_unseen.discard(topic_id)
+                        observe_page(
+                            session, pages[topic_id], observe_topic(topic), topic.get("pinned")
+                        )
 
     for topic_id in sorted(remaining):
         if should_stop():
@@ -112,7 +149,38 @@ def pull(
         with sessions() as session:
             record(session, topic_id, found, observed)
 
+    for topic_id in sorted(pages_unseen):
+        # The overview (in the observatory's category, which the pull does not list), or a page
+        # moved or deleted: one read, with the first post's raw, speaks for every aspect.
+        if should_stop():
+            result.stopped = True
+            return result
+        result.read_individually += 1
+        try:
+            found = client.get_topic(topic_id, include_raw=True)
+            raw = _first_raw(found)
+            observed = observe_topic(
+                found, body_hash=body_fingerprint(raw) if raw is not None else None
+            )
+            pinned = found.get("pinned")
+        except ForumNotFound:
+            observed, pinned = Observed(deleted=True), None
+        with sessions() as session:
+            observe_page(session, pages[topic_id], observed, pinned)
+
     if deep:
+        for row in pages.values():
+            if should_stop() or row.first_post_id is None or topic_seen_gone(result, row):
+                continue
+            if row.topic_id in pages_unseen:
+                continue  # read above with its raw
+            try:
+                post = client.get_post(row.first_post_id)
+            except ForumNotFound:
+                continue
+            observed = Observed(body_hash=body_fingerprint(post.get("raw") or ""))
+            with sessions() as session:
+                observe_page(session, row, observed, None)
         for item in paired.values():
             if should_stop():
                 result.stopped = True
@@ -133,3 +201,7 @@ def pull(
                 )
     result.stopped = result.stopped or should_stop()
     return result
+
+
+def topic_seen_gone(result: PullResult, row: StoredPage) -> bool:
+    return "deleted" in result.page_drift.get(row.key, ())
