@@ -51,6 +51,7 @@ class PullResult:
     stopped: bool = False
     challenges: dict[str, Any] | None = None  # the challenges step (bridge.challenges.runner)
     page_drift: dict[str, list[str]] = field(default_factory=dict)  # page key -> what
+    page_reads: int = 0  # page topics read on their own (the overview; a page no list showed)
 
 
 def _first_raw(topic: dict[str, Any]) -> str | None:
@@ -155,7 +156,7 @@ def pull(
         if should_stop():
             result.stopped = True
             return result
-        result.read_individually += 1
+        result.page_reads += 1
         try:
             found = client.get_topic(topic_id, include_raw=True)
             raw = _first_raw(found)
