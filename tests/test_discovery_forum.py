@@ -383,6 +383,7 @@ def test_a_moderators_changes_to_pages_are_found_by_the_pull_and_restored(
         assert body_fingerprint(post.raw) == overview.body_hash
         assert post.edit_reason == harness.settings.label("edit_reason_drift")
     assert pull_pages(harness).page_drift == {}
+    assert store.page_drift_report(harness.engine) == []
     assert observatory_sync(harness).requests == 0
 
 
@@ -436,3 +437,8 @@ def test_report_only_reports_page_drift_and_leaves_it(harness: SyncHarness) -> N
         topic = harness.emulator.state.topics[rows[index].topic_id]
         assert topic.title == "Un índex retitulat per la moderació"
     assert page_rows(harness)[OVERVIEW].external_id == rows[OVERVIEW].external_id
+    # `status` lists it, beside the records' drift.
+    assert store.page_drift_report(harness.engine) == [
+        {"page": index, "what": ["title"]},
+        {"page": OVERVIEW, "what": ["deleted"]},
+    ]

@@ -227,6 +227,9 @@ def status(json_output: JsonOption = False) -> None:
         }
     )
     report["challenges"] = challenge_status(engine)  # issue 12
+    from bridge.discovery.store import page_drift_report
+
+    report["page_drift"] = page_drift_report(engine)  # issue 11: index and overview topics
     if json_output:
         print_json(report)
         return
@@ -245,6 +248,8 @@ def status(json_output: JsonOption = False) -> None:
         out.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     for item in report["drift"]:
         out.print(f"drift: {item['ref']}: {', '.join(item['what'])}", markup=False)
+    for item in report["page_drift"]:
+        out.print(f"drift: page {item['page']}: {', '.join(item['what'])}", markup=False)
     print_challenge_status(report["challenges"])
     for key, title in (("last_runs", "last sync runs"), ("last_pulls", "last pulls")):
         if report[key]:

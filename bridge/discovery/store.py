@@ -155,6 +155,14 @@ def set_page_drift(engine: Engine, key: str, value: dict[str, Any] | None) -> No
         save_page_drift(conn, drift)
 
 
+def page_drift_report(engine: Engine) -> list[dict[str, Any]]:
+    """`status`: each page topic a moderator changed, with what (repaired by the next sync under
+    catalogue-wins, left under report-only)."""
+    with engine.connect() as conn:
+        drift = load_page_drift(conn)
+    return [{"page": key, "what": list(drift[key].get("what") or ())} for key in sorted(drift)]
+
+
 def page_recreated(engine: Engine, key: str, external_id: str) -> None:
     """A page whose topic a moderator deleted: forgotten, under a new external id (the deleted
     topic keeps the old one reserved), so the next step creates it again."""
@@ -206,6 +214,7 @@ def page_category(engine: Engine, key: str, category_id: int, slug: str) -> None
 
 
 def forget_pages(engine: Engine) -> None:
-    """Forget every page's topic (the demo's forum is new each time)."""
+    """Forget every page's topic and what was seen of it (the demo's forum is new each time)."""
     with engine.begin() as conn:
         conn.execute(sa.delete(_pages))
+        conn.execute(sa.delete(_cache).where(_cache.c.key == PAGE_DRIFT_KEY))
