@@ -161,3 +161,31 @@ def test_webhooks_signed_with_another_secret_change_nothing(
         emulator.app.webhooks.wait_idle()
         assert deliveries(emulator) and {d["status"] for d in deliveries(emulator)} == {403}
         assert cat.state("sant-cugat-xatbot").drift is None
+
+
+def test_a_moderators_edit_of_a_page_topic_is_drift_at_once(hooked: PairedCatalogue) -> None:
+    # Issue 11: the observatory's index and overview topics, as the pull would find them.
+    from bridge.discovery import store as page_store
+    from bridge.discovery.pages import OVERVIEW
+
+    cat, emu = hooked, hooked.emulator
+    rows = page_store.load_pages(cat.engine)
+    index = next(key for key in rows if key.startswith("index:"))
+
+    def report() -> dict[str, list[str]]:
+        return {d["page"]: d["what"] for d in page_store.page_drift_report(cat.engine)}
+
+    emu.control(
+        "edit_first_post",
+        topic_id=rows[OVERVIEW].topic_id,
+        raw="La moderació ha reescrit el resum.",
+    )
+    wait_for(lambda: report() == {OVERVIEW: ["body"]})
+    emu.control("delete", topic_id=rows[index].topic_id)
+    wait_for(lambda: report() == {index: ["deleted"], OVERVIEW: ["body"]})
+
+    summary = cat.sync()  # catalogue-wins
+    assert summary.pages["repaired"] == {index: ["deleted"], OVERVIEW: ["body"]}
+    emu.app.webhooks.wait_idle()
+    assert report() == {}
+    assert page_store.load_pages(cat.engine)[index].external_id.endswith("_r2")

@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bridge.discovery.pages import StoredPage
+from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
+from bridge.loop.drift import Observed
 from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
 from bridge.models.types import table_of, utcnow
 
@@ -112,9 +113,12 @@ def load_pages(engine: Engine) -> dict[str, StoredPage]:
     return {r["key"]: _stored(r) for r in rows}
 
 
-def page_topics(conn: sa.Connection) -> dict[int, StoredPage]:
-    """Every page that has a topic, by topic id (the pull observes them)."""
-    rows = conn.execute(sa.select(_pages).where(_pages.c.topic_id.is_not(None))).mappings().all()
+def page_topics(conn: sa.Connection, topic_id: int | None = None) -> dict[int, StoredPage]:
+    """Every page that has a topic (or the one with `topic_id`), by topic id."""
+    query = sa.select(_pages).where(_pages.c.topic_id.is_not(None))
+    if topic_id is not None:
+        query = query.where(_pages.c.topic_id == topic_id)
+    rows = conn.execute(query).mappings().all()
     return {r["topic_id"]: _stored(r) for r in rows}
 
 
@@ -140,6 +144,24 @@ def save_page_drift(conn: sa.Connection, drift: dict[str, dict[str, Any]]) -> No
     ).rowcount
     if not done:
         conn.execute(sa.insert(_cache).values(key=PAGE_DRIFT_KEY, **values))
+
+
+def observe_page(
+    conn: sa.Connection, row: StoredPage, observed: Observed, pinned: bool | None
+) -> list[str] | None:
+    """Record what the forum shows of a page topic (a list item, a topic read, a webhook):
+    its drift is replaced for what the observation speaks for. Returns what drifted, if any."""
+    drift = load_page_drift(conn)
+    value = merge_page_drift(
+        drift.get(row.key), page_drift(row, observed, pinned), observed, pinned
+    )
+    if value != drift.get(row.key):
+        if value is None:
+            drift.pop(row.key, None)
+        else:
+            drift[row.key] = value
+        save_page_drift(conn, drift)
+    return None if value is None else list(value["what"])
 
 
 def set_page_drift(engine: Engine, key: str, value: dict[str, Any] | None) -> None:

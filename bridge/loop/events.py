@@ -39,10 +39,26 @@ def _apply(session: Session, event: Event) -> str:
     return "ignored"
 
 
+def _page_event(session: Session, topic_id: int, observed: Observed, pinned: bool | None) -> str:
+    """An index or overview topic of the observatory (issue 11): its drift, as the pull finds
+    it."""
+    from bridge.discovery import store as page_store
+
+    conn = session.connection()
+    page = page_store.page_topics(conn, topic_id).get(topic_id)
+    if page is None:
+        return "ignored"  # not one of ours (a practitioner's own topic, a category's About topic…)
+    page_store.observe_page(conn, page, observed, pinned)
+    return "updated"
+
+
 def _topic_event(session: Session, name: str, topic: dict) -> str:
     paired = store.paired_topic(session, int(topic.get("id") or 0))
     if paired is None:
-        return "ignored"  # not one of ours (a practitioner's own topic, a category's About topic…)
+        deleted = name == "topic_destroyed"
+        observed = Observed(deleted=True) if deleted else observe_topic(topic)
+        pinned = None if deleted else topic.get("pinned")
+        return _page_event(session, int(topic.get("id") or 0), observed, pinned)
     observed = observe_topic(topic)
     if name == "topic_destroyed":
         observed = Observed(deleted=True)
@@ -65,6 +81,9 @@ def _topic_event(session: Session, name: str, topic: dict) -> str:
 def _post_event(session: Session, name: str, post: dict) -> str:
     paired = store.paired_topic(session, int(post.get("topic_id") or 0))
     if paired is None:
+        if name == "post_edited" and post.get("post_number") == 1 and post.get("raw") is not None:
+            observed = Observed(body_hash=body_fingerprint(post["raw"]))
+            return _page_event(session, int(post.get("topic_id") or 0), observed, None)
         return "ignored"
     if name in ("post_created", "post_destroyed", "post_recovered") and "topic_posts_count" in post:
         store.bump_posts(

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from bridge.discovery import store as page_store
-from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
+from bridge.discovery.pages import StoredPage
 from bridge.forum.errors import ForumNotFound
 from bridge.loop import store
 from bridge.loop.activity import from_topic
@@ -95,19 +95,9 @@ def pull(
     def observe_page(
         session: Session, row: StoredPage, observed: Observed, pinned: bool | None
     ) -> None:
-        conn = session.connection()
-        drift = page_store.load_page_drift(conn)
-        value = merge_page_drift(
-            drift.get(row.key), page_drift(row, observed, pinned), observed, pinned
-        )
-        if value != drift.get(row.key):
-            if value is None:
-                drift.pop(row.key, None)
-            else:
-                drift[row.key] = value
-            page_store.save_page_drift(conn, drift)
-        if value is not None:
-            result.page_drift[row.key] = list(value["what"])
+        what = page_store.observe_page(session.connection(), row, observed, pinned)
+        if what:
+            result.page_drift[row.key] = what
 
     def record(
         session: Session, topic_id: int, topic: dict[str, Any] | None, observed: Observed
