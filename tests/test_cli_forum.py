@@ -36,13 +36,15 @@ def test_pull_json_summary_and_activity_in_projects_show(paired_catalogue: Paire
     result = runner.invoke(app, ["pull", "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    # Three area lists, then the challenges category's list (issue 12: empty, nothing else).
+    # Three area lists, the overview topic (issue 11: its category is not an area), then the
+    # challenges category's list (issue 12: empty, nothing else).
     assert (
         document["paired"] == 3
         and document["updated"] == 3
-        and document["requests"] == 3 + 1
+        and document["requests"] == 3 + 1 + 1
         and document["drift"] == []
     )
+    assert document["page_reads"] == 1 and document["page_drift"] == []
     assert document["challenges"]["listed"] == 0 and document["challenges"]["pages"] == 1
     shown = json.loads(
         runner.invoke(app, ["projects", "show", "girona-dades-obertes", "--json"]).stdout

@@ -41,6 +41,11 @@ def _pull_document(result: PullResult, requests: int) -> dict:
         "read_individually": result.read_individually,
         "requests": requests,
         "drift": [{"ref": ref, "what": what} for ref, what in sorted(result.drift.items())],
+        # Issue 11: the observatory's index and overview topics (the overview read on its own).
+        "page_reads": result.page_reads,
+        "page_drift": [
+            {"page": key, "what": what} for key, what in sorted(result.page_drift.items())
+        ],
         "stopped": result.stopped,
         "challenges": result.challenges,
     }
@@ -64,9 +69,11 @@ def pull(
     catalogue.
 
     Reads each area category's topic list in bulk (100 topics a request) and only reads a topic on
-    its own when no list showed it (moved or deleted by a moderator). Also detects drift: what a
-    moderator changed that the catalogue owns (category, tags, title, closed, deleted; the body
-    with --deep). When the forum is unreachable, the last pulled values are kept (exit 2).
+    its own when no list showed it (moved or deleted by a moderator), plus the observatory's
+    overview topic. Also detects drift: what a moderator changed that the catalogue owns
+    (category, tags, title, closed, deleted; the body with --deep), on record topics and on the
+    index and overview topics. When the forum is unreachable, the last pulled values are kept
+    (exit 2).
 
     Then answers challenges: new and edited topics of the [challenges] category get one reply
     listing the catalogue projects that match (see `digicanvis challenges list`); a reply the
@@ -95,6 +102,8 @@ def pull(
         )
         for ref, what in sorted(result.drift.items()):
             out.print(f"drift  {ref}: {', '.join(what)}")
+        for key, what in sorted(result.page_drift.items()):
+            out.print(f"drift  page {key}: {', '.join(what)}")
         if result.challenges:
             _print_challenges(result.challenges)
     if challenge_failures:
