@@ -442,3 +442,11 @@ def test_report_only_reports_page_drift_and_leaves_it(harness: SyncHarness) -> N
         {"page": index, "what": ["title"]},
         {"page": OVERVIEW, "what": ["deleted"]},
     ]
+    # What the pages show changes: the deleted overview is left alone (no failure), the retitled
+    # index gets its new body under the moderator's title.
+    add_project(harness.engine, "rec-late", 7, title="Una plataforma més arribada tard")
+    later = observatory_sync(harness)
+    assert later.failed == 0 and later.pages["failed"] == 0
+    with harness.emulator.state.lock:
+        assert harness.emulator.state.topics[rows[OVERVIEW].topic_id].deleted_at is not None
+        assert topic.title == "Un índex retitulat per la moderació"

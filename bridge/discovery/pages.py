@@ -291,6 +291,9 @@ def plan_pages(
             actions.append(PageAction(page, "adopt" if adopt else "create", ("title", "body")))
             continue
         changed = set((drift or {}).get(page.key, ()))
+        if "deleted" in changed and not repair:
+            actions.append(PageAction(page, "unchanged"))  # left deleted, reported
+            continue
         fields = []
         if row.title != page.stored_title:
             fields.append("title")
