@@ -312,3 +312,44 @@ def test_a_browser_following_an_external_id_link_gets_the_app_not_the_topic(
     api_read = api.get("/t/external_id/dc-linked-project.json")
     assert api_read.status_code == 301
     assert api_read.headers["Location"] == f"{api.url}{topic_path}.json"
+
+
+# ------------------------------------------------------------------ edit grace period
+
+
+def _shortest_script(a: str, b: str) -> int:
+    """Characters inserted and deleted by a shortest edit script (through the LCS)."""
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b):
+            cur.append(prev[j] + 1 if ca == cb else max(prev[j + 1], cur[j]))
+        prev = cur
+    return len(a) + len(b) - 2 * prev[-1]
+
+
+def test_the_grace_period_diff_is_the_shortest_edit_script() -> None:
+    # core PostRevisor#diff_size: ONPDiff#short_diff, the sizes of the non-common parts of a
+    # shortest edit script, compared with editing_grace_period_max_diff.
+    import random
+
+    from bridge.emulator.state import diff_within
+
+    rng = random.Random(7)
+    for _ in range(400):
+        a = "".join(rng.choice("ab |") for _ in range(rng.randint(0, 12)))
+        b = "".join(rng.choice("ab |") for _ in range(rng.randint(0, 12)))
+        size = _shortest_script(a, b)
+        assert [diff_within(a, b, limit) for limit in range(10)] == [
+            size <= limit for limit in range(10)
+        ]
+    # Two index posts of ~28,000 characters, one row inserted near the top and the last one
+    # dropped: 190 characters changed (found without difflib's quadratic search).
+    rows = [
+        f"| [Projecte {i}](/t/-/{i}) | Ajuntament de Poble {i % 50} | pilot | {i % 4} |"
+        for i in range(400)
+    ]
+    before = "\n".join(rows)
+    after = "\n".join([*rows[:3], "| [Nou](/t/-/9999) | Ajuntament X | pilot | 0 |", *rows[3:-1]])
+    changed = len(rows[-1]) + 1 + len("| [Nou](/t/-/9999) | Ajuntament X | pilot | 0 |") + 1
+    assert diff_within(before, after, changed) and not diff_within(before, after, changed - 1)
