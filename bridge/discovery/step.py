@@ -7,7 +7,9 @@
   yet only once that topic exists (after the run's creates), so a record entering other
   records' lists costs each of those one write, not two;
 - `sync_pages`: the index and overview topics, created (pinned) or rewritten when what they
-  show changed; a no-op costs no request.
+  show changed; what a moderator changed on them (found by the pull, bridge.loop.pull) written
+  back under catalogue-wins, a deleted one created again, or left under report-only; a no-op
+  costs no request.
 """
 
 from __future__ import annotations
