@@ -10,7 +10,7 @@ import re
 
 from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
-from bridge.catalogue.store import Filters, list_records
+from bridge.catalogue.read_store import Filters, list_records
 from bridge.discovery import similar
 from bridge.discovery.pages import IndexRow, desired_pages
 from bridge.sync.render import render_index
