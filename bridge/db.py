@@ -12,32 +12,24 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+# HEAD and DatabaseError live beside the driver-level reads (no SQLAlchemy there); callers
+# import them from here too.
+from bridge.dbapi import HEAD as HEAD
+from bridge.dbapi import SCHEMA_MISSING
+from bridge.dbapi import DatabaseError as DatabaseError
+from bridge.dbapi import unusable as _unusable
+
 # The ORM (SQLModel) is loaded by the functions that use it, not here: the read commands connect
 # through this module and must not pay for it (issue 15). Alembic's env.py registers the tables.
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The newest migration. Every command checks the schema against it, so it is a constant rather
-# than Alembic's script directory (which costs a tenth of a second to load on each command);
-# tests/test_db.py checks that it is Alembic's head.
-HEAD = "0008"
-
-
-class DatabaseError(Exception):
-    """The catalogue database cannot be used (unreachable, or its schema is not up to date)."""
 
 
 def unusable(exc: sa.exc.DBAPIError) -> DatabaseError:
-    """A driver's refusal to use the database, as a message for a person. OperationalError is
-    "cannot reach it"; any other DatabaseError here means the file is not a database SQLite can
-    read (corrupted, truncated, another file named by mistake), which no retry will fix."""
-    if isinstance(exc, sa.exc.OperationalError):
-        return DatabaseError(f"cannot reach the catalogue database: {exc.orig}")
-    return DatabaseError(
-        f"the catalogue database cannot be read ({exc.orig}): is BRIDGE_DATABASE_URL the "
-        "catalogue, and is the file intact? Restore it from a backup or point to another one"
-    )
+    """SQLAlchemy's wrapper of a driver's refusal, as a message for a person (bridge.dbapi)."""
+    return _unusable(exc.orig if exc.orig is not None else exc)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -133,6 +125,4 @@ def head_revision() -> str:
 def require_current_schema(engine: Engine) -> None:
     """Refuse to work on a database whose schema is missing or old, with the fix in the message."""
     if current_revision(engine) != HEAD:
-        raise DatabaseError(
-            "the catalogue schema is missing or out of date: run `digicanvis db upgrade` first"
-        )
+        raise DatabaseError(SCHEMA_MISSING)

@@ -25,9 +25,11 @@ import logging
 import re
 import threading
 import traceback
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import SecretStr
+if TYPE_CHECKING:  # pydantic is not loaded for this: the read commands never import it
+    from pydantic import SecretStr
 
 MASK = "***"
 # A secret this short cannot be told from ordinary text (masking "s" would mask every "s" of
@@ -56,7 +58,7 @@ def register(*values: str | SecretStr | None) -> None:
     global _secrets
     new: set[str] = set()
     for value in values:
-        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        plain = _plain(value)
         if plain and len(plain.strip()) >= MIN_SECRET_LENGTH:
             new |= _forms(plain)
     if not new:
@@ -64,6 +66,13 @@ def register(*values: str | SecretStr | None) -> None:
     with _lock:
         _secrets = tuple(sorted(set(_secrets) | new, key=len, reverse=True))
     _install_log_scrubber()
+
+
+def _plain(value: Any) -> str | None:
+    """A secret's text: pydantic's SecretStr (told by its method, so pydantic need not be
+    imported here) or a plain string."""
+    reveal = getattr(value, "get_secret_value", None)
+    return reveal() if reveal is not None else value
 
 
 def register_url(url: str | None) -> None:

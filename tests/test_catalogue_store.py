@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from plugins.catalogue import make_record, make_records
 from sqlmodel import Session, select
 
-from bridge.catalogue import store
+from bridge.catalogue import read_store, store
 from bridge.catalogue.canonical import effective_proximity, fingerprint, record_dict
 from bridge.catalogue.schema import RawRecord, ValidRecord, validate_records
 from bridge.models import Activity, LocalBody, Project, SyncState
@@ -43,7 +43,7 @@ def test_create_then_unchanged(engine: sa.Engine) -> None:
     assert (len(first.created), len(first.updated), len(first.unchanged)) == (10, 0, 0)
     again = put(engine, make_records(10))
     assert (len(again.created), len(again.updated), len(again.unchanged)) == (0, 0, 10)
-    assert store.count_records(engine) == 10
+    assert read_store.count_records(engine) == 10
 
 
 def test_revision_and_fingerprint_change_exactly_when_content_changes(engine: sa.Engine) -> None:
@@ -78,7 +78,7 @@ def test_children_are_replaced_on_update(engine: sa.Engine) -> None:
     changed["documents"].append({"kind": "video", "url": "https://exemple.cat/v"})
     result = put(engine, [changed])
     assert set(result.updated[0].fields) == {"contacts", "documents"}
-    [exported] = store.export_records(engine)
+    [exported] = read_store.export_records(engine)
     assert exported["contacts"] == [
         {"name": "Secretaria", "phone": "+34 900 000 000", "public": False}
     ]
@@ -89,7 +89,7 @@ def test_dry_run_writes_nothing(engine: sa.Engine) -> None:
     put(engine, [make_record(1)])
     result = put(engine, [make_record(1, title="Nou"), make_record(2)], dry_run=True)
     assert result.created == ("projecte-00002",) and result.updated[0].fields == ("title",)
-    assert store.count_records(engine) == 1
+    assert read_store.count_records(engine) == 1
     assert row(engine, "projecte-00001").title == make_record(1)["title"]
 
 
@@ -112,7 +112,7 @@ def test_each_record_keeps_its_body_as_it_names_it(engine: sa.Engine) -> None:
     other = make_record(50, local_body={"name": "Ajuntament d'Abrera", "country": "ES"})
     result = put(engine, [other])
     assert result.created == (other["ref"],) and result.also_updated == ()
-    exported = {r["ref"]: r for r in store.export_records(engine)}
+    exported = {r["ref"]: r for r in read_store.export_records(engine)}
     assert exported[other["ref"]]["local_body"] == {"name": "Ajuntament d'Abrera", "country": "ES"}
     assert exported["projecte-00000"]["local_body"] == make_record(0)["local_body"]
     assert row(engine, "projecte-00000").revision == 1
@@ -137,7 +137,7 @@ def test_records_that_say_different_things_about_a_council_are_both_kept(
     b = make_record(6)
     b["local_body"]["population"] = 1
     put(engine, [a, b])
-    exported = {r["ref"]: r for r in store.export_records(engine)}
+    exported = {r["ref"]: r for r in read_store.export_records(engine)}
     assert exported[a["ref"]]["local_body"]["population"] == 12848
     assert exported[b["ref"]]["local_body"]["population"] == 1
 
@@ -195,12 +195,12 @@ def test_effective_proximity(
     record = make_record(1, local_body=body) | ({"proximity": own} if own else {})
     record.pop("proximity", None) if not own else None
     put(engine, [record])
-    [listed] = store.list_records(engine, home)
+    [listed] = read_store.list_records(engine, home)
     assert listed["proximity"] == expected
     with Session(engine) as session:
         assert effective_proximity(session.exec(select(Project)).one(), home).value == expected
     # export keeps the record's own value only where it set one
-    [exported] = store.export_records(engine)
+    [exported] = read_store.export_records(engine)
     assert exported.get("proximity") == own
 
 
@@ -237,7 +237,9 @@ def test_list_and_show_carry_sync_state_and_activity(engine: sa.Engine) -> None:
         )
         session.commit()
 
-    listed = {r["ref"]: r for r in store.list_records(engine, "ES-CT", "https://forum.exemple.cat")}
+    listed = {
+        r["ref"]: r for r in read_store.list_records(engine, "ES-CT", "https://forum.exemple.cat")
+    }
     assert listed["projecte-00001"]["topic_url"] == "https://forum.exemple.cat/t/xatbot/71"
     assert listed["projecte-00002"]["topic_url"] == "https://forum.exemple.cat/t/-/72"
     assert listed["projecte-00000"]["topic_url"] is None
@@ -263,7 +265,7 @@ def test_list_and_show_carry_sync_state_and_activity(engine: sa.Engine) -> None:
         "projecte-00003": "failed",
     }
 
-    shown = store.get_record(engine, "projecte-00003", "ES-CT", None)
+    shown = read_store.get_record(engine, "projecte-00003", "ES-CT", None)
     assert (shown["sync_state"], shown["last_error"], shown["topic_id"]) == (
         "failed",
         "HTTP 422: title too short",
@@ -271,12 +273,12 @@ def test_list_and_show_carry_sync_state_and_activity(engine: sa.Engine) -> None:
     )
     # archiving a synced record makes it pending: the forum must close the topic
     store.set_archived(engine, "projecte-00001", True)
-    assert store.get_record(engine, "projecte-00001", "ES-CT")["sync_state"] == "pending"
+    assert read_store.get_record(engine, "projecte-00001", "ES-CT")["sync_state"] == "pending"
 
 
 def test_show_unknown_ref(engine: sa.Engine) -> None:
-    with pytest.raises(store.UnknownRef):
-        store.get_record(engine, "no-such-ref", "ES-CT")
+    with pytest.raises(read_store.UnknownRef):
+        read_store.get_record(engine, "no-such-ref", "ES-CT")
     with pytest.raises(store.UnknownRef):
         store.set_archived(engine, "no-such-ref", True)
 
@@ -285,11 +287,12 @@ def test_filters(engine: sa.Engine) -> None:
     records = make_records(36)
     records[5]["title"] = "Plataforma de PARTICIPACIÓ ciutadana"
     put(engine, records)
-    everything = store.list_records(engine, "ES-CT")
+    everything = read_store.list_records(engine, "ES-CT")
 
     def refs(**kwargs: Any) -> set[str]:
         return {
-            r["ref"] for r in store.list_records(engine, "ES-CT", None, store.Filters(**kwargs))
+            r["ref"]
+            for r in read_store.list_records(engine, "ES-CT", None, read_store.Filters(**kwargs))
         }
 
     assert (
@@ -344,7 +347,8 @@ def test_sorts(engine: sa.Engine) -> None:
 
     def order(sort: str) -> list[str]:
         return [
-            r["ref"][-1] for r in store.list_records(engine, "ES-CT", None, store.Filters(), sort)
+            r["ref"][-1]
+            for r in read_store.list_records(engine, "ES-CT", None, read_store.Filters(), sort)
         ]  # type: ignore[arg-type]
 
     assert order("ref") == ["1", "2", "3"]
@@ -360,7 +364,7 @@ def test_sorts(engine: sa.Engine) -> None:
 def test_export_includes_archived_records_in_ref_order(engine: sa.Engine) -> None:
     put(engine, [make_record(3), make_record(1), make_record(2)])
     store.set_archived(engine, "projecte-00002", True)
-    assert [r["ref"] for r in store.export_records(engine)] == [
+    assert [r["ref"] for r in read_store.export_records(engine)] == [
         "projecte-00001",
         "projecte-00002",
         "projecte-00003",
@@ -371,10 +375,10 @@ def test_archive_and_restore(engine: sa.Engine) -> None:
     put(engine, [make_record(1)])
     assert store.set_archived(engine, "projecte-00001", True) is True
     assert store.set_archived(engine, "projecte-00001", True) is False
-    assert store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is True
+    assert read_store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is True
     assert store.set_archived(engine, "projecte-00001", False) is True
-    assert store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is False
+    assert read_store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is False
     # re-importing does not restore or archive: it is not part of the record
     store.set_archived(engine, "projecte-00001", True)
     put(engine, [make_record(1, title="Canviat")])
-    assert store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is True
+    assert read_store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is True

@@ -12,7 +12,7 @@ from typing import Any
 from plugins.emulator import ApiSession
 from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
-from bridge.catalogue.store import Filters, list_records
+from bridge.catalogue.read_store import Filters, list_records
 from bridge.db import session_scope
 from bridge.discovery import rank, similar, store
 from bridge.discovery.pages import OVERVIEW, IndexRow, desired_pages

@@ -56,3 +56,15 @@ def test_names_of_the_package_resolve_on_first_use() -> None:
     assert bridge.models.Project is Project and bridge.models.Area is Area
     for name in bridge.models.__all__:
         assert getattr(bridge.models, name) is not None, name
+
+
+def test_the_place_reader_names_every_column_of_the_place_model() -> None:
+    """bridge.places.read_store builds PlaceRow from its columns by position and name."""
+    from dataclasses import fields
+
+    from bridge.places.gazetteer import PlaceRow
+    from bridge.places.read_store import COLUMNS
+
+    model = bridge.models.load_all().tables["place"]
+    assert set(COLUMNS) == {c.name for c in model.c} - {"id"}
+    assert tuple(f.name for f in fields(PlaceRow)) == COLUMNS

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -63,45 +64,96 @@ def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v or type(v) in _FALSY_CONTENT}
 
 
+def body_dict(values: Sequence[Any]) -> dict[str, Any]:
+    """A local body as the contract shows it, from its values in LOCAL_BODY_FIELDS order."""
+    return {
+        name: int(value) if type(value) is float and value.is_integer() else value
+        for name, value in zip(LOCAL_BODY_FIELDS, values, strict=True)
+        if value or type(value) in _FALSY_CONTENT
+    }
+
+
+def contact_dict(values: Sequence[Any]) -> dict[str, Any]:
+    """A contact, from its values in CONTACT_FIELDS order (`public` a bool)."""
+    return {
+        name: value
+        for name, value in zip(CONTACT_FIELDS, values, strict=True)
+        if value or type(value) in _FALSY_CONTENT
+    }
+
+
+def document_dict(kind: Any, title: str | None, url: str) -> dict[str, Any]:
+    return _compact({"kind": plain(kind), "title": title, "url": url})
+
+
+def canonical_record(
+    ref: str,
+    title: str,
+    local_body: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    description: str,
+    value: str | None,
+    savings: str | None,
+    savings_eur_per_year: float | None,
+    analysis: tuple[str | None, str | None, str | None],
+    area: Any,
+    kind: Any,
+    phase: Any,
+    documents: list[dict[str, Any]],
+    proximity: Any,
+) -> dict[str, Any]:
+    """The record as the contract shows it, from its parts: keys in the contract's order, absent
+    values omitted (`_compact`'s rule, written out: listing 10,000 records calls this 10,000
+    times, and every reader of a record goes through it)."""
+    record: dict[str, Any] = {"ref": ref, "title": title, "local_body": local_body}
+    if contacts:
+        record["contacts"] = contacts
+    if description:
+        record["description"] = description
+    if value:
+        record["value"] = value
+    if savings:
+        record["savings"] = savings
+    if savings_eur_per_year is not None:
+        record["savings_eur_per_year"] = _number(savings_eur_per_year)
+    parts = {k: v for k, v in zip(ANALYSIS_FIELDS, analysis, strict=True) if v}
+    if parts:
+        record["analysis"] = parts
+    record["area"] = plain(area)
+    record["kind"] = plain(kind)
+    record["phase"] = plain(phase)
+    if documents:
+        record["documents"] = documents
+    if proximity:
+        record["proximity"] = plain(proximity)
+    return record
+
+
 # `record_dict` and `local_body_dict` read attributes only: they accept the ORM rows and the plain
 # stand-ins of `bridge.catalogue.views` alike (import fingerprints a record before writing it).
 
 
 def local_body_dict(body: LocalBody | BodyView) -> dict[str, Any]:
-    return _compact({name: _number(getattr(body, name)) for name in LOCAL_BODY_FIELDS})
+    return body_dict([getattr(body, name) for name in LOCAL_BODY_FIELDS])
 
 
 def record_dict(project: Project | ProjectView) -> dict[str, Any]:
     """The record as the contract shows it. Keys in the contract's order; absent values omitted."""
-    analysis = _compact(
-        {
-            "barriers": project.analysis_barriers,
-            "benefits": project.analysis_benefits,
-            "technology": project.analysis_technology,
-        }
-    )
-    return _compact(
-        {
-            "ref": project.ref,
-            "title": project.title,
-            "local_body": local_body_dict(project.local_body),
-            "contacts": [
-                _compact({f: getattr(c, f) for f in CONTACT_FIELDS}) for c in project.contacts
-            ],
-            "description": project.description,
-            "value": project.value,
-            "savings": project.savings,
-            "savings_eur_per_year": _number(project.savings_eur_per_year),
-            "analysis": analysis,
-            "area": plain(project.area),
-            "kind": plain(project.kind),
-            "phase": plain(project.phase),
-            "documents": [
-                _compact({f: plain(getattr(d, f)) for f in DOCUMENT_FIELDS})
-                for d in project.documents
-            ],
-            "proximity": plain(project.proximity),
-        }
+    return canonical_record(
+        project.ref,
+        project.title,
+        local_body_dict(project.local_body),
+        [contact_dict([getattr(c, f) for f in CONTACT_FIELDS]) for c in project.contacts],
+        project.description,
+        project.value,
+        project.savings,
+        project.savings_eur_per_year,
+        (project.analysis_barriers, project.analysis_benefits, project.analysis_technology),
+        project.area,
+        project.kind,
+        project.phase,
+        [document_dict(d.kind, d.title, d.url) for d in project.documents],
+        project.proximity,
     )
 
 

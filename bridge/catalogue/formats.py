@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
-from bridge.catalogue.schema import Problem, RawRecord, Severity
+from bridge.catalogue.problems import Problem, RawRecord, Severity
 from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx"}

@@ -16,14 +16,19 @@ import math
 import re
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import Enum, StrEnum
+from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+# Problem, RawRecord and Severity are plain data in their own module (export reads none of this
+# module's pydantic models); every caller may import them from here too.
+from bridge.catalogue.problems import Problem as Problem
+from bridge.catalogue.problems import RawRecord as RawRecord
+from bridge.catalogue.problems import Severity as Severity
 from bridge.catalogue.regions import CONTROL_CHARS_RE, REGION_RE
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.discourse_rules import is_valid_username
@@ -352,65 +357,6 @@ class RecordIn(_Model):
 
 
 # --------------------------------------------------------------------------- problems
-
-
-class Severity(StrEnum):
-    error = "error"  # nothing is written
-    warning = "warning"  # normalised or disagreeing; written unless --strict
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input, located as precisely as the input allows."""
-
-    file: str
-    reason: str
-    index: int | None = None  # 1-based position of the record in its file; None: the whole file
-    ref: str | None = None
-    field: str | None = None
-    line: int | None = None  # CSV: the line where the record starts
-    severity: Severity = Severity.error
-
-    @property
-    def is_warning(self) -> bool:
-        return self.severity is Severity.warning
-
-    def as_error(self) -> Problem:
-        return replace(self, severity=Severity.error)
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.index is not None:
-            detail = [f"line {self.line}"] if self.line is not None else []
-            detail += [f"ref {self.ref}"] if self.ref else []
-            where.append(f"record {self.index}" + (f" ({', '.join(detail)})" if detail else ""))
-        elif self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(self.field)
-        return f"{': '.join(where)}: {self.reason}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "index": self.index,
-            "line": self.line,
-            "ref": self.ref,
-            "field": self.field,
-            "reason": self.reason,
-            "severity": self.severity.value,
-        }
-
-
-@dataclass
-class RawRecord:
-    """A record as a reader found it, before validation (readers may already note problems)."""
-
-    file: str
-    index: int
-    data: Any
-    line: int | None = None
-    problems: list[tuple[str | None, str]] = field(default_factory=list)  # (field, reason)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class ChallengeRun:
 
 def _records_loader(engine: Engine, settings: Settings) -> Callable[[], list[dict[str, Any]]]:
     def load() -> list[dict[str, Any]]:
-        from bridge.catalogue.store import list_records
+        from bridge.catalogue.read_store import list_records
 
         return list_records(engine, settings.home_region, settings.discourse_url)
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bridge.config import CatalogueSettings
+    from bridge.dbapi import Rows
     from bridge.settings import Settings
 
 EXIT_OK = 0
@@ -40,6 +42,11 @@ class _Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
+            from bridge.dbapi import driver_errors, unusable
+
+            # The read commands' own connections (bridge.dbapi) raise the driver's errors.
+            if isinstance(exc, driver_errors()) and type(exc).__name__ != "IntegrityError":
+                fail(str(unusable(exc)))
             # SQLAlchemy is looked up, not imported: commands that never load it stay light,
             # and an exception from it means it is loaded.
             sa = sys.modules.get("sqlalchemy")
@@ -48,9 +55,7 @@ class _Group(typer.core.TyperGroup):
                 and isinstance(exc, sa.exc.DatabaseError)  # OperationalError included
                 and not isinstance(exc, sa.exc.IntegrityError)  # a conflict: commands explain it
             ):
-                from bridge.db import unusable
-
-                fail(str(unusable(exc)))
+                fail(str(unusable(exc.orig)))
             raise
 
 
@@ -179,6 +184,19 @@ def catalogue_engine(cfg: Settings | CatalogueSettings, *, check_schema: bool = 
         if check_schema:
             require_current_schema(engine)
         return engine
+    except DatabaseError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def catalogue_rows(cfg: Settings | CatalogueSettings) -> Iterator[Rows]:
+    """The catalogue through its driver alone, for the read commands (bridge.dbapi: no
+    SQLAlchemy to load); refuses (exit 2) when the database is unreachable or not migrated."""
+    from bridge.dbapi import DatabaseError, connect
+
+    try:
+        with connect(cfg.database_url) as rows:
+            yield rows
     except DatabaseError as exc:
         fail(str(exc))
 

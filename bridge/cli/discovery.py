@@ -28,11 +28,11 @@ def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
     """Every record, archived ones included (they are never results, but may be asked about)."""
     import sqlalchemy as sa
 
-    from bridge.catalogue import store
+    from bridge.catalogue import read_store
 
     try:
-        return store.list_records(
-            engine, cfg.home_region, cfg.discourse_url, store.Filters(archived="include")
+        return read_store.list_records(
+            engine, cfg.home_region, cfg.discourse_url, read_store.Filters(archived="include")
         )
     except sa.exc.OperationalError as exc:
         fail(f"cannot use the catalogue database: {exc.orig}")

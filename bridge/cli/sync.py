@@ -289,7 +289,7 @@ DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "samples" / "demo_cata
 
 
 def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
-    from bridge.catalogue.store import topic_url
+    from bridge.catalogue.read_store import topic_url
     from bridge.sync import state
 
     return [

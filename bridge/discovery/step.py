@@ -69,7 +69,7 @@ def similar_choice(
     cached = store.load_cache(engine, CHOICE_KEY)
     if cached is not None and cached[0] == fingerprint:
         return dict(cached[1])
-    from bridge.catalogue.store import Filters, list_records
+    from bridge.catalogue.read_store import Filters, list_records
     from bridge.discovery.rank import similar_all
 
     # The records as `similar` sees them (with their places), so both choose alike.
@@ -223,7 +223,7 @@ def _sound(row: StoredPage) -> bool:
 
 
 def _page_records(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
-    from bridge.catalogue.store import list_records
+    from bridge.catalogue.read_store import list_records
 
     # Relative topic paths (no forum URL given): what the pages link with.
     return list_records(engine, settings.home_region, None)

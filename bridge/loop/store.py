@@ -51,7 +51,9 @@ def paired_topics(session: Session) -> dict[int, PairedTopic]:
 
 
 def paired_topic(session: Session, topic_id: int) -> PairedTopic | None:
-    found = state.paired(session.connection(), topic_id)
+    """The record paired with a topic, its state row held until the event's transaction ends
+    (see `state.paired`)."""
+    found = state.paired(session.connection(), topic_id, lock=True)
     return _paired(*found[0]) if found else None
 
 

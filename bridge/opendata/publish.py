@@ -115,7 +115,7 @@ def publish(
     """Write the public catalogue into `directory`, atomically; nothing is written when it already
     holds the same bytes. Raises writer.TargetRefused when `directory` holds other things."""
     # Imported here: the listing's module is large and the scheduler imports this one.
-    from bridge.catalogue.store import list_records
+    from bridge.catalogue.read_store import list_records
     from bridge.opendata.store import public_modified
 
     discourse_url = public_url(discourse_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -77,26 +76,6 @@ def gazetteer(conn: Connection, countries: Iterable[str] | None = None) -> Gazet
     if countries is not None:
         query = query.where(T.c.country.in_(sorted(set(countries))))
     return Gazetteer(_row(r) for r in conn.execute(query))
-
-
-def places_by_code(
-    conn: Connection, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], dict[str, object]]:
-    """`place` dicts (contract §3) of these (country, code) pairs."""
-    by_country: dict[str, set[str]] = defaultdict(set)
-    for country, code in keys:
-        by_country[country].add(code)
-    rows: dict[tuple[str, str], list[PlaceRow]] = defaultdict(list)
-    for country, codes in by_country.items():
-        ordered = sorted(codes)
-        for start in range(0, len(ordered), _CHUNK):
-            query = sa.select(T).where(
-                T.c.country == country, T.c.code.in_(ordered[start : start + _CHUNK])
-            )
-            for values in conn.execute(query):
-                row = _row(values)
-                rows[(row.country, row.code)].append(row)
-    return {key: merge(found).as_dict() for key, found in rows.items()}
 
 
 def place_of(conn: Connection, country: str, code: str) -> Place | None:

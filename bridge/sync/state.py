@@ -121,10 +121,20 @@ def _one(conn: Connection, project_id: int) -> Stored | None:
     return _stored(row) if row else None
 
 
-def paired(conn: Connection, topic_id: int | None = None) -> list[tuple[str, Stored]]:
-    """(ref, state) of every record paired with a topic, or of the one paired with `topic_id`."""
+def paired(
+    conn: Connection, topic_id: int | None = None, *, lock: bool = False
+) -> list[tuple[str, Stored]]:
+    """(ref, state) of every record paired with a topic, or of the one paired with `topic_id`.
+
+    `lock`: hold the state rows until the caller's transaction ends (PostgreSQL's FOR UPDATE;
+    SQLite has one writer at a time and refuses a write from a stale read). A webhook compares
+    what the forum shows with what the bridge last wrote: without the lock, the sync could
+    record its own edit between that read and the webhook's write, and the webhook would report
+    the bridge's own edit as a moderator's drift."""
     query = sa.select(S, P.c.ref).join(P, P.c.id == S.c.project_id)
     query = query.where(S.c.topic_id.is_not(None) if topic_id is None else S.c.topic_id == topic_id)
+    if lock:
+        query = query.with_for_update(of=S)
     return [(row["ref"], _stored(row)) for row in conn.execute(query).mappings()]
 
 
@@ -261,8 +271,11 @@ def record_synced(
     stays reported)."""
     repaired = set(repaired)
     with engine.begin() as conn:
+        # Read and written under the row's lock (as a webhook's drift is: see `paired`).
         row = conn.execute(
-            sa.select(S.c.drift, S.c.drift_detail).where(S.c.project_id == project_id)
+            sa.select(S.c.drift, S.c.drift_detail)
+            .where(S.c.project_id == project_id)
+            .with_for_update()
         ).one()
         drift = [a for a in (row.drift or []) if a not in repaired]
         detail = {k: v for k, v in (row.drift_detail or {}).items() if k in drift} or None

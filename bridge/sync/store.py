@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bridge.catalogue import store as catalogue_store
+from bridge.catalogue import read_store as catalogue_store
 from bridge.catalogue.canonical import plain, proximity_for, record_dict
 from bridge.models import ForumCategory, Project
 from bridge.models.types import utcnow

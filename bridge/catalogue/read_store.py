@@ -1,0 +1,485 @@
+"""The catalogue's reads: records with their body, contacts, documents, sync state and activity,
+as `projects list/show`, `export` and the sync engine's snapshot need them.
+
+Plain SQL run by a `bridge.dbapi.Rows` (issue 15): the read commands pass the driver's own
+connection and never load SQLAlchemy; code holding an engine passes it and the same SQL runs on
+one of its connections. Writes (import, archive, places) stay in `bridge.catalogue.store`.
+
+Two shapes come out of the same rows, each built once per record:
+- `_Loaded` with plain views (`bridge.catalogue.views`): what import compares and the sync
+  engine renders;
+- the output dicts of contract §3 (`iter_records`, `get_record`, `export_records`), built straight
+  from the rows through the canonical builders of `bridge.catalogue.canonical`, the one place
+  that says what a record looks like.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from bridge.catalogue.canonical import (
+    CONTACT_FIELDS,
+    LOCAL_BODY_FIELDS,
+    body_dict,
+    canonical_record,
+    contact_dict,
+    document_dict,
+    iso,
+    proximity_for,
+)
+from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
+from bridge.dbapi import (
+    DriverRows,
+    EngineRows,
+    Rows,
+    as_bool,
+    as_utc,
+    chunks,
+    placeholders,
+)
+from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
+from bridge.sync.effective import StateSummary, effective_status
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+
+class UnknownRef(LookupError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no record with ref {ref!r}")
+        self.ref = ref
+
+
+@contextmanager
+def rows_of(source: Rows | Engine | Connection) -> Iterator[Rows]:
+    """Rows from what the caller holds: a `Rows` as it is, a SQLAlchemy connection (inside its
+    transaction), or an engine (a connection of its own for this read)."""
+    if isinstance(source, DriverRows | EngineRows):
+        yield source
+    elif hasattr(source, "exec_driver_sql"):
+        yield EngineRows(source)
+    else:
+        with source.connect() as conn:  # type: ignore[union-attr]
+            yield EngineRows(conn)
+
+
+# --------------------------------------------------------------------------- the rows
+
+# Column positions of `_PROJECT_SQL`'s rows, unpacked by position below (this runs for every
+# record of `projects list`).
+_PROJECT_SQL = """
+SELECT p.id, p.ref, p.title, p.description, p.area, p.kind, p.phase, p.value, p.savings,
+       p.savings_eur_per_year, p.analysis_barriers, p.analysis_benefits, p.analysis_technology,
+       p.proximity, p.local_body_id, p.archived, p.content_hash, p.revision, p.created_at,
+       p.updated_at,
+       s.project_id, s.topic_id, s.topic_slug, s.state, s.content_hash, s.closed, s.last_error,
+       s.last_synced_at,
+       a.replies, a.views, a.likes, a.participants, a.last_posted_at
+FROM project p
+LEFT JOIN sync_state s ON s.project_id = p.id
+LEFT JOIN activity a ON a.project_id = p.id
+"""
+_BODY_SQL = (
+    "SELECT id, " + ", ".join(LOCAL_BODY_FIELDS) + ", place_code FROM local_body WHERE id IN "
+)
+_CONTACT_SQL = (
+    "SELECT c.project_id, "
+    + ", ".join(f"c.{name}" for name in CONTACT_FIELDS)
+    + " FROM contact c JOIN project p ON p.id = c.project_id"
+)
+_DOCUMENT_SQL = (
+    "SELECT d.project_id, d.kind, d.title, d.url FROM document d JOIN project p ON p.id = "
+    "d.project_id"
+)
+
+
+@dataclass(frozen=True)
+class Where:
+    """A condition on `project p` with its parameters (`?` placeholders)."""
+
+    sql: str = ""
+    params: tuple[Any, ...] = ()
+
+    def clause(self) -> str:
+        return f" WHERE {self.sql}" if self.sql else ""
+
+
+@dataclass
+class _Fetched:
+    """The rows of one read: projects, and by id their bodies, contacts and documents."""
+
+    projects: list[tuple[Any, ...]]
+    bodies: dict[int, tuple[Any, ...]]  # id → LOCAL_BODY_FIELDS values + place_code
+    contacts: dict[int, list[tuple[Any, ...]]]  # project id → CONTACT_FIELDS values, in order
+    documents: dict[int, list[tuple[Any, Any, Any]]]  # project id → (kind, title, url), in order
+
+
+def _by_ref(row: tuple[Any, ...]) -> str:
+    return row[1]
+
+
+def _fetch(rows: Rows, where: Where) -> _Fetched:
+    """Four queries whatever the number of records."""
+    # By ref, sorted here: the database's collation (PostgreSQL's follows the locale) must not
+    # decide the order people and the golden outputs see.
+    projects = sorted(rows.all(_PROJECT_SQL + where.clause(), where.params), key=_by_ref)
+    if not projects:
+        return _Fetched([], {}, {}, {})
+    body_ids = sorted({row[14] for row in projects})
+    bodies = {
+        row[0]: row[1:]
+        for chunk in chunks(body_ids)
+        for row in rows.all(_BODY_SQL + f"({placeholders(len(chunk))})", chunk)
+    }
+    contacts: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for project_id, *values in rows.all(
+        _CONTACT_SQL + where.clause() + " ORDER BY c.project_id, c.position", where.params
+    ):
+        values[-1] = as_bool(values[-1])  # public
+        contacts[project_id].append(tuple(values))
+    documents: dict[int, list[tuple[Any, Any, Any]]] = defaultdict(list)
+    for project_id, kind, title, url in rows.all(
+        _DOCUMENT_SQL + where.clause() + " ORDER BY d.project_id, d.position", where.params
+    ):
+        documents[project_id].append((kind, title, url))
+    return _Fetched(projects, bodies, contacts, documents)
+
+
+def _refs(refs: Sequence[str]) -> Iterator[Where]:
+    for chunk in chunks(list(refs)):
+        yield Where(f"p.ref IN ({placeholders(len(chunk))})", tuple(chunk))
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass
+class _Loaded:
+    """A stored record with what the catalogue knows around it (state, sync, activity)."""
+
+    id: int
+    ref: str
+    view: ProjectView
+    view_body_id: int
+    archived: bool
+    content_hash: str
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    sync: dict[str, Any]
+    activity: dict[str, Any]
+
+
+_SYNC_KEYS = (
+    "sync_row",
+    "topic_id",
+    "topic_slug",
+    "sync_status",
+    "synced_hash",
+    "synced_closed",
+    "last_error",
+    "last_synced_at",
+)
+
+
+def _loaded(fetched: _Fetched) -> list[_Loaded]:
+    views: dict[int, BodyView] = {}  # one view per shared body
+    loaded = []
+    for row in fetched.projects:
+        (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers,
+         benefits, technology, proximity, body_id, archived, content_hash, revision, created_at,
+         updated_at) = row[:20]  # fmt: skip
+        body = views.get(body_id)
+        if body is None:
+            body = views[body_id] = BodyView(*fetched.bodies[body_id][:-1])
+        sync = list(row[20:28])
+        sync[5] = as_bool(sync[5]) if sync[0] is not None else None  # closed
+        sync[7] = as_utc(sync[7])  # last_synced_at
+        replies, seen, likes, participants, last_posted_at = row[28:]
+        view = ProjectView(
+            ref, title, body, description, area, kind, phase, value, savings, savings_eur,
+            barriers, benefits, technology, proximity,
+            [ContactView(*c) for c in fetched.contacts.get(pid, ())],
+            [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
+        )  # fmt: skip
+        loaded.append(
+            _Loaded(
+                id=pid,
+                ref=ref,
+                view=view,
+                view_body_id=body_id,
+                archived=as_bool(archived),
+                content_hash=content_hash,
+                revision=revision,
+                created_at=as_utc(created_at),  # type: ignore[arg-type]  # NOT NULL
+                updated_at=as_utc(updated_at),  # type: ignore[arg-type]  # NOT NULL
+                sync=dict(zip(_SYNC_KEYS, sync, strict=True)),
+                activity={
+                    "replies": replies or 0,
+                    "views": seen or 0,
+                    "likes": likes or 0,
+                    "participants": participants or 0,
+                    "last_posted_at": as_utc(last_posted_at),
+                },
+            )
+        )
+    return loaded
+
+
+def load_all(source: Rows | Engine | Connection) -> list[_Loaded]:
+    """Every stored record, archived ones too (the sync engine's snapshot reads them this way)."""
+    with rows_of(source) as rows:
+        return _loaded(_fetch(rows, Where()))
+
+
+def load_by_refs(source: Rows | Engine | Connection, refs: Sequence[str]) -> list[_Loaded]:
+    with rows_of(source) as rows:
+        return [item for where in _refs(refs) for item in _loaded(_fetch(rows, where))]
+
+
+def topic_url(discourse_url: str | None, topic_id: int | None, slug: str | None) -> str | None:
+    if topic_id is None:
+        return None
+    return f"{discourse_url or ''}/t/{slug or '-'}/{topic_id}"
+
+
+def sync_state(item: _Loaded) -> SyncStatus:
+    """The record's sync state, by the sync engine's one rule (bridge.sync.effective)."""
+    sync = item.sync
+    if sync["sync_row"] is None:
+        return effective_status(item, None)
+    summary = StateSummary(
+        sync["sync_status"], sync["topic_id"], sync["synced_hash"], bool(sync["synced_closed"])
+    )
+    return effective_status(item, summary)
+
+
+# --------------------------------------------------------------------------- output
+
+
+class _Facts(NamedTuple):
+    """What the sync-state rule reads of a record (bridge.sync.effective.RecordFacts); a
+    named tuple because one is made for every listed record."""
+
+    archived: bool
+    content_hash: str
+
+
+class _Output:
+    """Turns fetched rows into contract §3's records, each built once, straight from its row."""
+
+    def __init__(
+        self, fetched: _Fetched, places: dict[int, dict[str, Any] | None], home_region: str,
+        discourse_url: str | None,
+    ) -> None:  # fmt: skip
+        self.fetched = fetched
+        self.places = places
+        self.home_region = home_region
+        self.discourse_url = discourse_url
+        self.bodies: dict[int, dict[str, Any]] = {}
+        self.proximity: dict[int, str] = {}  # by body, for records that do not set their own
+
+    def body(self, body_id: int) -> dict[str, Any]:
+        body = self.bodies.get(body_id)
+        if body is None:
+            body = self.bodies[body_id] = body_dict(self.fetched.bodies[body_id][:-1])
+        return dict(body)  # each record its own: callers may add to it
+
+    def canonical(self, row: tuple[Any, ...], *, with_proximity: bool) -> dict[str, Any]:
+        """The record alone (export's form; list/show add their fields after it)."""
+        pid = row[0]
+        return canonical_record(
+            row[1], row[2], self.body(row[14]),
+            [contact_dict(c) for c in self.fetched.contacts.get(pid, ())],
+            row[3], row[7], row[8], row[9], (row[10], row[11], row[12]), row[4], row[5], row[6],
+            [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
+            row[13] if with_proximity else None,
+        )  # fmt: skip
+
+    def derived_proximity(self, body_id: int, own: str | None) -> str:
+        if own:
+            return Proximity(own).value
+        found = self.proximity.get(body_id)
+        if found is None:
+            values = self.fetched.bodies[body_id]
+            found = self.proximity[body_id] = proximity_for(
+                values[1], values[2], None, self.home_region
+            ).value
+        return found
+
+    def listed(self, row: tuple[Any, ...], *, detail: bool) -> dict[str, Any]:
+        """The record as list (detail=False) and show (detail=True) print it."""
+        record = self.canonical(row, with_proximity=False)
+        body_id, own, archived = row[14], row[13], as_bool(row[15])
+        record["place"] = self.places.get(body_id)
+        record["proximity"] = self.derived_proximity(body_id, own)
+        record["archived"] = archived
+        synced, topic_id, slug, state, synced_hash, closed, last_error, last_synced = row[20:28]
+        record["topic_id"] = topic_id
+        record["topic_url"] = (
+            None if topic_id is None else topic_url(self.discourse_url, topic_id, slug)
+        )
+        summary = (
+            None if synced is None else StateSummary(state, topic_id, synced_hash, as_bool(closed))
+        )
+        record["sync_state"] = effective_status(_Facts(archived, row[16]), summary).value
+        replies, seen, likes, participants, last_posted_at = row[28:]
+        record["activity"] = {
+            "replies": replies or 0,
+            "views": seen or 0,
+            "likes": likes or 0,
+            "participants": participants or 0,
+            "last_posted_at": None if last_posted_at is None else iso(as_utc(last_posted_at)),
+        }
+        if detail:
+            record["proximity_set_by_record"] = own is not None
+            record["last_error"] = last_error
+            record["last_synced_at"] = iso(as_utc(last_synced))
+            record["revision"] = row[17]
+            record["content_hash"] = row[16]
+            record["created_at"] = iso(as_utc(row[18]))
+            record["updated_at"] = iso(as_utc(row[19]))
+        return record
+
+
+def _places(rows: Rows, fetched: _Fetched) -> dict[int, dict[str, Any] | None]:
+    """Each fetched body's place (contract §3), by body id; absent where unresolved."""
+    from bridge.places.read_store import places_by_code
+
+    wanted = {
+        body_id: (values[1], values[-1])  # (country, place_code)
+        for body_id, values in fetched.bodies.items()
+        if values[-1] is not None
+    }
+    if not wanted:
+        return {}
+    found = places_by_code(rows, set(wanted.values()))
+    return {body_id: found.get(key) for body_id, key in wanted.items()}
+
+
+# --------------------------------------------------------------------------- queries
+
+
+Sort = Literal["ref", "title", "activity", "recent"]
+ArchivedFilter = Literal["exclude", "include", "only"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    area: Area | None = None
+    proximity: Proximity | None = None
+    phase: Phase | None = None
+    kind: Kind | None = None
+    search: str | None = None
+    archived: ArchivedFilter = "exclude"
+
+    def where(self) -> Where:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.archived != "include":
+            conditions.append("p.archived = ?")
+            params.append(self.archived == "only")
+        for column, value in (("area", self.area), ("phase", self.phase), ("kind", self.kind)):
+            if value is not None:
+                conditions.append(f"p.{column} = ?")
+                params.append(value.value)
+        return Where(" AND ".join(conditions), tuple(params))
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form for search: "Participació" matches "participacio"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _haystack(row: tuple[Any, ...], body_name: str) -> str:
+    # ref, title, local body, description, technology
+    return _fold("\n".join((row[1], row[2], body_name, row[3], row[12] or "")))
+
+
+def _ts(value: Any) -> float:
+    stamp = as_utc(value)
+    return stamp.timestamp() if stamp is not None else 0.0
+
+
+_SORTS: dict[str, Callable[[tuple[Any, ...]], Any]] = {
+    "ref": lambda row: row[1],
+    "title": lambda row: (_fold(row[2]), row[1]),
+    # Most discussed first (replies, participants, views).
+    "activity": lambda row: (-(row[28] or 0), -(row[31] or 0), -(row[29] or 0), row[1]),
+    # Latest forum post first; records without one after, most recently changed in the catalogue
+    # first.
+    "recent": lambda row: (row[32] is None, -_ts(row[32]), -_ts(row[19]), row[1]),
+}
+
+
+def iter_records(
+    source: Rows | Engine | Connection,
+    home_region: str,
+    discourse_url: str | None = None,
+    filters: Filters = Filters(),
+    sort: Sort = "ref",
+) -> Iterator[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted, each
+    made when it is asked for (the listing writes each as it comes). Every read is done before
+    the first record is made."""
+    with rows_of(source) as rows:
+        fetched = _fetch(rows, filters.where())
+        places = _places(rows, fetched)
+    projects = fetched.projects
+    if filters.search and filters.search.strip():
+        needle = _fold(filters.search.strip())
+        projects = [row for row in projects if needle in _haystack(row, fetched.bodies[row[14]][0])]
+    if sort != "ref":  # fetched in ref order
+        projects = sorted(projects, key=_SORTS[sort])
+    output = _Output(fetched, places, home_region, discourse_url)
+    wanted = filters.proximity.value if filters.proximity is not None else None
+    for row in projects:
+        if wanted is None or output.derived_proximity(row[14], row[13]) == wanted:
+            yield output.listed(row, detail=False)
+
+
+def list_records(
+    source: Rows | Engine | Connection,
+    home_region: str,
+    discourse_url: str | None = None,
+    filters: Filters = Filters(),
+    sort: Sort = "ref",
+) -> list[dict[str, Any]]:
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
+    return list(iter_records(source, home_region, discourse_url, filters, sort))
+
+
+def get_record(
+    source: Rows | Engine | Connection,
+    ref: str,
+    home_region: str,
+    discourse_url: str | None = None,
+) -> dict[str, Any]:
+    """The record as `projects show --json` prints it; UnknownRef when there is none."""
+    with rows_of(source) as rows:
+        fetched = _fetch(rows, Where("p.ref = ?", (ref,)))
+        places = _places(rows, fetched)
+    if not fetched.projects:
+        raise UnknownRef(ref)
+    output = _Output(fetched, places, home_region, discourse_url)
+    return output.listed(fetched.projects[0], detail=True)
+
+
+def export_records(source: Rows | Engine | Connection) -> list[dict[str, Any]]:
+    """Every record (archived ones too) in its canonical form, by ref: what `export` writes."""
+    with rows_of(source) as rows:
+        fetched = _fetch(rows, Where())
+    output = _Output(fetched, {}, "", None)
+    return [output.canonical(row, with_proximity=True) for row in fetched.projects]
+
+
+def count_records(source: Rows | Engine | Connection) -> int:
+    with rows_of(source) as rows:
+        return int(rows.all("SELECT count(*) FROM project")[0][0])
