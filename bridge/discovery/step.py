@@ -334,7 +334,6 @@ def sync_pages(
             continue
         _count(result, action)
         if action.repairs:
-            store.set_page_drift(engine, action.page.key, None)
             result.repaired[action.page.key] = list(action.repairs)
     if not result.failed:
         store.save_cache(engine, PAGES_KEY, fingerprint, {})
@@ -461,7 +460,12 @@ def _apply(
     if action.pin:
         client.set_topic_status(row.topic_id, "pinned", True)
         values["pinned"] = True
-    store.page_written(engine, page.key, **values)
+    store.page_written(engine, page.key, settled=_written(action), **values)
+
+
+def _written(action: PageAction) -> tuple[str, ...]:
+    """The aspects an update wrote: drift on them is settled with the write."""
+    return (*action.fields, *(("pinned",) if action.pin else ()))
 
 
 def _created(

@@ -114,10 +114,12 @@ def load_pages(engine: Engine) -> dict[str, StoredPage]:
 
 
 def page_topics(conn: sa.Connection, topic_id: int | None = None) -> dict[int, StoredPage]:
-    """Every page that has a topic (or the one with `topic_id`), by topic id."""
+    """Every page that has a topic (or the one with `topic_id`, its row held until the caller's
+    transaction ends: PostgreSQL's FOR UPDATE, as bridge.sync.state.paired does for records),
+    by topic id."""
     query = sa.select(_pages).where(_pages.c.topic_id.is_not(None))
     if topic_id is not None:
-        query = query.where(_pages.c.topic_id == topic_id)
+        query = query.where(_pages.c.topic_id == topic_id).with_for_update()
     rows = conn.execute(query).mappings().all()
     return {r["topic_id"]: _stored(r) for r in rows}
 
@@ -223,11 +225,25 @@ def page_intent(engine: Engine, key: str, external_id: str) -> None:
             )
 
 
-def page_written(engine: Engine, key: str, **values: Any) -> None:
-    """Confirmed writes (topic ids, title, body hash, category, pinned, a cleared error)."""
+def page_written(engine: Engine, key: str, *, settled: tuple[str, ...] = (), **values: Any) -> None:
+    """Confirmed writes (topic ids, title, body hash, category, pinned, a cleared error). The
+    drift on the aspects just written (`settled`) goes in the same transaction, after the page's
+    row: a webhook about this very edit holds that row while it compares (`page_topics` with a
+    topic id), so it either sees the new values or its report is cleared here."""
     values["updated_at"] = utcnow()
     with engine.begin() as conn:
         conn.execute(sa.update(_pages).where(_pages.c.key == key).values(**values))
+        if settled:
+            drift = load_page_drift(conn)
+            entry = drift.get(key)
+            if entry is not None and set(entry.get("what") or ()) & set(settled):
+                what = [a for a in entry.get("what") or () if a not in settled]
+                detail = {k: v for k, v in (entry.get("detail") or {}).items() if k in what}
+                if what:
+                    drift[key] = {"what": what, "detail": detail}
+                else:
+                    drift.pop(key)
+                save_page_drift(conn, drift)
 
 
 def page_category(engine: Engine, key: str, category_id: int, slug: str) -> None:
