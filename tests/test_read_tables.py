@@ -67,4 +67,4 @@ def test_the_place_reader_names_every_column_of_the_place_model() -> None:
 
     model = bridge.models.load_all().tables["place"]
     assert set(COLUMNS) == {c.name for c in model.c} - {"id"}
-    assert COLUMNS == tuple(f.name for f in fields(PlaceRow))
+    assert tuple(f.name for f in fields(PlaceRow)) == COLUMNS
