@@ -7,13 +7,14 @@
   (`bridge.db.sync.lock`). The kernel drops it when the process dies, however it dies.
 - SQLite in memory: a lock inside this process (nobody else can open that database).
 
-`bridge.sync.lease_read` asks whether a lock is taken and reads the row, through plain SQL that
-`status` runs without SQLAlchemy; the functions here ask through it too. The `lease` row is no
-longer the lock: it says who holds it and since when (for `status` and for
+The `lease` row is no longer the lock: it says who holds it and since when (for `status` and for
 the message a second sync gets). A holder's heartbeat thread refreshes `expires_at`, so a row
 whose heartbeat is old, or whose lock is free, is a leftover of a killed holder and is simply
 overwritten by the next one. A live but hung holder keeps its lock: `status` names it (host,
 pid, since when) and the README says how to end it.
+
+Whether a lock is taken, and the row, are read by `bridge.sync.lease_read` (plain SQL that
+`status` runs without SQLAlchemy); the checks here ask through it, so both give one answer.
 """
 
 from __future__ import annotations
