@@ -20,7 +20,11 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
 # The newest migration. Every command checks the schema against it, so it is a constant rather
 # than Alembic's script directory (which costs a tenth of a second to load on each command);
@@ -64,6 +68,9 @@ class Rows(Protocol):
     """Runs one read query and returns its rows as tuples, values as the driver gives them."""
 
     dialect: str  # "sqlite" or "postgresql"
+    # SQLite's file as the URL names it, as SQLAlchemy reads it (`engine.url.database`): the
+    # sync lock is a file named after it (bridge.sync.lease). None on PostgreSQL.
+    database: str | None
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
@@ -81,9 +88,10 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 class DriverRows:
     """A `Rows` over a DB-API connection of sqlite3 or psycopg."""
 
-    def __init__(self, connection: Any, dialect: str) -> None:
+    def __init__(self, connection: Any, dialect: str, database: str | None = None) -> None:
         self.connection = connection
         self.dialect = dialect
+        self.database = database
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self.dialect == "postgresql":
@@ -102,11 +110,26 @@ class EngineRows:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self.dialect = "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+        self.database = None if self.dialect == "postgresql" else connection.engine.url.database
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self.dialect == "postgresql":
             sql = sql.replace("?", "%s")
         return [tuple(row) for row in self.connection.exec_driver_sql(sql, tuple(params))]
+
+
+@contextmanager
+def rows_of(source: Rows | Engine | Connection) -> Iterator[Rows]:
+    """Rows from what the caller holds: a `Rows` as it is, a SQLAlchemy connection (inside its
+    transaction), or an engine (a connection of its own for this read). The stores' engine-based
+    reads go through this to the same SQL as the read commands."""
+    if isinstance(source, DriverRows | EngineRows):
+        yield source
+    elif hasattr(source, "exec_driver_sql"):
+        yield EngineRows(source)
+    else:
+        with source.connect() as conn:  # type: ignore[union-attr]
+            yield EngineRows(conn)
 
 
 # --------------------------------------------------------------------------- values
@@ -138,11 +161,12 @@ def as_json(value: Any) -> Any:
 
 def _sqlite_path(url: str) -> str | None:
     """The file (or ":memory:") of a plain SQLite URL; None for anything sqlite3 alone should
-    not guess at (a query string of options, another driver)."""
+    not guess at (a query string of options, another driver). Percent-escapes are decoded, as
+    SQLAlchemy decodes them: both must open the same file (and name the same lock file)."""
     for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
         if url.startswith(prefix):
             path = url[len(prefix) :]
-            return None if "?" in path else path or ":memory:"
+            return None if "?" in path else unquote(path) or ":memory:"
     if url in ("sqlite://", "sqlite+pysqlite://"):
         return ":memory:"
     return None
@@ -173,7 +197,7 @@ def connect(url: str) -> Iterator[Rows]:
 
             # As the engine's connections do (bridge.db): wait for a writer rather than fail.
             connection: Any = sqlite3.connect(path, timeout=30)
-            rows = DriverRows(connection, "sqlite")
+            rows = DriverRows(connection, "sqlite", path)
         else:
             import psycopg
 

@@ -2,10 +2,10 @@
 
 Every command runs in a fresh interpreter, which then lists the modules it loaded. `--help` loads
 Typer and the command tree only; the catalogue's read commands (`projects list/show --json`,
-`export`) read through the database driver alone (bridge.dbapi): no SQLAlchemy, ORM, SQLModel,
-pydantic, rich, HTTP client, scheduler or emulator. (`status` reads through `bridge.sync.state`
-and `bridge.sync.runs`, the sync state's owners, which use the models.) pydantic stays out because
-Typer is kept below 0.29, which checks every parameter with it (pyproject.toml says why).
+`export`, `status`) read through the database driver alone (bridge.dbapi): no SQLAlchemy, ORM,
+SQLModel, pydantic, rich, HTTP client, scheduler or emulator (`status` without --json prints its
+run tables with rich). pydantic stays out because Typer is kept below 0.29, which checks every
+parameter with it (pyproject.toml says why).
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlalchemy as sa
 from plugins.catalogue import Run, make_records, write_records_file
+
+from bridge.sync.lease import SYNC_LEASE, LeaseHandle
 
 _RUN_AND_LIST = """
 import json, sys
@@ -96,3 +99,22 @@ def test_read_commands_load_neither_orm_nor_rich_nor_forum(
         modules = _modules(tmp_path, *args)
         assert "bridge.catalogue.read_store" in modules and "bridge.dbapi" in modules
         assert _loaded(modules, (*NEVER, "sqlalchemy", "pydantic", "bridge.db")) == [], args
+
+
+def test_status_reads_through_the_driver_alone(
+    cli: Callable[..., Run], engine: sa.Engine, tmp_path: Path
+) -> None:
+    """Sync state, run log, challenges and the lock's holder: all read without SQLAlchemy, with
+    the lock held by another connection so that its holder is read too."""
+    assert cli("import", write_records_file(tmp_path / "r.json", make_records(6))).exit_code == 0
+    lean = (*NEVER, "sqlalchemy", "pydantic", "bridge.db", "bridge.sync.store")
+    with LeaseHandle.acquire(engine, SYNC_LEASE, holder="a test's sync"):
+        modules = _modules(tmp_path, "status", "--json")
+        assert "bridge.dbapi" in modules and "bridge.sync.lease_read" in modules
+        assert _loaded(modules, lean) == []
+        text = _modules(tmp_path, "status")
+        assert "rich" in text  # the text form's tables
+        assert _loaded(text, tuple(name for name in lean if name != "rich")) == []
+        assert json.loads(cli("status", "--json").stdout)["running"]["holder"] == "a test's sync"
+    shown = json.loads(cli("status", "--json").stdout)
+    assert shown["records"] == 6 and shown["running"] is None

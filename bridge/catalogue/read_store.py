@@ -18,10 +18,9 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.catalogue.canonical import (
     CONTACT_FIELDS,
@@ -34,17 +33,9 @@ from bridge.catalogue.canonical import (
     proximity_for,
 )
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
-from bridge.dbapi import (
-    DriverRows,
-    EngineRows,
-    Rows,
-    as_bool,
-    as_utc,
-    chunks,
-    placeholders,
-)
+from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
 from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
-from bridge.sync.effective import StateSummary, effective_status
+from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -54,19 +45,6 @@ class UnknownRef(LookupError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"no record with ref {ref!r}")
         self.ref = ref
-
-
-@contextmanager
-def rows_of(source: Rows | Engine | Connection) -> Iterator[Rows]:
-    """Rows from what the caller holds: a `Rows` as it is, a SQLAlchemy connection (inside its
-    transaction), or an engine (a connection of its own for this read)."""
-    if isinstance(source, DriverRows | EngineRows):
-        yield source
-    elif hasattr(source, "exec_driver_sql"):
-        yield EngineRows(source)
-    else:
-        with source.connect() as conn:  # type: ignore[union-attr]
-            yield EngineRows(conn)
 
 
 # --------------------------------------------------------------------------- the rows
@@ -263,14 +241,6 @@ def sync_state(item: _Loaded) -> SyncStatus:
 # --------------------------------------------------------------------------- output
 
 
-class _Facts(NamedTuple):
-    """What the sync-state rule reads of a record (bridge.sync.effective.RecordFacts); a
-    named tuple because one is made for every listed record."""
-
-    archived: bool
-    content_hash: str
-
-
 class _Output:
     """Turns fetched rows into contract §3's records, each built once, straight from its row."""
 
@@ -328,7 +298,7 @@ class _Output:
         summary = (
             None if synced is None else StateSummary(state, topic_id, synced_hash, as_bool(closed))
         )
-        record["sync_state"] = effective_status(_Facts(archived, row[16]), summary).value
+        record["sync_state"] = effective_status(RecordSummary(archived, row[16]), summary).value
         replies, seen, likes, participants, last_posted_at = row[28:]
         record["activity"] = {
             "replies": replies or 0,

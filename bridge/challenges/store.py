@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bridge.challenges import read_store
+from bridge.dbapi import rows_of
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
 from bridge.models.types import table_of, utcnow
 
@@ -150,12 +152,10 @@ def save(engine: Engine, topic_id: int, **values: Any) -> None:
 
 
 def rows(engine: Engine) -> list[dict[str, Any]]:
-    """Every challenge row, newest first (for `challenges list` and `status`)."""
-    with engine.connect() as conn:
-        found = conn.execute(
-            sa.select(_ch).order_by(_ch.c.first_seen_at.desc(), _ch.c.topic_id.desc())
-        ).mappings()
-        return [dict(r) | {"status": _status(r["status"])} for r in found]
+    """Every challenge row, newest first (the SQL is `read_store.rows`, which `status` runs
+    through the driver alone)."""
+    with rows_of(engine) as found:
+        return read_store.rows(found)
 
 
 def forget_forum(engine: Engine) -> None:

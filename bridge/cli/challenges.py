@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bridge.cli.app import app, catalogue_engine, out, print_json, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bridge.dbapi import Rows
 
 challenges_app = typer.Typer(
     help="Challenges posed in the forum's challenges category and the bridge's answers.",
@@ -15,13 +20,16 @@ challenges_app = typer.Typer(
 app.add_typer(challenges_app, name="challenges")
 
 
-def challenge_documents(engine: Any, discourse_url: str | None) -> list[dict[str, Any]]:
+def challenge_documents(source: Rows | Engine, discourse_url: str | None) -> list[dict[str, Any]]:
     """Every challenge the bridge saw, newest first, as `challenges list --json` prints it."""
-    from bridge.challenges import store
-    from bridge.models.challenges import ChallengeStatus
+    from bridge.challenges import read_store
+    from bridge.dbapi import rows_of
+    from bridge.models.enums import ChallengeStatus
 
+    with rows_of(source) as rows:
+        found = read_store.rows(rows)
     documents = []
-    for row in store.rows(engine):
+    for row in found:
         if row["status"] == ChallengeStatus.ignored:
             continue
         url = f"{discourse_url or ''}/t/-/{row['topic_id']}"
@@ -85,9 +93,9 @@ def list_challenges(
             out.print(f"        error: {d['last_error']}", markup=False)
 
 
-def challenge_status(engine: Any) -> dict[str, Any]:
+def challenge_status(source: Rows | Engine) -> dict[str, Any]:
     """The challenges part of `status --json`: replies a moderator deleted, refused replies."""
-    docs = challenge_documents(engine, None)
+    docs = challenge_documents(source, None)
     open_docs = [d for d in docs if d["open"]]
     return {
         "open": len(open_docs),

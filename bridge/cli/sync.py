@@ -17,6 +17,7 @@ from bridge.cli.app import (
     EXIT_PARTIAL,
     app,
     catalogue_engine,
+    catalogue_rows,
     catalogue_settings,
     err,
     fail,
@@ -208,15 +209,18 @@ def sync(
 @app.command()
 def status(json_output: JsonOption = False) -> None:
     """Records never synced, pending changes, failures, drift found, last runs."""
-    from bridge.sync import store
-    from bridge.sync.lease import running
+    # Through the driver alone, as the other read commands (issue 15): no SQLAlchemy, no ORM.
+    from bridge.sync.lease_read import running
+    from bridge.sync.pages_read import page_drift_report
+    from bridge.sync.state_read import status_report
 
-    cfg = catalogue_settings()
-    engine = catalogue_engine(cfg)
-    report = store.status_report(engine)
-    # A live holder of the sync lock (its lock is taken, whatever the lease row says): who and
-    # since when, so that an administrator can find a hung one (README: "A hung sync").
-    holder = running(engine)
+    with catalogue_rows(catalogue_settings()) as rows:
+        report = status_report(rows)
+        # A live holder of the sync lock (its lock is taken, whatever the lease row says): who
+        # and since when, so that an administrator can find a hung one (README: "A hung sync").
+        holder = running(rows)
+        challenges = challenge_status(rows)  # issue 12
+        page_drift = page_drift_report(rows)
     report["running"] = (
         None
         if holder is None
@@ -226,10 +230,8 @@ def status(json_output: JsonOption = False) -> None:
             "heartbeat_until": holder.heartbeat_until.isoformat(),
         }
     )
-    report["challenges"] = challenge_status(engine)  # issue 12
-    from bridge.discovery.store import page_drift_report
-
-    report["page_drift"] = page_drift_report(engine)  # issue 11: index and overview topics
+    report["challenges"] = challenges
+    report["page_drift"] = page_drift  # issue 11: the index and overview topics
     if json_output:
         print_json(report)
         return
@@ -261,7 +263,7 @@ def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
 
     from rich.table import Table
 
-    from bridge.sync.runs import RUN_COUNTS
+    from bridge.sync.runs_read import RUN_COUNTS
 
     # Compact enough for 80 columns: a pipe into a file must not cut the figures.
     table = Table("started (UTC)", "seconds", "status", "counts", "requests", title=title)

@@ -13,10 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bridge.dbapi import rows_of
 from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
 from bridge.loop.drift import Observed
 from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
 from bridge.models.types import table_of, utcnow
+from bridge.sync import pages_read
 
 # SQLModel's table classes carry their Core table; its stubs do not say so.
 _pages = table_of(ForumPage)
@@ -129,7 +131,7 @@ def page_topics(conn: sa.Connection, topic_id: int | None = None) -> dict[int, S
 # cache table: page key → {"what": [...], "detail": {...}}. Written by the pull, read and cleared
 # by the sync.
 
-PAGE_DRIFT_KEY = "page_drift"
+PAGE_DRIFT_KEY = pages_read.PAGE_DRIFT_KEY
 
 
 def load_page_drift(conn: sa.Connection) -> dict[str, dict[str, Any]]:
@@ -180,11 +182,10 @@ def set_page_drift(engine: Engine, key: str, value: dict[str, Any] | None) -> No
 
 
 def page_drift_report(engine: Engine) -> list[dict[str, Any]]:
-    """`status`: each page topic a moderator changed, with what (repaired by the next sync under
-    catalogue-wins, left under report-only)."""
-    with engine.connect() as conn:
-        drift = load_page_drift(conn)
-    return [{"page": key, "what": list(drift[key].get("what") or ())} for key in sorted(drift)]
+    """`status`'s page drift (the SQL is `pages_read.page_drift_report`, which `status` runs
+    through the driver alone)."""
+    with rows_of(engine) as found:
+        return pages_read.page_drift_report(found)
 
 
 def page_recreated(engine: Engine, key: str, external_id: str) -> None:

@@ -9,21 +9,13 @@ run that died in between looks the topic's replies up before posting again.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+# In bridge.models.enums (no ORM there: `status` reads challenges without the models).
+from bridge.models.enums import ChallengeStatus as ChallengeStatus
 from bridge.models.types import UTCDateTime, enum_column, utcnow
-
-
-class ChallengeStatus(StrEnum):
-    pending = "pending"  # seen, not answered yet (new, or the forum refused the reply: retried)
-    answered = "answered"  # our reply is in the topic and matches the challenge as last read
-    no_match = "no_match"  # nothing in the catalogue fits: no reply (answered "not at all")
-    reply_deleted = "reply_deleted"  # a moderator deleted our reply: respected, never re-posted
-    closed = "closed"  # the challenge was closed, archived, deleted or moved away: left alone
-    ignored = "ignored"  # opened by the bridge's own user (never a challenge)
 
 
 class Challenge(SQLModel, table=True):

@@ -49,6 +49,17 @@ class SyncStatus(StrEnum):
     drift = "drift"  # the forum changed something the catalogue owns
 
 
+class ChallengeStatus(StrEnum):
+    """Where the bridge stands with one challenge (bridge.models.challenges.Challenge)."""
+
+    pending = "pending"  # seen, not answered yet (new, or the forum refused the reply: retried)
+    answered = "answered"  # our reply is in the topic and matches the challenge as last read
+    no_match = "no_match"  # nothing in the catalogue fits: no reply (answered "not at all")
+    reply_deleted = "reply_deleted"  # a moderator deleted our reply: respected, never re-posted
+    closed = "closed"  # the challenge was closed, archived, deleted or moved away: left alone
+    ignored = "ignored"  # opened by the bridge's own user (never a challenge)
+
+
 def values(enum: type[Enum]) -> list[str]:
     """The valid values of an enum, in declaration order (used in error messages)."""
     return [member.value for member in enum]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bridge.models.enums import SyncStatus
 
@@ -38,6 +38,14 @@ class StateFacts(Protocol):
     def content_hash(self) -> str | None: ...
     @property
     def closed(self) -> bool: ...
+
+
+class RecordSummary(NamedTuple):
+    """The columns of a record the rule reads (for readers that select only those); a named
+    tuple because `projects list` and `status` make one for every record."""
+
+    archived: bool
+    content_hash: str
 
 
 @dataclass(frozen=True)

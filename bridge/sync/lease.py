@@ -12,16 +12,17 @@ the message a second sync gets). A holder's heartbeat thread refreshes `expires_
 whose heartbeat is old, or whose lock is free, is a leftover of a killed holder and is simply
 overwritten by the next one. A live but hung holder keeps its lock: `status` names it (host,
 pid, since when) and the README says how to end it.
+
+Whether a lock is taken, and the row, are read by `bridge.sync.lease_read` (plain SQL that
+`status` runs without SQLAlchemy); the checks here ask through it, so both give one answer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -31,10 +32,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from bridge.dbapi import EngineRows, rows_of
 from bridge.models import read_tables
 from bridge.models.columns import utcnow
+from bridge.sync import lease_read
+from bridge.sync.lease_read import SYNC_LEASE as SYNC_LEASE
+from bridge.sync.lease_read import Holder as Holder
 
-SYNC_LEASE = "sync"
 DEFAULT_TTL = 90.0  # seconds a heartbeat is trusted for by `status` (the lock itself has no TTL)
 RENEW_EVERY = 20.0
 # A status probe of the SQLite file lock holds it for microseconds; a sync starting at that very
@@ -63,16 +67,6 @@ class LeaseLost(Exception):
     """Our lock went away (the database connection that held it was lost): stop writing."""
 
 
-@dataclass(frozen=True)
-class Holder:
-    """Who holds a lease, for `status`."""
-
-    name: str
-    holder: str
-    since: datetime
-    heartbeat_until: datetime  # the holder's heartbeat thread last vouched for it until then
-
-
 def make_holder() -> str:
     """Who we are, readable by a person: host, pid and a random part (pids are reused)."""
     return f"{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
@@ -88,15 +82,9 @@ class _Lock(Protocol):
     def release(self) -> None: ...
 
 
-def _advisory_key(name: str) -> int:
-    """A stable signed 64-bit key per lease name (advisory locks are scoped to the database)."""
-    digest = hashlib.blake2b(f"digicanvis-lease:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 class _AdvisoryLock:
     def __init__(self, engine: Engine, name: str) -> None:
-        self.engine, self.key = engine, _advisory_key(name)
+        self.engine, self.name, self.key = engine, name, lease_read.advisory_key(name)
         self.conn: Connection | None = None
 
     def try_acquire(self) -> bool:
@@ -115,17 +103,8 @@ class _AdvisoryLock:
         return False
 
     def held_by_anyone(self) -> bool:
-        # pg_locks shows a bigint advisory key as classid (high half), objid (low half),
-        # objsubid 1; scoped to this database.
-        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
-        query = sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND classid = :hi AND objid = :lo AND objsubid = 1"
-        )
         with self.engine.connect() as conn:
-            count = conn.execute(query, {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF})
-            return bool(count.scalar())
+            return lease_read.advisory_lock_held(EngineRows(conn), self.name)
 
     def check(self) -> None:
         if self.conn is None:
@@ -164,13 +143,7 @@ class _FileLock:
         return True
 
     def held_by_anyone(self) -> bool:
-        probe = filelock.FileLock(str(self.path), thread_local=False)
-        try:
-            probe.acquire(timeout=0)
-        except filelock.Timeout:
-            return True
-        probe.release()
-        return False
+        return lease_read.file_lock_held(self.path)
 
     def check(self) -> None:
         pass  # the kernel keeps a file lock for as long as this process lives
@@ -215,9 +188,9 @@ def _lock_for(engine: Engine, name: str) -> _Lock:
     if engine.dialect.name == "postgresql":
         return _AdvisoryLock(engine, name)
     database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+    if database is None or lease_read.in_memory(database):
         return _ProcessLock(engine, name)
-    return _FileLock(Path(f"{database}.{name}.lock"))
+    return _FileLock(lease_read.lock_file(database, name))
 
 
 # --------------------------------------------------------------------------- the holder row
@@ -239,15 +212,8 @@ def _write_holder(engine: Engine, name: str, holder: str, ttl: float) -> None:
 
 
 def _read_holder(engine: Engine, name: str) -> Holder | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(_lease.c.holder, _lease.c.acquired_at, _lease.c.expires_at).where(
-                _lease.c.name == name
-            )
-        ).first()
-    if row is None:
-        return None
-    return Holder(name, row[0], row[1], row[2])
+    with rows_of(engine) as rows:
+        return lease_read.read_holder(rows, name)
 
 
 # Locks held by this process, by (engine, name, holder): the module-level functions below work
@@ -282,10 +248,12 @@ def current(engine: Engine, name: str) -> tuple[str, datetime] | None:
 
 
 def running(engine: Engine, name: str = SYNC_LEASE) -> Holder | None:
-    """The live holder of a lease (its lock is taken), for `status`; None when it is free."""
+    """The live holder of a lease (its lock is taken); None when it is free. The same questions
+    as `lease_read.running` (what `status` asks), and this process's in-memory locks."""
     if not _lock_for(engine, name).held_by_anyone():
         return None
-    return _read_holder(engine, name) or Holder(name, "another process", utcnow(), utcnow())
+    with rows_of(engine) as rows:
+        return lease_read.holder_of(rows, name)
 
 
 def renew(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:

@@ -17,39 +17,28 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bridge.catalogue.canonical import iso
+from bridge.dbapi import rows_of
 from bridge.models import SyncRun
 from bridge.models.types import utcnow
 from bridge.redact import scrub
+from bridge.sync import runs_read
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle
+
+# The run vocabulary is defined beside the run log's reader (no SQLAlchemy there: `status`).
+from bridge.sync.runs_read import RUN_COUNTS as RUN_COUNTS
+from bridge.sync.runs_read import RunKind as RunKind
+from bridge.sync.runs_read import RunStatus as RunStatus
 
 log = logging.getLogger("bridge.sync")
 
 _runs = SQLModel.metadata.tables[str(SyncRun.__tablename__)]
 
-
-class RunKind(StrEnum):
-    sync = "sync"
-    pull = "pull"
-
-
-class RunStatus(StrEnum):
-    running = "running"
-    ok = "ok"
-    partial = "partial"  # some records failed (listed, retried next time)
-    interrupted = "interrupted"  # stopped on request, by Ctrl-C, or the process died
-    failed = "failed"  # the run stopped on an error
-
-
-# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
-RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
 
 Tally = Callable[[], tuple[Mapping[str, int], list[dict[str, str]]]]
 
@@ -154,25 +143,6 @@ def finish_run(
 def last_runs(
     engine: Engine, limit: int = 20, kind: RunKind = RunKind.sync
 ) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(_runs)
-            .where(_runs.c.kind == kind)
-            .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
-            .limit(limit)
-        ).mappings()
-        return [
-            {
-                "id": r["id"],
-                "kind": r["kind"],
-                "start": iso(r["started_at"]),
-                "end": iso(r["finished_at"]),
-                "status": r["status"],
-                "counts": {k: r[k] for k in RUN_COUNTS},
-                "requests": r["requests"],
-                "failures": r["failures"] or [],
-                "message": r["message"],
-                "holder": r["holder"],
-            }
-            for r in rows
-        ]
+    """The newest runs of a kind, as `status` lists them (the SQL is `runs_read.last_runs`)."""
+    with rows_of(engine) as rows:
+        return runs_read.last_runs(rows, limit, kind)

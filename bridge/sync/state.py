@@ -24,9 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from bridge.dbapi import rows_of
 from bridge.models import ForumCategory, Project, SyncState, SyncStatus
 from bridge.models.types import utcnow
 from bridge.redact import scrub
+from bridge.sync import state_read
 
 S = SQLModel.metadata.tables[str(SyncState.__tablename__)]
 P = SQLModel.metadata.tables[str(Project.__tablename__)]
@@ -407,53 +409,10 @@ def save_drift(
 
 
 def status_counts(engine: Engine) -> dict[str, Any]:
-    """Contract §3 `status --json` without the run log: records, never synced, pending, failed
-    (with the errors) and drift, each record classified by `effective_status`."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                P.c.ref,
-                P.c.archived,
-                P.c.content_hash,
-                S.c.project_id,
-                S.c.topic_id,
-                S.c.state,
-                S.c.content_hash.label("synced_hash"),
-                S.c.closed,
-                S.c.drift,
-                S.c.last_error,
-            )
-            .select_from(P.outerjoin(S, S.c.project_id == P.c.id))
-            .order_by(P.c.ref)
-        ).all()
-    counts = dict.fromkeys(SyncStatus, 0)
-    never = 0
-    drift: list[dict[str, Any]] = []
-    failures: list[dict[str, str]] = []
-    for r in rows:
-        summary = (
-            None
-            if r.project_id is None
-            else StateSummary(r.state, r.topic_id, r.synced_hash, bool(r.closed))
-        )
-        status = effective_status(r, summary)
-        counts[status] += 1
-        # No topic yet (a failed first create included); an archived record gets none, so it is
-        # not waiting for one.
-        if r.topic_id is None and not r.archived:
-            never += 1
-        if status is SyncStatus.failed:
-            failures.append({"ref": r.ref, "error": r.last_error or ""})
-        if r.drift:
-            drift.append({"ref": r.ref, "what": list(r.drift)})
-    return {
-        "records": len(rows),
-        "never_synced": never,
-        "pending": counts[SyncStatus.pending],
-        "failed": counts[SyncStatus.failed],
-        "failures": failures,
-        "drift": drift,
-    }
+    """Contract §3 `status --json` without the run log (the SQL is `state_read.status_counts`,
+    which `status` runs through the driver alone)."""
+    with rows_of(engine) as rows:
+        return state_read.status_counts(rows)
 
 
 def topics_table(engine: Engine) -> list[dict[str, Any]]:

@@ -14,9 +14,10 @@ from sqlmodel import SQLModel
 
 from bridge.catalogue import read_store as catalogue_store
 from bridge.catalogue.canonical import plain, proximity_for, record_dict
+from bridge.dbapi import rows_of
 from bridge.models import ForumCategory, Project
 from bridge.models.types import utcnow
-from bridge.sync import runs, state
+from bridge.sync import state, state_read
 from bridge.sync.desired import CatalogueRecord
 
 _cats = SQLModel.metadata.tables[str(ForumCategory.__tablename__)]
@@ -118,9 +119,7 @@ def forget_forum(engine: Engine) -> None:
 
 
 def status_report(engine: Engine) -> dict[str, Any]:
-    """Contract §3 `status --json`: never synced, pending, failed, drift, last runs."""
-    return state.status_counts(engine) | {
-        "last_runs": runs.last_runs(engine),
-        # Pulls (of `digicanvis pull` or the scheduler) are runs too: listed beside the syncs.
-        "last_pulls": runs.last_runs(engine, kind=runs.RunKind.pull),
-    }
+    """Contract §3 `status --json`: never synced, pending, failed, drift, last runs (the SQL is
+    `state_read.status_report`, which `status` runs through the driver alone)."""
+    with rows_of(engine) as rows:
+        return state_read.status_report(rows)

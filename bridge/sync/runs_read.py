@@ -1,0 +1,60 @@
+"""The run log (`sync_run`) as `status` shows it, read through a `bridge.dbapi.Rows`: plain SQL,
+no SQLAlchemy (issue 15). The table's owner, `bridge.sync.runs`, writes it and reads it through
+this same SQL; the run vocabulary lives here so that both can use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from bridge.catalogue.canonical import iso
+from bridge.dbapi import Rows, as_json, as_utc
+
+
+class RunKind(StrEnum):
+    sync = "sync"
+    pull = "pull"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    ok = "ok"
+    partial = "partial"  # some records failed (listed, retried next time)
+    interrupted = "interrupted"  # stopped on request, by Ctrl-C, or the process died
+    failed = "failed"  # the run stopped on an error
+
+
+# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
+RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
+
+# SyncRun's columns as `last_runs` reads them, by position (tests/test_status_read.py checks them
+# against the model).
+COLUMNS = (
+    "id", "kind", "started_at", "finished_at", "status", *RUN_COUNTS, "requests", "failures",
+    "message", "holder",
+)  # fmt: skip
+_LAST_SQL = (
+    f"SELECT {', '.join(COLUMNS)} FROM sync_run WHERE kind = ?"
+    " ORDER BY started_at DESC, id DESC LIMIT ?"
+)
+_COUNTS = slice(5, 5 + len(RUN_COUNTS))
+
+
+def last_runs(rows: Rows, limit: int = 20, kind: RunKind = RunKind.sync) -> list[dict[str, Any]]:
+    """The newest runs of a kind, newest first, as `status --json` lists them (contract §3)."""
+    return [
+        {
+            "id": row[0],
+            "kind": row[1],
+            "start": iso(as_utc(row[2])),
+            "end": iso(as_utc(row[3])),
+            "status": row[4],
+            "counts": dict(zip(RUN_COUNTS, row[_COUNTS], strict=True)),
+            "requests": row[-4],
+            "failures": as_json(row[-3]) or [],
+            "message": row[-2],
+            "holder": row[-1],
+        }
+        for row in rows.all(_LAST_SQL, (RunKind(kind).value, limit))
+    ]

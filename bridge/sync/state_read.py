@@ -1,0 +1,72 @@
+"""`status`'s report, read through a `bridge.dbapi.Rows`: plain SQL, no SQLAlchemy (issue 15).
+
+The sync state table's owner is `bridge.sync.state`; its `status_counts(engine)` runs the SQL
+below on one of the engine's connections, so that `status` and the code holding an engine read
+the same query. The run log's part is `bridge.sync.runs_read`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.dbapi import Rows, as_bool, as_json
+from bridge.models.enums import SyncStatus
+from bridge.sync.effective import RecordSummary, StateSummary, effective_status
+from bridge.sync.runs_read import RunKind, last_runs
+
+# Ordered by the database, as the report always was: the failures and drift it lists keep the
+# order the golden outputs hold on each backend.
+_COUNTS_SQL = """
+SELECT p.ref, p.archived, p.content_hash, s.project_id, s.topic_id, s.state, s.content_hash,
+       s.closed, s.drift, s.last_error
+FROM project p
+LEFT OUTER JOIN sync_state s ON s.project_id = p.id
+ORDER BY p.ref
+"""
+
+
+def status_counts(rows: Rows) -> dict[str, Any]:
+    """Contract §3 `status --json` without the run log: records, never synced, pending, failed
+    (with the errors) and drift, each record classified by `effective_status`."""
+    found = rows.all(_COUNTS_SQL)
+    counts = dict.fromkeys(SyncStatus, 0)
+    never = 0
+    drift: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
+    for row in found:
+        (ref, archived, content_hash, state_row, topic_id, state, synced_hash, closed, what,
+         error) = row  # fmt: skip
+        archived = as_bool(archived)
+        summary = (
+            None
+            if state_row is None
+            else StateSummary(state, topic_id, synced_hash, as_bool(closed))
+        )
+        status = effective_status(RecordSummary(archived, content_hash), summary)
+        counts[status] += 1
+        # No topic yet (a failed first create included); an archived record gets none, so it is
+        # not waiting for one.
+        if topic_id is None and not archived:
+            never += 1
+        if status is SyncStatus.failed:
+            failures.append({"ref": ref, "error": error or ""})
+        what = as_json(what)
+        if what:
+            drift.append({"ref": ref, "what": list(what)})
+    return {
+        "records": len(found),
+        "never_synced": never,
+        "pending": counts[SyncStatus.pending],
+        "failed": counts[SyncStatus.failed],
+        "failures": failures,
+        "drift": drift,
+    }
+
+
+def status_report(rows: Rows) -> dict[str, Any]:
+    """Contract §3 `status --json`: never synced, pending, failed, drift, last runs."""
+    return status_counts(rows) | {
+        "last_runs": last_runs(rows),
+        # Pulls (of `digicanvis pull` or the scheduler) are runs too: listed beside the syncs.
+        "last_pulls": last_runs(rows, kind=RunKind.pull),
+    }
