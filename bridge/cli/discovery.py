@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bridge.discovery import Match
+    from bridge.discovery.text import TextIndex
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
@@ -25,7 +26,8 @@ JsonOption = Annotated[
 
 
 def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
-    """Every record, archived ones included (they are never results, but may be asked about)."""
+    """Every record, archived ones included (they are never results, but may be asked about).
+    The one place `similar` and `find` read records: a leaner read path can replace it."""
     import sqlalchemy as sa
 
     from bridge.catalogue import store
@@ -36,6 +38,22 @@ def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
         )
     except sa.exc.OperationalError as exc:
         fail(f"cannot use the catalogue database: {exc.orig}")
+
+
+def _records_and_index(engine: Engine, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
+    """The records and the catalogue's text index: read back from the database when the
+    catalogue did not change, else built once (scikit-learn), saying so on stderr."""
+    import sys
+
+    from bridge.discovery.index import catalogue_index, catalogue_key
+
+    key = catalogue_key(engine)  # before the records (see catalogue_key)
+    records = _records(engine, cfg)
+
+    def notify(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    return records, catalogue_index(engine, key, records, notify=notify)
 
 
 def resolve_place(
@@ -62,13 +80,20 @@ def resolve_place(
 
 
 def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
+    from bridge.discovery import match_json
+
+    _print_json_matches([match_json(m) for m in matches], as_json, empty)
+
+
+def _print_json_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
+    """Matches as contract §3 shapes them: the JSON list, or a table for people."""
     from rich.table import Table
     from rich.text import Text
 
-    from bridge.discovery import match_json, population_band
+    from bridge.discovery import population_band
 
     if as_json:
-        print_json([match_json(m) for m in matches])
+        print_json(matches)
         return
     if not matches:
         out.print(empty)
@@ -77,19 +102,19 @@ def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
     for column in ("#", "ref", "title", "council", "score", "reasons", "forum"):
         table.add_column(column, overflow="fold", no_wrap=column == "ref")
     for rank, m in enumerate(matches, 1):
-        place = m.place or {}
+        place = m["place"] or {}
         council = str(place.get("name") or "")
         band = population_band(place.get("population"))
         if band:
             council += f" ({band})"
         cells = (
             str(rank),
-            m.ref,
-            m.title,
+            m["ref"],
+            m["title"],
             council,
-            f"{m.score:.2f}",
-            "; ".join(m.reasons),
-            m.topic_url or "—",
+            f"{m['score']:.2f}",
+            "; ".join(m["reasons"]),
+            m["topic_url"] or "—",
         )
         table.add_row(*(Text(c) for c in cells))  # people's words are never rich markup
     out.print(table)
@@ -113,9 +138,9 @@ def similar(
 
     cfg = settings()
     engine = catalogue_engine(cfg)
-    records = _records(engine, cfg)
+    records, index = _records_and_index(engine, cfg)
     try:
-        matches = find_similar(records, ref, limit=limit)
+        matches = find_similar(records, ref, limit=limit, index=index)
     except UnknownRef as exc:
         fail(str(exc))
     _print_matches(matches, as_json, f"no project is like {ref} yet")
@@ -156,11 +181,16 @@ def find(
         fail("--within needs --like PLACE (the distance is measured from that place)")
     cfg = settings()
     engine = catalogue_engine(cfg)
-    records = _records(engine, cfg)
+    index = None
+    if text and text.strip():  # only the text needs the index
+        records, index = _records_and_index(engine, cfg)
+    else:
+        records = _records(engine, cfg)
     place = resolve_place(engine, records, like) if like else None
     try:
         matches = find_projects(
             records,
+            index=index,
             text=text,
             like=place,
             area=area.value if area else None,
@@ -252,16 +282,11 @@ def print_showcase(doc: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from bridge.discovery import Match
-
-    def matches(items: list[dict[str, Any]]) -> list[Match]:
-        return [Match(**{**m, "reasons": tuple(m["reasons"])}) for m in items]
-
     out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
-    _print_matches(matches(doc["similar"]["matches"]), False, "nothing similar")
+    _print_json_matches(doc["similar"]["matches"], False, "nothing similar")
     if "find" in doc:
         out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
-        _print_matches(matches(doc["find"]["matches"]), False, "no project matches")
+        _print_json_matches(doc["find"]["matches"], False, "no project matches")
     table = Table(title="observatory topics (pinned index per area, overview)")
     table.add_column("page", overflow="fold")
     table.add_column("title", overflow="fold")
