@@ -67,7 +67,7 @@ def resolve_place(
 
     with engine.begin() as conn:
         places_store.ensure_builtin(conn)
-        found = places_store.gazetteer(conn).find(name)
+        found = places_store.gazetteer_for(conn, name).find(name)
     if len(found) == 1:
         return found[0].as_dict()
     if found:
