@@ -112,7 +112,7 @@ def gazetteer_for(conn: Connection, text: str) -> Gazetteer:
     full = council_town(text) or fold(text)
     town = without_article(full)
     codes = sorted({raw, raw.zfill(5), raw[:5], raw.split("_", 1)[-1]})
-    found = T.c.code.in_(codes)
+    found: sa.ColumnElement[bool] = T.c.code.in_(codes)
     if town and any(ch.isalpha() for ch in town):
         pattern = _name_pattern(town)
         found = sa.or_(found, T.c.name.ilike(pattern), T.c.alt_name.ilike(pattern))
