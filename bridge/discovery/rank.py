@@ -119,6 +119,8 @@ class Corpus:
         self.records = [r for r in records if not r.get("archived") or r["ref"] == keep]
         self.at = {r["ref"]: i for i, r in enumerate(self.records)}
         self._text = index
+        self._rows: np.ndarray | None = None
+        self._rows_of: TextIndex | None = None
         if index is not None and set(index.refs) != {
             r["ref"] for r in self.records if not r.get("archived")
         }:
@@ -158,11 +160,16 @@ class Corpus:
     @property
     def index_rows(self) -> np.ndarray:
         """Each record's row in the text index (-1: an archived record asked about)."""
-        at = self.text.at
-        return np.array([at.get(r["ref"], -1) for r in self.records], dtype=np.int64)
+        if self._rows is None or self._rows_of is not self._text:
+            at = self.text.at
+            self._rows = np.array([at.get(r["ref"], -1) for r in self.records], dtype=np.int64)
+            self._rows_of = self._text
+        return self._rows
 
     def _in_corpus(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Columns of the index's order (… × index size) in the corpus's order; 0 where absent."""
+        if values.shape[-1] == len(rows) and np.array_equal(rows, np.arange(len(rows))):
+            return values  # records listed by ref, none archived: the index's own order
         return np.where(rows >= 0, values[..., np.maximum(rows, 0)], 0.0)
 
     def text_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -192,17 +199,19 @@ class Corpus:
     def similar_scores(self, rows: np.ndarray, text: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Scores of records `rows` against every record, from their text similarity and word
         cosine (rows × records); -inf where excluded."""
+        # In place, one boolean mask at a time: the forum's sections score 512 rows × every
+        # record per chunk, where each float temporary costs as much as the arithmetic.
+        scores = text * W_TEXT
+        scores += W_MATURE * self.maturity[None, :]
         same_area = self.area[rows, None] == self.area[None, :]
-        scores = (
-            W_TEXT * text
-            + W_AREA * same_area
-            + W_TECH * ((self.tech[rows, None] == self.tech[None, :]) & (self.tech[None, :] >= 0))
-            + W_KIND * (self.kind[rows, None] == self.kind[None, :])
-            + W_PHASE * (self.phase[rows, None] == self.phase[None, :])
-            + W_MATURE * self.maturity[None, :]
-            + W_SIZE
-            * ((self.bands[rows, None] == self.bands[None, :]) & (self.bands[None, :] >= 0))
-        ) / W_SUM
+        np.add(scores, W_AREA, out=scores, where=same_area)
+        for codes, weight in ((self.kind, W_KIND), (self.phase, W_PHASE)):
+            np.add(scores, weight, out=scores, where=codes[rows, None] == codes[None, :])
+        for codes, weight in ((self.tech, W_TECH), (self.bands, W_SIZE)):
+            same = codes[rows, None] == codes[None, :]
+            same &= codes[None, :] >= 0
+            np.add(scores, weight, out=scores, where=same)
+        scores /= W_SUM
         scores[(words <= 0) & ~same_area] = -np.inf
         scores[:, self.archived] = -np.inf
         scores[np.arange(len(rows)), rows] = -np.inf

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -188,8 +189,9 @@ class TextIndex:
     @staticmethod
     def _mix(words: np.ndarray, latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         words = np.round(words, DECIMALS)
-        mixed = np.round((1 - LSA_SHARE) * words + LSA_SHARE * latent, DECIMALS)
-        return mixed, words
+        latent *= LSA_SHARE  # in place: both are this call's own arrays
+        latent += (1 - LSA_SHARE) * words
+        return np.round(latent, DECIMALS, out=latent), words
 
     def shared_words(self, row: tuple[np.ndarray, np.ndarray], j: int, document: str) -> list[str]:
         """The (at most 3) words that weigh most in both `row` and record j, as record j's
@@ -236,7 +238,9 @@ def build_index(documents: Mapping[str, str]) -> TextIndex:
     terms = tuple(str(t) for t in vectorizer.get_feature_names_out())
     dimensions = min(LSA_DIMENSIONS, len(refs) - 1, len(terms) - 1)
     if dimensions >= 1:
-        svd = TruncatedSVD(dimensions, random_state=0).fit(matrix)
+        with warnings.catch_warnings():  # a tiny corpus: "explained variance" divides by 0
+            warnings.simplefilter("ignore", RuntimeWarning)
+            svd = TruncatedSVD(dimensions, random_state=0).fit(matrix)
         components = svd.components_.astype(np.float32)
     else:  # one record or one word: no latent space, the word cosine alone
         components = np.zeros((0, len(terms)), dtype=np.float32)
