@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import app, catalogue_engine, fail, out, print_json, settings
+from bridge.cli.app import (
+    app,
+    catalogue_engine,
+    catalogue_settings,
+    fail,
+    out,
+    print_json,
+    settings,
+)
 from bridge.models.enums import Area, Proximity
 
 if TYPE_CHECKING:
@@ -87,14 +95,14 @@ def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
 
 def _print_json_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
     """Matches as contract §3 shapes them: the JSON list, or a table for people."""
+    if as_json:
+        print_json(matches)
+        return
     from rich.table import Table
     from rich.text import Text
 
     from bridge.discovery import population_band
 
-    if as_json:
-        print_json(matches)
-        return
     if not matches:
         out.print(empty)
         return
@@ -136,7 +144,7 @@ def similar(
     from bridge.discovery import UnknownRef
     from bridge.discovery import similar as find_similar
 
-    cfg = settings()
+    cfg = catalogue_settings()  # a read command: no pydantic settings
     engine = catalogue_engine(cfg)
     records, index = _records_and_index(engine, cfg)
     try:
@@ -179,7 +187,7 @@ def find(
 
     if within is not None and like is None:
         fail("--within needs --like PLACE (the distance is measured from that place)")
-    cfg = settings()
+    cfg = catalogue_settings()  # a read command: no pydantic settings
     engine = catalogue_engine(cfg)
     index = None
     if text and text.strip():  # only the text needs the index
