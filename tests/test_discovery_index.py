@@ -150,6 +150,8 @@ def test_stale_index_is_rebuilt_and_a_fresh_one_loads_without_scikit_learn(
         modules, stderr = _run(tmp_path, *args)  # unchanged catalogue: read back
         assert _heavy(modules) == [], args
         assert "building" not in stderr
+        # Read commands: no pydantic settings, no rich for JSON.
+        assert not {"bridge.settings", "pydantic_settings", "rich"} & modules, args
     fresh = cli("similar", ref, "--json", "--limit", "20").json()
 
     # A record's text changes: the index is stale, built again, and the answer follows it.
