@@ -51,7 +51,6 @@ from plugins.catalogue import (  # type: ignore[import-not-found]  # noqa: E402
 )
 
 from bridge.discovery import find, rank, similar, similar_all  # noqa: E402
-from bridge.discovery import text as text_module  # noqa: E402
 from bridge.discovery.bands import band_index  # noqa: E402
 from bridge.discovery.places import distance_km, place_of  # noqa: E402
 from bridge.discovery.rank import Corpus, index_documents  # noqa: E402
@@ -100,7 +99,7 @@ def precision(chosen: dict[str, list[str]], labels: dict[str, dict[str, str]], k
 
 def text_only(records: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The baseline: plain TF-IDF cosine of the same document (title, description, technology as
-    `bridge.discovery.text.document` joins them; the product's analyzer, sublinear tf, no LSA,
+    `bridge.discovery.text.document` joins them; the product's analyzer, sublinear tf,
     no other signal), built here with scikit-learn."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -110,14 +109,6 @@ def text_only(records: list[dict[str, Any]]) -> dict[str, list[str]]:
         [document(r) for r in records]
     )
     return _top(records, (matrix @ matrix.T).toarray())
-
-
-def text_component(records: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The product's own text component alone: TF-IDF mixed with LSA (bridge.discovery.text)."""
-    index = build_index(index_documents(records))
-    rows = np.array([index.at[r["ref"]] for r in records])
-    mixed, _ = index.cosine_rows(rows)
-    return _top(records, mixed[:, rows])
 
 
 def _top(records: list[dict[str, Any]], scores: np.ndarray) -> dict[str, list[str]]:
@@ -130,11 +121,11 @@ def _top(records: list[dict[str, Any]], scores: np.ndarray) -> dict[str, list[st
 
 
 def ablation(records: list[dict[str, Any]], **weights: float) -> dict[str, list[str]]:
-    """`similar` with some of rank.py's weights (or text.LSA_SHARE) changed for the measurement."""
-    saved = {k: getattr(rank if k != "LSA_SHARE" else text_module, k) for k in weights}
+    """`similar` with some of rank.py's weights changed for the measurement."""
+    saved = {k: getattr(rank, k) for k in weights}
     try:
         for k, v in weights.items():
-            setattr(rank if k != "LSA_SHARE" else text_module, k, v)
+            setattr(rank, k, v)
         rank.W_SUM = sum(
             getattr(rank, w)
             for w in ("W_TEXT", "W_AREA", "W_TECH", "W_KIND", "W_PHASE", "W_MATURE", "W_SIZE")
@@ -142,7 +133,7 @@ def ablation(records: list[dict[str, Any]], **weights: float) -> dict[str, list[
         return {ref: [m.ref for m in ms] for ref, ms in similar_all(records, limit=K).items()}
     finally:
         for k, v in saved.items():
-            setattr(rank if k != "LSA_SHARE" else text_module, k, v)
+            setattr(rank, k, v)
         rank.W_SUM = sum(
             getattr(rank, w)
             for w in ("W_TEXT", "W_AREA", "W_TECH", "W_KIND", "W_PHASE", "W_MATURE", "W_SIZE")
@@ -169,8 +160,8 @@ def quality() -> None:
         f"   labels: {len(types)} types of use, "
         f"{len({v['sector'] for v in labels.values()})} sectors"
     )
-    # The weights of area, technology and the LSA share were chosen on the even-numbered cases
-    # (as the CSV lists them); the odd-numbered half is the held-out check.
+    # The technology's weight was chosen on the even-numbered cases (as the CSV lists them); the
+    # odd-numbered half is the held-out check.
     refs = [r["ref"] for r in records]
     halves = {"tuned": set(refs[0::2]), "held-out": set(refs[1::2])}
     print(
@@ -190,18 +181,14 @@ def quality() -> None:
 
     line("similar (this product)", ours)
     line("text only: plain TF-IDF cosine of the same document", text_only(records))
-    line("the product's text component alone (TF-IDF + 0.3 LSA)", text_component(records))
+    print("   (the product's own text component is this plain TF-IDF cosine: no other shown)")
     rt = statistics.mean(precision(c, labels, "type") for c in randoms)
     rs = statistics.mean(precision(c, labels, "sector") for c in randoms)
     print(f"   {'random within the area (mean of 5 seeds)':<58} {rt:>10.3f} {rs:>12.3f}")
     print("   what each change pays (the product with one thing undone):")
-    line("  without the technology signal (W_TECH 0)", ablation(records, W_TECH=0.0))
-    line("  without LSA (word cosine alone)", ablation(records, LSA_SHARE=0.0))
-    line("  area weight 0.20 (before)", ablation(records, W_AREA=0.20))
-    line(
-        "  as before: no technology, no LSA, area 0.20",
-        ablation(records, W_TECH=0.0, LSA_SHARE=0.0, W_AREA=0.20),
-    )
+    line("  without the technology signal (W_TECH 0: as before)", ablation(records, W_TECH=0.0))
+    line("  technology weighed 0.05", ablation(records, W_TECH=0.05))
+    line("  area weighed 0.30", ablation(records, W_AREA=0.30))
 
 
 # --------------------------------------------------------------------------- 2. find --like

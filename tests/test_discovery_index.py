@@ -113,12 +113,15 @@ def test_an_index_of_another_catalogue_is_not_used() -> None:
     assert similar(records, records[0]["ref"], index=other) == similar(records, records[0]["ref"])
 
 
-def test_technology_and_the_latent_space_count(shared_dir: Path) -> None:
-    records = [dict(r, archived=False) for r in real_records(shared_dir)[:200]]
+def test_the_real_catalogue_round_trips_and_technology_counts(shared_dir: Path) -> None:
+    records = [dict(r, archived=False) for r in real_records(shared_dir)[:300]]
     index = build_index(index_documents(records))
-    assert index.embedding.shape == (len(index.refs), 50)
-    norms = np.linalg.norm(index.embedding, axis=1)
-    assert np.allclose(norms[norms > 0], 1.0, atol=1e-6)
+    back = persisted.load(json.loads(json.dumps(persisted.dump(index))))
+    assert back is not None and back.refs == index.refs and back.terms == index.terms
+    for name in ("idf", "data", "indices", "indptr"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(index, name))
+    ref = records[7]["ref"]
+    assert similar(records, ref, index=back) == similar(records, ref)
     # Two records of one technology and otherwise alike: "same technology" is a reason.
     pair = [
         make_record(1, ref="a", area="citizen-care", analysis={"technology": "Blockchain"}),

@@ -25,11 +25,11 @@ from bridge.discovery.text import TextIndex
 
 KEY = "similar-index"
 # Bumped whenever what the index holds or how it is built changes (the analyzer, the document,
-# the LSA): an index of another format is stale whatever the catalogue.
-FORMAT = "text-index-1"
-_ARRAYS = ("idf", "data", "indices", "indptr", "components", "embedding")
+# the weighing): an index of another format is stale whatever the catalogue.
+FORMAT = "text-index-2"
+_ARRAYS = ("idf", "data", "indices", "indptr")
 # float32 where the builder rounds to it (bridge.discovery.text.build_index); idf stays float64.
-_STORED_AS = {"data": np.float32, "components": np.float32, "embedding": np.float32}
+_STORED_AS = {"data": np.float32, "indices": np.int32}
 
 
 def fingerprint(rows: Iterable[tuple[str, str | None, bool]]) -> str:

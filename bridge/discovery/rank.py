@@ -4,8 +4,8 @@ Pure: records in (dicts as `projects list --json` prints them, optionally with `
 `Match`es out. Archived records are never results; a record is never its own match.
 
 similar(REF) scores every other record in [0, 1] as a weighted sum (divided by the weights' sum) of:
-- text   0.65  what the projects do: TF-IDF cosine mixed with the LSA cosine (bridge.discovery.text)
-- area   0.25  same area
+- text   0.65  TF-IDF cosine of what the projects do (bridge.discovery.text)
+- area   0.20  same area
 - tech   0.10  same technology (the record's analysis.technology, case and accents folded): AI
                and blockchain projects serve different uses
 - kind   0.08  same kind of change
@@ -13,9 +13,9 @@ similar(REF) scores every other record in [0, 1] as a weighted sum (divided by t
 - mature 0.03  the other project's maturity (implemented 1, pilot ½, prototype 0): a council
                looking for experience learns most from what was carried through
 - size   0.02  the two councils are in the same population band
-(area, technology and the LSA share were measured on the JRC inventory's labels with a held-out
-half of the cases, see scripts/bench_discovery.py: text and area carry the meaning; technology
-separates uses; phase, maturity and size only order near ties.)
+(the technology's weight was chosen on half of the JRC inventory's cases and checked on the other
+half, see scripts/bench_discovery.py: text and area carry the meaning; technology separates
+uses; phase, maturity and size only order near ties.)
 Candidates that share neither a word nor the area are left out. Ties go to the smaller ref, so
 the choice is deterministic: the forum's "similar projects" sections (bridge.discovery.sections)
 use `similar_all`, which runs this very scoring for every record.
@@ -42,7 +42,7 @@ from bridge.discovery.places import distances_km, fold, place_of, position, same
 from bridge.discovery.reasons import Reason, ReasonKind, reason_text
 from bridge.discovery.text import TextIndex, build_index, document
 
-W_TEXT, W_AREA, W_TECH, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.25, 0.10, 0.08, 0.02, 0.03, 0.02
+W_TEXT, W_AREA, W_TECH, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.10, 0.08, 0.02, 0.03, 0.02
 W_SUM = W_TEXT + W_AREA + W_TECH + W_KIND + W_PHASE + W_MATURE + W_SIZE
 MATURITY = {"implemented": 1.0, "pilot": 0.5, "prototype": 0.0}
 # find: how a council is like the asked place. Size leads: one band apart (0.2 × F_SIZE = 0.14)
@@ -172,20 +172,19 @@ class Corpus:
             return values  # records listed by ref, none archived: the index's own order
         return np.where(rows >= 0, values[..., np.maximum(rows, 0)], 0.0)
 
-    def text_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(text similarity, word cosine) of record i with every record, numpy only."""
+    def text_of(self, i: int) -> np.ndarray:
+        """The text cosine of record i with every record, numpy only."""
         rows = self.index_rows
         if rows[i] >= 0:
-            mixed, words = self.text.cosine_of(int(rows[i]))
+            found = self.text.cosine(self.text.row(int(rows[i])))
         else:  # an archived record asked about: compared as a query would be
-            mixed, words = self.text.cosine(self.text.transform(document(self.records[i])))
-        return self._in_corpus(mixed, rows), self._in_corpus(words, rows)
+            found = self.text.cosine(self.text.transform(document(self.records[i])))
+        return self._in_corpus(found, rows)
 
-    def text_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def text_rows(self, rows: np.ndarray) -> np.ndarray:
         """`text_of` for many records at once (all in the index: `similar_all`)."""
         where = self.index_rows
-        mixed, words = self.text.cosine_rows(where[rows])
-        return self._in_corpus(mixed, where), self._in_corpus(words, where)
+        return self._in_corpus(self.text.cosine_rows(where[rows]), where)
 
     def text_row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Record i's TF-IDF row (the shared words' side)."""
@@ -196,9 +195,9 @@ class Corpus:
 
     # ------------------------------------------------------------------ similar
 
-    def similar_scores(self, rows: np.ndarray, text: np.ndarray, words: np.ndarray) -> np.ndarray:
-        """Scores of records `rows` against every record, from their text similarity and word
-        cosine (rows × records); -inf where excluded."""
+    def similar_scores(self, rows: np.ndarray, text: np.ndarray) -> np.ndarray:
+        """Scores of records `rows` against every record, from their text cosine (rows ×
+        records); -inf where excluded."""
         # In place, one boolean mask at a time: the forum's sections score 512 rows × every
         # record per chunk, where each float temporary costs as much as the arithmetic.
         scores = text * W_TEXT
@@ -212,7 +211,7 @@ class Corpus:
             same &= codes[None, :] >= 0
             np.add(scores, weight, out=scores, where=same)
         scores /= W_SUM
-        scores[(words <= 0) & ~same_area] = -np.inf
+        scores[(text <= 0) & ~same_area] = -np.inf
         scores[:, self.archived] = -np.inf
         scores[np.arange(len(rows)), rows] = -np.inf
         return scores
@@ -229,7 +228,7 @@ class Corpus:
         return [int(i) for i in candidates[order][:count]]
 
     def similar_matches(
-        self, i: int, scores: np.ndarray, words: np.ndarray, limit: int, *, reasons: bool = True
+        self, i: int, scores: np.ndarray, text: np.ndarray, limit: int, *, reasons: bool = True
     ) -> list[Match]:
         me = self.records[i]
         row = self.text_row(i) if reasons else None  # reused for every match's shared words
@@ -247,7 +246,7 @@ class Corpus:
             if self.tech[i] >= 0 and self.tech[i] == self.tech[j]:
                 tech = str((other.get("analysis") or {}).get("technology") or "").strip()
                 why.append(Reason(ReasonKind.SAME_TECHNOLOGY, value=" ".join(tech.split())))
-            if words[j] > 0:
+            if text[j] > 0:
                 shared = self.shared_words(row, j)
                 if shared:
                     why.append(Reason(ReasonKind.SHARED_WORDS, words=tuple(shared)))
@@ -292,9 +291,9 @@ def similar(
         raise UnknownRef(ref)
     corpus = Corpus(records, keep=ref, index=index)
     i = corpus.at[ref]
-    text, words = corpus.text_of(i)
-    scores = corpus.similar_scores(np.array([i]), text[None, :], words[None, :])
-    return corpus.similar_matches(i, scores[0], words, limit)
+    text = corpus.text_of(i)
+    scores = corpus.similar_scores(np.array([i]), text[None, :])
+    return corpus.similar_matches(i, scores[0], text, limit)
 
 
 def similar_all(
@@ -311,11 +310,11 @@ def similar_all(
     result: dict[str, list[Match]] = {}
     for start in range(0, len(corpus.records), _CHUNK):
         rows = np.arange(start, min(start + _CHUNK, len(corpus.records)))
-        text, words = corpus.text_rows(rows)
-        scores = corpus.similar_scores(rows, text, words)
+        text = corpus.text_rows(rows)
+        scores = corpus.similar_scores(rows, text)
         for k, i in enumerate(rows.tolist()):
             result[corpus.records[i]["ref"]] = corpus.similar_matches(
-                i, scores[k], words[k], limit, reasons=reasons
+                i, scores[k], text[k], limit, reasons=reasons
             )
     return result
 
@@ -367,10 +366,9 @@ def find(
     query = None
     if text and text.strip():
         query = corpus.text.transform(text)
-        mixed, words = corpus.text.cosine(query)
-        rows = corpus.index_rows
-        keep &= corpus._in_corpus(words, rows) > 0
-        parts.append((F_TEXT, corpus._in_corpus(mixed, rows)))
+        text_scores = corpus._in_corpus(corpus.text.cosine(query), corpus.index_rows)
+        keep &= text_scores > 0
+        parts.append((F_TEXT, text_scores))
     like_band = band_index(like.get("population")) if like else None
     if like_band is not None:
         size = np.where(

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
@@ -85,29 +84,22 @@ def analyze(text: str) -> list[str]:
     return [s for s in map(stem, _WORD.findall(text.lower())) if s]
 
 
-# The latent space: LSA (TruncatedSVD of the TF-IDF rows) brings together projects that describe
-# one use in different words ("chatbot", "assistent virtual", "asistente"); measured on the JRC
-# inventory (scripts/bench_discovery.py), 50 dimensions mixed at 0.3 with the word cosine pay most.
-LSA_DIMENSIONS = 50
-LSA_SHARE = 0.3
-# Cosines are rounded before they are weighed: the forum's sections (all rows at once) and
-# `similar` (one row) sum in different orders, and a last-bit difference must not reorder ties.
+# Cosines are rounded: the forum's sections (all rows at once, scipy) and `similar` (one row,
+# numpy) sum in different orders, and a last-bit difference must not reorder ties.
 DECIMALS = 9
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.sqrt((matrix * matrix).sum(axis=1, keepdims=True))
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
 @dataclass(frozen=True)
 class TextIndex:
     """What the records' texts are compared by, in numpy arrays only (stored as they are in the
-    database, bridge.discovery.index): TF-IDF rows (CSR: `data`, `indices`, `indptr`; L2-normalised,
-    so a row product is the cosine), the vocabulary `terms` and its `idf` (a query is weighed as
-    the records were, without scikit-learn), and the LSA space: `components` (dimensions × terms)
-    and each record's unit `embedding`. Rows follow `refs` (sorted: the index does not depend on
-    the order records come in). Built by `build_index` (scikit-learn)."""
+    database, bridge.discovery.index): TF-IDF rows (CSR: `data`, `indices`, `indptr`;
+    L2-normalised, so a row product is the cosine), the vocabulary `terms` and its `idf` (a
+    query is weighed as the records were, without scikit-learn). Rows follow `refs` (sorted: the
+    index does not depend on the order records come in). Built by `build_index` (scikit-learn).
+
+    No latent space (LSA): measured, it raised precision on the JRC labels (0.279 → 0.293 for
+    the type of use) but every rebuild rotates its basis, so adding 10 records to 400 rewrote
+    21.5 other topics' similar sections per new record (target ≤ 8; without it, 4.1)."""
 
     refs: tuple[str, ...]
     terms: tuple[str, ...]
@@ -115,8 +107,6 @@ class TextIndex:
     data: np.ndarray
     indices: np.ndarray
     indptr: np.ndarray
-    components: np.ndarray
-    embedding: np.ndarray
 
     @property
     def size(self) -> int:
@@ -150,48 +140,26 @@ class TextIndex:
         weights = (1.0 + np.log(tf)) * self.idf[columns]
         return columns, weights / np.sqrt((weights * weights).sum())
 
-    def _embed(self, row: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        columns, weights = row
-        return _unit_rows((self.components[:, columns] @ weights)[None, :])[0]
-
-    def cosine(self, row: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(text similarity, word cosine) of a query's TF-IDF row with every record, numpy
-        only: the word cosine through the rows' entries (an inverted index in effect), mixed
-        with the cosine in the LSA space. `find --text`."""
-        return self._one(row, self._embed(row))
-
-    def cosine_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """`cosine` of record i with every record (`similar`)."""
-        return self._one(self.row(i), self.embedding[i])
-
-    def _one(self, row: tuple[np.ndarray, np.ndarray], unit: np.ndarray) -> tuple[Any, Any]:
+    def cosine(self, row: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The cosine of a TF-IDF row (a query's, or a record's: `row(i)`) with every record,
+        numpy only: through the records' entries, an inverted index in effect."""
         columns, weights = row
         dense = np.zeros(len(self.terms))
         dense[columns] = weights
-        words = np.bincount(
+        found = np.bincount(
             self._row_of_entry, weights=self.data * dense[self.indices], minlength=self.size
         )
-        mixed, words = self._mix(words[None, :], (self.embedding @ unit)[None, :])
-        return mixed[0], words[0]
+        return np.round(found, DECIMALS)
 
-    def cosine_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`cosine` of records `rows` (their own rows) with every record, all at once (scipy:
-        the forum's sections); the same figures as `cosine` row by row."""
+    def cosine_rows(self, rows: np.ndarray) -> np.ndarray:
+        """`cosine` of records `rows` with every record, all at once (scipy: the forum's
+        sections); the same figures as `cosine(row(i))` row by row."""
         from scipy.sparse import csr_matrix
 
         matrix = csr_matrix(
             (self.data, self.indices, self.indptr), shape=(self.size, len(self.terms))
         )
-        words = (matrix[rows] @ matrix.T).toarray()
-        latent = self.embedding[rows] @ self.embedding.T
-        return self._mix(words, latent)
-
-    @staticmethod
-    def _mix(words: np.ndarray, latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        words = np.round(words, DECIMALS)
-        latent *= LSA_SHARE  # in place: both are this call's own arrays
-        latent += (1 - LSA_SHARE) * words
-        return np.round(latent, DECIMALS, out=latent), words
+        return np.round((matrix[rows] @ matrix.T).toarray(), DECIMALS)
 
     def shared_words(self, row: tuple[np.ndarray, np.ndarray], j: int, document: str) -> list[str]:
         """The (at most 3) words that weigh most in both `row` and record j, as record j's
@@ -211,13 +179,12 @@ class TextIndex:
 
 
 def build_index(documents: Mapping[str, str]) -> TextIndex:
-    """The index of these documents (ref → text), with scikit-learn: TF-IDF (the product's own
-    `analyze`, sublinear tf) and its LSA (TruncatedSVD). Arrays are kept in float32, as stored,
-    (held as float64 for the arithmetic), so an index built here and one read back from the
-    database score alike."""
+    """The index of these documents (ref → text), with scikit-learn's TfidfVectorizer (the
+    product's own `analyze`, sublinear tf). Weights are kept as float32, as stored (held as
+    float64 for the arithmetic), so an index built here and one read back score alike."""
     refs = tuple(sorted(documents))
     texts = [documents[r] for r in refs]
-    if not any(_WORD.search(t) and analyze(t) for t in texts):
+    if not any(analyze(t) for t in texts):
         # Nothing to learn words from (e.g. one record with a number as its text).
         return TextIndex(
             refs=refs,
@@ -226,34 +193,17 @@ def build_index(documents: Mapping[str, str]) -> TextIndex:
             data=np.zeros(0),
             indices=np.zeros(0, dtype=np.int64),
             indptr=np.zeros(len(refs) + 1, dtype=np.int64),
-            components=np.zeros((0, 0)),
-            embedding=np.zeros((len(refs), 0)),
         )
-    from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True)
     matrix = vectorizer.fit_transform(texts).tocsr().astype(np.float32)
     matrix.sort_indices()
-    terms = tuple(str(t) for t in vectorizer.get_feature_names_out())
-    dimensions = min(LSA_DIMENSIONS, len(refs) - 1, len(terms) - 1)
-    if dimensions >= 1:
-        with warnings.catch_warnings():  # a tiny corpus: "explained variance" divides by 0
-            warnings.simplefilter("ignore", RuntimeWarning)
-            svd = TruncatedSVD(dimensions, random_state=0).fit(matrix)
-        components = svd.components_.astype(np.float32)
-    else:  # one record or one word: no latent space, the word cosine alone
-        components = np.zeros((0, len(terms)), dtype=np.float32)
-    index = TextIndex(
+    return TextIndex(
         refs=refs,
-        terms=terms,
+        terms=tuple(str(t) for t in vectorizer.get_feature_names_out()),
         idf=vectorizer.idf_.astype(np.float64),
         data=matrix.data.astype(np.float64),
         indices=matrix.indices.astype(np.int64),
         indptr=matrix.indptr.astype(np.int64),
-        components=components.astype(np.float64),
-        embedding=np.zeros((len(refs), components.shape[0])),
     )
-    embedding = np.array([index._embed(index.row(i)) for i in range(len(refs))])
-    embedding = embedding.reshape(len(refs), components.shape[0]).astype(np.float32)
-    return replace(index, embedding=embedding.astype(np.float64))
