@@ -28,7 +28,7 @@ KEY = "similar-index"
 # the weighing): an index of another format is stale whatever the catalogue.
 FORMAT = "text-index-2"
 _ARRAYS = ("idf", "data", "indices", "indptr")
-# float32 where the builder rounds to it (bridge.discovery.text.build_index); idf stays float64.
+# Stored smaller: weights as float32 (build_index rounds them so), columns as int32; idf as is.
 _STORED_AS = {"data": np.float32, "indices": np.int32}
 
 
@@ -60,8 +60,10 @@ def load(data: Mapping[str, Any]) -> TextIndex | None:
         return None
     with np.load(io.BytesIO(base64.b64decode(data["arrays"])), allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in _ARRAYS}
-    as_float = {k: v.astype(np.float64) for k, v in arrays.items() if k in _STORED_AS}
-    return TextIndex(refs=tuple(data["refs"]), terms=tuple(data["terms"]), **(arrays | as_float))
+    # Held as float64 and int64 for the arithmetic, as build_index holds them.
+    arrays["data"] = arrays["data"].astype(np.float64)
+    arrays["indices"] = arrays["indices"].astype(np.int64)
+    return TextIndex(refs=tuple(data["refs"]), terms=tuple(data["terms"]), **arrays)
 
 
 def catalogue_key(engine: Engine) -> str:
