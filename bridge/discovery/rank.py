@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,12 @@ def match_json(match: Match) -> dict[str, Any]:
 
 def technology(record: Mapping[str, Any]) -> str:
     """A record's technology as compared: folded (case, accents, spaces); "" when none."""
-    return fold(str((record.get("analysis") or {}).get("technology") or ""))
+    return _folded(str((record.get("analysis") or {}).get("technology") or ""))
+
+
+@lru_cache(maxsize=4096)  # a catalogue names few technologies, many times each
+def _folded(text: str) -> str:
+    return fold(text)
 
 
 def index_documents(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
