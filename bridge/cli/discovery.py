@@ -11,13 +11,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import app, catalogue_engine, fail, out, print_json, settings
+from bridge.cli.app import (
+    app,
+    catalogue_engine,
+    catalogue_settings,
+    fail,
+    out,
+    print_json,
+    settings,
+)
 from bridge.models.enums import Area, Proximity
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bridge.discovery import Match
+    from bridge.discovery.text import TextIndex
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
@@ -25,7 +34,8 @@ JsonOption = Annotated[
 
 
 def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
-    """Every record, archived ones included (they are never results, but may be asked about)."""
+    """Every record, archived ones included (they are never results, but may be asked about).
+    The one place `similar` and `find` read records: a leaner read path can replace it."""
     import sqlalchemy as sa
 
     from bridge.catalogue import read_store
@@ -36,6 +46,22 @@ def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
         )
     except sa.exc.OperationalError as exc:
         fail(f"cannot use the catalogue database: {exc.orig}")
+
+
+def _records_and_index(engine: Engine, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
+    """The records and the catalogue's text index: read back from the database when the
+    catalogue did not change, else built once (scikit-learn), saying so on stderr."""
+    import sys
+
+    from bridge.discovery.index import catalogue_index, catalogue_key
+
+    key = catalogue_key(engine)  # before the records (see catalogue_key)
+    records = _records(engine, cfg)
+
+    def notify(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    return records, catalogue_index(engine, key, records, notify=notify)
 
 
 def resolve_place(
@@ -49,7 +75,7 @@ def resolve_place(
 
     with engine.begin() as conn:
         places_store.ensure_builtin(conn)
-        found = places_store.gazetteer(conn).find(name)
+        found = places_store.gazetteer_for(conn, name).find(name)
     if len(found) == 1:
         return found[0].as_dict()
     if found:
@@ -62,14 +88,21 @@ def resolve_place(
 
 
 def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
+    from bridge.discovery import match_json
+
+    _print_json_matches([match_json(m) for m in matches], as_json, empty)
+
+
+def _print_json_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
+    """Matches as contract §3 shapes them: the JSON list, or a table for people."""
+    if as_json:
+        print_json(matches)
+        return
     from rich.table import Table
     from rich.text import Text
 
-    from bridge.discovery import match_json, population_band
+    from bridge.discovery import population_band
 
-    if as_json:
-        print_json([match_json(m) for m in matches])
-        return
     if not matches:
         out.print(empty)
         return
@@ -77,19 +110,19 @@ def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
     for column in ("#", "ref", "title", "council", "score", "reasons", "forum"):
         table.add_column(column, overflow="fold", no_wrap=column == "ref")
     for rank, m in enumerate(matches, 1):
-        place = m.place or {}
+        place = m["place"] or {}
         council = str(place.get("name") or "")
         band = population_band(place.get("population"))
         if band:
             council += f" ({band})"
         cells = (
             str(rank),
-            m.ref,
-            m.title,
+            m["ref"],
+            m["title"],
             council,
-            f"{m.score:.2f}",
-            "; ".join(m.reasons),
-            m.topic_url or "—",
+            f"{m['score']:.2f}",
+            "; ".join(m["reasons"]),
+            m["topic_url"] or "—",
         )
         table.add_row(*(Text(c) for c in cells))  # people's words are never rich markup
     out.print(table)
@@ -111,11 +144,11 @@ def similar(
     from bridge.discovery import UnknownRef
     from bridge.discovery import similar as find_similar
 
-    cfg = settings()
+    cfg = catalogue_settings()  # a read command: no pydantic settings
     engine = catalogue_engine(cfg)
-    records = _records(engine, cfg)
+    records, index = _records_and_index(engine, cfg)
     try:
-        matches = find_similar(records, ref, limit=limit)
+        matches = find_similar(records, ref, limit=limit, index=index)
     except UnknownRef as exc:
         fail(str(exc))
     _print_matches(matches, as_json, f"no project is like {ref} yet")
@@ -154,13 +187,18 @@ def find(
 
     if within is not None and like is None:
         fail("--within needs --like PLACE (the distance is measured from that place)")
-    cfg = settings()
+    cfg = catalogue_settings()  # a read command: no pydantic settings
     engine = catalogue_engine(cfg)
-    records = _records(engine, cfg)
+    index = None
+    if text and text.strip():  # only the text needs the index
+        records, index = _records_and_index(engine, cfg)
+    else:
+        records = _records(engine, cfg)
     place = resolve_place(engine, records, like) if like else None
     try:
         matches = find_projects(
             records,
+            index=index,
             text=text,
             like=place,
             area=area.value if area else None,
@@ -252,16 +290,11 @@ def print_showcase(doc: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from bridge.discovery import Match
-
-    def matches(items: list[dict[str, Any]]) -> list[Match]:
-        return [Match(**{**m, "reasons": tuple(m["reasons"])}) for m in items]
-
     out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
-    _print_matches(matches(doc["similar"]["matches"]), False, "nothing similar")
+    _print_json_matches(doc["similar"]["matches"], False, "nothing similar")
     if "find" in doc:
         out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
-        _print_matches(matches(doc["find"]["matches"]), False, "no project matches")
+        _print_json_matches(doc["find"]["matches"], False, "no project matches")
     table = Table(title="observatory topics (pinned index per area, overview)")
     table.add_column("page", overflow="fold")
     table.add_column("title", overflow="fold")
