@@ -149,12 +149,17 @@ def test_stale_index_is_rebuilt_and_a_fresh_one_loads_without_scikit_learn(
     stored = load_stored(engine, persisted.KEY)
     assert stored is not None and stored[0] == persisted.catalogue_key(engine)
 
-    for args in (("similar", ref, "--json"), ("find", "--text", "projecte", "--json")):
+    for args in (
+        ("similar", ref, "--json"),
+        ("find", "--text", "projecte", "--json"),
+        ("find", "--like", "Olot", "--within", "80", "--json"),
+    ):
         modules, stderr = _run(tmp_path, *args)  # unchanged catalogue: read back
         assert _heavy(modules) == [], args
         assert "building" not in stderr
-        # Read commands: no pydantic settings, no rich for JSON.
-        assert not {"bridge.settings", "pydantic_settings", "rich"} & modules, args
+        # Read commands: through the driver alone (bridge.dbapi), no settings, no rich for JSON.
+        light = {"bridge.settings", "pydantic_settings", "pydantic", "rich", "sqlalchemy"}
+        assert not light & modules, (args, light & modules)
     fresh = cli("similar", ref, "--json", "--limit", "20").json()
 
     # A record's text changes: the index is stale, built again, and the answer follows it.

@@ -1,11 +1,12 @@
 """`find --like PLACE` looks a place up without loading the whole gazetteer
-(bridge.places.store.gazetteer_for): it must answer exactly as the whole gazetteer does."""
+(bridge.places.read_store.gazetteer_for): it must answer exactly as the whole gazetteer does."""
 
 from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
 
+from bridge.places import read_store as places_read
 from bridge.places import store as places_store
 from bridge.places.registries import read_registry
 
@@ -37,5 +38,5 @@ def test_a_narrowed_lookup_answers_as_the_whole_gazetteer(engine, shared_dir: Pa
         codes = ["17079", "170792", "8101", "08101", "20069", "Nowhere at all"]
         for asked in [*_asked(names), *codes]:
             key = lambda p: (p.country, p.code)  # noqa: E731
-            narrowed = places_store.gazetteer_for(conn, asked).find(asked)
+            narrowed = places_read.gazetteer_for(conn, asked).find(asked)
             assert sorted(narrowed, key=key) == sorted(whole.find(asked), key=key), asked

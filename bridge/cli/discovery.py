@@ -14,17 +14,18 @@ import typer
 from bridge.cli.app import (
     app,
     catalogue_engine,
+    catalogue_rows,
     catalogue_settings,
     fail,
     out,
     print_json,
-    settings,
 )
 from bridge.models.enums import Area, Proximity
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bridge.dbapi import Rows
     from bridge.discovery import Match
     from bridge.discovery.text import TextIndex
 
@@ -33,49 +34,48 @@ JsonOption = Annotated[
 ]
 
 
-def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
-    """Every record, archived ones included (they are never results, but may be asked about).
-    The one place `similar` and `find` read records: a leaner read path can replace it."""
-    import sqlalchemy as sa
-
+def _records(source: Rows | Engine, cfg: Any) -> list[dict[str, Any]]:
+    """Every record, archived ones included (they are never results, but may be asked about),
+    as `projects list --json` lists them."""
     from bridge.catalogue import read_store
 
-    try:
-        return read_store.list_records(
-            engine, cfg.home_region, cfg.discourse_url, read_store.Filters(archived="include")
-        )
-    except sa.exc.OperationalError as exc:
-        fail(f"cannot use the catalogue database: {exc.orig}")
+    return read_store.list_records(
+        source, cfg.home_region, cfg.discourse_url, read_store.Filters(archived="include")
+    )
 
 
-def _records_and_index(engine: Engine, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
+def _records_and_index(rows: Rows, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
     """The records and the catalogue's text index: read back from the database when the
-    catalogue did not change, else built once (scikit-learn), saying so on stderr."""
+    catalogue did not change, else built once (scikit-learn) and stored, saying so on stderr."""
     import sys
 
     from bridge.discovery.index import catalogue_index, catalogue_key
 
-    key = catalogue_key(engine)  # before the records (see catalogue_key)
-    records = _records(engine, cfg)
+    key = catalogue_key(rows)  # before the records (see catalogue_key)
+    records = _records(rows, cfg)
 
     def notify(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    return records, catalogue_index(engine, key, records, notify=notify)
+    index = catalogue_index(rows, key, records, notify=notify, save=lambda: catalogue_engine(cfg))
+    return records, index
 
 
 def resolve_place(
-    engine: Engine, records: Sequence[Mapping[str, Any]], name: str
+    source: Rows | Engine, records: Sequence[Mapping[str, Any]], name: str, cfg: Any
 ) -> dict[str, Any]:
     """A place from a name, a council's name or an official code: the gazetteer (bridge.places)
     first, then the places the catalogue's records carry (a foreign town no registry loaded).
     Exit 2 when none or several answer."""
     from bridge.discovery.places import PlaceNotFound, resolve_from_records
-    from bridge.places import store as places_store
+    from bridge.places.read_store import builtin_missing, gazetteer_for
 
-    with engine.begin() as conn:
-        places_store.ensure_builtin(conn)
-        found = places_store.gazetteer_for(conn, name).find(name)
+    if builtin_missing(source):  # the built-in table is loaded on first use (a write)
+        from bridge.places.store import ensure_builtin
+
+        with catalogue_engine(cfg).begin() as conn:
+            ensure_builtin(conn)
+    found = gazetteer_for(source, name).find(name)
     if len(found) == 1:
         return found[0].as_dict()
     if found:
@@ -145,8 +145,8 @@ def similar(
     from bridge.discovery import similar as find_similar
 
     cfg = catalogue_settings()  # a read command: no pydantic settings
-    engine = catalogue_engine(cfg)
-    records, index = _records_and_index(engine, cfg)
+    with catalogue_rows(cfg) as rows:
+        records, index = _records_and_index(rows, cfg)
     try:
         matches = find_similar(records, ref, limit=limit, index=index)
     except UnknownRef as exc:
@@ -188,13 +188,13 @@ def find(
     if within is not None and like is None:
         fail("--within needs --like PLACE (the distance is measured from that place)")
     cfg = catalogue_settings()  # a read command: no pydantic settings
-    engine = catalogue_engine(cfg)
     index = None
-    if text and text.strip():  # only the text needs the index
-        records, index = _records_and_index(engine, cfg)
-    else:
-        records = _records(engine, cfg)
-    place = resolve_place(engine, records, like) if like else None
+    with catalogue_rows(cfg) as rows:
+        if text and text.strip():  # only the text needs the index
+            records, index = _records_and_index(rows, cfg)
+        else:
+            records = _records(rows, cfg)
+        place = resolve_place(rows, records, like, cfg) if like else None
     try:
         matches = find_projects(
             records,
@@ -235,8 +235,9 @@ def place_filters(
         records = [dict(r) for r in by_population(records, low, high)]
     if near:
         # The place is looked up among every record (archived ones too), not just those listed.
-        everyone = _records(engine, settings())
-        origin = resolve_place(engine, everyone, near)
+        cfg = catalogue_settings()
+        everyone = _records(engine, cfg)
+        origin = resolve_place(engine, everyone, near, cfg)
         try:
             kept = near_to(records, origin, within)
         except ValueError as exc:

@@ -15,13 +15,17 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy.engine import Engine
 
 from bridge.discovery import index_store
 from bridge.discovery.text import TextIndex
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from bridge.dbapi import Rows
 
 KEY = "similar-index"
 # Bumped whenever what the index holds or how it is built changes (the analyzer, the document,
@@ -66,28 +70,28 @@ def load(data: Mapping[str, Any]) -> TextIndex | None:
     return TextIndex(refs=tuple(data["refs"]), terms=tuple(data["terms"]), **arrays)
 
 
-def catalogue_key(engine: Engine) -> str:
+def catalogue_key(source: Rows | Engine | Connection) -> str:
     """The catalogue's fingerprint now. Read it *before* the records: a change in between then
     stores an index under the older key, which the next call finds stale (never the reverse)."""
-    return fingerprint(index_store.catalogue_rows(engine))
+    return fingerprint(index_store.catalogue_rows(source))
 
 
 def catalogue_index(
-    engine: Engine,
+    source: Rows | Engine | Connection,
     key: str,
     records: Sequence[Mapping[str, Any]],
     *,
     notify: Callable[[str], None] | None = None,
-    save: bool = True,
+    save: Callable[[], Engine] | None = None,
 ) -> TextIndex:
     """The text index of the catalogue `records` were read from (every record, archived ones
     included, as `projects list --json` gives them; `key`: `catalogue_key` read before them):
     read back when the catalogue did not change since it was built, else built (scikit-learn)
-    and stored. `notify` is told when a build starts and how long it took (the CLI says so on
-    stderr)."""
+    and stored through the engine `save` gives (not stored when None). `notify` is told when a
+    build starts and how long it took (the CLI says so on stderr)."""
     from bridge.discovery.rank import index_documents
 
-    stored = index_store.load(engine, KEY)
+    stored = index_store.load(source, KEY)
     documents = index_documents(records)
     if stored is not None and stored[0] == key:
         index = load(stored[1])
@@ -101,8 +105,8 @@ def catalogue_index(
             f"building the similarity index of {len(documents):,} records (the catalogue changed)…"
         )
     index = build_index(documents)
-    if save:
-        index_store.save(engine, KEY, key, dump(index))
+    if save is not None:  # the engine to store it with, made only now (a read needs none)
+        index_store.save(save(), KEY, key, dump(index))
     if notify is not None:
         notify(f"similarity index built and stored in {time.monotonic() - started:.1f} s")
     return index

@@ -67,7 +67,7 @@ def similar_choice(
     # so both choose alike.
     key = catalogue_key(engine)
     dicts = list_records(engine, settings.home_region, None, Filters(archived="include"))
-    index = catalogue_index(engine, key, dicts, save=save)
+    index = catalogue_index(engine, key, dicts, save=(lambda: engine) if save else None)
     choice = {
         ref: [m.ref for m in matches]
         for ref, matches in similar_all(
