@@ -217,12 +217,53 @@ def test_an_index_of_another_format_is_rebuilt(cli, tmp_path: Path, engine) -> N
 )
 def test_each_reason_has_one_english_wording(reason: Reason, text: str) -> None:
     assert reason_text(reason) == text
-    assert reason_text(reason, "en") == text
+    assert reason_text(reason, lambda key: None) == text  # no wording given: English
 
 
-def test_every_reason_kind_has_a_wording() -> None:
+def test_every_reason_kind_has_a_wording_in_english_and_in_each_configured_language() -> None:
+    """Every wording key has its English text, and config/bridge.toml words every one of them
+    in Catalan and Spanish (`reason_<key>` in [labels.ca] and [labels.es]) with the same fields."""
+    import string
+
+    from bridge.discovery.reasons import ENGLISH
+    from bridge.settings import load_settings
+
+    settings = load_settings()
     for kind in ReasonKind:
         assert reason_text(Reason(kind, words=("a",), value="v", km=2.0))
+    for language in ("ca", "es"):
+        labels = settings.labels[language]
+        for key, english in ENGLISH.items():
+            worded = labels.get(f"reason_{key}")
+            assert worded and worded != english, (language, key)
+            fields = {f for _, f, _, _ in string.Formatter().parse(english) if f}
+            assert {f for _, f, _, _ in string.Formatter().parse(worded) if f} == fields, key
+
+
+def test_a_reason_in_the_forums_language() -> None:
+    from bridge.settings import load_settings
+
+    ca = load_settings().labels["ca"]
+    wording = ca.get
+    phase = {"pilot": "Pilot"}.__getitem__
+    shown = [
+        reason_text(r, wording, value=phase, thousands=".")
+        for r in (
+            Reason(ReasonKind.SAME_AREA),
+            Reason(ReasonKind.SAME_PHASE, value="pilot"),
+            Reason(ReasonKind.BAND, value="10,001–50,000", same=True),
+            Reason(ReasonKind.DISTANCE, km=1234.4),
+            Reason(ReasonKind.SHARED_WORDS, words=("xatbot", "padró")),
+        )
+    ]
+    assert shown == [
+        ca["reason_same_area"],
+        ca["reason_same_phase"].format(value="Pilot"),
+        ca["reason_band_same"].format(value="10.001–50.000"),
+        ca["reason_distance"].format(km="1.234"),
+        ca["reason_shared_words"].format(words="xatbot, padró"),
+    ]
+    assert not any("same" in s or "shared" in s for s in shown)
 
 
 def test_matches_carry_typed_reasons_and_json_shows_their_wording() -> None:
