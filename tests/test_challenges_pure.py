@@ -13,6 +13,7 @@ import pytest
 from bridge.challenges.matching import Suggestion, councils_in, population_in, suggest
 from bridge.challenges.runner import Listed, Step, decide
 from bridge.challenges.store import Known
+from bridge.discovery.reasons import Reason, ReasonKind
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings, load_settings
 from bridge.sync.render import render_challenge_reply
@@ -109,7 +110,10 @@ def test_the_reply_is_safe_whatever_its_parts_contain(bridge_settings: Settings)
         council="Ajuntament\n## de @tothom",
         population_band="10,001–50,000",
         phase="implemented",
-        reasons=("shared words: <b>xatbot</b>, @staff", "x" * 5000),
+        reasons=(
+            Reason(ReasonKind.SHARED_WORDS, words=("<b>xatbot</b>", "@staff")),
+            Reason(ReasonKind.SAME_TECHNOLOGY, value="x" * 5000),
+        ),
         forum_users=(("Laia <i>", "laia"), ("Evil", "bad name/../../admin")),
     )
     raw = render_challenge_reply([nasty], settings=bridge_settings)
@@ -121,6 +125,35 @@ def test_the_reply_is_safe_whatever_its_parts_contain(bridge_settings: Settings)
     assert "/u/bad" not in raw, "an invalid username is never linked"
     assert not any(line.startswith("#") for line in raw.splitlines())
     assert len(raw) < 2_000, "reasons are cut"
+
+
+def test_the_reasons_are_worded_in_the_forums_language(bridge_settings: Settings) -> None:
+    """A Catalan forum reads why a project is listed in Catalan, thousands as Catalan writes
+    them (the CLI and --json keep contract §3's English)."""
+    suggestion = Suggestion(
+        ref="x",
+        title="Xatbot",
+        topic_url="/t/-/7",
+        council="Ajuntament d'Olot",
+        population_band="10,001–50,000",
+        phase="pilot",
+        reasons=(
+            Reason(ReasonKind.BAND, value="10,001–50,000", same=True),
+            Reason(ReasonKind.DISTANCE, km=1234.0),
+            Reason(ReasonKind.SAME_PHASE, value="pilot"),
+        ),
+        forum_users=(),
+    )
+    for language in ("ca", "es", "en"):
+        cfg = bridge_settings.model_copy(update={"language": language})
+        raw = render_challenge_reply([suggestion], settings=cfg)
+        reasons = next(line for line in raw.splitlines() if cfg.label("challenge_reasons") in line)
+        if language == "en":
+            assert "same population band 10,001–50,000; 1,234 km away; same phase (Pilot)" in raw
+        else:
+            assert "same" not in reasons and "away" not in reasons, reasons
+            assert "10.001–50.000" in reasons and "1.234 km" in reasons
+            assert cfg.label("pilot") in reasons
 
 
 def test_no_match_reply_and_languages(bridge_settings: Settings) -> None:

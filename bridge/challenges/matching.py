@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge import discovery
+from bridge.discovery.reasons import Reason
 
 # A challenge longer than any post Discourse keeps (32,000 characters) is cut before matching.
 MAX_TEXT = 32_000
@@ -50,7 +51,7 @@ class Suggestion:
     council: str
     population_band: str | None
     phase: str
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]  # worded in the forum's language by the renderer
     forum_users: tuple[tuple[str, str], ...]  # (shown name, forum username) of public contacts
 
 
@@ -115,6 +116,6 @@ def _suggestion(match: Any, record: dict[str, Any]) -> Suggestion:
         council=str(body.get("name") or ""),
         population_band=discovery.population_band(population),
         phase=str(record.get("phase") or ""),
-        reasons=tuple(match.reasons),
+        reasons=tuple(match.why),
         forum_users=users,
     )

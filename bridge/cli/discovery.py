@@ -11,45 +11,71 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import app, catalogue_engine, fail, out, print_json, settings
+from bridge.cli.app import (
+    app,
+    catalogue_engine,
+    catalogue_rows,
+    catalogue_settings,
+    fail,
+    out,
+    print_json,
+)
 from bridge.models.enums import Area, Proximity
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bridge.dbapi import Rows
     from bridge.discovery import Match
+    from bridge.discovery.text import TextIndex
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
 ]
 
 
-def _records(engine: Engine, cfg: Any) -> list[dict[str, Any]]:
-    """Every record, archived ones included (they are never results, but may be asked about)."""
-    import sqlalchemy as sa
-
+def _records(source: Rows | Engine, cfg: Any) -> list[dict[str, Any]]:
+    """Every record, archived ones included (they are never results, but may be asked about),
+    as `projects list --json` lists them."""
     from bridge.catalogue import read_store
 
-    try:
-        return read_store.list_records(
-            engine, cfg.home_region, cfg.discourse_url, read_store.Filters(archived="include")
-        )
-    except sa.exc.OperationalError as exc:
-        fail(f"cannot use the catalogue database: {exc.orig}")
+    return read_store.list_records(
+        source, cfg.home_region, cfg.discourse_url, read_store.Filters(archived="include")
+    )
+
+
+def _records_and_index(rows: Rows, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
+    """The records and the catalogue's text index: read back from the database when the
+    catalogue did not change, else built once (scikit-learn) and stored, saying so on stderr."""
+    import sys
+
+    from bridge.discovery.index import catalogue_index, catalogue_key
+
+    key = catalogue_key(rows)  # before the records (see catalogue_key)
+    records = _records(rows, cfg)
+
+    def notify(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    index = catalogue_index(rows, key, records, notify=notify, save=lambda: catalogue_engine(cfg))
+    return records, index
 
 
 def resolve_place(
-    engine: Engine, records: Sequence[Mapping[str, Any]], name: str
+    source: Rows | Engine, records: Sequence[Mapping[str, Any]], name: str, cfg: Any
 ) -> dict[str, Any]:
     """A place from a name, a council's name or an official code: the gazetteer (bridge.places)
     first, then the places the catalogue's records carry (a foreign town no registry loaded).
     Exit 2 when none or several answer."""
     from bridge.discovery.places import PlaceNotFound, resolve_from_records
-    from bridge.places import store as places_store
+    from bridge.places.read_store import builtin_missing, gazetteer_for
 
-    with engine.begin() as conn:
-        places_store.ensure_builtin(conn)
-        found = places_store.gazetteer(conn).find(name)
+    if builtin_missing(source):  # the built-in table is loaded on first use (a write)
+        from bridge.places.store import ensure_builtin
+
+        with catalogue_engine(cfg).begin() as conn:
+            ensure_builtin(conn)
+    found = gazetteer_for(source, name).find(name)
     if len(found) == 1:
         return found[0].as_dict()
     if found:
@@ -62,14 +88,21 @@ def resolve_place(
 
 
 def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
+    from bridge.discovery import match_json
+
+    _print_json_matches([match_json(m) for m in matches], as_json, empty)
+
+
+def _print_json_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
+    """Matches as contract §3 shapes them: the JSON list, or a table for people."""
+    if as_json:
+        print_json(matches)
+        return
     from rich.table import Table
     from rich.text import Text
 
-    from bridge.discovery import match_json, population_band
+    from bridge.discovery import population_band
 
-    if as_json:
-        print_json([match_json(m) for m in matches])
-        return
     if not matches:
         out.print(empty)
         return
@@ -77,19 +110,19 @@ def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
     for column in ("#", "ref", "title", "council", "score", "reasons", "forum"):
         table.add_column(column, overflow="fold", no_wrap=column == "ref")
     for rank, m in enumerate(matches, 1):
-        place = m.place or {}
+        place = m["place"] or {}
         council = str(place.get("name") or "")
         band = population_band(place.get("population"))
         if band:
             council += f" ({band})"
         cells = (
             str(rank),
-            m.ref,
-            m.title,
+            m["ref"],
+            m["title"],
             council,
-            f"{m.score:.2f}",
-            "; ".join(m.reasons),
-            m.topic_url or "—",
+            f"{m['score']:.2f}",
+            "; ".join(m["reasons"]),
+            m["topic_url"] or "—",
         )
         table.add_row(*(Text(c) for c in cells))  # people's words are never rich markup
     out.print(table)
@@ -111,11 +144,11 @@ def similar(
     from bridge.discovery import UnknownRef
     from bridge.discovery import similar as find_similar
 
-    cfg = settings()
-    engine = catalogue_engine(cfg)
-    records = _records(engine, cfg)
+    cfg = catalogue_settings()  # a read command: no pydantic settings
+    with catalogue_rows(cfg) as rows:
+        records, index = _records_and_index(rows, cfg)
     try:
-        matches = find_similar(records, ref, limit=limit)
+        matches = find_similar(records, ref, limit=limit, index=index)
     except UnknownRef as exc:
         fail(str(exc))
     _print_matches(matches, as_json, f"no project is like {ref} yet")
@@ -154,13 +187,18 @@ def find(
 
     if within is not None and like is None:
         fail("--within needs --like PLACE (the distance is measured from that place)")
-    cfg = settings()
-    engine = catalogue_engine(cfg)
-    records = _records(engine, cfg)
-    place = resolve_place(engine, records, like) if like else None
+    cfg = catalogue_settings()  # a read command: no pydantic settings
+    index = None
+    with catalogue_rows(cfg) as rows:
+        if text and text.strip():  # only the text needs the index
+            records, index = _records_and_index(rows, cfg)
+        else:
+            records = _records(rows, cfg)
+        place = resolve_place(rows, records, like, cfg) if like else None
     try:
         matches = find_projects(
             records,
+            index=index,
             text=text,
             like=place,
             area=area.value if area else None,
@@ -197,8 +235,9 @@ def place_filters(
         records = [dict(r) for r in by_population(records, low, high)]
     if near:
         # The place is looked up among every record (archived ones too), not just those listed.
-        everyone = _records(engine, settings())
-        origin = resolve_place(engine, everyone, near)
+        cfg = catalogue_settings()
+        everyone = _records(engine, cfg)
+        origin = resolve_place(engine, everyone, near, cfg)
         try:
             kept = near_to(records, origin, within)
         except ValueError as exc:
@@ -252,16 +291,11 @@ def print_showcase(doc: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from bridge.discovery import Match
-
-    def matches(items: list[dict[str, Any]]) -> list[Match]:
-        return [Match(**{**m, "reasons": tuple(m["reasons"])}) for m in items]
-
     out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
-    _print_matches(matches(doc["similar"]["matches"]), False, "nothing similar")
+    _print_json_matches(doc["similar"]["matches"], False, "nothing similar")
     if "find" in doc:
         out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
-        _print_matches(matches(doc["find"]["matches"]), False, "no project matches")
+        _print_json_matches(doc["find"]["matches"], False, "no project matches")
     table = Table(title="observatory topics (pinned index per area, overview)")
     table.add_column("page", overflow="fold")
     table.add_column("title", overflow="fold")

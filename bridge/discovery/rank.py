@@ -3,19 +3,26 @@
 Pure: records in (dicts as `projects list --json` prints them, optionally with `place`),
 `Match`es out. Archived records are never results; a record is never its own match.
 
-similar(REF) scores every other record in [0, 1] as a weighted sum of:
+similar(REF) scores every other record in [0, 1] as a weighted sum (divided by the weights' sum) of:
 - text   0.65  TF-IDF cosine of what the projects do (bridge.discovery.text)
 - area   0.20  same area
+- tech   0.10  same technology (the record's analysis.technology, case and accents folded): AI
+               and blockchain projects serve different uses
 - kind   0.08  same kind of change
 - phase  0.02  same phase
 - mature 0.03  the other project's maturity (implemented 1, pilot ½, prototype 0): a council
                looking for experience learns most from what was carried through
 - size   0.02  the two councils are in the same population band
-(weights chosen on the JRC inventory's labels, see scripts/bench_discovery.py: text and area
-carry the meaning; phase, maturity and size only order near ties.)
+(the technology's weight was chosen on half of the JRC inventory's cases and checked on the other
+half, see scripts/bench_discovery.py: text and area carry the meaning; technology separates
+uses; phase, maturity and size only order near ties.)
 Candidates that share neither a word nor the area are left out. Ties go to the smaller ref, so
 the choice is deterministic: the forum's "similar projects" sections (bridge.discovery.sections)
 use `similar_all`, which runs this very scoring for every record.
+
+The text index (bridge.discovery.text.TextIndex) is built with scikit-learn; the CLI and the sync
+read it back from the database (bridge.discovery.index) when the catalogue did not change, and
+pass it in: then nothing here imports scikit-learn or scipy (`similar_all` uses scipy).
 
 find(...) filters (area, proximity, distance) then ranks by how like the asked place a
 council is (its population band first, then nearness) and, with --text, by the text.
@@ -26,15 +33,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from bridge.discovery.bands import BAND_COUNT, band_index, population_band
-from bridge.discovery.places import distances_km, place_of, position, same_place
-from bridge.discovery.text import TextIndex, document
+from bridge.discovery.places import distances_km, fold, place_of, position, same_place
+from bridge.discovery.reasons import Reason, ReasonKind, reason_text
+from bridge.discovery.text import TextIndex, build_index, document
 
-W_TEXT, W_AREA, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.08, 0.02, 0.03, 0.02
+W_TEXT, W_AREA, W_TECH, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.10, 0.08, 0.02, 0.03, 0.02
+W_SUM = W_TEXT + W_AREA + W_TECH + W_KIND + W_PHASE + W_MATURE + W_SIZE
 MATURITY = {"implemented": 1.0, "pilot": 0.5, "prototype": 0.0}
 # find: how a council is like the asked place. Size leads: one band apart (0.2 × F_SIZE = 0.14)
 # outweighs the whole of nearness (F_NEAR), so nearness orders councils within a band.
@@ -49,9 +59,14 @@ class Match:
     title: str
     area: str
     score: float  # 0..1
-    reasons: tuple[str, ...]
+    why: tuple[Reason, ...]
     topic_url: str | None
     place: dict[str, Any] | None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons in English, as the CLI, `--json` and the challenge replies show them."""
+        return tuple(reason_text(r) for r in self.why)
 
 
 def match_json(match: Match) -> dict[str, Any]:
@@ -67,6 +82,21 @@ def match_json(match: Match) -> dict[str, Any]:
     }
 
 
+def technology(record: Mapping[str, Any]) -> str:
+    """A record's technology as compared: folded (case, accents, spaces); "" when none."""
+    return _folded(str((record.get("analysis") or {}).get("technology") or ""))
+
+
+@lru_cache(maxsize=4096)  # a catalogue names few technologies, many times each
+def _folded(text: str) -> str:
+    return fold(text)
+
+
+def index_documents(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """ref → the text of every record that can be shown (not archived): what the index holds."""
+    return {r["ref"]: document(r) for r in records if not r.get("archived")}
+
+
 class UnknownRef(LookupError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"unknown ref: {ref}")
@@ -77,22 +107,37 @@ def _band(place: Mapping[str, Any] | None) -> int | None:
     return band_index(place.get("population")) if place else None
 
 
+def codes_of(values: Sequence[Any]) -> np.ndarray:
+    """Each value as a small integer, equal values alike (vectorised comparisons)."""
+    seen: dict[Any, int] = {}
+    return np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+
+
 class Corpus:
     """The records that can be shown (not archived), indexed once for many questions."""
 
-    def __init__(self, records: Sequence[Mapping[str, Any]], keep: str | None = None) -> None:
+    def __init__(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        keep: str | None = None,
+        index: TextIndex | None = None,
+    ) -> None:
         self.records = [r for r in records if not r.get("archived") or r["ref"] == keep]
         self.at = {r["ref"]: i for i, r in enumerate(self.records)}
-        self._text: TextIndex | None = None
+        self._text = index
+        self._rows: np.ndarray | None = None
+        self._rows_of: TextIndex | None = None
+        if index is not None and set(index.refs) != {
+            r["ref"] for r in self.records if not r.get("archived")
+        }:
+            self._text = None  # not this catalogue's index: built anew below, when needed
         self.places = [place_of(r) for r in self.records]
         order = sorted(range(len(self.records)), key=lambda i: self.records[i]["ref"])
         self.ref_rank = np.empty(len(self.records), dtype=np.int64)
         self.ref_rank[order] = np.arange(len(self.records))
 
         def codes(key: str) -> np.ndarray:
-            values = [r.get(key) for r in self.records]
-            seen: dict[Any, int] = {}
-            return np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+            return codes_of([r.get(key) for r in self.records])
 
         self.area = codes("area")
         self.kind = codes("kind")
@@ -102,6 +147,8 @@ class Corpus:
             [-1 if (b := _band(p)) is None else b for p in self.places], dtype=np.int64
         )
         self.archived = np.array([bool(r.get("archived")) for r in self.records])
+        techs = [technology(r) for r in self.records]
+        self.tech = np.where([bool(t) for t in techs], codes_of(techs), -1)
 
     def distances_from(self, origin: tuple[float, float]) -> np.ndarray:
         """Kilometres from `origin` to every record's place (NaN where it has no position)."""
@@ -111,30 +158,69 @@ class Corpus:
 
     @property
     def text(self) -> TextIndex:
-        """Built on first use: `find` without --text never needs it."""
+        """Given, or built on first use (scikit-learn): `find` without --text never needs it."""
         if self._text is None:
-            self._text = TextIndex([document(r) for r in self.records])
+            self._text = build_index(index_documents(self.records))
         return self._text
+
+    @property
+    def index_rows(self) -> np.ndarray:
+        """Each record's row in the text index (-1: an archived record asked about)."""
+        if self._rows is None or self._rows_of is not self._text:
+            at = self.text.at
+            self._rows = np.array([at.get(r["ref"], -1) for r in self.records], dtype=np.int64)
+            self._rows_of = self._text
+        return self._rows
+
+    def _in_corpus(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Columns of the index's order (… × index size) in the corpus's order; 0 where absent."""
+        if values.shape[-1] == len(rows) and np.array_equal(rows, np.arange(len(rows))):
+            return values  # records listed by ref, none archived: the index's own order
+        return np.where(rows >= 0, values[..., np.maximum(rows, 0)], 0.0)
+
+    def text_of(self, i: int) -> np.ndarray:
+        """The text cosine of record i with every record, numpy only."""
+        rows = self.index_rows
+        if rows[i] >= 0:
+            found = self.text.cosine(self.text.row(int(rows[i])))
+        else:  # an archived record asked about: compared as a query would be
+            found = self.text.cosine(self.text.transform(document(self.records[i])))
+        return self._in_corpus(found, rows)
+
+    def text_rows(self, rows: np.ndarray) -> np.ndarray:
+        """`text_of` for many records at once (all in the index: `similar_all`)."""
+        where = self.index_rows
+        return self._in_corpus(self.text.cosine_rows(where[rows]), where)
+
+    def text_row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Record i's TF-IDF row (the shared words' side)."""
+        at = self.text.at.get(self.records[i]["ref"])
+        if at is None:
+            return self.text.transform(document(self.records[i]))
+        return self.text.row(at)
 
     # ------------------------------------------------------------------ similar
 
-    def similar_scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, text cosine) of records `rows` against every record; -inf where excluded."""
-        text = self.text.cosine_rows(self.text.matrix[rows])
+    def similar_scores(self, rows: np.ndarray, text: np.ndarray) -> np.ndarray:
+        """Scores of records `rows` against every record, from their text cosine (rows ×
+        records); -inf where excluded."""
+        # In place, one boolean mask at a time: the forum's sections score 512 rows × every
+        # record per chunk, where each float temporary costs as much as the arithmetic.
+        scores = text * W_TEXT
+        scores += W_MATURE * self.maturity[None, :]
         same_area = self.area[rows, None] == self.area[None, :]
-        scores = (
-            W_TEXT * text
-            + W_AREA * same_area
-            + W_KIND * (self.kind[rows, None] == self.kind[None, :])
-            + W_PHASE * (self.phase[rows, None] == self.phase[None, :])
-            + W_MATURE * self.maturity[None, :]
-            + W_SIZE
-            * ((self.bands[rows, None] == self.bands[None, :]) & (self.bands[None, :] >= 0))
-        )
+        np.add(scores, W_AREA, out=scores, where=same_area)
+        for codes, weight in ((self.kind, W_KIND), (self.phase, W_PHASE)):
+            np.add(scores, weight, out=scores, where=codes[rows, None] == codes[None, :])
+        for codes, weight in ((self.tech, W_TECH), (self.bands, W_SIZE)):
+            same = codes[rows, None] == codes[None, :]
+            same &= codes[None, :] >= 0
+            np.add(scores, weight, out=scores, where=same)
+        scores /= W_SUM
         scores[(text <= 0) & ~same_area] = -np.inf
         scores[:, self.archived] = -np.inf
         scores[np.arange(len(rows)), rows] = -np.inf
-        return scores, text
+        return scores
 
     def best(self, scores: np.ndarray, limit: int) -> list[int]:
         """Indices of the `limit` best scores, ties to the smaller ref; -inf never."""
@@ -150,67 +236,88 @@ class Corpus:
     def similar_matches(
         self, i: int, scores: np.ndarray, text: np.ndarray, limit: int, *, reasons: bool = True
     ) -> list[Match]:
-        row = self.text.matrix[i]  # one sparse row, reused for every match's shared words
         me = self.records[i]
+        row = self.text_row(i) if reasons else None  # reused for every match's shared words
         matches = []
         for j in self.best(scores, limit):
-            if not reasons:  # the choice alone (the forum's sections): the same best, no words
+            if row is None:  # the choice alone (the forum's sections): the same best, no words
                 matches.append(self.match(j, float(scores[j]), []))
                 continue
             other = self.records[j]
-            why: list[str] = []
+            why: list[Reason] = []
             if other.get("area") == me.get("area"):
-                why.append("same area")
+                why.append(Reason(ReasonKind.SAME_AREA))
             if other.get("kind") == me.get("kind"):
-                why.append("same kind of change")
+                why.append(Reason(ReasonKind.SAME_KIND))
+            if self.tech[i] >= 0 and self.tech[i] == self.tech[j]:
+                tech = str((other.get("analysis") or {}).get("technology") or "").strip()
+                why.append(Reason(ReasonKind.SAME_TECHNOLOGY, value=" ".join(tech.split())))
             if text[j] > 0:
-                words = self.text.shared_words(row, j)
-                if words:
-                    why.append("shared words: " + ", ".join(words))
+                shared = self.shared_words(row, j)
+                if shared:
+                    why.append(Reason(ReasonKind.SHARED_WORDS, words=tuple(shared)))
             if other.get("phase") == "implemented":
-                why.append("implemented")
+                why.append(Reason(ReasonKind.IMPLEMENTED))
             elif other.get("phase") == me.get("phase"):
-                why.append(f"same phase ({other.get('phase')})")
+                why.append(Reason(ReasonKind.SAME_PHASE, value=str(other.get("phase"))))
             band = population_band((self.places[j] or {}).get("population"))
             if band and self.bands[i] == self.bands[j]:
-                why.append(f"same population band {band}")
+                why.append(Reason(ReasonKind.SAME_BAND, value=band))
             matches.append(self.match(j, float(scores[j]), why))
         return matches
 
-    def match(self, j: int, score: float, reasons: list[str]) -> Match:
+    def shared_words(self, row: tuple[np.ndarray, np.ndarray], j: int) -> list[str]:
+        at = self.text.at.get(self.records[j]["ref"])
+        return [] if at is None else self.text.shared_words(row, at, document(self.records[j]))
+
+    def match(self, j: int, score: float, reasons: list[Reason]) -> Match:
         record = self.records[j]
         return Match(
             ref=record["ref"],
             title=record.get("title", ""),
             area=record.get("area", ""),
             score=round(min(1.0, max(0.0, score)), 4),
-            reasons=tuple(reasons),
+            why=tuple(reasons),
             topic_url=record.get("topic_url"),
             place=self.places[j],
         )
 
 
-def similar(records: Sequence[Mapping[str, Any]], ref: str, *, limit: int = 5) -> list[Match]:
-    """The projects most like `ref`, best first (at most `limit`). Raises UnknownRef."""
+def similar(
+    records: Sequence[Mapping[str, Any]],
+    ref: str,
+    *,
+    limit: int = 5,
+    index: TextIndex | None = None,
+) -> list[Match]:
+    """The projects most like `ref`, best first (at most `limit`). `index`: the catalogue's
+    text index when the caller has it (bridge.discovery.index), else it is built here.
+    Raises UnknownRef."""
     if not any(r["ref"] == ref for r in records):
         raise UnknownRef(ref)
-    corpus = Corpus(records, keep=ref)
+    corpus = Corpus(records, keep=ref, index=index)
     i = corpus.at[ref]
-    scores, text = corpus.similar_scores(np.array([i]))
-    return corpus.similar_matches(i, scores[0], text[0], limit)
+    text = corpus.text_of(i)
+    scores = corpus.similar_scores(np.array([i]), text[None, :])
+    return corpus.similar_matches(i, scores[0], text, limit)
 
 
 def similar_all(
-    records: Sequence[Mapping[str, Any]], *, limit: int = 5, reasons: bool = True
+    records: Sequence[Mapping[str, Any]],
+    *,
+    limit: int = 5,
+    reasons: bool = True,
+    index: TextIndex | None = None,
 ) -> dict[str, list[Match]]:
     """`similar(records, ref, limit=limit)` for every record that is not archived, computed
     together (one index, rows scored in chunks). `reasons=False` skips the reasons (the
     choice and scores are the same), which the forum's sections do not show."""
-    corpus = Corpus(records)
+    corpus = Corpus(records, index=index)
     result: dict[str, list[Match]] = {}
     for start in range(0, len(corpus.records), _CHUNK):
         rows = np.arange(start, min(start + _CHUNK, len(corpus.records)))
-        scores, text = corpus.similar_scores(rows)
+        text = corpus.text_rows(rows)
+        scores = corpus.similar_scores(rows, text)
         for k, i in enumerate(rows.tolist()):
             result[corpus.records[i]["ref"]] = corpus.similar_matches(
                 i, scores[k], text[k], limit, reasons=reasons
@@ -225,13 +332,10 @@ class FindError(ValueError):
     """A question `find` cannot answer as asked (e.g. --within without a place to measure from)."""
 
 
-def _km(d: float) -> str:
-    return f"{d:,.0f} km away" if d >= 1 else "less than 1 km away"
-
-
 def find(
     records: Sequence[Mapping[str, Any]],
     *,
+    index: TextIndex | None = None,
     text: str | None = None,
     like: Mapping[str, Any] | None = None,
     area: str | None = None,
@@ -250,7 +354,7 @@ def find(
     origin = position(like)
     if within_km is not None and origin is None:
         raise FindError("--within needs --like PLACE with a known position to measure from")
-    corpus = Corpus(records)
+    corpus = Corpus(records, index=index)
     n = len(corpus.records)
     keep = np.ones(n, dtype=bool)
     for j, record in enumerate(corpus.records):
@@ -266,10 +370,9 @@ def find(
 
     parts: list[tuple[float, np.ndarray]] = []
     query = None
-    text_scores = np.zeros(n)
     if text and text.strip():
         query = corpus.text.transform(text)
-        text_scores = corpus.text.cosine_rows(query)[0]
+        text_scores = corpus._in_corpus(corpus.text.cosine(query), corpus.index_rows)
         keep &= text_scores > 0
         parts.append((F_TEXT, text_scores))
     like_band = band_index(like.get("population")) if like else None
@@ -295,26 +398,26 @@ def find(
     matches = []
     for j in corpus.best(scores, limit):
         place = corpus.places[j]
-        reasons = []
+        why: list[Reason] = []
         band = population_band((place or {}).get("population"))
         if like and band:
             same = like_band is not None and corpus.bands[j] == like_band
-            reasons.append(f"{'same ' if same else ''}population band {band}")
+            why.append(Reason(ReasonKind.BAND, value=band, same=bool(same)))
         if not math.isnan(distances[j]):
-            reasons.append(_km(float(distances[j])))
-        if like and _shared(like, place, "comarca"):
-            reasons.append(f"same comarca ({place['comarca']})")  # type: ignore[index]
-        elif like and _shared(like, place, "nuts3"):
-            reasons.append(f"same NUTS 3 region ({place['nuts3']})")  # type: ignore[index]
+            why.append(Reason(ReasonKind.DISTANCE, km=float(distances[j])))
+        if like and place and _shared(like, place, "comarca"):
+            why.append(Reason(ReasonKind.SAME_COMARCA, value=str(place["comarca"])))
+        elif like and place and _shared(like, place, "nuts3"):
+            why.append(Reason(ReasonKind.SAME_NUTS3, value=str(place["nuts3"])))
         if query is not None:
-            words = corpus.text.shared_words(query, j)
-            if words:
-                reasons.append("shared words: " + ", ".join(words))
+            shared = corpus.shared_words(query, j)
+            if shared:
+                why.append(Reason(ReasonKind.SHARED_WORDS, words=tuple(shared)))
         if area:
-            reasons.append("same area")
+            why.append(Reason(ReasonKind.SAME_AREA))
         if corpus.records[j].get("phase") == "implemented":
-            reasons.append("implemented")
-        matches.append(corpus.match(j, float(scores[j]), reasons))
+            why.append(Reason(ReasonKind.IMPLEMENTED))
+        matches.append(corpus.match(j, float(scores[j]), why))
     return matches
 
 

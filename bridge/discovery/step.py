@@ -70,13 +70,19 @@ def similar_choice(
     if cached is not None and cached[0] == fingerprint:
         return dict(cached[1])
     from bridge.catalogue.read_store import Filters, list_records
+    from bridge.discovery.index import catalogue_index, catalogue_key
     from bridge.discovery.rank import similar_all
 
-    # The records as `similar` sees them (with their places), so both choose alike.
+    # The records as `similar` sees them (with their places) and the same persisted text index,
+    # so both choose alike.
+    key = catalogue_key(engine)
     dicts = list_records(engine, settings.home_region, None, Filters(archived="include"))
+    index = catalogue_index(engine, key, dicts, save=(lambda: engine) if save else None)
     choice = {
         ref: [m.ref for m in matches]
-        for ref, matches in similar_all(dicts, limit=SIMILAR_LIMIT, reasons=False).items()
+        for ref, matches in similar_all(
+            dicts, limit=SIMILAR_LIMIT, reasons=False, index=index
+        ).items()
     }
     if cached is not None:
         choice = keep_order(choice, cached[1])

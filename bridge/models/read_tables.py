@@ -65,4 +65,8 @@ lease = _table(
     "lease", name=sa.String, holder=sa.String, acquired_at=UTCDateTime, expires_at=UTCDateTime
 )
 
-ALL = (project, local_body, contact, document, sync_state, activity, place, lease)
+discovery_cache = _table(
+    "discovery_cache", key=sa.String, inputs_hash=sa.String, data=sa.JSON, updated_at=UTCDateTime
+)
+
+ALL = (project, local_body, contact, document, sync_state, activity, place, lease, discovery_cache)

@@ -59,6 +59,7 @@ from urllib.parse import quote
 
 from bridge.catalogue.regions import CONTROL_CHARS_RE
 from bridge.discourse_rules import is_valid_username, mention_boundary
+from bridge.discovery.reasons import reason_text
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -326,6 +327,8 @@ def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Setti
     reply; the catalogue's words and the engine's reasons go through `inline()`."""
     label = settings.label
     lang = settings.language
+    thousands = "." if lang in ("ca", "es") else ","  # 10,001–50,000 → 10.001–50.000
+    wording = settings.labels.get(lang, {}).get  # `reason_<key>`; English where none is given
     if not suggestions:
         parts = [inline(label("challenge_none"))]
     else:
@@ -335,15 +338,16 @@ def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Setti
             title = f"[{inline(s.title)}]({url})" if url else inline(s.title)
             facts = [f"**{title}**", inline(s.council)]
             if s.population_band:
-                band = s.population_band
-                if lang in ("ca", "es"):  # 10,001–50,000 → 10.001–50.000
-                    band = band.replace(",", ".")
+                band = s.population_band.replace(",", thousands)
                 facts.append(f"{inline(band)} {inline(label('population'))}")
             if s.phase:
                 facts.append(inline(label(s.phase)))
             lines = [f"{number}. " + " · ".join(f for f in facts if f)]
             if s.reasons:
-                reasons = "; ".join(inline(r[:200]) for r in s.reasons[:6])
+                reasons = "; ".join(
+                    inline(reason_text(r, wording, value=label, thousands=thousands)[:200])
+                    for r in s.reasons[:6]
+                )
                 lines.append(f"   {inline(label('challenge_reasons'))}: {reasons}")
             people = [
                 f"[{inline(name)}](/u/{quote(user.lower(), safe='')})"

@@ -1,0 +1,112 @@
+"""The catalogue's text index, persisted: built with scikit-learn when the catalogue's content
+changed, read back otherwise, so that `similar` and `find --text` score with numpy alone (importing
+scikit-learn costs more than the whole answer).
+
+The index is stored in `discovery_cache` (key `similar-index`) with the fingerprint of what it was
+built from: every record's (ref, content hash, archived) and the index's FORMAT. The CLI and the
+sync (the forum's "similar projects" sections) use the same index, so they choose alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bridge.discovery import index_store
+from bridge.discovery.text import TextIndex
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from bridge.dbapi import Rows
+
+KEY = "similar-index"
+# Bumped whenever what the index holds or how it is built changes (the analyzer, the document,
+# the weighing): an index of another format is stale whatever the catalogue.
+FORMAT = "text-index-2"
+_ARRAYS = ("idf", "data", "indices", "indptr")
+# Stored smaller: weights as float32 (build_index rounds them so), columns as int32; idf as is.
+_STORED_AS = {"data": np.float32, "indices": np.int32}
+
+
+def fingerprint(rows: Iterable[tuple[str, str | None, bool]]) -> str:
+    """Fingerprint of what the index depends on: every record's ref, content hash and archived
+    state, and the index's FORMAT."""
+    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
+    text = json.dumps([FORMAT, data], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def dump(index: TextIndex) -> dict[str, Any]:
+    """The index as a JSON value: refs and terms as lists, the arrays as one base64 .npz."""
+    buffer = io.BytesIO()
+    arrays = {name: getattr(index, name) for name in _ARRAYS}
+    stored = {k: v.astype(_STORED_AS.get(k, v.dtype)) for k, v in arrays.items()}
+    np.savez(buffer, allow_pickle=False, **stored)
+    return {
+        "format": FORMAT,
+        "refs": list(index.refs),
+        "terms": list(index.terms),
+        "arrays": base64.b64encode(buffer.getvalue()).decode("ascii"),
+    }
+
+
+def load(data: Mapping[str, Any]) -> TextIndex | None:
+    """An index from `dump`'s value; None when it is of another format."""
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        return None
+    with np.load(io.BytesIO(base64.b64decode(data["arrays"])), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in _ARRAYS}
+    # Held as float64 and int64 for the arithmetic, as build_index holds them.
+    arrays["data"] = arrays["data"].astype(np.float64)
+    arrays["indices"] = arrays["indices"].astype(np.int64)
+    return TextIndex(refs=tuple(data["refs"]), terms=tuple(data["terms"]), **arrays)
+
+
+def catalogue_key(source: Rows | Engine | Connection) -> str:
+    """The catalogue's fingerprint now. Read it *before* the records: a change in between then
+    stores an index under the older key, which the next call finds stale (never the reverse)."""
+    return fingerprint(index_store.catalogue_rows(source))
+
+
+def catalogue_index(
+    source: Rows | Engine | Connection,
+    key: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    notify: Callable[[str], None] | None = None,
+    save: Callable[[], Engine] | None = None,
+) -> TextIndex:
+    """The text index of the catalogue `records` were read from (every record, archived ones
+    included, as `projects list --json` gives them; `key`: `catalogue_key` read before them):
+    read back when the catalogue did not change since it was built, else built (scikit-learn)
+    and stored through the engine `save` gives (not stored when None). `notify` is told when a
+    build starts and how long it took (the CLI says so on stderr)."""
+    from bridge.discovery.rank import index_documents
+
+    stored = index_store.load(source, KEY)
+    documents = index_documents(records)
+    if stored is not None and stored[0] == key:
+        index = load(stored[1])
+        if index is not None and set(index.refs) == set(documents):
+            return index
+    from bridge.discovery.text import build_index
+
+    started = time.monotonic()
+    if notify is not None:
+        notify(
+            f"building the similarity index of {len(documents):,} records (the catalogue changed)…"
+        )
+    index = build_index(documents)
+    if save is not None:  # the engine to store it with, made only now (a read needs none)
+        index_store.save(save(), KEY, key, dump(index))
+    if notify is not None:
+        notify(f"similarity index built and stored in {time.monotonic() - started:.1f} s")
+    return index

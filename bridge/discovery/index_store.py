@@ -1,0 +1,52 @@
+"""The SQL of the persisted text index (bridge.discovery.index): what the catalogue holds (each
+record's ref, content hash and archived state) and the index itself, a row of `discovery_cache`.
+
+The reads are plain SQL through `bridge.dbapi` (`similar` and `find` are read commands: loading
+SQLAlchemy would cost more than the answer); the write, made only when the index was rebuilt,
+goes through an engine and the light Core table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bridge.dbapi import Rows, as_bool, as_json, rows_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+
+def catalogue_rows(source: Rows | Engine | Connection) -> list[tuple[str, str | None, bool]]:
+    """(ref, content hash, archived) of every record: what the index depends on."""
+    with rows_of(source) as rows:
+        found = rows.all("SELECT ref, content_hash, archived FROM project")
+    return [(ref, content, as_bool(archived)) for ref, content, archived in found]
+
+
+def load(source: Rows | Engine | Connection, key: str) -> tuple[str, Any] | None:
+    """(inputs hash, data) stored under `key`, None when nothing is."""
+    with rows_of(source) as rows:
+        found = rows.all("SELECT inputs_hash, data FROM discovery_cache WHERE key = ?", (key,))
+    return (found[0][0], as_json(found[0][1])) if found else None
+
+
+def save(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
+    """Store `data` under `key`. Two processes building at once: the later write wins, both
+    wrote the same index for the same inputs."""
+    import sqlalchemy as sa
+
+    from bridge.models import read_tables
+    from bridge.models.columns import utcnow
+
+    _cache = read_tables.discovery_cache
+    values = {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()}
+    with engine.begin() as conn:
+        done = conn.execute(sa.update(_cache).where(_cache.c.key == key).values(**values)).rowcount
+        if done:
+            return
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(_cache).values(key=key, **values))
+    except sa.exc.IntegrityError:  # inserted meanwhile by another process: update it
+        with engine.begin() as conn:
+            conn.execute(sa.update(_cache).where(_cache.c.key == key).values(**values))

@@ -1,0 +1,89 @@
+"""Why a project is shown (`similar`, `find`): reasons as typed data, rendered in one place.
+
+Ranking (bridge.discovery.rank) says *what* made a result: a `Reason` of a `ReasonKind` with the
+facts it names (the shared words, the band, the kilometres…). `reason_text` is the one rendering
+of those facts: in English for the CLI and `--json` (contract §3 shows them as strings), and in
+the forum's language for the challenge replies, from the wording the configuration gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ReasonKind(StrEnum):
+    SAME_AREA = "same_area"
+    SAME_KIND = "same_kind"
+    SAME_TECHNOLOGY = "same_technology"
+    SHARED_WORDS = "shared_words"
+    IMPLEMENTED = "implemented"
+    SAME_PHASE = "same_phase"
+    SAME_BAND = "same_band"  # similar: both councils in one population band
+    BAND = "band"  # find: the result's band, `same` when it is the asked council's
+    DISTANCE = "distance"
+    SAME_COMARCA = "same_comarca"
+    SAME_NUTS3 = "same_nuts3"
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: ReasonKind
+    words: tuple[str, ...] = ()  # SHARED_WORDS: as the result writes them
+    value: str | None = None  # the phase, band, comarca, NUTS 3 code or technology named
+    km: float | None = None  # DISTANCE
+    same: bool = False  # BAND: the asked council's own band
+
+
+# The English wording: what the CLI and `--json` show (contract §3 shows reasons as these
+# strings). Other languages' wording is configuration: `reason_<key>` in `[labels.<language>]` of
+# config/bridge.toml, with the same {words}, {value} and {km} fields; a key missing there falls
+# back to this table.
+ENGLISH: dict[str, str] = {
+    "same_area": "same area",
+    "same_kind": "same kind of change",
+    "same_technology": "same technology ({value})",
+    "shared_words": "shared words: {words}",
+    "implemented": "implemented",
+    "same_phase": "same phase ({value})",
+    "same_band": "same population band {value}",
+    "band": "population band {value}",
+    "band_same": "same population band {value}",
+    "distance": "{km} km away",
+    "distance_near": "less than 1 km away",
+    "same_comarca": "same comarca ({value})",
+    "same_nuts3": "same NUTS 3 region ({value})",
+}
+
+
+def wording_key(reason: Reason) -> str:
+    """The key of a reason's wording (ENGLISH's, and `reason_<key>` in the labels)."""
+    kind = reason.kind
+    if kind is ReasonKind.BAND and reason.same:
+        return "band_same"
+    if kind is ReasonKind.DISTANCE and (reason.km or 0.0) < 1:
+        return "distance_near"
+    return kind.value
+
+
+def reason_text(
+    reason: Reason,
+    wording: Callable[[str], str | None] | None = None,
+    *,
+    value: Callable[[str], str] = str,
+    thousands: str = ",",
+) -> str:
+    """A reason as a person reads it: in English (the CLI, `--json`), or in the words `wording`
+    gives for a key (the forum's language: `reason_<key>` of its labels; English where it
+    gives none). `value` words a named value (a phase in the forum's language); `thousands`
+    separates the kilometres' thousands (10.001 in Catalan and Spanish)."""
+    key = wording_key(reason)
+    template = (wording(f"reason_{key}") if wording is not None else None) or ENGLISH[key]
+    km = f"{reason.km or 0.0:,.0f}".replace(",", thousands)
+    named = reason.value or ""
+    if reason.kind in (ReasonKind.SAME_PHASE,):
+        named = value(named)
+    elif reason.kind in (ReasonKind.SAME_BAND, ReasonKind.BAND):
+        named = named.replace(",", thousands)
+    return template.format(words=", ".join(reason.words), value=named, km=km)
