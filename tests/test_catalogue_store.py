@@ -382,3 +382,52 @@ def test_archive_and_restore(engine: sa.Engine) -> None:
     store.set_archived(engine, "projecte-00001", True)
     put(engine, [make_record(1, title="Canviat")])
     assert read_store.get_record(engine, "projecte-00001", "ES-CT")["archived"] is True
+
+
+def test_the_listing_writes_each_record_as_encoding_it_would_stored_or_not(
+    engine: sa.Engine,
+) -> None:
+    """`projects list --json` splices the derived fields into each record's stored listing form
+    (issue 15): byte for byte the encoding of the record's dict, for records with a stored form
+    and for those written before it was kept (built from their columns), whatever the filters
+    and order; `fill_listing_json` stores the missing ones once."""
+    from bridge.catalogue.canonical import encode_listed
+
+    records = make_records(12)
+    records[4]["proximity"] = "foreign"  # a record's own proximity stays out of the stored form
+    put(engine, records)
+    store.set_archived(engine, records[7]["ref"], True)
+    with engine.begin() as conn:  # as rows written before revision 0010 are
+        conn.execute(
+            sa.text("UPDATE project SET listing_json = NULL WHERE ref IN (:a, :b, :c)"),
+            {"a": records[1]["ref"], "b": records[4]["ref"], "c": records[7]["ref"]},
+        )
+        state = SyncState.__table__  # type: ignore[attr-defined]
+        project_id = conn.execute(sa.text("SELECT id FROM project ORDER BY ref LIMIT 1")).scalar()
+        conn.execute(
+            sa.insert(state).values(
+                project_id=project_id, external_id="dc-x", topic_id=7, topic_slug="x",
+                state="synced", closed=False, attempts=0, remote_deleted=False,
+                updated_at=datetime(2026, 11, 28, tzinfo=UTC),
+            )
+        )  # fmt: skip
+
+    def same_everywhere() -> None:
+        for filters, sort in (
+            (read_store.Filters(), "ref"),
+            (read_store.Filters(archived="include"), "title"),
+            (read_store.Filters(archived="only"), "ref"),
+            (read_store.Filters(proximity=Proximity.foreign), "recent"),
+            (read_store.Filters(area=Area.citizen_care), "activity"),
+            (read_store.Filters(search="projecte"), "ref"),
+        ):
+            args = (engine, "ES-CT", "https://forum.exemple.cat", filters, sort)
+            lines = list(read_store.iter_listing(*args))  # type: ignore[arg-type]
+            records = read_store.iter_records(*args)  # type: ignore[arg-type]
+            assert lines == [encode_listed(r) for r in records]
+            assert lines, filters  # each case lists something: the comparison is not vacuous
+
+    same_everywhere()
+    assert store.fill_listing_json(engine) == 3
+    assert store.fill_listing_json(engine) == 0
+    same_everywhere()

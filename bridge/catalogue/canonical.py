@@ -157,6 +157,20 @@ def record_dict(project: Project | ProjectView) -> dict[str, Any]:
     )
 
 
+# How `projects list --json` encodes each record (one line each, json's own separators: the output
+# is relied on byte for byte, which is why it is not orjson). The C encoder: no indent.
+encode_listed = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def listing_json(record: dict[str, Any]) -> str:
+    """A record's listing form, stored beside it when it is written (`project.listing_json`): its
+    canonical form without `proximity` (which the listing derives and writes after `place`),
+    encoded as the listing encodes. The listing then writes it with the derived fields spliced
+    in before its closing brace (`read_store.iter_listing`), byte for byte what encoding the
+    whole record would give."""
+    return encode_listed({key: value for key, value in record.items() if key != "proximity"})
+
+
 def fingerprint(record: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of a record dict (the same for equal content, whatever key
     order)."""

@@ -29,6 +29,7 @@ from bridge.catalogue.canonical import (
     canonical_record,
     contact_dict,
     document_dict,
+    encode_listed,
     iso,
     proximity_for,
 )
@@ -51,18 +52,31 @@ class UnknownRef(LookupError):
 
 # Column positions of `_PROJECT_SQL`'s rows, unpacked by position below (this runs for every
 # record of `projects list`).
-_PROJECT_SQL = """
-SELECT p.id, p.ref, p.title, p.description, p.area, p.kind, p.phase, p.value, p.savings,
-       p.savings_eur_per_year, p.analysis_barriers, p.analysis_benefits, p.analysis_technology,
-       p.proximity, p.local_body_id, p.archived, p.content_hash, p.revision, p.created_at,
-       p.updated_at,
-       s.project_id, s.topic_id, s.topic_slug, s.state, s.content_hash, s.closed, s.last_error,
-       s.last_synced_at,
-       a.replies, a.views, a.likes, a.participants, a.last_posted_at
+_COLUMNS = (
+    "p.id", "p.ref", "p.title", "p.description", "p.area", "p.kind", "p.phase", "p.value",
+    "p.savings", "p.savings_eur_per_year", "p.analysis_barriers", "p.analysis_benefits",
+    "p.analysis_technology", "p.proximity", "p.local_body_id", "p.archived", "p.content_hash",
+    "p.revision", "p.created_at", "p.updated_at",
+    "s.project_id", "s.topic_id", "s.topic_slug", "s.state", "s.content_hash", "s.closed",
+    "s.last_error", "s.last_synced_at",
+    "a.replies", "a.views", "a.likes", "a.participants", "a.last_posted_at",
+)  # fmt: skip
+_FROM = """
 FROM project p
 LEFT JOIN sync_state s ON s.project_id = p.id
 LEFT JOIN activity a ON a.project_id = p.id
 """
+_PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"
+# The listing's query: the same positions, the content the stored listing form already holds left
+# out (NULL), and that form last (position 33). Contacts and documents are not read for it.
+_STORED = frozenset(
+    ("p.description", "p.value", "p.savings", "p.savings_eur_per_year", "p.analysis_barriers",
+     "p.analysis_benefits", "p.analysis_technology")
+)  # fmt: skip
+_LISTING_SQL = (
+    f"SELECT {', '.join('NULL' if c in _STORED else c for c in _COLUMNS)}, p.listing_json {_FROM}"
+)
+_LISTING = len(_COLUMNS)
 _BODY_SQL = (
     "SELECT id, " + ", ".join(LOCAL_BODY_FIELDS) + ", place_code FROM local_body WHERE id IN "
 )
@@ -109,12 +123,22 @@ def _fetch(rows: Rows, where: Where) -> _Fetched:
     projects = sorted(rows.all(_PROJECT_SQL + where.clause(), where.params), key=_by_ref)
     if not projects:
         return _Fetched([], {}, {}, {})
+    return _Fetched(projects, _bodies(rows, projects), *_children(rows, where))
+
+
+def _bodies(rows: Rows, projects: Sequence[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
     body_ids = sorted({row[14] for row in projects})
-    bodies = {
+    return {
         row[0]: row[1:]
         for chunk in chunks(body_ids)
         for row in rows.all(_BODY_SQL + f"({placeholders(len(chunk))})", chunk)
     }
+
+
+def _children(
+    rows: Rows, where: Where
+) -> tuple[dict[int, list[tuple[Any, ...]]], dict[int, list[tuple[Any, Any, Any]]]]:
+    """Contacts and documents of the records `where` selects, by project id, in order."""
     contacts: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for project_id, *values in rows.all(
         _CONTACT_SQL + where.clause() + " ORDER BY c.project_id, c.position", where.params
@@ -126,7 +150,7 @@ def _fetch(rows: Rows, where: Where) -> _Fetched:
         _DOCUMENT_SQL + where.clause() + " ORDER BY d.project_id, d.position", where.params
     ):
         documents[project_id].append((kind, title, url))
-    return _Fetched(projects, bodies, contacts, documents)
+    return contacts, documents
 
 
 def _refs(refs: Sequence[str]) -> Iterator[Where]:
@@ -179,7 +203,7 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
         sync = list(row[20:28])
         sync[5] = as_bool(sync[5]) if sync[0] is not None else None  # closed
         sync[7] = as_utc(sync[7])  # last_synced_at
-        replies, seen, likes, participants, last_posted_at = row[28:]
+        replies, seen, likes, participants, last_posted_at = row[28:33]
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
             barriers, benefits, technology, proximity,
@@ -286,36 +310,44 @@ class _Output:
     def listed(self, row: tuple[Any, ...], *, detail: bool) -> dict[str, Any]:
         """The record as list (detail=False) and show (detail=True) print it."""
         record = self.canonical(row, with_proximity=False)
+        record.update(self.derived(row, detail=detail))
+        return record
+
+    def derived(self, row: tuple[Any, ...], *, detail: bool = False) -> dict[str, Any]:
+        """What list and show add after the record's canonical form: its place, proximity,
+        state in the forum and activity (and, for show, the bookkeeping)."""
         body_id, own, archived = row[14], row[13], as_bool(row[15])
-        record["place"] = self.places.get(body_id)
-        record["proximity"] = self.derived_proximity(body_id, own)
-        record["archived"] = archived
         synced, topic_id, slug, state, synced_hash, closed, last_error, last_synced = row[20:28]
-        record["topic_id"] = topic_id
-        record["topic_url"] = (
-            None if topic_id is None else topic_url(self.discourse_url, topic_id, slug)
-        )
         summary = (
             None if synced is None else StateSummary(state, topic_id, synced_hash, as_bool(closed))
         )
-        record["sync_state"] = effective_status(RecordSummary(archived, row[16]), summary).value
-        replies, seen, likes, participants, last_posted_at = row[28:]
-        record["activity"] = {
-            "replies": replies or 0,
-            "views": seen or 0,
-            "likes": likes or 0,
-            "participants": participants or 0,
-            "last_posted_at": None if last_posted_at is None else iso(as_utc(last_posted_at)),
+        replies, seen, likes, participants, last_posted_at = row[28:33]
+        derived = {
+            "place": self.places.get(body_id),
+            "proximity": self.derived_proximity(body_id, own),
+            "archived": archived,
+            "topic_id": topic_id,
+            "topic_url": None
+            if topic_id is None
+            else topic_url(self.discourse_url, topic_id, slug),
+            "sync_state": effective_status(RecordSummary(archived, row[16]), summary).value,
+            "activity": {
+                "replies": replies or 0,
+                "views": seen or 0,
+                "likes": likes or 0,
+                "participants": participants or 0,
+                "last_posted_at": None if last_posted_at is None else iso(as_utc(last_posted_at)),
+            },
         }
         if detail:
-            record["proximity_set_by_record"] = own is not None
-            record["last_error"] = last_error
-            record["last_synced_at"] = iso(as_utc(last_synced))
-            record["revision"] = row[17]
-            record["content_hash"] = row[16]
-            record["created_at"] = iso(as_utc(row[18]))
-            record["updated_at"] = iso(as_utc(row[19]))
-        return record
+            derived["proximity_set_by_record"] = own is not None
+            derived["last_error"] = last_error
+            derived["last_synced_at"] = iso(as_utc(last_synced))
+            derived["revision"] = row[17]
+            derived["content_hash"] = row[16]
+            derived["created_at"] = iso(as_utc(row[18]))
+            derived["updated_at"] = iso(as_utc(row[19]))
+        return derived
 
 
 def _places(rows: Rows, fetched: _Fetched) -> dict[int, dict[str, Any] | None]:
@@ -397,22 +429,68 @@ def iter_records(
     sort: Sort = "ref",
 ) -> Iterator[dict[str, Any]]:
     """Records as `projects list --json` prints them (contract §3), filtered and sorted, each
-    made when it is asked for (the listing writes each as it comes). Every read is done before
-    the first record is made."""
+    made when it is asked for. Every read is done before the first record is made."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, filters.where())
         places = _places(rows, fetched)
+    output = _Output(fetched, places, home_region, discourse_url)
+    for row in _chosen(fetched, output, filters, sort):
+        yield output.listed(row, detail=False)
+
+
+def iter_listing(
+    source: Rows | Engine | Connection,
+    home_region: str,
+    discourse_url: str | None = None,
+    filters: Filters = Filters(),
+    sort: Sort = "ref",
+) -> Iterator[str]:
+    """`projects list --json`'s records as the lines it writes: byte for byte `encode_listed` of
+    `iter_records`' dicts, made without building them. Each record's stored listing form
+    (`project.listing_json`, its canonical part) gets the derived fields spliced in before its
+    closing brace; a record with none stored yet is built from its columns. A text search reads
+    the records' words, so it goes through `iter_records`."""
+    if filters.search and filters.search.strip():
+        yield from map(
+            encode_listed, iter_records(source, home_region, discourse_url, filters, sort)
+        )
+        return
+    full: dict[int, tuple[Any, ...]] = {}  # records without a stored form, read whole
+    with rows_of(source) as rows:
+        where = filters.where()
+        projects = sorted(rows.all(_LISTING_SQL + where.clause(), where.params), key=_by_ref)
+        fetched = _Fetched(projects, _bodies(rows, projects) if projects else {}, {}, {})
+        places = _places(rows, fetched)
+        missing = [row[0] for row in projects if row[_LISTING] is None]
+        for chunk in chunks(missing):
+            by_id = Where(f"p.id IN ({placeholders(len(chunk))})", tuple(chunk))
+            full.update((row[0], row) for row in rows.all(_PROJECT_SQL + by_id.clause(), chunk))
+            contacts, documents = _children(rows, by_id)
+            fetched.contacts.update(contacts)
+            fetched.documents.update(documents)
+    output = _Output(fetched, places, home_region, discourse_url)
+    for row in _chosen(fetched, output, filters, sort):
+        stored = row[_LISTING]
+        if stored is None:
+            yield encode_listed(output.listed(full[row[0]], detail=False))
+        else:
+            yield stored[:-1] + ", " + encode_listed(output.derived(row))[1:]
+
+
+def _chosen(
+    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort
+) -> Iterator[tuple[Any, ...]]:
+    """The fetched rows the filters keep (text search, proximity), in the asked order."""
     projects = fetched.projects
     if filters.search and filters.search.strip():
         needle = _fold(filters.search.strip())
         projects = [row for row in projects if needle in _haystack(row, fetched.bodies[row[14]][0])]
     if sort != "ref":  # fetched in ref order
         projects = sorted(projects, key=_SORTS[sort])
-    output = _Output(fetched, places, home_region, discourse_url)
     wanted = filters.proximity.value if filters.proximity is not None else None
     for row in projects:
         if wanted is None or output.derived_proximity(row[14], row[13]) == wanted:
-            yield output.listed(row, detail=False)
+            yield row
 
 
 def list_records(

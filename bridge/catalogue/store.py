@@ -29,6 +29,7 @@ from bridge.catalogue.canonical import (
     DOCUMENT_FIELDS,
     LOCAL_BODY_FIELDS,
     fingerprint,
+    listing_json,
     local_body_dict,
     record_dict,
 )
@@ -59,6 +60,9 @@ _TEXT_COLUMNS = ("title", "description", "value", "savings", "savings_eur_per_ye
 _ANALYSIS_COLUMNS = ("analysis_barriers", "analysis_benefits", "analysis_technology")
 
 Progress = Callable[[int], None]
+# What an import plans for each record: the record, its view, its fingerprint, its body's key and
+# its listing form.
+_Planned = tuple["ValidRecord", ProjectView, str, str, str]
 
 
 class ImportRefused(Exception):
@@ -130,7 +134,7 @@ def import_records(
                 sa.select(P.c.id, P.c.ref, P.c.content_hash, P.c.revision, P.c.local_body_id)
             )
         }
-        planned: list[tuple[ValidRecord, ProjectView, str, str]] = []  # record, view, hash, body
+        planned: list[_Planned] = []
         bodies: dict[str, dict[str, Any]] = {}  # body_key -> row
         created: list[str] = []
         updated: list[str] = []
@@ -140,8 +144,9 @@ def import_records(
             body = local_body_dict(view.local_body)
             key = fingerprint(body)
             bodies.setdefault(key, _body_row(view.local_body, key, place_code))
-            digest = fingerprint(record_dict(view))
-            planned.append((record, view, digest, key))
+            canonical = record_dict(view)
+            digest = fingerprint(canonical)
+            planned.append((record, view, digest, key, listing_json(canonical)))
             old = existing.get(record.ref)
             if old is None:
                 created.append(record.ref)
@@ -151,7 +156,7 @@ def import_records(
                 unchanged.append(record.ref)
             tick(1)
 
-        new_views = {record.ref: view for record, view, _, _ in planned}
+        new_views = {record.ref: view for record, view, *_ in planned}
         old_views = {item.ref: item.view for item in load_by_refs(conn, updated)}
         result = ImportResult(
             created=tuple(created),
@@ -204,7 +209,7 @@ def sa_insert_for(conn: Connection) -> Callable[..., Any]:
 
 def _write(
     conn: Connection,
-    planned: list[tuple[ValidRecord, ProjectView, str, str]],
+    planned: list[_Planned],
     bodies: dict[str, dict[str, Any]],
     existing: dict[str, Any],
     created: set[str],
@@ -218,7 +223,7 @@ def _write(
 
     # 2. Projects: insert the new, rewrite the changed, relink the unchanged that moved body.
     inserts, updates, relinks = [], [], []
-    for record, view, digest, key in planned:
+    for record, view, digest, key, listed in planned:
         body_id = body_ids[key]
         old = existing.get(record.ref)
         if record.ref in created:
@@ -226,6 +231,7 @@ def _write(
                 _project_row(view)
                 | {
                     "local_body_id": body_id,
+                    "listing_json": listed,
                     "content_hash": digest,
                     "revision": 1,
                     "archived": False,
@@ -240,6 +246,7 @@ def _write(
                 | {
                     "_id": old.id,
                     "local_body_id": body_id,
+                    "listing_json": listed,
                     "content_hash": digest,
                     "revision": old.revision + 1,
                     "updated_at": now,
@@ -265,7 +272,7 @@ def _write(
 
     # 3. Children of the new and the rewritten.
     contacts, documents = [], []
-    for record, view, _, _ in planned:
+    for record, view, *_ in planned:
         if record.ref in created or record.ref in updated:
             pid = project_ids[record.ref]
             contacts += [
@@ -369,3 +376,19 @@ def set_places(conn: Connection, codes: dict[int, str]) -> None:
         rows = [{"_id": body_id, "place_code": code} for body_id, code in codes.items()]
         body = _models()[1]
         conn.execute(sa.update(body).where(body.c.id == sa.bindparam("_id")), rows)
+
+
+def fill_listing_json(engine: Engine) -> int:
+    """Store the listing form of every record that has none (written before revision 0010);
+    how many. `db upgrade` calls it; until then the listing builds those records itself."""
+    P = _models()[0]
+    with engine.begin() as conn:
+        missing = sa.select(P.c.ref).where(P.c.listing_json.is_(None))
+        refs = [ref for (ref,) in conn.execute(missing)]
+        for chunk in chunks(refs):
+            rows = [
+                {"_id": item.id, "listing_json": listing_json(record_dict(item.view))}
+                for item in load_by_refs(conn, chunk)
+            ]
+            conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), rows)
+    return len(refs)

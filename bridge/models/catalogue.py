@@ -84,6 +84,10 @@ class Project(SQLModel, table=True):
     # when the content changes: the sync engine relies on it.
     content_hash: str = Field(max_length=64)
     revision: int = Field(default=1)
+    # The record's listing form (`canonical.listing_json`), encoded when its content is written,
+    # so that `projects list --json` copies it rather than rebuilding it; NULL: not stored yet
+    # (the listing then builds it from the columns). Derived from the columns above, never edited.
+    listing_json: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
