@@ -122,22 +122,21 @@ def _top(records: list[dict[str, Any]], scores: np.ndarray) -> dict[str, list[st
 
 def ablation(records: list[dict[str, Any]], **weights: float) -> dict[str, list[str]]:
     """`similar` with some of rank.py's weights changed for the measurement."""
+
+    def apply(values: dict[str, float]) -> None:
+        for k, v in values.items():
+            setattr(rank, k, v)
+        rank.W_SUM = sum(
+            getattr(rank, w)
+            for w in ("W_TEXT", "W_AREA", "W_TECH", "W_KIND", "W_PHASE", "W_MATURE", "W_SIZE")
+        )
+
     saved = {k: getattr(rank, k) for k in weights}
     try:
-        for k, v in weights.items():
-            setattr(rank, k, v)
-        rank.W_SUM = sum(
-            getattr(rank, w)
-            for w in ("W_TEXT", "W_AREA", "W_TECH", "W_KIND", "W_PHASE", "W_MATURE", "W_SIZE")
-        )
+        apply(weights)
         return {ref: [m.ref for m in ms] for ref, ms in similar_all(records, limit=K).items()}
     finally:
-        for k, v in saved.items():
-            setattr(rank, k, v)
-        rank.W_SUM = sum(
-            getattr(rank, w)
-            for w in ("W_TEXT", "W_AREA", "W_TECH", "W_KIND", "W_PHASE", "W_MATURE", "W_SIZE")
-        )
+        apply(saved)
 
 
 def random_same_area(records: list[dict[str, Any]], seed: int) -> dict[str, list[str]]:
