@@ -18,11 +18,14 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not batch mode: SQLite adds and (since 3.35) drops a column in place, while
+# batch mode would copy `project` into a new table and drop the old one, and with foreign keys on
+# that drop would cascade to every contact and document.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("project") as batch:
-        batch.add_column(sa.Column("listing_json", sa.Text(), nullable=True))
+    op.add_column("project", sa.Column("listing_json", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("project") as batch:
-        batch.drop_column("listing_json")
+    op.drop_column("project", "listing_json")
