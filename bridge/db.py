@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -30,6 +30,33 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def unusable(exc: sa.exc.DBAPIError) -> DatabaseError:
     """SQLAlchemy's wrapper of a driver's refusal, as a message for a person (bridge.dbapi)."""
     return _unusable(exc.orig if exc.orig is not None else exc)
+
+
+def insert_for(conn: sa.Connection) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    key: Mapping[str, Any],
+    values: Mapping[str, Any],
+    *,
+    on_insert: Mapping[str, Any] | None = None,
+) -> None:
+    """One row by its primary key `key`: written with `values` when it exists, else inserted
+    with `key`, `on_insert` and `values`. One INSERT … ON CONFLICT DO UPDATE, so no other
+    process can insert the row between a look and a write (the stores' caches and state rows
+    all go through here)."""
+    statement = insert_for(conn)(table).values({**key, **(on_insert or {}), **values})
+    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

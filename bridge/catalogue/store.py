@@ -35,6 +35,7 @@ from bridge.catalogue.canonical import (
 )
 from bridge.catalogue.read_store import UnknownRef, load_by_refs
 from bridge.catalogue.views import BodyView, ProjectView
+from bridge.db import insert_for
 from bridge.dbapi import chunks
 from bridge.models import read_tables
 from bridge.models.columns import utcnow
@@ -180,7 +181,7 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
     until this import commits, so no one deletes it as unused in between.
     """
     B = _models()[1]  # writes go through the model's table (constraints, types)
-    insert = sa_insert_for(conn)(B)
+    insert = insert_for(conn)(B)
     statement = insert.on_conflict_do_update(
         index_elements=[B.c.body_key], set_={"place_code": insert.excluded.place_code}
     )
@@ -194,17 +195,6 @@ def _upsert_bodies(conn: Connection, bodies: dict[str, dict[str, Any]]) -> dict[
         query = sa.select(B.c.body_key, B.c.id).where(B.c.body_key.in_(chunk))
         ids.update((key, body_id) for key, body_id in conn.execute(query))
     return ids
-
-
-def sa_insert_for(conn: Connection) -> Callable[..., Any]:
-    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
 
 
 def _write(

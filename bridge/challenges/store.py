@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.challenges import read_store
+from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
 from bridge.models.types import table_of, utcnow
@@ -102,11 +103,7 @@ def save_category(engine: Engine, cat: CachedCategory) -> None:
     with engine.begin() as conn:
         # One challenges category at a time: a slug changed in the TOML file replaces the row.
         conn.execute(sa.delete(_cat).where(_cat.c.slug != cat.slug))
-        done = conn.execute(
-            sa.update(_cat).where(_cat.c.slug == cat.slug).values(**values)
-        ).rowcount
-        if not done:
-            conn.execute(sa.insert(_cat).values(slug=cat.slug, **values))
+        upsert(conn, _cat, {"slug": cat.slug}, values)
 
 
 def forget_category(engine: Engine) -> None:
@@ -143,12 +140,7 @@ def save(engine: Engine, topic_id: int, **values: Any) -> None:
         values["matched_refs"] = list(values["matched_refs"])
     values["updated_at"] = utcnow()
     with engine.begin() as conn:
-        done = conn.execute(
-            sa.update(_ch).where(_ch.c.topic_id == topic_id).values(**values)
-        ).rowcount
-        if not done:
-            values.setdefault("title", "")
-            conn.execute(sa.insert(_ch).values(topic_id=topic_id, **values))
+        upsert(conn, _ch, {"topic_id": topic_id}, values, on_insert={"title": ""})
 
 
 def rows(engine: Engine) -> list[dict[str, Any]]:

@@ -31,22 +31,7 @@ def load(source: Rows | Engine | Connection, key: str) -> tuple[str, Any] | None
 
 
 def save(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
-    """Store `data` under `key`. Two processes building at once: the later write wins, both
-    wrote the same index for the same inputs."""
-    import sqlalchemy as sa
+    """Store the index (written by `bridge.discovery.store`, which writes `discovery_cache`)."""
+    from bridge.discovery.store import save_cache
 
-    from bridge.models import read_tables
-    from bridge.models.columns import utcnow
-
-    _cache = read_tables.discovery_cache
-    values = {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()}
-    with engine.begin() as conn:
-        done = conn.execute(sa.update(_cache).where(_cache.c.key == key).values(**values)).rowcount
-        if done:
-            return
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.insert(_cache).values(key=key, **values))
-    except sa.exc.IntegrityError:  # inserted meanwhile by another process: update it
-        with engine.begin() as conn:
-            conn.execute(sa.update(_cache).where(_cache.c.key == key).values(**values))
+    save_cache(engine, key, inputs_hash, data)

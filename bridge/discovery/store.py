@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
 from bridge.loop.drift import Observed
@@ -65,14 +66,15 @@ def load_cache(engine: Engine, key: str) -> tuple[str, Any] | None:
 
 
 def save_cache(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
-    values = {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()}
+    """Store `data` under `key` (the choice of similar projects, the text index…). Two
+    processes writing at once: the later write wins."""
     with engine.begin() as conn:
-        done = conn.execute(sa.update(_cache).where(_cache.c.key == key).values(**values)).rowcount
-        if not done:
-            conn.execute(sa.insert(_cache).values(key=key, **values))
-
-
-# --------------------------------------------------------------------------- pages
+        upsert(
+            conn,
+            _cache,
+            {"key": key},
+            {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()},
+        )
 
 
 def pages_inputs(engine: Engine, extra: str) -> str:
@@ -143,11 +145,7 @@ def load_page_drift(conn: sa.Connection) -> dict[str, dict[str, Any]]:
 
 def save_page_drift(conn: sa.Connection, drift: dict[str, dict[str, Any]]) -> None:
     values = {"inputs_hash": "", "data": drift, "updated_at": utcnow()}
-    done = conn.execute(
-        sa.update(_cache).where(_cache.c.key == PAGE_DRIFT_KEY).values(**values)
-    ).rowcount
-    if not done:
-        conn.execute(sa.insert(_cache).values(key=PAGE_DRIFT_KEY, **values))
+    upsert(conn, _cache, {"key": PAGE_DRIFT_KEY}, values)
 
 
 def observe_page(
@@ -209,21 +207,13 @@ def page_intent(engine: Engine, key: str, external_id: str) -> None:
     """Before a create is sent: from now on the next run looks the external id up first."""
     now = utcnow()
     with engine.begin() as conn:
-        done = conn.execute(
-            sa.update(_pages)
-            .where(_pages.c.key == key)
-            .values(create_started_at=now, updated_at=now)
-        ).rowcount
-        if not done:
-            conn.execute(
-                sa.insert(_pages).values(
-                    key=key,
-                    external_id=external_id,
-                    create_started_at=now,
-                    pinned=False,
-                    updated_at=now,
-                )
-            )
+        upsert(
+            conn,
+            _pages,
+            {"key": key},
+            {"create_started_at": now, "updated_at": now},
+            on_insert={"external_id": external_id, "pinned": False},
+        )
 
 
 def page_written(engine: Engine, key: str, *, settled: tuple[str, ...] = (), **values: Any) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from bridge.catalogue import read_store as catalogue_store
 from bridge.catalogue.canonical import plain, proximity_for, record_dict
+from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.models import ForumCategory, Project
 from bridge.models.types import utcnow
@@ -100,11 +101,7 @@ def save_category(engine: Engine, cat: CachedCategory) -> None:
         "checked_at": utcnow(),
     }
     with engine.begin() as conn:
-        done = conn.execute(
-            sa.update(_cats).where(_cats.c.area == cat.area).values(**values)
-        ).rowcount
-        if not done:
-            conn.execute(sa.insert(_cats).values(area=cat.area, **values))
+        upsert(conn, _cats, {"area": cat.area}, values)
 
 
 def forget_forum(engine: Engine) -> None:
