@@ -11,27 +11,14 @@ parameter with it (pyproject.toml says why).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 from plugins.catalogue import Run, make_records, write_records_file
+from tests_support import modules_loaded
 
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle
-
-_RUN_AND_LIST = """
-import json, sys
-from bridge.cli import app
-try:
-    app(sys.argv[2:], prog_name="digicanvis")
-except SystemExit as exc:
-    code = exc.code
-with open(sys.argv[1], "w") as handle:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
-"""
 
 NEVER = (
     "sqlmodel",
@@ -56,19 +43,7 @@ NOT_FOR_HELP = (*NEVER, "sqlalchemy", "yaml", "bridge.db", "bridge.catalogue.sto
 
 
 def _modules(tmp_path: Path, *args: str) -> set[str]:
-    report = tmp_path / "modules.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_LIST, str(report), *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert report.exists(), proc.stderr
-    result = json.loads(report.read_text())
-    assert result["code"] in (0, None), (args, proc.stderr)
-    return set(result["modules"])
+    return modules_loaded(tmp_path, *args, timeout=120)[0]
 
 
 def _loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:

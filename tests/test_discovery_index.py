@@ -5,14 +5,12 @@ the same results as the in-memory ranking; and the reasons as typed data."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from plugins.catalogue import make_record, make_records, real_records, write_records_file
+from tests_support import modules_loaded
 
 from bridge.discovery import find, match_json, similar, similar_all
 from bridge.discovery import index as persisted
@@ -21,34 +19,12 @@ from bridge.discovery.rank import index_documents
 from bridge.discovery.reasons import Reason, ReasonKind, reason_text
 from bridge.discovery.text import analyze, build_index, document
 
-_RUN_AND_LIST = """
-import json, sys
-from bridge.cli import app
-try:
-    app(sys.argv[2:], prog_name="digicanvis")
-except SystemExit as exc:
-    code = exc.code
-with open(sys.argv[1], "w") as handle:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
-"""
 HEAVY = ("sklearn", "scipy")
 
 
 def _run(tmp_path: Path, *args: str) -> tuple[set[str], str]:
     """A command in a fresh interpreter: (modules it loaded, its stderr)."""
-    report = tmp_path / "modules.json"
-    report.unlink(missing_ok=True)
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_LIST, str(report), *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        cwd=tmp_path,
-        timeout=180,
-    )
-    result = json.loads(report.read_text())
-    assert result["code"] in (0, None), (args, proc.stderr)
-    return set(result["modules"]), proc.stderr
+    return modules_loaded(tmp_path, *args)
 
 
 def _heavy(modules: set[str]) -> list[str]:

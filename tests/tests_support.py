@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,3 +54,34 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+_RUN_AND_LIST = """
+import json, sys
+from bridge.cli import app
+try:
+    app(sys.argv[2:], prog_name="digicanvis")
+except SystemExit as exc:
+    code = exc.code
+with open(sys.argv[1], "w") as handle:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+"""
+
+
+def modules_loaded(tmp_path: Path, *args: str, timeout: float = 180) -> tuple[set[str], str]:
+    """`digicanvis ARGS` in a fresh interpreter that succeeds (exit 0): the modules it loaded
+    and its stderr (the start-up tests of issues 11 and 15)."""
+    report = tmp_path / "modules.json"
+    report.unlink(missing_ok=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST, str(report), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        cwd=tmp_path,
+        timeout=timeout,
+    )
+    assert report.exists(), proc.stderr
+    result = json.loads(report.read_text())
+    assert result["code"] in (0, None), (args, proc.stderr)
+    return set(result["modules"]), proc.stderr
