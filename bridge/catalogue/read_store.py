@@ -19,7 +19,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.catalogue.canonical import (
@@ -35,7 +34,7 @@ from bridge.catalogue.canonical import (
 )
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
-from bridge.models.enums import Area, Kind, Phase, Proximity, SyncStatus
+from bridge.models.enums import Area, Kind, Phase, Proximity
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 
 if TYPE_CHECKING:
@@ -163,31 +162,14 @@ def _refs(refs: Sequence[str]) -> Iterator[Where]:
 
 @dataclass
 class _Loaded:
-    """A stored record with what the catalogue knows around it (state, sync, activity)."""
+    """A stored record as import compares it and the sync engine renders it: its view, with the
+    few columns around it they read."""
 
     id: int
     ref: str
     view: ProjectView
-    view_body_id: int
     archived: bool
     content_hash: str
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-    sync: dict[str, Any]
-    activity: dict[str, Any]
-
-
-_SYNC_KEYS = (
-    "sync_row",
-    "topic_id",
-    "topic_slug",
-    "sync_status",
-    "synced_hash",
-    "synced_closed",
-    "last_error",
-    "last_synced_at",
-)
 
 
 def _loaded(fetched: _Fetched) -> list[_Loaded]:
@@ -195,42 +177,17 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
     loaded = []
     for row in fetched.projects:
         (pid, ref, title, description, area, kind, phase, value, savings, savings_eur, barriers,
-         benefits, technology, proximity, body_id, archived, content_hash, revision, created_at,
-         updated_at) = row[:20]  # fmt: skip
+         benefits, technology, proximity, body_id, archived, content_hash) = row[:17]  # fmt: skip
         body = views.get(body_id)
         if body is None:
             body = views[body_id] = BodyView(*fetched.bodies[body_id][:-1])
-        sync = list(row[20:28])
-        sync[5] = as_bool(sync[5]) if sync[0] is not None else None  # closed
-        sync[7] = as_utc(sync[7])  # last_synced_at
-        replies, seen, likes, participants, last_posted_at = row[28:33]
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
             barriers, benefits, technology, proximity,
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
         )  # fmt: skip
-        loaded.append(
-            _Loaded(
-                id=pid,
-                ref=ref,
-                view=view,
-                view_body_id=body_id,
-                archived=as_bool(archived),
-                content_hash=content_hash,
-                revision=revision,
-                created_at=as_utc(created_at),  # type: ignore[arg-type]  # NOT NULL
-                updated_at=as_utc(updated_at),  # type: ignore[arg-type]  # NOT NULL
-                sync=dict(zip(_SYNC_KEYS, sync, strict=True)),
-                activity={
-                    "replies": replies or 0,
-                    "views": seen or 0,
-                    "likes": likes or 0,
-                    "participants": participants or 0,
-                    "last_posted_at": as_utc(last_posted_at),
-                },
-            )
-        )
+        loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash))
     return loaded
 
 
@@ -249,17 +206,6 @@ def topic_url(discourse_url: str | None, topic_id: int | None, slug: str | None)
     if topic_id is None:
         return None
     return f"{discourse_url or ''}/t/{slug or '-'}/{topic_id}"
-
-
-def sync_state(item: _Loaded) -> SyncStatus:
-    """The record's sync state, by the sync engine's one rule (bridge.sync.effective)."""
-    sync = item.sync
-    if sync["sync_row"] is None:
-        return effective_status(item, None)
-    summary = StateSummary(
-        sync["sync_status"], sync["topic_id"], sync["synced_hash"], bool(sync["synced_closed"])
-    )
-    return effective_status(item, summary)
 
 
 # --------------------------------------------------------------------------- output

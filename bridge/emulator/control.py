@@ -63,17 +63,19 @@ def view(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     return {"topic": _topic_summary(app, int(topic_id))}
 
 
+def _post_id(app: EmulatorApp, params: dict[str, Any], viewer: User | None) -> int:
+    """The post a control call names: `post_id`, or the first post of `topic_id` as `viewer`
+    sees the topic. Called under the state's lock."""
+    if params.get("post_id") not in (None, ""):
+        return int(params["post_id"])
+    (topic_id,) = _require(params, "topic_id")
+    return app.state.topic(int(topic_id), viewer, include_deleted_for_staff=False).first_post.id
+
+
 def like(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     user = _actor(app, params, "practitioner", staff=False)
     with app.state.lock:
-        if params.get("post_id") not in (None, ""):
-            post_id = int(params["post_id"])
-        else:
-            (topic_id,) = _require(params, "topic_id")
-            post_id = app.state.topic(
-                int(topic_id), None, include_deleted_for_staff=False
-            ).first_post.id
-        post = app.state.like(post_id, user)
+        post = app.state.like(_post_id(app, params, None), user)
         return {
             "post_id": post.id,
             "like_count": len(post.likes),
@@ -139,13 +141,7 @@ def edit_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     (raw,) = _require(params, "raw")
     actor = _actor(app, params, "practitioner", staff=False)
     with app.state.lock:
-        if params.get("post_id") not in (None, ""):
-            post_id = int(params["post_id"])
-        else:
-            (topic_id,) = _require(params, "topic_id")
-            post_id = app.state.topic(
-                int(topic_id), actor, include_deleted_for_staff=False
-            ).first_post.id
+        post_id = _post_id(app, params, actor)
         post, _moved = app.state.update_post(post_id, raw, params.get("edit_reason"), actor)
         return {
             "post_id": post.id,

@@ -1,10 +1,9 @@
-"""The tables the read commands use, as light Core clauses: names and the types that convert
-values (booleans, UTC timestamps, JSON), and nothing else.
-
-`projects list`, `projects show`, `export` and `status` read through these rather than through the
-SQLModel classes of `bridge.models.catalogue` and `bridge.models.sync`, whose import (SQLModel,
-pydantic, the ORM) costs more than the whole listing. Writes keep the models (constraints,
-enum validation). tests/test_read_tables.py checks every column here against the models.
+"""Light Core clauses of a few tables: names and the types that convert values (booleans, UTC
+timestamps), and nothing else, for the small SQLAlchemy reads beside the writes (an import's
+look at existing records and bodies, the gazetteer's registries, the lease), where the models'
+import (SQLModel, pydantic, the ORM) would cost more than the read. The read commands use none of
+this: they read through the driver (bridge.dbapi). tests/test_read_tables.py checks every column
+here against the models.
 """
 
 from __future__ import annotations
@@ -36,25 +35,6 @@ local_body = _table(
     municipality_code=sa.String, population=_int, latitude=_float, longitude=_float,
     body_key=sa.String, place_code=sa.String,
 )  # fmt: skip
-contact = _table(
-    "contact",
-    project_id=_int, position=_int, name=sa.String, role=sa.String, email=sa.String,
-    phone=sa.String, forum_username=sa.String, public=_bool,
-)  # fmt: skip
-document = _table(
-    "document", project_id=_int, position=_int, kind=sa.String, title=_text, url=_text
-)
-sync_state = _table(
-    "sync_state",
-    project_id=_int, topic_id=_int, topic_slug=sa.String, state=sa.String,
-    content_hash=sa.String, closed=_bool, last_error=_text, last_synced_at=UTCDateTime,
-    drift=sa.JSON,
-)  # fmt: skip
-activity = _table(
-    "activity",
-    project_id=_int, replies=_int, views=_int, likes=_int, participants=_int,
-    last_posted_at=UTCDateTime,
-)  # fmt: skip
 place = _table(
     "place",
     id=_int, country=sa.String, code=sa.String, source=sa.String, name=sa.String,
@@ -65,8 +45,4 @@ lease = _table(
     "lease", name=sa.String, holder=sa.String, acquired_at=UTCDateTime, expires_at=UTCDateTime
 )
 
-discovery_cache = _table(
-    "discovery_cache", key=sa.String, inputs_hash=sa.String, data=sa.JSON, updated_at=UTCDateTime
-)
-
-ALL = (project, local_body, contact, document, sync_state, activity, place, lease, discovery_cache)
+ALL = (project, local_body, place, lease)
