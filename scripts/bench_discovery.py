@@ -74,8 +74,10 @@ def jrc_cases() -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
             records.append(
                 {
                     "ref": ref,
-                    "title": " ".join(row["name"].split()),
-                    "description": row["description"].strip(),
+                    # As the JRC writes them (line breaks, stray spaces): the text is compared
+                    # by its words, whatever separates them.
+                    "title": row["name"],
+                    "description": row["description"],
                     "analysis": {"technology": row["technology"]},
                     "local_body": {"name": row["lead_organisation_name"] or row["geocoverage"]},
                     "area": _COFOG_AREA.get(row["primary_sector"], "comprehensive-transformation"),

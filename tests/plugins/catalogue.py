@@ -179,9 +179,9 @@ def _slug(text: str) -> str:
 
 def _http(url: str) -> str | None:
     # Documents must be http(s) URLs (contract §4): a source's "n/a" or a bare domain is not one,
-    # so such a row simply has no document.
-    url = url.strip()
-    return url if re.match(r"^https?://[^\s/]+\S*$", url) else None
+    # so such a row simply has no document. A URL goes in as the source writes it, surrounding
+    # spaces included: the product strips them (schema._url).
+    return url if re.match(r"^https?://[^\s/]+\S*$", url.strip()) else None
 
 
 def _body(
