@@ -120,3 +120,37 @@ def test_a_retitled_challenge_is_read_again_at_once(hooked_forum: ChallengeForum
     wait_for(lambda: forum.row(topic_id).title == "Trucades sobre el padró: busquem un assistent")
     forum.emulator.app.webhooks.wait_idle()
     assert len(forum.bridge_replies(topic_id)) == 1
+
+
+def test_a_forged_topic_created_naming_a_record_topic_is_not_a_challenge(
+    hooked_forum: ChallengeForum,
+) -> None:
+    """Issue 28 point 2: a signed topic_created that says a record's topic is in the challenges
+    category (it is not) never makes it a challenge, not even a closed one."""
+    from bridge.loop.webhook import Event
+
+    forum = hooked_forum
+    harness = forum.harness
+    record_topic = next(iter(harness.states().values())).topic_id
+    client = harness.client()
+    processor = with_challenges(
+        make_processor(lambda: session_scope(harness.engine)), harness.engine, harness.settings,
+        client,
+    )  # fmt: skip
+    try:
+        for number, topic_id in enumerate((record_topic, 999_999), start=1):
+            outcome = processor(
+                Event(
+                    name="topic_created",
+                    type="topic",
+                    id=f"forged-{number}",
+                    instance=None,
+                    payload={"topic": {"id": topic_id, "category_id": forum.category_id}},
+                )
+            )
+            assert outcome in ("challenge ignored", "ignored", "updated"), outcome
+    finally:
+        client.close()
+    assert store.load_one(harness.engine, record_topic) is None
+    assert store.load_one(harness.engine, 999_999) is None
+    assert all(row["topic_id"] != record_topic for row in store.rows(harness.engine))

@@ -121,20 +121,17 @@ class Answerer:
         try:
             view = self.client.get_topic(topic_id, include_raw=True)
         except ForumNotFound:
-            return self._close(topic_id, known)
+            # Gone before it was ever seen in the category: nothing to record.
+            return self._close(topic_id, known, in_category=known is not None)
         return self.process_view(view, known, bumped_at)
 
     def process_view(
         self, view: dict[str, Any], known: store.Known | None, bumped_at: datetime | None = None
     ) -> Outcome:
         topic_id = int(view["id"])
-        if (
-            view.get("category_id") != self.category.category_id
-            or view.get("deleted_at")
-            or view.get("closed")
-            or view.get("archived")
-        ):
-            return self._close(topic_id, known, title=view.get("title"))
+        in_category = view.get("category_id") == self.category.category_id
+        if not in_category or view.get("deleted_at") or view.get("closed") or view.get("archived"):
+            return self._close(topic_id, known, title=view.get("title"), in_category=in_category)
         author = ((view.get("details") or {}).get("created_by") or {}).get("username")
         if _same_user(author, self.client.api_username) or topic_id == (
             self.category.definition_topic_id
@@ -367,7 +364,19 @@ class Answerer:
     def _save(self, topic_id: int, **values: Any) -> None:
         store.save(self.engine, topic_id, **values)
 
-    def _close(self, topic_id: int, known: store.Known | None, title: Any = None) -> Outcome:
+    def _close(
+        self,
+        topic_id: int,
+        known: store.Known | None,
+        title: Any = None,
+        *,
+        in_category: bool = True,
+    ) -> Outcome:
+        if known is None and not in_category:
+            # Never a challenge (issue 28 point 2): a topic outside the challenges category,
+            # however an event named it (a forged topic_created naming a record's topic), is
+            # not recorded, so it never shows in `challenges list --all`.
+            return Outcome(topic_id, Result.ignored)
         if known is None or known.status != ChallengeStatus.closed:
             values: dict[str, Any] = {"status": ChallengeStatus.closed}
             if title is not None:

@@ -211,7 +211,9 @@ def webhook(
 
     Every request must carry X-Discourse-Event-Signature, the HMAC-SHA256 of its body with
     BRIDGE_WEBHOOK_SECRET (missing: 401; wrong: 403). Events are deduplicated on
-    X-Discourse-Event-Id; unknown events are acknowledged and ignored; malformed JSON gets 400.
+    X-Discourse-Event-Id; unknown events are acknowledged and ignored; malformed JSON gets 400;
+    a topic or post event whose payload is not what Discourse sends (an id that is not a whole
+    number within the database's range…) gets 422, one log line, and is recorded as delivered.
     With DISCOURSE_URL and DISCOURSE_API_KEY set, a challenge opened or edited in the
     [challenges] category is answered at once (topic_created, post_edited).
     Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.

@@ -8,25 +8,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 
 from sqlmodel import Session
 
 from bridge.loop import store
 from bridge.loop.activity import from_topic, parse_time
 from bridge.loop.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
-from bridge.loop.webhook import Event
+from bridge.loop.payloads import PayloadError, event_id_problem, validated
+from bridge.loop.webhook import Event, Rejected
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
 def make_processor(sessions: SessionFactory) -> Callable[[Event], str]:
-    """A webhook processor that works in one transaction per event (dedup included)."""
+    """A webhook processor that works in one transaction per event (dedup included).
+
+    A handled event whose payload is not what Discourse sends (bridge.loop.payloads) is recorded
+    as delivered, in a transaction of its own, and refused with `Rejected` (the receiver answers
+    422): a redelivery of it is a duplicate, so Discourse's retries do not loop."""
 
     def process(event: Event) -> str:
+        problem = event_id_problem(event.id)
+        if problem is not None:
+            raise Rejected(problem)  # cannot even be recorded: refused as it is
+        try:
+            payload = validated(event.name, event.payload)
+        except PayloadError as exc:
+            with sessions() as session:
+                if not store.claim_delivery(session, event.id, event.name):
+                    return "duplicate"  # refused the first time; the retry is not a loop
+            raise Rejected(str(exc)) from None
+        if payload is None:
+            payload = {}  # not an event the bridge acts on: nothing of it is read
         with sessions() as session:
             if not store.claim_delivery(session, event.id, event.name):
                 return "duplicate"
-            return _apply(session, event)
+            return _apply(session, replace(event, payload=payload))
 
     return process
 
@@ -53,12 +71,12 @@ def _page_event(session: Session, topic_id: int, observed: Observed, pinned: boo
 
 
 def _topic_event(session: Session, name: str, topic: dict) -> str:
-    paired = store.paired_topic(session, int(topic.get("id") or 0))
+    paired = store.paired_topic(session, topic["id"])
     if paired is None:
         deleted = name == "topic_destroyed"
         observed = Observed(deleted=True) if deleted else observe_topic(topic)
         pinned = None if deleted else topic.get("pinned")
-        return _page_event(session, int(topic.get("id") or 0), observed, pinned)
+        return _page_event(session, topic["id"], observed, pinned)
     observed = observe_topic(topic)
     if name == "topic_destroyed":
         observed = Observed(deleted=True)
@@ -79,11 +97,11 @@ def _topic_event(session: Session, name: str, topic: dict) -> str:
 
 
 def _post_event(session: Session, name: str, post: dict) -> str:
-    paired = store.paired_topic(session, int(post.get("topic_id") or 0))
+    paired = store.paired_topic(session, post["topic_id"])
     if paired is None:
         if name == "post_edited" and post.get("post_number") == 1 and post.get("raw") is not None:
             observed = Observed(body_hash=body_fingerprint(post["raw"]))
-            return _page_event(session, int(post.get("topic_id") or 0), observed, None)
+            return _page_event(session, post["topic_id"], observed, None)
         return "ignored"
     if name in ("post_created", "post_destroyed", "post_recovered") and "topic_posts_count" in post:
         store.bump_posts(

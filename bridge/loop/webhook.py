@@ -34,6 +34,13 @@ class Event:
 # The processor answers with a short word for the response body: "updated", "duplicate", "ignored"…
 Processor = Callable[[Event], str]
 
+
+class Rejected(Exception):
+    """Raised by a processor for a signed delivery whose payload is not what Discourse sends for
+    its event (bridge.loop.payloads): answered 422, logged in one line, never a traceback. The
+    message says what was wrong and never quotes the body."""
+
+
 _STATUS = {
     200: "200 OK",
     400: "400 Bad Request",
@@ -43,6 +50,7 @@ _STATUS = {
     405: "405 Method Not Allowed",
     411: "411 Length Required",
     413: "413 Payload Too Large",
+    422: "422 Unprocessable Content",
     500: "500 Internal Server Error",
 }
 
@@ -106,6 +114,11 @@ def make_app(
             )
         try:
             outcome = processor(event)
+        except Rejected as exc:
+            # A 4xx tells Discourse the delivery was received and refused (its log shows it);
+            # the processor recorded it, so a redelivery is a duplicate, not a loop.
+            log.warning("webhook %r %r refused: %s", event.id[:100], event.name[:100], exc)
+            return respond(start_response, 422, {"error": f"payload refused: {exc}"})
         except Exception:
             log.exception("webhook %s (%s) could not be processed", event.id, event.name)
             return respond(start_response, 500, {"error": "processing failed"})
