@@ -85,6 +85,8 @@ def test_real_data_imports_and_round_trips_unchanged(
     # Catalan councils are Km0 through their region; the rest of the world is foreign.
     for record in records:
         region = record["local_body"].get("region")
+        if region is None:
+            continue  # issue 27: these follow their place (test_every_placed_catalan_council…)
         assert listed[record["ref"]]["proximity"] == (
             "km0" if region in ("ES-CT", "ES-B", "ES-GI", "ES-L", "ES-T") else "foreign"
         )
@@ -113,3 +115,50 @@ def test_real_data_imports_and_round_trips_unchanged(
     ]  # fmt: skip
     placed = [r for r in catalan_councils if r["place"]]
     assert len(placed) >= 0.8 * len(catalan_councils)
+
+
+def _catalan_codes(shared_dir: Path) -> set[str]:
+    """The 947 Catalan municipalities' INE codes, as Idescat publishes them."""
+    import csv
+
+    with open(shared_dir / "data" / "cat_municipis_947.csv", encoding="utf-8") as handle:
+        return {row["codi_ine"] for row in csv.DictReader(handle)}
+
+
+def test_every_placed_catalan_council_is_km0(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    shared_dir: Path,
+    real_world_records: list[dict[str, Any]],
+) -> None:
+    """Issue 27 point 5: over the real inventories, every record whose council the gazetteer
+    places in one of Catalonia's 947 municipalities is Km0, whether or not it gives a region
+    (the JRC's "Ajuntament de Valls (Valls City Council)" gives none); a record without a region
+    placed elsewhere is foreign; the Catalan public bodies that are not councils are Km0."""
+    records = real_world_records
+    result = cli("import", write_records_file(tmp_path / "real.json", records), "--json")
+    assert result.exit_code == 0, result.stderr[:2000]
+    listed = cli("projects", "list", "--json").json()
+    catalan = _catalan_codes(shared_dir)
+    placed_in_catalonia = [
+        r for r in listed if r["place"] and r["place"]["country"] == "ES"
+        and r["place"]["code"] in catalan
+    ]  # fmt: skip
+    assert len(placed_in_catalonia) >= 100
+    without_region = [r for r in placed_in_catalonia if "region" not in r["local_body"]]
+    assert without_region, "the JRC's Catalan councils give no region"
+    for record in placed_in_catalonia:
+        region = record["local_body"].get("region")
+        if region is None or region in ("ES-CT", "ES-B", "ES-GI", "ES-L", "ES-T"):
+            assert record["proximity"] == "km0", (record["ref"], record["local_body"])
+    for record in listed:
+        if "region" in record["local_body"] or record["place"] is None:
+            continue
+        expected = "km0" if record["place"]["code"] in catalan else "foreign"
+        assert record["proximity"] == expected, (record["ref"], record["local_body"])
+    valls = [r for r in listed if r["local_body"]["name"].startswith("Ajuntament de Valls")]
+    assert valls and all(r["proximity"] == "km0" for r in valls)
+    by_name = {r["local_body"]["name"]: r["proximity"] for r in listed}
+    for name in ("Diputació de Barcelona", "Area Metropolitana de Barcelona",
+                 "Generalitat de Catalunya"):  # fmt: skip
+        assert by_name[name] == "km0", name

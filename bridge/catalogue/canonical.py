@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.catalogue.regions import within
 from bridge.models.enums import Proximity
 
 if TYPE_CHECKING:  # the ORM rows are only named here: the read path must not load the ORM
@@ -178,17 +177,8 @@ def fingerprint(record: dict[str, Any]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def proximity_for(
-    country: str | None, region: str | None, own: Proximity | str | None, home_region: str
-) -> Proximity:
-    """Km0 when the local body's region is the home region or lies inside it (ES-B, a province,
-    is inside ES-CT, its community: see `regions`); the record's own value overrides. Computed at
-    read time, never stored, so changing BRIDGE_HOME_REGION re-derives every record at once."""
-    if own:
-        return Proximity(plain(own))
-    return Proximity.km0 if within(region, home_region) else Proximity.foreign
-
-
 def effective_proximity(project: Project, home_region: str) -> Proximity:
-    body = project.local_body
-    return proximity_for(body.country, body.region, project.proximity, home_region)
+    """The record's effective proximity (bridge.catalogue.proximity: the one rule)."""
+    from bridge.catalogue.proximity import of_body
+
+    return of_body(project.local_body, project.proximity, home_region).proximity

@@ -30,8 +30,8 @@ from bridge.catalogue.canonical import (
     document_dict,
     encode_listed,
     iso,
-    proximity_for,
 )
+from bridge.catalogue.proximity import Effective, effective
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
 from bridge.models.enums import Area, Kind, Phase, Proximity
@@ -180,7 +180,8 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
          benefits, technology, proximity, body_id, archived, content_hash) = row[:17]  # fmt: skip
         body = views.get(body_id)
         if body is None:
-            body = views[body_id] = BodyView(*fetched.bodies[body_id][:-1])
+            values = fetched.bodies[body_id]
+            body = views[body_id] = BodyView(*values)  # LOCAL_BODY_FIELDS, then place_code
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
             barriers, benefits, technology, proximity,
@@ -247,11 +248,16 @@ class _Output:
             return Proximity(own).value
         found = self.proximity.get(body_id)
         if found is None:
-            values = self.fetched.bodies[body_id]
-            found = self.proximity[body_id] = proximity_for(
-                values[1], values[2], None, self.home_region
-            ).value
+            found = self.proximity[body_id] = self.body_proximity(body_id).proximity.value
         return found
+
+    def body_proximity(self, body_id: int, own: str | None = None) -> Effective:
+        """The one rule (bridge.catalogue.proximity), from the body's stored values."""
+        values = self.fetched.bodies[body_id]
+        return effective(
+            country=values[1], region=values[2], own=own, home_region=self.home_region,
+            place_code=values[-1], name=values[0],
+        )  # fmt: skip
 
     def listed(self, row: tuple[Any, ...], *, detail: bool) -> dict[str, Any]:
         """The record as list (detail=False) and show (detail=True) print it."""
@@ -287,6 +293,7 @@ class _Output:
         }
         if detail:
             derived["proximity_set_by_record"] = own is not None
+            derived["proximity_basis"] = self.body_proximity(body_id, own).basis.value
             derived["last_error"] = last_error
             derived["last_synced_at"] = iso(as_utc(last_synced))
             derived["revision"] = row[17]

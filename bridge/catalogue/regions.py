@@ -52,3 +52,34 @@ def within(region: str | None, home: str) -> bool:
             return True
         region = PARENT.get(region, "")
     return False
+
+
+# Spain's municipality codes (INE, five digits) begin with their province's two-digit code. The
+# province codes are INE's "Relación de provincias con sus códigos" (Real Decreto 1690/1986,
+# anexo; https://www.ine.es/daco/daco42/codmun/cod_provincia.htm); their ISO 3166-2:ES codes are
+# those of the subdivision table above (pycountry / iso-codes). A municipality the gazetteer
+# places is thus in a known region without the record saying so (issue 27: once-only).
+_INE_PROVINCE_REGION: dict[str, str] = {
+    "01": "ES-VI", "02": "ES-AB", "03": "ES-A", "04": "ES-AL", "05": "ES-AV", "06": "ES-BA",
+    "07": "ES-PM", "08": "ES-B", "09": "ES-BU", "10": "ES-CC", "11": "ES-CA", "12": "ES-CS",
+    "13": "ES-CR", "14": "ES-CO", "15": "ES-C", "16": "ES-CU", "17": "ES-GI", "18": "ES-GR",
+    "19": "ES-GU", "20": "ES-SS", "21": "ES-H", "22": "ES-HU", "23": "ES-J", "24": "ES-LE",
+    "25": "ES-L", "26": "ES-LO", "27": "ES-LU", "28": "ES-M", "29": "ES-MA", "30": "ES-MU",
+    "31": "ES-NA", "32": "ES-OR", "33": "ES-O", "34": "ES-P", "35": "ES-GC", "36": "ES-PO",
+    "37": "ES-SA", "38": "ES-TF", "39": "ES-S", "40": "ES-SG", "41": "ES-SE", "42": "ES-SO",
+    "43": "ES-T", "44": "ES-TE", "45": "ES-TO", "46": "ES-V", "47": "ES-VA", "48": "ES-BI",
+    "49": "ES-ZA", "50": "ES-Z", "51": "ES-CE", "52": "ES-ML",
+}  # fmt: skip
+
+
+def place_region(country: str | None, place_code: str | None) -> str | None:
+    """The ISO 3166-2 region of a place of the gazetteer, where its code tells it: a Spanish
+    municipality's province. None elsewhere (a LAU code carries no ISO 3166-2 region)."""
+    if country != "ES" or not place_code or len(place_code) != 5 or not place_code.isdigit():
+        return None
+    return _INE_PROVINCE_REGION.get(place_code[:2])
+
+
+def same_region(a: str, b: str) -> bool:
+    """True when one region lies inside the other (ES-B and ES-CT agree; ES-B and ES-M do not)."""
+    return within(a, b) or within(b, a)

@@ -22,6 +22,8 @@ class BodyView:
     population: int | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # Where the gazetteer placed it (not part of the record's content: never in record_dict).
+    place_code: str | None = None
 
 
 @dataclass(slots=True)

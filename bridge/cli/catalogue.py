@@ -497,8 +497,7 @@ def _print_record(record: dict[str, Any]) -> None:
             f"document ({document['kind']})",
             f"{document.get('title', '')} {document['url']}".strip(),
         )
-    source = "set by the record" if record["proximity_set_by_record"] else "from the region"
-    row("proximity", f"{record['proximity']} ({source})")
+    row("proximity", f"{record['proximity']} ({record['proximity_basis']})")
     row("archived", "yes" if record["archived"] else "no")
     row("forum topic", record["topic_url"] or "not paired")
     row("sync state", record["sync_state"])

@@ -6,10 +6,11 @@ Heavy modules are imported inside the commands, so `digicanvis --help` stays fas
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from bridge.catalogue.proximity import effective
 from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
 
 places_app = typer.Typer(
@@ -87,7 +88,12 @@ def places_find(
         bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
     ] = False,
 ) -> None:
-    """The places NAME resolves to (case, accents and articles ignored)."""
+    """The places NAME resolves to (case, accents and articles ignored), each with its region
+    and whether a body there is Km0 or foreign.
+
+    A body that is not a town's council ("Diputació de Girona", "Consell Comarcal del Bages") is
+    never placed; when the table of Catalan public bodies shipped with the bridge knows its
+    name, the answer says so and which region makes it Km0."""
     from rich.table import Table
     from rich.text import Text
 
@@ -96,27 +102,68 @@ def places_find(
     code = country.strip().upper() if country else None
     if code is not None and (len(code) != 2 or not code.isalpha()):
         fail(f"--country must be an ISO 3166-1 alpha-2 code such as ES, not {country!r}")
-    engine = catalogue_engine(settings())
+    cfg = settings()
+    engine = catalogue_engine(cfg)
     with engine.begin() as conn:
         places_store.ensure_builtin(conn)
         gazetteer = places_store.gazetteer(conn, [code] if code else None)
-    found = [place.as_dict() for place in gazetteer.find(name, code)]
+    found: list[dict[str, Any]] = []
+    for place in gazetteer.find(name, code):
+        row = place.as_dict()
+        # What a body placed here is, by the one rule (bridge.catalogue.proximity).
+        decided = effective(
+            country=place.country, region=None, own=None, home_region=cfg.home_region,
+            place_code=place.code,
+        )  # fmt: skip
+        row["region"] = decided.region
+        row["proximity"] = decided.proximity.value
+        found.append(row)
+    why = _why_not_placed(name, code, cfg.home_region)
     if as_json:
         print_json(found)
+        if why:
+            err.print(why, markup=False)
         return
+    if why:
+        out.print(why, markup=False)
     if not found:
-        err.print(f"no place matches {name!r}", markup=False)
+        if not why:
+            err.print(f"no place matches {name!r}", markup=False)
         raise typer.Exit(0)
     table = Table(header_style="bold")
-    for column in ("country", "code", "name", "population", "comarca / province / NUTS 3"):
+    columns = ("country", "code", "name", "population", "comarca / province / NUTS 3", "region")
+    for column in (*columns, "proximity"):
         table.add_column(column, overflow="fold")
-    for place in found:
-        region = " / ".join(str(place[k]) for k in ("comarca", "province", "nuts3") if k in place)
-        population = "" if place["population"] is None else f"{place['population']:,}"
+    for shown in found:
+        area = " / ".join(str(shown[k]) for k in ("comarca", "province", "nuts3") if k in shown)
+        population = "" if shown["population"] is None else f"{shown['population']:,}"
+        values = (shown["country"], shown["code"], shown["name"], population, area)
         table.add_row(
-            *(
-                Text(str(c))
-                for c in (place["country"], place["code"], place["name"], population, region)
-            )
+            *(Text(str(c)) for c in values),
+            Text(shown["region"] or ""),
+            Text(shown["proximity"]),
         )
     out.print(table)
+
+
+def _why_not_placed(name: str, country: str | None, home_region: str) -> str | None:
+    """Why a body's name places nowhere, when the name says it is not a town's council."""
+    from bridge.places.bodies import COUNTRY, known_body
+    from bridge.places.names import is_not_council
+
+    if not is_not_council(name):
+        return None
+    body = known_body(name, country or COUNTRY)
+    if body is None:
+        return (
+            f"{name!r} is not a town's council (its name says so): it is never placed as the "
+            "council of the town it sits in; a record of it is Km0 only if it gives "
+            "local_body.region or proximity"
+        )
+    decided = effective(country=COUNTRY, region=None, own=None, home_region=home_region, name=name)
+    return (
+        f"{name!r} is a {body.kind} ({body.name}), not a town's council: it is never placed as "
+        f"the council of the town it sits in. The table of Catalan public bodies shipped with "
+        f"the bridge puts it in {body.region}, so a record of it is {decided.proximity.value} "
+        f"(home region {home_region}). Source: {body.source}"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from bridge.catalogue.regions import place_region, same_region
 from bridge.catalogue.schema import Problem, Severity, ValidRecord
 from bridge.places.gazetteer import Gazetteer, Place, Resolution, Unresolved
 
@@ -59,6 +60,16 @@ def _warnings(record: ValidRecord, resolution: Resolution) -> list[Problem]:
     if place is None:
         return []
     found = []
+    placed_in = place_region(body.country, place.code)
+    if body.region and placed_in and not same_region(body.region, placed_in):
+        found.append(
+            record.problem(
+                "local_body.region",
+                f"{body.region} disagrees with the place, {_label(place)}, which is in "
+                f"{placed_in}; the record's region is kept (and decides Km0 or foreign)",
+                warn,
+            )
+        )
     official = place.population
     if (
         body.population is not None

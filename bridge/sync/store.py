@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from bridge.catalogue import read_store as catalogue_store
-from bridge.catalogue.canonical import plain, proximity_for, record_dict
+from bridge.catalogue.canonical import plain, record_dict
+from bridge.catalogue.proximity import of_body
 from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.models import ForumCategory, Project
@@ -33,8 +34,8 @@ def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
     `projects list/show` use), so the sync sees records exactly as they are shown."""
     records = []
     for item in catalogue_store.load_all(engine):
-        body = item.view.local_body
-        proximity = proximity_for(body.country, body.region, item.view.proximity, home_region)
+        # The one rule (bridge.catalogue.proximity): the listing and the topics agree.
+        proximity = of_body(item.view.local_body, item.view.proximity, home_region).proximity
         records.append(
             CatalogueRecord(
                 project_id=item.id,
