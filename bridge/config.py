@@ -50,10 +50,18 @@ class ConfigError(Exception):
 
 
 def home_region(value: str) -> str:
-    """The home region as stored: an ISO 3166-2 code, upper case. ValueError otherwise."""
+    """The home region as stored: an ISO 3166-2 code, upper case, of a subdivision that exists
+    (ISO 3166-2 as pycountry publishes it: `ES-ZZ` made every record silently foreign).
+    ValueError otherwise."""
     value = value.strip().upper()
     if not REGION_RE.match(value):
         raise ValueError("must be an ISO 3166-2 code such as ES-CT")
+    # The default needs no look-up (a test checks it exists): the read commands stay light.
+    if value != DEFAULT_HOME_REGION:
+        import pycountry
+
+        if pycountry.subdivisions.get(code=value) is None:
+            raise ValueError(f"{value} is not an ISO 3166-2 subdivision (e.g. ES-CT, ES-B)")
     return value
 
 
@@ -78,7 +86,20 @@ def config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
         return path
     if DEFAULT_CONFIG_PATH.is_file():
         return DEFAULT_CONFIG_PATH
+    return bundled_file()
+
+
+def bundled_file() -> Path | None:
+    """The built-in defaults: the configuration file shipped in the package."""
     return next((p for p in _BUNDLED_CONFIGS if p.is_file()), None)
+
+
+def is_bundled(path: Path | None) -> bool:
+    """True when `path` is the built-in defaults' file itself (no file of the operator's)."""
+    if path is None:
+        return False
+    resolved = path.resolve()
+    return any(resolved == p.resolve() for p in _BUNDLED_CONFIGS if p.is_file())
 
 
 def read_file(path: Path | None) -> dict[str, Any]:

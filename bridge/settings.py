@@ -7,7 +7,9 @@ Where it comes from (and the few values the read commands take without pydantic)
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -24,10 +26,12 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bridge import config, redact
 from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
+from bridge.config_keys import canonical, merge, unknown_keys
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 from bridge.opendata.config import OpenDataConfig
 
 LANGUAGES = ("ca", "es", "en")
+MAX_RATE_LIMIT_PER_MINUTE = 6000
 
 
 def header_value_problem(value: str) -> str | None:
@@ -101,7 +105,18 @@ class SyncConfig(BaseModel):
 
 
 class ScheduleConfig(BaseModel):
-    every: str = "15m"
+    # `interval` is the word the issue's operators wrote; both are read, `every` is shown.
+    every: str = Field(default="15m", validation_alias=AliasChoices("every", "interval"))
+
+    @field_validator("every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        """Refused here, so every command that reads the file refuses it (exit 2), not the
+        scheduler at its first run."""
+        from bridge.loop.durations import parse_duration
+
+        parse_duration(value)
+        return value
 
 
 class WebhookConfig(BaseModel):
@@ -139,6 +154,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=60,
         ge=0,
+        # 6,000 a minute is 100 requests a second: a hundred times Discourse's default ceiling
+        # for admin API keys (config/discourse_defaults.conf max_admin_api_reqs_per_minute = 60)
+        # and more than one client making one request at a time can send; anything above is a
+        # typo, not a rate (issue 28 point 8). 0 still means "no limit".
+        le=MAX_RATE_LIMIT_PER_MINUTE,
         validation_alias=AliasChoices(*ALIASES["rate_limit_per_minute"]),
         description="ceiling on requests to the forum in any 60 s sliding window; 0 means no limit",
     )
@@ -279,10 +299,40 @@ class Settings(BaseSettings):
             )
 
 
-def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
-    """Read the configuration. Raises ConfigError with a readable message (never with a secret)."""
+@dataclass(frozen=True)
+class Layers:
+    """Where the configuration comes from: the file in use (None: none), the built-in defaults'
+    tables and the operator's file's own tables ({} when the file in use is the defaults')."""
+
+    path: Path | None
+    defaults: dict[str, Any]
+    own: dict[str, Any]
+
+
+def read_layers(config_path: str | os.PathLike[str] | None = None) -> Layers:
+    """The defaults and the operator's file, the file's keys checked against the model.
+    Raises ConfigError naming each unknown key and the nearest known one."""
     path = config.config_file(config_path)
-    data = config.read_file(path)
+    defaults = config.read_file(config.bundled_file())
+    defaults.pop("config_path", None)
+    own = {} if path is None or config.is_bundled(path) else config.read_file(path)
+    own.pop("config_path", None)
+    unknown = unknown_keys(own, Settings, defaults)
+    if unknown:
+        problems = "; ".join(u.message() for u in unknown)
+        raise ConfigError(f"invalid configuration ({path}): {problems}")
+    return Layers(path, canonical(defaults, Settings), canonical(own, Settings))
+
+
+def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read the configuration: the operator's file merged key by key over the built-in defaults
+    (bridge.config_keys), the environment over both. Raises ConfigError with a readable message
+    (never with a secret)."""
+    layers = read_layers(config_path)
+    path = layers.path
+    data = merge(layers.defaults, layers.own)
+    if path is not None:
+        data["config_path"] = str(path)
     data.update(overrides)
     try:
         settings = Settings(**data)

@@ -90,11 +90,16 @@ def test_secret_is_not_echoed_in_a_validation_error(
     assert "s3cr3t" not in str(info.value)
 
 
-def test_a_file_missing_an_area_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_file_missing_an_area_takes_the_default_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 27 point 3 changed this: a file that leaves an area out (it once was refused whole,
+    "the file must configure all six") now has that area's built-in category, key by key."""
     text = REPO_CONFIG.read_text(encoding="utf-8")
     cut = text.index("[areas.comprehensive-transformation]")
     toml = tmp_path / "b.toml"
     toml.write_text(text[:cut] + text[text.index("[labels.ca]") :])
     monkeypatch.setenv("BRIDGE_CONFIG", str(toml))
-    with pytest.raises(ConfigError, match="comprehensive-transformation"):
-        load_settings()
+    cfg = load_settings()
+    assert cfg.area("comprehensive-transformation").slug == "comprehensive-transformation"
+    assert len(cfg.areas) == 6

@@ -6,6 +6,7 @@ import traceback
 from bridge.cli import (  # noqa: F401  (registration)
     catalogue,
     challenges,
+    config,
     discovery,
     emulator,
     forum,

@@ -6,6 +6,9 @@ import re
 
 _PART = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# The longest duration accepted: a year. Beyond it no schedule makes sense, and the scheduler's
+# date arithmetic overflows (datetime.max is year 9999: `99999999d` raised OverflowError).
+MAX_SECONDS = 365 * 86400
 
 
 def parse_duration(text: str) -> int:
@@ -15,7 +18,12 @@ def parse_duration(text: str) -> int:
         raise ValueError(
             f"{text!r} is not a duration: use a number and a unit, e.g. 30s, 15m, 1h or 1h30m"
         )
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
+    parts = _PART.findall(cleaned)
+    if any(len(n) > 12 for n, _ in parts):  # int() of thousands of digits is slow, then refused
+        raise ValueError(f"{text[:40]!r} is longer than a year (365d), the longest accepted")
+    seconds = sum(int(n) * _UNITS[unit] for n, unit in parts)
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{text!r} is longer than a year (365d), the longest accepted")
     return seconds
