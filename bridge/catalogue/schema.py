@@ -15,6 +15,7 @@ import difflib
 import math
 import re
 import reprlib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -71,7 +72,9 @@ def _error(reason: str) -> PydanticCustomError:
 # --------------------------------------------------------------------------- field rules
 
 
-def _text(max_length: int | None, *, single_line: bool = False, required: bool = False):
+def _text(
+    max_length: int | None, *, single_line: bool = False, required: bool = False, nfc: bool = False
+):
     def check(value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -81,6 +84,8 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
             kind = type(value).__name__
             raise _error(f"must be text, not {kind} {shown(value)} (in YAML, quote it)")
         value = value.strip()
+        if nfc:  # one form for what looks the same (issue 28: titles compared and stored in NFC)
+            value = unicodedata.normalize("NFC", value)
         if CONTROL_CHARS_RE.search(value):
             raise _error("contains a control character")
         if single_line and ("\n" in value or "\r" in value):
@@ -314,7 +319,7 @@ class AnalysisIn(_Model):
 
 class RecordIn(_Model):
     ref: Annotated[str, BeforeValidator(_ref)]
-    title: Annotated[str, _text(500, single_line=True, required=True)]
+    title: Annotated[str, _text(500, single_line=True, required=True, nfc=True)]
     local_body: LocalBodyIn
     contacts: Annotated[list[ContactIn], BeforeValidator(_list)] = []
     description: RequiredText
