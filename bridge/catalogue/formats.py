@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.numbers import NumberText
 from bridge.catalogue.problems import Problem, RawRecord, Severity
 from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
 
@@ -58,7 +59,7 @@ NUMBER_COLUMNS = frozenset(
 )
 JSON_COLUMNS = frozenset({"contacts", "documents"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
-_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_POINT_DECIMAL_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 _TOO_DEEP = "nested too deeply (more than Python's recursion limit)"
@@ -266,12 +267,27 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
 
 
 def _csv_number(text: str) -> Any:
+    """A whole number at once; anything else is read by the record's locale once validation
+    knows the record's country (bridge.catalogue.numbers): "12.000" is 12,000 in Catalan."""
     if _INT_RE.match(text):
         return int(text)
-    if _FLOAT_RE.match(text):
-        value = float(text)
-        return value if math.isfinite(value) else text
-    return text  # left as text: validation says why it is not a number
+    if _POINT_DECIMAL_RE.match(text) and not _GROUP_LIKE_RE.match(text):
+        value = float(text)  # a point decimal that no locale reads otherwise ("41.3851")
+        if math.isfinite(value):
+            return value
+    return NumberText(text)
+
+
+# A point then three digits ("12.125") reads as thousands in a comma-decimal locale: the export
+# writes such a number with a fourth decimal ("12.1250", the same float) so that export then
+# import stays a no-op whatever the record's country.
+_GROUP_LIKE_RE = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+
+
+def _number_cell(column: str, text: str) -> str:
+    if column.endswith(("latitude", "longitude")):
+        return text  # degrees are never read as grouped (bridge.catalogue.numbers)
+    return text + "0" if _GROUP_LIKE_RE.match(text) else text
 
 
 def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
@@ -427,7 +443,7 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
         flat = _flatten(record)
         writer.writerow(
             [
-                flat.get(column, "")
+                _number_cell(column, flat.get(column, ""))
                 if column in NUMBER_COLUMNS
                 else neutralise(flat.get(column, ""))
                 for column in CSV_COLUMNS

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 # Problem, RawRecord and Severity are plain data in their own module (export reads none of this
 # module's pydantic models); every caller may import them from here too.
+from bridge.catalogue.numbers import read_numbers
 from bridge.catalogue.problems import Problem as Problem
 from bridge.catalogue.problems import RawRecord as RawRecord
 from bridge.catalogue.problems import Severity as Severity
@@ -488,6 +489,10 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         return None, problems
     # Fields a reader already rejected (e.g. a CSV cell that is not JSON) are not checked twice.
     data = {k: v for k, v in raw.data.items() if k not in {f for f, _ in raw.problems}}
+    body = data.get("local_body")
+    country = body.get("country") if isinstance(body, dict) else None
+    data, unread = read_numbers(data, country)  # "12.000" by the record's locale (issue 28)
+    problems += [Problem(raw.file, why, raw.index, ref, fld, raw.line) for fld, why in unread]
     data, notes = _normalise_lines(data)
     try:
         record = RecordIn.model_validate(data)
