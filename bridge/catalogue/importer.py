@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
-from bridge.catalogue.formats import read_records
+from bridge.catalogue.formats import IntakeOptions, read_records
 from bridge.catalogue.schema import Problem, RawRecord, Severity, ValidRecord, validate_records
 from bridge.catalogue.store import ImportRefused, ImportResult, import_records
 from bridge.places import store as places_store
@@ -70,7 +70,9 @@ def distinct_files(
 
 
 def read_and_validate(
-    paths: Sequence[str | os.PathLike[str]], reporter: Reporter | None = None
+    paths: Sequence[str | os.PathLike[str]],
+    reporter: Reporter | None = None,
+    options: IntakeOptions | None = None,
 ) -> tuple[list[ValidRecord], list[Problem], int]:
     """Every record of every file, validated; and every problem found (warnings among them:
     `Problem.is_warning`). Returns (valid, problems, count)."""
@@ -79,7 +81,7 @@ def read_and_validate(
     problems: list[Problem] = []
     advance = reporter.stage("reading", len(paths))
     for path in paths:
-        found, file_problems = read_records(path)
+        found, file_problems = read_records(path, options)
         raws.extend(found)
         problems.extend(file_problems)
         advance(1)
@@ -103,12 +105,14 @@ def run_import(
     dry_run: bool = False,
     reporter: Reporter | None = None,
     strict: bool = False,
+    options: IntakeOptions | None = None,
 ) -> ImportOutcome:
-    """Read, validate, place and write. With `strict`, warnings are errors."""
+    """Read, validate, place and write. With `strict`, warnings are errors; `options` name an
+    import mapping and whether unknown columns are only warnings."""
     reporter = reporter or _Silent()
     files = tuple(str(p) for p in paths)
     distinct, warnings = distinct_files(paths)
-    valid, found, count = read_and_validate(distinct, reporter)
+    valid, found, count = read_and_validate(distinct, reporter, options)
     problems = [p for p in found if not p.is_warning]
     warnings += [p for p in found if p.is_warning]
     if not problems:

@@ -271,7 +271,7 @@ class _Model(BaseModel):
 
 
 class LocalBodyIn(_Model):
-    name: Annotated[str, _text(200, single_line=True, required=True)]
+    name: Annotated[str, _text(500, single_line=True, required=True)]
     country: Annotated[str, BeforeValidator(_country)]
     region: Annotated[str | None, BeforeValidator(_region)] = None
     kind: Annotated[str | None, _text(100, single_line=True)] = None
@@ -513,7 +513,7 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         return None, problems
     warnings = tuple(
         Problem(raw.file, what, raw.index, ref, fld, raw.line, Severity.warning)
-        for fld, what in notes
+        for fld, what in [*raw.warnings, *notes]
     )
     return ValidRecord(raw.file, raw.index, record, raw.line, warnings), []
 

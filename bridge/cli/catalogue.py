@@ -146,19 +146,45 @@ def import_(
             "--strict", help="Treat warnings (normalised or disagreeing values) as errors."
         ),
     ] = False,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="An import mapping (TOML: the file's columns → fields, value maps, constants), "
+            "or a shipped one: jrc (JRC Innovative Public Services Explorer cases), decidim "
+            "(decidim.org installations), consul (CONSUL Democracy organisations).",
+            metavar="MAPPING.toml|NAME",
+        ),
+    ] = None,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown",
+            help="Columns that are no field (nor mapped) are skipped with a warning each, "
+            "instead of refusing the file.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Validate, place and upsert records by ref. All files are one transaction: one invalid
     record and nothing is written; every problem is listed as file, record (index and ref), field,
     reason. What was normalised (a line break in a name) or disagrees with the gazetteer is a
     warning on stderr, and the import goes on (exit 0) unless --strict."""
+    from bridge.catalogue.formats import IntakeOptions
     from bridge.catalogue.importer import run_import
+    from bridge.catalogue.mapping import MappingError, load_mapping
 
+    try:
+        options = IntakeOptions(load_mapping(mapping) if mapping else None, ignore_unknown)
+    except MappingError as exc:
+        fail(f"--map {exc}")
     cfg = settings()
     engine = catalogue_engine(cfg)
     started = time.monotonic()
     with _database_errors(), _reporter() as reporter:
-        outcome = run_import(engine, files, dry_run=dry_run, reporter=reporter, strict=strict)
+        outcome = run_import(
+            engine, files, dry_run=dry_run, reporter=reporter, strict=strict, options=options
+        )
     for warning in outcome.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if outcome.problems:
