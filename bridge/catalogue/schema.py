@@ -497,7 +497,10 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
     try:
         record = RecordIn.model_validate(data)
     except ValidationError as exc:
+        rejected = {f for f, _ in raw.problems}  # said once, by the reader, not again as missing
         for err in exc.errors(include_url=False, include_input=False):
+            if (_field_name(err["loc"]) or None) in rejected:
+                continue
             problems.append(
                 Problem(
                     raw.file,

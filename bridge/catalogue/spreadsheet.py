@@ -14,7 +14,6 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from bridge.catalogue.formats import CSV_COLUMNS, IntakeOptions, flat_values, records_from_table
@@ -151,10 +150,11 @@ def scan_workbook(data: bytes) -> SheetScan:
                         raise WorkbookRefused(
                             f"{info.filename} declares a DTD (Excel never writes one); refused"
                         )
-        names = set(archive.namelist())
-        if "xl/sharedStrings.xml" in names:
+        # Every part that may be a table of shared strings, whatever its case or name.
+        tables = [n for n in archive.namelist() if "sharedstrings" in n.lower()]
+        for table in tables:
             strings = 0
-            for piece in _stream(archive, "xl/sharedStrings.xml", MAX_SHARED_STRINGS_BYTES):
+            for piece in _stream(archive, table, MAX_SHARED_STRINGS_BYTES):
                 strings += len(_TAG["si"].findall(piece))
                 if strings > MAX_SHARED_STRINGS:
                     raise WorkbookRefused(
@@ -312,7 +312,10 @@ HELP: dict[str, tuple[str, str]] = {
         "2. Ens local que el va fer (com l'escriviu)",
         "2. Local body that did it (as you write it)",
     ),
-    "local_body.country": ("País, ISO 3166-1 (ES)", "Country, ISO 3166-1 (ES)"),
+    "local_body.country": (
+        "País, ISO 3166-1 (ES); buit: el de BRIDGE_HOME_REGION si el nomenclàtor hi troba l'ens",
+        "Country, ISO 3166-1 (ES); empty: BRIDGE_HOME_REGION's if the gazetteer places the body",
+    ),
     "local_body.region": ("Regió, ISO 3166-2 (ES-CT, ES-B)", "Region, ISO 3166-2 (ES-CT, ES-B)"),
     "local_body.kind": (
         "Tipus d'ens (Ajuntament, Consell Comarcal…)",
@@ -359,47 +362,80 @@ HELP: dict[str, tuple[str, str]] = {
 }
 
 
+def required_columns() -> frozenset[str]:
+    """The columns a record cannot do without (contract §4), from the validation models; the
+    country is not among them for the template: it defaults to BRIDGE_HOME_REGION's when the
+    gazetteer places the body there."""
+    from bridge.catalogue.schema import LocalBodyIn, RecordIn
+
+    required = {name for name, f in RecordIn.model_fields.items() if f.is_required()}
+    required |= {
+        f"local_body.{name}" for name, f in LocalBodyIn.model_fields.items() if f.is_required()
+    }
+    return frozenset(c for c in CSV_COLUMNS if c in required and c != "local_body.country")
+
+
+def template_headers() -> list[str]:
+    """The template's headers: Catalan where the column has a Catalan name (the contract's name
+    otherwise), required ones marked with " *"; an import takes these and the contract's."""
+    from bridge.catalogue.catalan import HEADERS, REQUIRED_MARK
+
+    required = required_columns()
+    return [HEADERS.get(c, c) + (REQUIRED_MARK if c in required else "") for c in CSV_COLUMNS]
+
+
 def template_xlsx() -> bytes:
-    """The empty template an administrator sends to councils: the columns, a sheet explaining
-    each (ca and en), and drop-down lists for area, kind, phase, proximity and document kind."""
+    """The empty template an administrator sends to councils: Catalan headers (required ones
+    marked), a sheet explaining each column (ca and en), and drop-down lists of Catalan labels
+    for area, kind, phase and proximity that refuse any other value (document kinds, which go
+    inside the documents' JSON, are listed to copy from)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+    from bridge.catalogue.catalan import HEADERS, LABELS
 
     book = Workbook()
     sheet = book.worksheets[0]
     sheet.title = SHEET
-    sheet.append(list(CSV_COLUMNS))
+    sheet.append(template_headers())
     lists = book.create_sheet("lists")
-    vocabularies: dict[str, type[Enum]] = {
-        "area": Area, "kind": Kind, "phase": Phase, "proximity": Proximity,
-        "document kind": DocumentKind,
-    }  # fmt: skip
-    for n, (title, enum) in enumerate(vocabularies.items(), start=1):
-        letter = chr(ord("A") + n - 1)
-        lists.cell(row=1, column=n, value=title)
-        values = [str(member.value) for member in enum]
-        for r, value in enumerate(values, start=2):
-            lists.cell(row=r, column=n, value=value)
-        source = f"lists!${letter}$2:${letter}${len(values) + 1}"
+    for n, (title, labels) in enumerate(LABELS.items(), start=1):
+        letter = get_column_letter(n)
+        lists.cell(row=1, column=n, value=HEADERS.get(title, title))
+        for r, label in enumerate(labels, start=2):
+            lists.cell(row=r, column=n, value=label)
+        source = f"lists!${letter}$2:${letter}${len(labels) + 1}"
+        check = DataValidation(
+            type="list",
+            formula1=source,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle="Valor no vàlid / Invalid value",
+            error="Trieu un valor de la llista. / Choose a value from the list.",
+        )
         if title in CSV_COLUMNS:
-            col = CSV_COLUMNS.index(title) + 1
-            column = get_column_letter(col)
-            check = DataValidation(type="list", formula1=source, allow_blank=True)
+            column = get_column_letter(CSV_COLUMNS.index(title) + 1)
             check.add(f"{column}2:{column}10000")
             sheet.add_data_validation(check)
-        else:  # documents are JSON in one cell: the help sheet offers the kinds to copy
-            check = DataValidation(type="list", formula1=source, allow_blank=True)
-            help_cell = "D2"
-            check.add(help_cell)
+        else:  # documents are JSON in one cell: the lists sheet offers the kinds to copy
+            check.add(f"{letter}{len(labels) + 3}")
             lists.add_data_validation(check)
     helper = book.create_sheet("help", 1)
-    helper.append(["column", "català", "English"])
-    for column in CSV_COLUMNS:
+    helper.append(["columna / column", "camp / field", "català", "English"])
+    for header, column in zip(template_headers(), CSV_COLUMNS, strict=True):
         ca, en = HELP.get(column, ("", ""))
-        helper.append([column, ca, en])
+        helper.append([header, column, ca, en])
+    helper.append([])
+    helper.append(
+        [
+            "*",
+            "",
+            "Obligatori. Els codis del contracte (citizen-care…) també s'accepten.",
+            "Required. The contract's column names and codes are accepted too.",
+        ]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

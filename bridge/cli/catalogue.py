@@ -183,7 +183,13 @@ def import_(
     started = time.monotonic()
     with _database_errors(), _reporter() as reporter:
         outcome = run_import(
-            engine, files, dry_run=dry_run, reporter=reporter, strict=strict, options=options
+            engine,
+            files,
+            dry_run=dry_run,
+            reporter=reporter,
+            strict=strict,
+            options=options,
+            home_region=cfg.home_region,
         )
     for warning in outcome.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
@@ -277,12 +283,11 @@ def template(
         typer.Argument(help="Where to write the empty template: .xlsx (with help sheet) or .csv."),
     ],
 ) -> None:
-    """Write the empty import template an administrator sends to councils: every column; the
-    .xlsx has a sheet explaining each field (ca, en) and drop-down lists for area, kind, phase,
-    proximity and document kind."""
+    """Write the empty import template an administrator sends to councils: every column, with
+    Catalan headers (required ones marked *); the .xlsx has a sheet explaining each field (ca,
+    en) and drop-down lists of Catalan labels for area, kind, phase and proximity that refuse
+    other values. An import takes the Catalan headers and labels and the contract's alike."""
     from pathlib import Path
-
-    from bridge.catalogue.formats import encode
 
     kind = Path(file).suffix.lower()
     if kind not in (".xlsx", ".csv"):
@@ -292,7 +297,14 @@ def template(
 
         data = template_xlsx()
     else:
-        data = encode([], "csv")
+        import csv
+        import io
+
+        from bridge.catalogue.spreadsheet import template_headers
+
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, lineterminator="\r\n").writerow(template_headers())
+        data = buffer.getvalue().encode("utf-8-sig")  # as the export: spreadsheets read accents
     try:
         Path(file).write_bytes(data)
     except OSError as exc:
