@@ -321,3 +321,14 @@ def test_canonical_form_is_independent_of_number_spelling() -> None:
     b, _ = validate_record(RawRecord("f.json", 1, make_record(0, savings_eur_per_year=12000.0)))
     assert record_dict(a.record.view())["savings_eur_per_year"] == 12000
     assert fingerprint(record_dict(a.record.view())) == fingerprint(record_dict(b.record.view()))
+
+
+def test_a_title_is_stored_in_nfc_whatever_form_its_file_used() -> None:
+    """Issue 28 point 7: a title typed on a Mac arrives decomposed (NFD); it is stored composed,
+    so the catalogue, the forum and every comparison see one title."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Participació ciutadana a l'Ajuntament")
+    valid, problems = validate_record(RawRecord("f.json", 1, make_record(1, title=nfd)))
+    assert problems == [] and valid is not None
+    assert valid.record.title == unicodedata.normalize("NFC", nfd) != nfd

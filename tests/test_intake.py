@@ -235,7 +235,12 @@ def test_template(cli: Cli, tmp_path: Path) -> None:
 
     assert cli("template", tmp_path / "t.xlsx").exit_code == 0
     book = load_workbook(tmp_path / "t.xlsx")
-    assert [c.value for c in book.worksheets[0][1]] == list(CSV_COLUMNS)
+    # Issue 28: the headers are Catalan (required ones marked " *"); each names its contract
+    # column, in the contract's order.
+    from bridge.catalogue.catalan import column_for
+
+    headers = [c.value for c in book.worksheets[0][1]]
+    assert [column_for(h) or h for h in headers] == list(CSV_COLUMNS)
     assert "help" in book.sheetnames
     validated = {
         str(v.sqref).split(":")[0][:-1] for v in book.worksheets[0].data_validations.dataValidation

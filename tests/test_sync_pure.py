@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
@@ -86,6 +87,20 @@ def test_identical_titles_get_the_local_body_and_still_identical_ones_the_ref() 
     assert titles["d"].primary == "Un projecte ben diferent dels altres"
     keys = [title_key(t.primary) for t in titles.values()]
     assert len(set(keys)) == len(keys)
+
+
+def test_titles_equal_on_screen_collide_whatever_their_unicode_form() -> None:
+    """Issue 28 point 7: "Participació" typed on a Mac (NFD: "o" + U+0300) and on Windows (NFC:
+    "ò") look the same; the collision rule must see them as the same title."""
+    nfc = unicodedata.normalize("NFC", "Plataforma de participació ciutadana")
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    assert title_key(nfc) == title_key(nfd)
+    titles = build_titles(
+        [TitleInput("a", nfc, "Ajuntament de Vic"), TitleInput("b", nfd, "Ajuntament de Reus")]
+    )
+    assert titles["a"].primary == f"{nfc} — Ajuntament de Vic"
+    assert titles["b"].primary == f"{nfc} — Ajuntament de Reus"  # written as NFC too
 
 
 def test_short_titles_are_completed_and_long_ones_cut_at_a_word() -> None:

@@ -19,21 +19,27 @@ take the canonical record dicts of `canonical.record_dict`, so export then impor
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.numbers import NumberStyle, NumberText
 from bridge.catalogue.problems import Problem, RawRecord, Severity
 from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
+
+if TYPE_CHECKING:
+    from bridge.catalogue.mapping import ImportMapping
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx"}
 
@@ -57,8 +63,12 @@ NUMBER_COLUMNS = frozenset(
     {"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"}
 )
 JSON_COLUMNS = frozenset({"contacts", "documents"})
+# Fields whose values are dates (contract §4b's `dates.*`, once the record has them).
+DATE_COLUMNS = frozenset(c for c in CSV_COLUMNS if c.startswith("dates."))
+# Fields the template offers as drop-downs of Catalan labels (bridge.catalogue.catalan).
+LABELLED_COLUMNS = frozenset({"area", "kind", "phase", "proximity"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
-_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_POINT_DECIMAL_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 _TOO_DEEP = "nested too deeply (more than Python's recursion limit)"
@@ -103,8 +113,21 @@ def format_of(path: str | os.PathLike[str]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Problem]]:
+@dataclass(frozen=True)
+class IntakeOptions:
+    """How an import reads its files: an import mapping (`--map`), and whether columns that are
+    neither the contract's, the template's Catalan ones nor the mapping's are warnings
+    (`--ignore-unknown`) rather than errors."""
+
+    mapping: ImportMapping | None = None
+    ignore_unknown: bool = False
+
+
+def read_records(
+    path: str | os.PathLike[str], options: IntakeOptions | None = None
+) -> tuple[list[RawRecord], list[Problem]]:
     """The records of one file, or the problems that keep it from being read at all."""
+    options = options or IntakeOptions()
     name = str(path)
     try:
         kind = format_of(path)
@@ -115,7 +138,7 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
         if kind == "xlsx":
             from bridge.catalogue.spreadsheet import read_xlsx
 
-            return read_xlsx(name, data)
+            return read_xlsx(name, data, options)
         decoded = decode(data, windows_1252=kind == "csv")
     except SourceError as exc:
         return [], [Problem(name, exc.reason, line=exc.line)]
@@ -126,9 +149,13 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[RawRecord], list[Pr
     reader: Callable[[str, str], tuple[list[RawRecord], list[Problem]]] = {
         "json": _read_json,
         "yaml": _read_yaml,
-        "csv": _read_csv,
-    }[kind]
-    records, problems = reader(name, text)
+    }.get(kind, _read_json)
+    if kind == "csv":
+        records, problems = _read_csv(name, text, options)
+    else:
+        records, problems = reader(name, text)
+        if options.mapping and not problems:
+            records, problems = _mapped_documents(name, records, options)
     return records, notes + problems
 
 
@@ -266,77 +293,221 @@ def _read_yaml(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
 
 
 def _csv_number(text: str) -> Any:
+    """A whole number at once; anything else is read by the record's locale once validation
+    knows the record's country (bridge.catalogue.numbers): "12.000" is 12,000 in Catalan."""
     if _INT_RE.match(text):
         return int(text)
-    if _FLOAT_RE.match(text):
-        value = float(text)
-        return value if math.isfinite(value) else text
-    return text  # left as text: validation says why it is not a number
+    if _POINT_DECIMAL_RE.match(text) and not _GROUP_LIKE_RE.match(text):
+        value = float(text)  # a point decimal that no locale reads otherwise ("41.3851")
+        if math.isfinite(value):
+            return value
+    return NumberText(text)
 
 
-def _read_csv(name: str, text: str) -> tuple[list[RawRecord], list[Problem]]:
+# A point then three digits ("12.125") reads as thousands in a comma-decimal locale: the export
+# writes such a number with a fourth decimal ("12.1250", the same float) so that export then
+# import stays a no-op whatever the record's country.
+_GROUP_LIKE_RE = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+
+
+def _number_cell(column: str, text: str) -> str:
+    if column.endswith(("latitude", "longitude")):
+        return text  # degrees are never read as grouped (bridge.catalogue.numbers)
+    return text + "0" if _GROUP_LIKE_RE.match(text) else text
+
+
+def _read_csv(
+    name: str, text: str, options: IntakeOptions
+) -> tuple[list[RawRecord], list[Problem]]:
     first_line = text.split("\n", 1)[0]
     # Spreadsheets in Catalan or Spanish locales save CSV with ";": the header tells which.
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[RawRecord] = []
     start = 1
-    try:
-        header = [cell.strip() for cell in next(reader)]
-        problems = check_header(name, header)
-        if problems:
-            return [], problems
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        nonlocal start
         start = reader.line_num + 1
         for row in reader:
             line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue  # blank rows at the end of a sheet
-            raw = RawRecord(name, len(records) + 1, {}, line)
-            if len(row) > len(header):
-                raw.problems.append(
-                    (None, f"the row has {len(row)} cells but the header has {len(header)} columns")
-                )
-            for column, cell in zip(header, row, strict=False):
-                _put(raw, column, cell.strip())
-            records.append(raw)
+            yield line, [cell.strip() for cell in row]
+
+    try:
+        header = [cell.strip() for cell in next(reader)]
+        return records_from_table(name, header, rows(), options, typed=False)
     except csv.Error as exc:
         hint = " (a quoted cell is never closed)" if "end of data" in str(exc) else ""
         return [], [Problem(name, f"not valid CSV: {exc}{hint}", line=start)]
-    return records, []
 
 
-def check_header(name: str, header: list[str]) -> list[Problem]:
-    problems = []
+_MAPPED = ""  # a source column that the mapping reads (kept for it, not placed as a field)
+
+
+def plan_header(
+    name: str, header: list[str], options: IntakeOptions
+) -> tuple[list[str | None], list[Problem]]:
+    """What each column of a file's header fills: a contract column (named as the contract or
+    the template's Catalan header), `_MAPPED` for a column the mapping reads, None when nothing
+    is read from it; and every problem the header has, reported with the values' (issue 28)."""
+    from bridge.catalogue import catalan
+
+    mapping = options.mapping
+    used = mapping.used_columns() if mapping else set()
+    targets: list[str | None] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    severity = Severity.warning if options.ignore_unknown else Severity.error
+    ignored = "; ignored (--ignore-unknown)" if options.ignore_unknown else ""
     for position, column in enumerate(header, start=1):
-        if not column:
-            problems.append(Problem(name, f"column {position} of the header has no name", line=1))
-        elif column not in CSV_COLUMNS:
-            close = get_close_matches(column, CSV_COLUMNS, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+        target: str | None = None
+        if column in used:
+            target = _MAPPED
+        elif not column:
             problems.append(
-                Problem(
-                    name,
-                    f"unknown column {column!r} ({hint}valid columns: {', '.join(CSV_COLUMNS)})",
-                    field=column,
-                    line=1,
+                Problem(name, f"column {position} of the header has no name{ignored}",
+                        line=1, severity=severity)
+            )  # fmt: skip
+        else:
+            contract = column if column in CSV_COLUMNS else catalan.column_for(column)
+            if contract is None:
+                close = get_close_matches(column, CSV_COLUMNS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(
+                    Problem(
+                        name,
+                        f"unknown column {column!r} ({hint}valid columns: "
+                        f"{', '.join(CSV_COLUMNS)}; or map it with --map){ignored}",
+                        field=column,
+                        line=1,
+                        severity=severity,
+                    )
                 )
-            )
-        elif header.index(column) != position - 1:
-            problems.append(
-                Problem(
-                    name, f"column {column!r} appears twice in the header", field=column, line=1
+            elif contract in seen:
+                problems.append(
+                    Problem(
+                        name, f"column {column!r} appears twice in the header", field=column, line=1
+                    )
                 )
-            )
-    if not problems and "ref" not in header:
+            else:
+                target = contract
+                seen.add(contract)
+        targets.append(target)
+    if "ref" not in targets and not (mapping and "ref" in mapping.fields):
         problems.append(
             Problem(name, "the header has no 'ref' column: is this a catalogue CSV?", line=1)
         )
-    return problems
+    return targets, problems
 
 
-def put_value(raw: RawRecord, column: str, value: Any) -> None:
+def check_header(name: str, header: list[str]) -> list[Problem]:
+    """The problems of a header read without a mapping."""
+    return plan_header(name, header, IntakeOptions())[1]
+
+
+def records_from_table(
+    name: str,
+    header: list[str],
+    rows: Iterable[tuple[int, Sequence[Any]]],
+    options: IntakeOptions,
+    *,
+    typed: bool,
+) -> tuple[list[RawRecord], list[Problem]]:
+    """A table's rows as records: header problems and value problems found in one pass (a file
+    is fixed in one go), the mapping's fields made and its skipped rows said."""
+    targets, problems = plan_header(name, header, options)
+    if all(
+        t is None for t in targets
+    ):  # nothing of a catalogue: its rows would only repeat the header's news
+        return [], problems or [Problem(name, "the header names no column of a record", line=1)]
+    records: list[RawRecord] = []
+    made: dict[str, set[str]] = {}  # values of the mapping's `unique` fields so far
+    for line, row in rows:
+        if not any(v is not None and str(v).strip() for v in row):
+            continue  # blank rows at the end of a sheet
+        raw = RawRecord(name, len(records) + 1, {}, line)
+        if any(v is not None and str(v).strip() for v in row[len(header) :]):
+            raw.problems.append(
+                (None, f"the row has {len(row)} cells but the header has {len(header)} columns")
+            )
+        source: dict[str, Any] = {}
+        for column, target, value in zip(header, targets, row, strict=False):
+            if target == _MAPPED:
+                source[column] = value
+            elif target:
+                put_value(raw, target, value) if typed else _put(raw, target, value)
+        if options.mapping and not _apply_mapping(raw, options.mapping, source, made, problems):
+            continue
+        records.append(raw)
+    return records, problems
+
+
+def _apply_mapping(
+    raw: RawRecord,
+    mapping: ImportMapping,
+    source: dict[str, Any],
+    seen: dict[str, set[str]],
+    problems: list[Problem],
+) -> bool:
+    """The mapping's fields, list items and constants put into `raw`, where the file's own
+    columns did not give them; False when the mapping skips the row (said in a warning)."""
+    from bridge.catalogue.mapping import derived, skip_reason
+
+    made = derived(mapping, source, seen)
+    reason = skip_reason(mapping, source, made)
+    if reason:
+        problems.append(Problem(raw.file, reason, line=raw.line, severity=Severity.warning))
+        return False
+    for column, value in made.fields.items():
+        if not _has(raw.data, column):
+            rule = mapping.fields[column]
+            put_value(raw, column, value, style=rule.locale or mapping.locale)
+    for column, items in made.lists.items():
+        raw.data.setdefault(column, items)
+    for column, value in mapping.constants.items():
+        if not _has(raw.data, column):
+            _place(raw, column, value)
+    raw.warnings.extend(made.notes)
+    return True
+
+
+def _has(data: dict[str, Any], column: str) -> bool:
+    *parents, leaf = column.split(".")
+    for part in parents:
+        inner = data.get(part)
+        data = inner if isinstance(inner, dict) else {}
+    return leaf in data
+
+
+def _flat(document: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(document, dict):
+        return {}
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _mapped_documents(
+    name: str, records: list[RawRecord], options: IntakeOptions
+) -> tuple[list[RawRecord], list[Problem]]:
+    """A JSON or YAML file read through a mapping: each object is a row, its keys the columns."""
+    rows = [(raw.line or raw.index, _flat(raw.data)) for raw in records]
+    header = list(dict.fromkeys(key for _, row in rows for key in row))
+    table = [(line, [row.get(key) for key in header]) for line, row in rows]
+    found, problems = records_from_table(name, header, table, options, typed=True)
+    for raw in found:
+        raw.line = None  # a JSON record is named by its index
+    return found, problems
+
+
+def put_value(raw: RawRecord, column: str, value: Any, *, style: NumberStyle | None = None) -> None:
     """A spreadsheet cell's value as Excel stores it: numbers stay numbers in number columns,
-    anything else becomes the text Excel shows (a whole number without ".0", a date as ISO)."""
+    anything else becomes the text Excel shows (a whole number without ".0"). A date cell is a
+    date only where the field is one: elsewhere it is refused, the cell named (a date typed
+    into a title is not what anyone meant; issue 28)."""
     if value is None:
         return
     if isinstance(value, bool):
@@ -346,19 +517,44 @@ def put_value(raw: RawRecord, column: str, value: Any) -> None:
             _place(raw, column, value)
             return
         text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    elif hasattr(value, "isoformat"):
-        text = value.isoformat()
+    elif isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        if column in DATE_COLUMNS and isinstance(value, datetime.date):
+            day = value.date() if isinstance(value, datetime.datetime) else value
+            _place(raw, column, day.isoformat())
+        else:
+            shown = value.isoformat() if hasattr(value, "isoformat") else str(value)
+            raw.problems.append(
+                (
+                    column,
+                    f"a date cell ({shown}) where {column} is not a date; format the cell as "
+                    "text and type what you mean",
+                )
+            )
+        return
     else:
         text = str(value)
-    _put(raw, column, text.strip(), restoring=False)
+    _put(raw, column, text.strip(), restoring=False, style=style)
 
 
-def _put(raw: RawRecord, column: str, cell: str, *, restoring: bool = True) -> None:
+def _put(
+    raw: RawRecord,
+    column: str,
+    cell: str,
+    *,
+    restoring: bool = True,
+    style: NumberStyle | None = None,
+) -> None:
     if not cell:
         return  # an empty cell is an absent field
     value: Any = cell
     if column in NUMBER_COLUMNS:
         value = _csv_number(cell)
+        if style is not None and isinstance(value, (NumberText, float)):
+            value = NumberText(cell, style)  # the column's stated locale decides
+    elif column in LABELLED_COLUMNS:
+        from bridge.catalogue.catalan import code_for
+
+        value = code_for(column, cell) or cell
     elif column in JSON_COLUMNS:
         try:
             value = json.loads(cell, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
@@ -427,7 +623,7 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
         flat = _flatten(record)
         writer.writerow(
             [
-                flat.get(column, "")
+                _number_cell(column, flat.get(column, ""))
                 if column in NUMBER_COLUMNS
                 else neutralise(flat.get(column, ""))
                 for column in CSV_COLUMNS

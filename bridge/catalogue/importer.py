@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
-from bridge.catalogue.formats import read_records
+from bridge.catalogue.formats import IntakeOptions, read_records
 from bridge.catalogue.schema import Problem, RawRecord, Severity, ValidRecord, validate_records
 from bridge.catalogue.store import ImportRefused, ImportResult, import_records
 from bridge.places import store as places_store
@@ -70,7 +70,10 @@ def distinct_files(
 
 
 def read_and_validate(
-    paths: Sequence[str | os.PathLike[str]], reporter: Reporter | None = None
+    paths: Sequence[str | os.PathLike[str]],
+    reporter: Reporter | None = None,
+    options: IntakeOptions | None = None,
+    prepare: Callable[[list[RawRecord]], None] | None = None,
 ) -> tuple[list[ValidRecord], list[Problem], int]:
     """Every record of every file, validated; and every problem found (warnings among them:
     `Problem.is_warning`). Returns (valid, problems, count)."""
@@ -79,10 +82,12 @@ def read_and_validate(
     problems: list[Problem] = []
     advance = reporter.stage("reading", len(paths))
     for path in paths:
-        found, file_problems = read_records(path)
+        found, file_problems = read_records(path, options)
         raws.extend(found)
         problems.extend(file_problems)
         advance(1)
+    if prepare is not None:
+        prepare(raws)
     advance = reporter.stage("validating", len(raws))
     valid, record_problems = validate_records(_counted(raws, advance))
     problems.extend(record_problems)
@@ -103,12 +108,16 @@ def run_import(
     dry_run: bool = False,
     reporter: Reporter | None = None,
     strict: bool = False,
+    options: IntakeOptions | None = None,
+    home_region: str | None = None,
 ) -> ImportOutcome:
-    """Read, validate, place and write. With `strict`, warnings are errors."""
+    """Read, validate, place and write. With `strict`, warnings are errors; `options` name an
+    import mapping and whether unknown columns are only warnings."""
     reporter = reporter or _Silent()
     files = tuple(str(p) for p in paths)
     distinct, warnings = distinct_files(paths)
-    valid, found, count = read_and_validate(distinct, reporter)
+    prepare = (lambda raws: _home_country(engine, raws, home_region)) if home_region else None
+    valid, found, count = read_and_validate(distinct, reporter, options, prepare)
     problems = [p for p in found if not p.is_warning]
     warnings += [p for p in found if p.is_warning]
     if not problems:
@@ -149,3 +158,42 @@ def _place(
         else:
             conn.commit()
     return place_records(gazetteer, valid)
+
+
+def _home_country(engine: Engine, raws: list[RawRecord], home_region: str) -> None:
+    """A record without `local_body.country` gets the home region's country when the gazetteer
+    places its body there (issue 28: "Ajuntament de Tàrrega" needs no "ES"), said in a warning;
+    otherwise it stays without one, and validation says the field is required."""
+    bodies = [
+        raw.data["local_body"]
+        for raw in raws
+        if isinstance(raw.data, dict)
+        and isinstance(raw.data.get("local_body"), dict)
+        and not str(raw.data["local_body"].get("country") or "").strip()
+        and isinstance(raw.data["local_body"].get("name"), str)
+    ]
+    if not bodies:
+        return
+    country = home_region.split("-", 1)[0].upper()
+    with engine.connect() as conn:
+        places_store.ensure_builtin(conn)
+        gazetteer = places_store.gazetteer(conn, {country})
+        conn.rollback()  # read only: the built-in places are written by the import itself
+    by_body = {id(raw.data.get("local_body")): raw for raw in raws if isinstance(raw.data, dict)}
+    for body in bodies:
+        kind, code = body.get("kind"), body.get("municipality_code")
+        found = gazetteer.resolve(
+            country,
+            body["name"],
+            kind if isinstance(kind, str) else None,
+            code if isinstance(code, str) else None,
+        )
+        if found.place is not None:
+            body["country"] = country
+            by_body[id(body)].warnings.append(
+                (
+                    "local_body.country",
+                    f"empty: {country} (BRIDGE_HOME_REGION's country), where the gazetteer "
+                    f"places this body ({found.place.name})",
+                )
+            )

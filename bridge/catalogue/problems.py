@@ -66,3 +66,4 @@ class RawRecord:
     data: Any
     line: int | None = None
     problems: list[tuple[str | None, str]] = field(default_factory=list)  # (field, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (field, what): said, kept

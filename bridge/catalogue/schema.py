@@ -15,6 +15,7 @@ import difflib
 import math
 import re
 import reprlib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 # Problem, RawRecord and Severity are plain data in their own module (export reads none of this
 # module's pydantic models); every caller may import them from here too.
+from bridge.catalogue.numbers import read_numbers
 from bridge.catalogue.problems import Problem as Problem
 from bridge.catalogue.problems import RawRecord as RawRecord
 from bridge.catalogue.problems import Severity as Severity
@@ -71,7 +73,9 @@ def _error(reason: str) -> PydanticCustomError:
 # --------------------------------------------------------------------------- field rules
 
 
-def _text(max_length: int | None, *, single_line: bool = False, required: bool = False):
+def _text(
+    max_length: int | None, *, single_line: bool = False, required: bool = False, nfc: bool = False
+):
     def check(value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -81,6 +85,8 @@ def _text(max_length: int | None, *, single_line: bool = False, required: bool =
             kind = type(value).__name__
             raise _error(f"must be text, not {kind} {shown(value)} (in YAML, quote it)")
         value = value.strip()
+        if nfc:  # one form for what looks the same (issue 28: titles compared and stored in NFC)
+            value = unicodedata.normalize("NFC", value)
         if CONTROL_CHARS_RE.search(value):
             raise _error("contains a control character")
         if single_line and ("\n" in value or "\r" in value):
@@ -265,7 +271,7 @@ class _Model(BaseModel):
 
 
 class LocalBodyIn(_Model):
-    name: Annotated[str, _text(200, single_line=True, required=True)]
+    name: Annotated[str, _text(500, single_line=True, required=True)]
     country: Annotated[str, BeforeValidator(_country)]
     region: Annotated[str | None, BeforeValidator(_region)] = None
     kind: Annotated[str | None, _text(100, single_line=True)] = None
@@ -314,7 +320,7 @@ class AnalysisIn(_Model):
 
 class RecordIn(_Model):
     ref: Annotated[str, BeforeValidator(_ref)]
-    title: Annotated[str, _text(500, single_line=True, required=True)]
+    title: Annotated[str, _text(500, single_line=True, required=True, nfc=True)]
     local_body: LocalBodyIn
     contacts: Annotated[list[ContactIn], BeforeValidator(_list)] = []
     description: RequiredText
@@ -483,11 +489,18 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         return None, problems
     # Fields a reader already rejected (e.g. a CSV cell that is not JSON) are not checked twice.
     data = {k: v for k, v in raw.data.items() if k not in {f for f, _ in raw.problems}}
+    body = data.get("local_body")
+    country = body.get("country") if isinstance(body, dict) else None
+    data, unread = read_numbers(data, country)  # "12.000" by the record's locale (issue 28)
+    problems += [Problem(raw.file, why, raw.index, ref, fld, raw.line) for fld, why in unread]
     data, notes = _normalise_lines(data)
     try:
         record = RecordIn.model_validate(data)
     except ValidationError as exc:
+        rejected = {f for f, _ in raw.problems}  # said once, by the reader, not again as missing
         for err in exc.errors(include_url=False, include_input=False):
+            if (_field_name(err["loc"]) or None) in rejected:
+                continue
             problems.append(
                 Problem(
                     raw.file,
@@ -503,7 +516,7 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
         return None, problems
     warnings = tuple(
         Problem(raw.file, what, raw.index, ref, fld, raw.line, Severity.warning)
-        for fld, what in notes
+        for fld, what in [*raw.warnings, *notes]
     )
     return ValidRecord(raw.file, raw.index, record, raw.line, warnings), []
 

@@ -10,15 +10,44 @@ Written with openpyxl: text is always a text cell, never a formula.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from enum import Enum
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from bridge.catalogue.formats import CSV_COLUMNS, check_header, flat_values, put_value
+from bridge.catalogue.formats import CSV_COLUMNS, IntakeOptions, flat_values, records_from_table
 from bridge.catalogue.schema import Problem, RawRecord, Severity
 
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 SHEET = "projects"
+
+# What a workbook may hold (issue 28): calamine keeps every shared string and a dense grid of the
+# first sheet (its rows × columns, empty cells included) in memory, so these, not the file's size,
+# decide the memory an import of it takes; within them it stays under 300 MB
+# (scripts/bench_intake.py prints the figure). Checked by one streaming pass over the XML before
+# any parser sees it, so a refused file costs seconds, not gigabytes.
+MAX_SHARED_STRINGS = 1_000_000
+MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024
+MAX_ROWS = 20_001  # 20,000 records and the header
+MAX_COLUMNS = 200
+MAX_CELLS = 2_000_000
+MAX_SHEET_BYTES = 200 * 1024 * 1024
+
+
+class WorkbookRefused(Exception):
+    """The workbook is refused before any parser reads it (the message is meant for a person)."""
+
+
+@dataclass(frozen=True)
+class SheetScan:
+    """What one streaming pass over the first sheet found."""
+
+    rows: int
+    columns: int
+    cells: int
+    merged: tuple[str, ...]  # ranges such as "A2:A4"
+    formulas: bool
 
 
 def _inflated_size_problem(name: str, data: bytes) -> Problem | None:
@@ -39,6 +68,124 @@ def _inflated_size_problem(name: str, data: bytes) -> Problem | None:
     return None
 
 
+_TAG = {
+    "si": re.compile(rb"<(?:\w+:)?si[\s/>]"),
+    "row": re.compile(rb"<(?:\w+:)?row[\s/>]"),
+    "c": re.compile(rb"<(?:\w+:)?c[\s/>]"),
+    "f": re.compile(rb"<(?:\w+:)?f[\s/>]"),
+}
+_REF_RE = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+_ROW_NUMBER_RE = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d{1,7})"')
+_MERGE_RE = re.compile(
+    rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([A-Z]{1,3}\d{1,7}(?::[A-Z]{1,3}\d{1,7})?)"'
+)
+_DOCTYPE = b"<!DOCTYPE"
+
+
+def _stream(archive: zipfile.ZipFile, member: str, limit: int) -> Iterator[bytes]:
+    """The member's XML in pieces that end just before a '<', so that no tag is cut; refused
+    beyond `limit` inflated bytes (counted as inflated, whatever the zip's header claims)."""
+    carry, total = b"", 0
+    with archive.open(member) as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                raise WorkbookRefused(
+                    f"{member} inflates to more than {limit // 2**20} MB; refused"
+                )
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<")
+            if cut <= 0:
+                carry = buffer
+                continue
+            carry = buffer[cut:]
+            yield buffer[:cut]
+            if _DOCTYPE in buffer[:cut]:
+                raise WorkbookRefused(f"{member} declares a DTD (Excel never writes one); refused")
+    if carry:
+        if _DOCTYPE in carry:
+            raise WorkbookRefused(f"{member} declares a DTD (Excel never writes one); refused")
+        yield carry
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str | None:
+    """The first sheet's part, as a reader finds it: the workbook's first <sheet>, through its
+    relationship (read only when small: a workbook part is a few kilobytes)."""
+    names = set(archive.namelist())
+    try:
+        book = b"".join(_stream(archive, "xl/workbook.xml", 1 << 20))
+        rels = b"".join(_stream(archive, "xl/_rels/workbook.xml.rels", 1 << 20))
+    except KeyError:
+        return None
+    first = re.search(rb"<(?:\w+:)?sheet\s[^>]*?\br:id=\"([^\"]+)\"", book)
+    if not first:
+        return None
+    target = re.search(
+        rb"<Relationship\s[^>]*?\bId=\"" + re.escape(first.group(1)) + rb"\"[^>]*>", rels
+    )
+    where = re.search(rb'Target="([^"]+)"', target.group(0)) if target else None
+    if not where:
+        return None
+    part = where.group(1).decode("utf-8", "replace").lstrip("/")
+    part = part if part.startswith("xl/") else f"xl/{part}"
+    return part if part in names else None
+
+
+def scan_workbook(data: bytes) -> SheetScan:
+    """One streaming pass over the shared strings and the first sheet: their counts checked
+    against the bounds, merged ranges and formulas noted; any DTD refused (none is needed,
+    and an entity can hide a bomb from a parser that expands it)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():  # a DTD must come before the root element
+            if info.filename.endswith((".xml", ".rels")):
+                with archive.open(info) as handle:
+                    if _DOCTYPE in handle.read(4096):
+                        raise WorkbookRefused(
+                            f"{info.filename} declares a DTD (Excel never writes one); refused"
+                        )
+        # Every part that may be a table of shared strings, whatever its case or name.
+        tables = [n for n in archive.namelist() if "sharedstrings" in n.lower()]
+        for table in tables:
+            strings = 0
+            for piece in _stream(archive, table, MAX_SHARED_STRINGS_BYTES):
+                strings += len(_TAG["si"].findall(piece))
+                if strings > MAX_SHARED_STRINGS:
+                    raise WorkbookRefused(
+                        f"the workbook holds more than {MAX_SHARED_STRINGS:,} shared strings "
+                        "(a spreadsheet of records needs far fewer); refused"
+                    )
+        sheet = _first_sheet(archive)
+        if sheet is None:
+            raise WorkbookRefused("not an Excel workbook (.xlsx): no first sheet found")
+        rows = columns = cells = row_tags = 0
+        merged: list[str] = []
+        formulas = False
+        for piece in _stream(archive, sheet, MAX_SHEET_BYTES):
+            cells += len(_TAG["c"].findall(piece))
+            rows = max([rows, *(int(n) for n in _ROW_NUMBER_RE.findall(piece))])
+            for letters, number in _REF_RE.findall(piece):
+                columns = max(columns, _column_number(letters))
+                rows = max(rows, int(number))
+            row_tags += len(_TAG["row"].findall(piece))
+            rows = max(rows, row_tags)  # rows without numbers count one each
+            merged += [m.decode() for m in _MERGE_RE.findall(piece)]
+            formulas = formulas or bool(_TAG["f"].search(piece))
+            if rows > MAX_ROWS or columns > MAX_COLUMNS or cells > MAX_CELLS:
+                raise WorkbookRefused(
+                    f"the first sheet reaches row {rows:,}, column {columns:,} and holds "
+                    f"{cells:,} cells or more (at most {MAX_ROWS - 1:,} records, "
+                    f"{MAX_COLUMNS} columns, {MAX_CELLS:,} cells); refused"
+                )
+    return SheetScan(rows, columns, cells, tuple(merged), formulas)
+
+
 def _formula_cells(data: bytes) -> set[tuple[int, int]]:
     """(row, column) of the first sheet's formula cells, read only when the sheet has any."""
     from openpyxl import load_workbook
@@ -56,40 +203,61 @@ def _formula_cells(data: bytes) -> set[tuple[int, int]]:
         book.close()
 
 
-def read_xlsx(name: str, data: bytes) -> tuple[list[RawRecord], list[Problem]]:
+def _merge_problems(name: str, merged: tuple[str, ...], header: list[str]) -> list[Problem]:
+    """A merged range keeps its value in its first cell only: every other row it covers would
+    read as empty. Named, with the columns it covers, rather than "required field missing"."""
+    from openpyxl.utils.cell import range_boundaries
+
+    problems = []
+    for ref in merged:
+        low_col, low_row, high_col, high_row = (n or 0 for n in range_boundaries(ref))
+        columns = [
+            header[c - 1] or f"column {c}" for c in range(low_col, high_col + 1) if c <= len(header)
+        ]
+        what = ", ".join(columns) or "columns beyond the header"
+        problems.append(
+            Problem(
+                name,
+                f"cells {ref} are merged ({what}; rows {low_row}–{high_row}): a merged range "
+                "keeps its value in its first cell only; unmerge it and fill every cell",
+                line=low_row,
+            )
+        )
+    return problems
+
+
+def read_xlsx(
+    name: str, data: bytes, options: IntakeOptions | None = None
+) -> tuple[list[RawRecord], list[Problem]]:
     problem = _inflated_size_problem(name, data)
     if problem:
         return [], [problem]
+    options = options or IntakeOptions()
     import python_calamine
 
+    # Every parser of hostile input inside one handler: whatever fails means "not a workbook"
+    # (a clear message, exit 2), never a traceback.
     try:
+        scan = scan_workbook(data)
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not book.sheet_names:
             return [], [Problem(name, "the workbook has no sheet")]
         rows = book.get_sheet_by_index(0).iter_rows()
         first = next(rows, None)
-    except Exception as exc:  # a parser of hostile input: any failure means "not a workbook"
+        header = [str(c).strip() if c is not None else "" for c in first or ()]
+        while header and not header[-1]:
+            header.pop()  # empty columns right of the table
+        if not header:
+            return [], [Problem(name, "the first sheet is empty")]
+        records, problems = records_from_table(
+            name, header, enumerate(rows, start=2), options, typed=True
+        )
+        problems += _merge_problems(name, scan.merged, header)
+        formulas = sorted(_formula_cells(data)) if scan.formulas else []
+    except WorkbookRefused as exc:
+        return [], [Problem(name, str(exc))]
+    except Exception as exc:
         return [], [Problem(name, f"not an Excel workbook (.xlsx): {type(exc).__name__}")]
-    header = [str(c).strip() if c is not None else "" for c in first or ()]
-    while header and not header[-1]:
-        header.pop()  # empty columns right of the table
-    if not header:
-        return [], [Problem(name, "the first sheet is empty")]
-    problems = check_header(name, header)
-    if problems:
-        return [], problems
-    records: list[RawRecord] = []
-    for line, row in enumerate(rows, start=2):
-        if not any(v is not None and str(v).strip() for v in row):
-            continue
-        raw = RawRecord(name, len(records) + 1, {}, line)
-        if any(v is not None and str(v).strip() for v in row[len(header) :]):
-            raw.problems.append(
-                (None, f"the row has cells beyond the header's {len(header)} columns")
-            )
-        for column, value in zip(header, row, strict=False):
-            put_value(raw, column, value)
-        records.append(raw)
     warnings = [
         Problem(
             name,
@@ -98,19 +266,10 @@ def read_xlsx(name: str, data: bytes) -> tuple[list[RawRecord], list[Problem]]:
             line=line,
             severity=Severity.warning,
         )
-        for line, col in (sorted(_formula_cells(data)) if _has_formula(data) else [])
+        for line, col in formulas
         if line > 1 and col < len(header)
     ]
-    return records, warnings
-
-
-def _has_formula(data: bytes) -> bool:
-    """Formulas live in the (compressed) sheet XML as <f> elements."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if info.filename.startswith("xl/worksheets/") and b"<f" in archive.read(info):
-                return True
-    return False
+    return records, problems + warnings
 
 
 def write_xlsx(records: list[dict[str, Any]]) -> bytes:
@@ -153,7 +312,10 @@ HELP: dict[str, tuple[str, str]] = {
         "2. Ens local que el va fer (com l'escriviu)",
         "2. Local body that did it (as you write it)",
     ),
-    "local_body.country": ("País, ISO 3166-1 (ES)", "Country, ISO 3166-1 (ES)"),
+    "local_body.country": (
+        "País, ISO 3166-1 (ES); buit: el de BRIDGE_HOME_REGION si el nomenclàtor hi troba l'ens",
+        "Country, ISO 3166-1 (ES); empty: BRIDGE_HOME_REGION's if the gazetteer places the body",
+    ),
     "local_body.region": ("Regió, ISO 3166-2 (ES-CT, ES-B)", "Region, ISO 3166-2 (ES-CT, ES-B)"),
     "local_body.kind": (
         "Tipus d'ens (Ajuntament, Consell Comarcal…)",
@@ -200,47 +362,80 @@ HELP: dict[str, tuple[str, str]] = {
 }
 
 
+def required_columns() -> frozenset[str]:
+    """The columns a record cannot do without (contract §4), from the validation models; the
+    country is not among them for the template: it defaults to BRIDGE_HOME_REGION's when the
+    gazetteer places the body there."""
+    from bridge.catalogue.schema import LocalBodyIn, RecordIn
+
+    required = {name for name, f in RecordIn.model_fields.items() if f.is_required()}
+    required |= {
+        f"local_body.{name}" for name, f in LocalBodyIn.model_fields.items() if f.is_required()
+    }
+    return frozenset(c for c in CSV_COLUMNS if c in required and c != "local_body.country")
+
+
+def template_headers() -> list[str]:
+    """The template's headers: Catalan where the column has a Catalan name (the contract's name
+    otherwise), required ones marked with " *"; an import takes these and the contract's."""
+    from bridge.catalogue.catalan import HEADERS, REQUIRED_MARK
+
+    required = required_columns()
+    return [HEADERS.get(c, c) + (REQUIRED_MARK if c in required else "") for c in CSV_COLUMNS]
+
+
 def template_xlsx() -> bytes:
-    """The empty template an administrator sends to councils: the columns, a sheet explaining
-    each (ca and en), and drop-down lists for area, kind, phase, proximity and document kind."""
+    """The empty template an administrator sends to councils: Catalan headers (required ones
+    marked), a sheet explaining each column (ca and en), and drop-down lists of Catalan labels
+    for area, kind, phase and proximity that refuse any other value (document kinds, which go
+    inside the documents' JSON, are listed to copy from)."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+    from bridge.catalogue.catalan import HEADERS, LABELS
 
     book = Workbook()
     sheet = book.worksheets[0]
     sheet.title = SHEET
-    sheet.append(list(CSV_COLUMNS))
+    sheet.append(template_headers())
     lists = book.create_sheet("lists")
-    vocabularies: dict[str, type[Enum]] = {
-        "area": Area, "kind": Kind, "phase": Phase, "proximity": Proximity,
-        "document kind": DocumentKind,
-    }  # fmt: skip
-    for n, (title, enum) in enumerate(vocabularies.items(), start=1):
-        letter = chr(ord("A") + n - 1)
-        lists.cell(row=1, column=n, value=title)
-        values = [str(member.value) for member in enum]
-        for r, value in enumerate(values, start=2):
-            lists.cell(row=r, column=n, value=value)
-        source = f"lists!${letter}$2:${letter}${len(values) + 1}"
+    for n, (title, labels) in enumerate(LABELS.items(), start=1):
+        letter = get_column_letter(n)
+        lists.cell(row=1, column=n, value=HEADERS.get(title, title))
+        for r, label in enumerate(labels, start=2):
+            lists.cell(row=r, column=n, value=label)
+        source = f"lists!${letter}$2:${letter}${len(labels) + 1}"
+        check = DataValidation(
+            type="list",
+            formula1=source,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle="Valor no vàlid / Invalid value",
+            error="Trieu un valor de la llista. / Choose a value from the list.",
+        )
         if title in CSV_COLUMNS:
-            col = CSV_COLUMNS.index(title) + 1
-            column = get_column_letter(col)
-            check = DataValidation(type="list", formula1=source, allow_blank=True)
+            column = get_column_letter(CSV_COLUMNS.index(title) + 1)
             check.add(f"{column}2:{column}10000")
             sheet.add_data_validation(check)
-        else:  # documents are JSON in one cell: the help sheet offers the kinds to copy
-            check = DataValidation(type="list", formula1=source, allow_blank=True)
-            help_cell = "D2"
-            check.add(help_cell)
+        else:  # documents are JSON in one cell: the lists sheet offers the kinds to copy
+            check.add(f"{letter}{len(labels) + 3}")
             lists.add_data_validation(check)
     helper = book.create_sheet("help", 1)
-    helper.append(["column", "català", "English"])
-    for column in CSV_COLUMNS:
+    helper.append(["columna / column", "camp / field", "català", "English"])
+    for header, column in zip(template_headers(), CSV_COLUMNS, strict=True):
         ca, en = HELP.get(column, ("", ""))
-        helper.append([column, ca, en])
+        helper.append([header, column, ca, en])
+    helper.append([])
+    helper.append(
+        [
+            "*",
+            "",
+            "Obligatori. Els codis del contracte (citizen-care…) també s'accepten.",
+            "Required. The contract's column names and codes are accepted too.",
+        ]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

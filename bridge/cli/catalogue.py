@@ -146,19 +146,51 @@ def import_(
             "--strict", help="Treat warnings (normalised or disagreeing values) as errors."
         ),
     ] = False,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="An import mapping (TOML: the file's columns → fields, value maps, constants), "
+            "or a shipped one: jrc (JRC Innovative Public Services Explorer cases), decidim "
+            "(decidim.org installations), consul (CONSUL Democracy organisations).",
+            metavar="MAPPING.toml|NAME",
+        ),
+    ] = None,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown",
+            help="Columns that are no field (nor mapped) are skipped with a warning each, "
+            "instead of refusing the file.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Validate, place and upsert records by ref. All files are one transaction: one invalid
     record and nothing is written; every problem is listed as file, record (index and ref), field,
     reason. What was normalised (a line break in a name) or disagrees with the gazetteer is a
     warning on stderr, and the import goes on (exit 0) unless --strict."""
+    from bridge.catalogue.formats import IntakeOptions
     from bridge.catalogue.importer import run_import
+    from bridge.catalogue.mapping import MappingError, load_mapping
 
+    try:
+        options = IntakeOptions(load_mapping(mapping) if mapping else None, ignore_unknown)
+    except MappingError as exc:
+        fail(f"--map {exc}")
     cfg = settings()
     engine = catalogue_engine(cfg)
     started = time.monotonic()
     with _database_errors(), _reporter() as reporter:
-        outcome = run_import(engine, files, dry_run=dry_run, reporter=reporter, strict=strict)
+        outcome = run_import(
+            engine,
+            files,
+            dry_run=dry_run,
+            reporter=reporter,
+            strict=strict,
+            options=options,
+            home_region=cfg.home_region,
+        )
     for warning in outcome.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     if outcome.problems:
@@ -251,12 +283,11 @@ def template(
         typer.Argument(help="Where to write the empty template: .xlsx (with help sheet) or .csv."),
     ],
 ) -> None:
-    """Write the empty import template an administrator sends to councils: every column; the
-    .xlsx has a sheet explaining each field (ca, en) and drop-down lists for area, kind, phase,
-    proximity and document kind."""
+    """Write the empty import template an administrator sends to councils: every column, with
+    Catalan headers (required ones marked *); the .xlsx has a sheet explaining each field (ca,
+    en) and drop-down lists of Catalan labels for area, kind, phase and proximity that refuse
+    other values. An import takes the Catalan headers and labels and the contract's alike."""
     from pathlib import Path
-
-    from bridge.catalogue.formats import encode
 
     kind = Path(file).suffix.lower()
     if kind not in (".xlsx", ".csv"):
@@ -266,7 +297,14 @@ def template(
 
         data = template_xlsx()
     else:
-        data = encode([], "csv")
+        import csv
+        import io
+
+        from bridge.catalogue.spreadsheet import template_headers
+
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, lineterminator="\r\n").writerow(template_headers())
+        data = buffer.getvalue().encode("utf-8-sig")  # as the export: spreadsheets read accents
     try:
         Path(file).write_bytes(data)
     except OSError as exc:

@@ -38,8 +38,8 @@ class LocalBody(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     body_key: str | None = Field(default=None, max_length=64)
-    name: str = Field(max_length=200)
-    name_key: str = Field(max_length=200)
+    name: str = Field(max_length=500)  # a consortium may be named at length (revision 0026)
+    name_key: str = Field(max_length=500)
     country: str = Field(max_length=2)
     region: str | None = Field(default=None, max_length=6)
     kind: str | None = Field(default=None, max_length=100)

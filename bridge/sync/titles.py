@@ -2,8 +2,9 @@
 
 Pure. Discourse prettifies a title before validating and storing it (API-NOTES §8) and refuses a
 title already used by another topic, compared case-insensitively (§8). So every comparison here
-is on `title_key` = prettify_title(t).casefold(): two records whose titles only differ in case,
-repeated "!" or trailing periods would still collide in the forum.
+is on `title_key` = prettify_title(nfc(t)).casefold(): two records whose titles only differ in
+case, repeated "!", trailing periods or Unicode form (NFC "ò" against NFD "o" + U+0300, equal on
+screen) would still collide in the forum.
 
 Rules, applied to the whole catalogue at once so the result does not depend on the order in
 which records were created:
@@ -23,6 +24,7 @@ recognise it as "what we meant to write" on the next run instead of fighting ove
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,13 +55,15 @@ class TitleChoice:
 
 
 def title_key(title: str) -> str:
-    """How Discourse compares titles for uniqueness: after prettifying, case-insensitively."""
-    return prettify_title(title).casefold()
+    """How Discourse compares titles for uniqueness: after prettifying, case-insensitively; and
+    in NFC, so that titles a person cannot tell apart are the same title (issue 28)."""
+    return prettify_title(unicodedata.normalize("NFC", title)).casefold()
 
 
 def clean(text: str) -> str:
-    """One line, single spaces: a title never carries newlines or runs of spaces."""
-    return _SPACES.sub(" ", text or "").strip()
+    """One line, single spaces, NFC: a title never carries newlines or runs of spaces, and is
+    written in one Unicode form whatever form its file used."""
+    return unicodedata.normalize("NFC", _SPACES.sub(" ", text or "").strip())
 
 
 def fit(core: str, suffix: str = "", limit: int = MAX_TITLE_LENGTH) -> str:
