@@ -7,6 +7,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     catalogue,
     challenges,
     discovery,
+    doctor,
     emulator,
     forum,
     opendata,

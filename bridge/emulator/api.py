@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from bridge import discourse_rules as rules
-from bridge.emulator import errors, serializers
+from bridge.emulator import admin, errors, serializers
 from bridge.emulator.models import Topic, User
 from bridge.emulator.state import ForumState
 
@@ -176,6 +176,10 @@ class Api:
         add("GET", r"/latest", "/latest", Api.latest)
         add("GET", r"/tag/(?P<name>[^/]+)", "/tag/{name}", Api.tag_topics)
         add("GET", r"/tags", "/tags", Api.list_tags)
+        # Issue 26: what `digicanvis doctor` reads (bridge.emulator.admin).
+        add("GET", r"/session/current", "/session/current", Api.session_current)
+        add("GET", r"/admin/site_settings", "/admin/site_settings", Api.admin_site_settings)
+        add("GET", r"/admin/api/web_hooks", "/admin/api/web_hooks", Api.admin_web_hooks)
 
     def match(self, method: str, path: str) -> tuple[Route, re.Match[str]] | None:
         for route in self.routes:
@@ -337,6 +341,21 @@ class Api:
                 for t in sorted(self.state.tags.values(), key=lambda t: t.name)
             ]
         return Response(200, {"tags": tags, "extras": {"categories": []}})
+
+    # ------------------------------------------------------------------ admin (issue 26)
+
+    def session_current(self, req: Request, m: re.Match[str]) -> Response:
+        if req.viewer is None:  # SessionController#current: `render body: nil, status: 404`
+            return Response(404)
+        return Response(200, admin.current_user(req.viewer))
+
+    def admin_site_settings(self, req: Request, m: re.Match[str]) -> Response:
+        admin.require_admin(req.viewer)
+        return Response(200, {"site_settings": self.state.admin.site_settings()})
+
+    def admin_web_hooks(self, req: Request, m: re.Match[str]) -> Response:
+        admin.require_admin(req.viewer)
+        return Response(200, self.state.admin.web_hooks_index())
 
     # ------------------------------------------------------------------ topics (notes §3–§5, §10)
 

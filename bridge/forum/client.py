@@ -512,6 +512,27 @@ class ForumClient(DiscourseClient):
         """GET /tags.json → the `tags` list (notes §7)."""
         return self._get("/tags.json").get("tags", [])
 
+    # ------------------------------------------------------------------ admin reads (doctor)
+
+    def current_user(self) -> dict[str, Any]:
+        """GET /session/current.json → `current_user` (who the key acts as; `admin`)."""
+        return dict(self._get("/session/current.json").get("current_user") or {})
+
+    def site_settings(self) -> dict[str, str]:
+        """GET /admin/site_settings.json → {name: value}, every value a string as Discourse
+        sends it (SiteSetting.all_settings: `value.to_s`). Admin only."""
+        items = self._get("/admin/site_settings.json").get("site_settings") or []
+        return {
+            str(item["setting"]): str(item.get("value"))
+            for item in items
+            if isinstance(item, dict) and "setting" in item
+        }
+
+    def web_hooks(self) -> list[dict[str, Any]]:
+        """GET /admin/api/web_hooks.json → the `web_hooks` list (AdminWebHookSerializer).
+        Admin only."""
+        return list(self._get("/admin/api/web_hooks.json").get("web_hooks") or [])
+
     # ------------------------------------------------------------------ transport
 
     def _request(
