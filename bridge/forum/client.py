@@ -40,6 +40,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bridge import redact
 from bridge.discourse_rules import is_valid_external_id, tag_names
+from bridge.forum import telemetry
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -597,14 +598,7 @@ class ForumClient(DiscourseClient):
             retry=tenacity.retry_if_exception_type(_Retry),
             sleep=self._sleep,
             reraise=True,
-            before_sleep=lambda state: log.warning(
-                "%s %s: %s; attempt %d of %d, retrying",
-                method,
-                _path_of(url),
-                state.outcome.exception() if state.outcome else "?",
-                state.attempt_number,
-                self._attempts_for(state.outcome.exception() if state.outcome else None),
-            ),
+            before_sleep=lambda state: self._before_retry(state, method, url),
         )
         try:
             return retrying(self._attempt, method, url, **kwargs)
@@ -612,6 +606,17 @@ class ForumClient(DiscourseClient):
             error = exhausted.error
             error.message += f" (after {self._attempts_for(exhausted)} attempts)"
             raise error from None
+
+    def _before_retry(self, state: tenacity.RetryCallState, method: str, url: str) -> None:
+        telemetry.RETRIES.inc()
+        log.warning(
+            "%s %s: %s; attempt %d of %d, retrying",
+            method,
+            _path_of(url),
+            state.outcome.exception() if state.outcome else "?",
+            state.attempt_number,
+            self._attempts_for(state.outcome.exception() if state.outcome else None),
+        )
 
     def _attempts_for(self, exc: BaseException | None) -> int:
         """How many attempts a failure of this kind gets in all."""
@@ -635,6 +640,7 @@ class ForumClient(DiscourseClient):
                     **kwargs,
                 )
             except requests.exceptions.SSLError as exc:
+                telemetry.count_no_answer()
                 raise ForumUnreachable(
                     f"{method} {path}: TLS with the forum failed ({_short(exc)})",
                     method=method,
@@ -651,6 +657,7 @@ class ForumClient(DiscourseClient):
                         ),
                         no_connection=True,
                     ) from None
+                telemetry.count_no_answer()  # sent, and no answer came back
                 if isinstance(
                     exc,
                     (
@@ -680,6 +687,7 @@ class ForumClient(DiscourseClient):
                 raise ForumError(
                     f"{method} {path}: {_short(exc)}", method=method, path=path
                 ) from None
+        telemetry.count_response(response.status_code)
         log.debug(
             "%s %s -> %d in %.0f ms",
             method,
