@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
-from plugins.sync import SyncHarness, add_projects
+from plugins.sync import SyncHarness, add_project, add_projects
 from prometheus_client.parser import text_string_to_metric_families
 from tests_support import terminate, wait_for
 
@@ -100,6 +100,36 @@ def test_healthz_and_metrics_beside_the_receiver(harness: SyncHarness, receiver:
         assert private not in response.text
 
 
+def test_a_verified_delivery_is_logged_with_its_topic_id(
+    harness: SyncHarness, receiver: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bridge.emulator import serializers
+
+    add_projects(harness.engine, 1)
+    harness.sync()
+    (topic,) = harness.live_topics()
+    with harness.emulator.state.lock:
+        payload = {"topic": serializers.webhook_topic(harness.emulator.state, topic)}
+    body = json.dumps(payload).encode()
+    headers = {
+        "X-Discourse-Event": "topic_edited",
+        "X-Discourse-Event-Type": "topic",
+        "X-Discourse-Event-Id": "41",
+        "X-Discourse-Event-Signature": sign(body, SECRET),
+    }
+    with caplog.at_level(logging.INFO, logger="bridge.loop.health"):
+        response = requests.post(f"{receiver}{PATH}", data=body, headers=headers, timeout=10)
+        assert response.status_code == 200
+        unsigned = {k: v for k, v in headers.items() if "Signature" not in k}
+        requests.post(f"{receiver}{PATH}", data=body, headers=unsigned, timeout=10)
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "webhook.delivery"]
+    assert [(r.outcome, r.topic_id) for r in lines] == [  # type: ignore[attr-defined]
+        ("processed", topic.id),
+        ("unsigned", None),  # an unverified body names no topic
+    ]
+    assert all(r.delivery == "41" and r.duration_ms >= 0 for r in lines)  # type: ignore[attr-defined]
+
+
 def test_a_forum_429_and_a_retry_are_counted(harness: SyncHarness, receiver: str) -> None:
     before = samples(requests.get(f"{receiver}/metrics", timeout=10).text)
     harness.emulator.faults(storm_429=1)
@@ -138,6 +168,7 @@ def test_schedule_serves_health_and_logs_json(
     bridge_env: Settings, engine: sa.Engine, harness: SyncHarness
 ) -> None:
     add_projects(engine, 2)
+    add_project(engine, "too-long", 9, description="Massa llarg. " * 3000)
     port = _free_port()
     env = dict(
         os.environ,
@@ -176,8 +207,11 @@ def test_schedule_serves_health_and_logs_json(
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
     assert lines and all({"time", "level", "event", "message"} <= set(doc) for doc in lines)
     finished = next(doc for doc in lines if doc["event"] == "sync.finished")
-    assert finished["outcome"] == "ok" and isinstance(finished["run_id"], int)
+    assert finished["outcome"] == "partial" and isinstance(finished["run_id"], int)
     assert finished["duration_ms"] >= 0 and "2 created" in finished["message"]
+    failed = next(doc for doc in lines if doc["event"] == "sync.record_failed")
+    assert (failed["ref"], failed["outcome"], failed["level"]) == ("too-long", "failed", "warning")
+    assert failed["run_id"] == finished["run_id"]
     assert lines[-1]["event"] == "schedule.stopped"
     assert harness.emulator.api_key not in stderr
 

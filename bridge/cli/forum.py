@@ -216,6 +216,16 @@ def schedule(
                     "failed",
                     extra=_run_fields("sync.finished", summary.run_id, started, summary.failed),
                 )
+                for failure in summary.failures:
+                    log.warning(
+                        f"sync: {failure.get('ref')} failed: {failure.get('error')}",
+                        extra={
+                            "event": "sync.record_failed",
+                            "run_id": summary.run_id,
+                            "ref": failure.get("ref"),
+                            "outcome": "failed",
+                        },
+                    )
                 if stop.is_set():
                     return
                 started = time.perf_counter()

@@ -218,6 +218,8 @@ def with_health(receiver: WSGIApp, health_app: HealthApp) -> WSGIApp:
             return health_app(environ, start_response)
         started = time.perf_counter()
         seen: list[int] = []
+        tee = _Tee(environ.get("wsgi.input"))
+        environ = {**environ, "wsgi.input": tee}
 
         def observe(status: str, headers: Any, exc_info: Any = None) -> Any:
             seen.append(int(status.split()[0]))
@@ -226,6 +228,8 @@ def with_health(receiver: WSGIApp, health_app: HealthApp) -> WSGIApp:
         body = receiver(environ, observe)
         result = delivery_of(seen[0] if seen else 500)
         health_app.deliveries.labels(result=result.value).inc()
+        # Only a processed delivery passed the signature check: its topic id can be trusted.
+        topic_id = _topic_id(tee.seen()) if result is Delivery.processed else None
         log.info(
             "webhook delivery %s: %s",
             environ.get("HTTP_X_DISCOURSE_EVENT_ID", "-"),
@@ -236,11 +240,44 @@ def with_health(receiver: WSGIApp, health_app: HealthApp) -> WSGIApp:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "delivery": environ.get("HTTP_X_DISCOURSE_EVENT_ID"),
                 "discourse_event": environ.get("HTTP_X_DISCOURSE_EVENT"),
+                "topic_id": topic_id,
             },
         )
         return body
 
     return app
+
+
+class _Tee:
+    """The request body as the receiver reads it (it bounds the size itself), kept for the log
+    line: the delivery's topic id."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._chunks: list[bytes] = []
+
+    def read(self, *args: Any) -> bytes:
+        data = self._stream.read(*args) if self._stream is not None else b""
+        self._chunks.append(data)
+        return data
+
+    def seen(self) -> bytes:
+        return b"".join(self._chunks)
+
+
+def _topic_id(body: bytes) -> int | None:
+    """The topic a (verified) delivery is about: `topic.id`, or `post.topic_id`."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    for key, field in (("topic", "id"), ("post", "topic_id")):
+        value = payload.get(key, {}).get(field) if isinstance(payload.get(key), dict) else None
+        if type(value) is int:
+            return value
+    return None
 
 
 def serve_health(health_app: HealthApp, *, host: str, port: int) -> Any:
