@@ -207,6 +207,8 @@ def test_a_refused_key_cannot_be_checked(
     assert code == 2
     assert found["api key"].status is Status.UNCHECKED
     assert "refused" in found["api key"].detail
+    # No granular scope allows creating categories (core app/models/api_key_scope.rb).
+    assert "global scope" in (found["api key"].fix or "")
     assert "wrong-key" not in out
 
 

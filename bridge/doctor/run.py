@@ -137,9 +137,10 @@ def _forum(
             Check(
                 "api key",
                 Status.UNCHECKED,
-                "refused by the forum (unknown or revoked key, or DISCOURSE_API_USERNAME is not "
-                "its user)",
-                f"{checks.KEYS_PAGE}: create a global key for an admin and set DISCOURSE_API_KEY "
+                "refused by the forum: an unknown or revoked key, DISCOURSE_API_USERNAME not its "
+                "user, or a granular key whose scopes do not include reading the session",
+                f"{checks.KEYS_PAGE}: create a key with global scope for an admin (the bridge "
+                "creates categories, which no granular scope allows) and set DISCOURSE_API_KEY "
                 "and DISCOURSE_API_USERNAME",
             )
         ]
