@@ -8,6 +8,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     challenges,
     config,
     discovery,
+    doctor,
     emulator,
     forum,
     opendata,

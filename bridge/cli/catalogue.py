@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -90,6 +91,28 @@ def db_upgrade() -> None:
         out.print(f"catalogue schema upgraded from {before or 'empty'} to revision {after}")
     if filled:
         out.print(f"stored the listing form of {filled} record(s)")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (a new file).")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace FILE if it exists.")
+    ] = False,
+) -> None:
+    """Copy a SQLite catalogue to FILE with SQLite's online backup: consistent, and safe while a
+    sync or the webhook receiver is writing. Restore by stopping the services and putting the copy
+    in place of the catalogue file. On PostgreSQL, use pg_dump (the message says how)."""
+    from bridge.backup import BackupRefused, backup_sqlite
+
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    try:
+        with _database_errors():
+            size = backup_sqlite(engine, file, overwrite=overwrite)
+    except BackupRefused as exc:
+        fail(str(exc))
+    out.print(f"backed up the catalogue to {file} ({size:,} bytes)", markup=False)
 
 
 # --------------------------------------------------------------------------- import / export
@@ -287,7 +310,6 @@ def template(
     Catalan headers (required ones marked *); the .xlsx has a sheet explaining each field (ca,
     en) and drop-down lists of Catalan labels for area, kind, phase and proximity that refuse
     other values. An import takes the Catalan headers and labels and the contract's alike."""
-    from pathlib import Path
 
     kind = Path(file).suffix.lower()
     if kind not in (".xlsx", ".csv"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -124,6 +125,27 @@ def _print_challenges(doc: dict) -> None:
         out.print(f"challenge {failure['topic_id']} failed: {failure['error']}", markup=False)
 
 
+LogFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--log-format",
+        envvar="BRIDGE_LOG_FORMAT",
+        help="human (default) or json: one JSON object a line (time, level, event, run_id, ref, "
+        "topic_id, outcome, duration_ms), for journald or a log shipper. Env: BRIDGE_LOG_FORMAT.",
+    ),
+]
+
+
+def _configure_logs(value: str) -> None:
+    from bridge.logs import LogFormat, configure
+
+    try:
+        fmt = LogFormat(value.lower())
+    except ValueError:
+        fail(f"--log-format: {value!r} is neither 'human' nor 'json'")
+    configure(fmt)
+
+
 @app.command()
 def schedule(
     every: Annotated[
@@ -141,6 +163,20 @@ def schedule(
             "opendata DIR`) when the public catalogue changed.",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Serve GET /healthz and GET /metrics (Prometheus) on this port, on 127.0.0.1 "
+            "unless --metrics-host says otherwise.",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address for --metrics-port.")
+    ] = "127.0.0.1",
+    log_format: LogFormatOption = "human",
 ) -> None:
     """Run sync then pull now and periodically, until stopped.
 
@@ -155,6 +191,7 @@ def schedule(
     from bridge.sync.runner import SyncStopped, run_sync
 
     cfg = settings()
+    _configure_logs(log_format)
     try:
         seconds = parse_duration(every or cfg.schedule.every)
     except ValueError as exc:
@@ -169,30 +206,77 @@ def schedule(
 
     def job() -> None:
         with forum_client(cfg) as client:
+            started = time.perf_counter()
             try:
                 summary = run_sync(engine, cfg, client, should_stop=stop.is_set)
-                err.print(
+                log.info(
                     f"sync: {summary.created} created, {summary.updated} updated, "
                     f"{summary.unchanged} unchanged, "
                     f"{summary.archived} archived, {summary.restored} restored, {summary.failed} "
-                    "failed"
+                    "failed",
+                    extra=_run_fields("sync.finished", summary.run_id, started, summary.failed),
                 )
+                for failure in summary.failures:
+                    log.warning(
+                        f"sync: {failure.get('ref')} failed: {failure.get('error')}",
+                        extra={
+                            "event": "sync.record_failed",
+                            "run_id": summary.run_id,
+                            "ref": failure.get("ref"),
+                            "outcome": "failed",
+                        },
+                    )
                 if stop.is_set():
                     return
+                started = time.perf_counter()
                 result = run_pull(engine, client, should_stop=stop.is_set, settings=cfg)
-                err.print(f"pull: {result.updated} topics updated, {len(result.drift)} with drift")
+                log.info(
+                    f"pull: {result.updated} topics updated, {len(result.drift)} with drift",
+                    extra=_run_fields("pull.finished", None, started, 0),
+                )
             except LeaseHeld as exc:
-                err.print(f"skipped: {exc}")
+                log.info(f"skipped: {exc}", extra={"event": "run.skipped", "outcome": "skipped"})
             except (SyncStopped, ForumAuthError, ForumUnreachable) as exc:
-                err.print(f"run stopped: {exc}", markup=False)
+                log.warning(
+                    f"run stopped: {exc}", extra={"event": "run.stopped", "outcome": "stopped"}
+                )
         # The open data shows the catalogue (and the activity pulled), whatever the forum did.
         if opendata is not None and not stop.is_set():
             refresh_opendata(engine, cfg, opendata)
 
-    err.print(f"scheduling sync then pull every {seconds} s; SIGTERM or Ctrl-C stops")
-    run_until_stopped(seconds, job, stop)
-    err.print("stopped")
+    health_server = None
+    if metrics_port is not None:
+        from bridge.loop.health import HealthApp, serve_health
+
+        try:
+            health_server = serve_health(HealthApp(engine), host=metrics_host, port=metrics_port)
+        except OSError as exc:
+            fail(f"cannot listen on {metrics_host}:{metrics_port}: {exc.strerror}")
+        log.info(
+            "serving /healthz and /metrics at http://"
+            f"{health_server.effective_host}:{health_server.effective_port}",
+            extra={"event": "metrics.listening"},
+        )
+    log.info(
+        f"scheduling sync then pull every {seconds} s; SIGTERM or Ctrl-C stops",
+        extra={"event": "schedule.started"},
+    )
+    try:
+        run_until_stopped(seconds, job, stop)
+    finally:
+        if health_server is not None:
+            health_server.close()
+    log.info("stopped", extra={"event": "schedule.stopped"})
     raise typer.Exit(EXIT_OK)
+
+
+def _run_fields(event: str, run_id: int | None, started: float, failed: int) -> dict[str, Any]:
+    return {
+        "event": event,
+        "run_id": run_id,
+        "outcome": "partial" if failed else "ok",
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
 
 
 @app.command()
@@ -206,6 +290,7 @@ def webhook(
         typer.Option("--port", help="Port to listen on (default: [webhook].port, 8090)."),
     ] = None,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Worker threads.")] = 4,
+    log_format: LogFormatOption = "human",
 ) -> None:
     """Receive Discourse webhooks at POST /webhooks/discourse and update activity and drift at once.
 
@@ -216,13 +301,15 @@ def webhook(
     number within the database's range…) gets 422, one log line, and is recorded as delivered.
     With DISCOURSE_URL and DISCOURSE_API_KEY set, a challenge opened or edited in the
     [challenges] category is answered at once (topic_created, post_edited).
-    Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
+    GET /healthz (database reachable, last run's outcome and age) and GET /metrics (Prometheus)
+    are served beside it. Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
     from bridge.db import session_scope
     from bridge.loop.events import make_processor
     from bridge.loop.webhook import PATH, make_app, make_server
 
     cfg = settings()
+    _configure_logs(log_format)
     if cfg.webhook_secret is None or not cfg.webhook_secret.get_secret_value():
         fail(
             "BRIDGE_WEBHOOK_SECRET is not set: the receiver refuses to run without a secret to "
@@ -242,6 +329,9 @@ def webhook(
         processor,
         max_body_bytes=cfg.webhook.max_body_bytes,
     )
+    from bridge.loop.health import HealthApp, with_health  # issue 26: /healthz and /metrics
+
+    application = with_health(application, HealthApp(engine))
     host = host or cfg.webhook.host
     port = cfg.webhook.port if port is None else port
     try:

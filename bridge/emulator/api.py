@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from bridge import discourse_rules as rules
-from bridge.emulator import errors, serializers
+from bridge.emulator import admin, browse, errors, serializers
 from bridge.emulator.models import Topic, User
 from bridge.emulator.state import ForumState
 
@@ -176,6 +176,30 @@ class Api:
         add("GET", r"/latest", "/latest", Api.latest)
         add("GET", r"/tag/(?P<name>[^/]+)", "/tag/{name}", Api.tag_topics)
         add("GET", r"/tags", "/tags", Api.list_tags)
+        # Issue 28 point 10: what off-the-shelf clients read (bridge.emulator.browse).
+        add("GET", r"/about", "/about", browse.about)
+        add("GET", r"/site", "/site", browse.site)
+        add("GET", r"/search", "/search", browse.search)
+        add("GET", r"/(?:u|users)/(?P<username>[^/]+)", "/u/{username}", browse.user)
+        add("GET", r"/hot", "/hot", browse.hot)
+        add("GET", r"/new", "/new", browse.new)
+        add("GET", r"/top", "/top", browse.top)
+        add(
+            "GET",
+            r"/topics/created-by/(?P<username>[^/]+)",
+            "/topics/created-by/{username}",
+            browse.topics_by,
+        )
+        add(  # after /c/{slug}/{id}: a slug path without an id (ListController#set_category)
+            "GET",
+            r"/c/(?P<slugs>[^/]*[^/\d][^/]*(?:/[^/]*[^/\d][^/]*)?)(?:/l/latest)?",
+            "/c/{slug}",
+            browse.category_by_slug,
+        )
+        # Issue 26: what `digicanvis doctor` reads (bridge.emulator.admin).
+        add("GET", r"/session/current", "/session/current", Api.session_current)
+        add("GET", r"/admin/site_settings", "/admin/site_settings", Api.admin_site_settings)
+        add("GET", r"/admin/api/web_hooks", "/admin/api/web_hooks", Api.admin_web_hooks)
 
     def match(self, method: str, path: str) -> tuple[Route, re.Match[str]] | None:
         for route in self.routes:
@@ -281,8 +305,11 @@ class Api:
         return self._list_response(req, topics, "/latest")
 
     def category_topics(self, req: Request, m: re.Match[str]) -> Response:
+        return self.category_topics_of(req, int(m["id"]))
+
+    def category_topics_of(self, req: Request, category_id: int) -> Response:
         with self.state.lock:
-            cat = self.state.category(int(m["id"]))
+            cat = self.state.category(category_id)
             ids = set(self.state.subcategory_ids(cat.id))
             # core lib/topic_query.rb: subcategories' definition topics are hidden, the
             # category's own is shown (samples/discourse_api/category_topics.json), pinned first.
@@ -337,6 +364,21 @@ class Api:
                 for t in sorted(self.state.tags.values(), key=lambda t: t.name)
             ]
         return Response(200, {"tags": tags, "extras": {"categories": []}})
+
+    # ------------------------------------------------------------------ admin (issue 26)
+
+    def session_current(self, req: Request, m: re.Match[str]) -> Response:
+        if req.viewer is None:  # SessionController#current: `render body: nil, status: 404`
+            return Response(404)
+        return Response(200, admin.current_user(req.viewer))
+
+    def admin_site_settings(self, req: Request, m: re.Match[str]) -> Response:
+        admin.require_admin(req.viewer)
+        return Response(200, {"site_settings": self.state.admin.site_settings()})
+
+    def admin_web_hooks(self, req: Request, m: re.Match[str]) -> Response:
+        admin.require_admin(req.viewer)
+        return Response(200, self.state.admin.web_hooks_index())
 
     # ------------------------------------------------------------------ topics (notes §3–§5, §10)
 
@@ -394,17 +436,25 @@ class Api:
         """GET /t/{id}/posts.json?post_ids[]=… (notes §10); core TopicsController#posts passes
         `include_raw: !!params[:include_raw]` to TopicViewPostsSerializer."""
         include_raw = req.params.get("include_raw") is not None
-        wanted = req.params.get("post_ids") or []
-        if not isinstance(wanted, list):
+        wanted = req.params.get("post_ids")
+        if wanted is not None and not isinstance(wanted, list):
             wanted = [wanted]
-        ids = {_int(x, "post_ids") for x in wanted}
+        ids = {_int(x, "post_ids") for x in wanted or []}
         with self.state.lock:
             topic = self.state.topic(int(m["id"]), req.viewer)
-            posts = [
-                p
-                for p in topic.posts
-                if p.id in ids and (p.deleted_at is None or (req.viewer and req.viewer.staff))
+            visible = [
+                p for p in topic.posts if p.deleted_at is None or (req.viewer and req.viewer.staff)
             ]
+            if wanted is None:
+                # Issue 28 point 10: without post_ids, core TopicsController#posts builds the
+                # TopicView with `filter_post_number: params[:post_number]`, so the answer is
+                # the first chunk (or the chunk around post_number), as on GET /t/{id}.
+                number = req.params.get("post_number")
+                posts = serializers.topic_view_window(
+                    visible, _int(number, "post_number") if number is not None else None, 1
+                )
+            else:
+                posts = [p for p in visible if p.id in ids]
             body = {
                 "post_stream": {
                     "posts": [

@@ -200,6 +200,30 @@ def webhooks(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     return {"deliveries": [d.__dict__ for d in app.webhooks.deliveries]}
 
 
+# ---------------------------------------------------------------- admin state (issue 26, doctor)
+
+
+def site_settings(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Set site settings the admin endpoint reports: `{"settings": {"max_tags_per_topic": 2}}`."""
+    app.state.admin.set_settings(dict(params.get("settings") or {}))
+    return {"site_settings": app.state.admin.site_settings()}
+
+
+def web_hook(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Configure a web hook in the forum (payload_url, content_type, secret, events, …)."""
+    return {"web_hook": app.state.admin.add_web_hook(params)}
+
+
+def user(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Create a user or change its admin flag: `{"username": "clerk", "admin": false}`."""
+    (username,) = _require(params, "username")
+    with app.state.lock:
+        found = app.state.ensure_user(str(username))
+        if "admin" in params:
+            found.admin = bool(params["admin"])
+        return {"user": {"username": found.username, "admin": found.admin}}
+
+
 ACTIONS: dict[str, Action] = {
     "reply": reply,
     "view": view,
@@ -218,4 +242,7 @@ ACTIONS: dict[str, Action] = {
     "stats": stats,
     "reset_stats": reset_stats,
     "webhooks": webhooks,
+    "site_settings": site_settings,
+    "web_hook": web_hook,
+    "user": user,
 }

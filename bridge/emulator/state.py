@@ -16,6 +16,7 @@ from typing import Any
 
 from bridge import discourse_rules as rules
 from bridge.emulator import errors
+from bridge.emulator.admin import AdminState
 from bridge.emulator.models import Category, Post, Tag, Topic, User, slugify, utcnow
 
 # (event name, event type, record) — the server turns these into webhooks (notes §12).
@@ -116,6 +117,7 @@ class ForumState:
         self._live_external: dict[str, int] = {}  # lowercased external_id → live topic id
         self._all_external: set[str] = set()  # lowercased external_ids, deleted topics included
         self.on_event: EventHook = lambda event, kind, record: None
+        self.admin = AdminState()  # what the admin endpoints report (issue 26, doctor)
         self.users[SYSTEM_USER_ID] = User(
             SYSTEM_USER_ID, "system", "system", admin=True, moderator=True, trust_level=4
         )

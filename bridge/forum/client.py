@@ -40,6 +40,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bridge import redact
 from bridge.discourse_rules import is_valid_external_id, tag_names
+from bridge.forum import telemetry
 from bridge.forum.errors import (
     AmbiguousWrite,
     ExternalIdTaken,
@@ -512,6 +513,27 @@ class ForumClient(DiscourseClient):
         """GET /tags.json → the `tags` list (notes §7)."""
         return self._get("/tags.json").get("tags", [])
 
+    # ------------------------------------------------------------------ admin reads (doctor)
+
+    def current_user(self) -> dict[str, Any]:
+        """GET /session/current.json → `current_user` (who the key acts as; `admin`)."""
+        return dict(self._get("/session/current.json").get("current_user") or {})
+
+    def site_settings(self) -> dict[str, str]:
+        """GET /admin/site_settings.json → {name: value}, every value a string as Discourse
+        sends it (SiteSetting.all_settings: `value.to_s`). Admin only."""
+        items = self._get("/admin/site_settings.json").get("site_settings") or []
+        return {
+            str(item["setting"]): str(item.get("value"))
+            for item in items
+            if isinstance(item, dict) and "setting" in item
+        }
+
+    def web_hooks(self) -> list[dict[str, Any]]:
+        """GET /admin/api/web_hooks.json → the `web_hooks` list (AdminWebHookSerializer).
+        Admin only."""
+        return list(self._get("/admin/api/web_hooks.json").get("web_hooks") or [])
+
     # ------------------------------------------------------------------ transport
 
     def _request(
@@ -576,14 +598,7 @@ class ForumClient(DiscourseClient):
             retry=tenacity.retry_if_exception_type(_Retry),
             sleep=self._sleep,
             reraise=True,
-            before_sleep=lambda state: log.warning(
-                "%s %s: %s; attempt %d of %d, retrying",
-                method,
-                _path_of(url),
-                state.outcome.exception() if state.outcome else "?",
-                state.attempt_number,
-                self._attempts_for(state.outcome.exception() if state.outcome else None),
-            ),
+            before_sleep=lambda state: self._before_retry(state, method, url),
         )
         try:
             return retrying(self._attempt, method, url, **kwargs)
@@ -591,6 +606,17 @@ class ForumClient(DiscourseClient):
             error = exhausted.error
             error.message += f" (after {self._attempts_for(exhausted)} attempts)"
             raise error from None
+
+    def _before_retry(self, state: tenacity.RetryCallState, method: str, url: str) -> None:
+        telemetry.RETRIES.inc()
+        log.warning(
+            "%s %s: %s; attempt %d of %d, retrying",
+            method,
+            _path_of(url),
+            state.outcome.exception() if state.outcome else "?",
+            state.attempt_number,
+            self._attempts_for(state.outcome.exception() if state.outcome else None),
+        )
 
     def _attempts_for(self, exc: BaseException | None) -> int:
         """How many attempts a failure of this kind gets in all."""
@@ -614,6 +640,7 @@ class ForumClient(DiscourseClient):
                     **kwargs,
                 )
             except requests.exceptions.SSLError as exc:
+                telemetry.count_no_answer()
                 raise ForumUnreachable(
                     f"{method} {path}: TLS with the forum failed ({_short(exc)})",
                     method=method,
@@ -630,6 +657,7 @@ class ForumClient(DiscourseClient):
                         ),
                         no_connection=True,
                     ) from None
+                telemetry.count_no_answer()  # sent, and no answer came back
                 if isinstance(
                     exc,
                     (
@@ -659,6 +687,7 @@ class ForumClient(DiscourseClient):
                 raise ForumError(
                     f"{method} {path}: {_short(exc)}", method=method, path=path
                 ) from None
+        telemetry.count_response(response.status_code)
         log.debug(
             "%s %s -> %d in %.0f ms",
             method,

@@ -58,3 +58,18 @@ def last_runs(rows: Rows, limit: int = 20, kind: RunKind = RunKind.sync) -> list
         }
         for row in rows.all(_LAST_SQL, (RunKind(kind).value, limit))
     ]
+
+
+def run_counts(rows: Rows) -> dict[tuple[str, str], int]:
+    """How many runs the log holds, by (kind, status): for `GET /metrics` (issue 26)."""
+    found = rows.all("SELECT kind, status, count(*) FROM sync_run GROUP BY kind, status")
+    return {(str(kind), str(status)): int(count) for kind, status, count in found}
+
+
+def last_success(rows: Rows) -> dict[str, Any]:
+    """The end of the newest run of each kind that finished ok (aware UTC datetimes)."""
+    found = rows.all(
+        "SELECT kind, max(finished_at) FROM sync_run WHERE status = ? GROUP BY kind",
+        (RunStatus.ok.value,),
+    )
+    return {str(kind): as_utc(end) for kind, end in found if end is not None}

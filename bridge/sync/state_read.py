@@ -25,6 +25,24 @@ ORDER BY p.ref
 """
 
 
+def _status_of(row: tuple[Any, ...]) -> SyncStatus:
+    """One row of _COUNTS_SQL classified by `effective_status`."""
+    (_ref, archived, content_hash, state_row, topic_id, state, synced_hash, closed, _what,
+     _error) = row  # fmt: skip
+    summary = (
+        None if state_row is None else StateSummary(state, topic_id, synced_hash, as_bool(closed))
+    )
+    return effective_status(RecordSummary(as_bool(archived), content_hash), summary)
+
+
+def records_by_status(rows: Rows) -> dict[SyncStatus, int]:
+    """How many records are in each sync status (every status present): for `GET /metrics`."""
+    counts = dict.fromkeys(SyncStatus, 0)
+    for row in rows.all(_COUNTS_SQL):
+        counts[_status_of(row)] += 1
+    return counts
+
+
 def status_counts(rows: Rows) -> dict[str, Any]:
     """Contract §3 `status --json` without the run log: records, never synced, pending, failed
     (with the errors) and drift, each record classified by `effective_status`."""
@@ -34,15 +52,8 @@ def status_counts(rows: Rows) -> dict[str, Any]:
     drift: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     for row in found:
-        (ref, archived, content_hash, state_row, topic_id, state, synced_hash, closed, what,
-         error) = row  # fmt: skip
-        archived = as_bool(archived)
-        summary = (
-            None
-            if state_row is None
-            else StateSummary(state, topic_id, synced_hash, as_bool(closed))
-        )
-        status = effective_status(RecordSummary(archived, content_hash), summary)
+        ref, archived, topic_id, what, error = row[0], as_bool(row[1]), row[4], row[8], row[9]
+        status = _status_of(row)
         counts[status] += 1
         # No topic yet (a failed first create included); an archived record gets none, so it is
         # not waiting for one.
