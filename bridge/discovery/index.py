@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 KEY = "similar-index"
 # Bumped whenever what the index holds or how it is built changes (the analyzer, the document,
 # the weighing): an index of another format is stale whatever the catalogue.
-FORMAT = "text-index-2"
+FORMAT = "text-index-3"  # 3: concept tokens (bridge.discovery.concepts)
 _ARRAYS = ("idf", "data", "indices", "indptr")
 # Stored smaller: weights as float32 (build_index rounds them so), columns as int32; idf as is.
 _STORED_AS = {"data": np.float32, "indices": np.int32}

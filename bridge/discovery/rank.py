@@ -41,6 +41,7 @@ import numpy as np
 from bridge.discovery.bands import BAND_COUNT, band_index, population_band
 from bridge.discovery.places import distances_km, fold, place_of, position, same_place
 from bridge.discovery.reasons import Reason, ReasonKind, reason_text
+from bridge.discovery.relevance import coverage, relevant, shared_concepts, weights
 from bridge.discovery.text import TextIndex, build_index, document
 
 W_TEXT, W_AREA, W_TECH, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.10, 0.08, 0.02, 0.03, 0.02
@@ -199,6 +200,33 @@ class Corpus:
             return self.text.transform(document(self.records[i]))
         return self.text.row(at)
 
+    @property
+    def concept_weights(self) -> np.ndarray:
+        return weights(self.text.concept_ids)
+
+    @property
+    def presence(self) -> np.ndarray:
+        """records × concepts (the index's `concept_ids`), in the corpus's order."""
+        rows = self.index_rows
+        found = self.text.concept_presence
+        if found.shape[0] == len(rows) and np.array_equal(rows, np.arange(len(rows))):
+            return found
+        present = found[np.maximum(rows, 0)] & (rows >= 0)[:, None]
+        for i in np.nonzero(rows < 0)[0].tolist():  # an archived record asked about
+            present[i] = self.text.concepts_of(self.text_row(i))
+        return present
+
+    def concepts(self, present: np.ndarray) -> list[str]:
+        ids = self.text.concept_ids
+        return [ids[k] for k in np.nonzero(present)[0].tolist()]
+
+    def need_reason(self, asker: np.ndarray, j: int, presence: np.ndarray) -> Reason | None:
+        """What of the asker's need record j names: the first reason a listing gives."""
+        ids = self.text.concept_ids
+        order = sorted(np.nonzero(asker)[0].tolist(), key=lambda k: ids[k])
+        shared = shared_concepts([ids[k] for k in order], self.concepts(presence[j]))
+        return Reason(ReasonKind.SAME_NEED, words=shared) if shared else None
+
     # ------------------------------------------------------------------ similar
 
     def similar_scores(self, rows: np.ndarray, text: np.ndarray) -> np.ndarray:
@@ -217,7 +245,9 @@ class Corpus:
             same &= codes[None, :] >= 0
             np.add(scores, weight, out=scores, where=same)
         scores /= W_SUM
-        scores[(text <= 0) & ~same_area] = -np.inf
+        # Relevance decides (bridge.discovery.relevance), the score only ranks.
+        presence = self.presence
+        scores[~relevant(presence[rows], presence, self.concept_weights, text)] = -np.inf
         scores[:, self.archived] = -np.inf
         scores[np.arange(len(rows)), rows] = -np.inf
         return scores
@@ -238,6 +268,7 @@ class Corpus:
     ) -> list[Match]:
         me = self.records[i]
         row = self.text_row(i) if reasons else None  # reused for every match's shared words
+        presence = self.presence if reasons else None
         matches = []
         for j in self.best(scores, limit):
             if row is None:  # the choice alone (the forum's sections): the same best, no words
@@ -245,6 +276,10 @@ class Corpus:
                 continue
             other = self.records[j]
             why: list[Reason] = []
+            assert presence is not None
+            need = self.need_reason(presence[i], j, presence)
+            if need is not None:
+                why.append(need)
             if other.get("area") == me.get("area"):
                 why.append(Reason(ReasonKind.SAME_AREA))
             if other.get("kind") == me.get("kind"):
@@ -370,11 +405,16 @@ def find(
 
     parts: list[tuple[float, np.ndarray]] = []
     query = None
+    asked = presence = None
     if text and text.strip():
         query = corpus.text.transform(text)
         text_scores = corpus._in_corpus(corpus.text.cosine(query), corpus.index_rows)
-        keep &= text_scores > 0
-        parts.append((F_TEXT, text_scores))
+        # Relevance decides (bridge.discovery.relevance); how much of the need a project
+        # addresses and how alike the texts are rank the relevant ones.
+        asked, presence = corpus.text.concepts_of(query), corpus.presence
+        keep &= relevant(asked, presence, corpus.concept_weights, text_scores)
+        share = coverage(asked, presence, corpus.concept_weights)
+        parts.append((F_TEXT, (share + text_scores) / 2))
     like_band = band_index(like.get("population")) if like else None
     if like_band is not None:
         size = np.where(
@@ -399,6 +439,10 @@ def find(
     for j in corpus.best(scores, limit):
         place = corpus.places[j]
         why: list[Reason] = []
+        if asked is not None and presence is not None:
+            need = corpus.need_reason(asked, j, presence)
+            if need is not None:
+                why.append(need)
         band = population_band((place or {}).get("population"))
         if like and band:
             same = like_band is not None and corpus.bands[j] == like_band

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from bridge.discovery.concepts import TOKEN_PREFIX, vocabulary
+
 _WORD = re.compile(r"[^\W\d_]{3,}")
 STEM_LETTERS = 7
 
@@ -80,8 +82,11 @@ def document(record: Mapping[str, Any]) -> str:
 
 
 def analyze(text: str) -> list[str]:
-    """The stems of a text, function words left out (the analyzer given to scikit-learn)."""
-    return [s for s in map(stem, _WORD.findall(text.lower())) if s]
+    """The stems of a text, function words left out, then a token for each mention of a concept
+    of the field's vocabulary (bridge.discovery.concepts): "xatbot" and "virtual assistant"
+    meet as "§virtual-assistant" whatever their stems (the analyzer given to scikit-learn)."""
+    stems = [s for s in map(stem, _WORD.findall(text.lower())) if s]
+    return stems + [TOKEN_PREFIX + c for c in vocabulary().find(text)]
 
 
 # Cosines are rounded: the forum's sections (all rows at once, scipy) and `similar` (one row,
@@ -119,6 +124,36 @@ class TextIndex:
     @cached_property
     def vocabulary(self) -> dict[str, int]:
         return {term: k for k, term in enumerate(self.terms)}
+
+    @cached_property
+    def concept_ids(self) -> tuple[str, ...]:
+        """The vocabulary's concepts this index holds (its terms that are concept tokens)."""
+        return tuple(t[len(TOKEN_PREFIX) :] for t in self.terms if t.startswith(TOKEN_PREFIX))
+
+    @cached_property
+    def _concept_of_column(self) -> np.ndarray:
+        """Each term column's concept number (in `concept_ids`), -1 for a word."""
+        of = np.full(len(self.terms), -1, dtype=np.int64)
+        columns = [k for k, t in enumerate(self.terms) if t.startswith(TOKEN_PREFIX)]
+        of[columns] = np.arange(len(columns))
+        return of
+
+    @cached_property
+    def concept_presence(self) -> np.ndarray:
+        """records × concepts: True where a record names the concept (discovery.relevance)."""
+        present = np.zeros((self.size, len(self.concept_ids)), dtype=bool)
+        concept = self._concept_of_column[self.indices]
+        named = concept >= 0
+        present[self._row_of_entry[named], concept[named]] = True
+        return present
+
+    def concepts_of(self, row: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """A TF-IDF row's concepts as a presence vector over `concept_ids`."""
+        present = np.zeros(len(self.concept_ids), dtype=bool)
+        columns = row[0][row[0] < len(self.terms)] if len(self.terms) else row[0][:0]
+        concept = self._concept_of_column[columns]
+        present[concept[concept >= 0]] = True
+        return present
 
     @cached_property
     def _row_of_entry(self) -> np.ndarray:
@@ -171,7 +206,8 @@ class TextIndex:
             for col, value in zip(columns.tolist(), weights.tolist(), strict=True)
             if col in mine
         )
-        wanted = [self.terms[col] for _, col in scored[:3]]
+        words = [self.terms[col] for _, col in scored]
+        wanted = [w for w in words if not w.startswith(TOKEN_PREFIX)][:3]
         written: dict[str, str] = {}
         for word in _WORD.findall(document.lower()):
             written.setdefault(stem(word) or "", word)
