@@ -213,7 +213,7 @@ class Corpus:
             return found
         present = found[np.maximum(rows, 0)] & (rows >= 0)[:, None]
         for i in np.nonzero(rows < 0)[0].tolist():  # an archived record asked about
-            present[i] = self.text.concepts_of(self.text_row(i))
+            present[i] = self.text.concepts_of(self.text_row(i), about=True)
         return present
 
     def concepts(self, present: np.ndarray) -> list[str]:

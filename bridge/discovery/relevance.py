@@ -27,7 +27,8 @@ import numpy as np
 from bridge.discovery.concepts import vocabulary
 
 CONCEPT_FLOOR = 0.5
-TEXT_FLOOR = 0.35
+RELATIVE_FLOOR = 0.7
+TEXT_FLOOR = 0.5
 
 
 def weights(concept_ids: Sequence[str]) -> np.ndarray:
@@ -54,12 +55,17 @@ def relevant(
     """Which records address the asker's need (the rule above): askers × records booleans (or
     one vector, as `asker` is given). `text`: the text cosines, of the same shape."""
     share = coverage(asker, presence, concept_weights)
+    # What addresses more of the need outranks what addresses a part of it: when the catalogue
+    # holds projects covering most of it, one sharing a part only is not listed beside them.
+    best = np.atleast_2d(share).max(axis=1, initial=0.0)
+    floor = np.maximum(CONCEPT_FLOOR, RELATIVE_FLOOR * best)
+    share = share >= (floor[:, None] if np.ndim(share) == 2 else floor[0])
     has_need: np.ndarray = np.asarray(
         (np.atleast_2d(asker) & (concept_weights[None, :] > 0)).any(axis=1)
     )
     if np.ndim(asker) == 1:
-        return share >= CONCEPT_FLOOR if bool(has_need[0]) else text >= TEXT_FLOOR
-    return np.asarray(np.where(has_need[:, None], share >= CONCEPT_FLOOR, text >= TEXT_FLOOR))
+        return share if bool(has_need[0]) else text >= TEXT_FLOOR
+    return np.asarray(np.where(has_need[:, None], share, text >= TEXT_FLOOR))
 
 
 def shared_concepts(asker: Sequence[str], other: Sequence[str]) -> tuple[str, ...]:

@@ -22,6 +22,8 @@ import numpy as np
 
 from bridge.discovery.concepts import TOKEN_PREFIX, vocabulary
 
+STRONG_PREFIX = TOKEN_PREFIX * 2
+
 _WORD = re.compile(r"[^\W\d_]{3,}")
 STEM_LETTERS = 7
 
@@ -86,7 +88,11 @@ def analyze(text: str) -> list[str]:
     of the field's vocabulary (bridge.discovery.concepts): "xatbot" and "virtual assistant"
     meet as "§virtual-assistant" whatever their stems (the analyzer given to scikit-learn)."""
     stems = [s for s in map(stem, _WORD.findall(text.lower())) if s]
-    return stems + [TOKEN_PREFIX + c for c in vocabulary().find(text)]
+    mentions = Counter(vocabulary().find(text))
+    # A concept named twice (in a record: once in its title or technology, which `document`
+    # repeats) is what the text is about: its "§§" token says so (TextIndex.concept_presence).
+    strong = [STRONG_PREFIX + c for c, n in mentions.items() if n >= 2]
+    return stems + [TOKEN_PREFIX + c for c in mentions.elements()] + strong
 
 
 # Cosines are rounded: the forum's sections (all rows at once, scipy) and `similar` (one row,
@@ -128,30 +134,45 @@ class TextIndex:
     @cached_property
     def concept_ids(self) -> tuple[str, ...]:
         """The vocabulary's concepts this index holds (its terms that are concept tokens)."""
-        return tuple(t[len(TOKEN_PREFIX) :] for t in self.terms if t.startswith(TOKEN_PREFIX))
+        return tuple(
+            t[len(TOKEN_PREFIX) :]
+            for t in self.terms
+            if t.startswith(TOKEN_PREFIX) and not t.startswith(STRONG_PREFIX)
+        )
 
-    @cached_property
-    def _concept_of_column(self) -> np.ndarray:
-        """Each term column's concept number (in `concept_ids`), -1 for a word."""
+    def _concept_of_column(self, prefix: str) -> np.ndarray:
+        """Each term column's concept number (in `concept_ids`) for tokens of `prefix` (§:
+        named, §§: named twice), -1 for any other term."""
+        at = {c: k for k, c in enumerate(self.concept_ids)}
         of = np.full(len(self.terms), -1, dtype=np.int64)
-        columns = [k for k, t in enumerate(self.terms) if t.startswith(TOKEN_PREFIX)]
-        of[columns] = np.arange(len(columns))
+        for col, term in enumerate(self.terms):
+            if term.startswith(prefix) and (prefix == STRONG_PREFIX or term[1] != TOKEN_PREFIX):
+                of[col] = at.get(term[len(prefix) :], -1)
         return of
 
     @cached_property
+    def _named(self) -> np.ndarray:
+        return self._concept_of_column(TOKEN_PREFIX)
+
+    @cached_property
+    def _about(self) -> np.ndarray:
+        return self._concept_of_column(STRONG_PREFIX)
+
+    @cached_property
     def concept_presence(self) -> np.ndarray:
-        """records × concepts: True where a record names the concept (discovery.relevance)."""
+        """records × concepts: True where a record is about the concept (names it twice, or
+        once in its title or technology; a passing mention is not what it is about)."""
         present = np.zeros((self.size, len(self.concept_ids)), dtype=bool)
-        concept = self._concept_of_column[self.indices]
+        concept = self._about[self.indices]
         named = concept >= 0
         present[self._row_of_entry[named], concept[named]] = True
         return present
 
-    def concepts_of(self, row: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        """A TF-IDF row's concepts as a presence vector over `concept_ids`."""
+    def concepts_of(self, row: tuple[np.ndarray, np.ndarray], *, about: bool = False) -> np.ndarray:
+        """A TF-IDF row's concepts as a presence vector over `concept_ids`: every concept it
+        names (a question), or only those it is about (`about`: a record)."""
         present = np.zeros(len(self.concept_ids), dtype=bool)
-        columns = row[0][row[0] < len(self.terms)] if len(self.terms) else row[0][:0]
-        concept = self._concept_of_column[columns]
+        concept = (self._about if about else self._named)[row[0]]
         present[concept[concept >= 0]] = True
         return present
 
