@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bridge.discovery.concepts import vocabulary
+from bridge.discovery.text import DECIMALS
 
 CONCEPT_FLOOR = 0.5
 RELATIVE_FLOOR = 0.7
@@ -43,10 +44,32 @@ def coverage(asker: np.ndarray, presence: np.ndarray, concept_weights: np.ndarra
     one vector), `presence`: records × concepts; 0 where the asker names none."""
     asked = np.atleast_2d(asker).astype(float) * concept_weights[None, :]
     total = asked.sum(axis=1)
-    shared = asked @ presence.T.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(total[:, None] > 0, shared / np.where(total > 0, total, 1.0)[:, None], 0)
+    share = asked @ presence.T.astype(float)
+    # In place: the forum's sections ask this for 512 records × every record at a time.
+    share *= np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)[:, None]
+    # Rounded as the cosines are (text.DECIMALS): a record's coverage of itself is exactly 1, and
+    # summing in another order cannot move a share across a floor.
+    np.round(share, DECIMALS, out=share)
     return share if np.ndim(asker) == 2 else share[0]
+
+
+def may_be_relevant(
+    asker: np.ndarray, candidates: np.ndarray, concept_weights: np.ndarray, text: np.ndarray
+) -> np.ndarray:
+    """`relevant` of askers (askers × concepts) for some candidates only (candidates ×
+    concepts; `text`: askers × candidates), as `similar` judges records: an asker is among the
+    records, and covers its own need wholly (1), so its relative floor is RELATIVE_FLOOR whatever
+    the others. A superset by a rounding's width (incremental discovery recomputes the lists
+    this lets through, so erring on its side changes nothing)."""
+    share = coverage(asker, candidates, concept_weights)
+    has_need: np.ndarray = np.asarray(
+        (np.atleast_2d(asker) & (concept_weights[None, :] > 0)).any(axis=1)
+    )
+    floor = max(CONCEPT_FLOOR, RELATIVE_FLOOR)
+    margin = 10.0**-DECIMALS
+    return np.asarray(
+        np.where(has_need[:, None], share >= floor - margin, text >= TEXT_FLOOR - margin)
+    )
 
 
 def relevant(

@@ -10,6 +10,7 @@ Nothing is downloaded: the vocabulary is the catalogue's own.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -118,6 +119,9 @@ class TextIndex:
     data: np.ndarray
     indices: np.ndarray
     indptr: np.ndarray
+    # Which full build the vocabulary and idf come from (`update_index` keeps it): lists scored
+    # on one build can be refreshed on an update of it (bridge.discovery.rank.similar_refresh).
+    build: str = ""
 
     @property
     def size(self) -> int:
@@ -235,6 +239,41 @@ class TextIndex:
         return [written.get(w, w) for w in wanted]
 
 
+def _build_id(terms: tuple[str, ...], idf: np.ndarray) -> str:
+    digest = hashlib.sha256("\n".join(terms).encode("utf-8"))
+    digest.update(np.ascontiguousarray(idf, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def update_index(index: TextIndex, changed: Mapping[str, str | None]) -> TextIndex:
+    """The index with the rows of `changed` replaced (ref → its new document) or removed (ref →
+    None), every other row as it was: the new rows are weighed with the index's vocabulary and
+    idf, as a query is (scikit-learn's TfidfVectorizer cannot learn incrementally; words no
+    record had at the last build are unknown until the next one, bridge.discovery.index)."""
+    rows: dict[str, tuple[np.ndarray, np.ndarray]] = {
+        ref: index.row(i) for i, ref in enumerate(index.refs) if ref not in changed
+    }
+    for ref, text in changed.items():
+        if text is not None:
+            columns, weights = index.transform(text)
+            # Held as build_index holds them: float32 weights, as stored.
+            rows[ref] = (columns, weights.astype(np.float32).astype(np.float64))
+    refs = tuple(sorted(rows))
+    lengths = np.array([len(rows[r][0]) for r in refs], dtype=np.int64)
+    indptr = np.zeros(len(refs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    return TextIndex(
+        refs=refs,
+        terms=index.terms,
+        idf=index.idf,
+        data=np.concatenate([rows[r][1] for r in refs] or [empty[1]]).astype(np.float64),
+        indices=np.concatenate([rows[r][0] for r in refs] or [empty[0]]).astype(np.int64),
+        indptr=indptr,
+        build=index.build,
+    )
+
+
 def build_index(documents: Mapping[str, str]) -> TextIndex:
     """The index of these documents (ref → text), with scikit-learn's TfidfVectorizer (the
     product's own `analyze`, sublinear tf). Weights are kept as float32, as stored (held as
@@ -256,11 +295,14 @@ def build_index(documents: Mapping[str, str]) -> TextIndex:
     vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True)
     matrix = vectorizer.fit_transform(texts).tocsr().astype(np.float32)
     matrix.sort_indices()
+    terms = tuple(str(t) for t in vectorizer.get_feature_names_out())
+    idf = vectorizer.idf_.astype(np.float64)
     return TextIndex(
         refs=refs,
-        terms=tuple(str(t) for t in vectorizer.get_feature_names_out()),
-        idf=vectorizer.idf_.astype(np.float64),
+        terms=terms,
+        idf=idf,
         data=matrix.data.astype(np.float64),
         indices=matrix.indices.astype(np.int64),
         indptr=matrix.indptr.astype(np.int64),
+        build=_build_id(terms, idf),
     )
