@@ -83,6 +83,9 @@ def test_the_demo_opens_a_sample_challenge_and_shows_the_answer(bridge_env: Sett
     challenge = json.loads(result.stdout)["challenge"]
     assert challenge["status"] == "answered" and challenge["failures"] == []
     assert set(challenge["matched_refs"]) & {"santjust-xatbot", "helsinki-chatbot"}
+    # Issue 21: only the chatbots, the foreign one included, each for the need it shares.
+    assert set(challenge["matched_refs"]) == {"santjust-xatbot", "helsinki-chatbot"}
+    assert "mateixa necessitat: assistent virtual" in challenge["reply"]
     assert challenge["reply"].startswith("Projectes del catàleg DigiCanvis")
     human = runner.invoke(app, ["demo"])
     assert human.exit_code == 0

@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge import discovery
 from bridge.discovery.reasons import Reason
+
+if TYPE_CHECKING:
+    from bridge.discovery.text import TextIndex
 
 # A challenge longer than any post Discourse keeps (32,000 characters) is cut before matching.
 MAX_TEXT = 32_000
@@ -80,9 +83,12 @@ def suggest(
     *,
     limit: int,
     resolve: Callable[[str], dict[str, Any] | None] | None = None,
+    index: TextIndex | None = None,
 ) -> tuple[Suggestion, ...]:
-    """The projects that answer a challenge, best first (at most `limit`). `resolve` turns a
-    council's name into its place (None when unknown or ambiguous)."""
+    """The projects that answer a challenge, best first (at most `limit`): only those relevant
+    to it (bridge.discovery.relevance), never padded. `resolve` turns a council's name into its
+    place (None when unknown or ambiguous); `index`: the catalogue's text index when the caller
+    has it."""
     text = clean_text(title, body)
     like: dict[str, Any] | None = None
     if resolve is not None:
@@ -95,7 +101,7 @@ def suggest(
         like = (like or {}) | {"population": population}
     live = [r for r in records if not r.get("archived")]
     by_ref = {r["ref"]: r for r in live}
-    matches = discovery.find(live, text=text, like=like, limit=limit)
+    matches = discovery.find(live, text=text, like=like, limit=limit, index=index)
     return tuple(_suggestion(m, by_ref[m.ref]) for m in matches if m.ref in by_ref)
 
 

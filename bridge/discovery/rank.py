@@ -41,7 +41,14 @@ import numpy as np
 from bridge.discovery.bands import BAND_COUNT, band_index, population_band
 from bridge.discovery.places import distances_km, fold, place_of, position, same_place
 from bridge.discovery.reasons import Reason, ReasonKind, reason_text
-from bridge.discovery.text import TextIndex, build_index, document
+from bridge.discovery.relevance import (
+    coverage,
+    may_be_relevant,
+    relevant,
+    shared_concepts,
+    weights,
+)
+from bridge.discovery.text import DECIMALS, TextIndex, build_index, document
 
 W_TEXT, W_AREA, W_TECH, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.10, 0.08, 0.02, 0.03, 0.02
 W_SUM = W_TEXT + W_AREA + W_TECH + W_KIND + W_PHASE + W_MATURE + W_SIZE
@@ -199,6 +206,33 @@ class Corpus:
             return self.text.transform(document(self.records[i]))
         return self.text.row(at)
 
+    @property
+    def concept_weights(self) -> np.ndarray:
+        return weights(self.text.concept_ids)
+
+    @property
+    def presence(self) -> np.ndarray:
+        """records × concepts (the index's `concept_ids`), in the corpus's order."""
+        rows = self.index_rows
+        found = self.text.concept_presence
+        if found.shape[0] == len(rows) and np.array_equal(rows, np.arange(len(rows))):
+            return found
+        present = found[np.maximum(rows, 0)] & (rows >= 0)[:, None]
+        for i in np.nonzero(rows < 0)[0].tolist():  # an archived record asked about
+            present[i] = self.text.concepts_of(self.text_row(i), about=True)
+        return present
+
+    def concepts(self, present: np.ndarray) -> list[str]:
+        ids = self.text.concept_ids
+        return [ids[k] for k in np.nonzero(present)[0].tolist()]
+
+    def need_reason(self, asker: np.ndarray, j: int, presence: np.ndarray) -> Reason | None:
+        """What of the asker's need record j names: the first reason a listing gives."""
+        ids = self.text.concept_ids
+        order = sorted(np.nonzero(asker)[0].tolist(), key=lambda k: ids[k])
+        shared = shared_concepts([ids[k] for k in order], self.concepts(presence[j]))
+        return Reason(ReasonKind.SAME_NEED, words=shared) if shared else None
+
     # ------------------------------------------------------------------ similar
 
     def similar_scores(self, rows: np.ndarray, text: np.ndarray) -> np.ndarray:
@@ -217,7 +251,9 @@ class Corpus:
             same &= codes[None, :] >= 0
             np.add(scores, weight, out=scores, where=same)
         scores /= W_SUM
-        scores[(text <= 0) & ~same_area] = -np.inf
+        # Relevance decides (bridge.discovery.relevance), the score only ranks.
+        presence = self.presence
+        scores[~relevant(presence[rows], presence, self.concept_weights, text)] = -np.inf
         scores[:, self.archived] = -np.inf
         scores[np.arange(len(rows)), rows] = -np.inf
         return scores
@@ -233,11 +269,35 @@ class Corpus:
         order = np.lexsort((self.ref_rank[candidates], -scores[candidates]))
         return [int(i) for i in candidates[order][:count]]
 
+    def scores_against(self, cols: np.ndarray) -> np.ndarray:
+        """Every record's score for records `cols` as candidates (records × cols): what
+        `similar_scores` gives in those columns, element by element the same arithmetic, with
+        relevance judged by `may_be_relevant` (a superset by a rounding's width)."""
+        text = self.text_rows(cols).T  # the cosine is symmetric
+        scores = text * W_TEXT
+        scores += W_MATURE * self.maturity[None, cols]
+        same_area = self.area[:, None] == self.area[None, cols]
+        np.add(scores, W_AREA, out=scores, where=same_area)
+        for codes, weight in ((self.kind, W_KIND), (self.phase, W_PHASE)):
+            np.add(scores, weight, out=scores, where=codes[:, None] == codes[None, cols])
+        for codes, weight in ((self.tech, W_TECH), (self.bands, W_SIZE)):
+            same = codes[:, None] == codes[None, cols]
+            same &= codes[None, cols] >= 0
+            np.add(scores, weight, out=scores, where=same)
+        scores /= W_SUM
+        presence = self.presence
+        scores[~may_be_relevant(presence, presence[cols], self.concept_weights, text)] = -np.inf
+        scores[:, self.archived[cols]] = -np.inf
+        scores[self.archived, :] = -np.inf  # an archived record has no list
+        scores[cols, np.arange(len(cols))] = -np.inf
+        return scores
+
     def similar_matches(
         self, i: int, scores: np.ndarray, text: np.ndarray, limit: int, *, reasons: bool = True
     ) -> list[Match]:
         me = self.records[i]
         row = self.text_row(i) if reasons else None  # reused for every match's shared words
+        presence = self.presence if reasons else None
         matches = []
         for j in self.best(scores, limit):
             if row is None:  # the choice alone (the forum's sections): the same best, no words
@@ -245,6 +305,10 @@ class Corpus:
                 continue
             other = self.records[j]
             why: list[Reason] = []
+            assert presence is not None
+            need = self.need_reason(presence[i], j, presence)
+            if need is not None:
+                why.append(need)
             if other.get("area") == me.get("area"):
                 why.append(Reason(ReasonKind.SAME_AREA))
             if other.get("kind") == me.get("kind"):
@@ -325,6 +389,74 @@ def similar_all(
     return result
 
 
+# A list as the incremental discovery keeps it: the refs `similar` chooses, best first, and the
+# score of the last of them when the list is full (None when it is shorter than the limit: then
+# any relevant newcomer enters it).
+Scored = tuple[list[str], float | None]
+
+
+def _scored(corpus: Corpus, rows: Sequence[int], limit: int) -> dict[str, Scored]:
+    """Each of records `rows`' similar list with its last score: the same choice as
+    `similar_all` (each row is scored alone, whatever else is in its chunk)."""
+    result: dict[str, Scored] = {}
+    for start in range(0, len(rows), _CHUNK):
+        chunk = np.array(rows[start : start + _CHUNK], dtype=np.int64)
+        text = corpus.text_rows(chunk)
+        scores = corpus.similar_scores(chunk, text)
+        for k, i in enumerate(chunk.tolist()):
+            best = corpus.best(scores[k], limit)
+            last = float(scores[k][best[-1]]) if best and len(best) == limit else None
+            result[corpus.records[i]["ref"]] = ([corpus.records[j]["ref"] for j in best], last)
+    return result
+
+
+def similar_scored(
+    records: Sequence[Mapping[str, Any]], *, limit: int = 5, index: TextIndex | None = None
+) -> dict[str, Scored]:
+    """`similar_all`'s choice (refs only) for every record that is not archived, with each
+    list's last score: what `similar_refresh` starts from."""
+    corpus = Corpus(records, index=index)
+    return _scored(corpus, list(range(len(corpus.records))), limit)
+
+
+def similar_refresh(
+    records: Sequence[Mapping[str, Any]],
+    previous: Mapping[str, Scored],
+    changed: set[str],
+    *,
+    limit: int = 5,
+    index: TextIndex | None = None,
+) -> tuple[dict[str, Scored], int]:
+    """`similar_scored` after the records `changed` changed (added, edited, archived, removed),
+    recomputing only the lists that can change: the changed records' own, those that named a
+    changed record, and those a changed record now enters (it is relevant to them and scores at
+    least their last). Every other list's choice depends on nothing that changed (a score is a
+    pair's, the relevance floor of a record is its own), so the result is `similar_scored`'s,
+    given the same index. Returns it and how many lists were recomputed."""
+    corpus = Corpus(records, index=index)
+    live = {r["ref"] for r in corpus.records}
+    redo = {ref for ref in live if ref in changed or ref not in previous}
+    redo |= {
+        ref for ref, (refs, _) in previous.items() if ref in live and changed.intersection(refs)
+    }
+    cols = np.array(sorted(corpus.at[c] for c in changed if c in corpus.at), dtype=np.int64)
+    if len(cols):
+        last = np.array(
+            [
+                -np.inf if (kept := previous.get(r["ref"])) is None or kept[1] is None else kept[1]
+                for r in corpus.records
+            ]
+        )
+        margin = 10.0**-DECIMALS
+        for start in range(0, len(cols), _CHUNK):
+            scores = corpus.scores_against(cols[start : start + _CHUNK])
+            entering = (np.isfinite(scores) & (scores >= last[:, None] - margin)).any(axis=1)
+            redo |= {corpus.records[i]["ref"] for i in np.nonzero(entering)[0].tolist()}
+    result = {ref: (list(previous[ref][0]), previous[ref][1]) for ref in live - redo}
+    result.update(_scored(corpus, sorted(corpus.at[r] for r in redo), limit))
+    return result, len(redo)
+
+
 # --------------------------------------------------------------------------- find
 
 
@@ -370,11 +502,16 @@ def find(
 
     parts: list[tuple[float, np.ndarray]] = []
     query = None
+    asked = presence = None
     if text and text.strip():
         query = corpus.text.transform(text)
         text_scores = corpus._in_corpus(corpus.text.cosine(query), corpus.index_rows)
-        keep &= text_scores > 0
-        parts.append((F_TEXT, text_scores))
+        # Relevance decides (bridge.discovery.relevance); how much of the need a project
+        # addresses and how alike the texts are rank the relevant ones.
+        asked, presence = corpus.text.concepts_of(query), corpus.presence
+        keep &= relevant(asked, presence, corpus.concept_weights, text_scores)
+        share = coverage(asked, presence, corpus.concept_weights)
+        parts.append((F_TEXT, (share + text_scores) / 2))
     like_band = band_index(like.get("population")) if like else None
     if like_band is not None:
         size = np.where(
@@ -399,6 +536,10 @@ def find(
     for j in corpus.best(scores, limit):
         place = corpus.places[j]
         why: list[Reason] = []
+        if asked is not None and presence is not None:
+            need = corpus.need_reason(asked, j, presence)
+            if need is not None:
+                why.append(need)
         band = population_band((place or {}).get("population"))
         if like and band:
             same = like_band is not None and corpus.bands[j] == like_band

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 
 class ReasonKind(StrEnum):
+    SAME_NEED = "same_need"  # concepts of the field's vocabulary both name (always listed first)
     SAME_AREA = "same_area"
     SAME_KIND = "same_kind"
     SAME_TECHNOLOGY = "same_technology"
@@ -30,7 +31,7 @@ class ReasonKind(StrEnum):
 @dataclass(frozen=True)
 class Reason:
     kind: ReasonKind
-    words: tuple[str, ...] = ()  # SHARED_WORDS: as the result writes them
+    words: tuple[str, ...] = ()  # SHARED_WORDS: as the result writes them; SAME_NEED: concept ids
     value: str | None = None  # the phase, band, comarca, NUTS 3 code or technology named
     km: float | None = None  # DISTANCE
     same: bool = False  # BAND: the asked council's own band
@@ -41,6 +42,7 @@ class Reason:
 # config/bridge.toml, with the same {words}, {value} and {km} fields; a key missing there falls
 # back to this table.
 ENGLISH: dict[str, str] = {
+    "same_need": "same need: {words}",
     "same_area": "same area",
     "same_kind": "same kind of change",
     "same_technology": "same technology ({value})",
@@ -73,12 +75,20 @@ def reason_text(
     *,
     value: Callable[[str], str] = str,
     thousands: str = ",",
+    language: str = "en",
 ) -> str:
     """A reason as a person reads it: in English (the CLI, `--json`), or in the words `wording`
     gives for a key (the forum's language: `reason_<key>` of its labels; English where it
     gives none). `value` words a named value (a phase in the forum's language); `thousands`
-    separates the kilometres' thousands (10.001 in Catalan and Spanish)."""
+    separates the kilometres' thousands (10.001 in Catalan and Spanish); `language` names the
+    concepts of a SAME_NEED reason (the vocabulary's labels, English where it has none)."""
     key = wording_key(reason)
+    words = reason.words
+    if reason.kind is ReasonKind.SAME_NEED:
+        from bridge.discovery.concepts import vocabulary
+
+        known = vocabulary().concepts
+        words = tuple(known[c].label(language) if c in known else c for c in words)
     template = (wording(f"reason_{key}") if wording is not None else None) or ENGLISH[key]
     km = f"{reason.km or 0.0:,.0f}".replace(",", thousands)
     named = reason.value or ""
@@ -86,4 +96,4 @@ def reason_text(
         named = value(named)
     elif reason.kind in (ReasonKind.SAME_BAND, ReasonKind.BAND):
         named = named.replace(",", thousands)
-    return template.format(words=", ".join(reason.words), value=named, km=km)
+    return template.format(words=", ".join(words), value=named, km=km)

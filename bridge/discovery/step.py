@@ -63,32 +63,64 @@ def _as_dict(record: CatalogueRecord) -> dict[str, Any]:
 def similar_choice(
     engine: Engine, settings: Settings, records: Sequence[CatalogueRecord], *, save: bool = True
 ) -> dict[str, list[str]]:
-    """ref → the refs `similar` chooses for it, recomputed only when the catalogue changed; a
-    list naming the same projects as before keeps its order (sections.keep_order)."""
+    """ref → the refs `similar` chooses for it, recomputed only when the catalogue changed, and
+    then only the lists that can change (issue 20: `rank.similar_refresh`) when the text index
+    was updated rather than built anew since they were chosen; a list naming the same projects
+    as before keeps its order (sections.keep_order)."""
     fingerprint = inputs_hash((r.ref, r.content_hash, r.archived) for r in records)
     cached = store.load_cache(engine, CHOICE_KEY)
-    if cached is not None and cached[0] == fingerprint:
-        return dict(cached[1])
+    previous = _choice_state(cached[1]) if cached is not None else None
+    if cached is not None and cached[0] == fingerprint and previous is not None:
+        return dict(previous["choice"])
     from bridge.catalogue.read_store import Filters, list_records
-    from bridge.discovery.index import catalogue_index, catalogue_key
-    from bridge.discovery.rank import similar_all
+    from bridge.discovery.index import catalogue_index, catalogue_key, changed_refs
+    from bridge.discovery.rank import similar_refresh, similar_scored
 
     # The records as `similar` sees them (with their places) and the same persisted text index,
     # so both choose alike.
     key = catalogue_key(engine)
     dicts = list_records(engine, settings.home_region, None, Filters(archived="include"))
     index = catalogue_index(engine, key, dicts, save=(lambda: engine) if save else None)
-    choice = {
-        ref: [m.ref for m in matches]
-        for ref, matches in similar_all(
-            dicts, limit=SIMILAR_LIMIT, reasons=False, index=index
-        ).items()
-    }
-    if cached is not None:
+    hashes = {r.ref: [r.content_hash or "", bool(r.archived)] for r in records}
+    if previous is not None and index.build and previous["build"] == index.build:
+        scored = {
+            ref: (list(refs), previous["last"].get(ref)) for ref, refs in previous["fresh"].items()
+        }
+        changed = changed_refs(previous["hashes"], hashes)
+        fresh, recomputed = similar_refresh(
+            dicts, scored, changed, limit=SIMILAR_LIMIT, index=index
+        )
+        log.info("similar lists: %d of %d recomputed", recomputed, len(fresh))
+    else:
+        fresh = similar_scored(dicts, limit=SIMILAR_LIMIT, index=index)
+    choice = {ref: refs for ref, (refs, _) in fresh.items()}
+    if previous is not None:
+        choice = keep_order(choice, previous["choice"])
+    elif cached is not None:  # a cache of the earlier format: its lists' order is kept too
         choice = keep_order(choice, cached[1])
     if save:
-        store.save_cache(engine, CHOICE_KEY, fingerprint, choice)
+        state = {
+            "format": _CHOICE_FORMAT,
+            "choice": choice,
+            "fresh": {ref: refs for ref, (refs, _) in fresh.items()},
+            "last": {ref: last for ref, (_, last) in fresh.items()},
+            "hashes": hashes,
+            "build": index.build,
+        }
+        store.save_cache(engine, CHOICE_KEY, fingerprint, state)
     return choice
+
+
+# The cached choice: the lists shown (kept in order), the lists as scored now ("fresh", best
+# first) with each one's last score, and the records' (content hash, archived) and the text
+# index's build they were chosen with.
+_CHOICE_FORMAT = "similar-choice-2"
+
+
+def _choice_state(data: Any) -> dict[str, Any] | None:
+    if isinstance(data, dict) and data.get("format") == _CHOICE_FORMAT:
+        return data
+    return None
 
 
 class Linker:

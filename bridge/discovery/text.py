@@ -10,6 +10,7 @@ Nothing is downloaded: the vocabulary is the catalogue's own.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -19,6 +20,10 @@ from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import numpy as np
+
+from bridge.discovery.concepts import TOKEN_PREFIX, vocabulary
+
+STRONG_PREFIX = TOKEN_PREFIX * 2
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 STEM_LETTERS = 7
@@ -80,8 +85,15 @@ def document(record: Mapping[str, Any]) -> str:
 
 
 def analyze(text: str) -> list[str]:
-    """The stems of a text, function words left out (the analyzer given to scikit-learn)."""
-    return [s for s in map(stem, _WORD.findall(text.lower())) if s]
+    """The stems of a text, function words left out, then a token for each mention of a concept
+    of the field's vocabulary (bridge.discovery.concepts): "xatbot" and "virtual assistant"
+    meet as "§virtual-assistant" whatever their stems (the analyzer given to scikit-learn)."""
+    stems = [s for s in map(stem, _WORD.findall(text.lower())) if s]
+    mentions = Counter(vocabulary().find(text))
+    # A concept named twice (in a record: once in its title or technology, which `document`
+    # repeats) is what the text is about: its "§§" token says so (TextIndex.concept_presence).
+    strong = [STRONG_PREFIX + c for c, n in mentions.items() if n >= 2]
+    return stems + [TOKEN_PREFIX + c for c in mentions.elements()] + strong
 
 
 # Cosines are rounded: the forum's sections (all rows at once, scipy) and `similar` (one row,
@@ -107,6 +119,9 @@ class TextIndex:
     data: np.ndarray
     indices: np.ndarray
     indptr: np.ndarray
+    # Which full build the vocabulary and idf come from (`update_index` keeps it): lists scored
+    # on one build can be refreshed on an update of it (bridge.discovery.rank.similar_refresh).
+    build: str = ""
 
     @property
     def size(self) -> int:
@@ -119,6 +134,51 @@ class TextIndex:
     @cached_property
     def vocabulary(self) -> dict[str, int]:
         return {term: k for k, term in enumerate(self.terms)}
+
+    @cached_property
+    def concept_ids(self) -> tuple[str, ...]:
+        """The vocabulary's concepts this index holds (its terms that are concept tokens)."""
+        return tuple(
+            t[len(TOKEN_PREFIX) :]
+            for t in self.terms
+            if t.startswith(TOKEN_PREFIX) and not t.startswith(STRONG_PREFIX)
+        )
+
+    def _concept_of_column(self, prefix: str) -> np.ndarray:
+        """Each term column's concept number (in `concept_ids`) for tokens of `prefix` (§:
+        named, §§: named twice), -1 for any other term."""
+        at = {c: k for k, c in enumerate(self.concept_ids)}
+        of = np.full(len(self.terms), -1, dtype=np.int64)
+        for col, term in enumerate(self.terms):
+            if term.startswith(prefix) and (prefix == STRONG_PREFIX or term[1] != TOKEN_PREFIX):
+                of[col] = at.get(term[len(prefix) :], -1)
+        return of
+
+    @cached_property
+    def _named(self) -> np.ndarray:
+        return self._concept_of_column(TOKEN_PREFIX)
+
+    @cached_property
+    def _about(self) -> np.ndarray:
+        return self._concept_of_column(STRONG_PREFIX)
+
+    @cached_property
+    def concept_presence(self) -> np.ndarray:
+        """records × concepts: True where a record is about the concept (names it twice, or
+        once in its title or technology; a passing mention is not what it is about)."""
+        present = np.zeros((self.size, len(self.concept_ids)), dtype=bool)
+        concept = self._about[self.indices]
+        named = concept >= 0
+        present[self._row_of_entry[named], concept[named]] = True
+        return present
+
+    def concepts_of(self, row: tuple[np.ndarray, np.ndarray], *, about: bool = False) -> np.ndarray:
+        """A TF-IDF row's concepts as a presence vector over `concept_ids`: every concept it
+        names (a question), or only those it is about (`about`: a record)."""
+        present = np.zeros(len(self.concept_ids), dtype=bool)
+        concept = (self._about if about else self._named)[row[0]]
+        present[concept[concept >= 0]] = True
+        return present
 
     @cached_property
     def _row_of_entry(self) -> np.ndarray:
@@ -171,11 +231,47 @@ class TextIndex:
             for col, value in zip(columns.tolist(), weights.tolist(), strict=True)
             if col in mine
         )
-        wanted = [self.terms[col] for _, col in scored[:3]]
+        words = [self.terms[col] for _, col in scored]
+        wanted = [w for w in words if not w.startswith(TOKEN_PREFIX)][:3]
         written: dict[str, str] = {}
         for word in _WORD.findall(document.lower()):
             written.setdefault(stem(word) or "", word)
         return [written.get(w, w) for w in wanted]
+
+
+def _build_id(terms: tuple[str, ...], idf: np.ndarray) -> str:
+    digest = hashlib.sha256("\n".join(terms).encode("utf-8"))
+    digest.update(np.ascontiguousarray(idf, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def update_index(index: TextIndex, changed: Mapping[str, str | None]) -> TextIndex:
+    """The index with the rows of `changed` replaced (ref → its new document) or removed (ref →
+    None), every other row as it was: the new rows are weighed with the index's vocabulary and
+    idf, as a query is (scikit-learn's TfidfVectorizer cannot learn incrementally; words no
+    record had at the last build are unknown until the next one, bridge.discovery.index)."""
+    rows: dict[str, tuple[np.ndarray, np.ndarray]] = {
+        ref: index.row(i) for i, ref in enumerate(index.refs) if ref not in changed
+    }
+    for ref, text in changed.items():
+        if text is not None:
+            columns, weights = index.transform(text)
+            # Held as build_index holds them: float32 weights, as stored.
+            rows[ref] = (columns, weights.astype(np.float32).astype(np.float64))
+    refs = tuple(sorted(rows))
+    lengths = np.array([len(rows[r][0]) for r in refs], dtype=np.int64)
+    indptr = np.zeros(len(refs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    return TextIndex(
+        refs=refs,
+        terms=index.terms,
+        idf=index.idf,
+        data=np.concatenate([rows[r][1] for r in refs] or [empty[1]]).astype(np.float64),
+        indices=np.concatenate([rows[r][0] for r in refs] or [empty[0]]).astype(np.int64),
+        indptr=indptr,
+        build=index.build,
+    )
 
 
 def build_index(documents: Mapping[str, str]) -> TextIndex:
@@ -199,11 +295,14 @@ def build_index(documents: Mapping[str, str]) -> TextIndex:
     vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True)
     matrix = vectorizer.fit_transform(texts).tocsr().astype(np.float32)
     matrix.sort_indices()
+    terms = tuple(str(t) for t in vectorizer.get_feature_names_out())
+    idf = vectorizer.idf_.astype(np.float64)
     return TextIndex(
         refs=refs,
-        terms=tuple(str(t) for t in vectorizer.get_feature_names_out()),
-        idf=vectorizer.idf_.astype(np.float64),
+        terms=terms,
+        idf=idf,
         data=matrix.data.astype(np.float64),
         indices=matrix.indices.astype(np.int64),
         indptr=matrix.indptr.astype(np.int64),
+        build=_build_id(terms, idf),
     )

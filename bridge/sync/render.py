@@ -345,7 +345,11 @@ def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Setti
             lines = [f"{number}. " + " · ".join(f for f in facts if f)]
             if s.reasons:
                 reasons = "; ".join(
-                    inline(reason_text(r, wording, value=label, thousands=thousands)[:200])
+                    inline(
+                        reason_text(r, wording, value=label, thousands=thousands, language=lang)[
+                            :200
+                        ]
+                    )
                     for r in s.reasons[:6]
                 )
                 lines.append(f"   {inline(label('challenge_reasons'))}: {reasons}")
