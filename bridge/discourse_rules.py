@@ -11,6 +11,8 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 # --------------------------------------------------------------------------- limits (notes §8)
@@ -362,3 +364,88 @@ def mention_boundary(before: str) -> bool:
     if not before:
         return True
     return unicodedata.category(before)[0] not in ("L", "M", "N")
+
+
+# --------------------------------------------------------------------------- oneboxes (issue 27)
+#
+# When Discourse reaches out to another site because of a post's raw (core, read through the
+# code index):
+# - app/assets/javascripts/discourse-markdown-it/src/features/onebox.js `applyOnebox` (run after
+#   markdown-it's linkify): only a link token with `markup === "linkify"` and `info === "auto"`,
+#   i.e. a *bare* URL that linkify found in the text, whose href starts with `http` or `//`, is
+#   considered. Alone in a top-level paragraph (nothing before it but a line break, nothing after
+#   it but a line break) it gets class `onebox`; elsewhere, when it has a path (`isTopLevel` is
+#   false), class `inline-onebox-loading`. An explicit Markdown link `[text](url)` (markup "")
+#   and an autolink `<url>` (markup "autolink") are never oneboxed.
+# - lib/oneboxer.rb `each_onebox_link` and lib/cooked_post_processor.rb (post_process_oneboxes,
+#   inline oneboxes): the server fetches exactly the links carrying those classes (`a.onebox`,
+#   `.inline-onebox-loading`) to build the preview or the title.
+# - discourse-markdown-it/src/engine.js: the fuzzy links linkify finds without a scheme
+#   ("evil.com/x") depend on the site setting `markdown_linkify_tlds` (`engine.linkify.tlds(…)`),
+#   which each forum sets; `bare_links` therefore finds a superset: linkify-it's own defaults
+#   (every two-letter country code included) plus the TLDs below.
+# - engine.js `renderImageOrPlayableMedia`: `![alt](src)` becomes an <img> the reader's browser
+#   loads from `src` (and which the forum may download: `download_remote_images_to_local`).
+# So the renderer writes every bare URL of free text as an explicit link, never a bare one, and
+# an image of another host as a link with its alt text (bridge.sync.render).
+LINKIFY_EXTRA_TLDS = (
+    "com", "net", "org", "io", "onion", "co", "tv", "ru", "cn", "us", "uk", "me", "de", "fr",
+    "fi", "gov", "dev", "app", "do", "cat", "eus", "gal", "barcelona", "info", "eu",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class BareLink:
+    """A URL that markdown-it's linkify would turn into a link (and Discourse could onebox)."""
+
+    start: int
+    end: int
+    text: str
+    url: str  # as linkify normalises it: "evil.com/x" → "http://evil.com/x"
+
+
+@cache
+def _linkify() -> Any:
+    from linkify_it import LinkifyIt
+
+    return LinkifyIt().tlds(list(LINKIFY_EXTRA_TLDS), True)
+
+
+# markdown-it ≥ 13's inline linkify rule (lib/rules_inline/linkify.mjs, in the markdown-it
+# Discourse bundles): at each "://", the scheme written just before it, then linkify's
+# matchAtStart from there, whatever precedes the scheme (`@https://…` is a link).
+_SCHEME_BEFORE = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORECASE)
+
+
+def bare_links(text: str) -> list[BareLink]:
+    """The web links markdown-it's linkify would find in `text`, by its core rule (linkify-it
+    over the text) and its inline rule (at each "://"); e-mail addresses and other schemes left
+    out: the onebox rule only takes hrefs starting with `http` or `//`."""
+    if "." not in text and "//" not in text:
+        return []
+    linkify = _linkify()
+    candidates: list[BareLink] = []
+    position = text.find("://")
+    while position != -1:
+        scheme = _SCHEME_BEFORE.search(text[:position])
+        if scheme:
+            start = position - len(scheme.group(1))
+            match = linkify.match_at_start(text[start:])
+            if match is not None:
+                candidates.append(BareLink(start, start + match.last_index, match.raw, match.url))
+        position = text.find("://", position + 3)
+    candidates += [BareLink(m.index, m.last_index, m.raw, m.url) for m in linkify.match(text) or []]
+    found: list[BareLink] = []
+    for link in sorted(candidates, key=lambda c: (c.start, -c.end)):
+        if found and link.start < found[-1].end:
+            continue  # overlaps one found already
+        if re.match(r"^(?:https?:)?//", link.url, re.IGNORECASE):
+            found.append(link)
+    return found
+
+
+def is_url_text(text: str) -> bool:
+    """True when a link's text is itself a web address (all of it)."""
+    stripped = text.strip()
+    links = bare_links(stripped)
+    return len(links) == 1 and links[0].start == 0 and links[0].end == len(stripped)

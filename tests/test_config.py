@@ -58,7 +58,11 @@ def test_the_same_values_as_the_full_settings(
 
 @pytest.mark.parametrize(
     ("env", "value"),
-    [("BRIDGE_HOME_REGION", "Catalonia"), ("DISCOURSE_URL", "forum.example.cat")],
+    [
+        ("BRIDGE_HOME_REGION", "Catalonia"),
+        ("BRIDGE_HOME_REGION", "ES-ZZ"),  # issue 28 point 8: no such subdivision
+        ("DISCOURSE_URL", "forum.example.cat"),
+    ],
 )
 def test_the_same_refusals(monkeypatch: pytest.MonkeyPatch, env: str, value: str) -> None:
     monkeypatch.setenv("BRIDGE_CONFIG", str(REPO_CONFIG))

@@ -33,12 +33,27 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def resolved(target: Path) -> Path:
+    """DIR itself, or the directory a symbolic link DIR points to (issue 28 point 8: a served
+    directory is often a link): the package is written there, the link left as it is. Raises
+    TargetRefused, saying what the link points to, when that is not a directory."""
+    if not target.is_symlink():
+        return target
+    real = target.resolve()
+    if not real.exists():
+        raise TargetRefused(f"{target} is a symbolic link to {real}, which does not exist")
+    if not real.is_dir():
+        raise TargetRefused(f"{target} is a symbolic link to {real}, which is not a directory")
+    return real
+
+
 def check_replaceable(target: Path, names: Iterable[str]) -> None:
-    """Raise TargetRefused unless `target` is absent, or a directory holding only files named in
-    `names` (a package this module wrote)."""
+    """Raise TargetRefused unless `target` (or the directory it links to) is absent, or a
+    directory holding only files named in `names` (a package this module wrote)."""
+    target = resolved(target)
     if not target.exists():
         return
-    if target.is_symlink() or not target.is_dir():
+    if not target.is_dir():
         raise TargetRefused(f"{target} exists and is not a directory")
     allowed = set(names)
     foreign = sorted(
@@ -79,8 +94,9 @@ def _locked(directory: Path) -> Iterator[None]:
 
 
 def write_directory(target: Path, files: Mapping[str, bytes]) -> bool:
-    """Make `target` hold exactly `files` (name -> bytes). Returns False when it already did."""
-    target = Path(os.path.abspath(target))
+    """Make `target` hold exactly `files` (name -> bytes). Returns False when it already did.
+    A symbolic link is followed: the directory it points to is replaced, the link kept."""
+    target = resolved(Path(os.path.abspath(target)))
     check_replaceable(target, files)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,15 @@ Pure. Layout (headings in the forum's language, from `settings.label`):
 Level 1, the title, is the topic's title. Absent optional parts are left out, headings included.
 
 Free text (description, value, savings, analysis) may use Markdown, but `block()` makes sure it
-can never break that layout, mention anyone or inject HTML (tests/test_render_safety.py checks
-it against markdown-it, the parser Discourse's renderer is built on):
+can never break that layout, mention anyone, inject HTML or make the forum fetch another site
+(tests/test_render_safety.py and test_render_onebox.py check it against markdown-it, the parser
+Discourse's renderer is built on):
+- a bare web address (one markdown-it's linkify would find, which Discourse may onebox, i.e.
+  fetch and preview) is written as an explicit link `[address](address)`, which it never
+  oneboxes; an image from a host other than the forum's is written as a link with its alt text;
+  a link whose text is another address than its target shows its real target (issue 27; the
+  rule and its Discourse sources: bridge.discourse_rules.bare_links). Short fields (`inline()`)
+  get the same explicit links;
 - a line that would be a heading (`# …`), a setext underline (`===`, `---`) or a thematic break
   (`***`, `- - -`) gets a backslash in front, so it reads as the text it is; also after list and
   quote markers (`- ## x`, `> ## x`, `1. ---`), where CommonMark makes headings too;
@@ -55,10 +62,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from bridge.catalogue.regions import CONTROL_CHARS_RE
-from bridge.discourse_rules import is_valid_username, mention_boundary
+from bridge.discourse_rules import bare_links, is_url_text, is_valid_username, mention_boundary
 from bridge.discovery.reasons import reason_text
 from bridge.settings import Settings
 
@@ -85,6 +92,13 @@ _ENTITY = re.compile(
 _MENTION_CANDIDATE = re.compile(r"@(?=[^\s@])")
 # A whole inline link `[text](destination "title")`, as markdown-it reads one.
 _LINK = re.compile(r'\[[^\[\]]*\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+"[^"]*")?\)')
+# What `_defuse_links` leaves alone or rewrites whole: an inline code span (linkify does not
+# look inside one), an image or a link with its text, destination and optional title.
+_SPAN = re.compile(
+    r"(?P<code>(?P<ticks>`+).+?(?P=ticks))"
+    r"|(?P<bang>!?)(?<!\\)\[(?P<text>[^\[\]]*)\]\((?P<dest>(?:[^()\s]|\([^()\s]*\))*)"
+    r'(?P<title>[ \t]+"[^"]*")?\)'
+)
 
 
 # --------------------------------------------------------------------------- text safety
@@ -122,6 +136,125 @@ def _defuse_bbcode(line: str) -> str:
     return _BBCODE.sub(escape, line)
 
 
+def _escaped(text: str) -> str:
+    return _INLINE_SPECIAL.sub(r"\\\1", text)
+
+
+def _after(pieces: list[str], link: str) -> None:
+    """Append a link written here; a `!` right before it would make it an image: escaped."""
+    if pieces and pieces[-1].endswith("!") and not pieces[-1].endswith("\\!"):
+        pieces[-1] = pieces[-1][:-1] + "\\!"
+    pieces.append(link)
+
+
+# Where markdown-it splits a line's text into tokens (escapes, emphasis, code, links…): linkify
+# runs on each token alone, so an address is looked for in each such chunk too.
+_TOKEN_BREAK = re.compile(r"[\\`*_\[\]#|~>!{}&<]")
+
+
+def _links_in(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, text, url) of the bare addresses linkify finds in `text` as a whole and, in
+    the gaps, in each chunk between Markdown punctuation."""
+    found = [(b.start, b.end, b.text, b.url) for b in bare_links(text)]
+    gaps, position = [], 0
+    for start, end, _, _ in found:
+        gaps.append((position, start))
+        position = end
+    gaps.append((position, len(text)))
+    for gap_start, gap_end in gaps:
+        chunk_start = gap_start
+        for cut in [m.start() for m in _TOKEN_BREAK.finditer(text, gap_start, gap_end)] + [gap_end]:
+            for b in bare_links(text[chunk_start:cut]):
+                found.append((chunk_start + b.start, chunk_start + b.end, b.text, b.url))
+            chunk_start = cut + 1
+    return sorted(found)
+
+
+def _link_for(text: str, url: str) -> str | None:
+    safe = _url("https:" + url if url.startswith("//") else url)
+    return f"[{_escaped(text)}]({safe})" if safe else None
+
+
+def _explicit(text: str) -> str:
+    """Bare web addresses as explicit links `[address](address)`, the rest escaped: Discourse
+    oneboxes (fetches) only what linkify found bare (bridge.discourse_rules, issue 27)."""
+    pieces: list[str] = []
+    position = 0
+    for start, end, shown, url in _links_in(text):
+        pieces.append(_escaped(text[position:start]))
+        link = _link_for(shown, url)
+        if link is None:
+            pieces.append(_escaped(shown))
+        else:
+            _after(pieces, link)
+        position = end
+    pieces.append(_escaped(text[position:]))
+    return "".join(pieces)
+
+
+def _bare_to_explicit(text: str) -> str:
+    """As `_explicit`, for free text that keeps its own Markdown: only the addresses change."""
+    pieces: list[str] = []
+    position = 0
+    for start, end, shown, url in _links_in(text):
+        link = _link_for(shown, url)
+        if link is None:
+            continue
+        pieces.append(text[position:start])
+        _after(pieces, link)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _other_host(destination: str, own_host: str | None) -> bool:
+    """True when an image's source is on a host other than the forum's own (a relative path is
+    the forum's)."""
+    if not re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//", destination, re.IGNORECASE):
+        return not destination.startswith("/")  # data:, javascript: and the like: not ours
+    host = urlsplit(destination if "://" in destination else "https:" + destination).hostname
+    return host is None or own_host is None or host.lower() != own_host.lower()
+
+
+def _defuse_links(line: str, own_host: str | None) -> str:
+    """Nothing in free text makes the forum reach out (issue 27 point 2; the rule and its source
+    are in bridge.discourse_rules): a bare URL becomes an explicit link, which Discourse never
+    oneboxes; an image from another host becomes a link with its alt text; a link whose text is
+    itself a URL other than its target shows its real target."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        if match.group("code"):
+            return match.group(0)
+        text, destination = match.group("text"), match.group("dest").strip("<>")
+        if match.group("bang"):
+            if not _other_host(destination, own_host):
+                return match.group(0)
+            alt = text.split("|")[0].strip()  # Discourse's `|500x300`, `|video` suffixes
+            url = _url("https:" + destination if destination.startswith("//") else destination)
+            if url is None:
+                return _explicit(alt or destination)
+            return f"[{alt or _escaped(destination)}]({url})"
+        plain = text.replace("\\", "")
+        if is_url_text(plain):
+            shown = bare_links(plain.strip())[0].url
+            if shown.rstrip("/") != destination.rstrip("/"):
+                return f"[{_escaped(destination)}]({destination}{match.group('title') or ''})"
+        return match.group(0)
+
+    pieces: list[str] = []
+    position = 0
+    for match in _SPAN.finditer(line):
+        pieces.append(_bare_to_explicit(line[position : match.start()]))
+        rewritten = rewrite(match)
+        if rewritten.startswith("["):
+            _after(pieces, rewritten)
+        else:
+            pieces.append(rewritten)
+        position = match.end()
+    pieces.append(_bare_to_explicit(line[position:]))
+    return "".join(pieces)
+
+
 def _neutral(line: str) -> str:
     """Outside code: no HTML, no decoded character reference, no mention, no BBCode tag."""
     line = _ENTITY.sub(r"\1\\&", line)
@@ -148,8 +281,9 @@ def _defuse_blocks(line: str) -> str:
         position = marker.end()
 
 
-def block(text: str) -> str:
-    """Free text as Markdown that stays inside its section (see the module docstring)."""
+def block(text: str, own_host: str | None = None) -> str:
+    """Free text as Markdown that stays inside its section and makes the forum fetch nothing
+    (see the module docstring); `own_host` is the forum's, whose images may be shown."""
     lines = CONTROL_CHARS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
     result: list[str] = []
     fence: tuple[str, int] | None = None  # (character, length) of the open fence
@@ -172,7 +306,8 @@ def block(text: str) -> str:
             # The info string is shown as a language hint: keep it free of HTML and mentions.
             result.append(marker + _neutral(opened.group(2)))
             continue
-        result.append(_neutral(_defuse_blocks(line)))
+        # Links last: the BBCode rule must not escape the `[` of a link written here.
+        result.append(_defuse_links(_neutral(_defuse_blocks(line)), own_host))
     if fence is not None:
         result.append(fence[0] * fence[1])
     text = "\n".join(result).strip("\n")
@@ -180,10 +315,12 @@ def block(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def inline(text: Any) -> str:
-    """A short field on one line with every Markdown character escaped."""
+def inline(text: Any, *, links: bool = True) -> str:
+    """A short field on one line with every Markdown character escaped, its web addresses as
+    explicit links (never bare: Discourse oneboxes bare ones). `links=False` for a link's own
+    text, where markdown-it's linkify does not look."""
     flat = " ".join(CONTROL_CHARS_RE.sub("", str(text)).split())
-    flat = _INLINE_SPECIAL.sub(r"\\\1", flat)
+    flat = _explicit(flat) if links else _escaped(flat)
     flat = flat.replace("<", "&lt;")
     return _defuse_mentions(flat)
 
@@ -227,6 +364,10 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     lang = settings.language
     label = settings.label
     parts: list[str] = []
+    own_host = urlsplit(settings.discourse_url).hostname if settings.discourse_url else None
+
+    def free(text: str) -> str:
+        return block(text, own_host)
 
     # 2. local body and contacts
     body = record.get("local_body", {})
@@ -262,12 +403,12 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
             parts.append(f"### {inline(label('contacts'))}\n\n" + "\n".join(rows))
 
     # 3. description, value, savings
-    parts.append(f"## {inline(label('description'))}\n\n{block(record.get('description', ''))}")
+    parts.append(f"## {inline(label('description'))}\n\n{free(record.get('description', ''))}")
     if record.get("value"):
-        parts.append(f"### {inline(label('value'))}\n\n{block(record['value'])}")
+        parts.append(f"### {inline(label('value'))}\n\n{free(record['value'])}")
     savings = []
     if record.get("savings"):
-        savings.append(block(record["savings"]))
+        savings.append(free(record["savings"]))
     if record.get("savings_eur_per_year") is not None:
         euros = _euros(record["savings_eur_per_year"], lang)
         savings.append(f"**{inline(label('savings_eur_per_year'))}:** {euros}")
@@ -277,7 +418,7 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     # 4. analysis
     analysis = record.get("analysis", {})
     sections = [
-        f"### {inline(label(key))}\n\n{block(analysis[key])}"
+        f"### {inline(label(key))}\n\n{free(analysis[key])}"
         for key in ("barriers", "benefits", "technology")
         if analysis.get(key)
     ]
@@ -299,7 +440,10 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     for doc in record.get("documents", []):
         url = _url(doc.get("url", ""))
         kind = inline(label(doc.get("kind", "other")))
-        title = inline(doc.get("title") or doc.get("url", ""))
+        shown = doc.get("title") or doc.get("url", "")
+        if url and is_url_text(shown) and bare_links(shown.strip())[0].url != url:
+            shown = url  # a title that is another address shows the real target (issue 27)
+        title = inline(shown, links=not url)
         documents.append(
             f"- {kind}: [{title}]({url})"
             if url
@@ -392,7 +536,7 @@ def population_band_text(population: int | None, settings: Settings) -> str:
 def _linked(title: str, url: str | None) -> str:
     # Only our own relative topic paths (/t/slug/id) are linked; anything else is shown as text.
     if url and re.fullmatch(r"/t/[^\s()\[\]]+/\d+", url):
-        return f"[{inline(title)}]({url})"
+        return f"[{inline(title, links=False)}]({url})"
     return inline(title)
 
 
