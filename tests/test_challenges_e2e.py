@@ -257,15 +257,24 @@ def test_an_unanswered_challenge_is_read_again_only_when_its_edit_bumps_it(
         title="図書館の開館時間について助けが必要です",
         raw="私たちの町の図書館は開館時間の案内で困っています。誰か経験がありますか？",
     )
-    forum.pull()
+    run = forum.pull()
     assert forum.row(topic_id).status == ChallengeStatus.no_match
-    assert forum.bridge_replies(topic_id) == []
+    # Issue 21 changed this test: a challenge nothing answers gets one plain reply saying so
+    # and listing nothing (it used to get none, so that its author's edit would bump the topic
+    # and be the only thing that made the pull read it again).
+    (reply,) = forum.bridge_replies(topic_id)
+    assert reply.raw.startswith(forum.harness.settings.label("challenge_none"))
+    assert "/t/" not in reply.raw.split("---")[0]
+    assert run.count(Result.no_match) == 1
+    # Replied, its first post is no longer its last: an edit of it does not bump the topic
+    # (core lib/post_revisor.rb bump_topic), so it is checked as an answered one is: its first
+    # post and the reply read in one request a pull, nothing written when nothing changed.
     stats = forum.emulator.stats()["by_route"]
     reads_before = stats.get("GET /t/{id}", 0) + stats.get("GET /t/{id}/posts", 0)
-    forum.pull()  # alone in its topic and not bumped: not read at all
+    again = forum.pull()
     stats = forum.emulator.stats()["by_route"]
-    assert stats.get("GET /t/{id}", 0) + stats.get("GET /t/{id}/posts", 0) == reads_before
-    # A new version of the topic's last post bumps it (core lib/post_revisor.rb bump_topic).
+    assert stats.get("GET /t/{id}", 0) + stats.get("GET /t/{id}/posts", 0) == reads_before + 1
+    assert not again.outcomes
     forum.emulator.control(
         "edit_post",
         topic_id=topic_id,
@@ -274,7 +283,9 @@ def test_an_unanswered_challenge_is_read_again_only_when_its_edit_bumps_it(
         edit_reason="en català",
     )
     run = forum.pull()
-    assert run.count(Result.posted) == 1 and len(forum.bridge_replies(topic_id)) == 1
+    # The edit is found and the same reply now lists the projects.
+    assert run.count(Result.edited) == 1 and len(forum.bridge_replies(topic_id)) == 1
+    assert forum.row(topic_id).status == ChallengeStatus.answered
 
 
 def test_nobody_elses_post_is_ever_edited(challenge_forum: ChallengeForum) -> None:

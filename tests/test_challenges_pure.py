@@ -88,14 +88,22 @@ def _listed(**kw) -> Listed:
         (_listed(), _known(ChallengeStatus.answered), Step.check),  # an edit does not bump
         (_listed(), _known(ChallengeStatus.reply_deleted), Step.skip),  # respected
         (_listed(), _known(ChallengeStatus.ignored), Step.skip),
-        # Unanswered and alone in its topic: the list's bumped_at tells an edit.
-        (_listed(posts_count=1), _known(ChallengeStatus.no_match, posts_count=1), Step.skip),
+        # Unanswered and alone in its topic (a no-match row from before issue 21, not replied
+        # to): the list's bumped_at tells an edit.
+        (
+            _listed(posts_count=1),
+            _known(ChallengeStatus.no_match, posts_count=1, reply_post_id=None),
+            Step.skip,
+        ),
         (
             _listed(posts_count=1, bumped_at=T1),
-            _known(ChallengeStatus.no_match, posts_count=1),
+            _known(ChallengeStatus.no_match, posts_count=1, reply_post_id=None),
             Step.read,
         ),
         (_listed(posts_count=3), _known(ChallengeStatus.no_match), Step.check),
+        # Issue 21: replied "nothing matches yet": its first post is no longer its last, so an
+        # edit does not bump it; checked like an answered one.
+        (_listed(posts_count=2), _known(ChallengeStatus.no_match, posts_count=2), Step.check),
     ],
 )
 def test_what_a_list_read_leads_to(item: Listed, known: Known | None, step: Step) -> None:

@@ -61,7 +61,7 @@ class Result(StrEnum):
     adopted = "adopted"  # the reply of an interrupted run, found and recorded
     edited = "edited"
     unchanged = "unchanged"
-    no_match = "no_match"
+    no_match = "no_match"  # replied that nothing in the catalogue matches yet
     closed = "closed"
     ignored = "ignored"
     reply_deleted = "reply_deleted"
@@ -198,17 +198,8 @@ class Answerer:
             return self._failed(topic_id, known, signals, f"matching failed: {exc}")
         refs = tuple(s.ref for s in suggestions)
         if reply_id is None:
-            if not suggestions:
-                self._save(
-                    topic_id,
-                    **signals,
-                    text_hash=text_hash,
-                    matched_refs=(),
-                    status=ChallengeStatus.no_match,
-                    last_error=None,
-                    attempts=0,
-                )
-                return Outcome(topic_id, Result.no_match)
+            # Nothing relevant (issue 21): the reply says so plainly and lists nothing, never
+            # the nearest projects as filler.
             return self._post(topic_id, known, signals, text_hash, suggestions)
         same_reply = (
             adopted
@@ -223,7 +214,7 @@ class Answerer:
                 **signals,
                 text_hash=text_hash,
                 matched_refs=refs,
-                status=ChallengeStatus.answered,
+                status=_answered(suggestions),
             )
             return Outcome(topic_id, Result.adopted if adopted else Result.unchanged)
         return self._edit(topic_id, known, reply_id, signals, text_hash, suggestions)
@@ -271,12 +262,12 @@ class Answerer:
             reply_post_id=int(created["id"]),
             reply_hash=body_fingerprint(raw),
             reply_started_at=None,
-            status=ChallengeStatus.answered,
+            status=_answered(suggestions),
             answered_at=utcnow(),
             last_error=None,
             attempts=0,
         )
-        return Outcome(topic_id, Result.posted)
+        return Outcome(topic_id, Result.posted if suggestions else Result.no_match)
 
     def _edit(
         self,
@@ -321,7 +312,7 @@ class Answerer:
             text_hash=text_hash,
             matched_refs=tuple(s.ref for s in suggestions),
             reply_hash=body_fingerprint(raw),
-            status=ChallengeStatus.answered,
+            status=_answered(suggestions),
             last_error=None,
             attempts=0,
         )
@@ -402,6 +393,11 @@ class Answerer:
         changed = {k: v for k, v in signals.items() if getattr(known, k) != v}
         if changed:
             self._save(known.topic_id, **changed)
+
+
+def _answered(suggestions: tuple[Suggestion, ...]) -> ChallengeStatus:
+    """A replied challenge's status: `no_match` when the reply says nothing matches yet."""
+    return ChallengeStatus.answered if suggestions else ChallengeStatus.no_match
 
 
 def _same_user(a: Any, b: Any) -> bool:

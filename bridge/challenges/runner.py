@@ -72,8 +72,14 @@ def decide(item: Listed, known: store.Known | None, definition_topic_id: int | N
         return Step.read  # new, not answered yet (or refused last time), or reopened
     if known.status in (ChallengeStatus.ignored, ChallengeStatus.reply_deleted):
         return Step.skip
-    if known.status == ChallengeStatus.no_match and item.posts_count <= 1:
-        # Its first post is its last: an edit bumps the topic (core lib/post_revisor.rb).
+    if (
+        known.status == ChallengeStatus.no_match
+        and known.reply_post_id is None
+        and item.posts_count <= 1
+    ):
+        # Not replied to (a row from before issue 21, whose no-match got no reply) and its first
+        # post is its last: an edit bumps the topic (core lib/post_revisor.rb). With the
+        # bridge's "nothing matches yet" reply it is checked like an answered one.
         return Step.read if item.bumped_at != known.bumped_at else Step.skip
     return Step.check
 

@@ -54,7 +54,7 @@ class ChallengeStatus(StrEnum):
 
     pending = "pending"  # seen, not answered yet (new, or the forum refused the reply: retried)
     answered = "answered"  # our reply is in the topic and matches the challenge as last read
-    no_match = "no_match"  # nothing in the catalogue fits: no reply (answered "not at all")
+    no_match = "no_match"  # nothing in the catalogue fits: replied so (before issue 21: no reply)
     reply_deleted = "reply_deleted"  # a moderator deleted our reply: respected, never re-posted
     closed = "closed"  # the challenge was closed, archived, deleted or moved away: left alone
     ignored = "ignored"  # opened by the bridge's own user (never a challenge)
