@@ -32,6 +32,10 @@ LOCAL_BODY_FIELDS = (
     "longitude",
 )
 CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public")
+# A contact's personal data (issue 28): never in the forum or any public output whatever `public`
+# says, masked in the admin outputs unless `--with-private` asks for it, kept by export (the
+# catalogue's round-trip file). A public contact is shown by name, role and forum profile.
+PRIVATE_CONTACT_FIELDS = frozenset(("email", "phone"))
 DOCUMENT_FIELDS = ("kind", "title", "url")
 ANALYSIS_FIELDS = ("barriers", "benefits", "technology")
 
@@ -73,13 +77,27 @@ def body_dict(values: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def contact_dict(values: Sequence[Any]) -> dict[str, Any]:
-    """A contact, from its values in CONTACT_FIELDS order (`public` a bool)."""
+def contact_dict(values: Sequence[Any], *, private: bool = True) -> dict[str, Any]:
+    """A contact, from its values in CONTACT_FIELDS order (`public` a bool); without its email
+    and phone unless `private`."""
     return {
         name: value
         for name, value in zip(CONTACT_FIELDS, values, strict=True)
-        if value or type(value) in _FALSY_CONTENT
+        if (value or type(value) in _FALSY_CONTENT)
+        and (private or name not in PRIVATE_CONTACT_FIELDS)
     }
+
+
+def masked_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact dict without its personal data (PRIVATE_CONTACT_FIELDS)."""
+    return {k: v for k, v in contact.items() if k not in PRIVATE_CONTACT_FIELDS}
+
+
+def masked(record: dict[str, Any]) -> dict[str, Any]:
+    """A record dict whose contacts carry no email and no phone (the record itself unchanged)."""
+    if not record.get("contacts"):
+        return record
+    return {**record, "contacts": [masked_contact(c) for c in record["contacts"]]}
 
 
 def document_dict(kind: Any, title: str | None, url: str) -> dict[str, Any]:
@@ -164,11 +182,13 @@ encode_listed = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 def listing_json(record: dict[str, Any]) -> str:
     """A record's listing form, stored beside it when it is written (`project.listing_json`): its
-    canonical form without `proximity` (which the listing derives and writes after `place`),
+    canonical form without `proximity` (which the listing derives and writes after `place`) and
+    with its contacts masked (`masked`: the listing's default; `--with-private` reads the rows),
     encoded as the listing encodes. The listing then writes it with the derived fields spliced
     in before its closing brace (`read_store.iter_listing`), byte for byte what encoding the
-    whole record would give."""
-    return encode_listed({key: value for key, value in record.items() if key != "proximity"})
+    whole masked record would give."""
+    listed = masked(record)
+    return encode_listed({key: value for key, value in listed.items() if key != "proximity"})
 
 
 def fingerprint(record: dict[str, Any]) -> str:

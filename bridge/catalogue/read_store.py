@@ -216,9 +216,10 @@ class _Output:
 
     def __init__(
         self, fetched: _Fetched, places: dict[int, dict[str, Any] | None], home_region: str,
-        discourse_url: str | None,
+        discourse_url: str | None, *, private: bool = False,
     ) -> None:  # fmt: skip
         self.fetched = fetched
+        self.private = private  # contacts' email and phone shown (export, `--with-private`)
         self.places = places
         self.home_region = home_region
         self.discourse_url = discourse_url
@@ -236,7 +237,7 @@ class _Output:
         pid = row[0]
         return canonical_record(
             row[1], row[2], self.body(row[14]),
-            [contact_dict(c) for c in self.fetched.contacts.get(pid, ())],
+            [contact_dict(c, private=self.private) for c in self.fetched.contacts.get(pid, ())],
             row[3], row[7], row[8], row[9], (row[10], row[11], row[12]), row[4], row[5], row[6],
             [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
             row[13] if with_proximity else None,
@@ -373,13 +374,16 @@ def iter_records(
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
+    *,
+    private: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Records as `projects list --json` prints them (contract §3), filtered and sorted, each
-    made when it is asked for. Every read is done before the first record is made."""
+    made when it is asked for. Every read is done before the first record is made. Contacts'
+    emails and phones only when `private`."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, filters.where())
         places = _places(rows, fetched)
-    output = _Output(fetched, places, home_region, discourse_url)
+    output = _Output(fetched, places, home_region, discourse_url, private=private)
     for row in _chosen(fetched, output, filters, sort):
         yield output.listed(row, detail=False)
 
@@ -390,15 +394,19 @@ def iter_listing(
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
+    *,
+    private: bool = False,
 ) -> Iterator[str]:
     """`projects list --json`'s records as the lines it writes: byte for byte `encode_listed` of
     `iter_records`' dicts, made without building them. Each record's stored listing form
     (`project.listing_json`, its canonical part) gets the derived fields spliced in before its
     closing brace; a record with none stored yet is built from its columns. A text search reads
-    the records' words, so it goes through `iter_records`."""
-    if filters.search and filters.search.strip():
+    the records' words, and the stored form has its contacts masked (`canonical.listing_json`),
+    so a search and `private` (emails and phones shown) go through `iter_records`."""
+    if private or (filters.search and filters.search.strip()):
         yield from map(
-            encode_listed, iter_records(source, home_region, discourse_url, filters, sort)
+            encode_listed,
+            iter_records(source, home_region, discourse_url, filters, sort, private=private),
         )
         return
     full: dict[int, tuple[Any, ...]] = {}  # records without a stored form, read whole
@@ -445,9 +453,12 @@ def list_records(
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
+    *,
+    private: bool = False,
 ) -> list[dict[str, Any]]:
-    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
-    return list(iter_records(source, home_region, discourse_url, filters, sort))
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted; contacts'
+    emails and phones only when `private`."""
+    return list(iter_records(source, home_region, discourse_url, filters, sort, private=private))
 
 
 def get_record(
@@ -455,14 +466,17 @@ def get_record(
     ref: str,
     home_region: str,
     discourse_url: str | None = None,
+    *,
+    private: bool = False,
 ) -> dict[str, Any]:
-    """The record as `projects show --json` prints it; UnknownRef when there is none."""
+    """The record as `projects show --json` prints it; UnknownRef when there is none. Contacts'
+    emails and phones only when `private`."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where("p.ref = ?", (ref,)))
         places = _places(rows, fetched)
     if not fetched.projects:
         raise UnknownRef(ref)
-    output = _Output(fetched, places, home_region, discourse_url)
+    output = _Output(fetched, places, home_region, discourse_url, private=private)
     return output.listed(fetched.projects[0], detail=True)
 
 
@@ -470,7 +484,7 @@ def export_records(source: Rows | Engine | Connection) -> list[dict[str, Any]]:
     """Every record (archived ones too) in its canonical form, by ref: what `export` writes."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where())
-    output = _Output(fetched, {}, "", None)
+    output = _Output(fetched, {}, "", None, private=True)  # the round-trip file keeps everything
     return [output.canonical(row, with_proximity=True) for row in fetched.projects]
 
 

@@ -277,6 +277,16 @@ def template(
 # --------------------------------------------------------------------------- projects
 
 
+WithPrivateOption = Annotated[
+    bool,
+    typer.Option(
+        "--with-private",
+        help="Show contacts' emails and phones (personal data: masked unless asked for; export "
+        "always keeps them).",
+    ),
+]
+
+
 class SortBy(StrEnum):
     ref = "ref"
     title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
@@ -330,8 +340,10 @@ def projects_list(
         ),
     ] = None,
     as_json: JsonOption = False,
+    with_private: WithPrivateOption = False,
 ) -> None:
-    """List records with their forum link and activity."""
+    """List records with their forum link and activity. Contacts' emails and phones are masked
+    unless --with-private is given."""
     from bridge.catalogue import read_store
 
     if archived and include_archived:
@@ -351,12 +363,17 @@ def projects_list(
             # Each record is written as it is made; every read is done before the first.
             _print_json_list(
                 read_store.iter_listing(
-                    rows, cfg.home_region, cfg.discourse_url, filters, sort.value
+                    rows,
+                    cfg.home_region,
+                    cfg.discourse_url,
+                    filters,
+                    sort.value,
+                    private=with_private,
                 )
             )
             return
         records = read_store.list_records(
-            rows, cfg.home_region, cfg.discourse_url, filters, sort.value
+            rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
         )
     if by_place:
         from bridge.cli.discovery import place_filters
@@ -430,15 +447,18 @@ def _print_json_list(lines: Iterable[str]) -> None:
 
 @projects_app.command("show")
 def projects_show(
-    ref: Annotated[str, typer.Argument(help="The record's ref.")], as_json: JsonOption = False
+    ref: Annotated[str, typer.Argument(help="The record's ref.")],
+    as_json: JsonOption = False,
+    with_private: WithPrivateOption = False,
 ) -> None:
-    """The whole record, its topic URL, sync state and activity."""
+    """The whole record, its topic URL, sync state and activity. Contacts' emails and phones are
+    masked unless --with-private is given."""
     from bridge.catalogue.read_store import UnknownRef, get_record
 
     cfg = catalogue_settings()
     with catalogue_rows(cfg) as rows:
         try:
-            record = get_record(rows, ref, cfg.home_region, cfg.discourse_url)
+            record = get_record(rows, ref, cfg.home_region, cfg.discourse_url, private=with_private)
         except UnknownRef as exc:
             fail(str(exc))
     if as_json:

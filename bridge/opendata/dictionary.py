@@ -365,8 +365,11 @@ PROJECTS = Table(
         Column(
             "topic_url",
             TEXT,
-            "Adreça del tema de la fitxa al fòrum; buida si encara no s'hi ha publicat.",
-            "Address of the record's topic in the forum; empty until it is published there.",
+            "Adreça absoluta del tema de la fitxa al fòrum; buida si encara no s'hi ha publicat o "
+            "si l'adreça del fòrum (DISCOURSE_URL) no estava configurada en escriure el paquet.",
+            "Absolute address of the record's topic in the forum; empty until it is published "
+            "there, or when the forum's address (DISCOURSE_URL) was not configured when the "
+            "package was written.",
             ("topic_url",),
             uri=True,
         ),
@@ -477,8 +480,10 @@ CONTACTS = Table(
         Column(
             "forum_profile",
             TEXT,
-            "Adreça del perfil al fòrum.",
-            "Address of the profile in the forum.",
+            "Adreça absoluta del perfil al fòrum; buida si l'adreça del fòrum (DISCOURSE_URL) no "
+            "estava configurada en escriure el paquet.",
+            "Absolute address of the profile in the forum; empty when the forum's address "
+            "(DISCOURSE_URL) was not configured when the package was written.",
             ("forum_profile",),
             uri=True,
         ),

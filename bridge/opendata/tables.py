@@ -5,7 +5,10 @@ What is public is decided here and only here:
 - of the contacts, only those marked `public`, and of them only name, role and forum profile:
   never an email address or a phone number, whatever `public` says (personal data belongs in the
   forum, not in a download). Their positions are counted among the public contacts alone, so a
-  gap does not tell that a private contact exists.
+  gap does not tell that a private contact exists;
+- forum addresses are absolute or absent: without a configured forum (DISCOURSE_URL unset, as a
+  cron job on a web server often runs it) a topic's path alone would fail the schema's `format:
+  uri` and lead nowhere, so the cell is left empty (the data dictionary says so).
 """
 
 from __future__ import annotations
@@ -87,6 +90,14 @@ def _row_maker(table: Table) -> Callable[[Mapping[str, Any]], Row]:
     return make
 
 
+def absolute_url(url: str | None) -> str | None:
+    """An http(s) URL as it is; anything else (a topic's `/t/…` path when no forum is configured)
+    as absent."""
+    if url and url.startswith(("https://", "http://")):
+        return url
+    return None
+
+
 def profile_url(discourse_url: str | None, username: str | None) -> str | None:
     # Discourse serves a user's profile at /u/:username (config/routes.rb, `%w{users u}` routes).
     if not discourse_url or not username:
@@ -118,7 +129,8 @@ def public_tables(
     contacts: list[Row] = []
     for record in public_records(records, modified):
         ref = record["ref"]
-        projects.append(project_row({**record, "modified": modified[ref]}))
+        topic = absolute_url(record.get("topic_url"))
+        projects.append(project_row({**record, "modified": modified[ref], "topic_url": topic}))
         for position, document in enumerate(record.get("documents") or ()):
             documents.append(document_row({**document, "ref": ref, "position": position}))
         public = [c for c in record.get("contacts") or () if c.get("public") is True]

@@ -250,9 +250,8 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
                 bits.append(f"**{inline(name)}**")
             if contact.get("role"):
                 bits.append(inline(contact["role"]))
-            for key in ("email", "phone"):
-                if contact.get(key):
-                    bits.append(inline(contact[key]))
+            # Never the email or the phone (canonical.PRIVATE_CONTACT_FIELDS): a public contact
+            # is reached through the forum, by name, role and profile.
             user = contact.get("forum_username")
             if user:
                 bits.append(_profile_link(user))
