@@ -146,14 +146,18 @@ def test_db_upgrade_replaces_listing_forms_stored_with_personal_data(
     records = [_record(2), make_record(3)]
     _import(cli, tmp_path, records)
     masked_listing = cli("projects", "list", "--json").stdout
+    old_forms = {  # what revision 0010's import stored: the whole record
+        item.ref: encode_listed(
+            {k: v for k, v in record_dict(item.view).items() if k != "proximity"}
+        )
+        for item in read_store.load_all(engine)
+    }
     command.downgrade(_alembic_config(engine), "0010")
-    with engine.begin() as conn:  # what revision 0010's import stored: the whole record
-        for record in records:
-            whole = record_dict(read_store.load_by_refs(conn, [record["ref"]])[0].view)
-            old_form = encode_listed({k: v for k, v in whole.items() if k != "proximity"})
+    with engine.begin() as conn:
+        for ref, old_form in old_forms.items():
             conn.execute(
                 sa.text("UPDATE project SET listing_json = :form WHERE ref = :ref"),
-                {"form": old_form, "ref": record["ref"]},
+                {"form": old_form, "ref": ref},
             )
     upgraded = cli("db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.stderr

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bridge.catalogue.evidence import decode as decode_evidence
 from bridge.catalogue.regions import within
 from bridge.models.enums import Proximity
 
@@ -119,6 +120,8 @@ def canonical_record(
     phase: Any,
     documents: list[dict[str, Any]],
     proximity: Any,
+    savings_hours_per_year: float | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The record as the contract shows it, from its parts: keys in the contract's order, absent
     values omitted (`_compact`'s rule, written out: listing 10,000 records calls this 10,000
@@ -134,6 +137,8 @@ def canonical_record(
         record["savings"] = savings
     if savings_eur_per_year is not None:
         record["savings_eur_per_year"] = _number(savings_eur_per_year)
+    if savings_hours_per_year is not None:
+        record["savings_hours_per_year"] = _number(savings_hours_per_year)
     parts = {k: v for k, v in zip(ANALYSIS_FIELDS, analysis, strict=True) if v}
     if parts:
         record["analysis"] = parts
@@ -142,6 +147,8 @@ def canonical_record(
     record["phase"] = plain(phase)
     if documents:
         record["documents"] = documents
+    if evidence:  # issue 25: already canonical (`evidence.evidence_dict`), in its keys' order
+        record.update(evidence)
     if proximity:
         record["proximity"] = plain(proximity)
     return record
@@ -172,6 +179,8 @@ def record_dict(project: Project | ProjectView) -> dict[str, Any]:
         project.phase,
         [document_dict(d.kind, d.title, d.url) for d in project.documents],
         project.proximity,
+        project.savings_hours_per_year,
+        decode_evidence(project.evidence),
     )
 
 

@@ -32,6 +32,9 @@ from typing import Any
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.evidence import CSV_COLUMNS as EVIDENCE_COLUMNS
+from bridge.catalogue.evidence import JSON_COLUMNS as EVIDENCE_JSON
+from bridge.catalogue.evidence import NUMBER_COLUMNS as EVIDENCE_NUMBERS
 from bridge.catalogue.problems import Problem, RawRecord, Severity
 from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
 
@@ -51,12 +54,21 @@ CSV_COLUMNS: tuple[str, ...] = (
     "kind",
     "phase",
     "documents",
+    *EVIDENCE_COLUMNS,
     "proximity",
 )
-NUMBER_COLUMNS = frozenset(
-    {"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"}
+NUMBER_COLUMNS = (
+    frozenset(
+        {
+            "local_body.population",
+            "local_body.latitude",
+            "local_body.longitude",
+            "savings_eur_per_year",
+        }
+    )
+    | EVIDENCE_NUMBERS
 )
-JSON_COLUMNS = frozenset({"contacts", "documents"})
+JSON_COLUMNS = frozenset({"contacts", "documents"}) | EVIDENCE_JSON
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 

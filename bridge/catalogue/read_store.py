@@ -32,6 +32,8 @@ from bridge.catalogue.canonical import (
     iso,
     proximity_for,
 )
+from bridge.catalogue.evidence import decode as decode_evidence
+from bridge.catalogue.evidence import derived as derived_evidence
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
 from bridge.models.enums import Area, Kind, Phase, Proximity
@@ -59,7 +61,9 @@ _COLUMNS = (
     "s.project_id", "s.topic_id", "s.topic_slug", "s.state", "s.content_hash", "s.closed",
     "s.last_error", "s.last_synced_at",
     "a.replies", "a.views", "a.likes", "a.participants", "a.last_posted_at",
+    "p.savings_hours_per_year", "p.evidence",  # issue 25, at the end: the positions above stand
 )  # fmt: skip
+_EVIDENCE = 33  # savings_hours_per_year, then evidence
 _FROM = """
 FROM project p
 LEFT JOIN sync_state s ON s.project_id = p.id
@@ -67,10 +71,10 @@ LEFT JOIN activity a ON a.project_id = p.id
 """
 _PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"
 # The listing's query: the same positions, the content the stored listing form already holds left
-# out (NULL), and that form last (position 33). Contacts and documents are not read for it.
+# out (NULL), and that form last (position 35). Contacts and documents are not read for it.
 _STORED = frozenset(
     ("p.description", "p.value", "p.savings", "p.savings_eur_per_year", "p.analysis_barriers",
-     "p.analysis_benefits", "p.analysis_technology")
+     "p.analysis_benefits", "p.analysis_technology", "p.savings_hours_per_year", "p.evidence")
 )  # fmt: skip
 _LISTING_SQL = (
     f"SELECT {', '.join('NULL' if c in _STORED else c for c in _COLUMNS)}, p.listing_json {_FROM}"
@@ -183,6 +187,7 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
             body = views[body_id] = BodyView(*fetched.bodies[body_id][:-1])
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
+            row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]) or None,
             barriers, benefits, technology, proximity,
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
@@ -241,6 +246,7 @@ class _Output:
             row[3], row[7], row[8], row[9], (row[10], row[11], row[12]), row[4], row[5], row[6],
             [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
             row[13] if with_proximity else None,
+            row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]),
         )  # fmt: skip
 
     def derived_proximity(self, body_id: int, own: str | None) -> str:
@@ -258,6 +264,8 @@ class _Output:
         """The record as list (detail=False) and show (detail=True) print it."""
         record = self.canonical(row, with_proximity=False)
         record.update(self.derived(row, detail=detail))
+        if detail:  # contract §4b: show's derived evidence, never imported
+            record["evidence"] = derived_evidence(record)
         return record
 
     def derived(self, row: tuple[Any, ...], *, detail: bool = False) -> dict[str, Any]:

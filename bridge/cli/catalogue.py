@@ -467,6 +467,74 @@ def projects_show(
     _print_record(record)
 
 
+def evidence_lines(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The "Evidence" block of `projects show` (issue 25): only what is filled in, with the
+    per-inhabitant figures and their basis (caveats said, never silent)."""
+    from bridge.catalogue.evidence import CAVEAT_TEXT, CRITERIA, PopulationCaveat
+
+    lines: list[tuple[str, str]] = []
+    cost = record.get("cost") or {}
+    year = f" (euros of {cost['year']}, nominal)" if "year" in cost else " (nominal)"
+    derived = record.get("evidence") or {}
+    basis = derived.get("population_basis") or {}
+    if "one_off_eur" in cost:
+        per = derived.get("cost_per_inhabitant_eur")
+        lines.append(
+            (
+                "cost",
+                f"€{cost['one_off_eur']:,} one-off{year}"
+                + (f"; €{per}/inhabitant" if per is not None else ""),
+            )
+        )
+    if "yearly_eur" in cost:
+        per = derived.get("yearly_cost_per_inhabitant_eur")
+        lines.append(
+            (
+                "cost a year",
+                f"€{cost['yearly_eur']:,}{year}"
+                + (f"; €{per}/inhabitant" if per is not None else ""),
+            )
+        )
+    if derived.get("savings_per_inhabitant_eur") is not None:
+        lines.append(("savings/inhabitant", f"€{derived['savings_per_inhabitant_eur']} a year"))
+    for item in record.get("funding") or []:
+        share = f" {item['share']:.0%}" if "share" in item else ""
+        lines.append(("funding", f"{item['source']}{share}"))
+    dates = record.get("dates") or {}
+    for key in ("started", "piloted", "implemented"):
+        if key in dates:
+            lines.append((key, dates[key]))
+    if derived.get("months_to_implement") is not None:
+        lines.append(("months to implement", str(derived["months_to_implement"])))
+    team = record.get("team") or {}
+    if team:
+        bits = [f"{team['people']} people"] if "people" in team else []
+        if "external" in team:
+            bits.append("with an external provider" if team["external"] else "in-house")
+        lines.append(("team", ", ".join(bits)))
+    for kpi in record.get("kpis") or []:
+        change = " → ".join(f"{kpi[k]:,}" for k in ("before", "after") if k in kpi)
+        unit = f" {kpi['unit']}" if "unit" in kpi else ""
+        extra = "; ".join(kpi[k] for k in ("period", "source") if k in kpi)
+        text = f"{kpi['name']}: {change}{unit}" + (f" ({extra})" if extra else "")
+        lines.append(("result", text))
+    criteria = record.get("criteria") or {}
+    scores = [f"{k} {criteria[k]}/5" for k in CRITERIA if k in criteria]
+    if scores:
+        lines.append(("criteria", ", ".join(scores)))
+    if "justification" in criteria:
+        lines.append(("  why", criteria["justification"]))
+    if lines and basis:
+        shown = f"{basis['population']:,} inhabitants" if basis.get("population") else "unknown"
+        source = {"gazetteer": "official (gazetteer)", "record": "the record's own figure"}.get(
+            basis.get("source") or "", ""
+        )
+        caveats = "; ".join(CAVEAT_TEXT[PopulationCaveat(c)] for c in basis.get("caveats", []))
+        text = ", ".join(x for x in (shown, source) if x) + (f" — {caveats}" if caveats else "")
+        lines.append(("population basis", text))
+    return lines
+
+
 def _print_record(record: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -507,8 +575,11 @@ def _print_record(record: dict[str, Any]) -> None:
     row("value", record.get("value"))
     row("savings", record.get("savings"))
     row("savings €/year", record.get("savings_eur_per_year"))
+    row("savings hours/year", record.get("savings_hours_per_year"))
     for key, text in record.get("analysis", {}).items():
         row(key, text)
+    for label, text in evidence_lines(record):
+        row(label, text)
     row("area", record["area"])
     row("kind", record["kind"])
     row("phase", record["phase"])

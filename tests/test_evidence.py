@@ -1,0 +1,322 @@
+"""Issue 25: evidence a council can compare (contract §4b). The fields in every format and the
+template, validation naming the field, storage, the derived per-inhabitant figures with their
+basis and caveats, `projects show`, free-text savings left as written with advice."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from plugins.catalogue import Run, make_record, write_records_file
+
+from bridge.catalogue import evidence as ev
+from bridge.catalogue.schema import RawRecord, Severity, validate_records
+
+EVIDENCE: dict[str, Any] = {
+    "savings_eur_per_year": 24000,
+    "savings_hours_per_year": 1500.5,
+    "cost": {"one_off_eur": 25696, "yearly_eur": 3212.5, "year": 2023},
+    "funding": [{"source": "ngeu", "share": 0.6}, {"source": "own", "share": 0.4}],
+    "dates": {"started": "2022-03", "piloted": "2022-09-15", "implemented": "2023-06-01"},
+    "team": {"people": 4, "external": True},
+    "kpis": [
+        {
+            "name": "Trucades al mes",
+            "unit": "trucades",
+            "before": 4200,
+            "after": 2600,
+            "period": "2023",
+            "source": "https://exemple.cat/memoria-2023",
+        },
+        {"name": "Temps d'espera", "unit": "min", "before": 12.5, "after": 3},
+    ],
+    "criteria": {
+        "innovation": 4,
+        "results": 3,
+        "transferability": 5,
+        "sustainability": 4,
+        "participation": 2,
+        "justification": "Replicable amb programari lliure.\nSegona línia.",
+    },
+}
+
+
+def _with_evidence(i: int = 0, **overrides: Any) -> dict[str, Any]:
+    """make_record(0) is Abrera (INE 08001), placed by the gazetteer."""
+    return make_record(i, **{**EVIDENCE, **overrides})
+
+
+def _problems(record: dict[str, Any]) -> list[tuple[str | None, str]]:
+    _, problems = validate_records([RawRecord("t.json", 1, record)])
+    return [(p.field, p.reason) for p in problems]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_a_record_with_every_evidence_field_is_valid_and_keeps_them_in_order() -> None:
+    valid, problems = validate_records([RawRecord("t.json", 1, _with_evidence())])
+    assert problems == []
+    from bridge.catalogue.canonical import record_dict
+
+    record = record_dict(valid[0].record.view())
+    keys = list(record)
+    assert keys[keys.index("documents") + 1 :] == [*ev.EVIDENCE_KEYS, "proximity"]
+    for key in (*ev.EVIDENCE_KEYS, "savings_hours_per_year"):
+        assert record[key] == EVIDENCE[key], key
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"cost": {"one_off_eur": -5}}, "cost.one_off_eur", "out of range"),
+        ({"cost": {"yearly_eur": "12,5"}}, "cost.yearly_eur", "decimal separator"),
+        ({"cost": {"year": 1850}}, "cost.year", "out of range"),
+        (
+            {"dates": {"started": "2024-03", "implemented": "2023-12-31"}},
+            "dates.implemented",
+            "2023-12-31 is before dates.started (2024-03)",
+        ),
+        (
+            {"dates": {"started": "2024-01-10", "piloted": "2023-05"}},
+            "dates.piloted",
+            "is before dates.started",
+        ),
+        ({"dates": {"started": "2024-02-30"}}, "dates.started", "not a date of the calendar"),
+        ({"dates": {"started": "March 2024"}}, "dates.started", "YYYY-MM-DD or YYYY-MM"),
+        ({"funding": [{"source": "ngeu", "share": 1.2}]}, "funding[0].share", "out of range"),
+        (
+            {"funding": [{"source": "ngeu", "share": 0.7}, {"source": "own", "share": 0.5}]},
+            "funding",
+            "the shares sum to 1.2; at most 1",
+        ),
+        ({"funding": [{"source": "banc", "share": 0.5}]}, "funding[0].source", "ngeu"),
+        ({"criteria": {"innovation": 6}}, "criteria.innovation", "out of range (1 to 5)"),
+        ({"criteria": {"results": 0}}, "criteria.results", "out of range (1 to 5)"),
+        ({"criteria": {"results": 3.5}}, "criteria.results", "whole number"),
+        ({"team": {"people": -1}}, "team.people", "out of range"),
+        ({"team": {"external": "sí"}}, "team.external", "true or false"),
+        ({"kpis": [{"unit": "h"}]}, "kpis[0].name", "required"),
+        ({"savings_hours_per_year": -3}, "savings_hours_per_year", "out of range"),
+        ({"cost": {"one_off": 3}}, "cost.one_off", "did you mean 'one_off_eur'"),
+    ],
+)
+def test_impossible_evidence_is_refused_with_the_field_named(
+    change: dict[str, Any], field: str, reason: str
+) -> None:
+    problems = _problems(make_record(1, **change))
+    assert any(f == field and reason in r for f, r in problems), problems
+
+
+def test_dates_compare_at_the_precision_both_have() -> None:
+    dates = {"started": "2024-03", "piloted": "2024-03-15", "implemented": "2024-03"}
+    assert _problems(make_record(1, dates=dates)) == []
+    assert ev.months_between("2022-03", "2023-06-01") == 15.0
+    assert ev.months_between("2024-01-15", "2024-03-15") == 2.0
+
+
+def test_dates_read_as_dates_by_yaml_or_a_spreadsheet_are_the_same_date() -> None:
+    import datetime as dt
+
+    record = make_record(1, dates={"started": dt.date(2024, 3, 1), "implemented": "2024-09"})
+    valid, problems = validate_records([RawRecord("t.yaml", 1, record)])
+    assert problems == [] and valid[0].record.evidence()["dates"] == {
+        "started": "2024-03-01",
+        "implemented": "2024-09",
+    }
+    cell = make_record(1, dates={"started": "2024-03-01T00:00:00"})
+    assert validate_records([RawRecord("t.xlsx", 1, cell)])[0][0].record.evidence()["dates"] == {
+        "started": "2024-03-01"
+    }
+
+
+# --------------------------------------------------------------------------- storage, formats
+
+
+def _import(cli: Callable[..., Run], path: Path, *extra: str) -> Run:
+    result = cli("import", path, "--json", *extra)
+    assert result.exit_code == 0, result.stderr[:2000]
+    return result
+
+
+@pytest.mark.parametrize("kind", ["json", "yaml", "csv", "xlsx"])
+def test_export_then_import_changes_nothing_in_every_format(
+    cli: Callable[..., Run], tmp_path: Path, kind: str
+) -> None:
+    records = [_with_evidence(0), make_record(1), _with_evidence(2, criteria={"results": 1})]
+    _import(cli, write_records_file(tmp_path / "in.json", records))
+    exported = tmp_path / f"out.{kind}"
+    assert cli("export", exported).exit_code == 0
+    again = _import(cli, exported).json()
+    assert again["updated"] == 0 and again["created"] == 0, again
+    # And the content is the records': export to JSON reads them back equal.
+    back = tmp_path / "back.json"
+    assert cli("export", back).exit_code == 0
+    by_ref = {r["ref"]: r for r in json.loads(back.read_text())}
+    for record in records:
+        for key in (*ev.EVIDENCE_KEYS, "savings_hours_per_year"):
+            assert by_ref[record["ref"]].get(key) == record.get(key), (kind, key)
+
+
+def test_csv_carries_evidence_as_dotted_columns_and_json_cells(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    import csv
+
+    _import(cli, write_records_file(tmp_path / "in.json", [_with_evidence(0)]))
+    out = tmp_path / "out.csv"
+    assert cli("export", out).exit_code == 0
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert row["cost.one_off_eur"] == "25696" and row["cost.year"] == "2023"
+    assert row["dates.started"] == "2022-03" and row["team.external"] == "true"
+    assert row["criteria.transferability"] == "5"
+    assert json.loads(row["funding"]) == EVIDENCE["funding"]
+    assert json.loads(row["kpis"]) == EVIDENCE["kpis"]
+
+
+def test_yaml_with_unquoted_dates_imports(cli: Callable[..., Run], tmp_path: Path) -> None:
+    record = _with_evidence(0)
+    text = yaml.safe_dump([record], allow_unicode=True).replace("'2022-09-15'", "2022-09-15")
+    assert "piloted: 2022-09-15\n" in text
+    path = tmp_path / "in.yaml"
+    path.write_text(text, encoding="utf-8")
+    _import(cli, path)
+    shown = cli("projects", "show", record["ref"], "--json").json()
+    assert shown["dates"]["piloted"] == "2022-09-15"
+
+
+# --------------------------------------------------------------------------- derived, show
+
+
+def test_show_derives_per_inhabitant_figures_from_the_official_population(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    record = _with_evidence(0)
+    record["local_body"]["population"] = 13000  # the record's own figure, not the one used
+    _import(cli, write_records_file(tmp_path / "in.json", [record]))
+    shown = cli("projects", "show", "projecte-00000", "--json").json()
+    population = shown["place"]["population"]
+    assert population and population != 13000  # the official one
+    derived = shown["evidence"]
+    assert derived["cost_per_inhabitant_eur"] == round(25696 / population, 2)
+    assert derived["yearly_cost_per_inhabitant_eur"] == round(3212.5 / population, 2)
+    assert derived["savings_per_inhabitant_eur"] == round(24000 / population, 2)
+    assert derived["months_to_implement"] == 15.0
+    assert derived["population_basis"] == {
+        "population": population,
+        "source": "gazetteer",
+        "year": None,
+        "caveats": ["year_unstated"],
+    }
+    assert derived["prices"] == "nominal" and derived["euros_of_year"] == 2023
+
+
+def test_a_figure_from_an_unresolved_or_missing_population_says_so(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    # make_record(2): a foreign body the gazetteer does not place, without a population.
+    foreign = _with_evidence(2)
+    with_own = _with_evidence(5, ref="amb-poblacio-propia")
+    with_own["local_body"] = {"name": "Gemeente X", "country": "NL", "population": 20000}
+    _import(cli, write_records_file(tmp_path / "in.json", [foreign, with_own]))
+    missing = cli("projects", "show", foreign["ref"], "--json").json()["evidence"]
+    assert missing["cost_per_inhabitant_eur"] is None
+    assert missing["savings_per_inhabitant_eur"] is None
+    assert missing["months_to_implement"] == 15.0  # needs no population
+    assert missing["population_basis"]["caveats"] == ["missing"]
+    own = cli("projects", "show", "amb-poblacio-propia", "--json").json()["evidence"]
+    assert own["cost_per_inhabitant_eur"] == round(25696 / 20000, 2)
+    assert own["population_basis"]["source"] == "record"
+    assert own["population_basis"]["caveats"] == ["unresolved", "year_unstated"]
+
+
+def test_a_record_without_evidence_derives_nothing(cli: Callable[..., Run], tmp_path: Path) -> None:
+    _import(cli, write_records_file(tmp_path / "in.json", [make_record(1)]))
+    derived = cli("projects", "show", "projecte-00001", "--json").json()["evidence"]
+    assert [derived[k] for k in ("cost_per_inhabitant_eur", "months_to_implement")] == [None, None]
+
+
+def test_show_prints_the_evidence_block_with_its_basis(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    _import(cli, write_records_file(tmp_path / "in.json", [_with_evidence(0)]))
+    text = cli("projects", "show", "projecte-00000").stdout
+    for expected in (
+        "€25,696 one-off (euros of 2023, nominal); €",
+        "ngeu 60%",
+        "months to implement  15.0",
+        "Trucades al mes: 4,200 → 2,600 trucades (2023; https://exemple.cat/memoria-2023)",
+        "innovation 4/5, results 3/5, transferability 5/5",
+        "official (gazetteer) — the registry does not state the population's year",
+    ):
+        assert expected in text, expected
+    plain = cli("projects", "show", "projecte-00001")
+    assert "population basis" not in plain.stdout, "only what is filled in"
+
+
+# --------------------------------------------------------------------------- free-text savings
+
+
+def test_free_text_savings_stay_and_a_readable_figure_is_advice_even_with_strict(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    record = make_record(1, savings="Uns 12.000 € l'any i 300 hores de feina administrativa")
+    path = write_records_file(tmp_path / "in.json", [record])
+    result = cli("import", path, "--strict")
+    assert result.exit_code == 0, result.stderr
+    assert "savings: reads as 12000 € ('12.000 €')" in result.stderr
+    assert "reads as 300 hours ('300 hores')" in result.stderr
+    shown = cli("projects", "show", record["ref"], "--json").json()
+    assert shown["savings"] == record["savings"] and "savings_eur_per_year" not in shown
+
+
+def test_readable_savings_only_when_unambiguous() -> None:
+    assert [(s.field, s.value) for s in ev.readable_savings("estalvi de 1.250,50 euros")] == [
+        ("savings_eur_per_year", 1250.5)
+    ]
+    assert ev.readable_savings("entre 2.000 € i 5.000 €") == []  # two amounts: not one figure
+    assert ev.readable_savings("Hores de personal") == []
+    problems = validate_records(
+        [RawRecord("t.json", 1, make_record(1, savings="10.000 €", savings_eur_per_year=10000))]
+    )
+    assert problems[1] == [] and problems[0][0].warnings == ()  # already structured: no advice
+    advice = validate_records([RawRecord("t.json", 1, make_record(1, savings="10.000 €"))])[0]
+    assert [w.severity for w in advice[0].warnings] == [Severity.advice]
+
+
+# --------------------------------------------------------------------------- template
+
+
+def test_the_template_has_the_evidence_columns_help_and_checks(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    path = tmp_path / "t.xlsx"
+    assert cli("template", path).exit_code == 0
+    book = load_workbook(path)
+    header = [c.value for c in book["projects"][1]]
+    assert set(ev.CSV_COLUMNS) <= set(header)
+    helped = {row[0]: row[1:] for row in book["help"].iter_rows(min_row=2, values_only=True)}
+    for column in ev.CSV_COLUMNS:
+        ca, en = helped[column]
+        assert ca and en, column
+    checks = book["projects"].data_validations.dataValidation
+    scores = next(c for c in checks if c.type == "whole")
+    assert (scores.formula1, scores.formula2, scores.showErrorMessage) == ("1", "5", True)
+    from openpyxl.utils import get_column_letter
+
+    for name in ev.CRITERIA:
+        letter = get_column_letter(header.index(f"criteria.{name}") + 1)
+        assert f"{letter}2:{letter}10000" in {str(r) for r in scores.sqref.ranges}, name
+    lists = book["lists"]
+    sources = [c.value for c in lists[1]]
+    column = sources.index("funding source") + 1
+    values = [lists.cell(row=r, column=column).value for r in range(2, 9)]
+    assert values == ["own", "ngeu", "feder", "diputacio", "generalitat", "state", "other"]
