@@ -320,3 +320,67 @@ def test_the_template_has_the_evidence_columns_help_and_checks(
     column = sources.index("funding source") + 1
     values = [lists.cell(row=r, column=column).value for r in range(2, 9)]
     assert values == ["own", "ngeu", "feder", "diputacio", "generalitat", "state", "other"]
+
+
+# --------------------------------------------------------------------------- the topic
+
+
+def _settings(language: str = "ca") -> Any:
+    from bridge.settings import load_settings
+
+    cfg = load_settings(Path(__file__).resolve().parents[1] / "config" / "bridge.toml")
+    return cfg.model_copy(update={"language": language})
+
+
+def test_the_topic_block_shows_only_what_is_filled_in_in_the_forums_language() -> None:
+    from bridge.sync.render import render_post
+
+    record = _with_evidence(0)
+    place = {"code": "08001", "population": 12848}
+    raw = render_post(record, proximity="km0", settings=_settings("ca"), place=place)
+    section = raw.split("## Evidències\n\n", 1)[1].split("\n## ", 1)[0]
+    for expected in (
+        "**Cost:** 25.696 € inversió · 3.212,50 € l'any · (euros de 2023, sense actualitzar) · "
+        "2 € per habitant · 0,25 € per habitant l'any",
+        "**Estalvi:** 24.000 € l'any (1,87 € per habitant) · 1.500,50 hores de personal l'any",
+        "**Finançament:** Next Generation EU / PRTR 60 % · pressupost propi 40 %",
+        "**Calendari:** inici 2022-03 · prova pilot 2022-09-15 · implantació 2023-06-01 · "
+        "15 mesos de l'inici a la implantació",
+        "**Equip:** 4 persones · amb proveïdor extern",
+        "- Trucades al mes: 4.200 → 2.600 trucades (2023 · "
+        "[Documentació](https://exemple.cat/memoria-2023))",
+        "- Temps d'espera: 12,50 → 3 min",
+        "**Autoavaluació (1 a 5):** innovació 4 · resultats 3 · transferibilitat 5",
+        "Replicable amb programari lliure.",
+        "*Xifres per habitant sobre: 12.848 habitants (població oficial del nomenclàtor); "
+        "el registre no indica l'any de la població*",
+    ):
+        assert expected in section, expected
+    headings = [line for line in raw.splitlines() if line.startswith("## ")]
+    assert headings.index("## Evidències") == headings.index("## Fase") - 1
+
+    english = render_post(  # make_record(2): a foreign council without a population
+        make_record(2, cost={"one_off_eur": 5000}), proximity="km0", settings=_settings("en")
+    )
+    block = english.split("## Evidence\n\n", 1)[1].split("\n## ", 1)[0]
+    assert block.splitlines()[0] == "**Cost:** €5,000 one-off"
+    assert "no population known: no per-inhabitant figures" in block, "the gap is said"
+    for absent in ("Funding", "Timeline", "Team", "Results", "Self-assessment"):
+        assert absent not in block
+    plain = render_post(make_record(1), proximity="km0", settings=_settings("es"))
+    assert "## Evidencias" not in plain, "no evidence, no block"
+
+
+def test_a_synced_topic_carries_the_evidence_over_the_official_population(
+    harness: Any, tmp_path: Path
+) -> None:
+    from bridge.catalogue.importer import run_import
+
+    record = _with_evidence(0)
+    outcome = run_import(harness.engine, [write_records_file(tmp_path / "in.json", [record])])
+    assert not outcome.problems
+    harness.sync()
+    raw = harness.topic_of(record["ref"]).posts[0].raw
+    assert "## Evidències" in raw
+    assert "habitants (població oficial del nomenclàtor)" in raw
+    assert "· 2 € per habitant ·" in raw  # 25,696 € over Abrera's 12,848 inhabitants

@@ -174,9 +174,14 @@ class _Loaded:
     view: ProjectView
     archived: bool
     content_hash: str
+    # Where its council is (contract §3's `place`), read by `load_all` for the sync engine: the
+    # topic's evidence block divides by its official population (issue 25).
+    place: dict[str, Any] | None = None
 
 
-def _loaded(fetched: _Fetched) -> list[_Loaded]:
+def _loaded(
+    fetched: _Fetched, places: dict[int, dict[str, Any] | None] | None = None
+) -> list[_Loaded]:
     views: dict[int, BodyView] = {}  # one view per shared body
     loaded = []
     for row in fetched.projects:
@@ -192,14 +197,16 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
         )  # fmt: skip
-        loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash))
+        place = places.get(body_id) if places else None
+        loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash, place))
     return loaded
 
 
 def load_all(source: Rows | Engine | Connection) -> list[_Loaded]:
     """Every stored record, archived ones too (the sync engine's snapshot reads them this way)."""
     with rows_of(source) as rows:
-        return _loaded(_fetch(rows, Where()))
+        fetched = _fetch(rows, Where())
+        return _loaded(fetched, _places(rows, fetched))
 
 
 def load_by_refs(source: Rows | Engine | Connection, refs: Sequence[str]) -> list[_Loaded]:
