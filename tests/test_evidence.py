@@ -384,3 +384,48 @@ def test_a_synced_topic_carries_the_evidence_over_the_official_population(
     assert "## Evidències" in raw
     assert "habitants (població oficial del nomenclàtor)" in raw
     assert "· 2 € per habitant ·" in raw  # 25,696 € over Abrera's 12,848 inhabitants
+
+
+# --------------------------------------------------------------------------- sorting
+
+
+def test_projects_list_sorts_by_a_derived_figure_records_without_it_last(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make_record(0), (3): Abrera, Tàrrega (placed); (1): Girona; (4): L'Hospitalet.
+    records = [
+        _with_evidence(0, cost={"one_off_eur": 50000}, savings_eur_per_year=1000,
+                       dates={"started": "2020-01", "implemented": "2022-01"}),
+        _with_evidence(3, cost={"one_off_eur": 5000}, savings_eur_per_year=90000,
+                       dates={"started": "2021-01", "implemented": "2021-04"}),
+        make_record(1),  # no evidence
+        _with_evidence(4, cost={"yearly_eur": 100}, savings_eur_per_year=None, dates={}),
+    ]  # fmt: skip
+    _import(cli, write_records_file(tmp_path / "in.json", records))
+
+    def order(sort: str) -> list[str]:
+        listed = cli("projects", "list", "--json", "--sort", sort)
+        assert listed.exit_code == 0, listed.stderr
+        return [r["ref"] for r in listed.json()]
+
+    assert order("cost-per-inhabitant") == [
+        "projecte-00003", "projecte-00000", "projecte-00001", "projecte-00004",
+    ]  # fmt: skip
+    assert order("savings-per-inhabitant") == [
+        "projecte-00003", "projecte-00000", "projecte-00001", "projecte-00004",
+    ]  # fmt: skip
+    assert order("time-to-implement") == [
+        "projecte-00003", "projecte-00000", "projecte-00001", "projecte-00004",
+    ]  # fmt: skip
+    # Without asking, records with evidence are not ranked above the others.
+    assert order("ref") == sorted(r["ref"] for r in records)
+    # The stored listing form and the rows agree whatever the sort.
+    assert cli("projects", "list", "--json", "--sort", "time-to-implement").json() == [
+        r
+        for ref in order("time-to-implement")
+        for r in cli("projects", "list", "--json").json()
+        if r["ref"] == ref
+    ]
+    monkeypatch.setenv("COLUMNS", "250")
+    text = cli("projects", "list", "--sort", "time-to-implement").stdout
+    assert "time-to-implement" in text and "24" in text and "3" in text and "—" in text

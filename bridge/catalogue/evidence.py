@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -298,6 +298,31 @@ def derived(record: Mapping[str, Any]) -> dict[str, Any]:
         "prices": "nominal",  # no price index applied: euros of cost.year
         "euros_of_year": cost.get("year"),
     }
+
+
+# `projects list --sort` by a derived figure (issue 25): the figure, and which way is best first
+# (cheapest, most saved, quickest). Records without the figure come last, by ref.
+SORTS: dict[str, tuple[str, int]] = {
+    "cost-per-inhabitant": ("cost_per_inhabitant_eur", 1),
+    "savings-per-inhabitant": ("savings_per_inhabitant_eur", -1),
+    "time-to-implement": ("months_to_implement", 1),
+}
+
+
+def sort_figure(sort: str, record: Mapping[str, Any]) -> float | None:
+    """The figure a record is sorted by (None: the record does not have it)."""
+    value = derived(record)[SORTS[sort][0]]
+    return None if value is None else float(value)
+
+
+def sort_key(sort: str) -> Callable[[Mapping[str, Any]], tuple[bool, float, str]]:
+    sign = SORTS[sort][1]
+
+    def key(record: Mapping[str, Any]) -> tuple[bool, float, str]:
+        value = sort_figure(sort, record)
+        return (value is None, 0.0 if value is None else sign * value, record["ref"])
+
+    return key
 
 
 def has_evidence(record: Mapping[str, Any]) -> bool:

@@ -32,6 +32,7 @@ from bridge.catalogue.canonical import (
     iso,
     proximity_for,
 )
+from bridge.catalogue.evidence import SORTS, sort_key
 from bridge.catalogue.evidence import decode as decode_evidence
 from bridge.catalogue.evidence import derived as derived_evidence
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
@@ -330,7 +331,11 @@ def _places(rows: Rows, fetched: _Fetched) -> dict[int, dict[str, Any] | None]:
 # --------------------------------------------------------------------------- queries
 
 
-Sort = Literal["ref", "title", "activity", "recent"]
+Sort = Literal[
+    "ref", "title", "activity", "recent",
+    # issue 25: by a derived figure (`evidence.SORTS`), records without it last
+    "cost-per-inhabitant", "savings-per-inhabitant", "time-to-implement",
+]  # fmt: skip
 ArchivedFilter = Literal["exclude", "include", "only"]
 
 
@@ -399,6 +404,10 @@ def iter_records(
         fetched = _fetch(rows, filters.where())
         places = _places(rows, fetched)
     output = _Output(fetched, places, home_region, discourse_url, private=private)
+    if sort in SORTS:  # by a figure derived from the whole record: the records first
+        records = [output.listed(row, detail=False) for row in _chosen(fetched, output, filters)]
+        yield from sorted(records, key=sort_key(sort))
+        return
     for row in _chosen(fetched, output, filters, sort):
         yield output.listed(row, detail=False)
 
@@ -417,8 +426,9 @@ def iter_listing(
     (`project.listing_json`, its canonical part) gets the derived fields spliced in before its
     closing brace; a record with none stored yet is built from its columns. A text search reads
     the records' words, and the stored form has its contacts masked (`canonical.listing_json`),
-    so a search and `private` (emails and phones shown) go through `iter_records`."""
-    if private or (filters.search and filters.search.strip()):
+    so a search, `private` (emails and phones shown) and a sort by a derived figure go through
+    `iter_records`."""
+    if private or sort in SORTS or (filters.search and filters.search.strip()):
         yield from map(
             encode_listed,
             iter_records(source, home_region, discourse_url, filters, sort, private=private),
@@ -447,7 +457,7 @@ def iter_listing(
 
 
 def _chosen(
-    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort
+    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort = "ref"
 ) -> Iterator[tuple[Any, ...]]:
     """The fetched rows the filters keep (text search, proximity), in the asked order."""
     projects = fetched.projects

@@ -292,6 +292,9 @@ class SortBy(StrEnum):
     title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
     activity = "activity"
     recent = "recent"
+    cost_per_inhabitant = "cost-per-inhabitant"
+    savings_per_inhabitant = "savings-per-inhabitant"
+    time_to_implement = "time-to-implement"
 
 
 @projects_app.command("list")
@@ -312,7 +315,9 @@ def projects_list(
     sort: Annotated[
         SortBy,
         typer.Option(
-            help="ref, title, activity (most replies first) or recent (latest forum post first)."
+            help="ref, title, activity (most replies first), recent (latest forum post first), "
+            "or by evidence: cost-per-inhabitant (cheapest first), savings-per-inhabitant (most "
+            "first), time-to-implement (quickest first); records without the figure come last."
         ),
     ] = SortBy.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
@@ -391,6 +396,9 @@ def projects_list(
     from rich.table import Table
     from rich.text import Text
 
+    from bridge.catalogue.evidence import SORTS, sort_figure
+
+    by_figure = sort.value in SORTS
     table = Table(show_lines=False, header_style="bold")
     for column in (
         "ref",
@@ -411,9 +419,11 @@ def projects_list(
             no_wrap=column == "ref",
             justify="right" if column in ("replies", "views") else "left",
         )
+    if by_figure:
+        table.add_column(sort.value, justify="right")
     for record in records:
         title = record["title"] + (" [archived]" if record["archived"] else "")
-        cells = (
+        cells: tuple[str, ...] = (
             record["ref"],
             title,
             record["local_body"]["name"],
@@ -425,6 +435,9 @@ def projects_list(
             str(record["activity"]["replies"]),
             str(record["activity"]["views"]),
         )
+        if by_figure:  # the figure it is sorted by, "—" where the record has none
+            figure = sort_figure(sort.value, record)
+            cells += ("—" if figure is None else f"{figure:g}",)
         table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
     out.print(table)
     out.print(f"{len(records)} record(s)")
