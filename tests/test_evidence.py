@@ -428,4 +428,10 @@ def test_projects_list_sorts_by_a_derived_figure_records_without_it_last(
     ]
     monkeypatch.setenv("COLUMNS", "250")
     text = cli("projects", "list", "--sort", "time-to-implement").stdout
-    assert "time-to-implement" in text and "24" in text and "3" in text and "—" in text
+    last_cell = {  # each record's first table line: its ref, and the sorted-by figure last
+        ref: line.rstrip(" │┃").rsplit("│", 1)[-1].strip()
+        for line in text.splitlines()
+        for ref in ("projecte-00000", "projecte-00001", "projecte-00003")
+        if ref in line
+    }
+    assert last_cell == {"projecte-00003": "3", "projecte-00000": "24", "projecte-00001": "—"}
