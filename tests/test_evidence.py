@@ -435,3 +435,63 @@ def test_projects_list_sorts_by_a_derived_figure_records_without_it_last(
         if ref in line
     }
     assert last_cell == {"projecte-00003": "3", "projecte-00000": "24", "projecte-00001": "—"}
+
+
+# --------------------------------------------------------------------------- open data
+
+
+def test_open_data_carries_every_evidence_field_with_its_unit(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    import csv
+
+    import frictionless
+
+    records = [_with_evidence(0), make_record(1), _with_evidence(2)]
+    _import(cli, write_records_file(tmp_path / "in.json", records))
+    out = tmp_path / "open"
+    assert cli("opendata", out).exit_code == 0
+    report = frictionless.validate(str(out / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    package = json.loads((out / "datapackage.json").read_text())
+    fields = {
+        f["name"]: f
+        for resource in package["resources"]
+        if resource["name"] == "projects"
+        for f in resource["schema"]["fields"]
+    }
+    units = {
+        "cost_one_off_eur": "EUR",
+        "cost_yearly_eur": "EUR/year",
+        "savings_eur_per_year": "EUR/year",
+        "savings_hours_per_year": "hours/year",
+        "cost_per_inhabitant_eur": "EUR/inhabitant",
+        "months_to_implement": "months",
+        "criteria_results": "score (1-5)",
+        "funding_ngeu_share": "share (0-1)",
+    }
+    for name, unit in units.items():
+        assert fields[name]["unit"] == unit, name
+    rows = {
+        r["ref"]: r
+        for r in csv.DictReader(io.StringIO((out / "projects.csv").read_text(encoding="utf-8")))
+    }
+    abrera = rows["projecte-00000"]
+    assert (abrera["cost_one_off_eur"], abrera["cost_year"], abrera["date_started"]) == (
+        "25696",
+        "2023",
+        "2022-03",
+    )
+    assert (abrera["funding_ngeu_share"], abrera["funding_own_share"]) == ("0.6", "0.4")
+    assert abrera["team_external"] == "true" and abrera["criteria_transferability"] == "5"
+    assert abrera["evidence_population_source"] == "gazetteer"
+    assert abrera["cost_per_inhabitant_eur"] == "2" and abrera["months_to_implement"] == "15"
+    assert rows["projecte-00002"]["evidence_caveats"] == "missing"
+    assert rows["projecte-00001"]["cost_one_off_eur"] == ""
+    kpis = list(csv.DictReader(io.StringIO((out / "kpis.csv").read_text(encoding="utf-8"))))
+    assert [(k["ref"], k["position"], k["name"], k["before"], k["after"]) for k in kpis][:2] == [
+        ("projecte-00000", "0", "Trucades al mes", "4200", "2600"),
+        ("projecte-00000", "1", "Temps d'espera", "12.5", "3"),
+    ]
+    catalog = json.loads((out / "catalog.jsonld").read_text())
+    assert any(node.get("@id", "").endswith("#kpis.csv") for node in catalog["@graph"])
