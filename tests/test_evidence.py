@@ -495,3 +495,49 @@ def test_open_data_carries_every_evidence_field_with_its_unit(
     ]
     catalog = json.loads((out / "catalog.jsonld").read_text())
     assert any(node.get("@id", "").endswith("#kpis.csv") for node in catalog["@graph"])
+
+
+# --------------------------------------------------------------------------- the overview
+
+
+def _live(ref: str, area: str, population: int | None, **evidence: Any) -> dict[str, Any]:
+    return {
+        "ref": ref,
+        "title": ref,
+        "area": area,
+        "proximity": "km0",
+        "phase": "implemented",
+        "topic_id": None,
+        "local_body": {"name": "Ajuntament", "country": "ES"},
+        "place": {"population": population} if population else None,
+        **evidence,
+    }
+
+
+def test_the_overview_shows_medians_by_area_and_population_band() -> None:
+    from bridge.discovery.pages import overview
+    from bridge.sync.render import render_overview
+
+    cfg = _settings("ca")
+    live = [
+        _live("a", "citizen-care", 12000, cost={"one_off_eur": 12000}),  # 1 €/inhabitant
+        _live("b", "citizen-care", 20000, cost={"one_off_eur": 60000},  # 3 €/inhabitant
+              dates={"started": "2023-01", "implemented": "2023-07"}),
+        _live("c", "citizen-care", 30000, savings_eur_per_year=3000, cost={"yearly_eur": 1}),
+        _live("d", "citizen-care", 1500, cost={"one_off_eur": 300}),  # another band
+        _live("e", "social-services", None, cost={"one_off_eur": 5}),  # no population: out
+        _live("f", "social-services", 8000),  # no evidence: out
+    ]  # fmt: skip
+    shown = overview(live, cfg)
+    rows = [(m.area, m.band, m.records, m.cost_per_inhabitant, m.savings_per_inhabitant,
+             m.months_to_implement) for m in shown.medians]  # fmt: skip
+    assert rows == [
+        ("Atenció ciutadana", 1, 1, 0.2, None, None),
+        ("Atenció ciutadana", 4, 3, 2.0, 0.1, 6.0),
+    ]
+    raw = render_overview(shown, cfg)
+    assert "## Evidències: medianes per àmbit i població" in raw
+    assert "| Atenció ciutadana | 10.001–50.000 | 3 | 2 € | 0,10 € | 6 |" in raw
+    assert "| Atenció ciutadana | 501–2.000 | 1 | 0,20 € | — | — |" in raw
+    without = overview([_live("f", "social-services", 8000)], cfg)
+    assert without.medians == () and "medianes" not in render_overview(without, cfg)

@@ -639,5 +639,35 @@ def render_overview(overview: Any, settings: Settings) -> str:
                 for i in items
             )
             parts.append(f"## {inline(label(key))}\n\n{rows}")
+    if overview.medians:
+        parts.append(_medians_table(overview.medians, settings))
     parts.append(f"---\n\n*{inline(label('pages_footer'))}*")
     return "\n\n".join(parts)
+
+
+def _medians_table(rows: Sequence[Any], settings: Settings) -> str:
+    """Issue 25: the overview's medians by area and population band (pages.MedianRow)."""
+    from bridge.discovery.bands import BAND_LABELS
+
+    label, lang = settings.label, settings.language
+    thousands = "." if lang in ("ca", "es") else ","
+    heads = ("area", "medians_band", "medians_records", "medians_cost", "medians_savings",
+             "medians_months")  # fmt: skip
+    table = [
+        "| " + " | ".join(inline(label(h)) for h in heads) + " |",
+        "|---" * len(heads) + "|",
+    ]
+    for row in rows:
+        cells = [
+            inline(row.area),
+            inline(BAND_LABELS[row.band].replace(",", thousands)),
+            str(row.records),
+            *(
+                "—" if value is None else (_euros(value, lang) if i < 2 else _number(value, lang))
+                for i, value in enumerate(
+                    (row.cost_per_inhabitant, row.savings_per_inhabitant, row.months_to_implement)
+                )
+            ),
+        ]
+        table.append("| " + " | ".join(cells) + " |")
+    return f"## {inline(label('overview_medians'))}\n\n" + "\n".join(table)
