@@ -541,3 +541,20 @@ def test_the_overview_shows_medians_by_area_and_population_band() -> None:
     assert "| Atenció ciutadana | 501–2.000 | 1 | 0,20 € | — | — |" in raw
     without = overview([_live("f", "social-services", 8000)], cfg)
     assert without.medians == () and "medianes" not in render_overview(without, cfg)
+
+
+def test_the_demo_catalogue_carries_only_published_evidence(cli: Callable[..., Run]) -> None:
+    """Issue 25: evidence in the sample only where a real source publishes it, each with its
+    source named (in the record's KPI and the file's comments); nothing else is filled in."""
+    from bridge.samples import demo_catalogue_path
+
+    path = demo_catalogue_path()
+    assert cli("import", path).exit_code == 0
+    records = cli("projects", "list", "--json").json()
+    with_evidence = {r["ref"]: r for r in records if ev.has_evidence(r)}
+    assert set(with_evidence) == {"bcn-decidim", "amsterdam-algoritmeregister"}
+    text = path.read_text(encoding="utf-8")
+    for record in with_evidence.values():
+        assert set(record) & set(ev.EVIDENCE_KEYS) == {"dates", "kpis"}  # no cost invented
+        for kpi in record["kpis"]:
+            assert kpi["source"].startswith("https://") and kpi["source"] in text
