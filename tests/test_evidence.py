@@ -558,3 +558,22 @@ def test_the_demo_catalogue_carries_only_published_evidence(cli: Callable[..., R
         assert set(record) & set(ev.EVIDENCE_KEYS) == {"dates", "kpis"}  # no cost invented
         for kpi in record["kpis"]:
             assert kpi["source"].startswith("https://") and kpi["source"] in text
+
+
+def test_a_challenge_reply_says_what_a_project_saved_per_inhabitant() -> None:
+    from bridge.challenges.matching import suggest
+    from bridge.sync.render import render_challenge_reply
+
+    saver = make_record(0, title="Cita prèvia amb xatbot", savings_eur_per_year=24000)
+    saver.update(place={"population": 12848}, archived=False, topic_url=None, proximity="km0")
+    other = make_record(3, title="Cita prèvia en línia")
+    other.pop("savings_eur_per_year", None)
+    other.update(place={"population": 18268}, archived=False, topic_url=None, proximity="km0")
+    found = suggest([saver, other], "Cita prèvia", "Volem cita prèvia amb xatbot", limit=5)
+    by_ref = {s.ref: s for s in found}
+    assert by_ref[saver["ref"]].reasons[0].value == "1.87"
+    assert all(r.kind != "saved_per_inhabitant" for r in by_ref[other["ref"]].reasons)
+    reply = render_challenge_reply(found, settings=_settings("ca"))
+    assert "estalvia 1,87 € per habitant l'any" in reply
+    english = render_challenge_reply(found, settings=_settings("en"))
+    assert "saved 1.87 € per inhabitant a year" in english
