@@ -577,3 +577,22 @@ def test_a_challenge_reply_says_what_a_project_saved_per_inhabitant() -> None:
     assert "estalvia 1,87 € per habitant l'any" in reply
     english = render_challenge_reply(found, settings=_settings("en"))
     assert "saved 1.87 € per inhabitant a year" in english
+
+
+def test_find_like_orders_the_councils_like_us_by_a_figure(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    records = [
+        _with_evidence(0, savings_eur_per_year=1000),  # Abrera
+        _with_evidence(3, savings_eur_per_year=90000),  # Tàrrega
+        make_record(6),  # Abrera again: no savings figure (removed below)
+    ]
+    del records[2]["savings_eur_per_year"]
+    _import(cli, write_records_file(tmp_path / "in.json", records))
+    best = cli("find", "--like", "Olot", "--json")
+    assert best.exit_code == 0, best.stderr
+    found = [m["ref"] for m in best.json()]
+    assert set(found) == {r["ref"] for r in records}
+    saved = cli("find", "--like", "Olot", "--sort", "savings-per-inhabitant", "--json").json()
+    assert [m["ref"] for m in saved] == ["projecte-00003", "projecte-00000", "projecte-00006"]
+    assert cli("find", "--like", "Olot", "--sort", "cheapest").exit_code == 2

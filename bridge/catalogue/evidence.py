@@ -300,6 +300,14 @@ def derived(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class EvidenceSort(StrEnum):
+    """The orders by a derived figure (`projects list --sort`, `find --sort`)."""
+
+    cost_per_inhabitant = "cost-per-inhabitant"
+    savings_per_inhabitant = "savings-per-inhabitant"
+    time_to_implement = "time-to-implement"
+
+
 # `projects list --sort` by a derived figure (issue 25): the figure, and which way is best first
 # (cheapest, most saved, quickest). Records without the figure come last, by ref.
 SORTS: dict[str, tuple[str, int]] = {
