@@ -596,3 +596,17 @@ def test_find_like_orders_the_councils_like_us_by_a_figure(
     saved = cli("find", "--like", "Olot", "--sort", "savings-per-inhabitant", "--json").json()
     assert [m["ref"] for m in saved] == ["projecte-00003", "projecte-00000", "projecte-00006"]
     assert cli("find", "--like", "Olot", "--sort", "cheapest").exit_code == 2
+
+
+def test_the_listing_fast_path_carries_the_evidence_byte_for_byte(engine: Any) -> None:
+    from bridge.catalogue import read_store
+    from bridge.catalogue.canonical import encode_listed
+    from bridge.catalogue.store import import_records
+
+    raws = (RawRecord("t.json", i, r) for i, r in enumerate([_with_evidence(0), make_record(1)]))
+    valid, problems = validate_records(raws)
+    assert problems == []
+    import_records(engine, valid)
+    lines = list(read_store.iter_listing(engine, "ES-CT"))
+    assert lines == [encode_listed(r) for r in read_store.iter_records(engine, "ES-CT")]
+    assert json.loads(lines[0])["cost"] == EVIDENCE["cost"]
