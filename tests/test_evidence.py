@@ -552,6 +552,7 @@ def test_the_demo_catalogue_carries_only_published_evidence(cli: Callable[..., R
     assert cli("import", path).exit_code == 0
     records = cli("projects", "list", "--json").json()
     with_evidence = {r["ref"]: r for r in records if ev.has_evidence(r)}
+    assert not [r["ref"] for r in records if "savings_eur_per_year" in r], "none is published"
     assert set(with_evidence) == {"bcn-decidim", "amsterdam-algoritmeregister"}
     text = path.read_text(encoding="utf-8")
     for record in with_evidence.values():
