@@ -468,7 +468,9 @@ def test_home_region_rederives_proximity(
 def test_projects_show(cli: Cli, tmp_path: Path) -> None:
     record = make_record(0)
     cli("import", write_records_file(tmp_path / "a.json", [record]))
-    shown = cli("projects", "show", "projecte-00000", "--json")
+    # The whole record, personal data included, with --with-private (issue 28: masked without;
+    # tests/test_personal_data.py).
+    shown = cli("projects", "show", "projecte-00000", "--json", "--with-private")
     assert shown.exit_code == 0
     data = shown.json()
     assert {k: data[k] for k in record if k != "proximity"} == {
@@ -481,7 +483,7 @@ def test_projects_show(cli: Cli, tmp_path: Path) -> None:
         None,
     )
     assert set(data["activity"]) == {"replies", "views", "likes", "participants", "last_posted_at"}
-    human = cli("projects", "show", "projecte-00000")
+    human = cli("projects", "show", "projecte-00000", "--with-private")
     assert human.exit_code == 0
     assert (
         "Projecte de transformació digital núm. 0" in human.stdout

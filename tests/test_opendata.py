@@ -87,7 +87,12 @@ def test_the_real_catalogue_is_a_valid_data_package_row_by_row(
     # Every row was read and checked, keys and foreign keys included.
     rows = {task.name: task.stats.get("rows", 0) for task in report.tasks}
     documents = sum(len(r.get("documents", [])) for r in real_world_records)
-    assert rows == {"projects": len(real_world_records), "documents": documents, "contacts": 0}
+    assert rows == {
+        "projects": len(real_world_records),
+        "documents": documents,
+        "contacts": 0,
+        "kpis": 0,
+    }
     # The rows are the records, as the publisher gave them (multi-line text, accents, long text),
     # except what the import normalises with a warning (contract §4: one-line fields such as a
     # title or a name lose line breaks and runs of spaces; every text its surrounding spaces).
@@ -205,7 +210,7 @@ def test_the_data_dictionary_describes_every_field(tmp_path: Path) -> None:
     assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
     assert descriptor["sources"] and all(s["title"] for s in descriptor["sources"])
     resources = {r["name"]: r for r in descriptor["resources"]}
-    assert set(resources) == {"projects", "documents", "contacts"}
+    assert set(resources) == {"projects", "documents", "contacts", "kpis"}  # kpis: issue 25
     for resource in resources.values():
         for field in resource["schema"]["fields"]:
             assert field["type"] in ("string", "integer", "number", "datetime")
@@ -219,6 +224,9 @@ def test_the_data_dictionary_describes_every_field(tmp_path: Path) -> None:
         "kind": values(Kind),
         "phase": values(Phase),
         "proximity": values(Proximity),
+        # issue 25's evidence
+        "team_external": ["true", "false"],
+        "evidence_population_source": ["gazetteer", "record"],
     }
     assert fields["documents"]["kind"]["constraints"]["enum"] == values(DocumentKind)
     assert resources["projects"]["schema"]["primaryKey"] == ["ref"]
@@ -279,7 +287,7 @@ def test_an_empty_catalogue_is_a_valid_empty_package(
     graph = _graph(out)
     dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
     assert list(graph.objects(dataset, DCTERMS.modified)) == []  # no public record, no change
-    assert len(list(graph.objects(dataset, DCAT.distribution))) == 4
+    assert len(list(graph.objects(dataset, DCAT.distribution))) == 5  # 4 tables (kpis: issue 25)
 
 
 # --------------------------------------------------------------------------- privacy

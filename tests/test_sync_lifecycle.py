@@ -61,6 +61,7 @@ def test_topic_carries_what_the_contract_says(harness: SyncHarness) -> None:
     assert "[Memòria](https://vic.cat/memoria.pdf)" in raw
     # The contact's forum account as a profile link, never a mention (issue 14 item 4).
     assert "[pere](/u/pere)" in raw and "@pere" not in raw and "secret@vic.cat" not in raw
+    assert "pere@vic.cat" not in raw, "a public contact's email never reaches the topic (issue 28)"
     assert "Fitxa vic-wifi del catàleg DigiCanvis" in raw
     assert topic.external_id == state.external_id == "dc-vic-wifi"
 

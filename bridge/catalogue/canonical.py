@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bridge.catalogue.evidence import decode as decode_evidence
 from bridge.models.enums import Proximity
 
 if TYPE_CHECKING:  # the ORM rows are only named here: the read path must not load the ORM
@@ -31,6 +32,10 @@ LOCAL_BODY_FIELDS = (
     "longitude",
 )
 CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public")
+# A contact's personal data (issue 28): never in the forum or any public output whatever `public`
+# says, masked in the admin outputs unless `--with-private` asks for it, kept by export (the
+# catalogue's round-trip file). A public contact is shown by name, role and forum profile.
+PRIVATE_CONTACT_FIELDS = frozenset(("email", "phone"))
 DOCUMENT_FIELDS = ("kind", "title", "url")
 ANALYSIS_FIELDS = ("barriers", "benefits", "technology")
 
@@ -72,13 +77,27 @@ def body_dict(values: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def contact_dict(values: Sequence[Any]) -> dict[str, Any]:
-    """A contact, from its values in CONTACT_FIELDS order (`public` a bool)."""
+def contact_dict(values: Sequence[Any], *, private: bool = True) -> dict[str, Any]:
+    """A contact, from its values in CONTACT_FIELDS order (`public` a bool); without its email
+    and phone unless `private`."""
     return {
         name: value
         for name, value in zip(CONTACT_FIELDS, values, strict=True)
-        if value or type(value) in _FALSY_CONTENT
+        if (value or type(value) in _FALSY_CONTENT)
+        and (private or name not in PRIVATE_CONTACT_FIELDS)
     }
+
+
+def masked_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact dict without its personal data (PRIVATE_CONTACT_FIELDS)."""
+    return {k: v for k, v in contact.items() if k not in PRIVATE_CONTACT_FIELDS}
+
+
+def masked(record: dict[str, Any]) -> dict[str, Any]:
+    """A record dict whose contacts carry no email and no phone (the record itself unchanged)."""
+    if not record.get("contacts"):
+        return record
+    return {**record, "contacts": [masked_contact(c) for c in record["contacts"]]}
 
 
 def document_dict(kind: Any, title: str | None, url: str) -> dict[str, Any]:
@@ -100,6 +119,8 @@ def canonical_record(
     phase: Any,
     documents: list[dict[str, Any]],
     proximity: Any,
+    savings_hours_per_year: float | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The record as the contract shows it, from its parts: keys in the contract's order, absent
     values omitted (`_compact`'s rule, written out: listing 10,000 records calls this 10,000
@@ -115,6 +136,8 @@ def canonical_record(
         record["savings"] = savings
     if savings_eur_per_year is not None:
         record["savings_eur_per_year"] = _number(savings_eur_per_year)
+    if savings_hours_per_year is not None:
+        record["savings_hours_per_year"] = _number(savings_hours_per_year)
     parts = {k: v for k, v in zip(ANALYSIS_FIELDS, analysis, strict=True) if v}
     if parts:
         record["analysis"] = parts
@@ -123,6 +146,8 @@ def canonical_record(
     record["phase"] = plain(phase)
     if documents:
         record["documents"] = documents
+    if evidence:  # issue 25: already canonical (`evidence.evidence_dict`), in its keys' order
+        record.update(evidence)
     if proximity:
         record["proximity"] = plain(proximity)
     return record
@@ -153,6 +178,8 @@ def record_dict(project: Project | ProjectView) -> dict[str, Any]:
         project.phase,
         [document_dict(d.kind, d.title, d.url) for d in project.documents],
         project.proximity,
+        project.savings_hours_per_year,
+        decode_evidence(project.evidence),
     )
 
 
@@ -163,11 +190,13 @@ encode_listed = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 def listing_json(record: dict[str, Any]) -> str:
     """A record's listing form, stored beside it when it is written (`project.listing_json`): its
-    canonical form without `proximity` (which the listing derives and writes after `place`),
+    canonical form without `proximity` (which the listing derives and writes after `place`) and
+    with its contacts masked (`masked`: the listing's default; `--with-private` reads the rows),
     encoded as the listing encodes. The listing then writes it with the derived fields spliced
     in before its closing brace (`read_store.iter_listing`), byte for byte what encoding the
-    whole record would give."""
-    return encode_listed({key: value for key, value in record.items() if key != "proximity"})
+    whole masked record would give."""
+    listed = masked(record)
+    return encode_listed({key: value for key, value in listed.items() if key != "proximity"})
 
 
 def fingerprint(record: dict[str, Any]) -> str:

@@ -34,6 +34,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.evidence import CSV_COLUMNS as EVIDENCE_COLUMNS
+from bridge.catalogue.evidence import JSON_COLUMNS as EVIDENCE_JSON
+from bridge.catalogue.evidence import NUMBER_COLUMNS as EVIDENCE_NUMBERS
 from bridge.catalogue.numbers import NumberStyle, NumberText
 from bridge.catalogue.problems import Problem, RawRecord, Severity
 from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
@@ -57,13 +60,22 @@ CSV_COLUMNS: tuple[str, ...] = (
     "kind",
     "phase",
     "documents",
+    *EVIDENCE_COLUMNS,
     "proximity",
 )
-NUMBER_COLUMNS = frozenset(
-    {"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"}
+NUMBER_COLUMNS = (
+    frozenset(
+        {
+            "local_body.population",
+            "local_body.latitude",
+            "local_body.longitude",
+            "savings_eur_per_year",
+        }
+    )
+    | EVIDENCE_NUMBERS
 )
-JSON_COLUMNS = frozenset({"contacts", "documents"})
-# Fields whose values are dates (contract §4b's `dates.*`, once the record has them).
+JSON_COLUMNS = frozenset({"contacts", "documents"}) | EVIDENCE_JSON
+# Fields whose values are dates (contract §4b's `dates.*`).
 DATE_COLUMNS = frozenset(c for c in CSV_COLUMNS if c.startswith("dates."))
 # Fields the template offers as drop-downs of Catalan labels (bridge.catalogue.catalan).
 LABELLED_COLUMNS = frozenset({"area", "kind", "phase", "proximity"})

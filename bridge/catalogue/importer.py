@@ -123,9 +123,9 @@ def run_import(
     if not problems:
         resolutions, place_warnings = _place(engine, valid, dry_run=dry_run)
         warnings += place_warnings
-    if strict:
-        problems += [w.as_error() for w in warnings]
-        warnings = []
+    if strict:  # advice stays advice (Severity.advice)
+        problems += [w.as_error() for w in warnings if w.severity is Severity.warning]
+        warnings = [w for w in warnings if w.severity is Severity.advice]
     if problems:
         return ImportOutcome(files, count, tuple(problems), None, tuple(warnings))
     # Planning then writing: one unit per record for each.

@@ -12,6 +12,9 @@ from typing import Any
 class Severity(StrEnum):
     error = "error"  # nothing is written
     warning = "warning"  # normalised or disagreeing; written unless --strict
+    # A suggestion, written even with --strict (issue 25: free-text savings whose figure could
+    # go in its structured field): reported like a warning, never an error.
+    advice = "advice"
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Problem:
 
     @property
     def is_warning(self) -> bool:
-        return self.severity is Severity.warning
+        return self.severity is not Severity.error
 
     def as_error(self) -> Problem:
         return replace(self, severity=Severity.error)

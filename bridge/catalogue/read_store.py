@@ -31,6 +31,9 @@ from bridge.catalogue.canonical import (
     encode_listed,
     iso,
 )
+from bridge.catalogue.evidence import SORTS, sort_key
+from bridge.catalogue.evidence import decode as decode_evidence
+from bridge.catalogue.evidence import derived as derived_evidence
 from bridge.catalogue.proximity import Effective, effective
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
@@ -59,7 +62,9 @@ _COLUMNS = (
     "s.project_id", "s.topic_id", "s.topic_slug", "s.state", "s.content_hash", "s.closed",
     "s.last_error", "s.last_synced_at",
     "a.replies", "a.views", "a.likes", "a.participants", "a.last_posted_at",
+    "p.savings_hours_per_year", "p.evidence",  # issue 25, at the end: the positions above stand
 )  # fmt: skip
+_EVIDENCE = 33  # savings_hours_per_year, then evidence
 _FROM = """
 FROM project p
 LEFT JOIN sync_state s ON s.project_id = p.id
@@ -67,10 +72,10 @@ LEFT JOIN activity a ON a.project_id = p.id
 """
 _PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"
 # The listing's query: the same positions, the content the stored listing form already holds left
-# out (NULL), and that form last (position 33). Contacts and documents are not read for it.
+# out (NULL), and that form last (position 35). Contacts and documents are not read for it.
 _STORED = frozenset(
     ("p.description", "p.value", "p.savings", "p.savings_eur_per_year", "p.analysis_barriers",
-     "p.analysis_benefits", "p.analysis_technology")
+     "p.analysis_benefits", "p.analysis_technology", "p.savings_hours_per_year", "p.evidence")
 )  # fmt: skip
 _LISTING_SQL = (
     f"SELECT {', '.join('NULL' if c in _STORED else c for c in _COLUMNS)}, p.listing_json {_FROM}"
@@ -170,9 +175,14 @@ class _Loaded:
     view: ProjectView
     archived: bool
     content_hash: str
+    # Where its council is (contract §3's `place`), read by `load_all` for the sync engine: the
+    # topic's evidence block divides by its official population (issue 25).
+    place: dict[str, Any] | None = None
 
 
-def _loaded(fetched: _Fetched) -> list[_Loaded]:
+def _loaded(
+    fetched: _Fetched, places: dict[int, dict[str, Any] | None] | None = None
+) -> list[_Loaded]:
     views: dict[int, BodyView] = {}  # one view per shared body
     loaded = []
     for row in fetched.projects:
@@ -184,18 +194,21 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
             body = views[body_id] = BodyView(*values)  # LOCAL_BODY_FIELDS, then place_code
         view = ProjectView(
             ref, title, body, description, area, kind, phase, value, savings, savings_eur,
+            row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]) or None,
             barriers, benefits, technology, proximity,
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
         )  # fmt: skip
-        loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash))
+        place = places.get(body_id) if places else None
+        loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash, place))
     return loaded
 
 
 def load_all(source: Rows | Engine | Connection) -> list[_Loaded]:
     """Every stored record, archived ones too (the sync engine's snapshot reads them this way)."""
     with rows_of(source) as rows:
-        return _loaded(_fetch(rows, Where()))
+        fetched = _fetch(rows, Where())
+        return _loaded(fetched, _places(rows, fetched))
 
 
 def load_by_refs(source: Rows | Engine | Connection, refs: Sequence[str]) -> list[_Loaded]:
@@ -217,9 +230,10 @@ class _Output:
 
     def __init__(
         self, fetched: _Fetched, places: dict[int, dict[str, Any] | None], home_region: str,
-        discourse_url: str | None,
+        discourse_url: str | None, *, private: bool = False,
     ) -> None:  # fmt: skip
         self.fetched = fetched
+        self.private = private  # contacts' email and phone shown (export, `--with-private`)
         self.places = places
         self.home_region = home_region
         self.discourse_url = discourse_url
@@ -237,10 +251,11 @@ class _Output:
         pid = row[0]
         return canonical_record(
             row[1], row[2], self.body(row[14]),
-            [contact_dict(c) for c in self.fetched.contacts.get(pid, ())],
+            [contact_dict(c, private=self.private) for c in self.fetched.contacts.get(pid, ())],
             row[3], row[7], row[8], row[9], (row[10], row[11], row[12]), row[4], row[5], row[6],
             [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
             row[13] if with_proximity else None,
+            row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]),
         )  # fmt: skip
 
     def derived_proximity(self, body_id: int, own: str | None) -> str:
@@ -263,6 +278,8 @@ class _Output:
         """The record as list (detail=False) and show (detail=True) print it."""
         record = self.canonical(row, with_proximity=False)
         record.update(self.derived(row, detail=detail))
+        if detail:  # contract §4b: show's derived evidence, never imported
+            record["evidence"] = derived_evidence(record)
         return record
 
     def derived(self, row: tuple[Any, ...], *, detail: bool = False) -> dict[str, Any]:
@@ -321,7 +338,11 @@ def _places(rows: Rows, fetched: _Fetched) -> dict[int, dict[str, Any] | None]:
 # --------------------------------------------------------------------------- queries
 
 
-Sort = Literal["ref", "title", "activity", "recent"]
+Sort = Literal[
+    "ref", "title", "activity", "recent",
+    # issue 25: by a derived figure (`evidence.SORTS`), records without it last
+    "cost-per-inhabitant", "savings-per-inhabitant", "time-to-implement",
+]  # fmt: skip
 ArchivedFilter = Literal["exclude", "include", "only"]
 
 
@@ -380,13 +401,20 @@ def iter_records(
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
+    *,
+    private: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Records as `projects list --json` prints them (contract §3), filtered and sorted, each
-    made when it is asked for. Every read is done before the first record is made."""
+    made when it is asked for. Every read is done before the first record is made. Contacts'
+    emails and phones only when `private`."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, filters.where())
         places = _places(rows, fetched)
-    output = _Output(fetched, places, home_region, discourse_url)
+    output = _Output(fetched, places, home_region, discourse_url, private=private)
+    if sort in SORTS:  # by a figure derived from the whole record: the records first
+        records = [output.listed(row, detail=False) for row in _chosen(fetched, output, filters)]
+        yield from sorted(records, key=sort_key(sort))
+        return
     for row in _chosen(fetched, output, filters, sort):
         yield output.listed(row, detail=False)
 
@@ -397,15 +425,20 @@ def iter_listing(
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
+    *,
+    private: bool = False,
 ) -> Iterator[str]:
     """`projects list --json`'s records as the lines it writes: byte for byte `encode_listed` of
     `iter_records`' dicts, made without building them. Each record's stored listing form
     (`project.listing_json`, its canonical part) gets the derived fields spliced in before its
     closing brace; a record with none stored yet is built from its columns. A text search reads
-    the records' words, so it goes through `iter_records`."""
-    if filters.search and filters.search.strip():
+    the records' words, and the stored form has its contacts masked (`canonical.listing_json`),
+    so a search, `private` (emails and phones shown) and a sort by a derived figure go through
+    `iter_records`."""
+    if private or sort in SORTS or (filters.search and filters.search.strip()):
         yield from map(
-            encode_listed, iter_records(source, home_region, discourse_url, filters, sort)
+            encode_listed,
+            iter_records(source, home_region, discourse_url, filters, sort, private=private),
         )
         return
     full: dict[int, tuple[Any, ...]] = {}  # records without a stored form, read whole
@@ -431,7 +464,7 @@ def iter_listing(
 
 
 def _chosen(
-    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort
+    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort = "ref"
 ) -> Iterator[tuple[Any, ...]]:
     """The fetched rows the filters keep (text search, proximity), in the asked order."""
     projects = fetched.projects
@@ -452,9 +485,12 @@ def list_records(
     discourse_url: str | None = None,
     filters: Filters = Filters(),
     sort: Sort = "ref",
+    *,
+    private: bool = False,
 ) -> list[dict[str, Any]]:
-    """Records as `projects list --json` prints them (contract §3), filtered and sorted."""
-    return list(iter_records(source, home_region, discourse_url, filters, sort))
+    """Records as `projects list --json` prints them (contract §3), filtered and sorted; contacts'
+    emails and phones only when `private`."""
+    return list(iter_records(source, home_region, discourse_url, filters, sort, private=private))
 
 
 def get_record(
@@ -462,14 +498,17 @@ def get_record(
     ref: str,
     home_region: str,
     discourse_url: str | None = None,
+    *,
+    private: bool = False,
 ) -> dict[str, Any]:
-    """The record as `projects show --json` prints it; UnknownRef when there is none."""
+    """The record as `projects show --json` prints it; UnknownRef when there is none. Contacts'
+    emails and phones only when `private`."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where("p.ref = ?", (ref,)))
         places = _places(rows, fetched)
     if not fetched.projects:
         raise UnknownRef(ref)
-    output = _Output(fetched, places, home_region, discourse_url)
+    output = _Output(fetched, places, home_region, discourse_url, private=private)
     return output.listed(fetched.projects[0], detail=True)
 
 
@@ -477,7 +516,7 @@ def export_records(source: Rows | Engine | Connection) -> list[dict[str, Any]]:
     """Every record (archived ones too) in its canonical form, by ref: what `export` writes."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where())
-    output = _Output(fetched, {}, "", None)
+    output = _Output(fetched, {}, "", None, private=True)  # the round-trip file keeps everything
     return [output.canonical(row, with_proximity=True) for row in fetched.projects]
 
 

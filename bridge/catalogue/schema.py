@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from bridge.catalogue import evidence as ev
+
 # Problem, RawRecord and Severity are plain data in their own module (export reads none of this
 # module's pydantic models); every caller may import them from here too.
 from bridge.catalogue.numbers import read_numbers
@@ -34,7 +36,7 @@ from bridge.catalogue.problems import Severity as Severity
 from bridge.catalogue.regions import CONTROL_CHARS_RE, REGION_RE
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.discourse_rules import is_valid_username
-from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.models.enums import Area, DocumentKind, FundingSource, Kind, Phase, Proximity
 
 MAX_POPULATION = 10**10  # above any place on Earth, well inside the database's 64-bit integer
 REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -249,6 +251,68 @@ def _forum_username(value: Any) -> str | None:
     return value.strip()
 
 
+def _whole_between(low: int, high: int):
+    def check(value: Any) -> int | None:
+        value = _number_value(value, "a whole number")
+        if value is None:
+            return None
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise _error(f"must be a whole number, not {shown(value)}")
+            value = int(value)
+        if not low <= value <= high:
+            raise _error(f"{shown(value)} is out of range ({low} to {high})")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _any_number(value: Any) -> float | None:
+    value = _number_value(value, "a number")
+    return None if value is None else float(value)
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no field that may come from a CSV or spreadsheet cell, where it is the text
+    `true`/`false` (contract §4: booleans as true/false)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, bool):
+        return value
+    raise _error(f"must be true or false, not {shown(value)}")
+
+
+_ISO_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
+
+
+def _date(value: Any) -> str | None:
+    """An ISO date (2024-03-01) or year-month (2024-03), kept as written. A date YAML or a
+    spreadsheet already read as a date (a midnight time included) is the same date."""
+    import datetime as dt
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            raise _error(f"must be a date, not a date and time {shown(value.isoformat())}")
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise _error(f"must be a date as YYYY-MM-DD or YYYY-MM, not {shown(value)}")
+    text = value.strip().removesuffix("T00:00:00")
+    if not _ISO_DATE_RE.match(text):
+        raise _error(f"must be a date as YYYY-MM-DD or YYYY-MM, not {shown(value)}")
+    if len(text) == 10:
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise _error(f"{shown(text)} is not a date of the calendar") from None
+    return text
+
+
 def _list(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
@@ -318,6 +382,58 @@ class AnalysisIn(_Model):
     technology: Text = None
 
 
+# Evidence (issue 25, contract §4b): all optional; the rules across fields (dates in order, shares
+# summing to at most 1) are in `_cross_field_problems`, so each problem names its own field.
+Amount = Annotated[float | None, _in_range(0, 1e15)]
+
+
+class CostIn(_Model):
+    one_off_eur: Amount = None
+    yearly_eur: Amount = None
+    year: Annotated[int | None, _whole_between(1900, 2100)] = None
+
+
+class FundingIn(_Model):
+    source: Annotated[FundingSource, _enum(FundingSource, "funding source", required=True)]
+    share: Annotated[float | None, _in_range(0, 1)] = None
+
+
+class DatesIn(_Model):
+    started: Annotated[str | None, BeforeValidator(_date)] = None
+    piloted: Annotated[str | None, BeforeValidator(_date)] = None
+    implemented: Annotated[str | None, BeforeValidator(_date)] = None
+
+
+class TeamIn(_Model):
+    people: Annotated[int | None, _whole_between(0, 1_000_000)] = None
+    external: Annotated[bool | None, BeforeValidator(_flag)] = None
+
+
+class KpiIn(_Model):
+    name: Annotated[str, _text(200, single_line=True, required=True)]
+    unit: Annotated[str | None, _text(50, single_line=True)] = None
+    before: Annotated[float | None, BeforeValidator(_any_number)] = None
+    after: Annotated[float | None, BeforeValidator(_any_number)] = None
+    period: Annotated[str | None, _text(100, single_line=True)] = None
+    source: Annotated[str | None, _text(500, single_line=True)] = None
+
+
+Score = Annotated[int | None, _whole_between(1, 5)]
+
+
+class CriteriaIn(_Model):
+    innovation: Score = None
+    results: Score = None
+    transferability: Score = None
+    sustainability: Score = None
+    participation: Score = None
+    justification: Text = None
+
+
+def _optional_object(value: Any) -> Any:
+    return None if value in ("", {}) else value
+
+
 class RecordIn(_Model):
     ref: Annotated[str, BeforeValidator(_ref)]
     title: Annotated[str, _text(500, single_line=True, required=True, nfc=True)]
@@ -327,6 +443,7 @@ class RecordIn(_Model):
     value: Text = None
     savings: Text = None
     savings_eur_per_year: Annotated[float | None, _in_range(0, 1e15)] = None
+    savings_hours_per_year: Annotated[float | None, _in_range(0, 1e12)] = None
     analysis: Annotated[
         AnalysisIn | None, BeforeValidator(lambda v: None if v in ("", {}) else v)
     ] = None
@@ -334,7 +451,19 @@ class RecordIn(_Model):
     kind: Annotated[Kind, _enum(Kind, "kind", required=True)]
     phase: Annotated[Phase, _enum(Phase, "phase", required=True)]
     documents: Annotated[list[DocumentIn], BeforeValidator(_list)] = []
+    cost: Annotated[CostIn | None, BeforeValidator(_optional_object)] = None
+    funding: Annotated[list[FundingIn], BeforeValidator(_list)] = []
+    dates: Annotated[DatesIn | None, BeforeValidator(_optional_object)] = None
+    team: Annotated[TeamIn | None, BeforeValidator(_optional_object)] = None
+    kpis: Annotated[list[KpiIn], BeforeValidator(_list)] = []
+    criteria: Annotated[CriteriaIn | None, BeforeValidator(_optional_object)] = None
     proximity: Annotated[Proximity | None, _enum(Proximity, "proximity")] = None
+
+    def evidence(self) -> dict[str, Any]:
+        """The structured evidence in its canonical form (`evidence.evidence_dict`)."""
+        return ev.evidence_dict(
+            self.model_dump(mode="json", include=set(ev.EVIDENCE_KEYS), exclude_none=True)
+        )
 
     def view(self, body: BodyView | None = None) -> ProjectView:
         """The record as the store writes it; `body` replaces the local body when it is shared."""
@@ -347,6 +476,8 @@ class RecordIn(_Model):
             value=self.value,
             savings=self.savings,
             savings_eur_per_year=self.savings_eur_per_year,
+            savings_hours_per_year=self.savings_hours_per_year,
+            evidence=self.evidence() or None,
             analysis_barriers=analysis.barriers,
             analysis_benefits=analysis.benefits,
             analysis_technology=analysis.technology,
@@ -392,6 +523,12 @@ _FIELDS_OF: dict[str, Sequence[str]] = {
     "contacts": list(ContactIn.model_fields),
     "documents": list(DocumentIn.model_fields),
     "analysis": list(AnalysisIn.model_fields),
+    "cost": list(CostIn.model_fields),
+    "funding": list(FundingIn.model_fields),
+    "dates": list(DatesIn.model_fields),
+    "team": list(TeamIn.model_fields),
+    "kpis": list(KpiIn.model_fields),
+    "criteria": list(CriteriaIn.model_fields),
 }
 
 
@@ -512,13 +649,46 @@ def validate_record(raw: RawRecord) -> tuple[ValidRecord | None, list[Problem]]:
                 )
             )
         return None, problems
+    problems += [
+        Problem(raw.file, reason, raw.index, ref, fld, raw.line)
+        for fld, reason in _cross_field_problems(record)
+    ]
     if problems:
         return None, problems
     warnings = tuple(
         Problem(raw.file, what, raw.index, ref, fld, raw.line, Severity.warning)
         for fld, what in [*raw.warnings, *notes]
+    ) + tuple(
+        Problem(raw.file, what, raw.index, ref, "savings", raw.line, Severity.advice)
+        for what in _savings_advice(record)
     )
     return ValidRecord(raw.file, raw.index, record, raw.line, warnings), []
+
+
+def _savings_advice(record: RecordIn) -> list[str]:
+    """Free-text savings stay as written (issue 25); where they state a figure that the record's
+    structured field does not carry yet, say so."""
+    given = {
+        "savings_eur_per_year": record.savings_eur_per_year,
+        "savings_hours_per_year": record.savings_hours_per_year,
+    }
+    unit = {"savings_eur_per_year": "€", "savings_hours_per_year": "hours"}
+    return [
+        f"reads as {found.value:g} {unit[found.field]} ({found.text!r}); if that is a year's "
+        f"saving, put it in {found.field} to make it comparable (the text is kept as written)"
+        for found in ev.readable_savings(record.savings)
+        if given[found.field] is None
+    ]
+
+
+def _cross_field_problems(record: RecordIn) -> list[tuple[str, str]]:
+    """Rules across fields of the evidence, each problem on the field that breaks it."""
+    problems = ev.order_problems(record.dates.model_dump() if record.dates else None)
+    shares = [f.share for f in record.funding if f.share is not None]
+    if sum(shares) > 1 + 1e-9:
+        total = sum(shares)
+        problems.append(("funding", f"the shares sum to {total:g}; at most 1 (100%)"))
+    return problems
 
 
 def validate_records(raws: Iterable[RawRecord]) -> tuple[list[ValidRecord], list[Problem]]:

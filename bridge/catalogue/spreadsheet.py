@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.catalogue.evidence import CRITERIA
+from bridge.catalogue.evidence import HELP as EVIDENCE_HELP
 from bridge.catalogue.formats import CSV_COLUMNS, IntakeOptions, flat_values, records_from_table
 from bridge.catalogue.schema import Problem, RawRecord, Severity
 
@@ -362,6 +364,43 @@ HELP: dict[str, tuple[str, str]] = {
 }
 
 
+HELP.update(EVIDENCE_HELP)  # issue 25's columns, described beside their rules
+
+
+def _evidence_checks(sheet: Any, lists: Any) -> None:
+    """Issue 25: the self-assessments take a whole number 1 to 5, `team.external` true or false;
+    anything else is refused by the spreadsheet with a message in Catalan and English. The
+    funding sources (JSON in their cell) are listed on the lists sheet to copy from."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from bridge.models.enums import FundingSource
+
+    at = lists.max_column + 1
+    lists.cell(row=1, column=at, value="funding source")
+    for r, source in enumerate(FundingSource, start=2):
+        lists.cell(row=r, column=at, value=source.value)
+
+    def column(name: str) -> str:
+        letter = get_column_letter(CSV_COLUMNS.index(name) + 1)
+        return f"{letter}2:{letter}10000"
+
+    score = DataValidation(
+        type="whole", operator="between", formula1="1", formula2="5", allow_blank=True,
+        showErrorMessage=True, errorTitle="1-5",
+        error="Un nombre enter de l'1 al 5 / A whole number from 1 to 5",
+    )  # fmt: skip
+    for name in CRITERIA:
+        score.add(column(f"criteria.{name}"))
+    flag = DataValidation(
+        type="list", formula1='"true,false"', allow_blank=True, showErrorMessage=True,
+        error="true o false / true or false",
+    )  # fmt: skip
+    flag.add(column("team.external"))
+    sheet.add_data_validation(score)
+    sheet.add_data_validation(flag)
+
+
 def required_columns() -> frozenset[str]:
     """The columns a record cannot do without (contract §4), from the validation models; the
     country is not among them for the template: it defaults to BRIDGE_HOME_REGION's when the
@@ -422,6 +461,7 @@ def template_xlsx() -> bytes:
         else:  # documents are JSON in one cell: the lists sheet offers the kinds to copy
             check.add(f"{letter}{len(labels) + 3}")
             lists.add_data_validation(check)
+    _evidence_checks(sheet, lists)
     helper = book.create_sheet("help", 1)
     helper.append(["columna / column", "camp / field", "català", "English"])
     for header, column in zip(template_headers(), CSV_COLUMNS, strict=True):

@@ -33,6 +33,7 @@ from bridge.catalogue.canonical import (
     local_body_dict,
     record_dict,
 )
+from bridge.catalogue.evidence import encode as encode_evidence
 from bridge.catalogue.read_store import UnknownRef, load_by_refs
 from bridge.catalogue.views import BodyView, ProjectView
 from bridge.db import insert_for
@@ -57,7 +58,9 @@ def _models() -> tuple[sa.Table, sa.Table, sa.Table, sa.Table]:
     return table_of(Project), table_of(LocalBody), table_of(Contact), table_of(Document)
 
 
-_TEXT_COLUMNS = ("title", "description", "value", "savings", "savings_eur_per_year")
+_TEXT_COLUMNS = (
+    "title", "description", "value", "savings", "savings_eur_per_year", "savings_hours_per_year",
+)  # fmt: skip
 _ANALYSIS_COLUMNS = ("analysis_barriers", "analysis_benefits", "analysis_technology")
 
 Progress = Callable[[int], None]
@@ -298,6 +301,7 @@ def _project_row(view: ProjectView) -> dict[str, Any]:
         "proximity": view.proximity,
     }
     row.update({name: getattr(view, name) for name in _TEXT_COLUMNS + _ANALYSIS_COLUMNS})
+    row["evidence"] = encode_evidence(view.evidence)
     return row
 
 

@@ -55,6 +55,9 @@ class ProjectView:
     value: str | None = None
     savings: str | None = None
     savings_eur_per_year: float | None = None
+    savings_hours_per_year: float | None = None
+    # The structured evidence in its canonical form (`catalogue.evidence`); None: none given.
+    evidence: dict[str, Any] | None = None
     analysis_barriers: str | None = None
     analysis_benefits: str | None = None
     analysis_technology: str | None = None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bridge import discovery
-from bridge.discovery.reasons import Reason
+from bridge.discovery.reasons import Reason, ReasonKind
 
 if TYPE_CHECKING:
     from bridge.discovery.text import TextIndex
@@ -122,6 +122,17 @@ def _suggestion(match: Any, record: dict[str, Any]) -> Suggestion:
         council=str(body.get("name") or ""),
         population_band=discovery.population_band(population),
         phase=str(record.get("phase") or ""),
-        reasons=tuple(match.why),
+        reasons=(*_evidence_reasons(record), *match.why),  # first: never cut from the reply
         forum_users=users,
     )
+
+
+def _evidence_reasons(record: dict[str, Any]) -> tuple[Reason, ...]:
+    """Issue 25: what the project saved per inhabitant a year, when the record says so (over the
+    population its figures are over: `catalogue.evidence.derived`)."""
+    from bridge.catalogue.evidence import derived
+
+    saved = derived(record)["savings_per_inhabitant_eur"]
+    if saved is None:
+        return ()
+    return (Reason(ReasonKind.SAVED_PER_INHABITANT, value=f"{saved:.2f}"),)

@@ -337,11 +337,24 @@ def template(
 # --------------------------------------------------------------------------- projects
 
 
+WithPrivateOption = Annotated[
+    bool,
+    typer.Option(
+        "--with-private",
+        help="Show contacts' emails and phones (personal data: masked unless asked for; export "
+        "always keeps them).",
+    ),
+]
+
+
 class SortBy(StrEnum):
     ref = "ref"
     title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
     activity = "activity"
     recent = "recent"
+    cost_per_inhabitant = "cost-per-inhabitant"
+    savings_per_inhabitant = "savings-per-inhabitant"
+    time_to_implement = "time-to-implement"
 
 
 @projects_app.command("list")
@@ -362,7 +375,9 @@ def projects_list(
     sort: Annotated[
         SortBy,
         typer.Option(
-            help="ref, title, activity (most replies first) or recent (latest forum post first)."
+            help="ref, title, activity (most replies first), recent (latest forum post first), "
+            "or by evidence: cost-per-inhabitant (cheapest first), savings-per-inhabitant (most "
+            "first), time-to-implement (quickest first); records without the figure come last."
         ),
     ] = SortBy.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
@@ -390,8 +405,10 @@ def projects_list(
         ),
     ] = None,
     as_json: JsonOption = False,
+    with_private: WithPrivateOption = False,
 ) -> None:
-    """List records with their forum link and activity."""
+    """List records with their forum link and activity. Contacts' emails and phones are masked
+    unless --with-private is given."""
     from bridge.catalogue import read_store
 
     if archived and include_archived:
@@ -411,12 +428,17 @@ def projects_list(
             # Each record is written as it is made; every read is done before the first.
             _print_json_list(
                 read_store.iter_listing(
-                    rows, cfg.home_region, cfg.discourse_url, filters, sort.value
+                    rows,
+                    cfg.home_region,
+                    cfg.discourse_url,
+                    filters,
+                    sort.value,
+                    private=with_private,
                 )
             )
             return
         records = read_store.list_records(
-            rows, cfg.home_region, cfg.discourse_url, filters, sort.value
+            rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
         )
     if by_place:
         from bridge.cli.discovery import place_filters
@@ -434,6 +456,9 @@ def projects_list(
     from rich.table import Table
     from rich.text import Text
 
+    from bridge.catalogue.evidence import SORTS, sort_figure
+
+    by_figure = sort.value in SORTS
     table = Table(show_lines=False, header_style="bold")
     for column in (
         "ref",
@@ -454,9 +479,11 @@ def projects_list(
             no_wrap=column == "ref",
             justify="right" if column in ("replies", "views") else "left",
         )
+    if by_figure:
+        table.add_column(sort.value, justify="right")
     for record in records:
         title = record["title"] + (" [archived]" if record["archived"] else "")
-        cells = (
+        cells: tuple[str, ...] = (
             record["ref"],
             title,
             record["local_body"]["name"],
@@ -468,6 +495,9 @@ def projects_list(
             str(record["activity"]["replies"]),
             str(record["activity"]["views"]),
         )
+        if by_figure:  # the figure it is sorted by, "—" where the record has none
+            figure = sort_figure(sort.value, record)
+            cells += ("—" if figure is None else f"{figure:g}",)
         table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
     out.print(table)
     out.print(f"{len(records)} record(s)")
@@ -490,21 +520,92 @@ def _print_json_list(lines: Iterable[str]) -> None:
 
 @projects_app.command("show")
 def projects_show(
-    ref: Annotated[str, typer.Argument(help="The record's ref.")], as_json: JsonOption = False
+    ref: Annotated[str, typer.Argument(help="The record's ref.")],
+    as_json: JsonOption = False,
+    with_private: WithPrivateOption = False,
 ) -> None:
-    """The whole record, its topic URL, sync state and activity."""
+    """The whole record, its topic URL, sync state and activity. Contacts' emails and phones are
+    masked unless --with-private is given."""
     from bridge.catalogue.read_store import UnknownRef, get_record
 
     cfg = catalogue_settings()
     with catalogue_rows(cfg) as rows:
         try:
-            record = get_record(rows, ref, cfg.home_region, cfg.discourse_url)
+            record = get_record(rows, ref, cfg.home_region, cfg.discourse_url, private=with_private)
         except UnknownRef as exc:
             fail(str(exc))
     if as_json:
         print_json(record)
         return
     _print_record(record)
+
+
+def evidence_lines(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The "Evidence" block of `projects show` (issue 25): only what is filled in, with the
+    per-inhabitant figures and their basis (caveats said, never silent)."""
+    from bridge.catalogue.evidence import CAVEAT_TEXT, CRITERIA, PopulationCaveat
+
+    lines: list[tuple[str, str]] = []
+    cost = record.get("cost") or {}
+    year = f" (euros of {cost['year']}, nominal)" if "year" in cost else " (nominal)"
+    derived = record.get("evidence") or {}
+    basis = derived.get("population_basis") or {}
+    if "one_off_eur" in cost:
+        per = derived.get("cost_per_inhabitant_eur")
+        lines.append(
+            (
+                "cost",
+                f"€{cost['one_off_eur']:,} one-off{year}"
+                + (f"; €{per}/inhabitant" if per is not None else ""),
+            )
+        )
+    if "yearly_eur" in cost:
+        per = derived.get("yearly_cost_per_inhabitant_eur")
+        lines.append(
+            (
+                "cost a year",
+                f"€{cost['yearly_eur']:,}{year}"
+                + (f"; €{per}/inhabitant" if per is not None else ""),
+            )
+        )
+    if derived.get("savings_per_inhabitant_eur") is not None:
+        lines.append(("savings/inhabitant", f"€{derived['savings_per_inhabitant_eur']} a year"))
+    for item in record.get("funding") or []:
+        share = f" {item['share']:.0%}" if "share" in item else ""
+        lines.append(("funding", f"{item['source']}{share}"))
+    dates = record.get("dates") or {}
+    for key in ("started", "piloted", "implemented"):
+        if key in dates:
+            lines.append((key, dates[key]))
+    if derived.get("months_to_implement") is not None:
+        lines.append(("months to implement", str(derived["months_to_implement"])))
+    team = record.get("team") or {}
+    if team:
+        bits = [f"{team['people']} people"] if "people" in team else []
+        if "external" in team:
+            bits.append("with an external provider" if team["external"] else "in-house")
+        lines.append(("team", ", ".join(bits)))
+    for kpi in record.get("kpis") or []:
+        change = " → ".join(f"{kpi[k]:,}" for k in ("before", "after") if k in kpi)
+        unit = f" {kpi['unit']}" if "unit" in kpi else ""
+        extra = "; ".join(kpi[k] for k in ("period", "source") if k in kpi)
+        text = f"{kpi['name']}: {change}{unit}" + (f" ({extra})" if extra else "")
+        lines.append(("result", text))
+    criteria = record.get("criteria") or {}
+    scores = [f"{k} {criteria[k]}/5" for k in CRITERIA if k in criteria]
+    if scores:
+        lines.append(("criteria", ", ".join(scores)))
+    if "justification" in criteria:
+        lines.append(("  why", criteria["justification"]))
+    if lines and basis:
+        shown = f"{basis['population']:,} inhabitants" if basis.get("population") else "unknown"
+        source = {"gazetteer": "official (gazetteer)", "record": "the record's own figure"}.get(
+            basis.get("source") or "", ""
+        )
+        caveats = "; ".join(CAVEAT_TEXT[PopulationCaveat(c)] for c in basis.get("caveats", []))
+        text = ", ".join(x for x in (shown, source) if x) + (f" — {caveats}" if caveats else "")
+        lines.append(("population basis", text))
+    return lines
 
 
 def _print_record(record: dict[str, Any]) -> None:
@@ -547,8 +648,11 @@ def _print_record(record: dict[str, Any]) -> None:
     row("value", record.get("value"))
     row("savings", record.get("savings"))
     row("savings €/year", record.get("savings_eur_per_year"))
+    row("savings hours/year", record.get("savings_hours_per_year"))
     for key, text in record.get("analysis", {}).items():
         row(key, text)
+    for label, text in evidence_lines(record):
+        row(label, text)
     row("area", record["area"])
     row("kind", record["kind"])
     row("phase", record["phase"])

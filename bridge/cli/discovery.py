@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bridge.catalogue.evidence import EvidenceSort
 from bridge.cli.app import (
     app,
     catalogue_engine,
@@ -177,6 +178,15 @@ def find(
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1000, help="How many (default 10).")
     ] = 10,
+    sort: Annotated[
+        EvidenceSort | None,
+        typer.Option(
+            "--sort",
+            help="Order the projects found by evidence (issue 25): cost-per-inhabitant "
+            "(cheapest first), savings-per-inhabitant (most first) or time-to-implement "
+            "(quickest first); those without the figure last. Default: best match first.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Projects for a council looking for experience, best first, each with its reasons
@@ -187,6 +197,7 @@ def find(
 
     if within is not None and like is None:
         fail("--within needs --like PLACE (the distance is measured from that place)")
+
     cfg = catalogue_settings()  # a read command: no pydantic settings
     index = None
     with catalogue_rows(cfg) as rows:
@@ -208,6 +219,12 @@ def find(
         )
     except FindError as exc:
         fail(str(exc))
+    if sort is not None:  # the best matches, ordered by the figure
+        by_ref = {r["ref"]: r for r in records}
+        from bridge.catalogue.evidence import sort_key
+
+        key = sort_key(sort.value)
+        matches = sorted(matches, key=lambda m: key(by_ref[m.ref]))
     _print_matches(matches, as_json, "no project matches")
 
 

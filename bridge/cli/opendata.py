@@ -61,6 +61,13 @@ def opendata(
             config = type(config).model_validate(config.model_dump() | {"base_url": base_url})
         except ValidationError:
             fail(f"--base-url: {base_url!r} is not an http(s) URL")
+    if config.base_url_is_an_example():
+        err.print(
+            f"warning: the open data's base URL is the example one ({config.base_url}): the "
+            "download URLs in catalog.jsonld and datapackage.json lead nowhere; set base_url in "
+            "the [opendata] section of the TOML file, or pass --base-url",
+            markup=False,
+        )
     engine = catalogue_engine(cfg)
     try:
         result = publish(

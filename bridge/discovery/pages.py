@@ -64,6 +64,19 @@ class Overview:
     newest: tuple[OverviewItem, ...]
     discussed: tuple[OverviewItem, ...]
     unanswered: tuple[OverviewItem, ...]
+    # Issue 25: medians of the derived evidence by area and population band; empty while no
+    # record carries evidence (the overview then reads as before).
+    medians: tuple[MedianRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class MedianRow:
+    area: str  # the area's label
+    band: int  # population band index (bridge.discovery.bands)
+    records: int  # records of that area and band with evidence
+    cost_per_inhabitant: float | None  # medians over the records that have each figure
+    savings_per_inhabitant: float | None
+    months_to_implement: float | None
 
 
 @dataclass(frozen=True)
@@ -267,6 +280,45 @@ def overview(live: Sequence[Mapping[str, Any]], settings: Settings) -> Overview:
         newest=tuple(_item(r) for r in newest),
         discussed=tuple(_item(r) for r in discussed),
         unanswered=tuple(_item(r) for r in unanswered),
+        medians=medians(live, settings),
+    )
+
+
+def medians(live: Sequence[Mapping[str, Any]], settings: Settings) -> tuple[MedianRow, ...]:
+    """By area and population band (of the population each figure is over), the medians of the
+    per-inhabitant cost and savings and of the months to implement, over the records with
+    evidence that have each figure. Records whose population is unknown have no band and stay
+    out (their per-inhabitant figures do not exist)."""
+    from statistics import median
+
+    from bridge.catalogue.evidence import derived, has_evidence
+    from bridge.discovery.bands import band_index
+
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for record in live:
+        if not has_evidence(record):
+            continue
+        figures = derived(record)
+        band = band_index(figures["population_basis"]["population"])
+        if band is not None:
+            groups.setdefault((record["area"], band), []).append(figures)
+
+    def middle(rows: list[dict[str, Any]], key: str) -> float | None:
+        found = [r[key] for r in rows if r[key] is not None]
+        return round(median(found), 2) if found else None
+
+    return tuple(
+        MedianRow(
+            area_label(settings, area.value),
+            band,
+            len(rows),
+            middle(rows, "cost_per_inhabitant_eur"),
+            middle(rows, "savings_per_inhabitant_eur"),
+            middle(rows, "months_to_implement"),
+        )
+        for area in Area
+        for band in range(6)
+        if (rows := groups.get((area.value, band)))
     )
 
 

@@ -26,6 +26,8 @@ class ReasonKind(StrEnum):
     DISTANCE = "distance"
     SAME_COMARCA = "same_comarca"
     SAME_NUTS3 = "same_nuts3"
+    # Issue 25: the result's yearly savings per inhabitant (value: euros, two decimals).
+    SAVED_PER_INHABITANT = "saved_per_inhabitant"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ ENGLISH: dict[str, str] = {
     "distance_near": "less than 1 km away",
     "same_comarca": "same comarca ({value})",
     "same_nuts3": "same NUTS 3 region ({value})",
+    "saved_per_inhabitant": "saved {value} € per inhabitant a year",
 }
 
 
@@ -96,4 +99,6 @@ def reason_text(
         named = value(named)
     elif reason.kind in (ReasonKind.SAME_BAND, ReasonKind.BAND):
         named = named.replace(",", thousands)
+    elif reason.kind is ReasonKind.SAVED_PER_INHABITANT and thousands == ".":
+        named = named.replace(".", ",")  # where thousands take a point, decimals take a comma
     return template.format(words=", ".join(words), value=named, km=km)

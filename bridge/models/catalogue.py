@@ -67,6 +67,10 @@ class Project(SQLModel, table=True):
     value: str | None = Field(default=None, sa_type=sa.Text)
     savings: str | None = Field(default=None, sa_type=sa.Text)
     savings_eur_per_year: float | None = None
+    # Issue 25: staff hours saved a year, and the structured evidence (cost, funding, dates, team,
+    # KPIs, criteria) as its canonical JSON (`catalogue.evidence.encode`); NULL: none given.
+    savings_hours_per_year: float | None = None
+    evidence: str | None = Field(default=None, sa_type=sa.Text)
     # 4. analysis
     analysis_barriers: str | None = Field(default=None, sa_type=sa.Text)
     analysis_benefits: str | None = Field(default=None, sa_type=sa.Text)

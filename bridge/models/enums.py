@@ -39,6 +39,18 @@ class DocumentKind(StrEnum):
     other = "other"
 
 
+class FundingSource(StrEnum):
+    """Where a project's money came from (contract §4b, issue 25)."""
+
+    own = "own"  # the body's own budget
+    ngeu = "ngeu"  # Next Generation EU / PRTR (Plan de Recuperación)
+    feder = "feder"  # ERDF (FEDER)
+    diputacio = "diputacio"  # a provincial council (Diputació)
+    generalitat = "generalitat"  # the regional government
+    state = "state"  # the central State
+    other = "other"
+
+
 class SyncStatus(StrEnum):
     """The sync state of one record, as `projects show` and `status` report it."""
 

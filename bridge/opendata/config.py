@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
 _URL = r"^https?://[^/\s]+\S*$"
+# The built-in base URL: a placeholder under `.example` (RFC 2606 reserves it, so it is served
+# nowhere). A package published with it has download URLs that lead nowhere (issue 28).
+EXAMPLE_BASE_URL = "https://observatori.digicanvis.example/opendata"
 
 
 class DataTheme(StrEnum):
@@ -99,7 +103,7 @@ def _texts(ca: str, es: str, en: str) -> dict[str, str]:
 
 class OpenDataConfig(BaseModel):
     # Where the files of DIR are served; every DCAT distribution URL is under it.
-    base_url: str = Field(default="https://observatori.digicanvis.example/opendata", pattern=_URL)
+    base_url: str = Field(default=EXAMPLE_BASE_URL, pattern=_URL)
     name: str = Field(default="digicanvis-catalogue", pattern=r"^[a-z0-9._-]+$")
     publisher: str = "DigiCanvis"
     publisher_url: str | None = Field(default=None, pattern=_URL)
@@ -156,3 +160,8 @@ class OpenDataConfig(BaseModel):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def base_url_is_an_example(self) -> bool:
+        """Whether base_url is a placeholder: on a `.example` host, the built-in one included."""
+        host = urlsplit(self.base_url).hostname or ""
+        return host == "example" or host.endswith(".example")

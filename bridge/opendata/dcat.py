@@ -8,9 +8,10 @@ keywords, the EU data theme, spatial coverage, `modified`, contact point, licenc
 per file its download URL, media type, format and size. Controlled values are the EU Publications
 Office's authority tables (data themes, countries, languages, file types, licences).
 
-The output over the real inventories of ../shared/data was checked by hand against DCAT-AP
-3.0.0's SHACL shapes (shapes.ttl and range.ttl of the SEMIC DCAT-AP repository) with pyshacl:
-it conforms. The tests check the mandatory properties with rdflib.
+The output conforms to DCAT-AP 3.0.0's official SHACL shapes (releases/3.0.0/shacl/
+dcat-ap-SHACL.ttl of the SEMIC DCAT-AP repository, kept in tests/data/): tests/
+test_opendata_valid.py runs pyshacl over it, without inference, as a portal's validator does.
+The tests also check the mandatory properties with rdflib.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ CONTEXT = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "gsp": "http://www.opengis.net/ont/geosparql#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
 }
 
 
@@ -191,7 +193,9 @@ def catalog(
         dataset,
     ]
     for d in distributions:
-        url = _id(publisher.url(d.filename))
+        # The shapes want access and download URLs of class rdfs:Resource (dcat-ap-SHACL.ttl,
+        # DistributionShape), checked without inference: typed here like every reference.
+        url = ref(publisher.url(d.filename), "rdfs:Resource")
         node: dict[str, Any] = {
             "@id": f"{base}#{d.filename}",
             "@type": "dcat:Distribution",
@@ -202,7 +206,8 @@ def catalog(
             "dcat:mediaType": ref(f"{IANA}/{d.media_type}", "dct:MediaType"),
             "dct:format": ref(f"{EU}/file-type/{d.file_type}", "dct:MediaTypeOrExtent"),
             "dct:license": licence,
-            "dcat:byteSize": {"@value": str(d.size), "@type": "xsd:decimal"},
+            # DCAT-AP 3.0.0 ranges byteSize over xsd:nonNegativeInteger (2.x said xsd:decimal).
+            "dcat:byteSize": {"@value": str(d.size), "@type": "xsd:nonNegativeInteger"},
         }
         if d.conforms_to:
             node["dct:conformsTo"] = ref(d.conforms_to, "dct:Standard")

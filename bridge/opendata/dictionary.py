@@ -16,7 +16,7 @@ from typing import Any
 
 from bridge.catalogue.regions import REGION_RE
 from bridge.catalogue.schema import COUNTRY_RE, REF_RE
-from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, values
+from bridge.models.enums import Area, DocumentKind, FundingSource, Kind, Phase, Proximity, values
 
 
 class FieldType(StrEnum):
@@ -39,14 +39,18 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     uri: bool = False
+    unit: str | None = None  # of a quantity: "EUR", "EUR/year", "hours/year", "months"…
 
     def descriptor(self) -> dict[str, Any]:
-        """The Frictionless field: `description` in English, `description_ca` in Catalan."""
+        """The Frictionless field: `description` in English, `description_ca` in Catalan, and
+        the unit of a quantity."""
         field: dict[str, Any] = {"name": self.name, "type": self.type.value}
         if self.uri:
             field["format"] = "uri"
         field["description"] = self.en
         field["description_ca"] = self.ca
+        if self.unit:
+            field["unit"] = self.unit
         constraints: dict[str, Any] = {}
         if self.required:
             constraints["required"] = True
@@ -133,6 +137,87 @@ _TO_PROJECT = (ForeignKey(("ref",), "projects", ("ref",)),)
 def _place(key: str, type_: FieldType, ca: str, en: str, **rules: Any) -> Column:
     return Column(f"place_{key}", type_, ca, en, ("place", key), **rules)
 
+
+# Issue 25: the structured evidence, flat (funding as one share column per source; KPIs in their
+# own table), and what is derived from it (per inhabitant, months to implement, the basis).
+def _evidence(
+    name: str, type_: FieldType, ca: str, en: str, path: tuple[str, ...], **rules: Any
+) -> Column:
+    return Column(name, type_, ca, en, path, **rules)
+
+
+EVIDENCE_COLUMNS: tuple[Column, ...] = (
+    _evidence("savings_hours_per_year", NUM, "Hores de personal estalviades l'any.",
+              "Staff hours saved a year.", ("savings_hours_per_year",), minimum=0,
+              unit="hours/year"),
+    _evidence("cost_one_off_eur", NUM, "Cost únic (inversió), en euros de l'any cost_year.",
+              "One-off cost (investment), in euros of cost_year.", ("cost", "one_off_eur"),
+              minimum=0, unit="EUR"),
+    _evidence("cost_yearly_eur", NUM, "Cost anual (manteniment), en euros de l'any cost_year.",
+              "Yearly (running) cost, in euros of cost_year.", ("cost", "yearly_eur"),
+              minimum=0, unit="EUR/year"),
+    _evidence("cost_year", INT, "Any dels euros dels costos (nominals, sense actualitzar).",
+              "Year of the costs' euros (nominal, no price index applied).", ("cost", "year"),
+              minimum=1900, maximum=2100, unit="year"),
+    *(
+        _evidence(f"funding_{source.value}_share", NUM,
+                  f"Part del finançament de la font «{source.value}» (0 a 1).",
+                  f"Share of the funding from source '{source.value}' (0 to 1).",
+                  ("funding_share", source.value), minimum=0, maximum=1, unit="share (0-1)")
+        for source in FundingSource
+    ),
+    *(
+        _evidence(f"date_{key}", TEXT, f"Data ({key}): AAAA-MM-DD o AAAA-MM.",
+                  f"Date {key}: YYYY-MM-DD or YYYY-MM.", ("dates", key),
+                  pattern=r"\d{4}-\d{2}(-\d{2})?", unit="date")
+        for key in ("started", "piloted", "implemented")
+    ),
+    _evidence("team_people", INT, "Persones que hi van treballar.", "People who worked on it.",
+              ("team", "people"), minimum=0, unit="people"),
+    _evidence("team_external", TEXT, "Hi va treballar un proveïdor extern: true o false.",
+              "Whether an external provider worked on it: true or false.",
+              ("team", "external"), enum=("true", "false")),
+    *(
+        _evidence(f"criteria_{key}", INT, f"Autoavaluació ({key}), de 1 a 5.",
+                  f"Self-assessment ({key}), 1 to 5.", ("criteria", key), minimum=1, maximum=5,
+                  unit="score (1-5)")
+        for key in ("innovation", "results", "transferability", "sustainability",
+                    "participation")
+    ),
+    _evidence("criteria_justification", TEXT, "Justificació de l'autoavaluació.",
+              "Why those self-assessments.", ("criteria", "justification")),
+    _evidence("cost_per_inhabitant_eur", NUM,
+              "Derivat: cost únic per habitant (població a evidence_population).",
+              "Derived: one-off cost per inhabitant (population in evidence_population).",
+              ("evidence", "cost_per_inhabitant_eur"), minimum=0, unit="EUR/inhabitant"),
+    _evidence("yearly_cost_per_inhabitant_eur", NUM, "Derivat: cost anual per habitant.",
+              "Derived: yearly cost per inhabitant.",
+              ("evidence", "yearly_cost_per_inhabitant_eur"), minimum=0,
+              unit="EUR/inhabitant/year"),
+    _evidence("savings_per_inhabitant_eur", NUM, "Derivat: estalvi anual per habitant.",
+              "Derived: yearly savings per inhabitant.",
+              ("evidence", "savings_per_inhabitant_eur"), minimum=0,
+              unit="EUR/inhabitant/year"),
+    _evidence("months_to_implement", NUM, "Derivat: mesos de l'inici a la implantació.",
+              "Derived: months from start to implementation.",
+              ("evidence", "months_to_implement"), unit="months"),
+    _evidence("evidence_population", INT,
+              "Població sobre la qual es calculen les xifres per habitant.",
+              "Population the per-inhabitant figures are over.",
+              ("evidence", "population"), minimum=0, unit="inhabitants"),
+    _evidence("evidence_population_source", TEXT,
+              "D'on surt: gazetteer (la població oficial del nomenclàtor) o record (la de la "
+              "fitxa, quan l'ens no està localitzat).",
+              "Where it comes from: gazetteer (the official population) or record (the "
+              "record's own, when the council is not placed).",
+              ("evidence", "population_source"), enum=("gazetteer", "record")),
+    _evidence("evidence_caveats", TEXT,
+              "Advertiments, separats per espais: unresolved (ens no localitzat), missing "
+              "(sense població), year_unstated (el registre no diu l'any de la població).",
+              "Caveats, space-separated: unresolved (council not placed), missing (no "
+              "population), year_unstated (the registry does not state the population's year).",
+              ("evidence", "caveats")),
+)  # fmt: skip
 
 PROJECTS = Table(
     "projects",
@@ -236,7 +321,9 @@ PROJECTS = Table(
             "3. Estimated savings, in euros a year.",
             ("savings_eur_per_year",),
             minimum=0,
+            unit="EUR/year",
         ),
+        *EVIDENCE_COLUMNS,
         Column(
             "analysis_barriers",
             TEXT,
@@ -365,8 +452,11 @@ PROJECTS = Table(
         Column(
             "topic_url",
             TEXT,
-            "Adreça del tema de la fitxa al fòrum; buida si encara no s'hi ha publicat.",
-            "Address of the record's topic in the forum; empty until it is published there.",
+            "Adreça absoluta del tema de la fitxa al fòrum; buida si encara no s'hi ha publicat o "
+            "si l'adreça del fòrum (DISCOURSE_URL) no estava configurada en escriure el paquet.",
+            "Absolute address of the record's topic in the forum; empty until it is published "
+            "there, or when the forum's address (DISCOURSE_URL) was not configured when the "
+            "package was written.",
             ("topic_url",),
             uri=True,
         ),
@@ -477,8 +567,10 @@ CONTACTS = Table(
         Column(
             "forum_profile",
             TEXT,
-            "Adreça del perfil al fòrum.",
-            "Address of the profile in the forum.",
+            "Adreça absoluta del perfil al fòrum; buida si l'adreça del fòrum (DISCOURSE_URL) no "
+            "estava configurada en escriure el paquet.",
+            "Absolute address of the profile in the forum; empty when the forum's address "
+            "(DISCOURSE_URL) was not configured when the package was written.",
             ("forum_profile",),
             uri=True,
         ),
@@ -487,4 +579,28 @@ CONTACTS = Table(
     foreign_keys=_TO_PROJECT,
 )
 
-TABLES: tuple[Table, ...] = (PROJECTS, DOCUMENTS, CONTACTS)
+KPIS = Table(
+    "kpis",
+    "Resultats de cada fitxa com a indicadors (issue 25): nom, unitat, valor abans i després, "
+    "període i font.",
+    "Results of each record as indicators (issue 25): name, unit, value before and after, "
+    "period and source.",
+    (
+        _REF,
+        _POSITION,
+        Column("name", TEXT, "Nom de l'indicador.", "Name of the indicator.", ("name",),
+               required=True),
+        Column("unit", TEXT, "Unitat de before i after.", "Unit of before and after.", ("unit",)),
+        Column("before", NUM, "Valor abans del projecte, en la unitat de la columna unit.",
+               "Value before the project, in the unit of column unit.", ("before",)),
+        Column("after", NUM, "Valor després, en la unitat de la columna unit.",
+               "Value after, in the unit of column unit.", ("after",)),
+        Column("period", TEXT, "Període dels valors.", "Period of the values.", ("period",)),
+        Column("source", TEXT, "Font dels valors (text o adreça).",
+               "Source of the values (words or an address).", ("source",)),
+    ),
+    primary_key=("ref", "position"),
+    foreign_keys=_TO_PROJECT,
+)  # fmt: skip
+
+TABLES: tuple[Table, ...] = (PROJECTS, DOCUMENTS, CONTACTS, KPIS)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.opendata.config import OpenDataConfig
 from bridge.opendata.dcat import Distribution, catalog, coverage
-from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, PROJECTS, TABLES
+from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, KPIS, PROJECTS, TABLES
 from bridge.opendata.package import CATALOG, DATAPACKAGE, Publisher, datapackage, json_bytes
 from bridge.opendata.tables import csv_bytes, public_records, public_tables
 from bridge.opendata.writer import write_directory
@@ -66,7 +66,7 @@ def build(
     files[DATAPACKAGE] = json_bytes(datapackage(publisher, files))
     distributions = [
         Distribution(table.path, table.path, table.en, "text/csv", "CSV", len(files[table.path]))
-        for table in (PROJECTS, DOCUMENTS, CONTACTS)
+        for table in (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
     ]
     distributions.append(
         Distribution(

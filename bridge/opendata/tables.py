@@ -5,7 +5,10 @@ What is public is decided here and only here:
 - of the contacts, only those marked `public`, and of them only name, role and forum profile:
   never an email address or a phone number, whatever `public` says (personal data belongs in the
   forum, not in a download). Their positions are counted among the public contacts alone, so a
-  gap does not tell that a private contact exists.
+  gap does not tell that a private contact exists;
+- forum addresses are absolute or absent: without a configured forum (DISCOURSE_URL unset, as a
+  cron job on a web server often runs it) a topic's path alone would fail the schema's `format:
+  uri` and lead nowhere, so the cell is left empty (the data dictionary says so).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, PROJECTS, FieldType, Table
+from bridge.catalogue.evidence import derived
+from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, KPIS, PROJECTS, FieldType, Table
 
 Row = tuple[str, ...]
 
@@ -29,11 +33,15 @@ class PublicTables:
     projects: tuple[Row, ...]
     documents: tuple[Row, ...]
     contacts: tuple[Row, ...]
+    kpis: tuple[Row, ...] = ()
 
     def rows(self, table: Table) -> tuple[Row, ...]:
-        return {"projects": self.projects, "documents": self.documents, "contacts": self.contacts}[
-            table.name
-        ]
+        return {
+            "projects": self.projects,
+            "documents": self.documents,
+            "contacts": self.contacts,
+            "kpis": self.kpis,
+        }[table.name]
 
 
 def iso_utc(value: datetime | str) -> str:
@@ -87,6 +95,14 @@ def _row_maker(table: Table) -> Callable[[Mapping[str, Any]], Row]:
     return make
 
 
+def absolute_url(url: str | None) -> str | None:
+    """An http(s) URL as it is; anything else (a topic's `/t/…` path when no forum is configured)
+    as absent."""
+    if url and url.startswith(("https://", "http://")):
+        return url
+    return None
+
+
 def profile_url(discourse_url: str | None, username: str | None) -> str | None:
     # Discourse serves a user's profile at /u/:username (config/routes.rb, `%w{users u}` routes).
     if not discourse_url or not username:
@@ -112,13 +128,23 @@ def public_tables(
     """The three tables, rows in ref order. `records` are dicts as `projects list --json` prints
     them (with `place` where the catalogue resolved one); `modified` maps each public ref to its
     latest change."""
-    project_row, document_row, contact_row = map(_row_maker, (PROJECTS, DOCUMENTS, CONTACTS))
+    project_row, document_row, contact_row, kpi_row = map(
+        _row_maker, (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
+    )
+    kpis: list[Row] = []
     projects: list[Row] = []
     documents: list[Row] = []
     contacts: list[Row] = []
     for record in public_records(records, modified):
         ref = record["ref"]
-        projects.append(project_row({**record, "modified": modified[ref]}))
+        topic = absolute_url(record.get("topic_url"))
+        projects.append(
+            project_row(
+                {**record, "modified": modified[ref], "topic_url": topic, **_evidence(record)}
+            )
+        )
+        for position, kpi in enumerate(record.get("kpis") or ()):
+            kpis.append(kpi_row({**kpi, "ref": ref, "position": position}))
         for position, document in enumerate(record.get("documents") or ()):
             documents.append(document_row({**document, "ref": ref, "position": position}))
         public = [c for c in record.get("contacts") or () if c.get("public") is True]
@@ -133,7 +159,32 @@ def public_tables(
                 "forum_profile": profile_url(discourse_url, contact.get("forum_username")),
             }
             contacts.append(contact_row(allowed))
-    return PublicTables(tuple(projects), tuple(documents), tuple(contacts))
+    return PublicTables(tuple(projects), tuple(documents), tuple(contacts), tuple(kpis))
+
+
+def _evidence(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What the projects table reads of a record's evidence beyond its own fields (issue 25):
+    each funding source's share, and the derived figures with their basis."""
+    figures = derived(record)
+    basis = figures["population_basis"]
+    team = record.get("team") or {}
+    shares: dict[str, float] = {}
+    for item in record.get("funding") or ():
+        if "share" in item:
+            shares[item["source"]] = shares.get(item["source"], 0) + item["share"]
+    return {
+        "funding_share": shares,
+        "team": {
+            **team,
+            "external": None if "external" not in team else str(team["external"]).lower(),
+        },
+        "evidence": {
+            **figures,
+            "population": basis["population"],
+            "population_source": basis["source"],
+            "caveats": " ".join(basis["caveats"]),
+        },
+    }
 
 
 def csv_bytes(table: Table, rows: Iterable[Row]) -> bytes:

@@ -31,6 +31,7 @@ class CatalogueRecord:
     content_hash: str
     record: dict[str, Any]  # bridge.catalogue.canonical.record_dict
     proximity: str  # effective: km0 | foreign
+    place: Mapping[str, Any] | None = None  # contract §3's place: the evidence's population
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def desired_topics(
             continue
         choice = titles[rec.ref]
         error = None
-        raw = render_post(rec.record, proximity=rec.proximity, settings=settings)
+        raw = render_post(rec.record, proximity=rec.proximity, settings=settings, place=rec.place)
         if similar and similar.get(rec.ref):
             raw += "\n\n" + similar[rec.ref]
         if len(raw) > MAX_POST_LENGTH:

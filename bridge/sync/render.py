@@ -60,7 +60,7 @@ by the catalogue's validator).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -359,8 +359,15 @@ def _euros(value: float | int, language: str) -> str:
 # --------------------------------------------------------------------------- the post
 
 
-def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -> str:
-    """The first post for a record dict (bridge.catalogue.canonical.record_dict)."""
+def render_post(
+    record: dict[str, Any],
+    *,
+    proximity: str,
+    settings: Settings,
+    place: Mapping[str, Any] | None = None,
+) -> str:
+    """The first post for a record dict (bridge.catalogue.canonical.record_dict); `place` is
+    where the catalogue placed its council (its official population: the evidence's basis)."""
     lang = settings.language
     label = settings.label
     parts: list[str] = []
@@ -374,9 +381,9 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     facts = [f"**{inline(body.get('name', ''))}**"]
     if body.get("kind"):
         facts.append(inline(body["kind"]))
-    place = ", ".join(inline(v) for v in (body.get("region"), body.get("country")) if v)
-    if place:
-        facts.append(place)
+    where = ", ".join(inline(v) for v in (body.get("region"), body.get("country")) if v)
+    if where:
+        facts.append(where)
     if body.get("population") is not None:
         facts.append(f"{_number(body['population'], lang)} {inline(label('population'))}")
     parts.append(f"## {inline(label('local_body'))}\n\n" + " · ".join(facts))
@@ -391,9 +398,8 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
                 bits.append(f"**{inline(name)}**")
             if contact.get("role"):
                 bits.append(inline(contact["role"]))
-            for key in ("email", "phone"):
-                if contact.get(key):
-                    bits.append(inline(contact[key]))
+            # Never the email or the phone (canonical.PRIVATE_CONTACT_FIELDS): a public contact
+            # is reached through the forum, by name, role and profile.
             user = contact.get("forum_username")
             if user:
                 bits.append(_profile_link(user))
@@ -424,6 +430,11 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     ]
     if sections:
         parts.append(f"## {inline(label('analysis'))}\n\n" + "\n\n".join(sections))
+
+    # Issue 25: the structured evidence, only what is filled in.
+    evidence = render_evidence(record, place, settings)
+    if evidence:
+        parts.append(f"## {inline(label('evidence'))}\n\n{evidence}")
 
     # 5. phase (with the record's other classifications)
     area = settings.area(record["area"]).label(lang) if settings.areas else record["area"]
@@ -457,6 +468,153 @@ def render_post(record: dict[str, Any], *, proximity: str, settings: Settings) -
     # No trailing newline: Discourse strips trailing whitespace from the raw it stores (core
     # lib/post_creator.rb, see bridge.loop.drift.stored_raw), and we send the post it keeps.
     return "\n\n".join(parts)
+
+
+def _percent(share: float, language: str) -> str:
+    return f"{_number(round(share * 100, 1), language)} %"
+
+
+def _per_inhabitant(value: float | None, language: str, label: Any) -> str | None:
+    return (
+        None
+        if value is None
+        else f"{_euros(value, language)} {inline(label('evidence_per_inhabitant'))}"
+    )
+
+
+def render_evidence(
+    record: dict[str, Any], place: Mapping[str, Any] | None, settings: Settings
+) -> str | None:
+    """The "Evidence" block of a topic (issue 25): cost, savings, funding, timeline, team,
+    results and self-assessment, each line only when filled in, with the per-inhabitant figures
+    and the population they are over (caveats said). None when the record has no evidence."""
+    from bridge.catalogue.evidence import CRITERIA, derived, has_evidence
+
+    if not has_evidence(record):
+        return None
+    lang, label = settings.language, settings.label
+    figures = derived({**record, "place": place})
+    lines: list[str] = []
+
+    def line(key: str, bits: Sequence[str | None]) -> None:
+        shown = [b for b in bits if b]
+        if shown:
+            lines.append(f"**{inline(label(key))}:** " + " · ".join(shown))
+
+    cost = record.get("cost") or {}
+    nominal = (
+        inline(label("evidence_nominal").replace("{year}", str(cost["year"])))
+        if "year" in cost
+        else None
+    )
+    line(
+        "evidence_cost",
+        [
+            f"{_euros(cost['one_off_eur'], lang)} {inline(label('evidence_one_off'))}"
+            if "one_off_eur" in cost
+            else None,
+            f"{_euros(cost['yearly_eur'], lang)} {inline(label('evidence_yearly'))}"
+            if "yearly_eur" in cost
+            else None,
+            f"({nominal})" if nominal and ("one_off_eur" in cost or "yearly_eur" in cost) else None,
+            _per_inhabitant(figures["cost_per_inhabitant_eur"], lang, label),
+            (per := _per_inhabitant(figures["yearly_cost_per_inhabitant_eur"], lang, label))
+            and f"{per} {inline(label('evidence_yearly'))}",
+        ],
+    )
+    saved = record.get("savings_eur_per_year")
+    per_saved = _per_inhabitant(figures["savings_per_inhabitant_eur"], lang, label)
+    line(
+        "evidence_savings",
+        [
+            f"{_euros(saved, lang)} {inline(label('evidence_yearly'))}"
+            + (f" ({per_saved})" if per_saved else "")
+            if saved is not None
+            else None,
+            f"{_number(record['savings_hours_per_year'], lang)} {inline(label('evidence_hours'))}"
+            if record.get("savings_hours_per_year") is not None
+            else None,
+        ],
+    )
+    line(
+        "evidence_funding",
+        [
+            inline(label(f"funding_{item['source']}"))
+            + (f" {_percent(item['share'], lang)}" if "share" in item else "")
+            for item in record.get("funding") or ()
+        ],
+    )
+    dates = record.get("dates") or {}
+    months = figures["months_to_implement"]
+    line(
+        "evidence_dates",
+        [
+            *(
+                f"{inline(label('evidence_' + key))} {inline(dates[key])}"
+                for key in ("started", "piloted", "implemented")
+                if key in dates
+            ),
+            inline(label("evidence_months").replace("{months}", _number(months, lang)))
+            if months is not None
+            else None,
+        ],
+    )
+    team = record.get("team") or {}
+    line(
+        "evidence_team",
+        [
+            f"{_number(team['people'], lang)} {inline(label('evidence_people'))}"
+            if "people" in team
+            else None,
+            inline(label("evidence_external" if team["external"] else "evidence_internal"))
+            if "external" in team
+            else None,
+        ],
+    )
+    results = []
+    for kpi in record.get("kpis") or ():
+        change = " → ".join(_number(kpi[k], lang) for k in ("before", "after") if k in kpi)
+        text = inline(kpi["name"]) + (f": {change}" if change else "")
+        if "unit" in kpi:
+            text += f" {inline(kpi['unit'])}"
+        extra = [inline(kpi["period"])] if "period" in kpi else []
+        if "source" in kpi:
+            url = _url(kpi["source"])
+            extra.append(f"[{inline(label('documents'))}]({url})" if url else inline(kpi["source"]))
+        results.append(f"- {text}" + (f" ({' · '.join(extra)})" if extra else ""))
+    if results:
+        lines.append(f"**{inline(label('evidence_results'))}:**\n\n" + "\n".join(results))
+    criteria = record.get("criteria") or {}
+    line(
+        "evidence_criteria",
+        [
+            f"{inline(label('criteria_' + key))} {criteria[key]}"
+            for key in CRITERIA
+            if key in criteria
+        ],
+    )
+    if criteria.get("justification"):
+        lines.append(block(criteria["justification"]))
+    basis = figures["population_basis"]
+    per_figures = any(
+        figures[k] is not None
+        for k in (
+            "cost_per_inhabitant_eur",
+            "yearly_cost_per_inhabitant_eur",
+            "savings_per_inhabitant_eur",
+        )
+    )
+    wants_basis = bool(cost.get("one_off_eur") or cost.get("yearly_eur") or saved is not None)
+    if per_figures or wants_basis:
+        said = []
+        if basis["population"]:
+            said.append(
+                f"{_number(basis['population'], lang)} {inline(label('population'))} "
+                f"({inline(label('basis_' + basis['source']))})"
+            )
+        said += [inline(label("caveat_" + c)) for c in basis["caveats"]]
+        lines.append(f"*{inline(label('evidence_basis'))}: " + "; ".join(said) + "*")
+    return "\n\n".join(lines)
 
 
 # --------------------------------------------------------------------------- challenge replies
@@ -629,5 +787,35 @@ def render_overview(overview: Any, settings: Settings) -> str:
                 for i in items
             )
             parts.append(f"## {inline(label(key))}\n\n{rows}")
+    if overview.medians:
+        parts.append(_medians_table(overview.medians, settings))
     parts.append(f"---\n\n*{inline(label('pages_footer'))}*")
     return "\n\n".join(parts)
+
+
+def _medians_table(rows: Sequence[Any], settings: Settings) -> str:
+    """Issue 25: the overview's medians by area and population band (pages.MedianRow)."""
+    from bridge.discovery.bands import BAND_LABELS
+
+    label, lang = settings.label, settings.language
+    thousands = "." if lang in ("ca", "es") else ","
+    heads = ("area", "medians_band", "medians_records", "medians_cost", "medians_savings",
+             "medians_months")  # fmt: skip
+    table = [
+        "| " + " | ".join(inline(label(h)) for h in heads) + " |",
+        "|---" * len(heads) + "|",
+    ]
+    for row in rows:
+        cells = [
+            inline(row.area),
+            inline(BAND_LABELS[row.band].replace(",", thousands)),
+            str(row.records),
+            *(
+                "—" if value is None else (_euros(value, lang) if i < 2 else _number(value, lang))
+                for i, value in enumerate(
+                    (row.cost_per_inhabitant, row.savings_per_inhabitant, row.months_to_implement)
+                )
+            ),
+        ]
+        table.append("| " + " | ".join(cells) + " |")
+    return f"## {inline(label('overview_medians'))}\n\n" + "\n".join(table)

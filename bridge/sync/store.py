@@ -45,6 +45,7 @@ def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
                 # record_dict reads attributes only, of a Project or of its light view.
                 record=record_dict(item.view),
                 proximity=plain(proximity),
+                place=item.place,
             )
         )
     return records
