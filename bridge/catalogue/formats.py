@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS, PROVENANCE_FIELDS
 from bridge.catalogue.problems import Problem, RawRecord, Severity
 from bridge.catalogue.sources import MAX_FILE_BYTES, SourceError, decode, read_bytes
 
@@ -53,6 +53,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     "documents",
     "proximity",
 )
+# A harvested record's provenance (contract §4b, set by `harvest` only): read wherever it is given,
+# written by export only when some record has one, so a catalogue of its own exports as before.
+PROVENANCE_COLUMNS: tuple[str, ...] = tuple(f"provenance.{name}" for name in PROVENANCE_FIELDS)
+READ_COLUMNS = (*CSV_COLUMNS, *PROVENANCE_COLUMNS)
 NUMBER_COLUMNS = frozenset(
     {"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"}
 )
@@ -310,7 +314,7 @@ def check_header(name: str, header: list[str]) -> list[Problem]:
     for position, column in enumerate(header, start=1):
         if not column:
             problems.append(Problem(name, f"column {position} of the header has no name", line=1))
-        elif column not in CSV_COLUMNS:
+        elif column not in READ_COLUMNS:
             close = get_close_matches(column, CSV_COLUMNS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
@@ -422,7 +426,10 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
         )
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    columns = CSV_COLUMNS
+    if any("provenance" in record for record in records):
+        columns = READ_COLUMNS
+    writer.writerow(columns)
     for record in records:
         flat = _flatten(record)
         writer.writerow(
@@ -430,7 +437,7 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
                 flat.get(column, "")
                 if column in NUMBER_COLUMNS
                 else neutralise(flat.get(column, ""))
-                for column in CSV_COLUMNS
+                for column in columns
             ]
         )
     return buffer.getvalue()

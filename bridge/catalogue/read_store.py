@@ -30,6 +30,7 @@ from bridge.catalogue.canonical import (
     document_dict,
     encode_listed,
     iso,
+    provenance_dict,
     proximity_for,
 )
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
@@ -59,12 +60,14 @@ _COLUMNS = (
     "s.project_id", "s.topic_id", "s.topic_slug", "s.state", "s.content_hash", "s.closed",
     "s.last_error", "s.last_synced_at",
     "a.replies", "a.views", "a.likes", "a.participants", "a.last_posted_at",
+    "p.provenance_json",
 )  # fmt: skip
 _FROM = """
 FROM project p
 LEFT JOIN sync_state s ON s.project_id = p.id
 LEFT JOIN activity a ON a.project_id = p.id
 """
+_PROVENANCE = _COLUMNS.index("p.provenance_json")
 _PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"
 # The listing's query: the same positions, the content the stored listing form already holds left
 # out (NULL), and that form last (position 33). Contacts and documents are not read for it.
@@ -186,6 +189,7 @@ def _loaded(fetched: _Fetched) -> list[_Loaded]:
             barriers, benefits, technology, proximity,
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
+            provenance_dict(row[_PROVENANCE]),
         )  # fmt: skip
         loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash))
     return loaded
@@ -240,6 +244,7 @@ class _Output:
             row[3], row[7], row[8], row[9], (row[10], row[11], row[12]), row[4], row[5], row[6],
             [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
             row[13] if with_proximity else None,
+            provenance_dict(row[_PROVENANCE]),
         )  # fmt: skip
 
     def derived_proximity(self, body_id: int, own: str | None) -> str:

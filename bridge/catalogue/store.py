@@ -31,6 +31,7 @@ from bridge.catalogue.canonical import (
     fingerprint,
     listing_json,
     local_body_dict,
+    provenance_json,
     record_dict,
 )
 from bridge.catalogue.read_store import UnknownRef, load_by_refs
@@ -119,12 +120,15 @@ def import_records(
     dry_run: bool = False,
     progress: Progress | None = None,
     places: Sequence[str | None] | None = None,
+    after: Callable[[Connection, ImportResult], None] | None = None,
 ) -> ImportResult:
     """Upsert validated records by ref, all in one transaction; with `dry_run` nothing is written.
 
     `places` gives each record's place code (parallel to `records`; None: unresolved). Each
     record keeps its local body as it names it: bodies are keyed by their content, so records
     never conflict over a shared body, and a body two imports write at once is one row.
+    `after` runs in the same transaction once the records are written (a harvest archives what
+    left its source and records the source's state there: all of it or none).
     """
     tick = progress or (lambda _n: None)
     placed = list(places) if places is not None else [None] * len(records)
@@ -169,6 +173,8 @@ def import_records(
         if dry_run:
             return result  # nothing was written: the transaction ends empty
         _write(conn, planned, bodies, existing, set(created), set(updated), tick)
+        if after is not None:
+            after(conn, result)
         return result
 
 
@@ -296,6 +302,7 @@ def _project_row(view: ProjectView) -> dict[str, Any]:
         "kind": view.kind,
         "phase": view.phase,
         "proximity": view.proximity,
+        "provenance_json": provenance_json(view.provenance),
     }
     row.update({name: getattr(view, name) for name in _TEXT_COLUMNS + _ANALYSIS_COLUMNS})
     return row
@@ -339,6 +346,19 @@ def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
             sa.update(P).where(P.c.id == row.id).values(archived=archived, updated_at=utcnow())
         )
         return True
+
+
+def set_archived_refs(conn: Connection, refs: Sequence[str], archived: bool) -> None:
+    """Archive (or restore) these records inside the caller's transaction (a harvest's records
+    gone from, or back in, their source)."""
+    P = _models()[0]
+    now = utcnow()
+    for chunk in chunks(list(refs)):
+        conn.execute(
+            sa.update(P)
+            .where(P.c.ref.in_(chunk), P.c.archived == (not archived))
+            .values(archived=archived, updated_at=now)
+        )
 
 
 # --------------------------------------------------------------------------- places

@@ -9,6 +9,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     discovery,
     emulator,
     forum,
+    harvest,
     opendata,
     places,
     sync,
