@@ -41,6 +41,7 @@ CONTEXT = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "gsp": "http://www.opengis.net/ont/geosparql#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
 }
 
 
@@ -109,7 +110,10 @@ def catalog(
     distributions: Sequence[Distribution],
     where: Coverage,
     modified: datetime | None,
+    sources: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """`sources`: where harvested records that are re-published came from (issue 23), said as
+    the dataset's `dct:source` and `prov:wasDerivedFrom`."""
     cfg = publisher.config
     base = publisher.url(CATALOG)
     catalogue_id, dataset_id = f"{base}#catalogue", f"{base}#dataset"
@@ -182,6 +186,9 @@ def catalog(
         "dcat:landingPage": homepage,
         "dcat:distribution": [_id(f"{base}#{d.filename}") for d in distributions],
     }
+    if sources:
+        dataset["dct:source"] = [_id(uri) for uri in sources]
+        dataset["prov:wasDerivedFrom"] = [_id(uri) for uri in sources]
     if stamp:
         catalogue["dct:modified"] = stamp
         dataset["dct:modified"] = stamp

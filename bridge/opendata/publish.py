@@ -80,7 +80,11 @@ def build(
         )
     )
     latest = max((modified[r["ref"]] for r in records), default=None)
-    files[CATALOG] = json_bytes(catalog(publisher, distributions, coverage(records), latest))
+    # Harvested records re-published here name their sources (issue 23).
+    sources = sorted({r["provenance"]["source"] for r in records if r.get("provenance")})
+    files[CATALOG] = json_bytes(
+        catalog(publisher, distributions, coverage(records), latest, sources)
+    )
     return Package(
         files=files,
         projects=len(tables.projects),
