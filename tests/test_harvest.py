@@ -30,7 +30,7 @@ from bridge.opendata.publish import publish
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -84,9 +84,7 @@ class Instance:
         # HTTP dates have a resolution of one second: a republication within the second of the
         # previous one would look unmodified to If-Modified-Since, as it would to any client.
         time.sleep(1.1)
-        publish(
-            self.engine, self.directory, self.config, home_region="ES-CT", discourse_url=None
-        )
+        publish(self.engine, self.directory, self.config, home_region="ES-CT", discourse_url=None)
 
     @property
     def package_url(self) -> str:
