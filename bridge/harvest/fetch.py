@@ -118,6 +118,8 @@ def _fetch_http(
                     response.headers.get("Content-Type"),
                 )
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+    except requests.exceptions.ChunkedEncodingError:
+        raise FetchError("partial: the connection closed before the whole file arrived") from None
     except requests.Timeout:
         raise FetchError(f"no answer within {timeout:g} s") from None
     except requests.ConnectionError as exc:

@@ -169,7 +169,7 @@ def _apply(
     refused = {p.ref for p in problems if not p.is_warning}
     warnings += [_said(p) for p in problems]
     warnings += [_said(w) for v in valid for w in v.warnings]
-    if not valid:
+    if raws and not valid:  # (every record merged into another source's is not a failure)
         raise SourceFailed(f"no record of the source is valid ({len(refused)} refused)")
     # A record's harvested_at is when its content last came in: an unchanged record keeps its
     # own (so it stays unchanged); the changed ones get this harvest's time.
