@@ -141,8 +141,19 @@ def schedule(
             "opendata DIR`) when the public catalogue changed.",
         ),
     ] = None,
+    harvest: Annotated[
+        bool,
+        typer.Option(
+            "--harvest/--no-harvest",
+            help="Before each sync, harvest the [[harvest]] sources of the TOML file (default: "
+            "when there are any).",
+        ),
+    ] = True,
 ) -> None:
     """Run sync then pull now and periodically, until stopped.
+
+    With [[harvest]] sources in the TOML file, each run first harvests them (an unchanged source
+    costs one conditional request and writes nothing), so the sync carries what changed.
 
     Missed runs are coalesced, runs never overlap, and several schedulers against one catalogue
     never sync at the same time (they share the database lease: a run that finds it held is
@@ -168,6 +179,12 @@ def schedule(
     stop = threading.Event()
 
     def job() -> None:
+        if harvest and cfg.harvest:
+            from bridge.cli.harvest import scheduled_harvest
+
+            scheduled_harvest(engine, cfg)
+        if stop.is_set():
+            return
         with forum_client(cfg) as client:
             try:
                 summary = run_sync(engine, cfg, client, should_stop=stop.is_set)

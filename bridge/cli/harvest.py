@@ -85,12 +85,27 @@ def harvest(
         specs = configured(cfg)
         if not specs:
             fail("no SOURCE given and no [[harvest]] source in the configuration")
-    engine = catalogue_engine(cfg)
-    outcomes = run(engine, specs, dry_run=dry_run, own_package_id=own_package_id(cfg))
+    outcomes = run(
+        lambda: catalogue_engine(cfg),
+        specs,
+        dry_run=dry_run,
+        own_package_id=own_package_id(cfg),
+        states=lambda: _states(cfg),
+    )
     report(outcomes, dry_run=dry_run, json_out=json_out)
     failed = sum(1 for o in outcomes if o.error)
     if failed:
         raise typer.Exit(2 if failed == len(outcomes) else 1)
+
+
+def _states(cfg: Settings) -> dict[str, Any]:
+    """The sources' state through the database driver alone (no SQLAlchemy: an unchanged
+    source then costs start-up, one conditional request and this read)."""
+    from bridge.cli.app import catalogue_rows
+    from bridge.harvest.read_store import source_states
+
+    with catalogue_rows(cfg) as rows:
+        return source_states(rows)
 
 
 def configured(cfg: Settings) -> list[SourceSpec]:
@@ -178,3 +193,27 @@ def report(outcomes: list[SourceOutcome], *, dry_run: bool, json_out: bool) -> N
                 extra = f" ({', '.join(p.fields)})" if p.fields else ""
                 extra += f" into {p.into}" if p.into else ""
                 out.print(f"  {p.action.value:8} {p.ref}  {p.title}{extra}", markup=False)
+
+
+def scheduled_harvest(engine: Any, cfg: Settings) -> list[SourceOutcome]:
+    """A scheduled run's harvest of the [[harvest]] sources, reported on stderr; a failing source
+    is reported and the schedule goes on (it changed nothing)."""
+    from bridge.harvest.run import harvest as run
+
+    outcomes = run(engine, configured(cfg), own_package_id=own_package_id(cfg))
+    for outcome in outcomes:
+        if outcome.error:
+            err.print(f"harvest: {outcome.source}: failed: {outcome.error}", markup=False)
+        elif outcome.not_modified:
+            err.print(f"harvest: {outcome.source}: unchanged", markup=False)
+        else:
+            counts = summary(outcome)
+            err.print(
+                f"harvest: {outcome.source}: "
+                + ", ".join(
+                    f"{counts[n]} {n}"
+                    for n in ("added", "updated", "archived", "restored", "merged")
+                ),
+                markup=False,
+            )
+    return outcomes

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from bridge.catalogue.sources import SourceError, read_bytes
+from bridge.harvest.model import Validators
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -25,14 +26,6 @@ _CHUNK = 1 << 16
 
 class FetchError(Exception):
     """The source could not be read; the message says why, for a person."""
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What the last successful read of a source answered, for a conditional request."""
-
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,24 @@ class SourceKind(StrEnum):
     jrc = "jrc-csv"  # the JRC public-sector inventory CSV, as published
 
 
+@dataclass(frozen=True)
+class Validators:
+    """What the last successful read of a source answered, for a conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the catalogue remembers of a source (`harvest_source`)."""
+
+    slug: str
+    url: str
+    validators: Validators
+    digest: str | None
+
+
 class SourceFailed(Exception):
     """A source that cannot be harvested: unreachable, malformed, of a schema it does not match,
     partial. Nothing of it is written; the message says why."""

@@ -7,7 +7,6 @@ import hashlib
 from dataclasses import dataclass
 
 from bridge.catalogue.sources import SourceError, decode
-from bridge.harvest import dcat, jrc, package
 from bridge.harvest.fetch import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT_S,
@@ -75,6 +74,10 @@ def _fetch(location: str, validators: Validators | None, limits: Limits) -> Fetc
 
 
 def _recognise(fetched: Fetched, defaults: Defaults, limits: Limits) -> SourceDocument:
+    # The readers (rdflib among them) are loaded only when a source has changed: an unchanged
+    # source is answered without them.
+    from bridge.harvest import jrc, package
+
     body = fetched.body or b""
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     content_type = (fetched.content_type or "").split(";")[0].strip().lower()
@@ -117,6 +120,8 @@ def _dcat(
 ) -> SourceDocument:
     # Counted in the bytes before rdflib builds a graph: a catalogue of a million datasets is
     # refused in milliseconds instead of parsed for minutes.
+    from bridge.harvest import dcat, package
+
     mentions = body.count(b"Dataset")
     if mentions > limits.max_records:
         raise SourceFailed(
@@ -134,6 +139,8 @@ def _dcat(
 
 
 def _package(location: str, descriptor: dict, limits: Limits) -> SourceDocument:
+    from bridge.harvest import package
+
     def get(path: str) -> bytes:
         try:
             target = resource_location(location, path)

@@ -7,21 +7,15 @@ any step changes nothing."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import Connection, Engine
-
 from bridge.catalogue.canonical import provenance_json
-from bridge.catalogue.importer import place
 from bridge.catalogue.problems import Problem, RawRecord
 from bridge.catalogue.refs import SLUG_RE, harvested_ref, slug_of, source_slug
-from bridge.catalogue.schema import ValidRecord, validate_records
-from bridge.catalogue.store import ImportRefused, ImportResult, import_records, set_archived_refs
-from bridge.harvest import store
-from bridge.harvest.duplicates import Candidate, Index
 from bridge.harvest.fetch import is_url
 from bridge.harvest.model import (
     Action,
@@ -31,8 +25,16 @@ from bridge.harvest.model import (
     SourceDocument,
     SourceFailed,
     SourceOutcome,
+    SourceState,
 )
 from bridge.harvest.read import Limits, Read, Unchanged, read_source
+
+if TYPE_CHECKING:  # loaded when a source has changed (an unchanged one needs none of them)
+    from sqlalchemy.engine import Connection, Engine
+
+    from bridge.catalogue.schema import ValidRecord
+    from bridge.catalogue.store import ImportResult
+    from bridge.harvest.duplicates import Candidate
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,41 @@ class SourceSpec:
 
 
 def harvest(
-    engine: Engine,
+    engine: Engine | Callable[[], Engine],
     specs: Sequence[SourceSpec],
     *,
     dry_run: bool = False,
     limits: Limits | None = None,
     own_package_id: str | None = None,
+    states: Callable[[], dict[str, SourceState]] | None = None,
 ) -> list[SourceOutcome]:
+    """Harvest each source in turn. `engine` may be a factory, called only when a source has
+    changed, and `states` a reader of the sources' state without it (the CLI reads it through
+    the database driver): a re-harvest of unchanged sources then never loads SQLAlchemy."""
+    made: list[Engine] = []
+
+    def engine_of() -> Engine:
+        if not made:
+            made.append(engine() if callable(engine) else engine)
+        return made[0]
+
+    def states_of() -> dict[str, SourceState]:
+        if states is not None:
+            return states()
+        from bridge.harvest import store
+
+        with engine_of().connect() as conn:
+            return store.sources(conn)
+
     return [
-        _one(engine, spec, dry_run=dry_run, limits=limits or Limits(), own=own_package_id)
+        _one(
+            engine_of,
+            states_of,
+            spec,
+            dry_run=dry_run,
+            limits=limits or Limits(),
+            own=own_package_id,
+        )
         for spec in specs
     ]
 
@@ -75,7 +103,7 @@ def derive_slug(location: str) -> str:
     return slug_of(base)[:24].strip("-") or "source"
 
 
-def _slug(spec: SourceSpec, states: dict[str, store.SourceState]) -> str:
+def _slug(spec: SourceSpec, states: dict[str, SourceState]) -> str:
     if spec.slug is not None:
         if not SLUG_RE.match(spec.slug):
             raise SourceFailed(f"slug {spec.slug!r}: use 1 to 24 lowercase letters, digits and '-'")
@@ -95,12 +123,17 @@ def _slug(spec: SourceSpec, states: dict[str, store.SourceState]) -> str:
 
 
 def _one(
-    engine: Engine, spec: SourceSpec, *, dry_run: bool, limits: Limits, own: str | None
+    engine: Callable[[], Engine],
+    states_of: Callable[[], dict[str, SourceState]],
+    spec: SourceSpec,
+    *,
+    dry_run: bool,
+    limits: Limits,
+    own: str | None,
 ) -> SourceOutcome:
     slug = spec.slug or derive_slug(spec.location)
     try:
-        with engine.connect() as conn:
-            states = store.sources(conn)
+        states = states_of()
         slug = _slug(spec, states)
         state = states.get(slug)
         got = read_source(
@@ -112,12 +145,14 @@ def _one(
         )
         if isinstance(got, Unchanged):
             return SourceOutcome(spec.location, slug, not_modified=True, note=got.why)
-        return _apply(engine, spec, slug, got, dry_run=dry_run, own=own)
+        return _apply(engine(), spec, slug, got, dry_run=dry_run, own=own)
     except SourceFailed as exc:
         return SourceOutcome(spec.location, slug, error=str(exc))
 
 
 def _refuse_own(conn: Connection, document: SourceDocument, own: str | None) -> None:
+    from bridge.harvest import store
+
     if own and document.package_id == own:
         raise SourceFailed(
             "this is this catalogue's own open-data package (its id is ours): harvesting it "
@@ -136,6 +171,12 @@ def _refuse_own(conn: Connection, document: SourceDocument, own: str | None) -> 
 def _apply(
     engine: Engine, spec: SourceSpec, slug: str, got: Read, *, dry_run: bool, own: str | None
 ) -> SourceOutcome:
+    from bridge.catalogue.importer import place
+    from bridge.catalogue.schema import validate_records
+    from bridge.catalogue.store import ImportRefused, import_records, set_archived_refs
+    from bridge.harvest import store
+    from bridge.harvest.duplicates import Candidate, Index
+
     document = got.document
     now = datetime.now(UTC).replace(microsecond=0)
     with engine.connect() as conn:
@@ -186,6 +227,8 @@ def _apply(
     planned += [Planned(Action.restore, ref, ref.partition(":")[2], titles[ref]) for ref in back]
 
     def after(conn: Connection, _result: ImportResult) -> None:
+        from bridge.harvest import store
+
         set_archived_refs(conn, gone, True)
         set_archived_refs(conn, back, False)
         store.save_links(conn, slug, merged)
@@ -219,6 +262,8 @@ def _planned(
 
 
 def _candidate(ref: str, item: Item) -> Candidate:
+    from bridge.harvest.duplicates import Candidate
+
     body = item.record.get("local_body") or {}
     urls = tuple(d.get("url", "") for d in item.record.get("documents") or () if d.get("url"))
     if item.url:
@@ -247,11 +292,15 @@ def _provenance(got: Read, item: Item, harvested_at: str) -> dict[str, str]:
 
 
 def _changed(engine: Engine, valid: list[ValidRecord]) -> set[str]:
+    from bridge.catalogue.store import import_records
+
     result = import_records(engine, valid, dry_run=True)
     return set(result.created) | {c.ref for c in result.updated}
 
 
 def _restamped(valid: list[ValidRecord], refs: set[str], when: str) -> list[ValidRecord]:
+    from bridge.catalogue.schema import ValidRecord
+
     out = []
     for v in valid:
         if v.ref in refs and v.record.provenance is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bridge.catalogue.canonical import provenance_dict
 from bridge.db import upsert
-from bridge.harvest.fetch import Validators
+from bridge.harvest.model import SourceState, Validators
 from bridge.models.types import table_of
 
 
@@ -21,15 +21,6 @@ def _tables() -> tuple[sa.Table, sa.Table]:
     from bridge.models.harvest import HarvestLink, HarvestSource
 
     return table_of(HarvestSource), table_of(HarvestLink)
-
-
-@dataclass(frozen=True)
-class SourceState:
-    slug: str
-    url: str
-    validators: Validators
-    digest: str | None
-    harvested_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -54,7 +45,6 @@ def sources(conn: Connection) -> dict[str, SourceState]:
             row.url,
             Validators(row.etag, row.last_modified),
             row.digest,
-            row.harvested_at,
         )
         for row in conn.execute(sa.select(S))
     }
