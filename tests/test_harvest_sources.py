@@ -342,3 +342,63 @@ def test_a_source_slug_names_one_source(tmp_path: Path, engine: sa.Engine) -> No
     assert harvest(engine, [SourceSpec(str(one), "same")])[0].error is None
     error = _failed(harvest(engine, [SourceSpec(str(two), "same")]))
     assert "already names another source" in error
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_harvest_list_in_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests_support import repo_config_with
+
+    from bridge.settings import ConfigError, load_settings
+
+    for name in ("BRIDGE_CONFIG", "BRIDGE_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "bridge.toml"
+    entry = '[[harvest]]\nsource = "https://obs.example/catalog.jsonld"\nslug = "obs"\n'
+    entry += 'area = "citizen-care"\nkind = "service"\nphase = "pilot"\ncountry = "PT"\n\n'
+    path.write_text(repo_config_with("[schedule]", entry + "[schedule]"), encoding="utf-8")
+    (source,) = load_settings(path).harvest
+    assert source.slug == "obs" and source.defaults().country == "PT"
+    assert source.defaults().area == "citizen-care"
+    # A key the model does not declare is refused, not ignored.
+    path.write_text(
+        repo_config_with("[schedule]", entry.replace("slug", "slugg") + "[schedule]"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="slugg"):
+        load_settings(path)
+
+
+def test_export_then_import_of_harvested_records_changes_nothing(
+    tmp_path: Path, engine: sa.Engine, cli
+) -> None:
+    package = _package(tmp_path, "exp", [make_record(0), make_record(1)])
+    assert cli("harvest", str(package), "--slug", "exp").exit_code == 0
+    for name in ("all.json", "all.csv", "all.yaml"):
+        assert cli("export", str(tmp_path / name)).exit_code == 0
+        again = cli("import", str(tmp_path / name), "--dry-run", "--json")
+        assert again.exit_code == 0, again.stderr
+        summary = again.json()
+        assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, 2)
+
+
+def test_size_cap_and_timeout(tmp_path: Path, cli, serve) -> None:
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"id,name\n" + b"1,x\n" * 600_000)
+    capped = cli("harvest", str(big), "--max-mb", "1")
+    assert capped.exit_code == 2 and "1 MB" in capped.stderr
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            import time
+
+            time.sleep(2)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    slow = cli("harvest", serve(handler=Slow) + "/catalog.jsonld", "--timeout", "0.5")
+    assert slow.exit_code == 2 and "no answer within 0.5 s" in slow.stderr

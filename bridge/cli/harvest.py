@@ -47,6 +47,13 @@ def harvest(
         str | None,
         typer.Option("--country", help="ISO country code of bodies whose source gives none."),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", min=0.1, max=600, help="Seconds to wait for a source's answer."),
+    ] = 30.0,
+    max_mb: Annotated[
+        int, typer.Option("--max-mb", min=1, max=1024, help="Largest file read, in MB.")
+    ] = 64,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -80,7 +87,10 @@ def harvest(
             phase.value if phase else None,
             country.strip().upper() if country else None,
         )
-        specs = [SourceSpec(s, slug, defaults) for s in sources]
+        from bridge.harvest.read import Limits
+
+        limits = Limits(timeout=timeout, max_bytes=max_mb * 1024 * 1024)
+        specs = [SourceSpec(s, slug, defaults, limits) for s in sources]
     else:
         specs = configured(cfg)
         if not specs:
@@ -111,7 +121,7 @@ def _states(cfg: Settings) -> dict[str, Any]:
 def configured(cfg: Settings) -> list[SourceSpec]:
     from bridge.harvest.run import SourceSpec
 
-    return [SourceSpec(s.source, s.slug, s.defaults()) for s in cfg.harvest]
+    return [SourceSpec(s.source, s.slug, s.defaults(), s.limits()) for s in cfg.harvest]
 
 
 def own_package_id(cfg: Settings) -> str:

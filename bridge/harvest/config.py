@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.harvest.model import Defaults
+
+if TYPE_CHECKING:
+    from bridge.harvest.read import Limits
 from bridge.models.enums import Area, Kind, Phase
 
 
@@ -23,6 +28,11 @@ class HarvestSourceConfig(BaseModel):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     max_mb: int = Field(default=64, ge=1, le=1024)
+
+    def limits(self) -> Limits:
+        from bridge.harvest.read import Limits
+
+        return Limits(timeout=self.timeout_s, max_bytes=self.max_mb * 1024 * 1024)
 
     def defaults(self) -> Defaults:
         return Defaults(

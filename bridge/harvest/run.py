@@ -45,6 +45,7 @@ class SourceSpec:
     location: str
     slug: str | None = None
     defaults: Defaults = field(default_factory=Defaults)
+    limits: Limits | None = None  # this source's own timeout and size cap
 
     @property
     def address(self) -> str:
@@ -85,7 +86,7 @@ def harvest(
             states_of,
             spec,
             dry_run=dry_run,
-            limits=limits or Limits(),
+            limits=spec.limits or limits or Limits(),
             own=own_package_id,
         )
         for spec in specs
