@@ -402,3 +402,28 @@ def test_size_cap_and_timeout(tmp_path: Path, cli, serve) -> None:
 
     slow = cli("harvest", serve(handler=Slow) + "/catalog.jsonld", "--timeout", "0.5")
     assert slow.exit_code == 2 and "no answer within 0.5 s" in slow.stderr
+
+
+def test_a_source_that_shrinks_by_half_is_refused(
+    shared_dir: Path, tmp_path: Path, engine: sa.Engine
+) -> None:
+    text = (shared_dir / "data" / JRC).read_bytes()
+    whole = tmp_path / "jrc.csv"
+    whole.write_bytes(text)
+    assert harvest(engine, [SourceSpec(str(whole), "jrc")])[0].count(Action.add) == 828
+    # Where row 300 ends (descriptions hold line breaks: rows are not lines).
+    reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""))
+    for _ in range(301):
+        next(reader)
+    lines = text.split(b"\n")
+    head = b"\n".join(lines[: reader.line_num]) + b"\n"
+    # Cut inside a row (after its first cells): the last row has fewer cells than the header.
+    whole.write_bytes(head + lines[reader.line_num].split(b",")[0] + b"\n")
+    assert "fewer cells" in _failed(harvest(engine, [SourceSpec(str(whole), "jrc")]))
+    # Cut between two rows: a valid CSV of a third of the records.
+    whole.write_bytes(head)
+    error = _failed(harvest(engine, [SourceSpec(str(whole), "jrc")]))
+    assert "partial or wrong file" in error
+    assert _count(engine, "project WHERE archived") == 0
+    (meant,) = harvest(engine, [SourceSpec(str(whole), "jrc")], allow_shrink=True)
+    assert meant.error is None and meant.count(Action.archive) > 500

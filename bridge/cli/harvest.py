@@ -61,6 +61,14 @@ def harvest(
             help="Show what would be added, updated, archived and merged; write nothing.",
         ),
     ] = False,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shrink",
+            help="Archive even when a source now lists fewer than half of its records (refused "
+            "otherwise, as a probably partial file).",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Add or update records from other observatories' open data.
@@ -101,6 +109,7 @@ def harvest(
         dry_run=dry_run,
         own_package_id=own_package_id(cfg),
         states=lambda: _states(cfg),
+        allow_shrink=allow_shrink,
     )
     report(outcomes, dry_run=dry_run, json_out=json_out)
     failed = sum(1 for o in outcomes if o.error)

@@ -92,6 +92,11 @@ def read(text: str) -> SourceDocument:
         for row in reader:
             if None in row:
                 raise SourceFailed(f"line {reader.line_num}: more cells than the header's columns")
+            if any(value is None for value in row.values()):
+                raise SourceFailed(
+                    f"line {reader.line_num}: fewer cells than the header's columns: "
+                    "a partial file?"
+                )
             row = {key.strip(): (value or "") for key, value in row.items()}
             source_id = row["id"].strip()
             if not source_id:

@@ -37,6 +37,11 @@ if TYPE_CHECKING:  # loaded when a source has changed (an unchanged one needs no
     from bridge.harvest.duplicates import Candidate
 
 
+# A source may lose this many records in one harvest whatever its size (a small source losing
+# three of five is ordinary); beyond it, losing more than half is refused as probably partial.
+SHRINK_FLOOR = 10
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """A source to harvest: its address, its slug (derived from the address when not given) and
@@ -61,10 +66,13 @@ def harvest(
     limits: Limits | None = None,
     own_package_id: str | None = None,
     states: Callable[[], dict[str, SourceState]] | None = None,
+    allow_shrink: bool = False,
 ) -> list[SourceOutcome]:
     """Harvest each source in turn. `engine` may be a factory, called only when a source has
     changed, and `states` a reader of the sources' state without it (the CLI reads it through
-    the database driver): a re-harvest of unchanged sources then never loads SQLAlchemy."""
+    the database driver): a re-harvest of unchanged sources then never loads SQLAlchemy.
+    A source that would archive more than half of its records (and more than SHRINK_FLOOR) is
+    refused as probably partial, unless `allow_shrink`."""
     made: list[Engine] = []
 
     def engine_of() -> Engine:
@@ -88,6 +96,7 @@ def harvest(
             dry_run=dry_run,
             limits=spec.limits or limits or Limits(),
             own=own_package_id,
+            allow_shrink=allow_shrink,
         )
         for spec in specs
     ]
@@ -131,6 +140,7 @@ def _one(
     dry_run: bool,
     limits: Limits,
     own: str | None,
+    allow_shrink: bool,
 ) -> SourceOutcome:
     slug = spec.slug or derive_slug(spec.location)
     try:
@@ -146,7 +156,9 @@ def _one(
         )
         if isinstance(got, Unchanged):
             return SourceOutcome(spec.location, slug, not_modified=True, note=got.why)
-        return _apply(engine(), spec, slug, got, dry_run=dry_run, own=own)
+        return _apply(
+            engine(), spec, slug, got, dry_run=dry_run, own=own, allow_shrink=allow_shrink
+        )
     except SourceFailed as exc:
         return SourceOutcome(spec.location, slug, error=str(exc))
 
@@ -170,7 +182,14 @@ def _refuse_own(conn: Connection, document: SourceDocument, own: str | None) -> 
 
 
 def _apply(
-    engine: Engine, spec: SourceSpec, slug: str, got: Read, *, dry_run: bool, own: str | None
+    engine: Engine,
+    spec: SourceSpec,
+    slug: str,
+    got: Read,
+    *,
+    dry_run: bool,
+    own: str | None,
+    allow_shrink: bool,
 ) -> SourceOutcome:
     from bridge.catalogue.importer import place
     from bridge.catalogue.schema import validate_records
@@ -223,6 +242,12 @@ def _apply(
     incoming = {v.ref for v in valid} | {harvested_ref(slug, i.source_id) for i in document.items}
     gone = sorted(ref for ref, e in mine.items() if ref not in incoming and not e.archived)
     back = sorted(ref for ref, e in mine.items() if ref in incoming and e.archived)
+    active = sum(1 for e in mine.values() if not e.archived)
+    if not allow_shrink and len(gone) > max(SHRINK_FLOOR, active // 2):
+        raise SourceFailed(
+            f"it now lists {active - len(gone)} of the {active} records harvested from it: "
+            "a partial or wrong file? Nothing archived; --allow-shrink if it is meant"
+        )
     titles = {ref: e.title for ref, e in mine.items()}
     planned += [Planned(Action.archive, ref, ref.partition(":")[2], titles[ref]) for ref in gone]
     planned += [Planned(Action.restore, ref, ref.partition(":")[2], titles[ref]) for ref in back]
