@@ -100,6 +100,11 @@ def _rows(directory: Path) -> dict[str, dict[str, str]]:
     return {row["ref"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
 
 
+def _table(directory: Path, name: str) -> list[dict[str, str]]:
+    text = (directory / f"{name}.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
 def _only(outcomes: list[SourceOutcome]) -> SourceOutcome:
     (outcome,) = outcomes
     assert outcome.error is None, outcome.error
@@ -154,6 +159,14 @@ def test_two_instances_harvest_sync_change_archive(harness, served, tmp_path: Pa
     for ref, row in a_rows.items():
         assert {c: b_rows[f"a:{ref}"][c] for c in _SAME} == {c: row[c] for c in _SAME}
         assert b_rows[f"a:{ref}"]["source"] == a.catalog_url
+    for table, columns in (("documents", ("kind", "title", "url")), ("contacts", ("name", "role"))):
+        a_side = _table(a.directory, table)
+        b_side = _table(b_dir, table)
+        assert len(a_side) == len(b_side) > 0
+        assert [[r[c] for c in columns] for r in a_side] == [
+            [r[c] for c in columns] for r in b_side
+        ]
+        assert [f"a:{r['ref']}" for r in a_side] == [r["ref"] for r in b_side]
     catalog = (b_dir / "catalog.jsonld").read_text(encoding="utf-8")
     assert '"dct:source"' in catalog and '"prov:wasDerivedFrom"' in catalog
 

@@ -31,6 +31,7 @@ from bridge.catalogue.canonical import (
     fingerprint,
     listing_json,
     local_body_dict,
+    provenance_dict,
     provenance_json,
     record_dict,
 )
@@ -402,3 +403,54 @@ def fill_listing_json(engine: Engine) -> int:
             ]
             conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), rows)
     return len(refs)
+
+
+# --------------------------------------------------------------------------- harvest (issue 23)
+
+
+@dataclass(frozen=True)
+class Harvested:
+    """A record already harvested (any source), as planning needs it."""
+
+    ref: str
+    archived: bool
+    title: str
+    body_name: str
+    country: str
+    place_code: str | None
+    urls: tuple[str, ...]
+    provenance: dict[str, Any] | None
+
+
+def harvested_records(conn: Connection) -> list[Harvested]:
+    """Every harvested record (a ref with a source namespace), archived ones too."""
+    query = sa.text(
+        "SELECT p.id, p.ref, p.archived, p.title, b.name, b.country, b.place_code, "
+        "p.provenance_json FROM project p JOIN local_body b ON b.id = p.local_body_id "
+        "WHERE p.provenance_json IS NOT NULL"
+    )
+    rows = conn.execute(query).all()
+    urls: dict[int, list[str]] = {}
+    if rows:
+        documents = sa.text(
+            "SELECT d.project_id, d.url FROM document d JOIN project p ON p.id = d.project_id "
+            "WHERE p.provenance_json IS NOT NULL ORDER BY d.project_id, d.position"
+        )
+        for project_id, url in conn.execute(documents):
+            urls.setdefault(project_id, []).append(url)
+    return [
+        Harvested(
+            ref, bool(archived), title, name, country, place, tuple(urls.get(pid, ())),
+            provenance_dict(provenance),
+        )
+        for pid, ref, archived, title, name, country, place, provenance in rows
+    ]  # fmt: skip
+
+
+def titles_of(conn: Connection, refs: Sequence[str]) -> dict[str, str]:
+    """The titles of the records with these refs (a harvest recognises one's own package)."""
+    found: dict[str, str] = {}
+    for chunk in chunks(list(refs)):
+        query = sa.select(P.c.ref, P.c.title).where(P.c.ref.in_(chunk))
+        found.update((ref, title) for ref, title in conn.execute(query))
+    return found

@@ -81,7 +81,10 @@ def _recognise(fetched: Fetched, defaults: Defaults, limits: Limits) -> SourceDo
     body = fetched.body or b""
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     content_type = (fetched.content_type or "").split(";")[0].strip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or content_type == "text/html":
+    # An HTML page (a login page, a portal's view of the file) by its own first bytes; a server
+    # that labels a real JSON-LD or RDF/XML file text/html is not believed over the file.
+    looks_html = head.startswith((b"<!doctype html", b"<html"))
+    if looks_html or (content_type == "text/html" and not head.startswith((b"{", b"[", b"<?xml"))):
         raise SourceFailed(
             "an HTML page, not a DCAT catalogue, a data package or a CSV "
             f"(content type {content_type or 'not given'}): is the address the file's?"

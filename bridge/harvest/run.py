@@ -164,14 +164,14 @@ def _one(
 
 
 def _refuse_own(conn: Connection, document: SourceDocument, own: str | None) -> None:
-    from bridge.harvest import store
+    from bridge.catalogue.store import titles_of
 
     if own and document.package_id == own:
         raise SourceFailed(
             "this is this catalogue's own open-data package (its id is ours): harvesting it "
             "would copy every record onto itself; refused"
         )
-    titles = store.titles(conn, [item.source_id for item in document.items])
+    titles = titles_of(conn, [item.source_id for item in document.items])
     if document.items and all(
         titles.get(item.source_id) == item.record.get("title") for item in document.items
     ):
@@ -193,15 +193,19 @@ def _apply(
 ) -> SourceOutcome:
     from bridge.catalogue.importer import place
     from bridge.catalogue.schema import validate_records
-    from bridge.catalogue.store import ImportRefused, import_records, set_archived_refs
-    from bridge.harvest import store
+    from bridge.catalogue.store import (
+        ImportRefused,
+        harvested_records,
+        import_records,
+        set_archived_refs,
+    )
     from bridge.harvest.duplicates import Candidate, Index
 
     document = got.document
     now = datetime.now(UTC).replace(microsecond=0)
     with engine.connect() as conn:
         _refuse_own(conn, document, own)
-        existing = store.harvested(conn)
+        existing = harvested_records(conn)
     mine = {e.ref: e for e in existing if source_slug(e.ref) == slug}
     others = Index(
         Candidate(e.ref, e.title, e.body_name, e.country, e.place_code, e.urls)

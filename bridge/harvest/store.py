@@ -1,10 +1,8 @@
-"""The harvest's SQL: its own tables (`harvest_source`, `harvest_link`) and what it reads of the
-catalogue's records to plan (harvested refs, their provenance, titles and places). Writes to the
-catalogue itself go through `bridge.catalogue.store`."""
+"""The harvest's SQL: its own tables (`harvest_source`, `harvest_link`). What it reads and writes
+of the catalogue's records goes through their owner, `bridge.catalogue.store`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,20 +19,6 @@ def _tables() -> tuple[sa.Table, sa.Table]:
     from bridge.models.harvest import HarvestLink, HarvestSource
 
     return table_of(HarvestSource), table_of(HarvestLink)
-
-
-@dataclass(frozen=True)
-class Existing:
-    """A record already harvested (any source), as planning needs it."""
-
-    ref: str
-    archived: bool
-    title: str
-    body_name: str
-    country: str
-    place_code: str | None
-    urls: tuple[str, ...]
-    provenance: dict[str, Any] | None
 
 
 def sources(conn: Connection) -> dict[str, SourceState]:
@@ -70,31 +54,6 @@ def save_source(
     )
 
 
-def harvested(conn: Connection) -> list[Existing]:
-    """Every harvested record (a ref with a source namespace), archived ones too."""
-    query = sa.text(
-        "SELECT p.id, p.ref, p.archived, p.title, b.name, b.country, b.place_code, "
-        "p.provenance_json FROM project p JOIN local_body b ON b.id = p.local_body_id "
-        "WHERE p.provenance_json IS NOT NULL"
-    )
-    rows = conn.execute(query).all()
-    urls: dict[int, list[str]] = {}
-    if rows:
-        documents = sa.text(
-            "SELECT d.project_id, d.url FROM document d JOIN project p ON p.id = d.project_id "
-            "WHERE p.provenance_json IS NOT NULL ORDER BY d.project_id, d.position"
-        )
-        for project_id, url in conn.execute(documents):
-            urls.setdefault(project_id, []).append(url)
-    return [
-        Existing(
-            ref, bool(archived), title, name, country, place, tuple(urls.get(pid, ())),
-            provenance_dict(provenance),
-        )
-        for pid, ref, archived, title, name, country, place, provenance in rows
-    ]  # fmt: skip
-
-
 def links(conn: Connection, slug: str | None = None) -> dict[tuple[str, str], str]:
     """(slug, source id) -> the ref each merged record was kept as."""
     L = _tables()[1]
@@ -126,13 +85,3 @@ def also_from(engine: Engine | Connection, ref: str) -> list[dict[str, Any]]:
         return [provenance_dict(p) or {} for (p,) in engine.execute(query)]
     with engine.connect() as conn:
         return [provenance_dict(p) or {} for (p,) in conn.execute(query)]
-
-
-def titles(conn: Connection, refs: list[str]) -> dict[str, str]:
-    """The titles of the records with these refs (to recognise one's own package)."""
-    P = sa.table("project", sa.column("ref"), sa.column("title"))
-    found: dict[str, str] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        found.update(conn.execute(sa.select(P.c.ref, P.c.title).where(P.c.ref.in_(chunk))).all())
-    return found
