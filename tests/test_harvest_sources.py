@@ -375,7 +375,7 @@ def test_export_then_import_of_harvested_records_changes_nothing(
 ) -> None:
     package = _package(tmp_path, "exp", [make_record(0), make_record(1)])
     assert cli("harvest", str(package), "--slug", "exp").exit_code == 0
-    for name in ("all.json", "all.csv", "all.yaml"):
+    for name in ("all.json", "all.csv", "all.yaml", "all.xlsx"):
         assert cli("export", str(tmp_path / name)).exit_code == 0
         again = cli("import", str(tmp_path / name), "--dry-run", "--json")
         assert again.exit_code == 0, again.stderr

@@ -57,6 +57,13 @@ CSV_COLUMNS: tuple[str, ...] = (
 # written by export only when some record has one, so a catalogue of its own exports as before.
 PROVENANCE_COLUMNS: tuple[str, ...] = tuple(f"provenance.{name}" for name in PROVENANCE_FIELDS)
 READ_COLUMNS = (*CSV_COLUMNS, *PROVENANCE_COLUMNS)
+
+
+def columns_for(records: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The columns an export of these records writes: the provenance's only when one has it."""
+    return READ_COLUMNS if any("provenance" in record for record in records) else CSV_COLUMNS
+
+
 NUMBER_COLUMNS = frozenset(
     {"local_body.population", "local_body.latitude", "local_body.longitude", "savings_eur_per_year"}
 )
@@ -426,9 +433,7 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
         )
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    columns = CSV_COLUMNS
-    if any("provenance" in record for record in records):
-        columns = READ_COLUMNS
+    columns = columns_for(records)
     writer.writerow(columns)
     for record in records:
         flat = _flatten(record)

@@ -14,7 +14,13 @@ import zipfile
 from enum import Enum
 from typing import Any
 
-from bridge.catalogue.formats import CSV_COLUMNS, check_header, flat_values, put_value
+from bridge.catalogue.formats import (
+    CSV_COLUMNS,
+    check_header,
+    columns_for,
+    flat_values,
+    put_value,
+)
 from bridge.catalogue.schema import Problem, RawRecord, Severity
 
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
@@ -120,11 +126,12 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
-    sheet.append(list(CSV_COLUMNS))
+    columns = columns_for(records)
+    sheet.append(list(columns))
     for record in records:
         flat = flat_values(record)
         row = []
-        for column in CSV_COLUMNS:
+        for column in columns:
             value = flat.get(column)
             if isinstance(value, bool):
                 value = "true" if value else "false"
