@@ -427,3 +427,25 @@ def test_a_source_that_shrinks_by_half_is_refused(
     assert _count(engine, "project WHERE archived") == 0
     (meant,) = harvest(engine, [SourceSpec(str(whole), "jrc")], allow_shrink=True)
     assert meant.error is None and meant.count(Action.archive) > 500
+
+
+def test_same_project_rule() -> None:
+    from bridge.harvest.duplicates import Candidate, same_project
+
+    def c(title: str, body: str = "Ajuntament d'Olot", place: str | None = None, url: str = ""):
+        return Candidate("x", title, body, "ES", place, (url,) if url else ())
+
+    assert same_project(c("Chatbot del padró"), c("CHATBOT DEL PADRÓ."))
+    assert same_project(c("Padró: chatbot municipal"), c("Chatbot municipal - padró"))
+    assert not same_project(
+        c("Pressupostos participatius 2021"), c("Pressupostos participatius 2022")
+    )
+    assert not same_project(c("Chatbot del padró"), c("Chatbot del padró", "Ajuntament de Vic"))
+    # The same place decides over two spellings of the council; a shared URL over the title.
+    assert same_project(
+        c("Chatbot", "Olot City Council", "17114"), c("Chatbot", "Ajuntament d'Olot", "17114")
+    )
+    url = "https://www.olot.cat/chatbot/"
+    assert same_project(
+        c("Assistent virtual", url=url), c("Chatbot", url="http://olot.cat/chatbot")
+    )

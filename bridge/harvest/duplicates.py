@@ -4,6 +4,7 @@ document URL. Pure; titles are compared with rapidfuzz (token order and case ign
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from rapidfuzz import fuzz, utils
 
 from bridge.catalogue.store import name_key
 
+_NUMBERS = re.compile(r"\d+")
 TITLE_SIMILARITY = 92.0  # token-sort ratio, 0-100: a retyped or re-cased title, not a sibling
 
 
@@ -47,6 +49,10 @@ def same_project(a: Candidate, b: Candidate) -> bool:
         return False
     if {_url_key(u) for u in a.urls} & {_url_key(u) for u in b.urls}:
         return True
+    # "Pressupostos participatius 2021" and "… 2022" are two editions, not one project retyped:
+    # the numbers in the titles must agree before the words are compared.
+    if _NUMBERS.findall(a.title) != _NUMBERS.findall(b.title):
+        return False
     score = fuzz.token_sort_ratio(a.title, b.title, processor=utils.default_process)
     return score >= TITLE_SIMILARITY
 
