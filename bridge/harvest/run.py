@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # loaded when a source has changed (an unchanged one needs no
     from sqlalchemy.engine import Connection, Engine
 
     from bridge.catalogue.schema import ValidRecord
-    from bridge.catalogue.store import ImportResult
+    from bridge.catalogue.store import Harvested, ImportResult
     from bridge.harvest.duplicates import Candidate
 
 
@@ -252,9 +252,8 @@ def _apply(
             f"it now lists {active - len(gone)} of the {active} records harvested from it: "
             "a partial or wrong file? Nothing archived; --allow-shrink if it is meant"
         )
-    titles = {ref: e.title for ref, e in mine.items()}
-    planned += [Planned(Action.archive, ref, ref.partition(":")[2], titles[ref]) for ref in gone]
-    planned += [Planned(Action.restore, ref, ref.partition(":")[2], titles[ref]) for ref in back]
+    planned += [_known(Action.archive, mine[ref]) for ref in gone]
+    planned += [_known(Action.restore, mine[ref]) for ref in back]
 
     def after(conn: Connection, _result: ImportResult) -> None:
         from bridge.harvest import store
@@ -281,6 +280,11 @@ def _apply(
     return SourceOutcome(
         spec.location, slug, document.kind, tuple(planned), warnings=tuple(warnings)
     )
+
+
+def _known(action: Action, record: Harvested) -> Planned:
+    source_id = (record.provenance or {}).get("source_id", record.ref.partition(":")[2])
+    return Planned(action, record.ref, str(source_id), record.title)
 
 
 def _planned(
