@@ -449,3 +449,23 @@ def test_same_project_rule() -> None:
     assert same_project(
         c("Assistent virtual", url=url), c("Chatbot", url="http://olot.cat/chatbot")
     )
+
+
+def test_local_copy_of_a_published_directory(tmp_path: Path, engine: sa.Engine) -> None:
+    """A catalog.jsonld read from disk is followed to the package beside it, not to the address
+    it was published under (https://copy.example, unreachable here)."""
+    package = _package(tmp_path, "copy", [make_record(0), make_record(1)])
+    (outcome,) = harvest(engine, [SourceSpec(str(package.parent / "catalog.jsonld"), "copy")])
+    assert outcome.error is None and outcome.count(Action.add) == 2
+
+
+def test_own_open_data_refused_through_the_cli(tmp_path: Path, cli) -> None:
+    records = tmp_path / "own.json"
+    records.write_text(json.dumps([make_record(0), make_record(1)]), encoding="utf-8")
+    assert cli("import", str(records)).exit_code == 0
+    assert cli("opendata", str(tmp_path / "open")).exit_code == 0
+    for name in ("catalog.jsonld", "datapackage.json"):
+        refused = cli("harvest", str(tmp_path / "open" / name))
+        assert refused.exit_code == 2
+        assert "this instance's open data; refused" in refused.stderr
+    assert len(cli("projects", "list", "--json").json()) == 2

@@ -133,10 +133,14 @@ def configured(cfg: Settings) -> list[SourceSpec]:
     return [SourceSpec(s.source, s.slug, s.defaults(), s.limits()) for s in cfg.harvest]
 
 
-def own_package_id(cfg: Settings) -> str:
-    """The `id` this instance's `opendata` writes into its datapackage.json."""
+def own_package_id(cfg: Settings) -> str | None:
+    """The `id` this instance's `opendata` writes into its datapackage.json; None while its
+    base URL is the built-in example, which every instance that has not set one shares (its own
+    package is then recognised by its records alone)."""
     from bridge.opendata.package import DATAPACKAGE
 
+    if cfg.opendata.base_url == type(cfg.opendata).model_fields["base_url"].default:
+        return None
     return f"{cfg.opendata.base_url}/{DATAPACKAGE}"
 
 

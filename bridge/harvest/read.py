@@ -4,6 +4,7 @@ here; a source that cannot be read raises SourceFailed with the reason."""
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 from bridge.catalogue.sources import SourceError, decode
@@ -14,6 +15,7 @@ from bridge.harvest.fetch import (
     FetchError,
     Validators,
     fetch,
+    is_url,
     resource_location,
 )
 from bridge.harvest.model import Defaults, SourceDocument, SourceFailed
@@ -133,7 +135,16 @@ def _dcat(
     graph = dcat.parse(body, fmt, fetched.location)
     followed = dcat.package_url(graph)
     if followed:
-        inner = _fetch(followed, None, limits)
+        if not is_url(fetched.location):
+            # A local copy of a published directory: its package is the one beside it, not
+            # the one at the address it was published under.
+            beside = os.path.join(os.path.dirname(fetched.location), "datapackage.json")
+            if os.path.isfile(beside):
+                followed = beside
+        try:
+            inner = fetch(followed, timeout=limits.timeout, max_bytes=limits.max_bytes)
+        except FetchError as exc:
+            raise SourceFailed(f"the catalogue's data package ({followed}): {exc}") from None
         document = package.descriptor_of(inner.body or b"")
         if not package.looks_like(document):
             raise SourceFailed(f"the catalogue's data package ({followed}) is not one")

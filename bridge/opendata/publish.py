@@ -81,7 +81,14 @@ def build(
     )
     latest = max((modified[r["ref"]] for r in records), default=None)
     # Harvested records re-published here name their sources (issue 23).
-    sources = sorted({r["provenance"]["source"] for r in records if r.get("provenance")})
+    # (Web addresses only: a source harvested from a local path has no IRI to give.)
+    sources = sorted(
+        {
+            r["provenance"]["source"]
+            for r in records
+            if r.get("provenance") and r["provenance"]["source"].startswith(("http://", "https://"))
+        }
+    )
     files[CATALOG] = json_bytes(
         catalog(publisher, distributions, coverage(records), latest, sources)
     )
