@@ -469,3 +469,17 @@ def test_own_open_data_refused_through_the_cli(tmp_path: Path, cli) -> None:
         assert refused.exit_code == 2
         assert "this instance's open data; refused" in refused.stderr
     assert len(cli("projects", "list", "--json").json()) == 2
+
+
+def test_provenance_rules() -> None:
+    from pydantic import ValidationError
+
+    from bridge.catalogue.schema import ProvenanceIn
+
+    for modified in ("2024", "2024-05", "2024-05-01", "2024-05-01T10:00:00.5+02:00"):
+        kept = ProvenanceIn(source="s", source_id="i", harvested_at="2026-01-01", modified=modified)
+        assert kept.modified == modified  # kept as the source wrote it
+    with pytest.raises(ValidationError, match="ISO 8601"):
+        ProvenanceIn(source="s", source_id="i", harvested_at="yesterday")
+    with pytest.raises(ValidationError, match="source"):
+        ProvenanceIn(source_id="i", harvested_at="2026-01-01")  # type: ignore[call-arg]

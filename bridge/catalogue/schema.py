@@ -196,13 +196,14 @@ def _ref(value: Any) -> str:
 
 
 def _timestamp(value: Any) -> str | None:
-    """An ISO 8601 date or date-time, kept as written."""
+    """An ISO 8601 date or date-time (or a year, or a month, as sources write `modified`), kept
+    as written."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
         value = value.isoformat() if hasattr(value, "isoformat") else value
     if not isinstance(value, str) or not re.fullmatch(
-        r"\d{4}-\d{2}(-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)?", value.strip()
+        r"\d{4}(-\d{2}(-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?", value.strip()
     ):
         raise _error(f"must be an ISO 8601 date or date-time, not {shown(value)}")
     return value.strip()
