@@ -483,3 +483,28 @@ def test_provenance_rules() -> None:
         ProvenanceIn(source="s", source_id="i", harvested_at="yesterday")
     with pytest.raises(ValidationError, match="source"):
         ProvenanceIn(source_id="i", harvested_at="2026-01-01")  # type: ignore[call-arg]
+
+
+def test_conditional_request_with_etag() -> None:
+    """The fetcher sends the last ETag and Last-Modified; a 304 is "not modified", no body."""
+    import responses
+
+    from bridge.harvest.fetch import fetch
+    from bridge.harvest.model import Validators
+
+    url = "https://obs.example/catalog.jsonld"
+    with responses.RequestsMock() as mock:
+        mock.get(url, body=b"{}", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024"})
+        first = fetch(url)
+        assert first.body == b"{}" and first.validators == Validators('"v1"', "Mon, 01 Jan 2024")
+        mock.get(
+            url,
+            status=304,
+            match=[
+                responses.matchers.header_matcher(
+                    {"If-None-Match": '"v1"', "If-Modified-Since": "Mon, 01 Jan 2024"}
+                )
+            ],
+        )
+        again = fetch(url, validators=first.validators)
+        assert again.not_modified and again.validators == first.validators
