@@ -229,6 +229,14 @@ def test_duplicates_across_sources_kept_once(tmp_path: Path, engine: sa.Engine, 
     assert shown["provenance"]["source_id"] == "projecte-00000"
     text = cli("projects", "show", "one:projecte-00000")
     assert text.exit_code == 0 and "harvested from" in text.stdout and "copia" in text.stdout
+    # Gone from the first source but still published by the second: kept, not archived.
+    only_one = _package(tmp_path, "one-later", [make_record(1)])
+    for name in ("datapackage.json", "projects.csv", "documents.csv", "contacts.csv"):
+        (first.parent / name).write_bytes((only_one.parent / name).read_bytes())
+    (later,) = harvest(engine, [SourceSpec(str(first), "one")])
+    assert later.error is None and later.count(Action.archive) == 0
+    assert any("another source publishes it" in w for w in later.warnings)
+    assert _count(engine, "project WHERE archived") == 0
 
 
 # --------------------------------------------------------------------------- the CLI

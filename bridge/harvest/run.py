@@ -203,9 +203,13 @@ def _apply(
 
     document = got.document
     now = datetime.now(UTC).replace(microsecond=0)
+    from bridge.harvest import store
+
     with engine.connect() as conn:
         _refuse_own(conn, document, own)
         existing = harvested_records(conn)
+        # Records of this source that other sources publish too (merged into them).
+        also_elsewhere = {ref for (s, _), ref in store.links(conn).items() if s != slug}
     mine = {e.ref: e for e in existing if source_slug(e.ref) == slug}
     others = Index(
         Candidate(e.ref, e.title, e.body_name, e.country, e.place_code, e.urls)
@@ -245,6 +249,10 @@ def _apply(
     warnings += [_said(w) for w in place_warnings]
     incoming = {v.ref for v in valid} | {harvested_ref(slug, i.source_id) for i in document.items}
     gone = sorted(ref for ref, e in mine.items() if ref not in incoming and not e.archived)
+    # Gone from this source but still published by another: kept, as the other's.
+    kept = [ref for ref in gone if ref in also_elsewhere]
+    warnings += [f"{ref}: gone from this source, kept: another source publishes it" for ref in kept]
+    gone = [ref for ref in gone if ref not in also_elsewhere]
     back = sorted(ref for ref, e in mine.items() if ref in incoming and e.archived)
     active = sum(1 for e in mine.values() if not e.archived)
     if not allow_shrink and len(gone) > max(SHRINK_FLOOR, active // 2):
