@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bridge import config, redact
 from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
 from bridge.config_keys import canonical, merge, unknown_keys
+from bridge.harvest.config import HarvestSourceConfig
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
 from bridge.opendata.config import OpenDataConfig
 
@@ -174,6 +175,8 @@ class Settings(BaseSettings):
     webhook: WebhookConfig = WebhookConfig()
     observatory: ObservatoryConfig = ObservatoryConfig()
     opendata: OpenDataConfig = OpenDataConfig()
+    # `[[harvest]]`: the sources `harvest` and `schedule` read (issue 23).
+    harvest: list[HarvestSourceConfig] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
     challenges: ChallengesConfig = ChallengesConfig()

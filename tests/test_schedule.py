@@ -143,3 +143,39 @@ def test_two_schedulers_never_sync_at_the_same_time(
         "one scheduler should have found the lease held"
     )
     assert len(emulator.state.topics) >= 12 and len({s.topic_id for s in _states(engine)}) == 12
+
+
+def test_schedule_harvests_the_configured_sources_first(
+    schedule_env: dict[str, str],
+    engine: sa.Engine,
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    shared_dir: Path,
+) -> None:
+    """Issue 23: with [[harvest]] sources, each scheduled run harvests them before it syncs, so
+    their records reach the forum in the same run; a second run finds the source unchanged."""
+    from tests_support import repo_config_with
+
+    source = shared_dir / "data" / "projects_jrc_ipsx_local_subset.csv"
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        repo_config_with(
+            "[schedule]", f'[[harvest]]\nsource = "{source}"\nslug = "jrc"\n\n[schedule]'
+        ),
+        encoding="utf-8",
+    )
+    env = dict(schedule_env, BRIDGE_CONFIG=str(config))
+    proc = _start(env, every="2s")
+    try:
+        wait_for(
+            lambda: sum(1 for r in _runs(engine) if r.kind == "pull" and r.finished_at) >= 2,
+            timeout=120,
+        )
+    finally:
+        _, stderr = terminate(proc)
+    assert proc.returncode == 0, stderr
+    assert "harvest: " in stderr and " added" in stderr
+    assert f"harvest: {source}: unchanged" in stderr
+    with Session(engine) as session:
+        states = session.exec(select(SyncState)).all()
+    assert len(states) > 12 and all(s.topic_id for s in states)

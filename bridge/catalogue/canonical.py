@@ -38,6 +38,16 @@ CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public")
 PRIVATE_CONTACT_FIELDS = frozenset(("email", "phone"))
 DOCUMENT_FIELDS = ("kind", "title", "url")
 ANALYSIS_FIELDS = ("barriers", "benefits", "technology")
+# Contract §4b; `url` (the original's own page) is ours, beside the contract's fields.
+PROVENANCE_FIELDS = (
+    "source",
+    "source_id",
+    "licence",
+    "publisher",
+    "harvested_at",
+    "modified",
+    "url",
+)
 
 
 def _number(value: float | int | None) -> float | int | None:
@@ -121,6 +131,7 @@ def canonical_record(
     proximity: Any,
     savings_hours_per_year: float | None = None,
     evidence: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The record as the contract shows it, from its parts: keys in the contract's order, absent
     values omitted (`_compact`'s rule, written out: listing 10,000 records calls this 10,000
@@ -148,6 +159,8 @@ def canonical_record(
         record["documents"] = documents
     if evidence:  # issue 25: already canonical (`evidence.evidence_dict`), in its keys' order
         record.update(evidence)
+    if provenance:
+        record["provenance"] = provenance
     if proximity:
         record["proximity"] = plain(proximity)
     return record
@@ -180,7 +193,25 @@ def record_dict(project: Project | ProjectView) -> dict[str, Any]:
         project.proximity,
         project.savings_hours_per_year,
         decode_evidence(project.evidence),
+        provenance_of(project),
     )
+
+
+def provenance_of(project: Project | ProjectView) -> dict[str, Any] | None:
+    """A record's provenance as a dict: the view holds it so, the ORM row as its JSON text."""
+    if hasattr(project, "provenance_json"):
+        return provenance_dict(project.provenance_json)
+    return project.provenance
+
+
+def provenance_dict(stored: str | None) -> dict[str, Any] | None:
+    return json.loads(stored) if stored else None
+
+
+def provenance_json(provenance: dict[str, Any] | None) -> str | None:
+    """How a provenance is stored (`project.provenance_json`): keys sorted, so equal content is
+    equal text."""
+    return json.dumps(provenance, sort_keys=True, ensure_ascii=False) if provenance else None
 
 
 # How `projects list --json` encodes each record (one line each, json's own separators: the output

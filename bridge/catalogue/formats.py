@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS
+from bridge.catalogue.canonical import ANALYSIS_FIELDS, LOCAL_BODY_FIELDS, PROVENANCE_FIELDS
 from bridge.catalogue.evidence import CSV_COLUMNS as EVIDENCE_COLUMNS
 from bridge.catalogue.evidence import JSON_COLUMNS as EVIDENCE_JSON
 from bridge.catalogue.evidence import NUMBER_COLUMNS as EVIDENCE_NUMBERS
@@ -63,6 +63,17 @@ CSV_COLUMNS: tuple[str, ...] = (
     *EVIDENCE_COLUMNS,
     "proximity",
 )
+# A harvested record's provenance (contract §4b, set by `harvest` only): read wherever it is given,
+# written by export only when some record has one, so a catalogue of its own exports as before.
+PROVENANCE_COLUMNS: tuple[str, ...] = tuple(f"provenance.{name}" for name in PROVENANCE_FIELDS)
+READ_COLUMNS = (*CSV_COLUMNS, *PROVENANCE_COLUMNS)
+
+
+def columns_for(records: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The columns an export of these records writes: the provenance's only when one has it."""
+    return READ_COLUMNS if any("provenance" in record for record in records) else CSV_COLUMNS
+
+
 NUMBER_COLUMNS = (
     frozenset(
         {
@@ -380,7 +391,7 @@ def plan_header(
                         line=1, severity=severity)
             )  # fmt: skip
         else:
-            contract = column if column in CSV_COLUMNS else catalan.column_for(column)
+            contract = column if column in READ_COLUMNS else catalan.column_for(column)
             if contract is None:
                 close = get_close_matches(column, CSV_COLUMNS, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
@@ -630,7 +641,8 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
         )
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    columns = columns_for(records)
+    writer.writerow(columns)
     for record in records:
         flat = _flatten(record)
         writer.writerow(
@@ -638,7 +650,7 @@ def dumps(records: list[dict[str, Any]], kind: str) -> str:
                 _number_cell(column, flat.get(column, ""))
                 if column in NUMBER_COLUMNS
                 else neutralise(flat.get(column, ""))
-                for column in CSV_COLUMNS
+                for column in columns
             ]
         )
     return buffer.getvalue()

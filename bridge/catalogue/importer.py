@@ -121,7 +121,7 @@ def run_import(
     problems = [p for p in found if not p.is_warning]
     warnings += [p for p in found if p.is_warning]
     if not problems:
-        resolutions, place_warnings = _place(engine, valid, dry_run=dry_run)
+        resolutions, place_warnings = place(engine, valid, dry_run=dry_run)
         warnings += place_warnings
     if strict:  # advice stays advice (Severity.advice)
         problems += [w.as_error() for w in warnings if w.severity is Severity.warning]
@@ -145,7 +145,7 @@ def run_import(
     return ImportOutcome(files, count, (), result, tuple(warnings))
 
 
-def _place(
+def place(
     engine: Engine, valid: Sequence[ValidRecord], *, dry_run: bool
 ) -> tuple[list[Resolution], list[Problem]]:
     """Where each record's local body is, from the gazetteer of the countries the import names.

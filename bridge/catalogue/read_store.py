@@ -30,6 +30,7 @@ from bridge.catalogue.canonical import (
     document_dict,
     encode_listed,
     iso,
+    provenance_dict,
 )
 from bridge.catalogue.evidence import SORTS, sort_key
 from bridge.catalogue.evidence import decode as decode_evidence
@@ -63,16 +64,18 @@ _COLUMNS = (
     "s.last_error", "s.last_synced_at",
     "a.replies", "a.views", "a.likes", "a.participants", "a.last_posted_at",
     "p.savings_hours_per_year", "p.evidence",  # issue 25, at the end: the positions above stand
+    "p.provenance_json",
 )  # fmt: skip
-_EVIDENCE = 33  # savings_hours_per_year, then evidence
+_EVIDENCE = _COLUMNS.index("p.savings_hours_per_year")  # then p.evidence
 _FROM = """
 FROM project p
 LEFT JOIN sync_state s ON s.project_id = p.id
 LEFT JOIN activity a ON a.project_id = p.id
 """
+_PROVENANCE = _COLUMNS.index("p.provenance_json")
 _PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"
 # The listing's query: the same positions, the content the stored listing form already holds left
-# out (NULL), and that form last (position 35). Contacts and documents are not read for it.
+# out (NULL), and that form last (position `_LISTING`). Contacts and documents are not read for it.
 _STORED = frozenset(
     ("p.description", "p.value", "p.savings", "p.savings_eur_per_year", "p.analysis_barriers",
      "p.analysis_benefits", "p.analysis_technology", "p.savings_hours_per_year", "p.evidence")
@@ -198,6 +201,7 @@ def _loaded(
             barriers, benefits, technology, proximity,
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
+            provenance_dict(row[_PROVENANCE]),
         )  # fmt: skip
         place = places.get(body_id) if places else None
         loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash, place))
@@ -256,6 +260,7 @@ class _Output:
             [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
             row[13] if with_proximity else None,
             row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]),
+            provenance_dict(row[_PROVENANCE]),
         )  # fmt: skip
 
     def derived_proximity(self, body_id: int, own: str | None) -> str:

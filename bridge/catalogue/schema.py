@@ -33,13 +33,16 @@ from bridge.catalogue.numbers import read_numbers
 from bridge.catalogue.problems import Problem as Problem
 from bridge.catalogue.problems import RawRecord as RawRecord
 from bridge.catalogue.problems import Severity as Severity
+
+# The ref rule lives in `refs` (a local ref, or a harvested `<source-slug>:<id>`).
+from bridge.catalogue.refs import REF_RE as REF_RE
+from bridge.catalogue.refs import source_slug
 from bridge.catalogue.regions import CONTROL_CHARS_RE, REGION_RE
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.discourse_rules import is_valid_username
 from bridge.models.enums import Area, DocumentKind, FundingSource, Kind, Phase, Proximity
 
 MAX_POPULATION = 10**10  # above any place on Earth, well inside the database's 64-bit integer
-REF_RE = re.compile(r"^[a-z0-9-]{3,64}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 # A pragmatic address check (RFC 5322 allows more, mail servers accept less): one @, a local part
 # of the usual characters without empty dot-separated pieces, a domain of dot-separated labels
@@ -194,9 +197,24 @@ def _ref(value: Any) -> str:
         raise _error("required field is empty")
     if not REF_RE.match(value):
         raise _error(
-            f"{shown(value)} is not a valid ref: use 3 to 64 lowercase letters, digits and '-'"
+            f"{shown(value)} is not a valid ref: use 3 to 64 lowercase letters, digits and '-' "
+            "(a harvested record's ref is '<source-slug>:<id>')"
         )
     return value
+
+
+def _timestamp(value: Any) -> str | None:
+    """An ISO 8601 date or date-time (or a year, or a month, as sources write `modified`), kept
+    as written."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        value = value.isoformat() if hasattr(value, "isoformat") else value
+    if not isinstance(value, str) or not re.fullmatch(
+        r"\d{4}(-\d{2}(-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?", value.strip()
+    ):
+        raise _error(f"must be an ISO 8601 date or date-time, not {shown(value)}")
+    return value.strip()
 
 
 def _email(value: Any) -> str | None:
@@ -434,6 +452,19 @@ def _optional_object(value: Any) -> Any:
     return None if value in ("", {}) else value
 
 
+class ProvenanceIn(_Model):
+    """Where a harvested record came from (contract §4b): set by `harvest` only."""
+
+    source: Annotated[str, _text(2000, single_line=True, required=True)]
+    source_id: Annotated[str, _text(200, single_line=True, required=True)]
+    licence: Annotated[str | None, _text(500, single_line=True)] = None
+    publisher: Annotated[str | None, _text(500, single_line=True)] = None
+    harvested_at: Annotated[str, BeforeValidator(_timestamp)]
+    modified: Annotated[str | None, BeforeValidator(_timestamp)] = None
+    # The original's own page (its topic, landing page or URL), linked from the record.
+    url: Annotated[str | None, BeforeValidator(_url)] = None
+
+
 class RecordIn(_Model):
     ref: Annotated[str, BeforeValidator(_ref)]
     title: Annotated[str, _text(500, single_line=True, required=True, nfc=True)]
@@ -458,6 +489,17 @@ class RecordIn(_Model):
     kpis: Annotated[list[KpiIn], BeforeValidator(_list)] = []
     criteria: Annotated[CriteriaIn | None, BeforeValidator(_optional_object)] = None
     proximity: Annotated[Proximity | None, _enum(Proximity, "proximity")] = None
+    provenance: ProvenanceIn | None = None
+
+    @model_validator(mode="after")
+    def _namespaced(self) -> RecordIn:
+        # A harvested ref and a provenance go together: a local record cannot take a source's
+        # namespace, and a harvested record always says where it came from.
+        if source_slug(self.ref) is not None and self.provenance is None:
+            raise _error("a ref with a ':' is a harvested record's and needs its provenance")
+        if source_slug(self.ref) is None and self.provenance is not None:
+            raise _error("provenance is set by harvest only: its ref is '<source-slug>:<id>'")
+        return self
 
     def evidence(self) -> dict[str, Any]:
         """The structured evidence in its canonical form (`evidence.evidence_dict`)."""
@@ -487,6 +529,7 @@ class RecordIn(_Model):
             proximity=self.proximity,
             contacts=[ContactView(**c.model_dump()) for c in self.contacts],
             documents=[DocumentView(**d.model_dump()) for d in self.documents],
+            provenance=self.provenance.model_dump(exclude_none=True) if self.provenance else None,
         )
 
     def body_view(self) -> BodyView:
@@ -529,6 +572,7 @@ _FIELDS_OF: dict[str, Sequence[str]] = {
     "team": list(TeamIn.model_fields),
     "kpis": list(KpiIn.model_fields),
     "criteria": list(CriteriaIn.model_fields),
+    "provenance": list(ProvenanceIn.model_fields),
 }
 
 

@@ -18,7 +18,13 @@ from typing import Any
 
 from bridge.catalogue.evidence import CRITERIA
 from bridge.catalogue.evidence import HELP as EVIDENCE_HELP
-from bridge.catalogue.formats import CSV_COLUMNS, IntakeOptions, flat_values, records_from_table
+from bridge.catalogue.formats import (
+    CSV_COLUMNS,
+    IntakeOptions,
+    columns_for,
+    flat_values,
+    records_from_table,
+)
 from bridge.catalogue.schema import Problem, RawRecord, Severity
 
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
@@ -281,11 +287,12 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
-    sheet.append(list(CSV_COLUMNS))
+    columns = columns_for(records)
+    sheet.append(list(columns))
     for record in records:
         flat = flat_values(record)
         row = []
-        for column in CSV_COLUMNS:
+        for column in columns:
             value = flat.get(column)
             if isinstance(value, bool):
                 value = "true" if value else "false"

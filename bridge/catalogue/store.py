@@ -31,6 +31,8 @@ from bridge.catalogue.canonical import (
     fingerprint,
     listing_json,
     local_body_dict,
+    provenance_dict,
+    provenance_json,
     record_dict,
 )
 from bridge.catalogue.evidence import encode as encode_evidence
@@ -122,12 +124,15 @@ def import_records(
     dry_run: bool = False,
     progress: Progress | None = None,
     places: Sequence[str | None] | None = None,
+    after: Callable[[Connection, ImportResult], None] | None = None,
 ) -> ImportResult:
     """Upsert validated records by ref, all in one transaction; with `dry_run` nothing is written.
 
     `places` gives each record's place code (parallel to `records`; None: unresolved). Each
     record keeps its local body as it names it: bodies are keyed by their content, so records
     never conflict over a shared body, and a body two imports write at once is one row.
+    `after` runs in the same transaction once the records are written (a harvest archives what
+    left its source and records the source's state there: all of it or none).
     """
     tick = progress or (lambda _n: None)
     placed = list(places) if places is not None else [None] * len(records)
@@ -172,6 +177,8 @@ def import_records(
         if dry_run:
             return result  # nothing was written: the transaction ends empty
         _write(conn, planned, bodies, existing, set(created), set(updated), tick)
+        if after is not None:
+            after(conn, result)
         return result
 
 
@@ -299,6 +306,7 @@ def _project_row(view: ProjectView) -> dict[str, Any]:
         "kind": view.kind,
         "phase": view.phase,
         "proximity": view.proximity,
+        "provenance_json": provenance_json(view.provenance),
     }
     row.update({name: getattr(view, name) for name in _TEXT_COLUMNS + _ANALYSIS_COLUMNS})
     row["evidence"] = encode_evidence(view.evidence)
@@ -345,6 +353,19 @@ def set_archived(engine: Engine, ref: str, archived: bool) -> bool:
         return True
 
 
+def set_archived_refs(conn: Connection, refs: Sequence[str], archived: bool) -> None:
+    """Archive (or restore) these records inside the caller's transaction (a harvest's records
+    gone from, or back in, their source)."""
+    P = _models()[0]
+    now = utcnow()
+    for chunk in chunks(list(refs)):
+        conn.execute(
+            sa.update(P)
+            .where(P.c.ref.in_(chunk), P.c.archived == (not archived))
+            .values(archived=archived, updated_at=now)
+        )
+
+
 # --------------------------------------------------------------------------- places
 
 
@@ -386,3 +407,54 @@ def fill_listing_json(engine: Engine) -> int:
             ]
             conn.execute(sa.update(P).where(P.c.id == sa.bindparam("_id")), rows)
     return len(refs)
+
+
+# --------------------------------------------------------------------------- harvest (issue 23)
+
+
+@dataclass(frozen=True)
+class Harvested:
+    """A record already harvested (any source), as planning needs it."""
+
+    ref: str
+    archived: bool
+    title: str
+    body_name: str
+    country: str
+    place_code: str | None
+    urls: tuple[str, ...]
+    provenance: dict[str, Any] | None
+
+
+def harvested_records(conn: Connection) -> list[Harvested]:
+    """Every harvested record (a ref with a source namespace), archived ones too."""
+    query = sa.text(
+        "SELECT p.id, p.ref, p.archived, p.title, b.name, b.country, b.place_code, "
+        "p.provenance_json FROM project p JOIN local_body b ON b.id = p.local_body_id "
+        "WHERE p.provenance_json IS NOT NULL"
+    )
+    rows = conn.execute(query).all()
+    urls: dict[int, list[str]] = {}
+    if rows:
+        documents = sa.text(
+            "SELECT d.project_id, d.url FROM document d JOIN project p ON p.id = d.project_id "
+            "WHERE p.provenance_json IS NOT NULL ORDER BY d.project_id, d.position"
+        )
+        for project_id, url in conn.execute(documents):
+            urls.setdefault(project_id, []).append(url)
+    return [
+        Harvested(
+            ref, bool(archived), title, name, country, place, tuple(urls.get(pid, ())),
+            provenance_dict(provenance),
+        )
+        for pid, ref, archived, title, name, country, place, provenance in rows
+    ]  # fmt: skip
+
+
+def titles_of(conn: Connection, refs: Sequence[str]) -> dict[str, str]:
+    """The titles of the records with these refs (a harvest recognises one's own package)."""
+    found: dict[str, str] = {}
+    for chunk in chunks(list(refs)):
+        query = sa.select(P.c.ref, P.c.title).where(P.c.ref.in_(chunk))
+        found.update((ref, title) for ref, title in conn.execute(query))
+    return found

@@ -64,3 +64,4 @@ class ProjectView:
     proximity: Any = None
     contacts: list[ContactView] = field(default_factory=list)
     documents: list[DocumentView] = field(default_factory=list)
+    provenance: dict[str, Any] | None = None  # a harvested record's (contract §4b)

@@ -11,6 +11,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     doctor,
     emulator,
     forum,
+    harvest,
     opendata,
     places,
     sync,

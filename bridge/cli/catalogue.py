@@ -527,6 +527,7 @@ def projects_show(
     """The whole record, its topic URL, sync state and activity. Contacts' emails and phones are
     masked unless --with-private is given."""
     from bridge.catalogue.read_store import UnknownRef, get_record
+    from bridge.harvest.read_store import also_harvested_from
 
     cfg = catalogue_settings()
     with catalogue_rows(cfg) as rows:
@@ -534,6 +535,8 @@ def projects_show(
             record = get_record(rows, ref, cfg.home_region, cfg.discourse_url, private=with_private)
         except UnknownRef as exc:
             fail(str(exc))
+        if "provenance" in record:  # issue 23: the same project from other sources too
+            record["also_harvested_from"] = also_harvested_from(rows, ref)
     if as_json:
         print_json(record)
         return
@@ -674,6 +677,14 @@ def _print_record(record: dict[str, Any]) -> None:
         f"{activity['last_posted_at'] or 'never'}",
     )
     row("revision", record["revision"])
+    for provenance in [record.get("provenance"), *record.get("also_harvested_from", ())]:
+        if provenance:  # a harvested record: where it came from, and the original's link
+            row("harvested from", f"{provenance.get('publisher', '?')} {provenance['source']}")
+            row("  source id", provenance["source_id"])
+            row("  licence", provenance.get("licence") or "not given")
+            row("  harvested at", provenance["harvested_at"])
+            row("  modified there", provenance.get("modified"))
+            row("  original", provenance.get("url"))
     out.print(grid)
 
 

@@ -177,8 +177,19 @@ def schedule(
         str, typer.Option("--metrics-host", help="Address for --metrics-port.")
     ] = "127.0.0.1",
     log_format: LogFormatOption = "human",
+    harvest: Annotated[
+        bool,
+        typer.Option(
+            "--harvest/--no-harvest",
+            help="Before each sync, harvest the [[harvest]] sources of the TOML file (default: "
+            "when there are any).",
+        ),
+    ] = True,
 ) -> None:
     """Run sync then pull now and periodically, until stopped.
+
+    With [[harvest]] sources in the TOML file, each run first harvests them (an unchanged source
+    costs one conditional request and writes nothing), so the sync carries what changed.
 
     Missed runs are coalesced, runs never overlap, and several schedulers against one catalogue
     never sync at the same time (they share the database lease: a run that finds it held is
@@ -205,6 +216,12 @@ def schedule(
     stop = threading.Event()
 
     def job() -> None:
+        if harvest and cfg.harvest:
+            from bridge.cli.harvest import scheduled_harvest
+
+            scheduled_harvest(engine, cfg)
+        if stop.is_set():
+            return
         with forum_client(cfg) as client:
             started = time.perf_counter()
             try:

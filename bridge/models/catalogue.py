@@ -92,6 +92,9 @@ class Project(SQLModel, table=True):
     # so that `projects list --json` copies it rather than rebuilding it; NULL: not stored yet
     # (the listing then builds it from the columns). Derived from the columns above, never edited.
     listing_json: str | None = Field(default=None, sa_type=sa.Text)
+    # Where a harvested record came from (contract §4b `provenance`, JSON); NULL for a record of
+    # this catalogue's own. Content: part of the fingerprint.
+    provenance_json: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -43,6 +43,7 @@ CONTEXT = {
     "gsp": "http://www.opengis.net/ont/geosparql#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "prov": "http://www.w3.org/ns/prov#",
 }
 
 
@@ -111,7 +112,10 @@ def catalog(
     distributions: Sequence[Distribution],
     where: Coverage,
     modified: datetime | None,
+    sources: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """`sources`: where harvested records that are re-published came from (issue 23), said as
+    the dataset's `dct:source` and `prov:wasDerivedFrom`."""
     cfg = publisher.config
     base = publisher.url(CATALOG)
     catalogue_id, dataset_id = f"{base}#catalogue", f"{base}#dataset"
@@ -184,6 +188,9 @@ def catalog(
         "dcat:landingPage": homepage,
         "dcat:distribution": [_id(f"{base}#{d.filename}") for d in distributions],
     }
+    if sources:
+        dataset["dct:source"] = [_id(uri) for uri in sources]
+        dataset["prov:wasDerivedFrom"] = [_id(uri) for uri in sources]
     if stamp:
         catalogue["dct:modified"] = stamp
         dataset["dct:modified"] = stamp

@@ -511,6 +511,36 @@ PROJECTS = Table(
             ("modified",),
             required=True,
         ),
+        # Issue 23: a harvested record says where it came from (empty for this catalogue's own).
+        Column(
+            "source",
+            TEXT,
+            "Per a una fitxa recollida d'un altre observatori, l'adreça de la font.",
+            "For a record harvested from another observatory, the address of its source.",
+            ("provenance", "source"),
+        ),
+        Column(
+            "source_id",
+            TEXT,
+            "Identificador de la fitxa a la seva font.",
+            "Identifier of the record in its source.",
+            ("provenance", "source_id"),
+        ),
+        Column(
+            "source_licence",
+            TEXT,
+            "Llicència de la font.",
+            "Licence of the source.",
+            ("provenance", "licence"),
+        ),
+        Column(
+            "source_url",
+            TEXT,
+            "Pàgina de la fitxa original.",
+            "Page of the original record.",
+            ("provenance", "url"),
+            uri=True,
+        ),
     ),
     primary_key=("ref",),
 )

@@ -80,7 +80,18 @@ def build(
         )
     )
     latest = max((modified[r["ref"]] for r in records), default=None)
-    files[CATALOG] = json_bytes(catalog(publisher, distributions, coverage(records), latest))
+    # Harvested records re-published here name their sources (issue 23).
+    # (Web addresses only: a source harvested from a local path has no IRI to give.)
+    sources = sorted(
+        {
+            r["provenance"]["source"]
+            for r in records
+            if r.get("provenance") and r["provenance"]["source"].startswith(("http://", "https://"))
+        }
+    )
+    files[CATALOG] = json_bytes(
+        catalog(publisher, distributions, coverage(records), latest, sources)
+    )
     return Package(
         files=files,
         projects=len(tables.projects),

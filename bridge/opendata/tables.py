@@ -2,6 +2,7 @@
 
 What is public is decided here and only here:
 - archived records never appear (nor their documents and contacts);
+- a harvested record appears only where its source's licence allows re-publishing it;
 - of the contacts, only those marked `public`, and of them only name, role and forum profile:
   never an email address or a phone number, whatever `public` says (personal data belongs in the
   forum, not in a download). Their positions are counted among the public contacts alone, so a
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bridge.catalogue.evidence import derived
+from bridge.harvest.licences import allows_republishing
 from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, KPIS, PROJECTS, FieldType, Table
 
 Row = tuple[str, ...]
@@ -116,8 +118,18 @@ def public_records(
     """The records that appear, in ref order: not archived, and in `modified` (the refs public
     when their changes were read; one missing there changed while this was read, and is left out
     until the next refresh)."""
-    public = [r for r in records if not r.get("archived") and r["ref"] in modified]
+    public = [
+        r
+        for r in records
+        if not r.get("archived") and r["ref"] in modified and _republishable(r.get("provenance"))
+    ]
     return sorted(public, key=lambda r: r["ref"])
+
+
+def _republishable(provenance: Mapping[str, Any] | None) -> bool:
+    """A record of this catalogue's own, or one harvested under a licence that allows it
+    (issue 23)."""
+    return provenance is None or allows_republishing(provenance.get("licence"))
 
 
 def public_tables(

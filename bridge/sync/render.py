@@ -463,6 +463,10 @@ def render_post(
     if documents:
         parts.append(f"## {inline(label('documents'))}\n\n" + "\n".join(documents))
 
+    provenance = record.get("provenance")
+    if provenance:  # a harvested record (issue 23): where it came from, linked
+        parts.append(_provenance_section(provenance, label))
+
     footer = label("footer").replace("{ref}", record["ref"])
     parts.append(f"---\n\n*{inline(footer)}*")
     # No trailing newline: Discourse strips trailing whitespace from the raw it stores (core
@@ -615,6 +619,25 @@ def render_evidence(
         said += [inline(label("caveat_" + c)) for c in basis["caveats"]]
         lines.append(f"*{inline(label('evidence_basis'))}: " + "; ".join(said) + "*")
     return "\n\n".join(lines)
+
+
+def _provenance_section(provenance: dict[str, Any], label: Any) -> str:
+    source = provenance.get("source", "")
+    link = _url(source)
+    words = {
+        "{publisher}": inline(provenance.get("publisher") or "?"),
+        "{source}": f"[{inline(source)}]({link})" if link else inline(source),
+        "{licence}": inline(provenance.get("licence") or "?"),
+        "{harvested_at}": inline(str(provenance.get("harvested_at", ""))[:10]),
+    }
+    text = inline(label("provenance_text"))
+    for key, value in words.items():
+        text = text.replace(inline(key), value)
+    lines = [text]
+    original = _url(provenance.get("url") or "")
+    if original:
+        lines.append(f"[{inline(label('provenance_original'))}]({original})")
+    return f"## {inline(label('provenance'))}\n\n" + " · ".join(lines)
 
 
 # --------------------------------------------------------------------------- challenge replies
