@@ -6,14 +6,14 @@ not copied into a new table: batch mode would cascade the old table's drop to it
 A downgrade fails, rather than cutting them, while a longer name is stored.
 
 Revision ID: 0026
-Revises: 0010
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0010"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
