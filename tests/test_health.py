@@ -258,3 +258,42 @@ def test_configure_human_by_default_and_one_line_per_delivery() -> None:
         for handler in [h for h in root.handlers if h.get_name() == "digicanvis"]:
             root.removeHandler(handler)
     assert stream.getvalue() == "sync: 1 created\n"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_webhook_command_serves_health_and_logs_json(bridge_env: Settings) -> None:
+    port = _free_port()
+    env = dict(
+        os.environ, BRIDGE_WEBHOOK_SECRET=SECRET, BRIDGE_DATABASE_URL=bridge_env.database_url
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "webhook", "--port", str(port), "--log-format", "json"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert proc.poll() is None, "the receiver exited"
+        try:
+            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(up, timeout=30)
+        assert requests.get(f"{base}/healthz", timeout=5).json()["database"] == "reachable"
+        body = b'{"ping": "OK"}'
+        headers = {"X-Discourse-Event": "ping", "X-Discourse-Event-Id": "p9"}
+        signed = headers | {"X-Discourse-Event-Signature": sign(body, SECRET)}
+        assert requests.post(f"{base}{PATH}", data=body, headers=signed, timeout=5).ok
+        metrics = samples(requests.get(f"{base}/metrics", timeout=5).text)
+        assert metrics[("digicanvis_webhook_deliveries_total", (("result", "processed"),))] == 1
+    finally:
+        _, stderr = terminate(proc)
+    assert proc.returncode == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    delivery = next(doc for doc in lines if doc["event"] == "webhook.delivery")
+    assert (delivery["delivery"], delivery["outcome"]) == ("p9", "processed")
+    assert SECRET not in stderr

@@ -16,7 +16,6 @@ from bridge.cli.app import (
     EXIT_PARTIAL,
     app,
     catalogue_engine,
-    err,
     fail,
     forum_client,
     out,
@@ -340,7 +339,10 @@ def webhook(
 
         processor = with_challenges(processor, engine, cfg, forum_client(cfg))
     else:
-        err.print("challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them")
+        log.info(
+            "challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them",
+            extra={"event": "webhook.challenges_off"},
+        )
     application = make_app(
         cfg.webhook_secret.get_secret_value(),
         processor,
@@ -365,11 +367,14 @@ def webhook(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    err.print(f"receiving webhooks at http://{server.effective_host}:{server.effective_port}{PATH}")
+    log.info(
+        f"receiving webhooks at http://{server.effective_host}:{server.effective_port}{PATH}",
+        extra={"event": "webhook.listening"},
+    )
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
-    err.print("stopped")
+    log.info("stopped", extra={"event": "webhook.stopped"})
