@@ -122,6 +122,19 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
                 markup=False,
             )
     verb = "would be " if dry_run else ""
+    if summary.nothing_since is not None:
+        # Issue 20: the fast path: nothing the plan reads changed since that run.
+        checked = (
+            f"; the forum accepted the key ({summary.requests} request)"
+            if summary.key_checked
+            else ""
+        )
+        out.print(
+            f"nothing changed since sync run {summary.nothing_since}: unchanged "
+            f"{summary.unchanged}, nothing rendered or sent{checked}",
+            markup=False,
+        )
+        return
     out.print(
         f"{verb}created {summary.created}, updated {summary.updated}, unchanged "
         f"{summary.unchanged}, "
@@ -212,6 +225,7 @@ def status(json_output: JsonOption = False) -> None:
     # Through the driver alone, as the other read commands (issue 15): no SQLAlchemy, no ORM.
     from bridge.sync.lease_read import running
     from bridge.sync.pages_read import page_drift_report
+    from bridge.sync.runs_read import key_accepted_at
     from bridge.sync.state_read import status_report
 
     with catalogue_rows(catalogue_settings()) as rows:
@@ -221,6 +235,7 @@ def status(json_output: JsonOption = False) -> None:
         holder = running(rows)
         challenges = challenge_status(rows)  # issue 12
         page_drift = page_drift_report(rows)
+        key_seen = key_accepted_at(rows)
     report["running"] = (
         None
         if holder is None
@@ -232,6 +247,8 @@ def status(json_output: JsonOption = False) -> None:
     )
     report["challenges"] = challenges
     report["page_drift"] = page_drift  # issue 11: the index and overview topics
+    # Issue 28: a key the forum stopped accepting shows here before a cron job's mail does.
+    report["key_accepted_at"] = key_seen.isoformat() if key_seen else None
     if json_output:
         print_json(report)
         return
@@ -253,6 +270,11 @@ def status(json_output: JsonOption = False) -> None:
     for item in report["page_drift"]:
         out.print(f"drift: page {item['page']}: {', '.join(item['what'])}", markup=False)
     print_challenge_status(report["challenges"])
+    out.print(
+        "API key last accepted by the forum: "
+        + (f"{key_seen:%Y-%m-%d %H:%M:%S} UTC" if key_seen else "never (no run has reached it)"),
+        markup=False,
+    )
     for key, title in (("last_runs", "last sync runs"), ("last_pulls", "last pulls")):
         if report[key]:
             out.print(_runs_table(report[key], title))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -18,16 +19,29 @@ from bridge.challenges.category import ensure_challenge_category
 from bridge.discovery import step
 from bridge.discovery.sections import Sections
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
+from bridge.models.types import utcnow
 from bridge.settings import Settings
-from bridge.sync import state, store
+from bridge.sync import revision, state, store
 from bridge.sync.apply import Applier, Forum, Outcome
 from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
 from bridge.sync.lease import LeaseLost
 from bridge.sync.plan import Action, Plan, PlanError, PlanOptions, Result, make_plan
-from bridge.sync.runs import RUN_COUNTS, RunKind, RunStatus, logged_run
+from bridge.sync.runs import (
+    RUN_COUNTS,
+    CleanSync,
+    RunKind,
+    RunStatus,
+    key_accepted_at,
+    last_clean_sync,
+    logged_run,
+)
 
 log = logging.getLogger("bridge.sync")
+
+# A sync with nothing to do still asks the forum, this often at most, whether it accepts the key
+# (issue 28): a revoked key then fails a cron job within a day, at one request a day.
+KEY_CHECK_EVERY = timedelta(days=1)
 
 
 class SyncStopped(Exception):
@@ -63,6 +77,9 @@ class SyncSummary:
     run_id: int | None = None
     stopped: str | None = None  # why the run stopped early (should_stop)
     pages: dict[str, Any] | None = None  # the index and overview topics (issue 11)
+    # Issue 20: nothing changed since this (earlier) run; nothing was rendered or sent.
+    nothing_since: int | None = None
+    key_checked: bool = False  # a no-op asked the forum whether it accepts the key (issue 28)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
 
     def counts(self) -> dict[str, int]:
@@ -84,6 +101,8 @@ class SyncSummary:
             doc["stopped"] = self.stopped
         if self.pages is not None:
             doc["pages"] = self.pages
+        if self.nothing_since is not None:
+            doc["nothing_changed_since_run"] = self.nothing_since
         return doc
 
 
@@ -232,6 +251,20 @@ def run_sync(
 
     with logged_run(engine, RunKind.sync, lease_ttl=lease_ttl) as run:
         run.tally = tally
+        full = options.only is None and not options.recreate_deleted
+        if full:
+            # Read before the snapshot: a write committed from now on bumps the revision past
+            # the one this run stores, so the next sync does its work (bridge.sync.revision).
+            with engine.begin() as conn:
+                run.revision = revision.current(conn)
+            run.fingerprint = revision.fingerprint(settings, observatory=bool(options.observatory))
+            clean = last_clean_sync(engine)
+            if (
+                clean is not None
+                and clean.revision == run.revision
+                and clean.fingerprint == run.fingerprint
+            ):
+                return _nothing_to_do(engine, client, run, clean, requests)
         try:
             # One snapshot: the catalogue, the states and the category cache, each read once.
             records = store.load_records(engine, settings.home_region)
@@ -305,10 +338,41 @@ def run_sync(
                     pages = step.sync_pages(engine, settings, client, categories).as_json()
         except (CategoryError, ForumAuthError, ForumUnreachable, LeaseLost) as exc:
             run.end(RunStatus.failed, str(exc))
+            run.key_accepted = requests() > 0 and not isinstance(exc, ForumAuthError)
             raise SyncStopped(str(exc)) from exc
+        run.key_accepted = requests() > 0
         summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped, pages=pages)
         if summary.failed:
             run.end(RunStatus.partial, stopped)
         else:
             run.end(RunStatus.interrupted if stopped else RunStatus.ok, stopped)
         return summary
+
+
+def _nothing_to_do(
+    engine: Engine, client: Forum, run: Any, clean: CleanSync, requests: Callable[[], int]
+) -> SyncSummary:
+    """Nothing the plan reads changed since run `clean`: no rendering, no similarity, no
+    request, except one cheap read a day that confirms the forum still accepts the key."""
+    checked = False
+    last = key_accepted_at(engine)
+    if last is None or utcnow() - last >= KEY_CHECK_EVERY:
+        checked = True
+        try:
+            client.categories_found()
+        except (ForumAuthError, ForumUnreachable) as exc:
+            run.end(RunStatus.failed, str(exc))
+            run.key_accepted = False
+            raise SyncStopped(str(exc)) from exc
+        run.key_accepted = True
+    run.tally = lambda: ({"unchanged": clean.records}, [])
+    run.end(RunStatus.ok, f"nothing changed since run {clean.run_id}")
+    summary = SyncSummary(
+        unchanged=clean.records,
+        requests=requests(),
+        run_id=run.id,
+        nothing_since=clean.run_id,
+        key_checked=checked,
+    )
+    run.tally = lambda: (summary.counts(), [])
+    return summary

@@ -5,6 +5,7 @@ this same SQL; the run vocabulary lives here so that both can use it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +40,15 @@ _LAST_SQL = (
     " ORDER BY started_at DESC, id DESC LIMIT ?"
 )
 _COUNTS = slice(5, 5 + len(RUN_COUNTS))
+
+
+_KEY_SQL = "SELECT MAX(key_accepted_at) FROM sync_run"
+
+
+def key_accepted_at(rows: Rows) -> datetime | None:
+    """When the forum last accepted the API key, in any sync or pull (issue 28)."""
+    found = rows.all(_KEY_SQL)
+    return as_utc(found[0][0]) if found and found[0][0] is not None else None
 
 
 def last_runs(rows: Rows, limit: int = 20, kind: RunKind = RunKind.sync) -> list[dict[str, Any]]:
