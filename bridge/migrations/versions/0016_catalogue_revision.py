@@ -46,7 +46,22 @@ def _triggers() -> list[tuple[str, str, str, str | None]]:
     found += [
         ("rev_sync_state_drift", "UPDATE OF drift, remote_deleted", "sync_state", _DRIFT_CHANGED),
         ("rev_sync_state_delete", "DELETE", "sync_state", None),
+        # A pairing forgotten (a repair by hand, a recreated topic): the record needs a topic.
+        (
+            "rev_sync_state_unpaired",
+            "UPDATE OF topic_id",
+            "sync_state",
+            "{old}.topic_id IS NOT NULL AND {new}.topic_id IS NULL",
+        ),
         ("rev_forum_category_delete", "DELETE", "forum_category", None),
+        # The observatory's page topics (issue 11): a page row lost or its pairing forgotten.
+        ("rev_forum_page_delete", "DELETE", "forum_page", None),
+        (
+            "rev_forum_page_unpaired",
+            "UPDATE OF topic_id",
+            "forum_page",
+            "{old}.topic_id IS NOT NULL AND {new}.topic_id IS NULL",
+        ),
         ("rev_activity_insert", "INSERT", "activity", None),
         ("rev_activity_update", "UPDATE OF replies", "activity", "{old}.replies <> {new}.replies"),
         ("rev_activity_delete", "DELETE", "activity", None),
