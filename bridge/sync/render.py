@@ -69,7 +69,10 @@ ZWJ = "\u200d"
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _BBCODE = re.compile(r"(?<!\\)((?:\\\\)*)\[(?=/?[A-Za-z])")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}&])")
+# `&` is not among them: escaped everywhere it showed as "\\&" in the raw a person reads and in
+# renderers that do not take the escape (issue 20: "Digipolis & city of Antwerp"); only an `&`
+# that starts a character reference is escaped (`_ENTITY`).
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}])")
 # Container markers CommonMark allows before a block: quotes, bullets, ordered items.
 _CONTAINER_MARKER = re.compile(r">|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])")
 _CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
@@ -184,6 +187,7 @@ def inline(text: Any) -> str:
     """A short field on one line with every Markdown character escaped."""
     flat = " ".join(CONTROL_CHARS_RE.sub("", str(text)).split())
     flat = _INLINE_SPECIAL.sub(r"\\\1", flat)
+    flat = _ENTITY.sub(r"\1\\&", flat)
     flat = flat.replace("<", "&lt;")
     return _defuse_mentions(flat)
 
