@@ -99,10 +99,11 @@ def _safe_console_class() -> type[Console]:
             if not self.is_terminal and any(isinstance(o, Table) for o in objects):
                 from bridge.cli.tables import plain_lines
 
+                # Written as they are: rich would expand the tabs that separate the cells.
                 for o in objects:
                     lines = plain_lines(o) if isinstance(o, Table) else [str(o)]
-                    for line in lines:
-                        super().print(line, markup=False, highlight=False, soft_wrap=True)
+                    self.file.write("".join(_shown(line) + "\n" for line in lines))
+                self.file.flush()
                 return
             super().print(*objects, **kwargs)
 

@@ -26,7 +26,15 @@ from bridge.sync.apply import Applier, Forum, Outcome
 from bridge.sync.categories import CategoryError, ensure_categories
 from bridge.sync.desired import CatalogueRecord, desired_topics
 from bridge.sync.lease import LeaseLost
-from bridge.sync.plan import Action, Plan, PlanError, PlanOptions, Result, make_plan
+from bridge.sync.plan import (
+    Action,
+    Plan,
+    PlanError,
+    PlanOptions,
+    Result,
+    make_plan,
+    requests_needed,
+)
 from bridge.sync.runs import (
     RUN_COUNTS,
     CleanSync,
@@ -74,6 +82,10 @@ class SyncSummary:
     deleted_refs: tuple[str, ...] = ()
     plan: tuple[dict[str, Any], ...] | None = None  # dry run only
     categories_needed: tuple[str, ...] = ()  # dry run: areas whose category is not cached yet
+    # Dry run (issue 28): the requests the plan should take and the seconds they take at the
+    # configured rate (None: no rate limit configured).
+    requests_planned: int | None = None
+    seconds_at_rate: float | None = None
     run_id: int | None = None
     stopped: str | None = None  # why the run stopped early (should_stop)
     pages: dict[str, Any] | None = None  # the index and overview topics (issue 11)
@@ -95,6 +107,8 @@ class SyncSummary:
         if self.plan is not None:
             doc["plan"] = list(self.plan)
             doc["categories_needed"] = list(self.categories_needed)
+            doc["requests_planned"] = self.requests_planned
+            doc["seconds_at_rate"] = self.seconds_at_rate
         if self.run_id is not None:
             doc["run_id"] = self.run_id
         if self.stopped:
@@ -214,13 +228,27 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
     pages = None
     if options.observatory and options.only is None:
         pages = step.sync_pages(engine, settings, None, cached, dry_run=True).as_json()
+    planned = planned_requests(plan, pages)
+    rate = settings.rate_limit_per_minute
     return _summarise(
         would,
         0,
         plan=tuple(plan.as_json()),
         categories_needed=plan.missing_categories,
         pages=pages,
+        requests_planned=planned,
+        seconds_at_rate=planned * 60 / rate if rate else None,
     )
+
+
+def planned_requests(plan: Plan, pages: dict[str, Any] | None) -> int:
+    """The requests a run of `plan` should take (bridge.sync.plan.requests_needed): its actions,
+    a lookup and a create for each category not known yet, and one write for each page topic
+    (index or overview) to create or update."""
+    count = sum(requests_needed(a) for a in plan.actions) + 2 * len(plan.missing_categories)
+    if pages:
+        count += int(pages.get("created", 0)) + int(pages.get("updated", 0))
+    return count
 
 
 def run_sync(
@@ -234,7 +262,8 @@ def run_sync(
     lease_ttl: float | None = None,
 ) -> SyncSummary:
     """Make the forum match the catalogue. `progress(event, value)` gets ("plan", Plan) once,
-    then ("done", Outcome) after every action. Raises LeaseHeld, PlanError, SyncStopped."""
+    ("pass", Plan) when a second pass links the topics just made, and ("done", Outcome) after
+    every action. Raises LeaseHeld, PlanError, SyncStopped."""
     options = resolve_options(settings, options)
     if options.dry_run:
         return dry_run(engine, settings, options)
@@ -331,6 +360,8 @@ def run_sync(
                     again = compute_plan(
                         records, state.load_states(engine), categories, settings, relink, sections
                     )
+                    if progress:
+                        progress("pass", again)
                     seen = {o.ref for o in outcomes}
                     extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
                     outcomes[:] = _merge(outcomes, extra)
