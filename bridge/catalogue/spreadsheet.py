@@ -14,7 +14,13 @@ import zipfile
 from enum import Enum
 from typing import Any
 
-from bridge.catalogue.formats import CSV_COLUMNS, check_header, flat_values, put_value
+from bridge.catalogue.formats import (
+    CSV_COLUMNS,
+    FormatError,
+    check_header,
+    flat_values,
+    put_value,
+)
 from bridge.catalogue.schema import Problem, RawRecord, Severity
 
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
@@ -113,8 +119,14 @@ def _has_formula(data: bytes) -> bool:
     return False
 
 
+# Excel's limit on a cell's text; openpyxl cuts longer text there without a word (issue 20: a
+# 150,000-character description came back 32,767 long), so the export refuses instead.
+MAX_CELL_CHARS = 32_767
+
+
 def write_xlsx(records: list[dict[str, Any]]) -> bytes:
-    """One sheet, the CSV's columns; numbers as numbers, every text as a text cell."""
+    """One sheet, the CSV's columns; numbers as numbers, every text as a text cell. Raises
+    FormatError when a text is longer than a cell holds: export then import changes nothing."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -128,6 +140,12 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
             value = flat.get(column)
             if isinstance(value, bool):
                 value = "true" if value else "false"
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise FormatError(
+                    f"{record.get('ref')}: {column} is {len(value):,} characters and an Excel "
+                    f"cell holds at most {MAX_CELL_CHARS:,}: export to .csv, .json or .yaml, "
+                    "which keep it whole"
+                )
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # "=…" would otherwise become a live formula

@@ -24,10 +24,13 @@ from bridge.settings import Settings
 from bridge.sync import revision, state, store
 from bridge.sync.apply import Applier, Forum, Outcome
 from bridge.sync.categories import CategoryError, ensure_categories
+from bridge.sync.create_order import creation_order
 from bridge.sync.desired import CatalogueRecord, desired_topics
 from bridge.sync.lease import LeaseLost
 from bridge.sync.plan import (
     Action,
+    Adopt,
+    Create,
     Plan,
     PlanError,
     PlanOptions,
@@ -91,6 +94,8 @@ class SyncSummary:
     pages: dict[str, Any] | None = None  # the index and overview topics (issue 11)
     # Issue 20: nothing changed since this (earlier) run; nothing was rendered or sent.
     nothing_since: int | None = None
+    # Issue 20: posts written again by the second pass (lists naming topics made in this run).
+    second_writes: int = 0
     key_checked: bool = False  # a no-op asked the forum whether it accepts the key (issue 28)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
 
@@ -321,13 +326,14 @@ def run_sync(
             )
             if linker is not None:
                 plan, deferred = step.defer_waiting(plan, linker.current)
-                plan = linker.order_creates(plan)
+                plan = _order_creates(plan, linker.choice)
             if progress:
                 progress("plan", plan)
             applier = Applier(
                 client, engine, categories, plan_options(settings, options), check=run.check
             )
             stopped = None
+            second_writes = 0
 
             def apply_all(actions: Iterable[Action]) -> list[Outcome]:
                 nonlocal stopped
@@ -364,6 +370,7 @@ def run_sync(
                         progress("pass", again)
                     seen = {o.ref for o in outcomes}
                     extra = apply_all(a for a in again.actions if a.writes or a.ref not in seen)
+                    second_writes = sum(o.result is Result.updated for o in extra)
                     outcomes[:] = _merge(outcomes, extra)
                 if options.only is None and stopped is None:
                     pages = step.sync_pages(engine, settings, client, categories).as_json()
@@ -372,12 +379,31 @@ def run_sync(
             run.key_accepted = requests() > 0 and not isinstance(exc, ForumAuthError)
             raise SyncStopped(str(exc)) from exc
         run.key_accepted = requests() > 0
-        summary = _summarise(outcomes, requests(), run_id=run.id, stopped=stopped, pages=pages)
+        summary = _summarise(
+            outcomes,
+            requests(),
+            run_id=run.id,
+            stopped=stopped,
+            pages=pages,
+            second_writes=second_writes,
+        )
         if summary.failed:
             run.end(RunStatus.partial, stopped)
         else:
             run.end(RunStatus.interrupted if stopped else RunStatus.ok, stopped)
         return summary
+
+
+def _order_creates(plan: Plan, choice: dict[str, list[str]]) -> Plan:
+    """The plan with its creates (last, as planned) in dependency order
+    (bridge.sync.create_order), so that the second pass rewrites as few lists as it can."""
+    creates = [a for a in plan.actions if isinstance(a, (Create, Adopt))]
+    if len(creates) < 2:
+        return plan
+    by_ref = {a.ref: a for a in creates}
+    rest = [a for a in plan.actions if not isinstance(a, (Create, Adopt))]
+    ordered = [by_ref[r] for r in creation_order(list(by_ref), choice)]
+    return replace(plan, actions=tuple(rest + ordered))
 
 
 def _nothing_to_do(
