@@ -402,7 +402,7 @@ def _order_creates(plan: Plan, choice: dict[str, list[str]]) -> Plan:
         return plan
     by_ref = {a.ref: a for a in creates}
     rest = [a for a in plan.actions if not isinstance(a, (Create, Adopt))]
-    ordered = [by_ref[r] for r in creation_order(list(by_ref), choice)]
+    ordered: list[Action] = [by_ref[r] for r in creation_order(list(by_ref), choice)]
     return replace(plan, actions=tuple(rest + ordered))
 
 
