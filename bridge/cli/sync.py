@@ -162,6 +162,36 @@ class _Reporter:
 # --------------------------------------------------------------------------- sync
 
 
+class _LazyForum:
+    """The forum client, made on first use: a sync with nothing to do sends no request and
+    then never loads the HTTP stack (issue 20). The configuration is checked at once all the
+    same (exit 2 without DISCOURSE_URL or DISCOURSE_API_KEY)."""
+
+    def __init__(self, cfg: Any, reporter: _Reporter) -> None:
+        from bridge.config import ConfigError
+
+        try:
+            cfg.require_forum()
+        except ConfigError as exc:
+            fail(str(exc))
+        self._cfg, self._reporter = cfg, reporter
+        self._client: Any = None
+
+    @property
+    def requests_made(self) -> int:
+        return 0 if self._client is None else int(self._client.requests_made)
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = forum_client(self._cfg)
+            self._client.on_wait = self._reporter.waiting
+        return getattr(self._client, name)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
 def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
     from rich.table import Table
 
@@ -274,7 +304,7 @@ def sync(
     import sqlalchemy as sa
 
     from bridge.sync.lease import LeaseHeld
-    from bridge.sync.plan import PlanError
+    from bridge.sync.plan_error import PlanError
     from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
 
     cfg = settings()
@@ -285,9 +315,7 @@ def sync(
         recreate_deleted=frozenset(recreate_deleted or ()),
     )
     reporter = _Reporter()
-    client = None if dry_run else forum_client(cfg)
-    if client is not None:
-        client.on_wait = reporter.waiting
+    client = None if dry_run else _LazyForum(cfg, reporter)
     stop = threading.Event()
     # Issue 28: SIGTERM (a service manager stopping, `kill`) lets the write in flight finish,
     # then the run is recorded as interrupted with what it did, and that is printed.

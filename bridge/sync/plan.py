@@ -20,6 +20,9 @@ from typing import Any
 
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.external_id import new_external_id, recreated_external_id
+
+# Defined apart so that a no-op sync, which plans nothing, need not import the planner.
+from bridge.sync.plan_error import PlanError as PlanError
 from bridge.sync.state import Stored, needs_bookkeeping
 
 __all__ = ["Stored"]  # planned against; defined with the table's reads in bridge.sync.state
@@ -221,15 +224,6 @@ def requests_needed(action: Action) -> int:
         first_post = body and action.first_post_id is None
         return body + topic + (action.status is not None) + first_post
     return 0
-
-
-class PlanError(ValueError):
-    """Bad options: an unknown ref, or --recreate-deleted for a topic that is not deleted."""
-
-    @classmethod
-    def unknown(cls, refs: Iterable[str]) -> PlanError:
-        refs = sorted(refs)
-        return cls(f"unknown ref{'s' if len(refs) > 1 else ''}: {', '.join(refs)}")
 
 
 # --------------------------------------------------------------------------- planning

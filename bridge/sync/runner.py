@@ -11,33 +11,16 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from bridge.challenges.category import ensure_challenge_category
-from bridge.discovery import step
-from bridge.discovery.sections import Sections
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 from bridge.models.types import utcnow
 from bridge.settings import Settings
-from bridge.sync import revision, state, store
-from bridge.sync.apply import Applier, Forum, Outcome
-from bridge.sync.categories import CategoryError, ensure_categories
-from bridge.sync.create_order import creation_order
-from bridge.sync.desired import CatalogueRecord, desired_topics
+from bridge.sync import revision
 from bridge.sync.lease import LeaseLost
-from bridge.sync.plan import (
-    Action,
-    Adopt,
-    Create,
-    Plan,
-    PlanError,
-    PlanOptions,
-    Result,
-    make_plan,
-    requests_needed,
-)
+from bridge.sync.plan_error import PlanError
 from bridge.sync.runs import (
     RUN_COUNTS,
     CleanSync,
@@ -47,6 +30,16 @@ from bridge.sync.runs import (
     last_clean_sync,
     logged_run,
 )
+
+# The planner, the renderer, the applier and the observatory (whose ranking loads numpy) are
+# imported where a run plans (`_planned_run`, `dry_run`), not here: a no-op sync, which ends
+# before planning, then starts as a new process in a fraction of the time (issue 20).
+if TYPE_CHECKING:
+    from bridge.discovery.sections import Sections
+    from bridge.sync import state
+    from bridge.sync.apply import Forum, Outcome
+    from bridge.sync.desired import CatalogueRecord
+    from bridge.sync.plan import Plan, PlanOptions
 
 log = logging.getLogger("bridge.sync")
 
@@ -126,6 +119,8 @@ class SyncSummary:
 
 
 def plan_options(settings: Settings, options: SyncOptions) -> PlanOptions:
+    from bridge.sync.plan import PlanOptions
+
     return PlanOptions(
         external_id_prefix=settings.sync.external_id_prefix,
         drift_policy=settings.sync.drift_policy,
@@ -150,7 +145,12 @@ def _named(options: SyncOptions) -> set[str] | None:
 def check_options(engine: Engine, options: SyncOptions) -> None:
     """--project and --recreate-deleted name records that exist (PlanError, exit 2), in one
     query, before any lease is taken."""
-    unknown = store.unknown_refs(engine, set(options.only or ()) | set(options.recreate_deleted))
+    named = set(options.only or ()) | set(options.recreate_deleted)
+    if not named:
+        return
+    from bridge.sync import store
+
+    unknown = store.unknown_refs(engine, named)
     if unknown:
         raise PlanError.unknown(unknown)
 
@@ -165,6 +165,9 @@ def compute_plan(
 ) -> Plan:
     """Plan (pure) from one snapshot of the catalogue and the sync states. Posts end with their
     similar-projects `sections` when given (the observatory, issue 11)."""
+    from bridge.sync.desired import desired_topics
+    from bridge.sync.plan import make_plan
+
     named = _named(options)
     # Titles are decided across the whole catalogue; with --project only the named posts are
     # rendered.
@@ -175,6 +178,8 @@ def compute_plan(
 
 
 def _summarise(outcomes: Iterable[Outcome], requests: int, **extra: Any) -> SyncSummary:
+    from bridge.sync.plan import Result
+
     outcomes = tuple(outcomes)
     count = dict.fromkeys(Result, 0)
     for o in outcomes:
@@ -202,6 +207,8 @@ def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
     """One outcome per record across a run's two passes: a topic created in the first pass and
     linked in the second counts as created; a record planned only in the second, or that the
     second pass failed, counts as the second pass says."""
+    from bridge.sync.plan import Result
+
     merged = {o.ref: o for o in first}
     for o in second:
         if (
@@ -215,6 +222,10 @@ def _merge(first: list[Outcome], second: list[Outcome]) -> list[Outcome]:
 
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
     """The plan and the counts it would give. No request, no write, no lease."""
+    from bridge.discovery import step
+    from bridge.sync import state, store
+    from bridge.sync.apply import Outcome
+
     options = resolve_options(settings, options)
     check_options(engine, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
@@ -250,6 +261,8 @@ def planned_requests(plan: Plan, pages: dict[str, Any] | None) -> int:
     """The requests a run of `plan` should take (bridge.sync.plan.requests_needed): its actions,
     a lookup and a create for each category not known yet, and one write for each page topic
     (index or overview) to create or update."""
+    from bridge.sync.plan import requests_needed
+
     count = sum(requests_needed(a) for a in plan.actions) + 2 * len(plan.missing_categories)
     if pages:
         count += int(pages.get("created", 0)) + int(pages.get("updated", 0))
@@ -299,6 +312,13 @@ def run_sync(
                 and clean.fingerprint == run.fingerprint
             ):
                 return _nothing_to_do(engine, client, run, clean, requests)
+        from bridge.challenges.category import ensure_challenge_category
+        from bridge.discovery import step
+        from bridge.sync import state, store
+        from bridge.sync.apply import Applier
+        from bridge.sync.categories import CategoryError, ensure_categories
+        from bridge.sync.plan import Action, Result
+
         try:
             # One snapshot: the catalogue, the states and the category cache, each read once.
             records = store.load_records(engine, settings.home_region)
@@ -374,6 +394,8 @@ def run_sync(
                     outcomes[:] = _merge(outcomes, extra)
                 if options.only is None and stopped is None:
                     pages = step.sync_pages(engine, settings, client, categories).as_json()
+                    if pages.get("failed"):
+                        run.revision = None  # a page to retry: the next sync must not skip it
         except (CategoryError, ForumAuthError, ForumUnreachable, LeaseLost) as exc:
             run.end(RunStatus.failed, str(exc))
             run.key_accepted = requests() > 0 and not isinstance(exc, ForumAuthError)
@@ -397,6 +419,9 @@ def run_sync(
 def _order_creates(plan: Plan, choice: dict[str, list[str]]) -> Plan:
     """The plan with its creates (last, as planned) in dependency order
     (bridge.sync.create_order), so that the second pass rewrites as few lists as it can."""
+    from bridge.sync.create_order import creation_order
+    from bridge.sync.plan import Action, Adopt, Create
+
     creates = [a for a in plan.actions if isinstance(a, (Create, Adopt))]
     if len(creates) < 2:
         return plan
