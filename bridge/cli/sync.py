@@ -193,9 +193,9 @@ class _LazyForum:
 
 
 def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
-    from rich.table import Table
-
     if dry_run and summary.plan is not None:
+        from rich.table import Table
+
         table = Table("ref", "action", "fields", title="plan (nothing was changed)")
         shown = 0
         for row in summary.plan:
@@ -219,11 +219,15 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
             if summary.key_checked
             else ""
         )
-        out.print(
+        # Plain, as `export` prints: loading rich would cost more than this whole run.
+        from bridge.redact import scrub
+        from bridge.terminal import visible
+
+        line = (
             f"nothing changed since sync run {summary.nothing_since}: unchanged "
-            f"{summary.unchanged}, nothing rendered or sent{checked}",
-            markup=False,
+            f"{summary.unchanged}, nothing rendered or sent{checked}"
         )
+        print(visible(scrub(line)), flush=True)
         return
     out.print(
         f"{verb}created {summary.created}, updated {summary.updated}, unchanged "

@@ -21,11 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.db import insert_for
-from bridge.models import CatalogueRevision, SyncRun
-from bridge.models.types import table_of
+from bridge.models import read_tables
 from bridge.settings import Settings
 
-_revision = table_of(CatalogueRevision)
+# Light Core columns (the model is bridge.models.sync.CatalogueRevision): see bridge.sync.runs.
+_revision = read_tables.catalogue_revision
 
 # Values that never change what a topic shows (and secrets, which must not be hashed into a
 # column an administrator can read).
@@ -39,7 +39,7 @@ def current(conn: sa.Connection) -> int:
     value = conn.execute(sa.select(_revision.c.revision).where(_revision.c.id == 1)).scalar()
     if value is not None:
         return int(value)
-    runs = table_of(SyncRun)
+    runs = read_tables.sync_run
     fresh = int(conn.execute(sa.select(sa.func.max(runs.c.revision))).scalar() or 0) + 1
     statement = insert_for(conn)(_revision).values(id=1, revision=fresh)
     conn.execute(statement.on_conflict_do_nothing(index_elements=["id"]))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
-from bridge.models.types import utcnow
+from bridge.models.columns import utcnow
 from bridge.settings import Settings
 from bridge.sync import revision
 from bridge.sync.lease import LeaseLost

@@ -22,11 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
 from bridge.dbapi import rows_of
-from bridge.models import SyncRun
-from bridge.models.types import utcnow
+from bridge.models import read_tables
+from bridge.models.columns import utcnow
 from bridge.redact import scrub
 from bridge.sync import runs_read
 from bridge.sync.lease import SYNC_LEASE, LeaseHandle
@@ -38,7 +37,9 @@ from bridge.sync.runs_read import RunStatus as RunStatus
 
 log = logging.getLogger("bridge.sync")
 
-_runs = SQLModel.metadata.tables[str(SyncRun.__tablename__)]
+# Light Core columns, not the model: a sync with nothing to do loads neither SQLModel nor
+# pydantic's model machinery for its run row (issue 20).
+_runs = read_tables.sync_run
 
 
 Tally = Callable[[], tuple[Mapping[str, int], list[dict[str, str]]]]
@@ -114,14 +115,19 @@ def start_run(engine: Engine, holder: str, kind: RunKind = RunKind.sync) -> int:
                 message="the process stopped before finishing (killed or crashed)",
             )
         )
-        result = conn.execute(
-            sa.insert(_runs).values(
-                kind=kind, started_at=utcnow(), status=RunStatus.running, holder=holder[:200]
+        new_id = conn.execute(
+            sa.insert(_runs)
+            .values(
+                kind=kind,
+                started_at=utcnow(),
+                status=RunStatus.running,
+                holder=holder[:200],
+                # The model's defaults are Python's, not the database's: given here.
+                **dict.fromkeys((*RUN_COUNTS, "requests"), 0),
             )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+            .returning(_runs.c.id)
+        ).scalar_one()
+        return int(new_id)
 
 
 def finish_run(
