@@ -130,6 +130,15 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
+    # Checked before the workbook is begun: a half-written one is never left behind.
+    for record in records:
+        for column, value in flat_values(record).items():
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise FormatError(
+                    f"{record.get('ref')}: {column} is {len(value):,} characters and an Excel "
+                    f"cell holds at most {MAX_CELL_CHARS:,}: export to .csv, .json or .yaml, "
+                    "which keep it whole"
+                )
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
     sheet.append(list(CSV_COLUMNS))
@@ -140,12 +149,6 @@ def write_xlsx(records: list[dict[str, Any]]) -> bytes:
             value = flat.get(column)
             if isinstance(value, bool):
                 value = "true" if value else "false"
-            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                raise FormatError(
-                    f"{record.get('ref')}: {column} is {len(value):,} characters and an Excel "
-                    f"cell holds at most {MAX_CELL_CHARS:,}: export to .csv, .json or .yaml, "
-                    "which keep it whole"
-                )
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # "=…" would otherwise become a live formula
