@@ -152,3 +152,27 @@ def test_a_refused_key_stops_a_no_op_within_a_day(harness: SyncHarness) -> None:
             run_sync(harness.engine, harness.settings, bad, SyncOptions(observatory=False))
     finally:
         bad.close()
+
+
+def test_a_page_topic_that_failed_keeps_the_next_sync_from_skipping(
+    harness: SyncHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index and overview topics are retried by the next sync, as failed records are: a run
+    whose page step failed is not the base of a no-op (its status stays ok: records are fine)."""
+    from bridge.discovery import step
+
+    add_projects(harness.engine, 2)
+    real = step.sync_pages
+
+    class OnePageFailed:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def as_json(self) -> dict[str, object]:
+            return {**self.inner.as_json(), "failed": 1}  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(step, "sync_pages", lambda *a, **k: OnePageFailed(real(*a, **k)))
+    assert harness.sync(observatory=True).pages["failed"] == 1  # type: ignore[index]
+    monkeypatch.undo()
+    assert harness.sync(observatory=True).nothing_since is None
+    assert harness.sync(observatory=True).nothing_since is not None
