@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bridge.catalogue.store import set_archived
 from bridge.forum.client import ForumClient
 from bridge.models import SyncRun
-from bridge.models.types import utcnow
+from bridge.models.types import table_of, utcnow
 from bridge.sync import revision, state
 from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
 from tests.plugins.sync import SyncHarness, add_project, add_projects, edit_project
@@ -119,7 +119,7 @@ def test_a_partial_or_limited_run_is_not_a_base_for_a_no_op(harness: SyncHarness
 
 
 def _age_key_check(engine: sa.Engine, days: float) -> None:
-    runs = SyncRun.__table__
+    runs = table_of(SyncRun)
     with engine.begin() as conn:
         conn.execute(
             sa.update(runs)
