@@ -121,6 +121,7 @@ def main() -> int:
             "show": [*cli, "projects", "show", "bench-00042", "--json"],
             "status": [*cli, "status", "--json"],
             "export": [*cli, "export", str(work / "export.json")],
+            "challenges": [*cli, "challenges", "list", "--json"],
         },
         args.runs,
     )
@@ -150,8 +151,12 @@ def main() -> int:
         ("show", "projects show REF --json"),
         ("status", "status --json"),
         ("export", "export FILE.json"),
+        ("challenges", "challenges list --json"),
     ):
-        print(f"{label:<32}{sec(name):.3f} s   {sec(name) / sec('typer'):.2f}x import typer")
+        print(
+            f"{label:<32}{sec(name):.3f} s   {sec(name) / sec('typer'):.2f}x import typer, "
+            f"{sec(name) / sec('help'):.2f}x --help   [issue 20: export, challenges <= 3x]"
+        )
     if args.importtime:
         for command in (["--help"], ["projects", "list", "--json"]):
             print(f"\nimport time of `digicanvis {' '.join(command)}` by package (ms, one run):")

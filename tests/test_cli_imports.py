@@ -93,3 +93,22 @@ def test_status_reads_through_the_driver_alone(
         assert json.loads(cli("status", "--json").stdout)["running"]["holder"] == "a test's sync"
     shown = json.loads(cli("status", "--json").stdout)
     assert shown["records"] == 6 and shown["running"] is None
+
+
+def test_a_json_or_csv_export_loads_no_yaml_and_challenges_list_reads_lean(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """Issue 20 defect 5: PyYAML only for YAML files; `challenges list` through the driver alone
+    (it loaded SQLAlchemy and pydantic)."""
+    assert cli("import", write_records_file(tmp_path / "r.json", make_records(6))).exit_code == 0
+    lean = (*NEVER, "sqlalchemy", "pydantic", "bridge.db", "yaml")
+    for name in ("out.json", "out.csv"):
+        modules = _modules(tmp_path, "export", str(tmp_path / name))
+        assert _loaded(modules, lean) == [], name
+    assert "yaml" in _modules(tmp_path, "export", str(tmp_path / "out.yaml"))
+    modules = _modules(tmp_path, "challenges", "list", "--json", "--all")
+    assert "bridge.dbapi" in modules
+    assert _loaded(modules, (*NEVER, "sqlalchemy", "pydantic", "bridge.db")) == []
+    text = _modules(tmp_path, "challenges", "list")  # its text goes through rich, as status's
+    without_rich = tuple(name for name in NEVER if name != "rich")
+    assert _loaded(text, (*without_rich, "sqlalchemy", "pydantic", "bridge.db")) == []

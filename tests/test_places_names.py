@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bridge.models.places import PlaceSource
 from bridge.places.gazetteer import Gazetteer, PlaceRow, Unresolved, normalise_code
 from bridge.places.names import council_town, fold, place_keys
+from bridge.places.registries import read_registry
 
 
 @pytest.mark.parametrize(
@@ -30,6 +33,20 @@ from bridge.places.names import council_town, fold, place_keys
         ("Tampere kaupunki", "tampere"),
         ("Tallinn linn", "tallinn"),
         ("Vilanova i la Geltrú", "vilanova i la geltru"),
+        # Issue 20: a council's government, administration or hall, in the data's languages.
+        ("Tallinn City Government", "tallinn"),
+        ("City Government of Tallinn", "tallinn"),
+        ("Tallinn City Hall", "tallinn"),
+        ("Riga City Administration", "riga"),
+        ("Municipality of Tallinn", "tallinn"),
+        ("Vilnius City Municipality", "vilnius"),
+        ("Gobierno Municipal de Zaragoza", "zaragoza"),
+        ("Amministrazione comunale di Bologna", "bologna"),
+        ("Hôtel de Ville de Lyon", "lyon"),
+        ("Prefeitura de Lisboa", "lisboa"),
+        ("Gemeentebestuur Utrecht", "utrecht"),
+        ("Rathaus Wien", "wien"),
+        ("Tampere kaupunginhallitus", "tampere"),
     ],
 )
 def test_the_town_a_council_names(name: str, town: str) -> None:
@@ -58,6 +75,33 @@ def test_bodies_that_are_not_councils(name: str, kind: str | None) -> None:
 
 def test_a_local_government_kind_is_a_council() -> None:
     assert council_town("Barcelona", "Local Government") == "barcelona"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "town"),
+    [
+        # As the JRC inventory files them (../shared/data/projects_jrc_ipsx_cases_2022.csv).
+        ("Municipality of Bari", "Central-Government", "bari"),
+        ("Municipality of Dordrecht", "Private sector", "dordrecht"),
+        ("City of Rammicu-Valcea", "Private sector", "rammicu valcea"),
+    ],
+)
+def test_a_name_in_a_councils_form_outweighs_the_category_beside_it(
+    name: str, kind: str, town: str
+) -> None:
+    assert council_town(name, kind) == town
+
+
+def test_tallinn_city_government_is_placed_in_tallinn_by_the_lau_registry(
+    shared_dir: Path,
+) -> None:
+    _registry, rows = read_registry(shared_dir / "data" / "eu_lau_centres_2020_nuts2021.csv")
+    gazetteer = Gazetteer(rows)
+    town = council_town("Tallinn City Government", "Local Government")
+    assert town is not None
+    found = gazetteer.find(town)
+    assert [(p.country, p.code) for p in found] == [("EE", "0784")]
+    assert found[0].population == 437619
 
 
 def test_article_forms_and_bilingual_names() -> None:

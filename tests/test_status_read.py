@@ -192,8 +192,9 @@ def test_the_readers_name_every_column_of_their_models_with_its_conversion() -> 
     assert {c.name for c in challenge.c if isinstance(c.type, sa.JSON)} == challenges_read.JSON
     runs = tables["sync_run"]
     assert set(runs_read.COLUMNS) == {c.name for c in runs.c}
-    assert [runs_read.COLUMNS[i] for i in (2, 3)] == [
+    # Issue 28 added key_accepted_at, read by its own query (runs_read.key_accepted_at).
+    assert [runs_read.COLUMNS[i] for i in (2, 3, -1)] == [
         c.name for c in runs.c if isinstance(c.type, UTCDateTime)
     ]
     assert [c.name for c in runs.c if isinstance(c.type, sa.JSON)] == ["failures"]
-    assert runs_read.COLUMNS[-3] == "failures"
+    assert runs_read.COLUMNS[-6] == "failures"

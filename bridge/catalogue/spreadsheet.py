@@ -20,6 +20,7 @@ from bridge.catalogue.evidence import CRITERIA
 from bridge.catalogue.evidence import HELP as EVIDENCE_HELP
 from bridge.catalogue.formats import (
     CSV_COLUMNS,
+    FormatError,
     IntakeOptions,
     columns_for,
     flat_values,
@@ -280,11 +281,26 @@ def read_xlsx(
     return records, problems + warnings
 
 
+# Excel's limit on a cell's text; openpyxl cuts longer text there without a word (issue 20: a
+# 150,000-character description came back 32,767 long), so the export refuses instead.
+MAX_CELL_CHARS = 32_767
+
+
 def write_xlsx(records: list[dict[str, Any]]) -> bytes:
-    """One sheet, the CSV's columns; numbers as numbers, every text as a text cell."""
+    """One sheet, the CSV's columns; numbers as numbers, every text as a text cell. Raises
+    FormatError when a text is longer than a cell holds: export then import changes nothing."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
+    # Checked before the workbook is begun: a half-written one is never left behind.
+    for record in records:
+        for column, value in flat_values(record).items():
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise FormatError(
+                    f"{record.get('ref')}: {column} is {len(value):,} characters and an Excel "
+                    f"cell holds at most {MAX_CELL_CHARS:,}: export to .csv, .json or .yaml, "
+                    "which keep it whole"
+                )
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
     columns = columns_for(records)

@@ -86,12 +86,26 @@ def _safe_console_class() -> type[Console]:
     rich (issue 15)."""
     from rich.console import Console
     from rich.segment import Segment
+    from rich.table import Table
 
     class SafeConsole(Console):
         """A rich Console whose text can neither carry a secret nor drive the terminal: every
         text segment goes through bridge.redact.scrub and bridge.terminal.visible just before it
         is written (styles and the progress bar's cursor controls are rich's own, left alone).
         `_render_buffer` is where rich turns segments into output (stable since rich 10)."""
+
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            # Issue 28: off a terminal a table is printed plain (bridge.cli.tables).
+            if not self.is_terminal and any(isinstance(o, Table) for o in objects):
+                from bridge.cli.tables import plain_lines
+
+                # Written as they are: rich would expand the tabs that separate the cells.
+                for o in objects:
+                    lines = plain_lines(o) if isinstance(o, Table) else [str(o)]
+                    self.file.write("".join(_shown(line) + "\n" for line in lines))
+                self.file.flush()
+                return
+            super().print(*objects, **kwargs)
 
         def _render_buffer(self, buffer: Iterable[Segment]) -> str:
             return super()._render_buffer(

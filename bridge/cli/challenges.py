@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import app, catalogue_engine, out, print_json, settings
+from bridge.cli.app import app, catalogue_rows, catalogue_settings, out, print_json
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -73,9 +73,10 @@ def list_challenges(
     `pull` (and `webhook`, at once) answers new and edited challenges; a reply a moderator
     deleted is never posted again and shows here as "reply deleted".
     """
-    cfg = settings()
-    engine = catalogue_engine(cfg)
-    documents = [d for d in challenge_documents(engine, cfg.discourse_url) if all_ or d["open"]]
+    # Through the driver alone, as the other read commands (issue 20: no SQLAlchemy, no pydantic).
+    cfg = catalogue_settings()
+    with catalogue_rows(cfg) as rows:
+        documents = [d for d in challenge_documents(rows, cfg.discourse_url) if all_ or d["open"]]
     if json_output:
         print_json(documents)
         return

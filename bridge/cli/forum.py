@@ -37,6 +37,7 @@ def _pull_document(result: PullResult, requests: int) -> dict:
     return {
         "paired": result.paired,
         "updated": result.updated,
+        "seen": result.seen,
         "pages": result.pages,
         "read_individually": result.read_individually,
         "requests": requests,
@@ -97,7 +98,8 @@ def pull(
         print_json(document)
     else:
         out.print(
-            f"pulled {result.updated} of {result.paired} paired topics: {result.pages} list pages, "
+            f"pulled {result.seen} of {result.paired} paired topics, {result.updated} changed: "
+            f"{result.pages} list pages, "
             f"{result.read_individually} read individually, {document['requests']} requests"
         )
         for ref, what in sorted(result.drift.items()):

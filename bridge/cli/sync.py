@@ -47,17 +47,60 @@ JsonOption = Annotated[
 
 
 class _Reporter:
-    """A rich bar on a terminal; elsewhere one plain line per write or failure (never per
-    unchanged record: a no-op sync of thousands stays quiet)."""
+    """Progress of the writes on stderr (issue 28): on a terminal a rich bar with N/M, the rate
+    and the time left; elsewhere one line per write or failure (never per unchanged record: a
+    no-op sync of thousands stays quiet) and, every `EVERY` seconds, a line with N/M, the rate
+    and the time left. Pauses of the forum client (the rate limit, a retry) of `PAUSE` seconds
+    or more are said."""
 
-    def __init__(self) -> None:
+    EVERY = 10.0
+    PAUSE = 5.0
+
+    def __init__(self, clock: Any = None) -> None:
+        import time
+
         self.bar: Progress | None = None
         self.task: Any = None
+        self.clock = clock or time.monotonic
+        self.total = 0
+        self.done = 0
+        self.started = 0.0
+        self.said = 0.0
+
+    def _rate(self) -> float:
+        elapsed = self.clock() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def progress_line(self) -> str:
+        """ "sync: 120/2000 written, 1.0 a second, about 31m20s left" """
+        from bridge.loop.durations import spoken
+
+        rate = self._rate()
+        left = f", about {spoken((self.total - self.done) / rate)} left" if rate else ""
+        return f"sync: {self.done}/{self.total} written, {rate:.1f} a second{left}"
+
+    def waiting(self, seconds: float, why: str) -> None:
+        """The forum client's pause hook (ForumClient.on_wait)."""
+        from bridge.loop.durations import spoken
+
+        if seconds < self.PAUSE:
+            return
+        text = f"waiting {spoken(seconds)} for {why} ({self.done}/{self.total} written)"
+        if self.bar is not None:
+            self.bar.update(self.task, description=text)
+        else:
+            err.print(f"sync: {text}", markup=False, highlight=False)
 
     def __call__(self, event: str, value: Any) -> None:
-        if event == "plan":
+        if event in ("plan", "pass"):
             plan: Plan = value
             writes = len(plan.writes)
+            if event == "plan":
+                self.started = self.said = self.clock()
+            self.total += writes
+            if self.bar is not None:
+                self.bar.update(self.task, total=self.total)
+                return
             if err.is_terminal and writes:
                 from rich.progress import (
                     BarColumn,
@@ -65,19 +108,22 @@ class _Reporter:
                     Progress,
                     TextColumn,
                     TimeElapsedColumn,
+                    TimeRemainingColumn,
                 )
 
                 self.bar = Progress(
                     TextColumn("sync"),
                     BarColumn(),
                     MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"),
                     TimeElapsedColumn(),
+                    TimeRemainingColumn(),
                     TextColumn("{task.description}"),
                     console=err,
                     transient=True,
                 )
                 self.bar.start()
-                self.task = self.bar.add_task("", total=len(plan.actions))
+                self.task = self.bar.add_task("", total=self.total, rate="")
             elif writes:
                 err.print(
                     f"sync: {len(plan.actions)} records, {writes} to write",
@@ -86,28 +132,70 @@ class _Reporter:
                 )
             return
         outcome = value
+        if outcome.result == "unchanged":
+            return
+        self.done += 1
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"{outcome.ref}: {outcome.result}")
-        elif outcome.result != "unchanged":
-            line = f"{outcome.ref}: {outcome.result}"
-            if outcome.fields and outcome.result == "updated":
-                line += f" ({', '.join(outcome.fields)})"
-            if outcome.error:
-                line += f" — {outcome.error}"
-            err.print(line, markup=False, highlight=False)
+            self.bar.update(
+                self.task,
+                completed=self.done,
+                rate=f"{self._rate():.1f}/s",
+                description=f"{outcome.ref}: {outcome.result}",
+            )
+            return
+        line = f"{outcome.ref}: {outcome.result}"
+        if outcome.fields and outcome.result == "updated":
+            line += f" ({', '.join(outcome.fields)})"
+        if outcome.error:
+            line += f" — {outcome.error}"
+        err.print(line, markup=False, highlight=False)
+        if self.clock() - self.said >= self.EVERY:
+            self.said = self.clock()
+            err.print(self.progress_line(), markup=False, highlight=False)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 # --------------------------------------------------------------------------- sync
 
 
-def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
-    from rich.table import Table
+class _LazyForum:
+    """The forum client, made on first use: a sync with nothing to do sends no request and
+    then never loads the HTTP stack (issue 20). The configuration is checked at once all the
+    same (exit 2 without DISCOURSE_URL or DISCOURSE_API_KEY)."""
 
+    def __init__(self, cfg: Any, reporter: _Reporter) -> None:
+        from bridge.config import ConfigError
+
+        try:
+            cfg.require_forum()
+        except ConfigError as exc:
+            fail(str(exc))
+        self._cfg, self._reporter = cfg, reporter
+        self._client: Any = None
+
+    @property
+    def requests_made(self) -> int:
+        return 0 if self._client is None else int(self._client.requests_made)
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = forum_client(self._cfg)
+            self._client.on_wait = self._reporter.waiting
+        return getattr(self._client, name)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
     if dry_run and summary.plan is not None:
+        from rich.table import Table
+
         table = Table("ref", "action", "fields", title="plan (nothing was changed)")
         shown = 0
         for row in summary.plan:
@@ -121,7 +209,26 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
                 f"categories to find or create first: {', '.join(summary.categories_needed)}",
                 markup=False,
             )
+        if summary.requests_planned is not None:
+            out.print(_estimate(summary.requests_planned, summary.seconds_at_rate), markup=False)
     verb = "would be " if dry_run else ""
+    if summary.nothing_since is not None:
+        # Issue 20: the fast path: nothing the plan reads changed since that run.
+        checked = (
+            f"; the forum accepted the key ({summary.requests} request)"
+            if summary.key_checked
+            else ""
+        )
+        # Plain, as `export` prints: loading rich would cost more than this whole run.
+        from bridge.redact import scrub
+        from bridge.terminal import visible
+
+        line = (
+            f"nothing changed since sync run {summary.nothing_since}: unchanged "
+            f"{summary.unchanged}, nothing rendered or sent{checked}"
+        )
+        print(visible(scrub(line)), flush=True)
+        return
     out.print(
         f"{verb}created {summary.created}, updated {summary.updated}, unchanged "
         f"{summary.unchanged}, "
@@ -129,6 +236,14 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         + ("" if dry_run else f" ({summary.requests} requests)"),
         markup=False,
     )
+    for outcome in summary.outcomes:
+        if outcome.reverted:
+            # Issue 28: a moderator's change undone by catalogue-wins is said, not silent.
+            out.print(
+                f"reverted: {outcome.ref}: the forum's change to {', '.join(outcome.reverted)} "
+                "was undone (drift policy catalogue-wins)",
+                markup=False,
+            )
     for ref in summary.deleted_refs:
         out.print(
             f"drift: the topic of {ref} was deleted in the forum; `sync --recreate-deleted {ref}` "
@@ -146,6 +261,18 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         )
         for failure in pages["failures"]:
             err.print(f"failed: {failure['page']}: {failure['error']}", markup=False)
+
+
+def _estimate(requests: int, seconds: float | None) -> str:
+    """ "about 918 requests, about 15m18s at the configured 60 a minute" (issue 28)."""
+    from bridge.loop.durations import spoken
+
+    text = f"about {requests} request{'s' if requests != 1 else ''}"
+    if seconds is None:
+        return text + " (no rate limit configured)"
+    rate = round(requests * 60 / seconds) if seconds else None
+    at = f" at the configured {rate} a minute" if rate else ""
+    return text + f", about {spoken(seconds)}{at}"
 
 
 @app.command()
@@ -168,11 +295,20 @@ def sync(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Make the forum match the catalogue: one topic per record, only what changed is written."""
+    """Make the forum match the catalogue: one topic per record, only what changed is written.
+
+    A catalogue unchanged since the last full sync that ended ok ends at once (nothing rendered
+    or sent), except for one request a day confirming that the forum accepts the API key. On a
+    terminal a bar shows N/M, the rate and the time left; elsewhere a line every 10 s does.
+    SIGTERM or Ctrl-C stop after the write in flight: what was done is recorded and printed
+    (exit 1), and the next run carries on."""
+    import signal
+    import threading
+
     import sqlalchemy as sa
 
     from bridge.sync.lease import LeaseHeld
-    from bridge.sync.plan import PlanError
+    from bridge.sync.plan_error import PlanError
     from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
 
     cfg = settings()
@@ -183,9 +319,23 @@ def sync(
         recreate_deleted=frozenset(recreate_deleted or ()),
     )
     reporter = _Reporter()
-    client = None if dry_run else forum_client(cfg)
+    client = None if dry_run else _LazyForum(cfg, reporter)
+    stop = threading.Event()
+    # Issue 28: SIGTERM (a service manager stopping, `kill`) lets the write in flight finish,
+    # then the run is recorded as interrupted with what it did, and that is printed.
     try:
-        summary = run_sync(engine, cfg, client, options, progress=reporter)  # type: ignore[arg-type]
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    except ValueError:  # not the main thread (an embedding program): its own handler stays
+        previous = None
+    try:
+        summary = run_sync(
+            engine,
+            cfg,
+            client,  # type: ignore[arg-type]
+            options,
+            progress=reporter,
+            should_stop=stop.is_set,
+        )
     except (PlanError, LeaseHeld) as exc:
         fail(str(exc))
     except SyncStopped as exc:
@@ -193,6 +343,8 @@ def sync(
     except sa.exc.OperationalError as exc:
         fail(f"cannot use the catalogue database: {exc.orig}")
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         reporter.close()
         if client is not None:
             client.close()
@@ -200,7 +352,13 @@ def sync(
         print_json(summary.as_json())
     else:
         _print_summary(summary, dry_run=dry_run)
-    raise typer.Exit(EXIT_PARTIAL if summary.failed else EXIT_OK)
+        if summary.stopped:
+            err.print(
+                f"interrupted: {summary.stopped} (run {summary.run_id} recorded as interrupted)",
+                markup=False,
+            )
+    # Interrupted: not everything was done, as when records failed; the next run carries on.
+    raise typer.Exit(EXIT_PARTIAL if summary.failed or summary.stopped else EXIT_OK)
 
 
 # --------------------------------------------------------------------------- status
@@ -212,6 +370,7 @@ def status(json_output: JsonOption = False) -> None:
     # Through the driver alone, as the other read commands (issue 15): no SQLAlchemy, no ORM.
     from bridge.sync.lease_read import running
     from bridge.sync.pages_read import page_drift_report
+    from bridge.sync.runs_read import key_accepted_at
     from bridge.sync.state_read import status_report
 
     with catalogue_rows(catalogue_settings()) as rows:
@@ -221,6 +380,7 @@ def status(json_output: JsonOption = False) -> None:
         holder = running(rows)
         challenges = challenge_status(rows)  # issue 12
         page_drift = page_drift_report(rows)
+        key_seen = key_accepted_at(rows)
     report["running"] = (
         None
         if holder is None
@@ -232,6 +392,8 @@ def status(json_output: JsonOption = False) -> None:
     )
     report["challenges"] = challenges
     report["page_drift"] = page_drift  # issue 11: the index and overview topics
+    # Issue 28: a key the forum stopped accepting shows here before a cron job's mail does.
+    report["key_accepted_at"] = key_seen.isoformat() if key_seen else None
     if json_output:
         print_json(report)
         return
@@ -253,6 +415,11 @@ def status(json_output: JsonOption = False) -> None:
     for item in report["page_drift"]:
         out.print(f"drift: page {item['page']}: {', '.join(item['what'])}", markup=False)
     print_challenge_status(report["challenges"])
+    out.print(
+        "API key last accepted by the forum: "
+        + (f"{key_seen:%Y-%m-%d %H:%M:%S} UTC" if key_seen else "never (no run has reached it)"),
+        markup=False,
+    )
     for key, title in (("last_runs", "last sync runs"), ("last_pulls", "last pulls")):
         if report[key]:
             out.print(_runs_table(report[key], title))

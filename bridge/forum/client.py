@@ -219,7 +219,12 @@ class ForumClient(DiscourseClient):
         self.max_rate_limit_wait = max_rate_limit_wait
         self.requests_made = 0
         self._sleep = sleep
-        self._pacer = Pacer(rate_limit_per_minute, clock=clock, sleep=sleep)
+        # Issue 28: told of every pause of a second or more (seconds, why) before it starts, so a
+        # long sync can say it is waiting for the rate limit rather than fall silent.
+        self.on_wait: Callable[[float, str], None] | None = None
+        self._pacer = Pacer(
+            rate_limit_per_minute, clock=clock, sleep=lambda s: self._pause(s, "the rate limit")
+        )
         self._backoff = _BackoffOrHint(initial=0.5, cap=max_backoff, jitter=0.5)
         self._session = session or requests.Session()
         if session is None:
@@ -596,7 +601,7 @@ class ForumClient(DiscourseClient):
             ),
             wait=self._backoff,
             retry=tenacity.retry_if_exception_type(_Retry),
-            sleep=self._sleep,
+            sleep=lambda s: self._pause(s, "a retry"),
             reraise=True,
             before_sleep=lambda state: self._before_retry(state, method, url),
         )
@@ -617,6 +622,11 @@ class ForumClient(DiscourseClient):
             state.attempt_number,
             self._attempts_for(state.outcome.exception() if state.outcome else None),
         )
+
+    def _pause(self, seconds: float, why: str) -> None:
+        if self.on_wait is not None and seconds >= 1:
+            self.on_wait(seconds, why)
+        self._sleep(seconds)
 
     def _attempts_for(self, exc: BaseException | None) -> int:
         """How many attempts a failure of this kind gets in all."""

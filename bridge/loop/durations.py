@@ -27,3 +27,15 @@ def parse_duration(text: str) -> int:
     if seconds > MAX_SECONDS:
         raise ValueError(f"{text!r} is longer than a year (365d), the longest accepted")
     return seconds
+
+
+def spoken(seconds: float) -> str:
+    """`seconds` in the same units, largest first: 918 → "15m18s", 42.4 → "42s" (an estimate
+    or an ETA, never finer than a second)."""
+    left = max(round(seconds), 0)
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        count, left = divmod(left, _UNITS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"

@@ -44,7 +44,10 @@ class ListingClient(Protocol):
 @dataclass
 class PullResult:
     paired: int = 0
+    # Issue 28: topics whose activity or drift changed (a topic seen unchanged is not counted;
+    # `seen` counts every topic observed).
     updated: int = 0
+    seen: int = 0
     read_individually: int = 0
     drift: dict[str, list[str]] = field(default_factory=dict)  # ref -> what
     pages: int = 0
@@ -82,12 +85,15 @@ def pull(
     *,
     deep: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
+    observatory: bool = True,
 ) -> PullResult:
+    """`observatory` False (`[observatory] enabled = false`): the page topics are not observed,
+    so the overview, which no area list shows, costs no request (issue 20)."""
     result = PullResult()
     with sessions() as session:
         paired = store.paired_topics(session)
         categories = store.area_categories(session)
-        pages = page_store.page_topics(session.connection())
+        pages = page_store.page_topics(session.connection()) if observatory else {}
     result.paired = len(paired)
     remaining = set(paired)
     pages_unseen = set(pages)
@@ -103,11 +109,13 @@ def pull(
         session: Session, topic_id: int, topic: dict[str, Any] | None, observed: Observed
     ) -> None:
         item = paired[topic_id]
+        changed = False
         if topic is not None and not observed.deleted:
-            store.save_activity(session, item.project_id, from_topic(topic))
+            changed = store.save_activity(session, item.project_id, from_topic(topic))
         drift = detect(item.written, observed)
-        store.save_drift(session, item.project_id, drift, seen_aspects(observed))
-        result.updated += 1
+        changed |= store.save_drift(session, item.project_id, drift, seen_aspects(observed))
+        result.seen += 1
+        result.updated += changed
         if drift:
             result.drift[item.ref] = list(drift.what)
 

@@ -40,7 +40,11 @@ def run_pull(
         )
         try:
             result = pull_activity(
-                lambda: session_scope(engine), client, deep=deep, should_stop=should_stop
+                lambda: session_scope(engine),
+                client,
+                deep=deep,
+                should_stop=should_stop,
+                observatory=settings.observatory.enabled if settings is not None else True,
             )
             if settings is not None:
                 from bridge.challenges.runner import pull_challenges
@@ -53,5 +57,6 @@ def run_pull(
         except (ForumAuthError, ForumUnreachable) as exc:
             run.end(RunStatus.failed, f"{exc}; activity not reached keeps its last pulled values")
             raise
+        run.key_accepted = client.requests_made > before
         run.end(RunStatus.interrupted if result.stopped else RunStatus.ok)
         return result

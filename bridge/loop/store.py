@@ -61,15 +61,26 @@ def area_categories(session: Session) -> list[ForumCategory]:
     return list(session.exec(select(ForumCategory).order_by(col(ForumCategory.category_id))).all())
 
 
+def _shown(row: Activity) -> tuple[object, ...]:
+    """What a pull can change of a topic's activity (not when it was pulled)."""
+    return (
+        row.replies, row.views, row.likes, row.posts_count, row.participants, row.last_posted_at
+    )  # fmt: skip
+
+
 def save_activity(
     session: Session, project_id: int, values: ActivityValues, *, at: datetime | None = None
-) -> None:
+) -> bool:
+    """Store a topic's activity; True when it differs from what was stored (issue 28: a pull
+    counts only what changed)."""
     row = session.get(Activity, project_id)
     if row is None:
         row = Activity(project_id=project_id)
         previous = None
+        before: tuple[object, ...] | None = None
     else:
         previous = row.participants
+        before = _shown(row)
     row.replies = values.replies
     row.views = values.views
     row.likes = values.likes
@@ -78,6 +89,7 @@ def save_activity(
     row.last_posted_at = values.last_posted_at
     row.pulled_at = at or utcnow()
     session.add(row)
+    return before != _shown(row)
 
 
 def bump_posts(
@@ -94,10 +106,10 @@ def bump_posts(
     session.add(row)
 
 
-def save_drift(session: Session, project_id: int, drift: Drift, seen: frozenset[str]) -> None:
+def save_drift(session: Session, project_id: int, drift: Drift, seen: frozenset[str]) -> bool:
     """Record what the forum changed (bridge.sync.state.save_drift), in the session's
-    transaction."""
-    state.save_drift(session.connection(), project_id, drift.what, drift.detail, seen)
+    transaction. True when the recorded drift changed."""
+    return state.save_drift(session.connection(), project_id, drift.what, drift.detail, seen)
 
 
 def claim_delivery(session: Session, event_id: str, event: str) -> bool:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bridge.models.places import Place
     from bridge.models.sync import (
         Activity,
+        CatalogueRevision,
         ForumCategory,
         Lease,
         SyncRun,
@@ -51,6 +52,7 @@ _HOME = {
     ),
     "bridge.models.sync": (
         "Activity",
+        "CatalogueRevision",
         "ForumCategory",
         "Lease",
         "SyncRun",
@@ -84,6 +86,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Activity",
     "Area",
+    "CatalogueRevision",
     "Contact",
     "DiscoveryCache",
     "Document",

@@ -45,4 +45,15 @@ lease = _table(
     "lease", name=sa.String, holder=sa.String, acquired_at=UTCDateTime, expires_at=UTCDateTime
 )
 
-ALL = (project, local_body, place, lease)
+# The run log and the catalogue revision (issue 20): a sync with nothing to do reads and writes
+# only these, and the lease.
+sync_run = _table(
+    "sync_run",
+    id=_int, kind=sa.String, started_at=UTCDateTime, finished_at=UTCDateTime, status=sa.String,
+    created=_int, updated=_int, unchanged=_int, archived=_int, restored=_int, adopted=_int,
+    failed=_int, requests=_int, failures=sa.JSON, message=_text, holder=sa.String,
+    revision=_int, fingerprint=sa.String, key_accepted_at=UTCDateTime,
+)  # fmt: skip
+catalogue_revision = _table("catalogue_revision", id=_int, revision=_int)
+
+ALL = (project, local_body, place, lease, sync_run, catalogue_revision)

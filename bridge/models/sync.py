@@ -109,6 +109,24 @@ class SyncRun(SQLModel, table=True):
     failures: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
     message: str | None = Field(default=None, sa_type=sa.Text)
     holder: str | None = Field(default=None, max_length=200)
+    # Issue 20: the catalogue revision read before the run's snapshot and the fingerprint of the
+    # settings its topics were rendered with; a full sync that ended ok with both equal to the
+    # current ones lets the next sync end at once (bridge.sync.revision).
+    revision: int | None = Field(default=None, sa_type=sa.BigInteger)
+    fingerprint: str | None = Field(default=None, max_length=64)
+    # Issue 28: when the forum last accepted the API key during this run (`status` shows it).
+    key_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CatalogueRevision(SQLModel, table=True):
+    """One row: a counter that the database's triggers (migration 0016) bump on every write that
+    can change a topic: the catalogue's tables, places, and the forum-side state the plan reads
+    (drift, deletions, replies, page drift, forgotten pairings). Only triggers write it."""
+
+    __tablename__ = "catalogue_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class Lease(SQLModel, table=True):

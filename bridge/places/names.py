@@ -97,6 +97,12 @@ _PREFIXES = sorted(
         # en
         "city council of", "city of", "town council of", "town of", "municipality of",
         "the municipality of", "the city of", "borough of", "council of", "municipal council of",
+        # issue 20: a council's government, administration or hall names its town too
+        "city government of", "the city government of", "city administration of",
+        "municipal government of", "city hall of", "town hall of", "mayor of",
+        "gobierno municipal de", "administracion municipal de", "amministrazione comunale di",
+        "hotel de ville de", "prefeitura de", "prefeitura municipal de", "gemeentebestuur",
+        "stadsbestuur", "rathaus", "magistrat der stadt", "magistrat",
         # it, fr, pt
         "comune di", "comune", "citta di", "municipio di", "ville de", "ville d", "ville du",
         "commune de", "commune d", "mairie de", "mairie d", "camara municipal de",
@@ -112,6 +118,9 @@ _PREFIXES = sorted(
 _SUFFIXES = sorted(
     (
         "city council", "town council", "municipal council", "council", "city hall", "city",
+        "city government", "city administration", "municipal government", "town hall",
+        "municipal administration", "city municipality", "urban municipality",
+        "linnavolikogu", "kaupunginhallitus", "gemeentebestuur",
         "municipality", "municipalities", "comune", "kaupunki", "kunta", "linn", "vald",
         "linnavalitsus", "vallavalitsus", "kommune", "kommun", "stad", "udala", "ko udala",
         "gemeente", "stadt",
@@ -127,8 +136,14 @@ _PARENTHESES_RE = re.compile(r"\([^)]*\)")
 def is_not_council(name: str, kind: str | None = None) -> bool:
     """True when the name (or the record's kind) says the body is not a municipal council."""
     text = fold(_PARENTHESES_RE.sub(" ", name))
-    if _NOT_COUNCIL_RE.search(_strip_council_words(text)):
+    town = _strip_council_words(text)
+    if _NOT_COUNCIL_RE.search(town):
         return True
+    # A name in a council's own form ("Municipality of Bari") says more than a category typed
+    # beside it (the JRC files "Municipality of Bari" as Central-Government, "Municipality of
+    # Dordrecht" as Private sector): the kind decides only for a bare name ("Barcelona").
+    if town != text.removeprefix("the ").strip():
+        return False
     # "Local Government" (the JRC's category for councils) is a council whatever "government" says.
     return bool(kind and _NOT_COUNCIL_RE.search(_LOCAL_GOVERNMENT_RE.sub(" ", fold(kind))))
 

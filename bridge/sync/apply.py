@@ -93,6 +93,8 @@ class Outcome:
     fields: tuple[str, ...] = ()
     error: str | None = None
     topic_id: int | None = None
+    # A moderator's changes undone by this write (catalogue-wins), printed by `sync` (issue 28).
+    reverted: tuple[str, ...] = ()
 
 
 def _category_gone(exc: ForumError) -> bool:
@@ -391,7 +393,12 @@ class Applier:
             **pending,
         )
         return Outcome(
-            action.ref, action.name, action.result, fields=action.changed, topic_id=action.topic_id
+            action.ref,
+            action.name,
+            action.result,
+            fields=action.changed,
+            topic_id=action.topic_id,
+            reverted=action.repairs,
         )
 
     def _send_titled(

@@ -20,6 +20,9 @@ from typing import Any
 
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.external_id import new_external_id, recreated_external_id
+
+# Defined apart so that a no-op sync, which plans nothing, need not import the planner.
+from bridge.sync.plan_error import PlanError as PlanError
 from bridge.sync.state import Stored, needs_bookkeeping
 
 __all__ = ["Stored"]  # planned against; defined with the table's reads in bridge.sync.state
@@ -204,13 +207,23 @@ class Plan:
         return [a.as_json() for a in self.actions]
 
 
-class PlanError(ValueError):
-    """Bad options: an unknown ref, or --recreate-deleted for a topic that is not deleted."""
-
-    @classmethod
-    def unknown(cls, refs: Iterable[str]) -> PlanError:
-        refs = sorted(refs)
-        return cls(f"unknown ref{'s' if len(refs) > 1 else ''}: {', '.join(refs)}")
+def requests_needed(action: Action) -> int:
+    """The requests an action should take when nothing goes wrong (a dry run's estimate, issue 28):
+    a create is one POST (and a close for an archived record); an adoption looks the external id
+    up (a redirect hop included) and reads the first post; an update is one PUT for the body
+    (with its title and category), one for tags or a title and category alone, one for a close
+    or reopen, and a read of the first post's id when it is not stored. Retries are not counted."""
+    if isinstance(action, Create):
+        return 1 + action.desired.closed
+    if isinstance(action, Adopt):
+        return 3
+    if isinstance(action, Update):
+        changed = set(action.changed)
+        body = "body" in changed
+        topic = "tags" in changed or (not body and bool(changed & {"title", "category"}))
+        first_post = body and action.first_post_id is None
+        return body + topic + (action.status is not None) + first_post
+    return 0
 
 
 # --------------------------------------------------------------------------- planning

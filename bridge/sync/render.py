@@ -76,7 +76,10 @@ ZWJ = "\u200d"
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _BBCODE = re.compile(r"(?<!\\)((?:\\\\)*)\[(?=/?[A-Za-z])")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}&])")
+# `&` is not among them: escaped everywhere it showed as "\\&" in the raw a person reads and in
+# renderers that do not take the escape (issue 20: "Digipolis & city of Antwerp"); only an `&`
+# that starts a character reference is escaped (`_ENTITY`).
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]#|~>!{}])")
 # Container markers CommonMark allows before a block: quotes, bullets, ordered items.
 _CONTAINER_MARKER = re.compile(r">|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])")
 _CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+")
@@ -137,7 +140,9 @@ def _defuse_bbcode(line: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    return _INLINE_SPECIAL.sub(r"\\\1", text)
+    """Markdown's inline specials escaped; an `&` only where it would start a character
+    reference (`_ENTITY`), so a name such as "Digipolis & city of Antwerp" shows as written."""
+    return _ENTITY.sub(r"\1\\&", _INLINE_SPECIAL.sub(r"\\\1", text))
 
 
 def _after(pieces: list[str], link: str) -> None:

@@ -5,6 +5,7 @@ this same SQL; the run vocabulary lives here so that both can use it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,13 +33,23 @@ RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopte
 # against the model).
 COLUMNS = (
     "id", "kind", "started_at", "finished_at", "status", *RUN_COUNTS, "requests", "failures",
-    "message", "holder",
+    "message", "holder", "revision", "fingerprint", "key_accepted_at",
 )  # fmt: skip
+_AT = {name: i for i, name in enumerate(COLUMNS)}
 _LAST_SQL = (
     f"SELECT {', '.join(COLUMNS)} FROM sync_run WHERE kind = ?"
     " ORDER BY started_at DESC, id DESC LIMIT ?"
 )
 _COUNTS = slice(5, 5 + len(RUN_COUNTS))
+
+
+_KEY_SQL = "SELECT MAX(key_accepted_at) FROM sync_run"
+
+
+def key_accepted_at(rows: Rows) -> datetime | None:
+    """When the forum last accepted the API key, in any sync or pull (issue 28)."""
+    found = rows.all(_KEY_SQL)
+    return as_utc(found[0][0]) if found and found[0][0] is not None else None
 
 
 def last_runs(rows: Rows, limit: int = 20, kind: RunKind = RunKind.sync) -> list[dict[str, Any]]:
@@ -51,10 +62,10 @@ def last_runs(rows: Rows, limit: int = 20, kind: RunKind = RunKind.sync) -> list
             "end": iso(as_utc(row[3])),
             "status": row[4],
             "counts": dict(zip(RUN_COUNTS, row[_COUNTS], strict=True)),
-            "requests": row[-4],
-            "failures": as_json(row[-3]) or [],
-            "message": row[-2],
-            "holder": row[-1],
+            "requests": row[_AT["requests"]],
+            "failures": as_json(row[_AT["failures"]]) or [],
+            "message": row[_AT["message"]],
+            "holder": row[_AT["holder"]],
         }
         for row in rows.all(_LAST_SQL, (RunKind(kind).value, limit))
     ]

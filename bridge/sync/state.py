@@ -373,8 +373,9 @@ def save_drift(
     what: Sequence[str],
     detail: Mapping[str, Any],
     seen: frozenset[str],
-) -> None:
+) -> bool:
     """Record what the forum changed, for the aspects this observation could see (`seen`).
+    True when the recorded drift changed.
 
     Aspects it could not see keep their earlier report: a topic-list item shows no body, so a pull
     must not clear a body drift that a webhook found. When nothing is left, the report is cleared.
@@ -387,7 +388,7 @@ def save_drift(
         .first()
     )
     if row is None:
-        return
+        return False
     old_detail = row["drift_detail"] or {}
     kept = [a for a in (row["drift"] or ()) if a not in seen]
     now_what = [a for a in DRIFT_ASPECTS if a in kept or a in what]
@@ -396,13 +397,15 @@ def save_drift(
     # Only a settled record follows its drift: a failure or an unconfirmed create stays as it is.
     state = settled(now_what) if current in (SyncStatus.synced, SyncStatus.drift) else current
     values: dict[str, Any] = {"state": state, "remote_deleted": "deleted" in now_what}
-    if now_what != (row["drift"] or []) or now_detail != old_detail:
+    changed = now_what != (row["drift"] or []) or now_detail != old_detail
+    if changed:
         values |= {
             "drift": now_what or None,
             "drift_detail": now_detail or None,
             "drift_seen_at": utcnow() if now_what else None,
         }
     _update(conn, project_id, **values)
+    return changed
 
 
 # --------------------------------------------------------------------------- reports
