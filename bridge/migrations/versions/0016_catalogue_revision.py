@@ -13,7 +13,7 @@ read has bumped it past the value the run stores, so the next sync does the work
 row lock on the counter orders concurrent writers; SQLite has one writer at a time.
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0014
 """
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from alembic import op
 import bridge.models.types
 
 revision = "0016"
-down_revision = "0010"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

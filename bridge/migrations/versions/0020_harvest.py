@@ -4,7 +4,7 @@ Records harvested from other observatories carry their provenance; the sources' 
 (ETag, Last-Modified, digest) make a re-harvest of an unchanged source write nothing.
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0016
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import bridge.models.types
 
 revision = "0020"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
