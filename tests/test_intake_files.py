@@ -413,3 +413,22 @@ def test_a_workbook_beyond_the_bounds_is_refused_before_it_is_parsed(
     book.save(wide)
     result = cli("import", wide)
     assert result.exit_code == 2 and f"column {MAX_COLUMNS + 1:,}" in result.stderr
+
+
+def test_one_long_shared_string_named_by_many_cells_is_refused(cli: Cli, tmp_path: Path) -> None:
+    """Every cell gets its own copy of the shared string it names: 100 cells naming one 1 MB
+    string would be 100 MB in memory from a file of a few kilobytes."""
+    path = _sheet(tmp_path, [_COLUMNS, _row("vic-1")])
+    strings = _rewrite(
+        path, "xl/sharedStrings.xml", lambda _: b"<sst><si><t>" + b"x" * 2**20 + b"</t></si></sst>"
+    )
+    cells = b"".join(
+        b'<row r="%d"><c r="E%d" t="s"><v>0</v></c></row>' % (n, n) for n in range(3, 103)
+    )
+    many = _rewrite(
+        strings,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", cells + b"</sheetData>"),
+    )
+    result = cli("import", many)
+    assert result.exit_code == 2 and "MB of text (each cell its own copy" in result.stderr

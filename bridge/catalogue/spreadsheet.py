@@ -37,11 +37,15 @@ SHEET = "projects"
 # (scripts/bench_intake.py prints the figure). Checked by one streaming pass over the XML before
 # any parser sees it, so a refused file costs seconds, not gigabytes.
 MAX_SHARED_STRINGS = 1_000_000
-MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024
-MAX_ROWS = 20_001  # 20,000 records and the header
+MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+# Each cell gets its own copy of the shared string it names: one long string named by every
+# cell would multiply. The sheet's own text and the shared text its cells name, summed, are
+# bounded together.
+MAX_REFERENCED_BYTES = 64 * 1024 * 1024
+MAX_ROWS = 10_001  # 10,000 records and the header (20,000 took 336 MB)
 MAX_COLUMNS = 200
 MAX_CELLS = 2_000_000
-MAX_SHEET_BYTES = 200 * 1024 * 1024
+MAX_SHEET_BYTES = 64 * 1024 * 1024
 
 
 class WorkbookRefused(Exception):
@@ -88,12 +92,19 @@ _ROW_NUMBER_RE = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d{1,7})"')
 _MERGE_RE = re.compile(
     rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="([A-Z]{1,3}\d{1,7}(?::[A-Z]{1,3}\d{1,7})?)"'
 )
+_SHARED_REF_RE = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\bt="s"[^>]*>\s*(?:<(?:\w+:)?f[^<]*(?:</(?:\w+:)?f>)?\s*)?'
+    rb"<(?:\w+:)?v>\s*(\d{1,9})\s*<"
+)
 _DOCTYPE = b"<!DOCTYPE"
 
 
-def _stream(archive: zipfile.ZipFile, member: str, limit: int) -> Iterator[bytes]:
-    """The member's XML in pieces that end just before a '<', so that no tag is cut; refused
-    beyond `limit` inflated bytes (counted as inflated, whatever the zip's header claims)."""
+def _stream(
+    archive: zipfile.ZipFile, member: str, limit: int, boundary: re.Pattern[bytes] | None = None
+) -> Iterator[bytes]:
+    """The member's XML in pieces that end just before a '<' (or before the last match of
+    `boundary`: a whole element per piece), so that no tag is cut; refused beyond `limit`
+    inflated bytes (counted as inflated, whatever the zip's header claims)."""
     carry, total = b"", 0
     with archive.open(member) as handle:
         while chunk := handle.read(1 << 20):
@@ -103,7 +114,10 @@ def _stream(archive: zipfile.ZipFile, member: str, limit: int) -> Iterator[bytes
                     f"{member} inflates to more than {limit // 2**20} MB; refused"
                 )
             buffer = carry + chunk
-            cut = buffer.rfind(b"<")
+            if boundary is None:
+                cut = buffer.rfind(b"<")
+            else:
+                cut = max((m.start() for m in boundary.finditer(buffer)), default=0)
             if cut <= 0:
                 carry = buffer
                 continue
@@ -159,13 +173,15 @@ def scan_workbook(data: bytes) -> SheetScan:
                         raise WorkbookRefused(
                             f"{info.filename} declares a DTD (Excel never writes one); refused"
                         )
-        # Every part that may be a table of shared strings, whatever its case or name.
-        tables = [n for n in archive.namelist() if "sharedstrings" in n.lower()]
-        for table in tables:
-            strings = 0
-            for piece in _stream(archive, table, MAX_SHARED_STRINGS_BYTES):
-                strings += len(_TAG["si"].findall(piece))
-                if strings > MAX_SHARED_STRINGS:
+        # Every part that may be a table of shared strings, whatever its case or name; the
+        # size of each string (its element's bytes: an upper bound of its text).
+        sizes: list[int] = []
+        for table in [n for n in archive.namelist() if "sharedstrings" in n.lower()]:
+            for piece in _stream(archive, table, MAX_SHARED_STRINGS_BYTES, _TAG["si"]):
+                starts = [m.start() for m in _TAG["si"].finditer(piece)]
+                ends = [*starts[1:], len(piece)] if starts else []
+                sizes += [end - start for start, end in zip(starts, ends, strict=True)]
+                if len(sizes) > MAX_SHARED_STRINGS:
                     raise WorkbookRefused(
                         f"the workbook holds more than {MAX_SHARED_STRINGS:,} shared strings "
                         "(a spreadsheet of records needs far fewer); refused"
@@ -176,8 +192,18 @@ def scan_workbook(data: bytes) -> SheetScan:
         rows = columns = cells = row_tags = 0
         merged: list[str] = []
         formulas = False
-        for piece in _stream(archive, sheet, MAX_SHEET_BYTES):
+        referenced = 0
+        for piece in _stream(archive, sheet, MAX_SHEET_BYTES, _TAG["c"]):
             cells += len(_TAG["c"].findall(piece))
+            referenced += len(piece)  # its own text (inline strings), and what it names:
+            for index in _SHARED_REF_RE.findall(piece):
+                referenced += sizes[int(index)] if int(index) < len(sizes) else 0
+            if referenced > MAX_REFERENCED_BYTES:
+                raise WorkbookRefused(
+                    f"the first sheet's cells hold or name more than "
+                    f"{MAX_REFERENCED_BYTES // 2**20} MB of text (each cell its own copy of the "
+                    "shared text it names); refused"
+                )
             rows = max([rows, *(int(n) for n in _ROW_NUMBER_RE.findall(piece))])
             for letters, number in _REF_RE.findall(piece):
                 columns = max(columns, _column_number(letters))
