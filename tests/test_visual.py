@@ -116,3 +116,24 @@ def test_short_url_is_discourses_base62_of_the_sha1():
     assert rules.upload_short_url("0" * 39 + "1", "png") == "upload://1.png"
     assert rules.upload_short_url("0" * 38 + "3d", "png") == "upload://Z.png"  # 61: the last key
     assert rules.upload_short_url("0" * 38 + "3e", "png") == "upload://10.png"
+
+
+def test_map_command_png_svg_area_and_refusals(cli, tmp_path):
+    from plugins.catalogue import make_records, write_records_file
+
+    assert cli("import", write_records_file(tmp_path / "r.json", make_records(24))).exit_code == 0
+    png = tmp_path / "map.png"
+    run = cli("map", str(png))
+    assert run.exit_code == 0, run.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first = png.read_bytes()
+    assert cli("map", str(png)).exit_code == 0 and png.read_bytes() == first  # same bytes
+    svg = tmp_path / "europe.svg"
+    run = cli("map", str(svg), "--proximity", "foreign", "--area", "citizen-care")
+    assert run.exit_code == 0, run.stderr
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    bad = cli("map", str(tmp_path / "map.jpg"))
+    assert bad.exit_code == 2 and ".png or .svg" in bad.stderr
+    assert cli("map", str(png), "--area", "nonsense").exit_code == 2
+    missing = cli("map", str(tmp_path / "no" / "dir" / "map.png"))
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr

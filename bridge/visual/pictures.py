@@ -111,9 +111,12 @@ def map_picture(
     label = settings.label
     data = figures.map_data(records, proximity, area)
     names = _area_names(settings)
-    if area:
+    if area and proximity == "km0":
         title = label("map_area_title").replace("{area}", names.get(area, area))
         alt = label("alt_map_area").replace("{area}", names.get(area, area))
+    elif area:
+        title = f"{label('map_foreign_title')}: {names.get(area, area)}"
+        alt = f"{label('alt_map_foreign')} ({names.get(area, area)})"
     else:
         title = label(f"map_{proximity}_title")
         alt = label(f"alt_map_{proximity}")
