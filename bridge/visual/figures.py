@@ -1,7 +1,8 @@
 """What each picture shows, computed from records as `projects list --json` gives them (pure).
 
 Positions are the gazetteer's (the record's `place`), else the position the record gives for its
-local body; a record with neither is counted as unplaced, never guessed.
+local body (bridge.discovery.places.place_of); a record with neither is counted as unplaced,
+never guessed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bridge.discovery import places
 from bridge.discovery.bands import BAND_COUNT, band_index
 from bridge.models.enums import Area, Phase
 
@@ -42,18 +44,16 @@ def live(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def position(record: Mapping[str, Any]) -> tuple[float, float] | None:
-    """(longitude, latitude) of the record's council."""
-    for source in (record.get("place"), record.get("local_body")):
-        if source and source.get("latitude") is not None and source.get("longitude") is not None:
-            return float(source["longitude"]), float(source["latitude"])
-    return None
+    """(longitude, latitude) of the record's council: its place's, else its own
+    (bridge.discovery.places.place_of, the one rule for where a local body is)."""
+    found = places.position(places.place_of(record))
+    return None if found is None else (found[1], found[0])
 
 
 def population(record: Mapping[str, Any]) -> int | None:
-    for source in (record.get("place"), record.get("local_body")):
-        if source and source.get("population") is not None:
-            return int(source["population"])
-    return None
+    place = places.place_of(record)
+    value = place.get("population") if place else None
+    return None if value is None else int(value)
 
 
 def map_data(
