@@ -50,6 +50,7 @@ EMPTY_FILL = "#e6e6e6"  # a comarca with no project
 USED_FILL = "#ffffff"
 EDGE = "#8c8c8c"
 COUNCIL_DOT = "#b0b0b0"
+MAX_LABELS = 40  # counts written on a map
 
 STYLE: Any = {  # typed loosely: matplotlib's stubs list every rc key as a Literal
     "font.family": "DejaVu Sans",
@@ -209,7 +210,19 @@ def draw_map(
                 alpha=0.9,
                 zorder=3,
             )
-        for mark, x, y in placed:
+        # The counts of the largest marks only: more labels would hide one another (and each
+        # costs a text layout: hundreds took most of a 10,000-record map's time).
+        labelled: list[tuple[Mark, float, float]] = []
+        room = step * 3  # labels closer than this would overlap at the forum's width
+        for item in sorted(
+            (item for item in placed if item[0].count >= 5),
+            key=lambda item: (-item[0].count, item[1], item[2]),
+        ):
+            if len(labelled) < MAX_LABELS and all(
+                abs(item[1] - x) > room or abs(item[2] - y) > room / 2 for _m, x, y in labelled
+            ):
+                labelled.append(item)
+        for mark, x, y in labelled:
             if mark.count >= 5:
                 axes.annotate(
                     str(mark.count),
