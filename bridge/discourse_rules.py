@@ -449,3 +449,42 @@ def is_url_text(text: str) -> bool:
     stripped = text.strip()
     links = bare_links(stripped)
     return len(links) == 1 and links[0].start == 0 and links[0].end == len(stripped)
+
+
+# --------------------------------------------------------------------------- uploads (issue 24)
+# core config/site_settings.yml, `files:`: max_image_size_kb 4096, max_attachment_size_kb 4096,
+# authorized_extensions "jpg|jpeg|png|gif|heic|heif|webp" (SVG is not among them), and posts
+# show an image at most max_image_width 690 × max_image_height 500 px.
+MAX_IMAGE_SIZE_KB = 4096
+MAX_ATTACHMENT_SIZE_KB = 4096
+AUTHORIZED_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "heic", "heif", "webp")
+IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "heic", "heif", "webp", "avif", "svg")
+MAX_IMAGE_WIDTH = 690
+MAX_IMAGE_HEIGHT = 500
+# core lib/base62.rb (a modified base62-rb): KEYS "0-9a-z A-Z".
+_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def base62_sha1(sha1: str) -> str:
+    """core app/models/upload.rb `Upload.base62_sha1(sha1)`: `Base62.encode(sha1.hex)`."""
+    number = int(sha1, 16)
+    if number == 0:
+        return "0"
+    digits = []
+    while number:
+        number, rest = divmod(number, 62)
+        digits.append(_BASE62[rest])
+    return "".join(reversed(digits))
+
+
+def sha1_from_base62(text: str) -> str:
+    """core Upload.sha1_from_base62_encoded: the 40-hex-digit SHA-1 back from its base62."""
+    number = 0
+    for ch in text:
+        number = number * 62 + _BASE62.index(ch)
+    return f"{number:040x}"
+
+
+def upload_short_url(sha1: str, extension: str) -> str:
+    """core Upload#short_url: `upload://#{base62_sha1}.#{extension}` (no dot without one)."""
+    return f"upload://{base62_sha1(sha1)}" + (f".{extension}" if extension else "")

@@ -124,3 +124,8 @@ def test_demo_shows_similar_find_and_the_observatory_topics(cli) -> None:
     assert "overview" in pages and sum(p.startswith("index:") for p in pages) == 6
     assert all(p["pinned"] for p in doc["pages"])
     assert run.json()["second_sync"]["requests"] == 0
+    # Issue 24: the overview shows the two maps and three charts, each an upload of the forum's.
+    pictures = doc["pictures"]
+    assert len(pictures) == 5
+    assert all(p["short_url"].startswith("upload://") and p["url"] for p in pictures)
+    assert pictures[0]["alt"].startswith("Mapa de les comarques de Catalunya")

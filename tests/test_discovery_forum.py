@@ -83,6 +83,7 @@ def test_adding_a_record_rewrites_only_the_topics_whose_list_it_enters(
     add_projects(harness.engine, 12)
     observatory_sync(harness)
     lists = {ref: chosen(harness, ref) for ref in harness.states()}
+    uploads_before = set(harness.emulator.state.uploads)
     add_project(harness.engine, "rec-new", 3, title="Plataforma de participació ciutadana nova")
     summary = observatory_sync(harness)
     entered = {ref for ref in lists if "rec-new" in chosen(harness, ref)}
@@ -93,9 +94,12 @@ def test_adding_a_record_rewrites_only_the_topics_whose_list_it_enters(
     assert written == entered
     created = [o.ref for o in summary.outcomes if o.result == "created"]
     assert created == ["rec-new"]
-    # One write per rewritten topic (its body), one create, and the pages that changed.
+    # One write per rewritten topic (its body), one create, the pages that changed, and one
+    # upload per picture of theirs that changed (issue 24; tests/test_pages_pictures.py).
     page_writes = summary.pages["updated"] + summary.pages["created"]
-    assert summary.requests == 1 + len(entered) + page_writes
+    uploads = set(harness.emulator.state.uploads) - uploads_before
+    assert summary.pages.get("uploaded", 0) == len(uploads)
+    assert summary.requests == 1 + len(entered) + page_writes + len(uploads)
     for ref in entered:
         section = similar_section(harness.topic_of(ref).posts[0].raw, harness)
         assert "rec-new" in linked_refs(section, harness)

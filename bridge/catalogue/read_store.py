@@ -19,6 +19,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.catalogue.canonical import (
@@ -528,3 +529,11 @@ def export_records(source: Rows | Engine | Connection) -> list[dict[str, Any]]:
 def count_records(source: Rows | Engine | Connection) -> int:
     with rows_of(source) as rows:
         return int(rows.all("SELECT count(*) FROM project")[0][0])
+
+
+def created_dates(source: Rows | Engine | Connection) -> list[date]:
+    """The day each record still in the observatory (not archived) entered the catalogue: the
+    catalogue's growth, as the overview's chart draws it (issue 24). Sorted."""
+    with rows_of(source) as rows:
+        found = rows.all("SELECT created_at FROM project WHERE archived = ?", (False,))
+    return sorted(d.date() for (value,) in found if (d := as_utc(value)) is not None)

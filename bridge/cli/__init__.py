@@ -15,6 +15,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     opendata,
     places,
     sync,
+    visual,
 )
 from bridge.cli.app import app, err
 

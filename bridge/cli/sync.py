@@ -486,9 +486,19 @@ def demo(
         ),
     ] = None,
     json_output: JsonOption = False,
+    pictures: Annotated[
+        Path | None,
+        typer.Option(
+            "--pictures",
+            help="Also write the overview topic's maps and charts (PNG) into this directory, to "
+            "look at them after the demo's forum has stopped.",
+            metavar="DIR",
+        ),
+    ] = None,
 ) -> None:
     """The whole thing on embedded defaults: a local forum emulator, the bundled sample
-    catalogue, a first sync, the topics it made, and a second sync that writes nothing."""
+    catalogue, a first sync, the topics it made (the overview with its maps and charts), and a
+    second sync that writes nothing."""
     import secrets
     import tempfile
 
@@ -546,6 +556,7 @@ def demo(
             from bridge.cli.discovery import demo_showcase
 
             showcase = demo_showcase(engine, demo_cfg, emulator.url)
+            showcase["pictures"] = _demo_pictures(engine, demo_cfg, emulator, pictures)
             second = run_sync(engine, demo_cfg, client)
             from bridge.challenges.demo import run_demo_challenge
 
@@ -584,6 +595,7 @@ def demo(
         from bridge.cli.discovery import print_showcase
 
         print_showcase(showcase)
+        _print_pictures(showcase["pictures"], pictures)
         out.print(
             f"second sync: created {second.created}, updated {second.updated}, unchanged "
             f"{second.unchanged} "
@@ -609,3 +621,61 @@ def _print_challenge(challenge: dict[str, Any]) -> None:
         markup=False,
     )
     out.print(challenge["reply"], markup=False)
+
+
+def _demo_pictures(engine: Any, cfg: Any, emulator: Any, directory: Path | None) -> list[dict]:
+    """The overview topic's pictures (issue 24) as the demo's forum shows them: each one's alt
+    text, `upload://` short URL and the forum's URL of the file; written into `directory` too
+    when one is given."""
+    import re
+
+    from bridge.discovery import store as pages_store
+    from bridge.files import atomic_write
+
+    row = pages_store.load_pages(engine).get("overview")
+    if row is None or row.topic_id is None:
+        return []
+    raw = emulator.state.topics[row.topic_id].posts[0].raw
+    by_short = {u.short_url: u for u in emulator.state.uploads.values()}
+    found = []
+    for alt, short in re.findall(r"!\[([^\]|]*)\|\d+x\d+\]\((upload://[^)]+)\)", raw):
+        upload = by_short.get(short)
+        found.append(
+            {
+                "alt": alt,
+                "short_url": short,
+                "url": emulator.url + upload.url if upload else None,
+                "topic_url": emulator.url + pages_store.topic_path(row.topic_id, row.topic_slug),
+            }
+        )
+    if directory is not None:
+        from bridge.catalogue.read_store import created_dates, list_records
+        from bridge.visual.pictures import overview_pictures
+
+        directory.mkdir(parents=True, exist_ok=True)
+        records = list_records(engine, cfg.home_region, None)
+        for picture, entry in zip(
+            overview_pictures(records, created_dates(engine), cfg), found, strict=False
+        ):
+            path = directory / picture.filename
+            atomic_write(path, picture.data, private=False)
+            entry["file"] = str(path)
+    return found
+
+
+def _print_pictures(found: list[dict], directory: Path | None) -> None:
+    if not found:
+        return
+    out.print(
+        f"\nthe overview topic shows {len(found)} maps and charts: {found[0]['topic_url']}",
+        markup=False,
+    )
+    for entry in found:
+        where = entry.get("file") or entry["url"]
+        out.print(f"  {entry['alt'][:90]}…\n    {entry['short_url']} → {where}", markup=False)
+    if directory is None:
+        out.print(
+            "  (the demo's forum stops with the demo: `digicanvis demo --pictures DIR` keeps "
+            "the pictures, `digicanvis map FILE.png` draws the map of any catalogue)",
+            markup=False,
+        )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.discourse_rules import MAX_POST_LENGTH, prettify_title
@@ -80,12 +80,32 @@ class MedianRow:
 
 
 @dataclass(frozen=True)
+class PagePicture:
+    """A picture a page shows (issue 24): its bytes' SHA-1, and the `upload://` short URL the
+    raw embeds: the one the forum answered when it was uploaded, else Discourse's short URL of
+    those bytes (core Upload#short_url), replaced by the forum's answer when it is uploaded. So
+    the page's body, hence its fingerprint, changes only when the picture does."""
+
+    key: str
+    sha1: str
+    short_url: str
+    alt: str
+    width: int
+    height: int
+    uploaded: bool  # the forum's short URL for these bytes is known
+    data: bytes = field(default=b"", repr=False, compare=False)
+    filename: str = ""
+    content_type: str = "image/png"
+
+
+@dataclass(frozen=True)
 class DesiredPage:
     key: str
     external_id: str
     area: str | None  # the area's category; None: the observatory's category
     title: str
     raw: str
+    pictures: tuple[PagePicture, ...] = ()
 
     @property
     def body_hash(self) -> str:
@@ -206,11 +226,17 @@ def area_label(settings: Settings, area: str) -> str:
 
 
 def desired_pages(
-    records: Sequence[Mapping[str, Any]], settings: Settings, *, keep: Sequence[str] = ()
+    records: Sequence[Mapping[str, Any]],
+    settings: Settings,
+    *,
+    keep: Sequence[str] = (),
+    pictures: Mapping[str, Sequence[PagePicture]] | None = None,
 ) -> list[DesiredPage]:
     """Index pages for every area with projects (or named in `keep`: an index that exists
     stays, showing none) and the overview. `records` as `projects list --json` gives them
-    with relative topic URLs; archived records are left out here."""
+    with relative topic URLs; archived records are left out here. `pictures`: page key → the
+    pictures it shows (issue 24: the overview's maps and charts, each index's area map)."""
+    pictures = pictures or {}
     live = [r for r in records if not r.get("archived")]
     prefix = settings.sync.external_id_prefix
     label = settings.label
@@ -241,7 +267,10 @@ def desired_pages(
                 external_id=external_id_for(prefix, key),
                 area=area,
                 title=label("index_title").replace("{area}", name),
-                raw=render_index(name, rows, settings, limit=INDEX_LIMIT),
+                raw=render_index(
+                    name, rows, settings, limit=INDEX_LIMIT, images=pictures.get(key, ())
+                ),
+                pictures=tuple(pictures.get(key, ())),
             )
         )
     if live or OVERVIEW in keep:
@@ -251,7 +280,10 @@ def desired_pages(
                 external_id=external_id_for(prefix, OVERVIEW),
                 area=None,
                 title=label("overview_title"),
-                raw=render_overview(overview(live, settings), settings),
+                raw=render_overview(
+                    overview(live, settings), settings, images=pictures.get(OVERVIEW, ())
+                ),
+                pictures=tuple(pictures.get(OVERVIEW, ())),
             )
         )
     return pages

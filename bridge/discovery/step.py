@@ -23,13 +23,16 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bridge.discourse_rules import upload_short_url
 from bridge.discovery import store
 from bridge.discovery.pages import (
     OVERVIEW,
     DesiredPage,
     PageAction,
+    PagePicture,
     StoredPage,
     desired_pages,
+    index_key,
     plan_pages,
 )
 from bridge.discovery.sections import (
@@ -219,6 +222,7 @@ class PagesResult:
     # a deleted page is created again) or left and reported (report-only).
     repaired: dict[str, list[str]] = field(default_factory=dict)
     drift: dict[str, list[str]] = field(default_factory=dict)
+    uploaded: int = 0  # pictures uploaded (issue 24): only those whose bytes the forum lacked
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -228,6 +232,8 @@ class PagesResult:
             "failed": self.failed,
             "failures": self.failures,
         }
+        if self.uploaded:
+            doc["uploaded"] = self.uploaded
         if self.repaired:
             doc["repaired"] = self.repaired
         if self.drift:
@@ -328,9 +334,14 @@ def sync_pages(
         return result
     if repair:
         stored = _forget_deleted(engine, stored, drift, result, dry_run=dry_run)
+    records = _page_records(engine, settings)
+    areas = {str(r["area"]) for r in records if not r.get("archived")} | {
+        key.split(":", 1)[1] for key in stored if key.startswith("index:")
+    }
+    pictures = page_pictures(engine, settings, records, sorted(areas))
     desired = [
         replace(page, external_id=stored[page.key].external_id) if page.key in stored else page
-        for page in desired_pages(_page_records(engine, settings), settings, keep=tuple(stored))
+        for page in desired_pages(records, settings, keep=tuple(stored), pictures=pictures)
     ]
     categories: dict[str | None, int | None] = {k: v for k, v in area_categories.items()}
     overview_row = stored.get(OVERVIEW)
@@ -362,7 +373,9 @@ def sync_pages(
             result.unchanged += 1
             continue
         try:
-            _apply(engine, settings, client, action, stored.get(action.page.key), categories)
+            _apply(
+                engine, settings, client, action, stored.get(action.page.key), categories, result
+            )
         except (ForumAuthError, ForumUnreachable):
             raise
         except ForumError as exc:
@@ -379,6 +392,83 @@ def sync_pages(
         if row.topic_id is not None:
             result.topics.append({"page": key, "title": row.title, "topic_id": row.topic_id})
     return result
+
+
+# --------------------------------------------------------------------------- pictures (issue 24)
+
+# discovery_cache: the SHA-1 of each picture's bytes → the `upload://` short URL the forum gave
+# it. Recorded as soon as the forum answers, before the page is written: a run that stops in
+# between uploads the same bytes again next time, and the forum (which keeps one upload per
+# SHA-1, core UploadCreator) answers with the same upload.
+UPLOADS_KEY = "uploads"
+
+
+def known_uploads(engine: Engine) -> dict[str, str]:
+    cached = store.load_cache(engine, UPLOADS_KEY)
+    return dict(cached[1]) if cached else {}
+
+
+def page_pictures(
+    engine: Engine, settings: Settings, records: Sequence[dict[str, Any]], areas: Sequence[str]
+) -> dict[str, list[PagePicture]]:
+    """The pictures of the overview (maps and charts) and of each area's index (its map),
+    drawn from the catalogue: the same catalogue gives the same bytes."""
+    from bridge.catalogue.read_store import created_dates
+    from bridge.visual.pictures import Picture, area_picture, overview_pictures
+
+    known = known_uploads(engine)
+
+    def page_picture(picture: Picture) -> PagePicture:
+        short = known.get(picture.sha1)
+        width, height = picture.display_size
+        return PagePicture(
+            key=picture.key,
+            sha1=picture.sha1,
+            short_url=short or upload_short_url(picture.sha1, picture.fmt),
+            alt=picture.alt,
+            width=width,
+            height=height,
+            uploaded=short is not None,
+            data=picture.data,
+            filename=picture.filename,
+            content_type=picture.content_type,
+        )
+
+    found = {
+        OVERVIEW: [
+            page_picture(p) for p in overview_pictures(records, created_dates(engine), settings)
+        ]
+    }
+    for area in areas:
+        found[index_key(area)] = [page_picture(area_picture(records, settings, area))]
+    return found
+
+
+def _uploaded(
+    engine: Engine, client: Any, page: DesiredPage, result: PagesResult | None = None
+) -> DesiredPage:
+    """The page with each of its pictures uploaded (those the forum does not have yet), its raw
+    naming them by the short URLs the forum answered."""
+    if all(p.uploaded for p in page.pictures):
+        return page
+    known = known_uploads(engine)
+    raw = page.raw
+    pictures = []
+    for picture in page.pictures:
+        if not picture.uploaded:
+            short = known.get(picture.sha1)
+            if short is None:
+                answer = client.upload_image(picture.data, picture.filename, picture.content_type)
+                short = str(answer["short_url"])
+                known[picture.sha1] = short
+                store.save_cache(engine, UPLOADS_KEY, "", known)
+                if result is not None:
+                    result.uploaded += 1
+            if short != picture.short_url:
+                raw = raw.replace(f"]({picture.short_url})", f"]({short})")
+            picture = replace(picture, short_url=short, uploaded=True)
+        pictures.append(picture)
+    return replace(page, raw=raw, pictures=tuple(pictures))
 
 
 def _forget_deleted(
@@ -428,8 +518,11 @@ def _apply(
     action: PageAction,
     row: StoredPage | None,
     categories: dict[str | None, int | None],
+    result: PagesResult | None = None,
 ) -> None:
     page: DesiredPage = action.page
+    if action.name in ("create", "adopt") or "body" in action.fields:
+        page = _uploaded(engine, client, page, result)
     category_id = categories[page.area]
     assert category_id is not None
     if action.name in ("create", "adopt"):

@@ -200,6 +200,8 @@ class Api:
         add("GET", r"/session/current", "/session/current", Api.session_current)
         add("GET", r"/admin/site_settings", "/admin/site_settings", Api.admin_site_settings)
         add("GET", r"/admin/api/web_hooks", "/admin/api/web_hooks", Api.admin_web_hooks)
+        # Issue 24: uploads (core UploadsController#create; bridge.emulator.uploads).
+        add("POST", r"/uploads", "/uploads", Api.create_upload, True)
 
     def match(self, method: str, path: str) -> tuple[Route, re.Match[str]] | None:
         for route in self.routes:
@@ -544,6 +546,26 @@ class Api:
                 category = self.state.category(topic.category_id)
                 body["category"] = serializers.category(self.state, category, req.viewer)
             return Response(200, body)
+
+    # ------------------------------------------------------------------ uploads (issue 24)
+
+    def create_upload(self, req: Request, m: re.Match[str]) -> Response:
+        """core UploadsController#create: `type` (or `upload_type`) required, `params[:file]`;
+        200 with the upload (the existing one for the same SHA-1), 422 with its errors."""
+        from bridge.emulator import uploads
+
+        if not req.params.get("type") and not req.params.get("upload_type"):
+            raise errors.invalid_parameters("type")
+        file = req.params.get("file")
+        if not isinstance(file, uploads.UploadedFile):
+            return Response(422, {"errors": [uploads.FILE_MISSING]})
+        assert req.viewer is not None
+        with self.state.lock:
+            try:
+                upload = self.state.create_upload(req.viewer.id, file)
+            except uploads.UploadRefused as exc:
+                return Response(422, {"errors": exc.errors})
+            return Response(200, uploads.serialize(upload))
 
 
 def _pinned_first(topics: list[Topic], globally: bool) -> list[Topic]:

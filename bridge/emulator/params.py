@@ -87,9 +87,12 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
 
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
-    """Text fields of a multipart body (uploads are outside the emulated API)."""
+    """The fields of a multipart body: text fields as strings, file parts (a `filename` in
+    their Content-Disposition) as UploadedFile, as Rails gives `params[:file]` (issue 24)."""
     from email.parser import BytesParser
     from email.policy import HTTP
+
+    from bridge.emulator.uploads import UploadedFile
 
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
@@ -97,10 +100,15 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     if not message.is_multipart():
         raise bad_request("Error occurred while parsing request parameters: bad multipart body")
     pairs: list[tuple[str, str]] = []
+    files: dict[str, UploadedFile] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name:
             payload = part.get_payload(decode=True)  # bytes, or None when there is none
             data = payload if isinstance(payload, bytes) else b""
+            filename = part.get_filename()
+            if filename is not None:
+                files[str(name)] = UploadedFile(str(filename), part.get_content_type(), data)
+                continue
             pairs.append((str(name), data.decode("utf-8", errors="replace")))
-    return nest(pairs)
+    return {**nest(pairs), **files}

@@ -205,7 +205,7 @@ def _post_common(state: ForumState, post: Post, viewer: User | None) -> dict[str
         "username": user.username,
         "avatar_template": avatar_template(user.username),
         "created_at": iso(post.created_at),
-        "cooked": post.cooked,
+        "cooked": state.cooked(post),
         "post_number": post.post_number,
         "post_type": 1,
         "posts_count": topic.posts_count,

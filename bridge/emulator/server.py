@@ -36,6 +36,10 @@ HTML_TYPE = "text/html; charset=utf-8"
 # Bodies above this are refused with 413 before being read. max_post_length is 32,000
 # characters (notes §8), so real requests stay far below it.
 MAX_BODY_BYTES = 1024 * 1024
+# Issue 24: an upload's body may be as large as the upload limits allow (max_image_size_kb,
+# max_attachment_size_kb: 4096 KB by default) plus the multipart framing; past that the front
+# end refuses it (413, an emulator choice), below it UploadValidator decides.
+UPLOAD_BODY_BYTES = 2 * 4096 * 1024
 CONTROL_PREFIX = "/_emulator/"
 
 
@@ -185,7 +189,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         decision = self.app.faults.decide()
         if decision.drop_before:
             raise _Dropped
-        body = self._read_body()
+        body = self._read_body(UPLOAD_BODY_BYTES if path == "/uploads" else MAX_BODY_BYTES)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
         if decision.storm_429:
@@ -218,7 +222,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         )
         return self.app.api.dispatch(route, match, request)
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, limit: int = MAX_BODY_BYTES) -> bytes:
         """Read the body, refusing (413) what is too large before reading it."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self.close_connection = True
@@ -234,10 +238,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if length < 0:
             self.close_connection = True
             raise errors.bad_request("Invalid Content-Length")
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             # The unread body would be taken for the next request: close after answering.
             self.close_connection = True
-            raise errors.payload_too_large(MAX_BODY_BYTES)
+            raise errors.payload_too_large(limit)
         return self.rfile.read(length)
 
     def _handle_control(self, method: str, action: str) -> None:

@@ -18,6 +18,9 @@ from bridge import discourse_rules as rules
 from bridge.emulator import errors
 from bridge.emulator.admin import AdminState
 from bridge.emulator.models import Category, Post, Tag, Topic, User, slugify, utcnow
+from bridge.emulator.uploads import Upload, UploadedFile, UploadSettings
+from bridge.emulator.uploads import create as create_upload
+from bridge.emulator.uploads import resolve as resolve_uploads
 
 # (event name, event type, record) — the server turns these into webhooks (notes §12).
 EventHook = Callable[[str, str, Any], None]
@@ -118,6 +121,9 @@ class ForumState:
         self._all_external: set[str] = set()  # lowercased external_ids, deleted topics included
         self.on_event: EventHook = lambda event, kind, record: None
         self.admin = AdminState()  # what the admin endpoints report (issue 26, doctor)
+        # Issue 24: uploads by SHA-1 (core UploadCreator looks them up so) and their limits.
+        self.uploads: dict[str, Upload] = {}
+        self.upload_settings = UploadSettings()
         self.users[SYSTEM_USER_ID] = User(
             SYSTEM_USER_ID, "system", "system", admin=True, moderator=True, trust_level=4
         )
@@ -790,6 +796,19 @@ class ForumState:
                 if t.deleted_at is None and (t.visible or (viewer is not None and viewer.staff))
             ]
         return sorted(topics, key=lambda t: (t.bumped_at, t.id), reverse=True)
+
+    # ------------------------------------------------------------------ uploads (issue 24)
+
+    def create_upload(self, user_id: int, file: UploadedFile) -> Upload:
+        """The upload of these bytes (bridge.emulator.uploads.create); UploadRefused."""
+        with self.lock:
+            return create_upload(
+                self.uploads, len(self.uploads) + 1, user_id, file, self.upload_settings
+            )
+
+    def cooked(self, post: Post) -> str:
+        """A post's cooked HTML, its `upload://` images drawn from their uploads."""
+        return resolve_uploads(post.cooked, self.uploads)
 
 
 CATEGORY_STYLE_TYPES = ("square", "icon", "emoji")  # core app/models/category.rb enum style_type

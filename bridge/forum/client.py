@@ -496,6 +496,25 @@ class ForumClient(DiscourseClient):
             )
         return body
 
+    def upload_image(self, data: bytes, filename: str, content_type: str) -> dict[str, Any]:
+        """POST /uploads.json, multipart, `type=composer` (core UploadsController#create) → the
+        upload (`url`, `short_url`, `sha1`, `width`, `height`…). Safe to repeat: core
+        UploadCreator returns the existing upload of the same SHA-1 (`Upload.find_by(sha1:)`,
+        unless secure uploads are on), so an upload whose answer was lost is sent once more."""
+        files = {"file": (filename, data, content_type)}
+        form = {"type": "composer", "synchronous": "true"}
+        try:
+            body = self._request("POST", "/uploads.json", data=form, files=files)
+        except AmbiguousWrite:
+            body = self._request("POST", "/uploads.json", data=form, files=files)
+        if not isinstance(body, dict) or not body.get("short_url"):
+            raise ForumError(
+                "POST /uploads.json: the forum answered without the upload's short_url",
+                method="POST",
+                path="/uploads.json",
+            )
+        return body
+
     def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]:
         """GET /t/{id}/posts.json?post_ids[]=… → those posts of the topic (notes §10)."""
         body = self._get(f"/t/{topic_id}/posts.json", **{"post_ids[]": list(post_ids)})

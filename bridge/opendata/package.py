@@ -15,6 +15,8 @@ from typing import Any
 
 from bridge.opendata.config import OpenDataConfig
 from bridge.opendata.dictionary import TABLES
+from bridge.opendata.geojson import DESCRIPTION as GEOJSON_DESCRIPTION
+from bridge.opendata.geojson import GEOJSON, MEDIA_TYPE
 
 DATAPACKAGE = "datapackage.json"
 CATALOG = "catalog.jsonld"
@@ -89,4 +91,23 @@ def datapackage(publisher: Publisher, tables: Mapping[str, bytes]) -> dict[str, 
             for table in TABLES
         ],
     }
+    if GEOJSON in tables:
+        # Issue 24: not a table, so the package is a plain Data Package (its CSV resources
+        # keep their tabular-data-resource profile and schemas).
+        document["profile"] = "data-package"
+        document["resources"].append(
+            {
+                "name": "projects-geojson",
+                "path": GEOJSON,
+                "profile": "data-resource",
+                "title": "projects-geojson",
+                "description": GEOJSON_DESCRIPTION["en"],
+                "description_ca": GEOJSON_DESCRIPTION["ca"],
+                "format": "geojson",
+                "mediatype": MEDIA_TYPE,
+                "encoding": "utf-8",
+                "bytes": len(tables[GEOJSON]),
+                "hash": f"sha256:{sha256(tables[GEOJSON])}",
+            }
+        )
     return document

@@ -15,13 +15,16 @@ from sqlalchemy.engine import Engine
 from bridge.opendata.config import OpenDataConfig
 from bridge.opendata.dcat import Distribution, catalog, coverage
 from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, KPIS, PROJECTS, TABLES
+from bridge.opendata.geojson import DESCRIPTION as GEOJSON_DESCRIPTION
+from bridge.opendata.geojson import GEOJSON, MEDIA_TYPE, feature_collection
 from bridge.opendata.package import CATALOG, DATAPACKAGE, Publisher, datapackage, json_bytes
 from bridge.opendata.tables import csv_bytes, public_records, public_tables
 from bridge.opendata.writer import write_directory
 
 FRICTIONLESS_SPEC = "https://specs.frictionlessdata.io/tabular-data-package/"
 # Everything DIR holds.
-FILE_NAMES = (*(table.path for table in TABLES), DATAPACKAGE, CATALOG)
+FILE_NAMES = (*(table.path for table in TABLES), GEOJSON, DATAPACKAGE, CATALOG)
+GEOJSON_SPEC = "https://www.rfc-editor.org/rfc/rfc7946"
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,25 @@ def build(
     records = public_records(records, modified)
     tables = public_tables(records, modified, discourse_url)
     files = {table.path: csv_bytes(table, tables.rows(table)) for table in TABLES}
+    # Issue 24: the projects on a map, for GIS tools.
+    files[GEOJSON] = json_bytes(feature_collection(records, modified, discourse_url))
     publisher = Publisher.from_config(config, discourse_url)
     files[DATAPACKAGE] = json_bytes(datapackage(publisher, files))
     distributions = [
         Distribution(table.path, table.path, table.en, "text/csv", "CSV", len(files[table.path]))
         for table in (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
     ]
+    distributions.append(
+        Distribution(
+            GEOJSON,
+            GEOJSON,
+            GEOJSON_DESCRIPTION["en"],
+            MEDIA_TYPE,
+            "GEOJSON",
+            len(files[GEOJSON]),
+            conforms_to=GEOJSON_SPEC,
+        )
+    )
     distributions.append(
         Distribution(
             DATAPACKAGE,

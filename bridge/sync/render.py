@@ -748,14 +748,32 @@ def _cell(text: Any) -> str:
     return inline(text) or "—"
 
 
-def render_index(area_label: str, rows: Any, settings: Settings, *, limit: int) -> str:
+def render_image(alt: str, url: str, width: int, height: int) -> str:
+    """An uploaded image as Discourse's composer embeds it: `![alt|WxH](upload://…)` (issue 24).
+    The alt text is one line without the characters that would end it (`]`, `|`) or be read as
+    Markdown; the URL is the forum's own short URL."""
+    flat = " ".join(CONTROL_CHARS_RE.sub("", alt).split())
+    flat = re.sub(r"[\[\]|*_`<>\\]", "", flat)
+    size = f"|{width}x{height}" if width and height else ""
+    return f"![{flat}{size}]({url})"
+
+
+def _images(images: Any) -> str:
+    return "\n\n".join(render_image(i.alt, i.short_url, i.width, i.height) for i in images)
+
+
+def render_index(
+    area_label: str, rows: Any, settings: Settings, *, limit: int, images: Any = ()
+) -> str:
     """An area's index topic: one table row per project (bridge.discovery.pages.IndexRow),
     capped so the post stays within `limit` characters; the rest is counted, not dropped
-    silently (the category's own topic list shows every project)."""
+    silently (the category's own topic list shows every project). `images`: the area's map
+    (bridge.discovery.pages.PagePicture), shown after the introduction."""
     label = settings.label
     intro = label("index_intro").replace("{area}", area_label).replace("{count}", str(len(rows)))
+    pictures = f"{_images(images)}\n\n" if images else ""
     head = (
-        f"{inline(intro)}\n\n"
+        f"{inline(intro)}\n\n{pictures}"
         f"| {inline(label('index_project'))} | {inline(label('local_body'))} "
         f"| {inline(label('population'))} | Km0 | {inline(label('phase'))} "
         f"| {inline(label('index_replies'))} |\n|---|---|---|---|---|---|"
@@ -782,9 +800,10 @@ def render_index(area_label: str, rows: Any, settings: Settings, *, limit: int) 
     return "\n\n".join(parts)
 
 
-def render_overview(overview: Any, settings: Settings) -> str:
+def render_overview(overview: Any, settings: Settings, images: Any = ()) -> str:
     """The overview topic (bridge.discovery.pages.Overview): counts by area × proximity × phase,
-    the newest projects, the most discussed and those still without replies."""
+    its maps and charts (`images`, bridge.discovery.pages.PagePicture), the newest projects, the
+    most discussed and those still without replies."""
     label = settings.label
     phases = ("prototype", "pilot", "implemented")
     columns = [(p, f) for p in ("km0", "foreign") for f in phases]
@@ -803,6 +822,8 @@ def render_overview(overview: Any, settings: Settings) -> str:
         inline(label("overview_intro").replace("{count}", str(overview.total))),
         "\n".join(table),
     ]
+    if images:
+        parts.append(f"## {inline(label('overview_pictures'))}\n\n{_images(images)}")
     for key, items in (
         ("overview_newest", overview.newest),
         ("overview_discussed", overview.discussed),
