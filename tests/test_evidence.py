@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,9 @@ def test_show_prints_the_evidence_block_with_its_basis(
         "innovation 4/5, results 3/5, transferability 5/5",
         "official (gazetteer) — the registry does not state the population's year",
     ):
-        assert expected in text, expected
+        # Off a terminal the layout is plain (tabs between label and value, issue 28): compare
+        # the words, whatever separates them.
+        assert " ".join(expected.split()) in " ".join(text.split()), expected
     plain = cli("projects", "show", "projecte-00001")
     assert "population basis" not in plain.stdout, "only what is filled in"
 
@@ -301,11 +304,20 @@ def test_the_template_has_the_evidence_columns_help_and_checks(
     path = tmp_path / "t.xlsx"
     assert cli("template", path).exit_code == 0
     book = load_workbook(path)
-    header = [c.value for c in book["projects"][1]]
+    # The headers are the template's Catalan ones (issue 28); the help sheet names each header's
+    # contract field beside it: read the columns through it.
+    helped = {
+        row[1]: (row[0], *row[2:])
+        for row in book["help"].iter_rows(min_row=2, values_only=True)
+        if row and row[1]
+    }
+    header = [
+        next((field for field, (shown, *_) in helped.items() if shown == c.value), c.value)
+        for c in book["projects"][1]
+    ]
     assert set(ev.CSV_COLUMNS) <= set(header)
-    helped = {row[0]: row[1:] for row in book["help"].iter_rows(min_row=2, values_only=True)}
     for column in ev.CSV_COLUMNS:
-        ca, en = helped[column]
+        _, ca, en = helped[column]
         assert ca and en, column
     checks = book["projects"].data_validations.dataValidation
     scores = next(c for c in checks if c.type == "whole")
@@ -429,7 +441,7 @@ def test_projects_list_sorts_by_a_derived_figure_records_without_it_last(
     monkeypatch.setenv("COLUMNS", "250")
     text = cli("projects", "list", "--sort", "time-to-implement").stdout
     last_cell = {  # each record's first table line: its ref, and the sorted-by figure last
-        ref: line.rstrip(" │┃").rsplit("│", 1)[-1].strip()
+        ref: re.split(r"│|\t", line.rstrip(" │┃"))[-1].strip()  # a box or the plain layout
         for line in text.splitlines()
         for ref in ("projecte-00000", "projecte-00001", "projecte-00003")
         if ref in line
@@ -570,7 +582,9 @@ def test_a_challenge_reply_says_what_a_project_saved_per_inhabitant() -> None:
     other = make_record(3, title="Cita prèvia en línia")
     other.pop("savings_eur_per_year", None)
     other.update(place={"population": 18268}, archived=False, topic_url=None, proximity="km0")
-    found = suggest([saver, other], "Cita prèvia", "Volem cita prèvia amb xatbot", limit=5)
+    # Both are about the need asked (issue 21 lists only projects about it: a question about a
+    # chatbot would rightly leave the other out).
+    found = suggest([saver, other], "Cita prèvia", "Volem cita prèvia en línia", limit=5)
     by_ref = {s.ref: s for s in found}
     assert by_ref[saver["ref"]].reasons[0].value == "1.87"
     assert all(r.kind != "saved_per_inhabitant" for r in by_ref[other["ref"]].reasons)

@@ -192,16 +192,18 @@ phase = "pilot"
     )
     source = _csv(
         tmp_path / "full.csv",
-        "Codi,Nom del projecte,Ajuntament,Què és,Habitants,Àmbit,data d'inici",
-        'olot-1,Cita prèvia,Ajuntament d\'Olot,Cites,"35.000",Atenció ciutadana,2024-03-01',
+        # The extra column is one the fitxa has no field for ("data d'inici", the issue's example,
+        # became `dates.started` with issue 25's evidence and is read as such now).
+        "Codi,Nom del projecte,Ajuntament,Què és,Habitants,Àmbit,observacions",
+        'olot-1,Cita prèvia,Ajuntament d\'Olot,Cites,"35.000",Atenció ciutadana,revisat el 2024',
         "olot-2,Tràmits,Ajuntament d'Olot,Seu,35 000,Tràmits en línia,",
     )
     refused = cli("import", "--map", mapping, source)
     assert refused.exit_code == 2
-    assert "line 1: data d'inici: unknown column \"data d'inici\"" in refused.stderr
+    assert "line 1: observacions: unknown column 'observacions'" in refused.stderr
     result = cli("import", "--map", mapping, "--ignore-unknown", source)
     assert result.exit_code == 0, result.stderr
-    assert "warning: " in result.stderr and "data d'inici" in result.stderr
+    assert "warning: " in result.stderr and "observacions" in result.stderr
     first = cli("projects", "show", "olot-1", "--json").json()
     assert first["area"] == "citizen-care"  # the template's Catalan label, built in
     assert first["local_body"]["population"] == 35000
@@ -265,7 +267,8 @@ def test_the_template_drop_downs_refuse_other_values(cli: Cli, tmp_path: Path) -
     assert cli("template", tmp_path / "t.xlsx").exit_code == 0
     book = load_workbook(tmp_path / "t.xlsx")
     checks = book.worksheets[0].data_validations.dataValidation
-    assert len(checks) == 4
+    # area, kind, phase, proximity; and issue 25's self-assessment scores and `team.external`
+    assert len(checks) == 6
     for check in checks:
         assert check.showErrorMessage is True and check.errorStyle == "stop" and check.error
     lists = book["lists"]
@@ -279,13 +282,13 @@ def test_the_template_drop_downs_refuse_other_values(cli: Cli, tmp_path: Path) -
 def test_every_problem_of_a_file_is_reported_in_one_run(cli: Cli, tmp_path: Path) -> None:
     source = _csv(
         tmp_path / "all.csv",
-        f"{HEADER},data d'inici,local_body.population",
+        f"{HEADER},observacions,local_body.population",  # a column the fitxa has no field for
         "vic-1,Tràmits,Ajuntament de Vic,ES,D,citizen-care,service,pilot,2024,molts",
         "vic-2,Tràmits 2,Ajuntament de Vic,ES,D,bogus,service,pilot,,",
     )
     result = cli("import", source)
     assert result.exit_code == 2
-    assert "line 1: data d'inici: unknown column" in result.stderr
+    assert "line 1: observacions: unknown column" in result.stderr
     assert "record 1 (line 2, ref vic-1): local_body.population: must be a whole number" in (
         result.stderr
     )

@@ -36,6 +36,24 @@ HEADERS: dict[str, str] = {
     "phase": "fase",
     "documents": "documents",
     "proximity": "proximitat",
+    # Issue 25's evidence (contract §4b).
+    "savings_hours_per_year": "hores estalviades l'any",
+    "cost.one_off_eur": "cost d'inversió (euros)",
+    "cost.yearly_eur": "cost anual (euros)",
+    "cost.year": "any dels euros",
+    "funding": "finançament",
+    "dates.started": "data d'inici",
+    "dates.piloted": "data de la prova pilot",
+    "dates.implemented": "data d'implantació",
+    "team.people": "persones de l'equip",
+    "team.external": "proveïdor extern",
+    "kpis": "indicadors",
+    "criteria.innovation": "autoavaluació: innovació",
+    "criteria.results": "autoavaluació: resultats",
+    "criteria.transferability": "autoavaluació: transferibilitat",
+    "criteria.sustainability": "autoavaluació: sostenibilitat",
+    "criteria.participation": "autoavaluació: participació",
+    "criteria.justification": "autoavaluació: justificació",
 }
 
 # The labels of the drop-downs, by the field they fill; the area labels are the categories'

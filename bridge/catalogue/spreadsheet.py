@@ -436,13 +436,14 @@ def _evidence_checks(sheet: Any, lists: Any) -> None:
 
     score = DataValidation(
         type="whole", operator="between", formula1="1", formula2="5", allow_blank=True,
-        showErrorMessage=True, errorTitle="1-5",
+        showErrorMessage=True, errorStyle="stop", errorTitle="1-5",
         error="Un nombre enter de l'1 al 5 / A whole number from 1 to 5",
     )  # fmt: skip
     for name in CRITERIA:
         score.add(column(f"criteria.{name}"))
     flag = DataValidation(
         type="list", formula1='"true,false"', allow_blank=True, showErrorMessage=True,
+        errorStyle="stop",
         error="true o false / true or false",
     )  # fmt: skip
     flag.add(column("team.external"))
