@@ -137,3 +137,14 @@ def test_map_command_png_svg_area_and_refusals(cli, tmp_path):
     assert cli("map", str(png), "--area", "nonsense").exit_code == 2
     missing = cli("map", str(tmp_path / "no" / "dir" / "map.png"))
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_a_coastal_council_fills_its_country_though_the_simplified_coast_leaves_it_at_sea():
+    """Helsinki and Tallinn lie outside Finland's and Estonia's simplified outlines (the coast
+    moved inland); their countries are still the ones with projects, and the sea stays no one's."""
+    from bridge.visual.draw import _regions_used
+
+    europe = load("europe")
+    helsinki, tallinn, amsterdam = (24.9384, 60.1699), (24.7536, 59.4370), (4.9041, 52.3676)
+    assert _regions_used(europe, [helsinki, tallinn, amsterdam]) == {"FI", "EE", "NL"}
+    assert _regions_used(europe, [(-30.0, 45.0)]) == set()  # mid-Atlantic: nobody's

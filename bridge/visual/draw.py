@@ -135,16 +135,51 @@ def _regions(axes: Any, boundaries: Boundaries, used: set[str]) -> None:
     )
 
 
+# A point no simplified outline holds (a coastal town the simplification left at sea: Helsinki,
+# Tallinn) belongs to the region with the nearest outline vertex, when one is this close (degrees).
+COAST_TOLERANCE = 0.5
+
+
+def _distance_to_outline(ring: Any, point: Any) -> float:
+    """The shortest distance from `point` to the ring's edges (not only its vertices: a
+    simplified outline has few, far apart)."""
+    import numpy as np
+
+    start, end = ring, np.roll(ring, -1, axis=0)
+    edge = end - start
+    length = np.einsum("ij,ij->i", edge, edge)
+    along = np.clip(
+        np.einsum("ij,ij->i", point - start, edge) / np.where(length == 0, 1, length), 0, 1
+    )
+    nearest = start + along[:, None] * edge
+    return float(np.min(np.hypot(*(nearest - point).T)))
+
+
 def _regions_used(boundaries: Boundaries, points: Sequence[tuple[float, float]]) -> set[str]:
-    """Regions holding at least one of the points (by their outer rings)."""
+    """Regions holding at least one of the points (by their outer rings, or the nearest outline
+    within COAST_TOLERANCE for a point that none holds)."""
+    import numpy as np
+
     used: set[str] = set()
     if not points:
         return used
+    at = np.asarray(points, dtype=float)
+    held = np.zeros(len(at), dtype=bool)
     for region in boundaries.regions:
         for polygon in region.polygons:
-            if MplPath(polygon[0]).contains_points(points).any():
+            inside = MplPath(polygon[0]).contains_points(at)
+            if inside.any():
                 used.add(region.id)
-                break
+                held |= inside
+    for point in at[~held]:
+        nearest, best = None, COAST_TOLERANCE
+        for region in boundaries.regions:
+            for polygon in region.polygons:
+                distance = _distance_to_outline(np.asarray(polygon[0], dtype=float), point)
+                if distance < best:
+                    nearest, best = region.id, distance
+        if nearest is not None:
+            used.add(nearest)
     return used
 
 
