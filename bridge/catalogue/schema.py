@@ -136,7 +136,8 @@ def _number_value(value: Any, what: str) -> float | int | None:
     return value
 
 
-def _whole_not_negative(value: Any) -> int | None:
+def _whole(value: Any) -> int | None:
+    """A whole number as read (an integral float becomes an int), or None when absent."""
     value = _number_value(value, "a whole number")
     if value is None:
         return None
@@ -144,6 +145,13 @@ def _whole_not_negative(value: Any) -> int | None:
         if not value.is_integer():
             raise _error(f"must be a whole number, not {shown(value)}")
         value = int(value)
+    return value
+
+
+def _whole_not_negative(value: Any) -> int | None:
+    value = _whole(value)
+    if value is None:
+        return None
     if value < 0:
         raise _error(f"must not be negative (got {shown(value)})")
     if value > MAX_POPULATION:
@@ -271,13 +279,9 @@ def _forum_username(value: Any) -> str | None:
 
 def _whole_between(low: int, high: int):
     def check(value: Any) -> int | None:
-        value = _number_value(value, "a whole number")
+        value = _whole(value)
         if value is None:
             return None
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise _error(f"must be a whole number, not {shown(value)}")
-            value = int(value)
         if not low <= value <= high:
             raise _error(f"{shown(value)} is out of range ({low} to {high})")
         return value
