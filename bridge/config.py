@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,25 @@ def read_file(path: Path | None) -> dict[str, Any]:
     return data
 
 
+def check_keys(path: Path, data: dict[str, Any]) -> None:
+    """Refuse an operator's file with a key the configuration does not know, as `load_settings`
+    does, against the schema shipped from the `Settings` model (no pydantic: bridge.config_schema).
+    Raises ConfigError naming each unknown key and the nearest known one."""
+    from bridge import config_schema
+
+    own = {key: value for key, value in data.items() if key != "config_path"}
+    defaults = read_file(bundled_file())
+    defaults.pop("config_path", None)
+    refuse_unknown(path, config_schema.unknown_keys(own, config_schema.shipped(), defaults))
+
+
+def refuse_unknown(path: Path | None, unknown: Sequence[Any]) -> None:
+    """Raise ConfigError naming each unknown key (`config_schema.UnknownKey`) of the file."""
+    if unknown:
+        problems = "; ".join(u.message() for u in unknown)
+        raise ConfigError(f"invalid configuration ({path}): {problems}")
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueSettings:
     """What the catalogue's read commands need (the matching fields of `Settings`), and the
@@ -132,6 +152,8 @@ def load_catalogue_settings(
     `bridge.settings.load_settings`. Raises ConfigError with a readable message."""
     path = config_file(config_path)
     data = read_file(path)
+    if path is not None and not is_bundled(path):
+        check_keys(path, data)
     environment = {name.lower(): value for name, value in os.environ.items()}
 
     def given(field: str) -> tuple[str, Any] | None:

@@ -4,36 +4,25 @@ against the settings model (issue 27 point 3).
 - `merge`: tables merged recursively, any other value (a string, a number, a list) replaced
   whole, so a file that names one key changes only that key.
 - `unknown_keys`: every key of the file that the model does not know, each with the nearest
-  known one. The known keys are read from the model itself (its fields and their aliases, the
-  members of an enum that keys a table, the keys the defaults give a free-form table), so a
-  section another part of the bridge adds to `Settings` is known without being listed here.
+  known one. The known keys are read from the model itself (`schema_of`: its fields and their
+  aliases, the members of an enum that keys a table; the keys the defaults give a free-form
+  table), so a section another part of the bridge adds to `Settings` is known without being
+  listed here. The walk itself is `bridge.config_schema`'s, shared with the read commands that
+  check the file without pydantic against the schema shipped from this one.
 """
 
 from __future__ import annotations
 
-import difflib
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel
 from pydantic.fields import FieldInfo
 
-# Fields of the model that no file sets (the loader fills them in).
-_INTERNAL = frozenset({"config_path"})
-
-
-def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """`over` laid on `base`, table by table."""
-    merged = dict(base)
-    for key, value in over.items():
-        below = merged.get(key)
-        if isinstance(value, Mapping) and isinstance(below, Mapping):
-            merged[key] = merge(below, value)
-        else:
-            merged[key] = value
-    return merged
+from bridge import config_schema
+from bridge.config_schema import UnknownKey, merge
 
 
 def field_names(model: type[BaseModel]) -> dict[str, str]:
@@ -107,22 +96,34 @@ def _canonical_value(value: Any, annotation: Any) -> Any:
     return value
 
 
-class UnknownKey:
-    """One key the model does not know: its dotted path, and the nearest known key, if any."""
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's known keys as `bridge.config_schema` walks them (its node format)."""
+    names = field_names(model)
+    return {
+        "t": "model",
+        "names": names,
+        "fields": {name: _node(info.annotation) for name, info in model.model_fields.items()},
+    }
 
-    def __init__(self, path: tuple[str, ...], known: list[str]) -> None:
-        self.path = path
-        self.known = sorted(known)
-        close = difflib.get_close_matches(path[-1], self.known, n=1, cutoff=0.6)
-        self.nearest = close[0] if close else None
 
-    def message(self) -> str:
-        where = ".".join(self.path)
-        if self.nearest:
-            return f"unknown key `{where}`; did you mean `{self.nearest}`?"
-        shown = ", ".join(f"`{k}`" for k in self.known[:12])
-        more = ", …" if len(self.known) > 12 else ""
-        return f"unknown key `{where}`; known keys here: {shown}{more}"
+def _node(annotation: Any) -> dict[str, Any]:
+    annotation = _unwrapped(annotation)
+    if _is_model(annotation):
+        return schema_of(annotation)
+    origin = get_origin(annotation)
+    if origin is list:
+        (item,) = get_args(annotation) or (Any,)
+        return {"t": "list", "item": _node(item)}
+    if origin is dict:
+        key_type, value_type = get_args(annotation) or (Any, Any)
+        key_type = _unwrapped(key_type)
+        keys = (
+            sorted(str(member.value) for member in key_type)
+            if isinstance(key_type, type) and issubclass(key_type, Enum)
+            else None
+        )
+        return {"t": "dict", "keys": keys, "value": _node(value_type)}
+    return {"t": "leaf"}
 
 
 def unknown_keys(
@@ -134,67 +135,7 @@ def unknown_keys(
 ) -> list[UnknownKey]:
     """The keys of `data` (a file's tables) that `model` does not know. `defaults` (the built-in
     file) gives the known keys of free-form tables such as `[tags]` and `[labels.*]`."""
-    return list(_walk_model(data, model, defaults or {}, (), skip))
+    return config_schema.unknown_keys(data, schema_of(model), defaults, skip=skip)
 
 
-def _walk_model(
-    data: Mapping[str, Any],
-    model: type[BaseModel],
-    defaults: Mapping[str, Any],
-    path: tuple[str, ...],
-    skip: frozenset[str] = frozenset(),
-) -> Iterator[UnknownKey]:
-    names = field_names(model)
-    for key, value in data.items():
-        if key in skip:
-            continue
-        name = names.get(key)
-        if name is None or name in _INTERNAL:
-            known = [n for n in names if n == names[n] and n not in _INTERNAL] + _short(names)
-            yield UnknownKey((*path, key), known)
-            continue
-        below = defaults.get(key, defaults.get(name)) if isinstance(defaults, Mapping) else None
-        yield from _walk_value(value, model.model_fields[name].annotation, below, (*path, key))
-
-
-def _short(names: dict[str, str]) -> list[str]:
-    """Aliases a person writes in a file (lower case), besides the fields' own names."""
-    return [alias for alias, name in names.items() if alias != name and alias.islower()]
-
-
-def _walk_value(
-    value: Any, annotation: Any, defaults: Any, path: tuple[str, ...]
-) -> Iterator[UnknownKey]:
-    annotation = _unwrapped(annotation)
-    if _is_model(annotation):
-        if isinstance(value, Mapping):
-            yield from _walk_model(value, annotation, defaults or {}, path)
-        return
-    origin = get_origin(annotation)
-    if origin is list and isinstance(value, list):
-        (item,) = get_args(annotation) or (Any,)
-        for index, element in enumerate(value):
-            yield from _walk_value(element, item, None, (*path[:-1], f"{path[-1]}[{index}]"))
-        return
-    if origin is dict and isinstance(value, Mapping):
-        key_type, value_type = get_args(annotation) or (Any, Any)
-        key_type = _unwrapped(key_type)
-        known: set[str] | None = None
-        if isinstance(key_type, type) and issubclass(key_type, Enum):
-            known = {str(member.value) for member in key_type}
-        elif isinstance(defaults, Mapping) and defaults:
-            known = {str(k) for k in defaults}
-        # Each entry's own keys: those the defaults give any entry (e.g. every language's labels).
-        siblings: dict[str, Any] = {}
-        if isinstance(defaults, Mapping):
-            for entry in defaults.values():
-                if isinstance(entry, Mapping):
-                    siblings = merge(siblings, entry)
-        for key, element in value.items():
-            if known is not None and str(key) not in known:
-                yield UnknownKey((*path, str(key)), list(known))
-                continue
-            yield from _walk_value(element, value_type, siblings or None, (*path, str(key)))
-
-
-__all__ = ["UnknownKey", "canonical", "field_names", "merge", "unknown_keys"]
+__all__ = ["UnknownKey", "canonical", "field_names", "merge", "schema_of", "unknown_keys"]

@@ -320,10 +320,7 @@ def read_layers(config_path: str | os.PathLike[str] | None = None) -> Layers:
     defaults.pop("config_path", None)
     own = {} if path is None or config.is_bundled(path) else config.read_file(path)
     own.pop("config_path", None)
-    unknown = unknown_keys(own, Settings, defaults)
-    if unknown:
-        problems = "; ".join(u.message() for u in unknown)
-        raise ConfigError(f"invalid configuration ({path}): {problems}")
+    config.refuse_unknown(path, unknown_keys(own, Settings, defaults))
     return Layers(path, canonical(defaults, Settings), canonical(own, Settings))
 
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from plugins.catalogue import Run, make_records, write_records_file
 from tests_support import modules_loaded
@@ -61,7 +62,7 @@ def test_help_loads_typer_and_the_command_tree_only(tmp_path: Path) -> None:
 
 
 def test_read_commands_load_neither_orm_nor_rich_nor_forum(
-    cli: Callable[..., Run], tmp_path: Path
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = make_records(12)
     assert cli("import", write_records_file(tmp_path / "r.json", records)).exit_code == 0
@@ -74,6 +75,13 @@ def test_read_commands_load_neither_orm_nor_rich_nor_forum(
         modules = _modules(tmp_path, *args)
         assert "bridge.catalogue.read_store" in modules and "bridge.dbapi" in modules
         assert _loaded(modules, (*NEVER, "sqlalchemy", "pydantic", "bridge.db")) == [], args
+    # With an operator's file, its keys are checked (issue 27) without pydantic either.
+    operators = tmp_path / "operators.toml"
+    operators.write_text('[schedule]\ninterval = "5m"\n', encoding="utf-8")
+    monkeypatch.setenv("BRIDGE_CONFIG", str(operators))
+    modules = _modules(tmp_path, "projects", "list", "--json")
+    assert "bridge.config_schema" in modules
+    assert _loaded(modules, (*NEVER, "sqlalchemy", "pydantic", "bridge.db")) == []
 
 
 def test_status_reads_through_the_driver_alone(

@@ -171,6 +171,14 @@ def test_every_command_that_loads_the_file_refuses_it_with_exit_2(
         ["config", "show"],
         ["opendata", str(tmp_path / "od")],
         ["places", "find", "Vic"],
+        # The read commands check the file without pydantic, against the shipped schema.
+        ["projects", "list"],
+        ["projects", "list", "--json"],
+        ["projects", "show", "vic-1", "--json"],
+        ["export", str(tmp_path / "out.json")],
+        ["status"],
+        ["status", "--json"],
+        ["challenges", "list", "--json"],
     ):
         result = cli(*args)
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
@@ -231,3 +239,39 @@ def test_a_sync_after_adding_a_one_line_file_plans_nothing(
     assert planned.plan is not None and len(planned.plan) == 6
     assert {item["action"] for item in planned.plan} == {"unchanged"}
     assert (planned.created, planned.updated, planned.unchanged) == (0, 0, 6)
+
+
+def test_the_shipped_schema_is_the_models(tmp_path: Path) -> None:
+    """The read commands check the file against bridge/config_schema.json; the model stays the
+    one source (python scripts/build_config_schema.py writes it after a change to Settings)."""
+    import json
+
+    from bridge import config_schema
+    from bridge.config_keys import schema_of
+
+    assert config_schema.shipped() == json.loads(json.dumps(schema_of(Settings))), (
+        "bridge/config_schema.json is stale: run python scripts/build_config_schema.py"
+    )
+
+
+def test_the_read_commands_refuse_what_load_settings_refuses(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each kind of unknown key, at each depth: the same message from the light check as from
+    load_settings; a file of known keys only is taken by both."""
+    cases = [
+        ("[schedule]\nintervall = '5m'\n", "unknown key `schedule.intervall`"),
+        ("[obsrvatory]\nenabled = false\n", "unknown key `obsrvatory`"),
+        ("[areas.citizen-caer]\nname = 'X'\n", "unknown key `areas.citizen-caer`"),
+        ("[labels.ca]\nevidense = 'X'\n", "unknown key `labels.ca.evidense`"),
+        ("[[harvest]]\nsource = 'x.csv'\nslugg = 'x'\n", "unknown key `harvest[0].slugg`"),
+    ]
+    for text, expected in cases:
+        monkeypatch.setenv("BRIDGE_CONFIG", str(_file(tmp_path, text)))
+        with pytest.raises(ConfigError) as refused:
+            load_settings()
+        light = cli("projects", "list", "--json")
+        assert light.exit_code == 2, text
+        assert expected in str(refused.value) and expected in light.stderr, text
+    monkeypatch.setenv("BRIDGE_CONFIG", str(_file(tmp_path, ONE_LINE)))
+    assert cli("projects", "list", "--json").exit_code == 0
