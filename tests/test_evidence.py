@@ -625,3 +625,113 @@ def test_the_listing_fast_path_carries_the_evidence_byte_for_byte(engine: Any) -
     lines = list(read_store.iter_listing(engine, "ES-CT"))
     assert lines == [encode_listed(r) for r in read_store.iter_records(engine, "ES-CT")]
     assert json.loads(lines[0])["cost"] == EVIDENCE["cost"]
+
+
+# ----------------------------------------- the saving as a reason in `similar`, `find`, sections
+
+
+def _chatbots(savings: bool) -> list[dict[str, Any]]:
+    """Five councils' chatbots (all about one need, so each lists the others); with `savings`
+    two of them state what they saved a year."""
+    records = []
+    for i, saved in zip(range(5), (24000, None, 9000, None, None), strict=True):
+        record = make_record(i, title=f"Xatbot de cita prèvia {i}")
+        record.pop("savings_eur_per_year", None)
+        if savings and saved is not None:
+            record["savings_eur_per_year"] = saved
+        record.update(archived=False, topic_url=None, proximity="km0")
+        if i % 3 != 2:  # the gazetteer's population of the Catalan councils
+            record["place"] = {"population": record["local_body"]["population"]}
+        records.append(record)
+    return records
+
+
+def test_similar_and_find_name_the_saving_and_list_the_same_in_the_same_order() -> None:
+    from bridge.discovery.rank import find, match_json, similar, similar_all
+
+    with_, without = _chatbots(True), _chatbots(False)
+    saver = with_[0]
+    per = f"{24000 / saver['place']['population']:.2f}"
+    listed = similar(with_, "projecte-00001", limit=5)
+    by_ref = {m.ref: match_json(m) for m in listed}
+    assert f"saved {per} € per inhabitant a year" in by_ref["projecte-00000"]["reasons"]
+    assert not any("saved" in r for r in by_ref["projecte-00003"]["reasons"])
+    found = find(with_, text="xatbot cita prèvia", limit=5)
+    assert any(f"saved {per} €" in r for m in found if m.ref == saver["ref"] for r in m.reasons)
+    # Evidence never decides: every list, its order and its scores are those without it.
+    for ref in (r["ref"] for r in with_):
+        a, b = similar(with_, ref, limit=5), similar(without, ref, limit=5)
+        assert [(m.ref, m.score) for m in a] == [(m.ref, m.score) for m in b]
+    a_all, b_all = similar_all(with_, limit=5), similar_all(without, limit=5)
+    assert {k: [m.ref for m in v] for k, v in a_all.items()} == {
+        k: [m.ref for m in v] for k, v in b_all.items()
+    }
+    for like in (None, {"population": 12000}):
+        a, b = find(with_, text="xatbot", like=like), find(without, text="xatbot", like=like)
+        assert [(m.ref, m.score) for m in a] == [(m.ref, m.score) for m in b]
+
+
+def test_a_similar_section_names_the_saving_in_the_forums_language() -> None:
+    from bridge.discovery.sections import build_sections
+
+    records = {r["ref"]: r for r in _chatbots(True)}
+    places = {ref: r.pop("place") for ref, r in records.items() if "place" in r}
+    choice = {"projecte-00001": ["projecte-00000", "projecte-00003"]}
+    links = {"projecte-00000": "/t/a/1", "projecte-00003": "/t/b/2"}
+    per = 24000 / places["projecte-00000"]["population"]
+    catalan = build_sections(choice, records, links, _settings("ca"), places=places)
+    text = catalan.text["projecte-00001"]
+    assert f"estalvia {per:.2f} € per habitant l'any".replace(".", ",") in text
+    lines = text.splitlines()
+    assert "estalvia" not in next(line for line in lines if "/t/b/2" in line)
+    english = build_sections(choice, records, links, _settings("en"), places=places)
+    assert f"saved {per:.2f} € per inhabitant a year" in english.text["projecte-00001"]
+    # The line changes only with the figure: the same inputs give the same section, and a
+    # record without the figure gives the line it always had.
+    again = build_sections(choice, records, links, _settings("ca"), places=places)
+    assert again.text == catalan.text
+    plain = {
+        ref: {k: v for k, v in r.items() if k != "savings_eur_per_year"}
+        for ref, r in records.items()
+    }
+    before = build_sections(choice, plain, links, _settings("ca"), places=places)
+    unchanged = [line for line in before.text["projecte-00001"].splitlines() if "/t/b/" in line]
+    assert unchanged == [line for line in lines if "/t/b/" in line]
+    assert "estalvia" not in before.text["projecte-00001"]
+
+
+def test_similar_json_reasons_include_the_saving(cli: Callable[..., Run], tmp_path: Path) -> None:
+    records = _chatbots(True)
+    for record in records:
+        for key in ("archived", "topic_url", "proximity", "place"):
+            record.pop(key, None)
+    _import(cli, write_records_file(tmp_path / "in.json", records))
+    shown = cli("projects", "show", "projecte-00000", "--json")
+    assert shown.exit_code == 0, shown.stderr
+    per = shown.json()["evidence"]["savings_per_inhabitant_eur"]
+    run = cli("similar", "projecte-00001", "--json")
+    assert run.exit_code == 0, run.stderr
+    by_ref = {m["ref"]: m["reasons"] for m in run.json()}
+    assert f"saved {per:.2f} € per inhabitant a year" in by_ref["projecte-00000"]
+    assert not any("saved" in r for r in by_ref["projecte-00003"])
+
+
+def test_a_synced_similar_section_names_the_saving_once(harness: Any, tmp_path: Path) -> None:
+    """Over real HTTP: the section of a topic that lists a saver says what it saved, over the
+    official population (Abrera's 12,848, as the saver's own topic shows); a second sync
+    rewrites nothing."""
+    from bridge.catalogue.importer import run_import
+
+    records = _chatbots(True)
+    for record in records:
+        for key in ("archived", "topic_url", "proximity", "place"):
+            record.pop(key, None)
+    outcome = run_import(harness.engine, [write_records_file(tmp_path / "in.json", records)])
+    assert not outcome.problems
+    first = harness.sync(observatory=True)
+    assert first.failed == 0
+    raw = harness.topic_of("projecte-00001").posts[0].raw
+    section = raw[raw.index("## Projectes similars") :]
+    assert "estalvia 1,87 € per habitant l'any" in section  # 24,000 € / 12,848
+    second = harness.sync(observatory=True)
+    assert (second.created, second.updated) == (0, 0)

@@ -122,17 +122,10 @@ def _suggestion(match: Any, record: dict[str, Any]) -> Suggestion:
         council=str(body.get("name") or ""),
         population_band=discovery.population_band(population),
         phase=str(record.get("phase") or ""),
-        reasons=(*_evidence_reasons(record), *match.why),  # first: never cut from the reply
+        # The saving first: never cut from the reply (which shows the first reasons only).
+        reasons=(
+            *(r for r in match.why if r.kind is ReasonKind.SAVED_PER_INHABITANT),
+            *(r for r in match.why if r.kind is not ReasonKind.SAVED_PER_INHABITANT),
+        ),
         forum_users=users,
     )
-
-
-def _evidence_reasons(record: dict[str, Any]) -> tuple[Reason, ...]:
-    """Issue 25: what the project saved per inhabitant a year, when the record says so (over the
-    population its figures are over: `catalogue.evidence.derived`)."""
-    from bridge.catalogue.evidence import derived
-
-    saved = derived(record)["savings_per_inhabitant_eur"]
-    if saved is None:
-        return ()
-    return (Reason(ReasonKind.SAVED_PER_INHABITANT, value=f"{saved:.2f}"),)

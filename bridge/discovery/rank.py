@@ -40,7 +40,7 @@ import numpy as np
 
 from bridge.discovery.bands import BAND_COUNT, band_index, population_band
 from bridge.discovery.places import distances_km, fold, place_of, position, same_place
-from bridge.discovery.reasons import Reason, ReasonKind, reason_text
+from bridge.discovery.reasons import Reason, ReasonKind, evidence_reasons, reason_text
 from bridge.discovery.relevance import (
     coverage,
     may_be_relevant,
@@ -327,6 +327,7 @@ class Corpus:
             band = population_band((self.places[j] or {}).get("population"))
             if band and self.bands[i] == self.bands[j]:
                 why.append(Reason(ReasonKind.SAME_BAND, value=band))
+            why.extend(evidence_reasons(other))  # said of a chosen result, never a cause of it
             matches.append(self.match(j, float(scores[j]), why))
         return matches
 
@@ -558,6 +559,7 @@ def find(
             why.append(Reason(ReasonKind.SAME_AREA))
         if corpus.records[j].get("phase") == "implemented":
             why.append(Reason(ReasonKind.IMPLEMENTED))
+        why.extend(evidence_reasons(corpus.records[j]))  # said of a chosen result only
         matches.append(corpus.match(j, float(scores[j]), why))
     return matches
 

@@ -8,9 +8,10 @@ the forum's language for the challenge replies, from the wording the configurati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class ReasonKind(StrEnum):
@@ -37,6 +38,19 @@ class Reason:
     value: str | None = None  # the phase, band, comarca, NUTS 3 code or technology named
     km: float | None = None  # DISTANCE
     same: bool = False  # BAND: the asked council's own band
+
+
+def evidence_reasons(record: Mapping[str, Any]) -> tuple[Reason, ...]:
+    """Issue 25: what a listed project saved per inhabitant a year, when the record says so
+    (over the population its figures are over: `catalogue.evidence.derived`, the one rule).
+    Added to a result once it is chosen: evidence never makes a record relevant nor moves it
+    (issue 21 decides what is listed; issue 25 point 4: no evidence ranks no lower)."""
+    from bridge.catalogue.evidence import derived
+
+    saved = derived(record)["savings_per_inhabitant_eur"]
+    if saved is None:
+        return ()
+    return (Reason(ReasonKind.SAVED_PER_INHABITANT, value=f"{saved:.2f}"),)
 
 
 # The English wording: what the CLI and `--json` show (contract §3 shows reasons as these

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.discovery.places import place_of
+from bridge.discovery.reasons import Reason, evidence_reasons
 from bridge.settings import Settings
 from bridge.sync.render import render_similar_entry, render_similar_section
 
@@ -28,6 +29,10 @@ class SimilarEntry:
     council: str
     population: int | None
     url: str | None  # the topic's path (/t/slug/id), None while it has no topic
+    # Issue 25: what the project saved per inhabitant a year, when known. Said of a project
+    # already chosen (it never decides the list); the line, hence the topic, changes only when
+    # the figure does.
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,20 @@ def keep_order(
     return kept
 
 
-def entry(record: Mapping[str, Any], url: str | None) -> SimilarEntry:
+def entry(
+    record: Mapping[str, Any], url: str | None, official: Mapping[str, Any] | None = None
+) -> SimilarEntry:
+    """`official`: the record's place from the gazetteer (the population its evidence is
+    over, as in its own topic's Evidence block), None when unresolved."""
     place = place_of(record) or {}
+    evidence = {**record, "place": dict(official)} if official else record
     return SimilarEntry(
         ref=record["ref"],
         title=record.get("title", ""),
         council=(record.get("local_body") or {}).get("name", ""),
         population=place.get("population"),
         url=url,
+        reasons=evidence_reasons(evidence),
     )
 
 
@@ -76,9 +87,11 @@ def build_sections(
     links: Mapping[str, str],
     settings: Settings,
     only: Iterable[str] | None = None,
+    places: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> Sections:
     """Sections for every ref of `choice` (or those in `only`). `records` by ref, `links` the
-    topic paths of records that have a topic."""
+    topic paths of records that have a topic, `places` the gazetteer's place of each record
+    that has one (for the per-inhabitant figures)."""
     wanted = set(choice) if only is None else set(only) & set(choice)
     text: dict[str, str] = {}
     waiting: set[str] = set()
@@ -87,7 +100,8 @@ def build_sections(
         targets = [r for r in choice[ref] if r in records]
         for r in targets:
             if r not in lines:
-                lines[r] = render_similar_entry(entry(records[r], links.get(r)), settings)
+                official = (places or {}).get(r)
+                lines[r] = render_similar_entry(entry(records[r], links.get(r), official), settings)
         text[ref] = render_similar_section([lines[r] for r in targets], settings)
         if any(r not in links for r in targets):
             waiting.add(ref)

@@ -146,12 +146,15 @@ class Linker:
         self.only = None if only is None else set(only)
         self.choice = similar_choice(engine, settings, records, save=save)
         self.by_ref = {r.ref: _as_dict(r) for r in records if not r.archived}
+        self.places = {r.ref: r.place for r in records if not r.archived and r.place}
         self.links = store.topic_links(engine)
         self.current = self.sections()
 
     def sections(self, only: Iterable[str] | None = None) -> Sections:
         wanted = self.only if only is None else set(only)
-        return build_sections(self.choice, self.by_ref, self.links, self.settings, wanted)
+        return build_sections(
+            self.choice, self.by_ref, self.links, self.settings, wanted, places=self.places
+        )
 
     def order_creates(self, plan: Plan) -> Plan:
         """Creates (which the plan puts last) with the records most listed by others first."""

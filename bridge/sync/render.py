@@ -728,11 +728,19 @@ def _linked(title: str, url: str | None) -> str:
 
 def render_similar_entry(entry: Any, settings: Settings) -> str:
     """One line of a similar-projects section (a bridge.discovery.sections.SimilarEntry): a link
-    to the topic, the council, the population band."""
+    to the topic, the council, the population band, then its reasons in the forum's language
+    (issue 25: "estalvia 1,87 € per habitant l'any")."""
     bits = [_linked(entry.title, entry.url), inline(entry.council)]
     band = population_band_text(entry.population, settings)
     if band:
         bits.append(band)
+    lang = settings.language
+    thousands = "." if lang in ("ca", "es") else ","
+    wording = settings.labels.get(lang, {}).get  # `reason_<key>`; English where none is given
+    bits.extend(
+        inline(reason_text(r, wording, thousands=thousands, language=lang)[:200])
+        for r in entry.reasons
+    )
     return "- " + " · ".join(bits)
 
 
