@@ -735,3 +735,21 @@ def test_a_synced_similar_section_names_the_saving_once(harness: Any, tmp_path: 
     assert "estalvia 1,87 € per habitant l'any" in section  # 24,000 € / 12,848
     second = harness.sync(observatory=True)
     assert (second.created, second.updated) == (0, 0)
+
+
+def test_a_saving_over_the_records_own_population_is_no_bare_reason() -> None:
+    """Issue 25 point 4: a figure derived from a population the gazetteer does not vouch for is
+    shown with its caveat (show, the topic's Evidence block), never as a bare reason."""
+    from bridge.discovery.reasons import ReasonKind, evidence_reasons
+
+    placed = make_record(0, title="Cita prèvia amb xatbot", savings_eur_per_year=24000)
+    placed.update(place={"population": 12848})
+    unplaced = dict(placed, place=None)
+    unplaced["local_body"] = dict(placed["local_body"], population=12848)
+    assert [r.kind for r in evidence_reasons(placed)] == [ReasonKind.SAVED_PER_INHABITANT]
+    assert evidence_reasons(unplaced) == ()
+    from bridge.catalogue.evidence import derived
+
+    basis = derived(unplaced)["population_basis"]
+    assert derived(unplaced)["savings_per_inhabitant_eur"] is not None  # still shown, with:
+    assert "unresolved" in basis["caveats"] and basis["source"] == "record"

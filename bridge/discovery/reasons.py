@@ -45,10 +45,16 @@ def evidence_reasons(record: Mapping[str, Any]) -> tuple[Reason, ...]:
     (over the population its figures are over: `catalogue.evidence.derived`, the one rule).
     Added to a result once it is chosen: evidence never makes a record relevant nor moves it
     (issue 21 decides what is listed; issue 25 point 4: no evidence ranks no lower)."""
-    from bridge.catalogue.evidence import derived
+    from bridge.catalogue.evidence import PopulationCaveat, derived
 
-    saved = derived(record)["savings_per_inhabitant_eur"]
+    figures = derived(record)
+    saved = figures["savings_per_inhabitant_eur"]
     if saved is None:
+        return ()
+    if PopulationCaveat.unresolved.value in figures["population_basis"]["caveats"]:
+        # Over the record's own population, not the gazetteer's: shown only where its caveat is
+        # written beside it (`projects show`, the topic's Evidence block), never as a bare reason
+        # (issue 25 point 4: never silently).
         return ()
     return (Reason(ReasonKind.SAVED_PER_INHABITANT, value=f"{saved:.2f}"),)
 
