@@ -451,6 +451,50 @@ def timings(records: list[dict[str, Any]]) -> None:
         incremental(recs, index)
 
 
+def every_list(records: list[dict[str, Any]]) -> None:
+    """Every record's similar list over 10,000 records (the forum's sections after a first sync
+    or a rebuild: `similar_all`, and the sync's `similar_scored`), with the text index given, as
+    the sync gives it; then the same lists for a sample of records computed one by one (the
+    per-record reference: each record's cosines through numpy, scored and chosen as `similar`
+    does) must be identical. The machine's load is printed: two cores, shared."""
+    recs = grow(records, 10_000)
+    index = build_index(index_documents(recs))
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    together: dict[str, list[Any]] = {}
+    for name, run in (
+        ("similar_all(reasons=False)", lambda: similar_all(recs, reasons=False, index=index)),
+        ("similar_scored", lambda: rank.similar_scored(recs, index=index)),
+    ):
+        best = []
+        for _ in range(3):
+            t = time.perf_counter()
+            result = run()
+            best.append(time.perf_counter() - t)
+        if name.startswith("similar_all"):
+            together = {ref: list(matches) for ref, matches in result.items()}
+        print(
+            f"   every record's similar list, 10,000 records, {name}: best of 3 {min(best):.2f} s "
+            f"(runs {', '.join(f'{b:.2f}' for b in best)}; target < 5 s; load average {load})"
+        )
+    corpus = Corpus(recs, index=index)
+    sample = range(0, len(corpus.records), 50)
+    t = time.perf_counter()
+    same = True
+    for i in sample:
+        text = corpus.text_of(i)
+        scores = corpus.similar_scores(np.array([i]), text[None, :])[0]
+        alone = [
+            (corpus.records[j]["ref"], round(min(1.0, max(0.0, float(scores[j]))), 4))
+            for j in corpus.best(scores, K)
+        ]
+        same &= alone == [(m.ref, m.score) for m in together[corpus.records[i]["ref"]]]
+    per = (time.perf_counter() - t) / len(sample)
+    print(
+        f"   the per-record reference on {len(sample)} of them: identical {same}; "
+        f"{per * 1000:.1f} ms a record (× 10,000 = {per * 10_000:.0f} s)"
+    )
+
+
 def incremental(recs: list[dict[str, Any]], index: Any) -> None:
     """Issue 20 point 3: every record's similar list after one record changes, refreshed
     (the index updated, only the lists that can change recomputed) against recomputed in full
@@ -638,7 +682,16 @@ def main() -> None:
         "--calibrate", action="store_true", help="the judged set's figures for candidate floors"
     )
     parser.add_argument("--only-relevance", action="store_true", help="sections 0 and 1 only")
+    parser.add_argument(
+        "--only-lists", action="store_true", help="every record's similar list, 10,000 records"
+    )
     args = parser.parse_args()
+    if args.only_lists:
+        with tempfile.TemporaryDirectory() as tmp:
+            catalogue = Catalogue(Path(tmp))
+            every_list(catalogue.records)
+            catalogue.engine.dispose()
+        return
     judged(args.calibrate)
     quality()
     local_quality()

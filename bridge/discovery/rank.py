@@ -31,7 +31,7 @@ council is (its population band first, then nearness) and, with --text, by the t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,6 +43,7 @@ from bridge.discovery.places import distances_km, fold, place_of, position, same
 from bridge.discovery.reasons import Reason, ReasonKind, evidence_reasons, reason_text
 from bridge.discovery.relevance import (
     coverage,
+    judged,
     may_be_relevant,
     relevant,
     shared_concepts,
@@ -57,7 +58,15 @@ MATURITY = {"implemented": 1.0, "pilot": 0.5, "prototype": 0.0}
 # outweighs the whole of nearness (F_NEAR), so nearness orders councils within a band.
 F_SIZE, F_NEAR, F_TEXT = 0.7, 0.13, 0.4
 NEAR_SCALE_KM = 100.0  # nearness exp(-d/100): 38 km → 0.68, 100 km → 0.37
-_CHUNK = 512  # rows scored at once by similar_all (512 × 10,000 floats ≈ 40 MB)
+_CHUNK = 512  # candidates scored at once by similar_refresh (512 × 10,000 floats ≈ 40 MB)
+# Scores held at once by EveryList (askers × every record): 160,000 floats (1.25 MB, 16 askers at
+# 10,000 records) stay in a core's cache through the passes a block takes. Measured over 10,000
+# records: 16 askers at once 2.0 s, 32 2.2-2.5 s, 64 4.6-5.4 s.
+_BLOCK_FLOATS = 160_000
+_GROUP = 64  # records whose maximum bounds a row's best from below (EveryList.best)
+# How far EveryList's spread scores may be from the exact ones and still find every candidate:
+# they differ by a few units in the last place (1e-16); a score is at most 1.
+_MARGIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,10 @@ class Corpus:
         self.archived = np.array([bool(r.get("archived")) for r in self.records])
         techs = [technology(r) for r in self.records]
         self.tech = np.where([bool(t) for t in techs], codes_of(techs), -1)
+        # As an asker's: none named (-1) is -2, which no record's code equals, so two records
+        # naming no technology (or placed in no band) are not "the same".
+        self.tech_asked = np.where(self.tech >= 0, self.tech, -2)
+        self.bands_asked = np.where(self.bands >= 0, self.bands, -2)
 
     def distances_from(self, origin: tuple[float, float]) -> np.ndarray:
         """Kilometres from `origin` to every record's place (NaN where it has no position)."""
@@ -235,22 +248,36 @@ class Corpus:
 
     # ------------------------------------------------------------------ similar
 
+    def weighed(
+        self, text: np.ndarray, rows: np.ndarray | slice, cols: np.ndarray | slice
+    ) -> np.ndarray:
+        """The scores of askers `rows` against candidates `cols` from their text cosines `text`,
+        before relevance: the one arithmetic every path runs, element by element in the same
+        order (a float sum's last bit depends on it, and ties are broken by ref). `rows` and
+        `cols` index the records and broadcast to `text`'s shape: rows[:, None] and cols[None, :]
+        for a matrix, two equal vectors for pairs."""
+        # In place, through one temporary: each float temporary costs as much as the arithmetic.
+        # A weight is added where the two are alike and +0.0 elsewhere, which leaves a score
+        # (never -0.0) exactly as it was; a branch-free add is faster than a masked one.
+        scores = text * W_TEXT
+        scores += W_MATURE * self.maturity[cols]
+        alike = np.empty(scores.shape)
+        for mine, theirs, weight in (
+            (self.area, self.area, W_AREA),
+            (self.kind, self.kind, W_KIND),
+            (self.phase, self.phase, W_PHASE),
+            (self.tech_asked, self.tech, W_TECH),
+            (self.bands_asked, self.bands, W_SIZE),
+        ):
+            np.multiply(mine[rows] == theirs[cols], weight, out=alike)
+            scores += alike
+        scores /= W_SUM
+        return scores
+
     def similar_scores(self, rows: np.ndarray, text: np.ndarray) -> np.ndarray:
         """Scores of records `rows` against every record, from their text cosine (rows ×
         records); -inf where excluded."""
-        # In place, one boolean mask at a time: the forum's sections score 512 rows × every
-        # record per chunk, where each float temporary costs as much as the arithmetic.
-        scores = text * W_TEXT
-        scores += W_MATURE * self.maturity[None, :]
-        same_area = self.area[rows, None] == self.area[None, :]
-        np.add(scores, W_AREA, out=scores, where=same_area)
-        for codes, weight in ((self.kind, W_KIND), (self.phase, W_PHASE)):
-            np.add(scores, weight, out=scores, where=codes[rows, None] == codes[None, :])
-        for codes, weight in ((self.tech, W_TECH), (self.bands, W_SIZE)):
-            same = codes[rows, None] == codes[None, :]
-            same &= codes[None, :] >= 0
-            np.add(scores, weight, out=scores, where=same)
-        scores /= W_SUM
+        scores = self.weighed(text, rows[:, None], slice(None))
         # Relevance decides (bridge.discovery.relevance), the score only ranks.
         presence = self.presence
         scores[~relevant(presence[rows], presence, self.concept_weights, text)] = -np.inf
@@ -274,17 +301,7 @@ class Corpus:
         `similar_scores` gives in those columns, element by element the same arithmetic, with
         relevance judged by `may_be_relevant` (a superset by a rounding's width)."""
         text = self.text_rows(cols).T  # the cosine is symmetric
-        scores = text * W_TEXT
-        scores += W_MATURE * self.maturity[None, cols]
-        same_area = self.area[:, None] == self.area[None, cols]
-        np.add(scores, W_AREA, out=scores, where=same_area)
-        for codes, weight in ((self.kind, W_KIND), (self.phase, W_PHASE)):
-            np.add(scores, weight, out=scores, where=codes[:, None] == codes[None, cols])
-        for codes, weight in ((self.tech, W_TECH), (self.bands, W_SIZE)):
-            same = codes[:, None] == codes[None, cols]
-            same &= codes[None, cols] >= 0
-            np.add(scores, weight, out=scores, where=same)
-        scores /= W_SUM
+        scores = self.weighed(text, np.arange(len(self.records))[:, None], cols[None, :])
         presence = self.presence
         scores[~may_be_relevant(presence, presence[cols], self.concept_weights, text)] = -np.inf
         scores[:, self.archived[cols]] = -np.inf
@@ -293,15 +310,16 @@ class Corpus:
         return scores
 
     def similar_matches(
-        self, i: int, scores: np.ndarray, text: np.ndarray, limit: int, *, reasons: bool = True
+        self, i: int, chosen: Sequence[tuple[int, float, float]], *, reasons: bool = True
     ) -> list[Match]:
+        """Record i's matches from its chosen records, best first: (index, score, text cosine)."""
         me = self.records[i]
         row = self.text_row(i) if reasons else None  # reused for every match's shared words
         presence = self.presence if reasons else None
         matches = []
-        for j in self.best(scores, limit):
+        for j, score, cosine in chosen:
             if row is None:  # the choice alone (the forum's sections): the same best, no words
-                matches.append(self.match(j, float(scores[j]), []))
+                matches.append(self.match(j, score, []))
                 continue
             other = self.records[j]
             why: list[Reason] = []
@@ -316,7 +334,7 @@ class Corpus:
             if self.tech[i] >= 0 and self.tech[i] == self.tech[j]:
                 tech = str((other.get("analysis") or {}).get("technology") or "").strip()
                 why.append(Reason(ReasonKind.SAME_TECHNOLOGY, value=" ".join(tech.split())))
-            if text[j] > 0:
+            if cosine > 0:
                 shared = self.shared_words(row, j)
                 if shared:
                     why.append(Reason(ReasonKind.SHARED_WORDS, words=tuple(shared)))
@@ -328,7 +346,7 @@ class Corpus:
             if band and self.bands[i] == self.bands[j]:
                 why.append(Reason(ReasonKind.SAME_BAND, value=band))
             why.extend(evidence_reasons(other))  # said of a chosen result, never a cause of it
-            matches.append(self.match(j, float(scores[j]), why))
+            matches.append(self.match(j, score, why))
         return matches
 
     def shared_words(self, row: tuple[np.ndarray, np.ndarray], j: int) -> list[str]:
@@ -348,6 +366,115 @@ class Corpus:
         )
 
 
+class EveryList:
+    """Many records' similar lists at once (the forum's sections: every record), each as
+    `similar` chooses it, in blocks of askers × every record (`_BLOCK_FLOATS`), numpy and scipy over
+    whole blocks (issue 21's relevance made the per-record loop of `similar_all` take 24-42 s
+    over 10,000 records, docs/DESIGN.md).
+
+    A block's text cosines come from one sparse product, each entry summed in the order
+    `TextIndex.cosine_rows` sums it. Everything else a score depends on (area, kind, phase,
+    technology, band, maturity, concept set) takes few distinct values: records alike in all of
+    them form a class, and relevance and the weighed attributes are computed once per asker and
+    class, then spread to the records. That spread score is `Corpus.weighed`'s up to the order of
+    its additions (a few units in the last place), which is enough to find each row's
+    candidates (those within `_MARGIN` of its limit-th best); the candidates alone are then
+    scored exactly as `similar` scores them, and ordered as `Corpus.best` orders them. Same
+    lists, same scores (tests/test_discovery_lists.py); memory is a block's (a few MB)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.corpus = corpus
+        text = corpus.text
+        # The index's rows in the corpus's order (an archived record, not in the index: an empty
+        # row, a cosine of 0, as `Corpus.text_rows` gives it), so no n-wide column is permuted.
+        indptr = np.append(text.indptr, text.indptr[-1])
+        index = csr_matrix(
+            (text.data, text.indices, indptr), shape=(text.size + 1, len(text.terms))
+        )
+        rows = corpus.index_rows
+        self.matrix = index[np.where(rows >= 0, rows, text.size)]
+        self.transposed = self.matrix.T.tocsr()
+        self.presence = corpus.presence
+        self.weights = corpus.concept_weights
+        sets, set_of = np.unique(self.presence, axis=0, return_inverse=True)
+        alike = np.stack(
+            [
+                corpus.area,
+                corpus.kind,
+                corpus.phase,
+                corpus.tech,
+                corpus.bands,
+                set_of.reshape(-1),
+                corpus.archived,
+            ],
+            axis=1,
+        )
+        _, self.example, self.class_of = np.unique(
+            alike, axis=0, return_index=True, return_inverse=True
+        )
+        self.class_of = self.class_of.reshape(-1)
+        self.sets_of_classes = sets[set_of.reshape(-1)[self.example]]
+        self.archived_classes = corpus.archived[self.example]
+        self.groups = np.arange(0, len(corpus.records), _GROUP)
+
+    def near_scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Askers `rows`' scores against every record, within a few units in the last place of
+        `Corpus.weighed`'s (-inf where not listed), and their text cosines."""
+        text = (self.matrix[rows] @ self.transposed).toarray()
+        np.round(text, DECIMALS, out=text)
+        asker = self.presence[rows]
+        # Per asker and class: the attributes weighed (a text cosine of 0), relevance.
+        per_class = self.corpus.weighed(
+            np.zeros((len(rows), len(self.example))), rows[:, None], self.example[None, :]
+        )
+        by_concepts, by_text = judged(asker, self.sets_of_classes, self.weights)
+        per_class[~(by_concepts | by_text[:, None])] = -np.inf
+        per_class[:, self.archived_classes] = -np.inf
+        scores = text * (W_TEXT / W_SUM)
+        scores += np.take(per_class, self.class_of, axis=1)
+        if by_text.any():  # askers naming no concept: their text decides (the same rule)
+            named = np.nonzero(by_text)[0]
+            keep = relevant(asker[named], self.presence, self.weights, text[named])
+            scores[named] = np.where(keep, scores[named], -np.inf)
+        scores[np.arange(len(rows)), rows] = -np.inf
+        return scores, text
+
+    def best(
+        self, rows: Iterable[int], limit: int
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """For each of records `rows`: (i, its `limit` best records, their scores, their text
+        cosines), best first, ties to the smaller ref: `Corpus.best` of `similar_scores`."""
+        rows = np.fromiter(rows, dtype=np.int64)
+        size = max(1, _BLOCK_FLOATS // max(1, len(self.corpus.records)))
+        for start in range(0, len(rows), size):
+            block = rows[start : start + size]
+            if limit <= 0 or not len(self.corpus.records):
+                for i in block.tolist():
+                    yield i, np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+                continue
+            near, text = self.near_scores(block)
+            # A floor under each row's limit-th best: the limit-th best of the maxima of `_GROUP`
+            # records at a time (limit distinct records reach it); fewer groups or fewer finite
+            # maxima than the limit: every finite score.
+            floor = np.full(len(block), np.finfo(float).min)
+            if len(self.groups) >= limit:
+                maxima = np.maximum.reduceat(near, self.groups, axis=1)
+                kth = np.partition(maxima, len(self.groups) - limit, axis=1)[:, -limit]
+                floor = np.maximum(kth, floor) - _MARGIN
+            r, c = np.nonzero(near >= floor[:, None])
+            # The candidates scored exactly as `similar` scores them, then ordered as it does.
+            value = self.corpus.weighed(text[r, c], block[r], c)
+            order = np.lexsort((self.corpus.ref_rank[c], -value, r))
+            r, c, value = r[order], c[order], value[order]
+            first = np.searchsorted(r, np.arange(len(block)))
+            ends = np.minimum(np.append(first[1:], len(r)), first + limit)
+            for k, i in enumerate(block.tolist()):
+                cols = c[first[k] : ends[k]]
+                yield i, cols, value[first[k] : ends[k]], text[k, cols]
+
+
 def similar(
     records: Sequence[Mapping[str, Any]],
     ref: str,
@@ -363,8 +490,9 @@ def similar(
     corpus = Corpus(records, keep=ref, index=index)
     i = corpus.at[ref]
     text = corpus.text_of(i)
-    scores = corpus.similar_scores(np.array([i]), text[None, :])
-    return corpus.similar_matches(i, scores[0], text, limit)
+    scores = corpus.similar_scores(np.array([i]), text[None, :])[0]
+    chosen = [(j, float(scores[j]), float(text[j])) for j in corpus.best(scores, limit)]
+    return corpus.similar_matches(i, chosen)
 
 
 def similar_all(
@@ -375,19 +503,17 @@ def similar_all(
     index: TextIndex | None = None,
 ) -> dict[str, list[Match]]:
     """`similar(records, ref, limit=limit)` for every record that is not archived, computed
-    together (one index, rows scored in chunks). `reasons=False` skips the reasons (the
+    together (one index, blocks of rows: `EveryList`). `reasons=False` skips the reasons (the
     choice and scores are the same), which the forum's sections do not show."""
     corpus = Corpus(records, index=index)
-    result: dict[str, list[Match]] = {}
-    for start in range(0, len(corpus.records), _CHUNK):
-        rows = np.arange(start, min(start + _CHUNK, len(corpus.records)))
-        text = corpus.text_rows(rows)
-        scores = corpus.similar_scores(rows, text)
-        for k, i in enumerate(rows.tolist()):
-            result[corpus.records[i]["ref"]] = corpus.similar_matches(
-                i, scores[k], text[k], limit, reasons=reasons
-            )
-    return result
+    return {
+        corpus.records[i]["ref"]: corpus.similar_matches(
+            i,
+            list(zip(chosen.tolist(), scores.tolist(), text.tolist(), strict=True)),
+            reasons=reasons,
+        )
+        for i, chosen, scores, text in EveryList(corpus).best(range(len(corpus.records)), limit)
+    }
 
 
 # A list as the incremental discovery keeps it: the refs `similar` chooses, best first, and the
@@ -400,14 +526,9 @@ def _scored(corpus: Corpus, rows: Sequence[int], limit: int) -> dict[str, Scored
     """Each of records `rows`' similar list with its last score: the same choice as
     `similar_all` (each row is scored alone, whatever else is in its chunk)."""
     result: dict[str, Scored] = {}
-    for start in range(0, len(rows), _CHUNK):
-        chunk = np.array(rows[start : start + _CHUNK], dtype=np.int64)
-        text = corpus.text_rows(chunk)
-        scores = corpus.similar_scores(chunk, text)
-        for k, i in enumerate(chunk.tolist()):
-            best = corpus.best(scores[k], limit)
-            last = float(scores[k][best[-1]]) if best and len(best) == limit else None
-            result[corpus.records[i]["ref"]] = ([corpus.records[j]["ref"] for j in best], last)
+    for i, chosen, scores, _ in EveryList(corpus).best(rows, limit):
+        last = float(scores[-1]) if len(chosen) == limit else None
+        result[corpus.records[i]["ref"]] = ([corpus.records[j]["ref"] for j in chosen], last)
     return result
 
 

@@ -72,11 +72,13 @@ def may_be_relevant(
     )
 
 
-def relevant(
-    asker: np.ndarray, presence: np.ndarray, concept_weights: np.ndarray, text: np.ndarray
-) -> np.ndarray:
-    """Which records address the asker's need (the rule above): askers × records booleans (or
-    one vector, as `asker` is given). `text`: the text cosines, of the same shape."""
+def judged(
+    asker: np.ndarray, presence: np.ndarray, concept_weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rule below by concepts: which records address the asker's need (askers × records, or
+    one vector as `asker` is given), and which askers name no concept of the vocabulary (one
+    boolean an asker), whose relevance their text decides instead (`relevant`). Records with
+    the same concepts are judged alike: `presence` may hold each distinct set once."""
     share = coverage(asker, presence, concept_weights)
     # What addresses more of the need outranks what addresses a part of it: when the catalogue
     # holds projects covering most of it, one sharing a part only is not listed beside them.
@@ -86,9 +88,18 @@ def relevant(
     has_need: np.ndarray = np.asarray(
         (np.atleast_2d(asker) & (concept_weights[None, :] > 0)).any(axis=1)
     )
+    return share, ~has_need
+
+
+def relevant(
+    asker: np.ndarray, presence: np.ndarray, concept_weights: np.ndarray, text: np.ndarray
+) -> np.ndarray:
+    """Which records address the asker's need (the rule above): askers × records booleans (or
+    one vector, as `asker` is given). `text`: the text cosines, of the same shape."""
+    by_concepts, by_text = judged(asker, presence, concept_weights)
     if np.ndim(asker) == 1:
-        return share if bool(has_need[0]) else text >= TEXT_FLOOR
-    return np.asarray(np.where(has_need[:, None], share, text >= TEXT_FLOOR))
+        return text >= TEXT_FLOOR if bool(by_text[0]) else by_concepts
+    return np.asarray(np.where(by_text[:, None], text >= TEXT_FLOOR, by_concepts))
 
 
 def shared_concepts(asker: Sequence[str], other: Sequence[str]) -> tuple[str, ...]:
