@@ -553,24 +553,14 @@ def evidence_lines(record: dict[str, Any]) -> list[tuple[str, str]]:
     year = f" (euros of {cost['year']}, nominal)" if "year" in cost else " (nominal)"
     derived = record.get("evidence") or {}
     basis = derived.get("population_basis") or {}
-    if "one_off_eur" in cost:
-        per = derived.get("cost_per_inhabitant_eur")
-        lines.append(
-            (
-                "cost",
-                f"€{cost['one_off_eur']:,} one-off{year}"
-                + (f"; €{per}/inhabitant" if per is not None else ""),
-            )
-        )
-    if "yearly_eur" in cost:
-        per = derived.get("yearly_cost_per_inhabitant_eur")
-        lines.append(
-            (
-                "cost a year",
-                f"€{cost['yearly_eur']:,}{year}"
-                + (f"; €{per}/inhabitant" if per is not None else ""),
-            )
-        )
+    for field, label, what, per_key in (
+        ("one_off_eur", "cost", " one-off", "cost_per_inhabitant_eur"),
+        ("yearly_eur", "cost a year", "", "yearly_cost_per_inhabitant_eur"),
+    ):
+        if field in cost:
+            per = derived.get(per_key)
+            per_text = f"; €{per}/inhabitant" if per is not None else ""
+            lines.append((label, f"€{cost[field]:,}{what}{year}{per_text}"))
     if derived.get("savings_per_inhabitant_eur") is not None:
         lines.append(("savings/inhabitant", f"€{derived['savings_per_inhabitant_eur']} a year"))
     for item in record.get("funding") or []:
