@@ -344,3 +344,19 @@ def derived(
             if made:
                 lists.setdefault(name, []).append(made)
     return Mapped(values, lists, tuple(notes))
+
+
+def as_record(mapping: ImportMapping, made: Mapped) -> dict[str, Any]:
+    """What a mapping made of one row as a nested record (dotted names as objects, the list items,
+    the mapping's constants where no field gives them): for readers that make records without a
+    file's own columns (the harvest's JRC reader), so that a shipped mapping is the only place its
+    source's columns are read."""
+    record: dict[str, Any] = {}
+    for name, value in {**mapping.constants, **made.fields}.items():
+        *parents, leaf = name.split(".")
+        node = record
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    record.update(made.lists)
+    return record

@@ -1,14 +1,10 @@
 """The JRC public-sector inventory (Innovative Public Services Explorer, "update 2022", as
-published: ../shared/data/projects_jrc_ipsx_cases_2022.csv) mapped to the fitxa. The mapping is
-here and only here.
+published: ../shared/data/projects_jrc_ipsx_cases_2022.csv) read as a harvest source.
 
-- `id` is the source's identifier; `name` the title; `description` the description;
-- the lead organisation is the local body (`lead_organisation_name`, or the country named in
-  `geocoverage` when the row names none), its category the body's kind, `geocoverage_codes`'
-  first code its country (the JRC writes EL and UK, as the EU does);
-- `technology` and the process `type` are the analysis' technology;
-- the COFOG `primary_sector` decides the area, `type` the kind (a service, else a process),
-  `status` the phase; the row's `url` is a document and the original's page.
+The columns are mapped to the fitxa by the shipped import mapping
+(`bridge/catalogue/mappings/jrc.toml`, the one the import's `--map jrc` uses), so the mapping is
+written once; this module reads the file as the harvest needs it (the layout check, one item per
+case with the source's id and the original's page, the rows left out and why).
 """
 
 from __future__ import annotations
@@ -16,8 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from functools import cache
 from typing import Any
 
+from bridge.catalogue.mapping import ImportMapping, as_record, derived, load_mapping, skip_reason
 from bridge.harvest.model import Item, SourceDocument, SourceFailed, SourceKind
 
 PUBLISHER = "European Commission, Joint Research Centre (Innovative Public Services Explorer)"
@@ -40,26 +38,6 @@ COLUMNS = frozenset(
         "status",
     }
 )
-AREA_BY_SECTOR = {
-    "General public services": "services-formalities",
-    "Public order and safety": "citizen-care",
-    "Social protection": "social-services",
-    "Health": "social-services",
-    "Education": "social-services",
-    "Economic affairs": "planning-management",
-    "Housing and community amenities": "planning-management",
-    "Environmental protection": "planning-management",
-    "Recreation, culture and religion": "participation-open-government",
-}
-OTHER_AREA = "comprehensive-transformation"
-PHASE_BY_STATUS = {
-    "Implemented": "implemented",
-    "In production": "implemented",
-    "Not in use anymore": "implemented",
-    "Pilot": "pilot",
-    "In development": "prototype",
-    "Planned": "prototype",
-}
 _HTTP = re.compile(r"^\s*https?://[^\s/]+\S*\s*$")
 
 
@@ -118,26 +96,19 @@ def read(text: str) -> SourceDocument:
     )
 
 
+@cache
+def _mapping() -> ImportMapping:
+    return load_mapping("jrc")
+
+
 def _record(row: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
-    country = row["geocoverage_codes"].strip()[:2]
-    organisation = row["lead_organisation_name"] or row["geocoverage"]
+    mapping = _mapping()
+    made = derived(mapping, row)
     # A fitxa needs a country (ISO code) and a body: rows "across countries" name neither.
-    if not re.fullmatch(r"[A-Z]{2}", country):
+    if skip_reason(mapping, row, made) or "local_body.country" not in made.fields:
         return None, "no country code (geocoverage_codes is empty)"
-    if not organisation.strip():
+    if "local_body.name" not in made.fields:
         return None, "no lead organisation"
-    body: dict[str, Any] = {"name": organisation, "country": country}
-    if row["lead_organisation_category"].strip():
-        body["kind"] = row["lead_organisation_category"]
-    record: dict[str, Any] = {
-        "title": row["name"],
-        "local_body": body,
-        "description": row["description"],
-        "analysis": {"technology": f"{row['technology']}: {row['type']}"},
-        "area": AREA_BY_SECTOR.get(row["primary_sector"], OTHER_AREA),
-        "kind": "service" if "Service" in row["type"] else "process",
-        "phase": PHASE_BY_STATUS.get(row["status"], "prototype"),
-    }
-    if _HTTP.match(row["url"]):
-        record["documents"] = [{"kind": "other", "title": "JRC inventory", "url": row["url"]}]
+    record = as_record(mapping, made)
+    del record["ref"]  # the harvest's ref is the source's: `<source-slug>:<id>` (catalogue.refs)
     return record, ""

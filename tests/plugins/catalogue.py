@@ -23,6 +23,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bridge.catalogue.formats import dumps
+from bridge.catalogue.mapping import as_record, derived, load_mapping, skip_reason
 from bridge.models.enums import Area, DocumentKind, Kind, Phase
 
 AREAS = [a.value for a in Area]
@@ -151,25 +152,6 @@ def cli(bridge_env) -> Callable[..., Run]:
 _PROVINCE_REGION = {"08": "ES-B", "17": "ES-GI", "25": "ES-L", "43": "ES-T"}
 # GeoNames admin1 codes of a few Spanish communities (SOURCES.md §5 names 56, 29, 60, 59).
 _ADMIN1_REGION = {"56": "ES-CT", "29": "ES-MD", "60": "ES-VC", "59": "ES-PV"}
-_COFOG_AREA = {
-    "General public services": "services-formalities",
-    "Public order and safety": "citizen-care",
-    "Social protection": "social-services",
-    "Health": "social-services",
-    "Education": "social-services",
-    "Economic affairs": "planning-management",
-    "Housing and community amenities": "planning-management",
-    "Environmental protection": "planning-management",
-    "Recreation, culture and religion": "participation-open-government",
-}
-_JRC_PHASE = {
-    "Implemented": "implemented",
-    "In production": "implemented",
-    "Not in use anymore": "implemented",
-    "Pilot": "pilot",
-    "In development": "prototype",
-    "Planned": "prototype",
-}
 
 
 def _slug(text: str) -> str:
@@ -216,34 +198,21 @@ def real_records(shared: Path) -> list[dict[str, Any]]:
         refs.add(ref)
         records.append({"ref": ref, **record})
 
+    # The JRC cases through the product's own shipped mapping (`import --map jrc`, which the
+    # harvest reads too): the columns are mapped in one place.
+    jrc = load_mapping("jrc")
     with open(data / "projects_jrc_ipsx_local_subset.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            country = row["geocoverage_codes"][:2]
-            organisation = row["lead_organisation_name"] or row["geocoverage"]
+            made = derived(jrc, row)
             # Refused rightly: a record needs a country (ISO code), a body and a description.
-            if not re.fullmatch(r"[A-Z]{2}", country) or not organisation.strip():
+            if skip_reason(jrc, row, made) or not {
+                "local_body.country",
+                "local_body.name",
+                "description",
+            } <= set(made.fields):
                 continue
-            if not row["description"].strip():
-                continue
-            record: dict[str, Any] = {
-                "title": row["name"],
-                "local_body": _body(organisation, country, row["lead_organisation_category"]),
-                "description": row["description"],
-                "analysis": {"technology": f"{row['technology']}: {row['type']}"},
-                "area": _COFOG_AREA.get(row["primary_sector"], "comprehensive-transformation"),
-                "kind": "service" if "Service" in row["type"] else "process",
-                "phase": _JRC_PHASE.get(row["status"], "prototype"),
-            }
-            url = _http(row["url"])
-            if url:
-                record["documents"] = [
-                    {
-                        "kind": "article",
-                        "title": "JRC Innovative Public Services Explorer",
-                        "url": url,
-                    }
-                ]
-            add(f"jrc-{row['id']}", record)
+            record = as_record(jrc, made)
+            add(record.pop("ref"), record)
 
     with open(data / "projects_decidim_installations.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
