@@ -22,6 +22,7 @@ from bridge.discovery.places import place_of
 from bridge.loop.drift import Drift, Observed, Written, body_fingerprint, detect, seen_aspects
 from bridge.models.enums import Area
 from bridge.settings import Settings
+from bridge.sync.effective import merge_drift
 from bridge.sync.render import render_index, render_overview
 
 OVERVIEW = "overview"
@@ -192,14 +193,17 @@ def merge_page_drift(
     seen = set(seen_aspects(observed))
     if pinned is not None or observed.deleted:
         seen.add("pinned")
-    what = {a for a in (previous or {}).get("what", ()) if a not in seen} | set(drift.what)
-    if "deleted" in what:
-        what = {"deleted"}
-    detail = {k: v for k, v in ((previous or {}).get("detail") or {}).items() if k in what}
-    detail |= {k: v for k, v in drift.detail.items() if k in what}
+    what, detail = merge_drift(
+        (previous or {}).get("what", ()),
+        (previous or {}).get("detail"),
+        drift.what,
+        drift.detail,
+        seen,
+        PAGE_ASPECTS,
+    )
     if not what:
         return None
-    return {"what": [a for a in PAGE_ASPECTS if a in what], "detail": detail}
+    return {"what": list(what), "detail": detail}
 
 
 def _replies(record: Mapping[str, Any]) -> int:
