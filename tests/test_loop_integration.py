@@ -10,10 +10,10 @@ from plugins.forum import LOOP_RECORDS, PairedCatalogue
 from sqlmodel import Session
 
 from bridge.db import session_scope
+from bridge.jobs.sync_run import run_sync
 from bridge.loop.pull import pull
 from bridge.models import Activity, SyncStatus
 from bridge.settings import load_settings
-from bridge.sync.runner import run_sync
 
 
 def _pull(catalogue: PairedCatalogue, *, deep: bool = False):

@@ -166,7 +166,7 @@ class LostAnswerForum:
 def test_the_observatory_category_is_found_after_its_create_answer_was_lost() -> None:
     # The observatory's finder was a third copy without the lookup (issue 19): a lost answer
     # failed the overview though the category existed.
-    from bridge.discovery.step import observatory_category
+    from bridge.observatory.step import observatory_category
 
     settings = load_settings(CONFIG)
     forum = LostAnswerForum([])
@@ -208,8 +208,8 @@ def test_the_merge_keeps_what_the_observation_cannot_see_and_deleted_stands_alon
 
 
 def test_records_and_pages_merge_drift_alike(engine: sa.Engine) -> None:
-    from bridge.discovery.pages import merge_page_drift
     from bridge.loop.drift import Drift, Observed
+    from bridge.observatory.pages import merge_page_drift
 
     pid = add_project(engine, "rec-a", 1)
     state.record_intent(engine, pid, "dc-rec-a", new=True)

@@ -31,7 +31,17 @@ def load(source: Rows | Engine | Connection, key: str) -> tuple[str, Any] | None
 
 
 def save(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
-    """Store the index (written by `bridge.discovery.store`, which writes `discovery_cache`)."""
-    from bridge.discovery.store import save_cache
+    """Store `data` under `key` (the text index; the observatory's similar choice, pages'
+    fingerprint and uploads through bridge.observatory.store). Two processes writing at once:
+    the later write wins."""
+    from bridge.db import upsert
+    from bridge.models import DiscoveryCache
+    from bridge.models.types import table_of, utcnow
 
-    save_cache(engine, key, inputs_hash, data)
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            table_of(DiscoveryCache),
+            {"key": key},
+            {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()},
+        )

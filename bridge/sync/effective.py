@@ -112,7 +112,7 @@ def merge_drift(
     order: Sequence[str] = DRIFT_ASPECTS,
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
     """What a moderator changed on an object after one more observation, for records' topics
-    (bridge.sync.state.save_drift) and pages (bridge.discovery.store.observe_page) alike.
+    (bridge.sync.state.save_drift) and pages (bridge.observatory.store.observe_page) alike.
 
     The aspects the observation speaks for (`seen`) are replaced by what it found (`what`, with
     its `detail`); the others keep their earlier report (a topic-list item shows no body, so a

@@ -65,7 +65,7 @@ A new object kind is a small adapter (`ForumObject`), not a copy of the path::
     done = create_or_adopt(InviteWrite(forum, engine, topic_id, "anna"))
 
 The adapter calls its table's owner module (bridge.sync.state for `sync_state`,
-bridge.discovery.store for `forum_page`, bridge.challenges.store for challenges): the kernel never
+bridge.observatory.store for `forum_page`, bridge.challenges.store for challenges): the kernel never
 touches a table itself.
 """
 

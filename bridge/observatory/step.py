@@ -24,8 +24,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bridge.discourse_rules import upload_short_url
-from bridge.discovery import store
-from bridge.discovery.pages import (
+from bridge.forum.client import NewTopic, Topic
+from bridge.forum.errors import (
+    ForumAuthError,
+    ForumError,
+    ForumUnreachable,
+    ForumValidationError,
+)
+from bridge.observatory import store
+from bridge.observatory.pages import (
     OVERVIEW,
     DesiredPage,
     PageAction,
@@ -35,19 +42,12 @@ from bridge.discovery.pages import (
     index_key,
     plan_pages,
 )
-from bridge.discovery.sections import (
+from bridge.observatory.sections import (
     SIMILAR_LIMIT,
     Sections,
     build_sections,
     inputs_hash,
     keep_order,
-)
-from bridge.forum.client import NewTopic, Topic
-from bridge.forum.errors import (
-    ForumAuthError,
-    ForumError,
-    ForumUnreachable,
-    ForumValidationError,
 )
 from bridge.settings import Settings
 from bridge.sync.categories import CategoryError, find_or_create
@@ -541,7 +541,7 @@ def _written(action: PageAction) -> tuple[str, ...]:
 
 class _PageWrite:
     """An index or overview page as a kernel object (bridge.sync.kernel): its intent and topic
-    are forum_page's (bridge.discovery.store), its lookup the external id. An adopted page's
+    are forum_page's (bridge.observatory.store), its lookup the external id. An adopted page's
     content is unknown to us, so ours is written over it."""
 
     noun = "page"

@@ -7,7 +7,7 @@
 
 Each has an external id of its own (`{prefix}_index_{area}`, `{prefix}_overview`: refs never
 hold `_`, so they cannot meet a record's `{prefix}-{ref}`), and is rewritten only when its title
-or post changes: `plan_pages` compares with what was last written (bridge.discovery.store).
+or post changes: `plan_pages` compares with what was last written (bridge.observatory.store).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Pure. The choice is `similar_all`'s (so the forum shows what `digicanvis similar REF` shows);
 this module turns it into entries (title, council, population, link) and Markdown (through the
 renderer). An entry whose project has no topic yet is shown without a link and marks the record
-as *waiting*: the sync writes it once that topic exists (see bridge.discovery.step).
+as *waiting*: the sync writes it once that topic exists (see bridge.observatory.step).
 """
 
 from __future__ import annotations
