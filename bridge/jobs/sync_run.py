@@ -42,12 +42,12 @@ if TYPE_CHECKING:
 
 
 def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSummary:
-    """The plan and the counts it would give. No request, no write, no lease."""
+    """The plan and the counts it would give. No request, no write, no lease. `options` as
+    `resolve_options` gave them."""
     from bridge.observatory import step
     from bridge.sync import state, store
     from bridge.sync.apply import Outcome
 
-    options = resolve_options(settings, options)
     check_options(engine, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
     records = store.load_records(engine, settings.home_region)
@@ -56,7 +56,15 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
         sections = step.similar_sections(
             engine, settings, records, only=named_refs(options), save=False
         )
-    plan = compute_plan(records, state.load_states(engine), cached, settings, options, sections)
+    popts = plan_options(settings, options)
+    plan = compute_plan(
+        records,
+        state.load_states(engine),
+        cached,
+        settings,
+        popts,
+        sections.text if sections else None,
+    )
     # Each planned action as the outcome it would have, so the counts come from _summarise too.
     would = [
         Outcome(a.ref, a.name, a.result, fields=a.fields, error=getattr(a, "error", None))
@@ -145,22 +153,21 @@ def run_sync(
             linker = None
             if options.observatory:
                 linker = step.Linker(engine, settings, records, only=named_refs(options))
+            planned = plan_options(settings, options)  # once a run (the second pass's below)
             plan = compute_plan(
                 records,
                 states,
                 categories,
                 settings,
-                options,
-                linker.current if linker is not None else None,
+                planned,
+                linker.current.text if linker is not None else None,
             )
             if linker is not None:
                 plan, deferred = step.defer_waiting(plan, linker.current)
                 plan = _order_creates(plan, linker.choice)
             if progress:
                 progress("plan", plan)
-            applier = Applier(
-                client, engine, categories, plan_options(settings, options), check=run.check
-            )
+            applier = Applier(client, engine, categories, planned, check=run.check)
             stopped = None
             second_writes = 0
 
@@ -189,13 +196,16 @@ def run_sync(
                     # Second pass: the topics made above can now be linked from the sections
                     # that list them; only posts whose section changed are written.
                     # (--recreate-deleted was done above: the topic is no longer a deleted one.)
-                    relink = replace(options, recreate_deleted=frozenset())
+                    relink = replace(planned, recreate_deleted=frozenset())
                     linker = None  # pass two is planned with every link known
-                    sections = step.similar_sections(
-                        engine, settings, records, only=named_refs(relink)
-                    )
+                    sections = step.similar_sections(engine, settings, records, only=relink.only)
                     again = compute_plan(
-                        records, state.load_states(engine), categories, settings, relink, sections
+                        records,
+                        state.load_states(engine),
+                        categories,
+                        settings,
+                        relink,
+                        sections.text,
                     )
                     if progress:
                         progress("pass", again)

@@ -31,6 +31,7 @@ from bridge.forum.errors import (
     ForumUnreachable,
     ForumValidationError,
 )
+from bridge.models.enums import DriftPolicy
 from bridge.observatory import store
 from bridge.observatory.pages import (
     OVERVIEW,
@@ -54,7 +55,7 @@ from bridge.sync.categories import CategoryError, find_or_create
 from bridge.sync.desired import CatalogueRecord, body_hash
 from bridge.sync.external_id import recreated_external_id
 from bridge.sync.kernel import Done, Forum, Lookup, WriteFailed, create_or_adopt
-from bridge.sync.plan import Action, Adopt, Create, Plan, Update
+from bridge.sync.plan import Action, ActionName, Adopt, Create, Plan, Update
 
 log = logging.getLogger("bridge.discovery")
 CHOICE_KEY = "similar"
@@ -298,7 +299,7 @@ def sync_pages(
     ForumUnreachable (the run stops); other failures are counted and retried next time."""
     stored = store.load_pages(engine)
     result = PagesResult()
-    repair = settings.sync.drift_policy == "catalogue-wins"
+    repair = settings.sync.drift_policy == DriftPolicy.catalogue_wins
     with engine.connect() as conn:
         drift = {k: list(v.get("what") or ()) for k, v in store.load_page_drift(conn).items()}
     drift = {k: v for k, v in drift.items() if k in stored}
@@ -483,10 +484,13 @@ def _forget_deleted(
     return fresh
 
 
+_CREATES = (ActionName.create, ActionName.adopt)
+
+
 def _count(result: PagesResult, action: PageAction) -> None:
-    if action.name in ("create", "adopt"):
+    if action.name in _CREATES:
         result.created += 1
-    elif action.name == "update" or action.pin:
+    elif action.name is ActionName.update or action.pin:
         result.updated += 1
     else:
         result.unchanged += 1
@@ -502,14 +506,14 @@ def _apply(
     result: PagesResult | None = None,
 ) -> None:
     page: DesiredPage = action.page
-    if action.name in ("create", "adopt") or "body" in action.fields:
+    if action.name in _CREATES or "body" in action.fields:
         page = _uploaded(engine, client, page, result)
     category_id = categories[page.area]
     assert category_id is not None
-    if action.name in ("create", "adopt"):
+    if action.name in _CREATES:
         create_or_adopt(
             _PageWrite(engine, settings, client, page, category_id),
-            look_first=action.name == "adopt",
+            look_first=action.name is ActionName.adopt,
         )
         return
     assert row is not None and row.topic_id is not None

@@ -9,10 +9,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from bridge.models.enums import SyncStatus
+from bridge.models.enums import Aspect, SyncStatus
 
 # What a moderator can change that the catalogue owns, in the order `status` lists it (contract §3).
-DRIFT_ASPECTS = ("category", "tags", "title", "body", "closed", "deleted")
+DRIFT_ASPECTS: tuple[str, ...] = tuple(a.value for a in Aspect if a is not Aspect.pinned)
 
 
 # --------------------------------------------------------------------------- the rule

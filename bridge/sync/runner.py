@@ -7,7 +7,7 @@ no import runs up from the sync engine to the observatory or the challenges).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,6 @@ from bridge.sync.runs import (
 # imported where a run plans (`_planned_run`, `dry_run`), not here: a no-op sync, which ends
 # before planning, then starts as a new process in a fraction of the time (issue 20).
 if TYPE_CHECKING:
-    from bridge.observatory.sections import Sections
     from bridge.sync import state
     from bridge.sync.apply import Forum, Outcome
     from bridge.sync.desired import CatalogueRecord
@@ -154,21 +153,20 @@ def compute_plan(
     states: dict[int, state.Stored],
     categories: dict[str, int],
     settings: Settings,
-    options: SyncOptions,
-    sections: Sections | None = None,
+    options: PlanOptions,
+    similar: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Plan (pure) from one snapshot of the catalogue and the sync states. Posts end with their
-    similar-projects `sections` when given (the observatory, issue 11)."""
+    """Plan (pure) from one snapshot of the catalogue and the sync states, with the options
+    resolved once for the run (`plan_options`). Posts end with their `similar`-projects
+    section (ref → Markdown) when given: the observatory's (bridge.observatory.sections)."""
     from bridge.sync.desired import desired_topics
     from bridge.sync.plan import make_plan
 
-    named = named_refs(options)
+    named = None if options.only is None else set(options.only | options.recreate_deleted)
     # Titles are decided across the whole catalogue; with --project only the named posts are
     # rendered.
-    desired = desired_topics(
-        records, settings, render_only=named, similar=sections.text if sections else None
-    )
-    return make_plan(desired.values(), states, categories, plan_options(settings, options))
+    desired = desired_topics(records, settings, render_only=named, similar=similar)
+    return make_plan(desired.values(), states, categories, options)
 
 
 def summarise(outcomes: Iterable[Outcome], requests: int, **extra: Any) -> SyncSummary:
