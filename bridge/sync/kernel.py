@@ -151,6 +151,9 @@ class Lookup(Enum):
 
     absent = "absent"  # certainly not in the forum: sending (again) is safe
     unknown = "unknown"  # cannot tell (no lookup exists): never send again, keep the intent
+    # The object's next run reads what shows it anyway (a challenge's topic view lists its
+    # posts): the lost answer is raised as it came, the intent kept, the lookup made then.
+    next_run = "next_run"
 
 
 class Done(StrEnum):
@@ -240,13 +243,15 @@ def create_or_adopt(
     forum is asked before anything is sent. `hint`: what a person can do when the external id is
     taken by an object the API user cannot see (appended to the message).
 
-    Raises WriteFailed (Uncertain when no lookup can tell); lets ForumAuthError,
-    ForumUnreachable and whatever `obj.refused` raises through."""
+    Raises WriteFailed (Uncertain when no lookup can tell), or the AmbiguousWrite itself when
+    the lookup is the next run's (`Lookup.next_run`); lets the forum's other errors
+    (ForumAuthError, ForumUnreachable, a 429 after the client's retries) and whatever
+    `obj.refused` raises through."""
     if look_first:
         found = obj.lookup()
         if not isinstance(found, Lookup):
             return obj.adopt(found)
-        if found is Lookup.unknown:
+        if found is not Lookup.absent:
             raise Uncertain(f"{obj.label}: an earlier write may have reached the forum")
     obj.record_intent()
     looked_up = False
@@ -269,6 +274,8 @@ def create_or_adopt(
             found = obj.lookup()
             if not isinstance(found, Lookup):
                 return obj.adopt(found)
+            if found is Lookup.next_run:
+                raise
             if found is Lookup.unknown:
                 raise Uncertain(
                     f"{obj.label}: the forum's answer was lost ({exc.message}) and nothing can "
