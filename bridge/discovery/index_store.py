@@ -8,12 +8,24 @@ goes through an engine and the light Core table.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bridge.dbapi import Rows, as_bool, as_json, rows_of
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+
+
+def fingerprint(rows: Iterable[tuple[str, str | None, bool]], version: str) -> str:
+    """The one fingerprint of the catalogue (issue 19): every record's ref, content hash and
+    archived state, with the `version` of what is kept under it (the text index's format, the
+    similar choice's). Equal fingerprints, equal inputs: nothing to compute again."""
+    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
+    text = json.dumps([version, data], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def catalogue_rows(source: Rows | Engine | Connection) -> list[tuple[str, str | None, bool]]:

@@ -8,8 +8,6 @@ as *waiting*: the sync writes it once that topic exists (see bridge.observatory.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,13 +37,6 @@ class SimilarEntry:
 class Sections:
     text: Mapping[str, str]  # ref → the rendered section ("" when nothing is similar)
     waiting: frozenset[str]  # refs whose section lists a project that has no topic yet
-
-
-def inputs_hash(rows: Iterable[tuple[str, str | None, bool]]) -> str:
-    """Fingerprint of what the choice depends on: every record's ref, content hash and
-    archived state. Equal fingerprints, equal choice: no need to compute it again."""
-    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def keep_order(

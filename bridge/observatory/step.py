@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bridge.discourse_rules import upload_short_url
+from bridge.discovery import index_store
 from bridge.forum.client import NewTopic, Topic
 from bridge.forum.errors import (
     ForumAuthError,
@@ -47,7 +48,6 @@ from bridge.observatory.sections import (
     SIMILAR_LIMIT,
     Sections,
     build_sections,
-    inputs_hash,
     keep_order,
 )
 from bridge.settings import Settings
@@ -72,7 +72,9 @@ def similar_choice(
     then only the lists that can change (issue 20: `rank.similar_refresh`) when the text index
     was updated rather than built anew since they were chosen; a list naming the same projects
     as before keeps its order (sections.keep_order)."""
-    fingerprint = inputs_hash((r.ref, r.content_hash, r.archived) for r in records)
+    fingerprint = index_store.fingerprint(
+        ((r.ref, r.content_hash, r.archived) for r in records), _CHOICE_FORMAT
+    )
     cached = store.load_cache(engine, CHOICE_KEY)
     previous = _choice_state(cached[1]) if cached is not None else None
     if cached is not None and cached[0] == fingerprint and previous is not None:
