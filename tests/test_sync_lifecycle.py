@@ -186,7 +186,7 @@ def test_a_title_already_used_by_a_human_topic_falls_back_once(harness: SyncHarn
     harness.sync()  # creates the categories
     category_id = harness.topic_of("rec-a").category_id
     with harness.client() as human:
-        human.create_topic(
+        human._create_topic(
             title="Pressupostos participatius oberts",
             raw="Un tema d'una persona, no del pont.",
             category_id=category_id,
@@ -217,7 +217,7 @@ def test_forum_validation_failure_is_recorded_and_retried(harness: SyncHarness) 
     title = "Pressupostos participatius oberts"
     with harness.client() as human:
         for n, t in enumerate([title, f"{title} — Ajuntament de Reus (rec-b)"]):
-            human.create_topic(
+            human._create_topic(
                 title=t,
                 raw="Un tema d'una persona, no del pont.",
                 category_id=category_id,
@@ -301,9 +301,9 @@ def test_project_option_limits_the_run_and_refuses_unknown_refs(harness: SyncHar
 def test_drift_is_repaired_with_the_drift_edit_reason(harness: SyncHarness) -> None:
     from sqlalchemy import update
 
-    from bridge.loop.drift import Written, detect, observe_topic
     from bridge.models import SyncState
     from bridge.sync import store as sync_store
+    from bridge.sync.drift import Written, detect, observe_topic
 
     add_project(harness.engine, "rec-a", 1)
     harness.sync()
@@ -313,7 +313,7 @@ def test_drift_is_repaired_with_the_drift_edit_reason(harness: SyncHarness) -> N
         "retitle", topic_id=topic.id, title="Un títol posat per un moderador del fòrum"
     )
     harness.emulator.control("close", topic_id=topic.id)
-    # What issue 5's pull records (bridge.loop.drift's shape), written here directly.
+    # What issue 5's pull records (bridge.sync.drift's shape), written here directly.
     with harness.client() as client:
         observed = observe_topic(client.get_topic(topic.id))
     drift = detect(
