@@ -173,6 +173,7 @@ class Api:
         add("PUT", r"/t/(?P<slug>[^/]+)/(?P<id>\d+)", "/t/{slug}/{id}", Api.update_topic, True)
         add("PUT", r"/t/(?P<id>\d+)", "/t/{id}", Api.update_topic, True)
         add("DELETE", r"/t/(?P<id>\d+)", "/t/{id}", Api.delete_topic, True)
+        add("POST", r"/t/(?P<id>\d+)/invite", "/t/{id}/invite", Api.invite_to_topic, True)
         add("GET", r"/latest", "/latest", Api.latest)
         add("GET", r"/tag/(?P<name>[^/]+)", "/tag/{name}", Api.tag_topics)
         add("GET", r"/tags", "/tags", Api.list_tags)
@@ -520,6 +521,28 @@ class Api:
         return Response(200, None)  # notes §2/§5: 200 with an empty body
 
     # ------------------------------------------------------------------ posts (notes §4, §10)
+
+    def invite_to_topic(self, req: Request, m: re.Match[str]) -> Response:
+        """POST /t/{id}/invite.json (core TopicsController#invite @0045e7d; the rules are in
+        ForumState.invite). `params[:user] ? fetch_username : fetch_email`: a `user` key, even
+        empty, makes it a username invite; `params.require` refuses a blank value with 400."""
+        assert req.viewer is not None  # needs_user
+        if req.params.get("user") is not None:
+            value, name = req.params["user"], "user"
+        else:
+            value, name = req.params.get("email"), "email"
+        custom = req.params.get("custom_message")
+        with self.state.lock:
+            invited = self.state.invite(
+                int(m["id"]),
+                req.viewer,
+                (name, value if isinstance(value, str) else None),
+                custom if isinstance(custom, str) else None,
+            )
+            if invited is None:  # an email invite to someone without an account
+                return Response(200, {"success": "OK"})
+            # BasicUserSerializer, root "user"
+            return Response(200, {"user": serializers.basic_user(invited)})
 
     def show_post(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:

@@ -413,9 +413,9 @@ def topic_view(
         "closed": topic.closed,
         "archived": topic.archived,
         "has_summary": False,
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "slug": topic.slug,
-        "category_id": topic.category_id,
+        "category_id": topic.category_id or None,  # a personal message has no category
         "word_count": topic.word_count,
         "deleted_at": iso(topic.deleted_at),
         "user_id": topic.user_id,
@@ -472,6 +472,18 @@ def topic_view(
             "participants": participants,
             "created_by": basic_user(creator),
             "last_poster": basic_user(last_poster),
+            # core TopicViewDetailsSerializer: allowed_users / allowed_groups only for a
+            # personal message (include_allowed_users? → private_message?).
+            **(
+                {
+                    "allowed_users": [
+                        basic_user(state.users[uid]) for uid in topic.allowed_user_ids
+                    ],
+                    "allowed_groups": [],
+                }
+                if topic.private_message
+                else {}
+            ),
         },
     }
     if topic.external_id:

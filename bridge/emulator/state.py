@@ -17,7 +17,18 @@ from typing import Any
 from bridge import discourse_rules as rules
 from bridge.emulator import errors
 from bridge.emulator.admin import AdminState
-from bridge.emulator.models import Category, Post, Tag, Topic, User, slugify, utcnow
+from bridge.emulator.models import (
+    PRIVATE_MESSAGE,
+    Category,
+    Notification,
+    OutgoingEmail,
+    Post,
+    Tag,
+    Topic,
+    User,
+    slugify,
+    utcnow,
+)
 from bridge.emulator.uploads import Upload, UploadedFile, UploadSettings
 from bridge.emulator.uploads import create as create_upload
 from bridge.emulator.uploads import resolve as resolve_uploads
@@ -45,6 +56,24 @@ DEFINITION_RAW = (
 CATEGORY_NAME_MAX = 50
 MAX_CATEGORY_NESTING = 2  # core site setting max_category_nesting (default 2)
 TOPIC_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")  # notes §5
+
+# Topic invites (docs/emulator-fidelity.md, "Topic invites"): core config/locales/server.en.yml
+# @00109904 `topic_invite.*`, app/models/notification.rb `Notification.types`.
+NOT_PM = "You can only invite to personal messages."
+USER_ALREADY_INVITED = (
+    "Sorry, that user has already been invited. You may only invite a user to a topic once."
+)
+INVALID_ACCESS = "You are not permitted to view the requested resource."  # server.en.yml
+INVITED_TO_PRIVATE_MESSAGE = 7
+# core Topic#invite: what counts as an email address before Invite.generate validates it.
+LOOKS_LIKE_EMAIL = re.compile(r".+@.+")  # Ruby's /\A.+@.+\z/: "." stops at a newline
+# core EmailValidator.email_regex (lib/validators/email_validator.rb), the check that makes
+# Invite.generate's save fail: local part of atext runs joined by dots, then dotted labels.
+_ATEXT = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]"
+VALID_EMAIL = re.compile(
+    rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+"
+    r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+)
 
 
 def _truthy(value: Any) -> bool:
@@ -108,13 +137,16 @@ class ForumState:
     def __init__(self, api_username: str = "system"):
         self.lock = threading.RLock()
         self._ids = {
-            kind: itertools.count(1) for kind in ("user", "category", "topic", "post", "tag")
+            kind: itertools.count(1)
+            for kind in ("user", "category", "topic", "post", "tag", "notification")
         }
         self.users: dict[int, User] = {}
         self.categories: dict[int, Category] = {}
         self.topics: dict[int, Topic] = {}
         self.posts: dict[int, Post] = {}
         self.tags: dict[str, Tag] = {}
+        self.notifications: list[Notification] = []
+        self.outgoing_emails: list[OutgoingEmail] = []
         # Indexes so checks stay O(1) however many topics exist (the benchmark creates thousands).
         self._live_titles: dict[str, int] = {}  # lowercased title → live topic id
         self._live_external: dict[str, int] = {}  # lowercased external_id → live topic id
@@ -138,6 +170,17 @@ class ForumState:
         lowered = username.lower()
         with self.lock:
             return next((u for u in self.users.values() if u.username.lower() == lowered), None)
+
+    def user_by_name_or_email(self, value: str) -> User | None:
+        """core User.find_by_username_or_email: an email when the value holds "@" (compared
+        lowercased, as core stores emails), else a username (case-insensitive)."""
+        if "@" not in value:
+            return self.user_by_name(value)
+        lowered = value.strip().lower()
+        with self.lock:
+            return next(
+                (u for u in self.users.values() if u.email and u.email.lower() == lowered), None
+            )
 
     def ensure_user(self, username: str, admin: bool = False, moderator: bool = False) -> User:
         """The user of that name, created (a regular TL1 member unless told) when missing."""
@@ -178,7 +221,15 @@ class ForumState:
                 include_deleted_for_staff and viewer and viewer.staff
             ):
                 raise errors.topic_not_found()
+            if topic.private_message and not self.can_see_private_message(topic, viewer):
+                # core TopicGuardian#can_see_topic?: admins, or the message's allowed users;
+                # topics#show turns the refusal into a 404 (detailed_404 off).
+                raise errors.topic_not_found()
             return topic
+
+    @staticmethod
+    def can_see_private_message(topic: Topic, viewer: User | None) -> bool:
+        return viewer is not None and (viewer.admin or viewer.id in topic.allowed_user_ids)
 
     def post(self, post_id: int, viewer: User | None) -> Post:
         with self.lock:
@@ -784,6 +835,106 @@ class ForumState:
             # event to likes; the count shows up in the next read of the topic.
             return post
 
+    # ------------------------------------------------------------------ personal messages, invites
+
+    def create_private_message(
+        self, title: str, raw: str, user: User, recipients: list[User]
+    ) -> Topic:
+        """A personal message (archetype private_message, no category) from `user` to
+        `recipients`: core TopicCreator adds the creator and each recipient to
+        topic_allowed_users. The title/body rules are those of any topic."""
+        with self.lock:
+            title = rules.prettify_title(title)
+            problems = rules.title_problems(title) + rules.body_problems(raw, first_post=True)
+            if problems:
+                raise errors.create_post_failed(problems)
+            now = utcnow()
+            tid = next(self._ids["topic"])
+            topic = Topic(
+                id=tid,
+                title=title,
+                category_id=0,
+                user_id=user.id,
+                created_at=now,
+                bumped_at=now,
+                archetype=PRIVATE_MESSAGE,
+                allowed_user_ids=[user.id] + [r.id for r in recipients if r.id != user.id],
+            )
+            self.topics[tid] = topic
+            self._append_post(topic, user, raw, now, reply_to_post_number=None)
+            return topic
+
+    def invite(
+        self,
+        topic_id: int,
+        actor: User,
+        param: tuple[str, str | None],
+        custom_message: str | None,
+    ) -> User | None:
+        """POST /t/{id}/invite.json; `param` is ("user" or "email", its value) as the route read
+        it (api.Api.invite_to_topic).
+        Returns the invited user, or None when an email invite went out to someone who has no
+        account. Follows core TopicsController#invite @0045e7d then Topic#invite; each step is a
+        row of docs/emulator-fidelity.md."""
+        with self.lock:
+            topic = self.topics.get(topic_id)
+            if topic is None or topic.deleted_at is not None:
+                # `Topic.find_by(id:)` (Trashable's default scope hides deleted topics) → NotFound
+                raise errors.not_found()
+            if not topic.private_message:
+                raise errors.plain_422([NOT_PM])
+            if not self._can_invite_to(topic, actor):
+                raise errors.invalid_access(INVALID_ACCESS)
+            name, username_or_email = param  # read only now: fetch_username / fetch_email
+            if not username_or_email:
+                raise errors.param_missing(name)
+            target = self.user_by_name_or_email(username_or_email)
+            if target is not None:
+                if target.id in topic.allowed_user_ids:
+                    raise errors.plain_422([USER_ALREADY_INVITED])
+                topic.allowed_user_ids.append(target.id)
+                self.notifications.append(
+                    Notification(
+                        id=next(self._ids["notification"]),
+                        user_id=target.id,
+                        notification_type=INVITED_TO_PRIVATE_MESSAGE,
+                        topic_id=topic.id,
+                        post_number=1,
+                        data={"topic_title": topic.title, "display_username": actor.username},
+                        created_at=utcnow(),
+                    )
+                )
+                return target
+            if not LOOKS_LIKE_EMAIL.fullmatch(username_or_email):
+                # Topic#invite returns nil: an unknown username → the controller's failed_json
+                raise errors.ApiError(422, {"failed": "FAILED"})
+            email = username_or_email.strip().lower()
+            if not VALID_EMAIL.fullmatch(email):
+                # Invite.generate saves with `validates :email, email: true` → RecordInvalid
+                raise errors.record_invalid(["Email is invalid"])
+            self.outgoing_emails.append(
+                OutgoingEmail(
+                    to=email,
+                    kind="invite",
+                    topic_id=topic.id,
+                    invited_by_id=actor.id,
+                    custom_message=custom_message,
+                    created_at=utcnow(),
+                )
+            )
+            return None
+
+    @staticmethod
+    def _can_invite_to(topic: Topic, actor: User) -> bool:
+        """core Guardian#can_invite_to? for a personal message: admins always; others must see
+        it (be an allowed user) and be in personal_message_enabled_groups (here: trust level 1
+        or more, or staff)."""
+        if actor.admin:
+            return True
+        if actor.id not in topic.allowed_user_ids:
+            return False
+        return actor.staff or actor.trust_level >= 1
+
     # ------------------------------------------------------------------ lists (notes §11)
 
     def listable(self, viewer: User | None) -> list[Topic]:
@@ -793,7 +944,9 @@ class ForumState:
             topics = [
                 t
                 for t in self.topics.values()
-                if t.deleted_at is None and (t.visible or (viewer is not None and viewer.staff))
+                if t.deleted_at is None
+                and not t.private_message  # messages are in no topic list
+                and (t.visible or (viewer is not None and viewer.staff))
             ]
         return sorted(topics, key=lambda t: (t.bumped_at, t.id), reverse=True)
 
