@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from tests_support import FakeTime
 
+from bridge.discourse_rules import tag_names
 from bridge.emulator import RunningEmulator
 from bridge.emulator.state import NOT_PM, USER_ALREADY_INVITED
 from bridge.forum.client import ForumClient, InviteResult, Participant
@@ -380,3 +381,43 @@ def test_read_topic_people(emulator: RunningEmulator, api: Any, client: ForumCli
     message = _message(emulator, "biel")
     in_message = client.read_topic_people(message)
     assert in_message.private_message and in_message.allowed_users == ("system", "biel")
+
+
+# ---------------------------------------------------------------- tags set by a participant
+
+
+def test_who_may_retag_a_request_topic(emulator: RunningEmulator, api: Any) -> None:
+    """The request's author may change its tags (PUT /t/-/{id}.json); another member may not,
+    unless trust level 3+; a name that is no tag yet is dropped for a non-staff author
+    (notes §7), so an "agreed" tag must exist beforehand."""
+    from plugins.emulator import ApiSession
+
+    category = api.category("Contactes i visites")
+    api.topic(
+        category["id"],
+        title="A staff topic that creates the tags",
+        raw=BODY,
+        **{"tags[]": ["visita", "visita-acordada"]},
+    )
+    created = emulator.control(
+        "create_topic",
+        category_id=category["id"],
+        title=TITLE,
+        raw=BODY,
+        username="requester",
+        tags=["visita"],
+    )
+    topic_id = created["topic_id"]
+    emulator.control("user", username="other", trust_level=1)
+    emulator.control("user", username="leader", trust_level=3)
+    path = f"/t/-/{topic_id}.json"
+
+    other = ApiSession(emulator, username="other").put(path, json={"tags": ["visita-acordada"]})
+    assert other.status_code == 403 and other.json()["error_type"] == "invalid_access"
+    author = ApiSession(emulator, username="requester")
+    answer = author.put(path, json={"tags": ["visita", "visita-acordada", "brand-new"]})
+    assert answer.status_code == 200, answer.text
+    shown = tag_names(api.get(f"/t/{topic_id}.json").json()["tags"])
+    assert shown == ("visita", "visita-acordada")  # "brand-new" dropped: not staff
+    leader = ApiSession(emulator, username="leader").put(path, json={"tags": ["visita"]})
+    assert leader.status_code == 200

@@ -588,6 +588,8 @@ class ForumState:
         dropped and create no revision."""
         with self.lock:
             topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
+            if not self._can_edit_topic(topic, actor):  # guardian.ensure_can_edit!(topic)
+                raise errors.invalid_access(INVALID_ACCESS)
             changes: dict[str, Any] = {}
             problems: list[str] = []
             if "title" in params and params["title"] is not None:
@@ -613,6 +615,18 @@ class ForumState:
             if changes:
                 self._revise(topic.first_post, actor, topic_changes=changes)
             return topic
+
+    @staticmethod
+    def _can_edit_topic(topic: Topic, actor: User) -> bool:
+        """core TopicGuardian#can_edit_topic? (lib/guardian/topic_guardian.rb @00e987c): staff;
+        trust level 3+ on a topic that is neither archived nor a message
+        (trusted_users_can_edit_others); otherwise only the topic's own author, and not once it
+        is archived. Not emulated: the author's edit time limit, locked first posts."""
+        if actor.staff:
+            return True
+        if actor.trust_level >= 3 and not topic.archived and not topic.private_message:
+            return True
+        return not topic.archived and topic.user_id == actor.id
 
     def _apply_topic_changes(self, topic: Topic, changes: dict[str, Any]) -> None:
         if "tags" in changes:
