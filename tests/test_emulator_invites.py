@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY, generate_latest
-from tests_support import FakeTime
+from tests_support import FakeTime, wait_for
 
 from bridge.discourse_rules import tag_names
 from bridge.emulator import RunningEmulator
@@ -380,7 +380,7 @@ def test_read_topic_people(emulator: RunningEmulator, api: Any, client: ForumCli
 
     message = _message(emulator, "biel")
     in_message = client.read_topic_people(message)
-    assert in_message.private_message and in_message.allowed_users == ("system", "biel")
+    assert in_message.private_message and in_message.allowed_users == ("biel", "system")
 
 
 # ---------------------------------------------------------------- tags set by a participant
@@ -421,3 +421,56 @@ def test_who_may_retag_a_request_topic(emulator: RunningEmulator, api: Any) -> N
     assert shown == ("visita", "visita-acordada")  # "brand-new" dropped: not staff
     leader = ApiSession(emulator, username="leader").put(path, json={"tags": ["visita"]})
     assert leader.status_code == 200
+
+
+# ---------------------------------------------------------------- personal messages by the API
+
+
+def test_a_personal_message_by_the_api_notifies_its_recipients(
+    emulator_factory: Callable[..., RunningEmulator],
+) -> None:
+    from plugins.emulator import ApiSession
+
+    emulator = emulator_factory(webhook_url="http://127.0.0.1:9/unreachable")
+    api = ApiSession(emulator)
+    emulator.control("user", username="Anna")
+    data = {"title": TITLE, "raw": BODY, "archetype": "private_message"}
+    created = api.post("/posts.json", data={**data, "target_recipients": "anna"})
+    assert created.status_code == 200, created.text
+    topic_id = created.json()["topic_id"]
+    assert _allowed(emulator, topic_id) == ["Anna", "system"]  # recipients, then the sender
+    (note,) = emulator.control("notifications", username="Anna")["notifications"]
+    assert note["notification_type"] == 6 and note["topic_id"] == topic_id  # private_message
+    view = api.get(f"/t/{topic_id}.json").json()
+    assert view["archetype"] == "private_message" and view["category_id"] is None
+    assert api.get("/latest.json").json()["topic_list"]["topics"] == []  # in no list
+    wait_for(lambda: len(emulator.control("webhooks")["deliveries"]) == 2)
+    events = [d["event"] for d in emulator.control("webhooks")["deliveries"]]
+    assert events == ["topic_created", "post_created"]
+    # Someone outside the message cannot read it.
+    emulator.control("user", username="outsider", trust_level=1)
+    assert ApiSession(emulator, username="outsider").get(f"/t/{topic_id}.json").status_code == 404
+
+    for extra, error in (
+        ({}, "You must select a valid user."),
+        ({"target_recipients": "anna,ghost"}, "One of the users you are sending"),
+    ):
+        refused = api.post("/posts.json", data={**data, **extra})
+        assert refused.status_code == 422
+        assert refused.json()["action"] == "create_post"
+        assert refused.json()["errors"][0].startswith(error)
+
+
+def test_the_client_sends_a_message_then_invites_into_it(
+    emulator: RunningEmulator, client: ForumClient
+) -> None:
+    emulator.control("user", username="anna")
+    emulator.control("user", username="biel")
+    sent = client.send_private_message(["anna"], title=TITLE, raw=BODY)
+    assert _allowed(emulator, sent.topic_id) == ["anna", "system"]
+    assert client.invite_to_topic(sent.topic_id, user="biel").username == "biel"
+    assert client.read_topic_people(sent.topic_id).allowed_users == ("anna", "system", "biel")
+    with pytest.raises(ForumValidationError):
+        client.send_private_message(["ghost"], title=TITLE, raw=BODY)
+    with pytest.raises(ValueError):
+        client.send_private_message([], title=TITLE, raw=BODY)

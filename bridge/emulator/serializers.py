@@ -630,8 +630,8 @@ def webhook_post(state: ForumState, post: Post) -> dict[str, Any]:
     body.update(
         topic_title=topic.title,
         topic_posts_count=topic.posts_count,
-        topic_archetype="regular",
-        category_id=topic.category_id,
+        topic_archetype=topic.archetype,
+        category_id=topic.category_id or None,
         category_slug=cat.url_slug if cat else None,
     )
     return body

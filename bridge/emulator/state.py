@@ -65,6 +65,11 @@ USER_ALREADY_INVITED = (
 )
 INVALID_ACCESS = "You are not permitted to view the requested resource."  # server.en.yml
 INVITED_TO_PRIVATE_MESSAGE = 7
+PRIVATE_MESSAGE_NOTIFICATION = 6  # Notification.types[:private_message]
+# TopicCreator's rollback keys (activerecord.errors.models.topic.attributes.base.*); the wording is
+# the en text as remembered, not read (docs/emulator-fidelity.md).
+NO_USER_SELECTED = "You must select a valid user."
+TARGET_USER_NOT_FOUND = "One of the users you are sending this message to could not be found."
 # core Topic#invite: what counts as an email address before Invite.generate validates it.
 LOOKS_LIKE_EMAIL = re.compile(r".+@.+")  # Ruby's /\A.+@.+\z/: "." stops at a newline
 # core EmailValidator.email_regex (lib/validators/email_validator.rb), the check that makes
@@ -470,6 +475,8 @@ class ForumState:
         if raw in (None, ""):
             raise errors.param_missing("raw")
         raw = rules.stored_raw(str(raw))  # core lib/post_creator.rb, before validation
+        if params.get("archetype") == PRIVATE_MESSAGE:
+            return self._create_message(params, raw, actor)
         with self.lock:
             category_param = params.get("category")
             if category_param in (None, ""):
@@ -855,7 +862,7 @@ class ForumState:
         self, title: str, raw: str, user: User, recipients: list[User]
     ) -> Topic:
         """A personal message (archetype private_message, no category) from `user` to
-        `recipients`: core TopicCreator adds the creator and each recipient to
+        `recipients`: core TopicCreator adds each recipient, then the creator, to
         topic_allowed_users. The title/body rules are those of any topic."""
         with self.lock:
             title = rules.prettify_title(title)
@@ -872,11 +879,49 @@ class ForumState:
                 created_at=now,
                 bumped_at=now,
                 archetype=PRIVATE_MESSAGE,
-                allowed_user_ids=[user.id] + [r.id for r in recipients if r.id != user.id],
+                # TopicCreator#setup_private_message: the recipients, then the sender.
+                allowed_user_ids=[r.id for r in recipients if r.id != user.id] + [user.id],
             )
             self.topics[tid] = topic
             self._append_post(topic, user, raw, now, reply_to_post_number=None)
             return topic
+
+    def _create_message(self, params: dict[str, Any], raw: str, actor: User) -> Post:
+        """POST /posts.json with archetype=private_message: core TopicCreator#setup_private_message
+        (`no_user_selected` without recipients; `add_users`: every name of `target_recipients`,
+        comma-separated, deprecated `target_usernames`, must be a user, matched on
+        username_lower, else `target_user_not_found`; the sender joins the allowed users), then
+        PostAlerter notifies each recipient (`private_message`, 6). Webhooks as for any topic."""
+        names_param = params.get("target_recipients") or params.get("target_usernames") or ""
+        names = [n.strip() for n in str(names_param).split(",") if n.strip()]
+        with self.lock:
+            if not names:
+                raise errors.create_post_failed([NO_USER_SELECTED])
+            recipients = [self.user_by_name(n) for n in names]
+            found = [r for r in recipients if r is not None]
+            if len(found) != len(names):
+                raise errors.create_post_failed([TARGET_USER_NOT_FOUND])
+            title = str(params.get("title") or "")
+            topic = self.create_private_message(title, raw, actor, found)
+            for user in found:
+                if user.id != actor.id:
+                    self._notify(user, PRIVATE_MESSAGE_NOTIFICATION, topic, actor)
+            self.on_event("topic_created", "topic", topic)
+            self.on_event("post_created", "post", topic.first_post)
+            return topic.first_post
+
+    def _notify(self, user: User, kind: int, topic: Topic, actor: User) -> None:
+        self.notifications.append(
+            Notification(
+                id=next(self._ids["notification"]),
+                user_id=user.id,
+                notification_type=kind,
+                topic_id=topic.id,
+                post_number=1,
+                data={"topic_title": topic.title, "display_username": actor.username},
+                created_at=utcnow(),
+            )
+        )
 
     def invite(
         self,
@@ -907,17 +952,7 @@ class ForumState:
                 if target.id in topic.allowed_user_ids:
                     raise errors.plain_422([USER_ALREADY_INVITED])
                 topic.allowed_user_ids.append(target.id)
-                self.notifications.append(
-                    Notification(
-                        id=next(self._ids["notification"]),
-                        user_id=target.id,
-                        notification_type=INVITED_TO_PRIVATE_MESSAGE,
-                        topic_id=topic.id,
-                        post_number=1,
-                        data={"topic_title": topic.title, "display_username": actor.username},
-                        created_at=utcnow(),
-                    )
-                )
+                self._notify(target, INVITED_TO_PRIVATE_MESSAGE, topic, actor)
                 return target
             if not LOOKS_LIKE_EMAIL.fullmatch(username_or_email):
                 # Topic#invite returns nil: an unknown username → the controller's failed_json

@@ -899,6 +899,36 @@ class ForumClient(DiscourseClient):
         creator, the tags and whether it is closed or a message."""
         return TopicPeople.parse(self.get_topic(topic_id))
 
+    def send_private_message(self, usernames: list[str], *, title: str, raw: str) -> NewTopic:
+        """POST /posts.json with archetype=private_message and `target_recipients` (comma-separated
+        usernames): a personal message from the API user, which Discourse notifies to each
+        recipient (`private_message`) — the kind of topic `invite_to_topic` accepts. Refusals
+        (no recipient, an unknown username, title/body rules) raise ForumValidationError; a lost
+        answer raises AmbiguousWrite (look the messages up before sending again)."""
+        if not usernames:
+            raise ValueError("a personal message needs at least one recipient")
+        path = "/posts.json"
+        body = self._request(
+            "POST",
+            path,
+            data={
+                "title": title,
+                "raw": raw,
+                "archetype": "private_message",
+                "target_recipients": ",".join(usernames),
+            },
+        )
+        if body.get("action") == "enqueued":
+            raise _enqueued(f"the message {title!r}")
+        if "topic_id" not in body or "id" not in body:
+            raise AmbiguousWrite(
+                f"POST {path}: the forum answered without a topic id; look the messages up",
+                status=200,
+                method="POST",
+                path=path,
+            )
+        return NewTopic(int(body["topic_id"]), int(body["id"]), body.get("topic_slug"))
+
 
 # ---------------------------------------------------------------------- helpers (pure)
 
