@@ -474,3 +474,59 @@ def test_the_client_sends_a_message_then_invites_into_it(
         client.send_private_message(["ghost"], title=TITLE, raw=BODY)
     with pytest.raises(ValueError):
         client.send_private_message([], title=TITLE, raw=BODY)
+
+
+# ---------------------------------------------------------------- email invites to the forum
+
+
+def test_an_email_invite_to_the_forum_lands_on_a_regular_topic(
+    emulator: RunningEmulator, api: Any, client: ForumClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    topic_id = _regular_topic(api)
+    response = api.post(
+        "/invites.json", data={"email": ADDRESS, "topic_id": topic_id, "custom_message": "Hola"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {"id", "invite_key", "link", "email", "emailed", "topics", "expires_at"} <= set(body)
+    assert body["email"] == ADDRESS.lower() and [t["id"] for t in body["topics"]] == [topic_id]
+    (sent,) = emulator.control("emails")["emails"]
+    assert (sent["to"], sent["topic_id"], sent["custom_message"]) == (
+        ADDRESS.lower(),
+        topic_id,
+        "Hola",
+    )
+    # The same inviter and address: the invite is reused and the email sent again.
+    again = client.invite_by_email(ADDRESS, topic_id=topic_id, custom_message="Hola")
+    assert again.id == body["id"] and again.topic_ids == (topic_id,) and again.emailed
+    assert len(emulator.control("emails")["emails"]) == 2
+    assert ADDRESS.lower() not in repr(again).lower()
+    assert ADDRESS.lower() not in caplog.text.lower()
+
+
+def test_email_invite_refusals(emulator: RunningEmulator, api: Any, client: ForumClient) -> None:
+    from plugins.emulator import ApiSession
+
+    topic_id = _regular_topic(api)
+    emulator.control("user", username="anna", email="anna@vic.example")
+    taken = api.post("/invites.json", data={"email": "Anna@vic.example", "topic_id": topic_id})
+    assert taken.status_code == 422
+    assert taken.json() == {
+        "errors": [
+            "There's no need to invite <b>anna@vic.example</b>, they already have an account!"
+        ]
+    }
+    with pytest.raises(ForumValidationError) as info:
+        client.invite_by_email("anna@vic.example", topic_id=topic_id)
+    assert "anna@vic.example" not in " ".join([str(info.value), *info.value.errors])
+    assert "***" in info.value.errors[0]
+    bad = api.post("/invites.json", data={"email": "bad@@example.cat"})
+    assert bad.status_code == 422
+    missing = api.post("/invites.json", data={"email": ADDRESS, "topic_id": 999_999})
+    assert missing.status_code == 400 and missing.json()["error_type"] == "invalid_parameters"
+    emulator.control("user", username="member", trust_level=1)
+    member = ApiSession(emulator, username="member")
+    refused = member.post("/invites.json", data={"email": ADDRESS, "topic_id": topic_id})
+    assert refused.status_code == 403
+    assert emulator.control("emails")["emails"] == []

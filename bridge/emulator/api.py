@@ -174,6 +174,7 @@ class Api:
         add("PUT", r"/t/(?P<id>\d+)", "/t/{id}", Api.update_topic, True)
         add("DELETE", r"/t/(?P<id>\d+)", "/t/{id}", Api.delete_topic, True)
         add("POST", r"/t/(?P<id>\d+)/invite", "/t/{id}/invite", Api.invite_to_topic, True)
+        add("POST", r"/invites", "/invites", Api.create_invite, True)
         add("GET", r"/latest", "/latest", Api.latest)
         add("GET", r"/tag/(?P<name>[^/]+)", "/tag/{name}", Api.tag_topics)
         add("GET", r"/tags", "/tags", Api.list_tags)
@@ -543,6 +544,26 @@ class Api:
                 return Response(200, {"success": "OK"})
             # BasicUserSerializer, root "user"
             return Response(200, {"user": serializers.basic_user(invited)})
+
+    def create_invite(self, req: Request, m: re.Match[str]) -> Response:
+        """POST /invites.json, email invites only (a link invite, without `email`, is not
+        emulated: 400). Answer: InviteSerializer with show_emails (the request named an email)."""
+        assert req.viewer is not None  # needs_user
+        email = req.params.get("email")
+        if not isinstance(email, str) or not email.strip():
+            raise errors.param_missing("email")
+        topic_param = req.params.get("topic_id")
+        topic_id = _int(topic_param, "topic_id") if topic_param not in (None, "") else None
+        custom = req.params.get("custom_message")
+        with self.state.lock:
+            invite = self.state.create_invite(
+                req.viewer,
+                email,
+                topic_id,
+                custom if isinstance(custom, str) else None,
+                str(req.params.get("skip_email", "false")).lower() == "true",
+            )
+            return Response(200, serializers.invite(self.state, invite, req.base_url))
 
     def show_post(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:

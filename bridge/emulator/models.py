@@ -243,3 +243,18 @@ class OutgoingEmail:
     invited_by_id: int
     custom_message: str | None
     created_at: datetime
+
+
+@dataclass
+class Invite:
+    """A row of core's invites table for an email invite (Invite.generate)."""
+
+    id: int
+    invite_key: str
+    email: str
+    invited_by_id: int
+    topic_ids: list[int]
+    custom_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime

@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bridge.emulator.models import Category, Post, Topic, User, avatar_template, iso
+from bridge.emulator.models import (
+    Category,
+    Invite,
+    Post,
+    Topic,
+    User,
+    avatar_template,
+    iso,
+)
 from bridge.emulator.state import ForumState
 
 # Discourse's action ids in actions_summary (samples: 2 like, 3 off-topic, 4 inappropriate, 8 spam,
@@ -635,3 +643,30 @@ def webhook_post(state: ForumState, post: Post) -> dict[str, Any]:
         category_slug=cat.url_slug if cat else None,
     )
     return body
+
+
+def invite(state: ForumState, invite: Invite, base_url: str) -> dict[str, Any]:
+    """core InviteSerializer (openapi.json createInvite's 200 schema) for an email invite."""
+    return {
+        "id": invite.id,
+        "invite_key": invite.invite_key,
+        "link": f"{base_url}/invites/{invite.invite_key}",
+        "description": None,
+        "email": invite.email,
+        "domain": None,
+        "emailed": True,
+        "can_delete_invite": True,
+        "custom_message": invite.custom_message,
+        "created_at": iso(invite.created_at),
+        "updated_at": iso(invite.updated_at),
+        "expires_at": iso(invite.expires_at),
+        "expired": False,
+        "grants_admin": False,
+        "grants_moderator": False,
+        "topics": [
+            basic_topic(state.topics[tid])["basic_topic"]
+            for tid in invite.topic_ids
+            if tid in state.topics
+        ],
+        "groups": [],
+    }

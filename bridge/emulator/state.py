@@ -7,8 +7,10 @@ Each rule names its source in ../shared/discourse/API-NOTES.md ("notes §N").
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from bridge.emulator.admin import AdminState
 from bridge.emulator.models import (
     PRIVATE_MESSAGE,
     Category,
+    Invite,
     Notification,
     OutgoingEmail,
     Post,
@@ -63,6 +66,9 @@ NOT_PM = "You can only invite to personal messages."
 USER_ALREADY_INVITED = (
     "Sorry, that user has already been invited. You may only invite a user to a topic once."
 )
+# server.en.yml `invite.user_exists` (Invite.generate raises it for an address with an account).
+INVITE_USER_EXISTS = "There's no need to invite <b>{email}</b>, they already have an account!"
+INVITE_EXPIRY = timedelta(days=90)  # site setting invite_expiry_days (default 90; not read)
 INVALID_ACCESS = "You are not permitted to view the requested resource."  # server.en.yml
 INVITED_TO_PRIVATE_MESSAGE = 7
 PRIVATE_MESSAGE_NOTIFICATION = 6  # Notification.types[:private_message]
@@ -143,7 +149,7 @@ class ForumState:
         self.lock = threading.RLock()
         self._ids = {
             kind: itertools.count(1)
-            for kind in ("user", "category", "topic", "post", "tag", "notification")
+            for kind in ("user", "category", "topic", "post", "tag", "notification", "invite")
         }
         self.users: dict[int, User] = {}
         self.categories: dict[int, Category] = {}
@@ -152,6 +158,7 @@ class ForumState:
         self.tags: dict[str, Tag] = {}
         self.notifications: list[Notification] = []
         self.outgoing_emails: list[OutgoingEmail] = []
+        self.invites: dict[tuple[str, int], Invite] = {}  # (email, invited_by_id) → invite
         # Indexes so checks stay O(1) however many topics exist (the benchmark creates thousands).
         self._live_titles: dict[str, int] = {}  # lowercased title → live topic id
         self._live_external: dict[str, int] = {}  # lowercased external_id → live topic id
@@ -972,6 +979,66 @@ class ForumState:
                 )
             )
             return None
+
+    def create_invite(
+        self,
+        actor: User,
+        email: str,
+        topic_id: int | None,
+        custom_message: str | None,
+        skip_email: bool,
+    ) -> Invite:
+        """POST /invites.json with `email` (InvitesController#create, then Invite.generate; rows
+        of docs/emulator-fidelity.md): an email invite to the forum that lands on `topic_id`,
+        for any topic the inviter may see (regular topics included)."""
+        with self.lock:
+            topic = None
+            if topic_id is not None:
+                topic = self.topics.get(topic_id)
+                if topic is None or topic.deleted_at is not None:
+                    raise errors.invalid_parameters("topic_id")
+                if topic.private_message and not self._can_invite_to(topic, actor):
+                    raise errors.invalid_access(INVALID_ACCESS)
+            if not actor.staff and actor.trust_level < 2:
+                # ensure_can_invite_to_forum!: staff, or invite_allowed_groups (taken as TL2+)
+                raise errors.invalid_access(INVALID_ACCESS)
+            lowered = email.strip().lower()  # Email.downcase
+            if "@" in lowered and self.user_by_name_or_email(lowered) is not None:
+                raise errors.plain_422([INVITE_USER_EXISTS.format(email=html.escape(lowered))])
+            if not VALID_EMAIL.fullmatch(lowered):
+                raise errors.plain_422(["Email is invalid"])  # RecordInvalid, first message
+            now = utcnow()
+            invite = self.invites.get((lowered, actor.id))
+            if invite is None or invite.expires_at < now:
+                invite = Invite(
+                    id=next(self._ids["invite"]),
+                    invite_key=secrets.token_hex(16),
+                    email=lowered,
+                    invited_by_id=actor.id,
+                    topic_ids=[],
+                    custom_message=custom_message,
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + INVITE_EXPIRY,
+                )
+                self.invites[(lowered, actor.id)] = invite
+            else:  # the inviter's live invite for that address is reused, its dates renewed
+                invite.updated_at = now
+                invite.custom_message = custom_message or invite.custom_message
+            if topic is not None and topic.id not in invite.topic_ids:
+                invite.topic_ids.append(topic.id)
+            if not skip_email:
+                self.outgoing_emails.append(
+                    OutgoingEmail(
+                        to=lowered,
+                        kind="invite",
+                        topic_id=topic.id if topic is not None else None,
+                        invited_by_id=actor.id,
+                        custom_message=invite.custom_message,
+                        created_at=now,
+                    )
+                )
+            return invite
 
     @staticmethod
     def _can_invite_to(topic: Topic, actor: User) -> bool:

@@ -22,6 +22,7 @@ A ForumClient is meant for one thread at a time (the pacer serialises requests a
 from __future__ import annotations
 
 import email.utils
+import html
 import logging
 import random
 import re
@@ -929,6 +930,36 @@ class ForumClient(DiscourseClient):
             )
         return NewTopic(int(body["topic_id"]), int(body["id"]), body.get("topic_slug"))
 
+    def invite_by_email(
+        self, email: str, *, topic_id: int | None = None, custom_message: str | None = None
+    ) -> EmailInvite:
+        """POST /invites.json with `email` (and `topic_id`): Discourse emails an invitation to
+        join the forum that lands on the topic — a regular topic too, unlike
+        `invite_to_topic`. An address that already has an account is refused (422, Discourse's
+        message quoting the address, masked here: invite that user by username instead).
+        Refusals raise ForumValidationError, 403 ForumAuthError; a lost answer AmbiguousWrite
+        (re-sending re-sends the email: core reuses the inviter's live invite for the address).
+        The address goes in the request body only and is masked in every exception."""
+        form: dict[str, str] = {"email": email}
+        if topic_id is not None:
+            form["topic_id"] = str(int(topic_id))
+        if custom_message:
+            form["custom_message"] = custom_message
+        try:
+            body = self._request("POST", "/invites.json", data=form)
+        except ForumError as exc:
+            _mask_address(exc, email)
+            raise exc from None
+        if not isinstance(body, Mapping) or not isinstance(body.get("id"), int):
+            raise AmbiguousWrite(
+                "POST /invites.json: the forum answered without an invite id; the invite may "
+                "have been sent",
+                status=200,
+                method="POST",
+                path="/invites.json",
+            )
+        return EmailInvite.parse(body)
+
 
 # ---------------------------------------------------------------------- helpers (pure)
 
@@ -1153,9 +1184,31 @@ class TopicPeople:
         )
 
 
+@dataclass(frozen=True)
+class EmailInvite:
+    """What POST /invites.json answered (core InviteSerializer), without the address it holds."""
+
+    id: int
+    topic_ids: tuple[int, ...]
+    emailed: bool
+    expires_at: str | None
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> EmailInvite:
+        return cls(
+            id=int(body["id"]),
+            topic_ids=tuple(
+                int(t["id"]) for t in body.get("topics") or [] if isinstance(t, Mapping)
+            ),
+            emailed=bool(body.get("emailed")),
+            expires_at=body.get("expires_at"),
+        )
+
+
 def _mask_address(exc: ForumError, address: str) -> None:
     """Mask an email address wherever an exception could show it (message, args, errors)."""
-    pattern = re.compile(re.escape(address.strip()), re.IGNORECASE)
+    forms = {address.strip(), html.escape(address.strip())}  # core HTML-escapes it in messages
+    pattern = re.compile("|".join(map(re.escape, sorted(forms, key=len, reverse=True))), re.I)
     exc.message = pattern.sub(redact.MASK, exc.message)
     exc.errors = [pattern.sub(redact.MASK, e) for e in exc.errors]
     exc.args = (exc.message,)
@@ -1164,6 +1217,7 @@ def _mask_address(exc: ForumError, address: str) -> None:
 __all__ = [
     "EXTERNAL_ID_TAKEN_MESSAGE",
     "Category",
+    "EmailInvite",
     "ForumClient",
     "InviteResult",
     "NewTopic",
