@@ -6,7 +6,7 @@ address must go to the forum's invite call only: never into a log, an exception 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,41 +27,6 @@ from bridge.forum.errors import (
 TITLE = "Una visita a Vic per veure la seu electrònica"
 BODY = "Voldríem visitar-vos per veure com funciona la seu electrònica al dia a dia."
 ADDRESS = "Tecnica.Contacte@ajuntament-exemple.cat"  # no account on the forum
-
-
-@pytest.fixture
-def api(emulator: RunningEmulator) -> Any:
-    from plugins.emulator import ApiSession
-
-    return ApiSession(emulator)
-
-
-@pytest.fixture
-def make_client(emulator: RunningEmulator) -> Iterator[Callable[..., ForumClient]]:
-    made: list[ForumClient] = []
-    fake = FakeTime(10_000.0)
-
-    def make(username: str | None = None) -> ForumClient:
-        client = ForumClient(
-            emulator.url,
-            emulator.api_key,
-            username or emulator.api_username,
-            rate_limit_per_minute=0,
-            sleep=fake.sleep,
-            clock=fake.clock,
-            timeout=10,
-        )
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: Callable[..., ForumClient]) -> ForumClient:
-    return make_client()
 
 
 def _message(emulator: RunningEmulator, *recipients: str, sender: str | None = None) -> int:
@@ -217,7 +182,7 @@ def test_a_refused_inviter_is_an_auth_error_for_the_client(
     emulator.control("user", username="outsider", trust_level=1)
     topic_id = _message(emulator, "anna")
     with pytest.raises(ForumAuthError) as info:
-        make_client("outsider").invite_to_topic(topic_id, email=ADDRESS)
+        make_client(api_username="outsider").invite_to_topic(topic_id, email=ADDRESS)
     assert info.value.status == 403
     assert ADDRESS.lower() not in str(info.value).lower()
     assert emulator.control("emails")["emails"] == []
