@@ -495,3 +495,58 @@ def test_email_invite_refusals(emulator: RunningEmulator, api: Any, client: Foru
     refused = member.post("/invites.json", data={"email": ADDRESS, "topic_id": topic_id})
     assert refused.status_code == 403
     assert emulator.control("emails")["emails"] == []
+
+
+# ---------------------------------------------------------------- solved (discourse-solved)
+
+
+def test_the_author_marks_an_answer_solved(
+    emulator_factory: Callable[..., RunningEmulator],
+) -> None:
+    from plugins.emulator import ApiSession
+
+    emulator = emulator_factory(webhook_url="http://127.0.0.1:9/unreachable")
+    api = ApiSession(emulator)
+    category = api.category("Contactes i visites")
+    created = emulator.control(
+        "create_topic", category_id=category["id"], title=TITLE, raw=BODY, username="requester"
+    )
+    topic_id = created["topic_id"]
+    answer = emulator.control("reply", topic_id=topic_id, username="anna", raw=BODY + " Sí!")
+    emulator.control("user", username="other", trust_level=1)
+
+    other = ApiSession(emulator, username="other")
+    refused = other.post("/solution/accept.json", data={"id": answer["post_id"]})
+    assert refused.status_code == 403 and refused.json()["error_type"] == "invalid_access"
+    assert "accepted_answer" not in api.get(f"/t/{topic_id}.json").json()
+    assert api.post("/solution/accept.json", data={"id": 999_999}).status_code == 404
+
+    author = ApiSession(emulator, username="requester")
+    accepted = author.post("/solution/accept.json", data={"id": answer["post_id"]})
+    assert accepted.status_code == 200 and accepted.json() == {"success": "OK"}
+    solved = api.get(f"/t/{topic_id}.json").json()["accepted_answer"]
+    assert solved["post_number"] == 2 and solved["username"] == "anna"
+    assert solved["accepter_username"] == "requester"
+    (note,) = emulator.control("notifications", username="anna")["notifications"]
+    assert note["notification_type"] == 14 and note["post_number"] == 2  # custom
+    wait_for(lambda: len(emulator.control("webhooks")["deliveries"]) >= 3)
+    solved_events = [
+        (d["event"], d["event_type"])
+        for d in emulator.control("webhooks")["deliveries"]
+        if d["event_type"] == "solved"
+    ]
+    assert solved_events == [("accepted_solution", "solved")]
+
+    with ForumClient(emulator.url, emulator.api_key, "system", rate_limit_per_minute=0) as client:
+        people = client.read_topic_people(topic_id)
+        assert (people.solved_post_number, people.solved_by) == (2, "anna")
+        assert (
+            author.post("/solution/unaccept.json", data={"id": answer["post_id"]}).status_code
+            == 200
+        )
+        assert client.read_topic_people(topic_id).solved_by is None
+
+    # Closed: the author may no longer mark it; staff still may.
+    emulator.control("close", topic_id=topic_id)
+    assert author.post("/solution/accept.json", data={"id": answer["post_id"]}).status_code == 403
+    assert api.post("/solution/accept.json", data={"id": answer["post_id"]}).status_code == 200

@@ -175,6 +175,9 @@ class Api:
         add("DELETE", r"/t/(?P<id>\d+)", "/t/{id}", Api.delete_topic, True)
         add("POST", r"/t/(?P<id>\d+)/invite", "/t/{id}/invite", Api.invite_to_topic, True)
         add("POST", r"/invites", "/invites", Api.create_invite, True)
+        # discourse-solved (config/routes.rb: engine mounted at "solution").
+        add("POST", r"/solution/accept", "/solution/accept", Api.accept_solution, True)
+        add("POST", r"/solution/unaccept", "/solution/unaccept", Api.unaccept_solution, True)
         add("GET", r"/latest", "/latest", Api.latest)
         add("GET", r"/tag/(?P<name>[^/]+)", "/tag/{name}", Api.tag_topics)
         add("GET", r"/tags", "/tags", Api.list_tags)
@@ -564,6 +567,21 @@ class Api:
                 str(req.params.get("skip_email", "false")).lower() == "true",
             )
             return Response(200, serializers.invite(self.state, invite, req.base_url))
+
+    def accept_solution(self, req: Request, m: re.Match[str]) -> Response:
+        return self._solution(req, accept=True)
+
+    def unaccept_solution(self, req: Request, m: re.Match[str]) -> Response:
+        return self._solution(req, accept=False)
+
+    def _solution(self, req: Request, accept: bool) -> Response:
+        """discourse-solved AnswerController: `Post.find(params[:id].to_i)` (Ruby's to_i: a
+        missing or non-numeric id is 0, no such post → 404), then `render json: success_json`."""
+        assert req.viewer is not None  # needs_user
+        found = re.match(r"\s*(\d+)", str(req.params.get("id") or ""))
+        post_id = int(found.group(1)) if found else 0
+        self.state.accept_answer(post_id, req.viewer, accept=accept)
+        return Response(200, {"success": "OK"})
 
     def show_post(self, req: Request, m: re.Match[str]) -> Response:
         with self.state.lock:

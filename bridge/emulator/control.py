@@ -257,6 +257,22 @@ def create_private_message(app: EmulatorApp, params: dict[str, Any]) -> dict[str
         return {"topic_id": topic.id, "allowed_user_ids": list(topic.allowed_user_ids)}
 
 
+def accept_answer(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Someone (`username`, default the topic's author) marks a post as the solution
+    (discourse-solved), or unmarks it with `"accept": false`."""
+    (post_id,) = _require(params, "post_id")
+    with app.state.lock:
+        post = app.state.posts[int(post_id)]
+        topic = app.state.topics[post.topic_id]
+        actor = (
+            app.state.ensure_user(str(params["username"]))
+            if params.get("username")
+            else app.state.users[topic.user_id]
+        )
+        app.state.accept_answer(post.id, actor, accept=bool(params.get("accept", True)))
+        return {"topic_id": topic.id, "accepted_answer_post_id": topic.accepted_answer_post_id}
+
+
 def allowed_users(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     """A topic's allowed users (core topic_allowed_users), by username."""
     (topic_id,) = _require(params, "topic_id")
@@ -327,6 +343,7 @@ ACTIONS: dict[str, Action] = {
     "user": user,
     "create_private_message": create_private_message,
     "allowed_users": allowed_users,
+    "accept_answer": accept_answer,
     "notifications": notifications,
     "emails": emails,
 }

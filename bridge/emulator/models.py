@@ -151,6 +151,9 @@ class Topic:
     # (category_id 0 here), is in no list, and is seen only by its allowed users and admins.
     archetype: str = "regular"
     allowed_user_ids: list[int] = field(default_factory=list)  # core topic_allowed_users
+    # discourse-solved: the accepted answer (a post of this topic) and who accepted it.
+    accepted_answer_post_id: int | None = None
+    accepter_id: int | None = None
 
     @property
     def private_message(self) -> bool:

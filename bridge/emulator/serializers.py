@@ -458,6 +458,12 @@ def topic_view(
         "show_read_indicator": False,
         "thumbnails": None,
         "slow_mode_enabled_until": None,
+        # discourse-solved TopicViewSerializerExtension: only when the topic is solved.
+        **(
+            {"accepted_answer": _accepted_answer(state, topic)}
+            if topic.accepted_answer_post_id
+            else {}
+        ),
         "details": {
             "can_edit": staff,
             "notification_level": 1,
@@ -669,4 +675,22 @@ def invite(state: ForumState, invite: Invite, base_url: str) -> dict[str, Any]:
             if tid in state.topics
         ],
         "groups": [],
+    }
+
+
+def _accepted_answer(state: ForumState, topic: Topic) -> dict[str, Any]:
+    """discourse-solved `accepted_answer_post_info`: post_number, username, name, excerpt (the
+    cooked answer cut to solved_quote_length, default 300 — not read), and, with
+    show_who_marked_solved, the accepter (emulated as on)."""
+    post = state.posts[topic.accepted_answer_post_id or 0]
+    author = state.users[post.user_id]
+    accepter = state.users.get(topic.accepter_id or 0)
+    text = re.sub(r"<[^>]+>", "", post.cooked)
+    return {
+        "post_number": post.post_number,
+        "username": author.username,
+        "name": author.name,
+        "excerpt": text[:300],
+        "accepter_name": accepter.name if accepter else None,
+        "accepter_username": accepter.username if accepter else None,
     }

@@ -72,6 +72,7 @@ INVITE_EXPIRY = timedelta(days=90)  # site setting invite_expiry_days (default 9
 INVALID_ACCESS = "You are not permitted to view the requested resource."  # server.en.yml
 INVITED_TO_PRIVATE_MESSAGE = 7
 PRIVATE_MESSAGE_NOTIFICATION = 6  # Notification.types[:private_message]
+CUSTOM_NOTIFICATION = 14  # Notification.types[:custom]: discourse-solved's accepted_notification
 # TopicCreator's rollback keys (activerecord.errors.models.topic.attributes.base.*); the wording is
 # the en text as remembered, not read (docs/emulator-fidelity.md).
 NO_USER_SELECTED = "You must select a valid user."
@@ -917,14 +918,16 @@ class ForumState:
             self.on_event("post_created", "post", topic.first_post)
             return topic.first_post
 
-    def _notify(self, user: User, kind: int, topic: Topic, actor: User) -> None:
+    def _notify(
+        self, user: User, kind: int, topic: Topic, actor: User, post_number: int = 1
+    ) -> None:
         self.notifications.append(
             Notification(
                 id=next(self._ids["notification"]),
                 user_id=user.id,
                 notification_type=kind,
                 topic_id=topic.id,
-                post_number=1,
+                post_number=post_number,
                 data={"topic_title": topic.title, "display_username": actor.username},
                 created_at=utcnow(),
             )
@@ -1039,6 +1042,45 @@ class ForumState:
                     )
                 )
             return invite
+
+    # ------------------------------------------------------------------ solved (discourse-solved)
+
+    def accept_answer(self, post_id: int, actor: User, accept: bool = True) -> Post:
+        """POST /solution/accept (or /unaccept) with a post id: discourse-solved's
+        AnswerController, `Guardian#can_accept_answer?` and `DiscourseSolved.accept_answer!`
+        (rows of docs/emulator-fidelity.md). Accepting replaces an earlier answer."""
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None:
+                raise errors.not_found()  # Post.find → RecordNotFound
+            topic = self.topics[post.topic_id]
+            if topic.deleted_at is not None and not actor.staff:
+                raise errors.not_found()
+            if not self._can_accept_answer(topic, actor):
+                raise errors.invalid_access(INVALID_ACCESS)
+            if accept:
+                topic.accepted_answer_post_id = post.id
+                topic.accepter_id = actor.id
+                if post.user_id != actor.id:  # "unless acting_user.id == post.user_id"
+                    author = self.users[post.user_id]
+                    self._notify(author, CUSTOM_NOTIFICATION, topic, actor, post.post_number)
+                self.on_event("accepted_solution", "solved", post)
+            else:
+                if topic.accepted_answer_post_id == post.id:
+                    topic.accepted_answer_post_id = None
+                    topic.accepter_id = None
+                self.on_event("unaccepted_solution", "solved", post)
+            return post
+
+    @staticmethod
+    def _can_accept_answer(topic: Topic, actor: User) -> bool:
+        """discourse-solved Guardian#can_accept_answer?: staff; else the topic's author while it
+        is open (accept_solutions_topic_author). The emulator allows solutions on every topic
+        (as allow_solved_on_all_topics would); accept_all_solutions_allowed_groups and category
+        group moderators are not emulated."""
+        if actor.staff:
+            return True
+        return topic.user_id == actor.id and not topic.closed
 
     @staticmethod
     def _can_invite_to(topic: Topic, actor: User) -> bool:

@@ -897,7 +897,8 @@ class ForumClient(DiscourseClient):
     def read_topic_people(self, topic_id: int) -> TopicPeople:
         """GET /t/{id}.json, read for who is in the topic: `details.participants` (who posted,
         with their post counts), `details.allowed_users` (a personal message's members), the
-        creator, the tags and whether it is closed or a message."""
+        creator, the tags, whether it is closed or a message, and its accepted answer
+        (discourse-solved)."""
         return TopicPeople.parse(self.get_topic(topic_id))
 
     def send_private_message(self, usernames: list[str], *, title: str, raw: str) -> NewTopic:
@@ -1161,11 +1162,15 @@ class TopicPeople:
     tags: tuple[str, ...]
     closed: bool
     deleted: bool
+    # discourse-solved's `accepted_answer` (absent when unsolved or without the plugin).
+    solved_post_number: int | None = None
+    solved_by: str | None = None  # the answer's author
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> TopicPeople:
         details = body.get("details") or {}
         creator = details.get("created_by") or {}
+        solved = body.get("accepted_answer") or {}
         return cls(
             topic_id=int(body["id"]),
             private_message=body.get("archetype") == "private_message",
@@ -1181,6 +1186,8 @@ class TopicPeople:
             tags=tag_names(body.get("tags")) or (),
             closed=bool(body.get("closed")),
             deleted=bool(body.get("deleted_at")),
+            solved_post_number=int(solved["post_number"]) if solved.get("post_number") else None,
+            solved_by=solved.get("username"),
         )
 
 
