@@ -414,7 +414,9 @@ def test_a_personal_message_by_the_api_notifies_its_recipients(
     assert events == ["topic_created", "post_created"]
     # Someone outside the message cannot read it.
     emulator.control("user", username="outsider", trust_level=1)
-    assert ApiSession(emulator, username="outsider").get(f"/t/{topic_id}.json").status_code == 404
+    outsider = ApiSession(emulator, username="outsider")
+    assert outsider.get(f"/t/{topic_id}.json").status_code == 404
+    assert outsider.get(f"/posts/{created.json()['id']}.json").status_code == 404
 
     for extra, error in (
         ({}, "You must select a valid user."),

@@ -252,6 +252,8 @@ class ForumState:
             topic = self.topics[post.topic_id]
             if topic.deleted_at is not None and not (viewer and viewer.staff):
                 raise errors.not_found()
+            if topic.private_message and not self.can_see_private_message(topic, viewer):
+                raise errors.not_found()  # PostGuardian#can_see_post? → can_see_topic?
             return post
 
     def topic_by_external_id(self, external_id: str) -> Topic:
