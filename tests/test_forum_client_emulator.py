@@ -6,7 +6,7 @@ same fake clock, so nothing waits for real."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,38 +26,6 @@ from bridge.forum.errors import (
 )
 
 BODY = "A participation platform that lets neighbours propose and vote on local budgets."
-
-
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime(10_000.0)
-
-
-@pytest.fixture
-def make_client(emulator: RunningEmulator, fake: FakeTime) -> Iterator[Callable[..., ForumClient]]:
-    made: list[ForumClient] = []
-
-    def make(**kwargs: Any) -> ForumClient:
-        options: dict[str, Any] = {
-            "rate_limit_per_minute": 0,
-            "sleep": fake.sleep,
-            "clock": fake.clock,
-            "timeout": 10,
-        }
-        options.update(kwargs)
-        key = options.pop("api_key", emulator.api_key)
-        client = ForumClient(emulator.url, key, emulator.api_username, **options)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: Callable[..., ForumClient]) -> ForumClient:
-    return make_client()
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ class EmulatorApp:
         # as the event left it; delivery happens on the emitter's thread.
         if event_type == "topic":
             payload = serializers.webhook_topic(self.state, record)
-        elif event_type == "post":
+        elif event_type in ("post", "solved"):  # discourse-solved: generate_payload(:post, post)
             payload = serializers.webhook_post(self.state, record)
         else:
             payload = serializers.category(self.state, record, self.state.users[-1])

@@ -2,6 +2,7 @@
 
 `emulator`: a fresh Discourse emulator per test on a free 127.0.0.1 port, rate limit off, the
 control API on; stopped afterwards. `emulator_factory` starts others with custom settings.
+`fake`, `make_client`, `client`: forum clients on that emulator, sleeping on a fake clock.
 `discourse_spec`: the OpenAPI document from ../shared (skipped with a reason where absent,
 failing under CI=true), read at test time and never copied into the project.
 """
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_support import FakeTime
 
 from bridge.emulator import RunningEmulator, start_emulator
+from bridge.forum.client import ForumClient
 
 API_KEY = "test-key"
 
@@ -39,6 +42,41 @@ def emulator_factory() -> Iterator[Callable[..., RunningEmulator]]:
 @pytest.fixture
 def emulator(emulator_factory: Callable[..., RunningEmulator]) -> RunningEmulator:
     return emulator_factory()
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime(10_000.0)
+
+
+@pytest.fixture
+def make_client(emulator: RunningEmulator, fake: FakeTime) -> Iterator[Callable[..., ForumClient]]:
+    """Forum clients on `emulator`, sleeping on the fake clock; `api_key=` and `api_username=`
+    change the credentials, any other keyword goes to ForumClient."""
+    made: list[ForumClient] = []
+
+    def make(**kwargs: Any) -> ForumClient:
+        options: dict[str, Any] = {
+            "rate_limit_per_minute": 0,
+            "sleep": fake.sleep,
+            "clock": fake.clock,
+            "timeout": 10,
+        }
+        options.update(kwargs)
+        key = options.pop("api_key", emulator.api_key)
+        username = options.pop("api_username", emulator.api_username)
+        client = ForumClient(emulator.url, key, username, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., ForumClient]) -> ForumClient:
+    return make_client()
 
 
 @pytest.fixture(scope="session")
