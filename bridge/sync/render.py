@@ -876,3 +876,102 @@ def _medians_table(rows: Sequence[Any], settings: Settings) -> str:
         ]
         table.append("| " + " | ".join(cells) + " |")
     return f"## {inline(label('overview_medians'))}\n\n" + "\n".join(table)
+
+
+# --------------------------------------------------------------------------- connection requests
+# (issue 22) The bridge's note in a request's topic, its one reminder, the category's definition
+# post, and the figures a project's topic shows. People are named by name and role, never by
+# email or phone, and never @mentioned: Discourse's invite notifies them.
+
+
+def _fill(template: str, **markdown: str) -> str:
+    """A label with `{name}` slots: its own words escaped (`inline`), each slot replaced by
+    Markdown already made safe by the caller."""
+    pieces = re.split(r"(\{[a-z_]+\})", template)
+    return "".join(
+        markdown[p[1:-1]]
+        if p[1:-1] in markdown and p.startswith("{")
+        else _spaced(p, inline(p))
+        for p in pieces
+        if p
+    )
+
+
+def _spaced(original: str, escaped: str) -> str:
+    """`escaped` with the space `original` had at either end (inline() trims it)."""
+    before = " " if original[:1].isspace() else ""
+    after = " " if original[-1:].isspace() else ""
+    return f"{before}{escaped}{after}" if escaped else before
+
+
+def _people(people: Sequence[tuple[str | None, str | None]]) -> str:
+    named = [
+        inline(name or role) + (f" ({inline(role)})" if role and name else "")
+        for name, role in people
+        if name or role
+    ]
+    return ", ".join(named) or "—"
+
+
+def render_request_reply(
+    people: Sequence[tuple[str | None, str | None]], council: str, *, settings: Settings
+) -> str:
+    """The bridge's one reply to a request: who was invited (names and roles) and what next."""
+    label = settings.label
+    if not people:
+        parts = [inline(label("request_nobody"))]
+    else:
+        days = str(settings.connections.stale_days)
+        parts = [
+            _fill(label("request_invited"), people=_people(people), council=inline(council)),
+            _fill(label("request_expect"), days=days),
+        ]
+    parts.append(f"---\n\n*{inline(label('request_footer'))}*")
+    return "\n\n".join(parts)
+
+
+def render_request_reminder(
+    people: Sequence[tuple[str | None, str | None]],
+    council: str,
+    others: Sequence[tuple[str, str, str | None]],
+    *,
+    settings: Settings,
+) -> str:
+    """The one reminder: who was invited again, and up to three other councils that did
+    something similar (council, project title, topic URL)."""
+    label = settings.label
+    parts = [_fill(label("request_reminder"), people=_people(people), council=inline(council))]
+    if others:
+        named = ", ".join(f"{inline(c)} ({_linked(t, u)})" for c, t, u in others[:3])
+        parts.append(_fill(label("request_others"), councils=named))
+    parts.append(f"---\n\n*{inline(label('request_footer'))}*")
+    return "\n\n".join(parts)
+
+
+def render_request_template(*, settings: Settings) -> str:
+    """The connections category's definition post: what to write in a request."""
+    cfg = settings.connections
+    kinds = ", ".join(f"`{t}`" for t in cfg.tags.values())
+    agreed = ", ".join(f"`{t}`" for t in cfg.agreed_tags.values())
+    lines = [_fill(line, tags=kinds, agreed=agreed) for line in label_lines(settings)]
+    intro = cfg.describe(settings.language)
+    return "\n\n".join(([inline(intro)] if intro else []) + ["\n".join(lines)])
+
+
+def label_lines(settings: Settings) -> list[str]:
+    return settings.label("request_template").split("\n")
+
+
+def render_request_stats(stats: Any, *, settings: Settings) -> str:
+    """A project's line of figures (bridge.connections.rules.Stats), e.g. "Contact requests: 5
+    · answered 4 · median 2 days · 1 agreed"; empty when nobody asked yet."""
+    if not stats.count:
+        return ""
+    label, lang = settings.label, settings.language
+    bits = [_fill(label("requests_line"), count=str(stats.count))]
+    bits.append(_fill(label("requests_answered"), count=str(stats.answered)))
+    if stats.median_days is not None:
+        bits.append(_fill(label("requests_median"), days=_number(stats.median_days, lang)))
+    if stats.agreed:
+        bits.append(_fill(label("requests_agreed"), count=str(stats.agreed)))
+    return " · ".join(bits)
