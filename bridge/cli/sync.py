@@ -379,6 +379,9 @@ def status(json_output: JsonOption = False) -> None:
         # and since when, so that an administrator can find a hung one (README: "A hung sync").
         holder = running(rows)
         challenges = challenge_status(rows)  # issue 12
+        from bridge.connections.read_store import status_counts as request_counts
+
+        requests_by_status = request_counts(rows)  # issue 22
         page_drift = page_drift_report(rows)
         key_seen = key_accepted_at(rows)
     report["running"] = (
@@ -391,6 +394,7 @@ def status(json_output: JsonOption = False) -> None:
         }
     )
     report["challenges"] = challenges
+    report["requests"] = requests_by_status
     report["page_drift"] = page_drift  # issue 11: the index and overview topics
     # Issue 28: a key the forum stopped accepting shows here before a cron job's mail does.
     report["key_accepted_at"] = key_seen.isoformat() if key_seen else None
@@ -415,6 +419,8 @@ def status(json_output: JsonOption = False) -> None:
     for item in report["page_drift"]:
         out.print(f"drift: page {item['page']}: {', '.join(item['what'])}", markup=False)
     print_challenge_status(report["challenges"])
+    counts = ", ".join(f"{n} {s}" for s, n in requests_by_status.items() if n and s != "ignored")
+    out.print(f"requests: {counts or 'none'}", markup=False)
     out.print(
         "API key last accepted by the forum: "
         + (f"{key_seen:%Y-%m-%d %H:%M:%S} UTC" if key_seen else "never (no run has reached it)"),

@@ -128,18 +128,19 @@ def post_once(
     request: dict[str, Any],
     which: Which,
     raw: str,
-) -> int | None:
-    """Post the bridge's reply (or reminder) to the request's topic once; its post id, or None
-    when the forum refused it (retried next run) or may have it (looked up next run)."""
+) -> dict[str, Any] | None:
+    """Post the bridge's reply (or reminder) to the request's topic once: the post (`id`,
+    `created_at` when the forum said), or None when the forum refused it (retried next run) or
+    may have it (looked up next run)."""
     started, post = f"{which.value}_started_at", f"{which.value}_post_id"
     if request.get(post):
-        return int(request[post])
+        return {"id": int(request[post])}
     topic_id = int(request["topic_id"])
     if request.get(started):
         adopted = _own_post(client, topic_id, request, which)
         if adopted is not None:
             store.save(engine, request["id"], **{post: adopted, started: None})
-            return adopted
+            return {"id": adopted}
     store.save(engine, request["id"], **{started: utcnow()})
     try:
         created = client.reply_to_topic(topic_id, raw)
@@ -152,7 +153,7 @@ def post_once(
         store.save(engine, request["id"], **{started: None}, last_error=str(exc)[:2000])
         return None
     store.save(engine, request["id"], **{post: int(created["id"]), started: None}, last_error=None)
-    return int(created["id"])
+    return created
 
 
 def _own_post(

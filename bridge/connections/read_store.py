@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from bridge.connections.rules import Counted
@@ -49,9 +50,15 @@ def counted(source: Rows) -> list[Counted]:
     """Every request as the figures need it: never who asked."""
     sql = "SELECT ref, kind, status, asked_at, answered_at FROM connection_request"
     return [
-        Counted(ref, RequestKind(kind), RequestStatus(status), as_utc(asked), as_utc(answered))
+        Counted(ref, RequestKind(kind), RequestStatus(status), _when(asked), as_utc(answered))
         for ref, kind, status, asked, answered in source.all(sql)
     ]
+
+
+def _when(value: Any) -> datetime:
+    found = as_utc(value)
+    assert found is not None  # asked_at is NOT NULL
+    return found
 
 
 def status_counts(source: Rows) -> dict[str, int]:

@@ -56,9 +56,7 @@ def fold(text: str) -> str:
 _STEMS = {kind: tuple(fold(w) for w in words) for kind, words in _WORDS.items()}
 
 
-def kind_of(
-    tags: Iterable[str], text: str, kind_tags: Mapping[RequestKind, str]
-) -> RequestKind:
+def kind_of(tags: Iterable[str], text: str, kind_tags: Mapping[RequestKind, str]) -> RequestKind:
     """The request's kind: its tag when it carries one (the configured names), else read from
     its words in ca/es/en; a contact when nothing says otherwise."""
     carried = {t.lower() for t in tags}
@@ -124,9 +122,7 @@ def find_project(
     for topic_id in others:
         project = by_topic.get(topic_id)
         if project is not None:
-            return Linked(
-                project, RequestNote.archived_project if project.archived else None
-            )
+            return Linked(project, RequestNote.archived_project if project.archived else None)
     return Linked(None, RequestNote.not_catalogue)
 
 
@@ -222,9 +218,10 @@ def first_answer(
 ) -> Mapping[str, Any] | None:
     """The first post (after the asking one) by someone who can answer, folded usernames."""
     for post in sorted(posts, key=lambda p: int(p.get("post_number") or 0)):
-        if int(post.get("post_number") or 0) > 1 and str(
-            post.get("username") or ""
-        ).lower() in answerers:
+        if (
+            int(post.get("post_number") or 0) > 1
+            and str(post.get("username") or "").lower() in answerers
+        ):
             return post
     return None
 
@@ -301,6 +298,6 @@ def top_answering(
     counts: dict[str, int] = {}
     for r in requests:
         if r.status in (RequestStatus.answered, RequestStatus.agreed) and r.ref in council_of:
-            council = council_of[r.ref]
+            council = council_of[str(r.ref)]
             counts[council] = counts.get(council, 0) + 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

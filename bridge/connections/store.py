@@ -117,7 +117,9 @@ def by_topic(engine: Engine, topic_ids: list[int] | None = None) -> dict[int, di
 def insert(engine: Engine, **values: Any) -> int:
     values.setdefault("updated_at", utcnow())
     with engine.begin() as conn:
-        return int(conn.execute(sa.insert(_req).values(**values)).inserted_primary_key[0])
+        key = conn.execute(sa.insert(_req).values(**values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 def save(engine: Engine, request_id: int, **values: Any) -> None:
@@ -192,12 +194,16 @@ def intend_invite(
         ).first()
         if existing is not None:
             return None
-        new_id = conn.execute(sa.insert(_inv).values(**values)).inserted_primary_key[0]
+        key = conn.execute(sa.insert(_inv).values(**values)).inserted_primary_key
+        assert key is not None
+        new_id = key[0]
         row = conn.execute(sa.select(_inv).where(_inv.c.id == new_id)).mappings().one()
     return _invite(row)
 
 
-def mark_invite(engine: Engine, invite_id: int, state: InviteState, error: str | None = None) -> None:
+def mark_invite(
+    engine: Engine, invite_id: int, state: InviteState, error: str | None = None
+) -> None:
     values: dict[str, Any] = {"state": state, "error": error}
     if state == InviteState.sent:
         values["sent_at"] = utcnow()

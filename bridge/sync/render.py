@@ -889,9 +889,7 @@ def _fill(template: str, **markdown: str) -> str:
     Markdown already made safe by the caller."""
     pieces = re.split(r"(\{[a-z_]+\})", template)
     return "".join(
-        markdown[p[1:-1]]
-        if p[1:-1] in markdown and p.startswith("{")
-        else _spaced(p, inline(p))
+        markdown[p[1:-1]] if p[1:-1] in markdown and p.startswith("{") else _spaced(p, inline(p))
         for p in pieces
         if p
     )

@@ -332,6 +332,10 @@ def run_sync(
             categories = ensure_categories(client, engine, settings, areas)
             # The challenges category of contract §5, created like the areas' (issue 12).
             ensure_challenge_category(client, engine, settings)
+            # The connections category and its template (issue 22), likewise.
+            from bridge.connections.step import ensure_connection_category
+
+            ensure_connection_category(client, engine, settings)
             deferred: frozenset[str] = frozenset()
             linker = None
             if options.observatory:
