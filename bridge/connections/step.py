@@ -182,10 +182,14 @@ class Requests:
     @property
     def records(self) -> list[dict[str, Any]]:
         if self._records is None:  # read once per run, and only when something needs it
-            from bridge.catalogue.read_store import list_records
+            from bridge.catalogue.read_store import Filters, list_records
 
+            # Archived records too: a request for one is told apart from a stray link.
             self._records = list_records(
-                self.engine, self.settings.home_region, self.settings.discourse_url
+                self.engine,
+                self.settings.home_region,
+                self.settings.discourse_url,
+                Filters(archived="include"),
             )
         return self._records
 
