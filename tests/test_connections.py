@@ -271,3 +271,26 @@ def _env(forum: RequestForum) -> dict[str, str]:
         "BRIDGE_DATABASE_URL": forum.engine.url.render_as_string(hide_password=False),
         "DISCOURSE_URL": forum.harness.settings.discourse_url or "",
     }
+
+
+def test_the_project_topic_shows_its_figures_rewritten_only_when_they_change(
+    request_forum: RequestForum,
+) -> None:
+    topic = request_forum.open()
+    request_forum.pull()
+    request_forum.emulator.control(
+        "reply", topic_id=topic, raw="I tant, us esperem quan vulgueu!", username="martavidal"
+    )
+    request_forum.pull()
+    summary = request_forum.harness.sync()
+    assert summary.updated == 1 and summary.failed == 0
+    project_topic = request_forum.harness.topic_of(SENTILO)
+    raw = project_topic.first_post.raw
+    assert "Sol·licituds de contacte: 1 · respostes 1 · mediana 0 dies" in raw
+    assert "anna" not in raw  # never who asked
+    # Nothing changed: nothing rewritten.
+    assert request_forum.harness.sync().updated == 0
+    request_forum.emulator.control("retag", topic_id=topic, tags=["visita-acordada"])
+    request_forum.pull()
+    assert request_forum.harness.sync().updated == 1
+    assert "1 acordades" in request_forum.harness.topic_of(SENTILO).first_post.raw

@@ -48,10 +48,12 @@ def rows(source: Rows, where: str = "", params: tuple[Any, ...] = ()) -> list[di
 
 def counted(source: Rows) -> list[Counted]:
     """Every request as the figures need it: never who asked."""
-    sql = "SELECT ref, kind, status, asked_at, answered_at FROM connection_request"
+    sql = "SELECT ref, kind, status, asked_at, answered_at, council FROM connection_request"
     return [
-        Counted(ref, RequestKind(kind), RequestStatus(status), _when(asked), as_utc(answered))
-        for ref, kind, status, asked, answered in source.all(sql)
+        Counted(
+            ref, RequestKind(kind), RequestStatus(status), _when(asked), as_utc(answered), council
+        )
+        for ref, kind, status, asked, answered, council in source.all(sql)
     ]
 
 

@@ -262,6 +262,20 @@ class Counted:
     status: RequestStatus
     asked_at: datetime
     answered_at: datetime | None
+    council: str | None = None  # the project's council, as recorded with the request
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the overview topic shows of requests: the totals and the councils answering most."""
+
+    totals: Stats
+    top: tuple[tuple[str, int], ...]
+
+
+def overview(requests: Iterable[Counted], limit: int = 5) -> Overview:
+    rows = list(requests)
+    return Overview(stats(rows), tuple(top_answering(rows, limit)))
 
 
 def stats(requests: Iterable[Counted]) -> Stats:
@@ -291,13 +305,10 @@ def stats_by_ref(requests: Iterable[Counted]) -> dict[str, Stats]:
     return {ref: stats(rows) for ref, rows in sorted(grouped.items())}
 
 
-def top_answering(
-    requests: Iterable[Counted], council_of: Mapping[str, str], limit: int = 5
-) -> list[tuple[str, int]]:
+def top_answering(requests: Iterable[Counted], limit: int = 5) -> list[tuple[str, int]]:
     """The councils that answered most requests, most first (ties by name)."""
     counts: dict[str, int] = {}
     for r in requests:
-        if r.status in (RequestStatus.answered, RequestStatus.agreed) and r.ref in council_of:
-            council = council_of[str(r.ref)]
-            counts[council] = counts.get(council, 0) + 1
+        if r.status in (RequestStatus.answered, RequestStatus.agreed) and r.council:
+            counts[r.council] = counts.get(r.council, 0) + 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

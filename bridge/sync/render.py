@@ -370,9 +370,11 @@ def render_post(
     proximity: str,
     settings: Settings,
     place: Mapping[str, Any] | None = None,
+    requests: Any = None,
 ) -> str:
     """The first post for a record dict (bridge.catalogue.canonical.record_dict); `place` is
-    where the catalogue placed its council (its official population: the evidence's basis)."""
+    where the catalogue placed its council (its official population: the evidence's basis);
+    `requests` how contact requests to it went (bridge.connections.rules.Stats, issue 22)."""
     lang = settings.language
     label = settings.label
     parts: list[str] = []
@@ -471,6 +473,10 @@ def render_post(
     provenance = record.get("provenance")
     if provenance:  # a harvested record (issue 23): where it came from, linked
         parts.append(_provenance_section(provenance, label))
+
+    figures = render_request_stats(requests, settings=settings) if requests else ""
+    if figures:  # issue 22: the bridge's own line, rewritten only when the figures change
+        parts.append(figures)
 
     footer = label("footer").replace("{ref}", record["ref"])
     parts.append(f"---\n\n*{inline(footer)}*")
@@ -846,6 +852,8 @@ def render_overview(overview: Any, settings: Settings, images: Any = ()) -> str:
             parts.append(f"## {inline(label(key))}\n\n{rows}")
     if overview.medians:
         parts.append(_medians_table(overview.medians, settings))
+    if getattr(overview, "requests", None) is not None:
+        parts.append(render_requests_overview(overview.requests, settings=settings))
     parts.append(f"---\n\n*{inline(label('pages_footer'))}*")
     return "\n\n".join(parts)
 
@@ -973,3 +981,16 @@ def render_request_stats(stats: Any, *, settings: Settings) -> str:
     if stats.agreed:
         bits.append(_fill(label("requests_agreed"), count=str(stats.agreed)))
     return " · ".join(bits)
+
+
+def render_requests_overview(figures: Any, *, settings: Settings) -> str:
+    """The overview's requests (bridge.connections.rules.Overview): the totals' line and the
+    councils that answer most."""
+    label = settings.label
+    lines = [render_request_stats(figures.totals, settings=settings)]
+    if figures.top:
+        lines.append(
+            f"**{inline(label('requests_top'))}:** "
+            + ", ".join(f"{inline(council)} ({count})" for council, count in figures.top)
+        )
+    return f"## {inline(label('requests_overview'))}\n\n" + "\n\n".join(lines)
