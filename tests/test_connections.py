@@ -4,8 +4,10 @@ emulator over real HTTP, on SQLite and PostgreSQL (the `harness` fixture); invit
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -294,3 +296,31 @@ def test_the_project_topic_shows_its_figures_rewritten_only_when_they_change(
     request_forum.pull()
     assert request_forum.harness.sync().updated == 1
     assert "1 acordades" in request_forum.harness.topic_of(SENTILO).first_post.raw
+
+
+def test_open_data_has_each_projects_figures_never_who_asked(
+    request_forum: RequestForum, tmp_path: Path
+) -> None:
+    from bridge.opendata.publish import publish
+
+    topic = request_forum.open()
+    request_forum.pull()
+    request_forum.emulator.control(
+        "reply", topic_id=topic, raw="I tant, us esperem quan vulgueu!", username="martavidal"
+    )
+    request_forum.pull()
+    cfg = request_forum.harness.settings
+    out = tmp_path / "od"
+    publish(
+        request_forum.engine, out, cfg.opendata, home_region=cfg.home_region,
+        discourse_url=cfg.discourse_url,
+    )  # fmt: skip
+    with (out / "projects.csv").open(encoding="utf-8") as handle:
+        rows = {row["ref"]: row for row in csv.DictReader(handle)}
+    row = rows[SENTILO]
+    assert (row["requests"], row["requests_answered"], row["requests_median_days"]) == (
+        "1", "1", "0",
+    )  # fmt: skip
+    assert rows["bcn-decidim"]["requests"] == ""
+    everything = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file())
+    assert "anna" not in everything and EMAIL not in everything
