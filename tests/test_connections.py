@@ -8,8 +8,10 @@ import csv
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from plugins.connections import RequestForum
 from typer.testing import CliRunner
 
 from bridge.cli import app
@@ -17,7 +19,6 @@ from bridge.connections import store
 from bridge.forum.errors import AmbiguousWrite, ForumUnreachable, ForumValidationError
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
-from plugins.connections import RequestForum
 
 SENTILO = "bcn-sentilo-sensors"  # Barcelona: Marta (forum user martavidal), an email-only contact
 EMAIL = "sentilo@exemple-bcn.cat"
@@ -77,7 +78,9 @@ def test_answered_by_an_invited_person_then_agreed_then_closed(
     topic = request_forum.open()
     request_forum.pull()
     # The asker's own follow-up is no answer.
-    request_forum.emulator.control("reply", topic_id=topic, raw="Algú hi és? Encara esperem resposta.", username="anna")
+    request_forum.emulator.control(
+        "reply", topic_id=topic, raw="Algú hi és? Encara esperem resposta.", username="anna"
+    )
     request_forum.pull()
     assert request_forum.row(topic)["status"] == RequestStatus.open
     # Anyone of the council answers (oriolpuig is listed for another Barcelona record).
@@ -113,7 +116,9 @@ def test_stale_after_the_days_reminded_once(request_forum: RequestForum) -> None
     request_forum.pull()
     assert len(request_forum.bridge_posts(topic)) == 2 and len(request_forum.invited) == 4
     # A late answer still counts.
-    request_forum.emulator.control("reply", topic_id=topic, raw="Perdó pel retard, parlem-ne aviat.", username="martavidal")
+    request_forum.emulator.control(
+        "reply", topic_id=topic, raw="Perdó pel retard, parlem-ne aviat.", username="martavidal"
+    )
     request_forum.pull()
     assert request_forum.row(topic)["status"] == RequestStatus.answered
 
@@ -125,7 +130,9 @@ def test_a_lost_invite_answer_never_invites_twice(request_forum: RequestForum) -
     client.fail_next = lambda: AmbiguousWrite("connection dropped", method="POST", path="/t/")
     request_forum.pull(client)
     client.close()
-    request_forum.emulator.control("reply", topic_id=topic, raw="Hola? Algú ens pot respondre?", username="anna")
+    request_forum.emulator.control(
+        "reply", topic_id=topic, raw="Hola? Algú ens pot respondre?", username="anna"
+    )
     request_forum.pull()
     users = [i["user"] for i in request_forum.invited if i["user"]]
     assert users == ["martavidal"]  # never sent again
@@ -198,7 +205,9 @@ def test_an_archived_project_is_noted_and_an_edit_relinks(request_forum: Request
         "edit_post", topic_id=topic, username="anna",
         raw=f"Millor aquest: {request_forum.topic_url('bcn-decidim')}",
     )  # fmt: skip
-    request_forum.emulator.control("reply", topic_id=topic, raw="He editat la petició, gràcies.", username="anna")
+    request_forum.emulator.control(
+        "reply", topic_id=topic, raw="He editat la petició, gràcies.", username="anna"
+    )
     request_forum.pull()
     row = request_forum.row(topic)
     assert (row["ref"], row["status"]) == ("bcn-decidim", RequestStatus.open)
@@ -230,7 +239,9 @@ def test_a_flood_waits_for_the_next_day(request_forum: RequestForum) -> None:
         ) if request_forum.engine.dialect.name == "sqlite" else conn.exec_driver_sql(
             "UPDATE connection_invite SET intended_at = %s", (utcnow() - timedelta(days=2),)
         )
-    request_forum.emulator.control("reply", topic_id=second, raw="Alguna novetat sobre la visita?", username="anna")
+    request_forum.emulator.control(
+        "reply", topic_id=second, raw="Alguna novetat sobre la visita?", username="anna"
+    )
     request_forum.pull()
     assert len(request_forum.invited) == 4
     assert request_forum.row(second)["note"] is None
@@ -324,3 +335,44 @@ def test_open_data_has_each_projects_figures_never_who_asked(
     assert rows["bcn-decidim"]["requests"] == ""
     everything = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file())
     assert "anna" not in everything and EMAIL not in everything
+
+
+def test_a_contact_can_opt_out_in_every_format(engine: Any, tmp_path: Path) -> None:
+    """`contacts[].invite: false` (contract §4b) in JSON, YAML and a CSV's contacts cell: stored,
+    exported as written, the default (true) never written out."""
+    import yaml
+
+    from bridge.catalogue.importer import run_import
+    from bridge.catalogue.read_store import export_records
+    from bridge.connections.rules import targets
+
+    contacts = [
+        {"name": "Ada", "email": "ada@example.cat", "invite": False},
+        {"name": "Bea", "email": "bea@example.cat"},
+    ]
+    base = {
+        "title": "Opt-out", "description": "d", "area": "citizen-care", "kind": "service",
+        "phase": "pilot", "local_body": {"name": "Olot", "country": "ES"},
+    }  # fmt: skip
+    for name, ref, dump in (
+        ("a.json", "opt-json", json.dumps),
+        ("b.yaml", "opt-yaml", yaml.safe_dump),
+    ):
+        (tmp_path / name).write_text(dump([{**base, "ref": ref, "contacts": contacts}]))
+    with (tmp_path / "c.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ref", "title", "description", "area", "kind", "phase",
+                         "local_body.name", "local_body.country", "contacts"])  # fmt: skip
+        writer.writerow(["opt-csv", "Opt-out", "d", "citizen-care", "service", "pilot", "Olot",
+                         "ES", json.dumps(contacts)])  # fmt: skip
+    outcome = run_import(engine, [tmp_path / "a.json", tmp_path / "b.yaml", tmp_path / "c.csv"])
+    assert not outcome.problems, outcome.problems
+    exported = {r["ref"]: r for r in export_records(engine)}
+    for ref in ("opt-json", "opt-yaml", "opt-csv"):
+        assert exported[ref]["contacts"] == [{**c, "public": False} for c in contacts]
+        assert [t.name for t in targets(exported[ref]["contacts"])] == ["Bea"]
+    # Importing the export changes nothing.
+    (tmp_path / "again.json").write_text(json.dumps(list(exported.values())))
+    again = run_import(engine, [tmp_path / "again.json"])
+    assert not again.problems and again.result is not None
+    assert again.result.updated == () and len(again.result.unchanged) == 3

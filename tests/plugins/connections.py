@@ -81,7 +81,11 @@ class RequestForum:
         title: str = "Voldríem visitar-vos per veure com funciona", username: str = "anna",
         tags: list[str] | None = None,
     ) -> int:  # fmt: skip
-        body = raw if raw is not None else f"Hola! Ens agradaria fer una visita: {self.topic_url(ref or '')}"
+        body = (
+            raw
+            if raw is not None
+            else f"Hola! Ens agradaria fer una visita: {self.topic_url(ref or '')}"
+        )
         done = self.emulator.control(
             "create_topic", category_id=self.category_id, title=title, raw=body,
             username=username, tags=tags,
