@@ -548,6 +548,9 @@ def demo(
         from bridge.challenges import store as challenge_store
 
         challenge_store.forget_forum(engine)
+        from bridge.connections import store as request_store
+
+        request_store.forget_forum(engine)
         from bridge.discovery import store as pages_store
 
         pages_store.forget_pages(engine)
@@ -567,6 +570,9 @@ def demo(
             from bridge.challenges.demo import run_demo_challenge
 
             challenge = run_demo_challenge(emulator, engine, demo_cfg, client)  # issue 12
+            from bridge.connections.demo import run_demo_request
+
+            request = run_demo_request(emulator, engine, demo_cfg, client)  # issue 22
         except (SyncStopped, LeaseHeld, PlanError) as exc:
             fail(f"demo sync stopped: {exc}")
         finally:
@@ -582,6 +588,7 @@ def demo(
                 "second_sync": second.as_json(),
                 "observatory": showcase,
                 "challenge": challenge,
+                "request": request,
             }
         )
     else:
@@ -609,9 +616,31 @@ def demo(
             markup=False,
         )
         _print_challenge(challenge)
+        _print_request(request)
         for failure in first.failures:
             err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)
+
+
+def _print_request(request: dict[str, Any]) -> None:
+    out.print(
+        f"\na practitioner asks for a {request['kind']}: {request['title']} "
+        f"({request['topic_url']}), about {request['ref']}",
+        markup=False,
+    )
+    out.print(
+        f"the bridge records it ({request['asked']}), invites {request['invited']} contact(s) "
+        f"and posts one note ({request['requests']} requests):\n",
+        markup=False,
+    )
+    for failure in request["invite_failures"]:
+        out.print(f"(an invite was refused: {failure['error']})", markup=False)
+    if request["note"]:
+        out.print(request["note"], markup=False)
+    out.print(
+        f"\n{request['answered_by']} answers in the topic; the next pull: {request['status']}",
+        markup=False,
+    )
 
 
 def _print_challenge(challenge: dict[str, Any]) -> None:

@@ -431,12 +431,11 @@ class Requests:
 
         project = self.project(row["ref"])
         council = project.council if project else ""
-        raw = render_request_reminder(
-            self._people(row["id"], 2) or self._people(row["id"], 1),
-            council,
-            self._others(row["ref"], council),
-            settings=self.settings,
-        )
+        people = self._people(row["id"], 2)
+        others = self._others(row["ref"], council)
+        if not people and not others:
+            return  # nobody to remind and nothing to suggest: no post
+        raw = render_request_reminder(people, council, others, settings=self.settings)
         posted = forum_writes.post_once(self.client, self.engine, row, Which.reminder, raw)
         if posted is not None:
             self.run.add(Result.reminded)

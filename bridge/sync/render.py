@@ -946,7 +946,11 @@ def render_request_reminder(
     """The one reminder: who was invited again, and up to three other councils that did
     something similar (council, project title, topic URL)."""
     label = settings.label
-    parts = [_fill(label("request_reminder"), people=_people(people), council=inline(council))]
+    parts = []
+    if people:
+        parts.append(
+            _fill(label("request_reminder"), people=_people(people), council=inline(council))
+        )
     if others:
         named = ", ".join(f"{inline(c)} ({_linked(t, u)})" for c, t, u in others[:3])
         parts.append(_fill(label("request_others"), councils=named))
