@@ -50,6 +50,10 @@ EMULATED = {
     "updateTopicStatus",
     "listLatestTopics",
     "getTopicByExternalId",
+    # Issue 22.6: seeded topics are regular ones, so every generated call meets a refusal
+    # (core invites only to personal messages); still no server error, JSON content type.
+    "inviteToTopic",
+    "createInvite",  # email invites only (a link invite, without email, is not emulated: 400)
 }
 
 

@@ -215,13 +215,93 @@ def web_hook(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def user(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
-    """Create a user or change its admin flag: `{"username": "clerk", "admin": false}`."""
+    """Create a user or change it: `{"username": "clerk", "admin": false, "moderator": false,
+    "trust_level": 0, "email": "clerk@example.org"}` (each key but username optional)."""
     (username,) = _require(params, "username")
     with app.state.lock:
         found = app.state.ensure_user(str(username))
         if "admin" in params:
             found.admin = bool(params["admin"])
-        return {"user": {"username": found.username, "admin": found.admin}}
+        if "moderator" in params:
+            found.moderator = bool(params["moderator"])
+        if "trust_level" in params:
+            found.trust_level = int(params["trust_level"])
+        if "email" in params:
+            found.email = str(params["email"]) if params["email"] else None
+        return {
+            "user": {
+                "id": found.id,
+                "username": found.username,
+                "admin": found.admin,
+                "moderator": found.moderator,
+                "trust_level": found.trust_level,
+            }
+        }
+
+
+# ---------------------------------------------------------------- messages and invites (issue 22.6)
+
+
+def create_private_message(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Someone (`username`, default the API user) opens a personal message to `recipients`
+    (usernames, created when missing): the only topics `POST /t/{id}/invite.json` accepts."""
+    title, raw = _require(params, "title", "raw")
+    with app.state.lock:
+        sender = (
+            app.state.ensure_user(str(params["username"]))
+            if params.get("username")
+            else app.state.user_by_name(app.config.api_username) or app.state.users[-1]
+        )
+        recipients = [app.state.ensure_user(str(n)) for n in params.get("recipients") or []]
+        topic = app.state.create_private_message(str(title), str(raw), sender, recipients)
+        return {"topic_id": topic.id, "allowed_user_ids": list(topic.allowed_user_ids)}
+
+
+def allowed_users(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """A topic's allowed users (core topic_allowed_users), by username."""
+    (topic_id,) = _require(params, "topic_id")
+    with app.state.lock:
+        topic = app.state.topics[int(topic_id)]
+        return {"usernames": [app.state.users[i].username for i in topic.allowed_user_ids]}
+
+
+def notifications(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """The notifications the forum created, optionally for one `username`."""
+    with app.state.lock:
+        wanted = app.state.user_by_name(params.get("username")) if params.get("username") else None
+        rows = [n for n in app.state.notifications if wanted is None or n.user_id == wanted.id]
+        return {
+            "notifications": [
+                {
+                    "id": n.id,
+                    "username": app.state.users[n.user_id].username,
+                    "notification_type": n.notification_type,
+                    "topic_id": n.topic_id,
+                    "post_number": n.post_number,
+                    "data": dict(n.data),
+                    "created_at": iso(n.created_at),
+                }
+                for n in rows
+            ]
+        }
+
+
+def emails(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    """Every email the forum would have sent (email invites)."""
+    with app.state.lock:
+        return {
+            "emails": [
+                {
+                    "to": e.to,
+                    "kind": e.kind,
+                    "topic_id": e.topic_id,
+                    "invited_by": app.state.users[e.invited_by_id].username,
+                    "custom_message": e.custom_message,
+                    "created_at": iso(e.created_at),
+                }
+                for e in app.state.outgoing_emails
+            ]
+        }
 
 
 ACTIONS: dict[str, Action] = {
@@ -245,4 +325,8 @@ ACTIONS: dict[str, Action] = {
     "site_settings": site_settings,
     "web_hook": web_hook,
     "user": user,
+    "create_private_message": create_private_message,
+    "allowed_users": allowed_users,
+    "notifications": notifications,
+    "emails": emails,
 }

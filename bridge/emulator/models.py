@@ -48,6 +48,9 @@ def avatar_template(username: str) -> str:
     return f"/letter_avatar_proxy/v4/letter/{username[:1].lower() or 'x'}/8e7dd6/{{size}}.png"
 
 
+PRIVATE_MESSAGE = "private_message"  # core lib/archetype.rb
+
+
 @dataclass
 class User:
     id: int
@@ -56,6 +59,8 @@ class User:
     admin: bool = False
     moderator: bool = False
     trust_level: int = 1
+    # Seen only by the invite route (User.find_by_username_or_email); never serialized.
+    email: str | None = None
 
     @property
     def staff(self) -> bool:
@@ -142,6 +147,14 @@ class Topic:
     deleted_by_id: int | None = None
     is_definition: bool = False
     posts: list[Post] = field(default_factory=list)
+    # core Archetype: "regular" or "private_message". A personal message has no category
+    # (category_id 0 here), is in no list, and is seen only by its allowed users and admins.
+    archetype: str = "regular"
+    allowed_user_ids: list[int] = field(default_factory=list)  # core topic_allowed_users
+
+    @property
+    def private_message(self) -> bool:
+        return self.archetype == PRIVATE_MESSAGE
 
     @property
     def slug(self) -> str:
@@ -204,3 +217,44 @@ class Topic:
     @property
     def word_count(self) -> int:
         return sum(p.word_count for p in self.live_posts)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A row of core's notifications table, as far as the invite route writes one."""
+
+    id: int
+    user_id: int
+    notification_type: int  # core Notification.types (app/models/notification.rb)
+    topic_id: int
+    post_number: int
+    data: dict[str, str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """An email the forum (not the bridge) would send: core enqueues Jobs::InviteEmail for an
+    email invite. Kept so tests can check an address went to this one place only."""
+
+    to: str
+    kind: str  # "invite"
+    topic_id: int | None
+    invited_by_id: int
+    custom_message: str | None
+    created_at: datetime
+
+
+@dataclass
+class Invite:
+    """A row of core's invites table for an email invite (Invite.generate)."""
+
+    id: int
+    invite_key: str
+    email: str
+    invited_by_id: int
+    topic_ids: list[int]
+    custom_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime

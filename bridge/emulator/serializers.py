@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bridge.emulator.models import Category, Post, Topic, User, avatar_template, iso
+from bridge.emulator.models import (
+    Category,
+    Invite,
+    Post,
+    Topic,
+    User,
+    avatar_template,
+    iso,
+)
 from bridge.emulator.state import ForumState
 
 # Discourse's action ids in actions_summary (samples: 2 like, 3 off-topic, 4 inappropriate, 8 spam,
@@ -413,9 +421,9 @@ def topic_view(
         "closed": topic.closed,
         "archived": topic.archived,
         "has_summary": False,
-        "archetype": "regular",
+        "archetype": topic.archetype,
         "slug": topic.slug,
-        "category_id": topic.category_id,
+        "category_id": topic.category_id or None,  # a personal message has no category
         "word_count": topic.word_count,
         "deleted_at": iso(topic.deleted_at),
         "user_id": topic.user_id,
@@ -472,6 +480,18 @@ def topic_view(
             "participants": participants,
             "created_by": basic_user(creator),
             "last_poster": basic_user(last_poster),
+            # core TopicViewDetailsSerializer: allowed_users / allowed_groups only for a
+            # personal message (include_allowed_users? → private_message?).
+            **(
+                {
+                    "allowed_users": [
+                        basic_user(state.users[uid]) for uid in topic.allowed_user_ids
+                    ],
+                    "allowed_groups": [],
+                }
+                if topic.private_message
+                else {}
+            ),
         },
     }
     if topic.external_id:
@@ -618,8 +638,35 @@ def webhook_post(state: ForumState, post: Post) -> dict[str, Any]:
     body.update(
         topic_title=topic.title,
         topic_posts_count=topic.posts_count,
-        topic_archetype="regular",
-        category_id=topic.category_id,
+        topic_archetype=topic.archetype,
+        category_id=topic.category_id or None,
         category_slug=cat.url_slug if cat else None,
     )
     return body
+
+
+def invite(state: ForumState, invite: Invite, base_url: str) -> dict[str, Any]:
+    """core InviteSerializer (openapi.json createInvite's 200 schema) for an email invite."""
+    return {
+        "id": invite.id,
+        "invite_key": invite.invite_key,
+        "link": f"{base_url}/invites/{invite.invite_key}",
+        "description": None,
+        "email": invite.email,
+        "domain": None,
+        "emailed": True,
+        "can_delete_invite": True,
+        "custom_message": invite.custom_message,
+        "created_at": iso(invite.created_at),
+        "updated_at": iso(invite.updated_at),
+        "expires_at": iso(invite.expires_at),
+        "expired": False,
+        "grants_admin": False,
+        "grants_moderator": False,
+        "topics": [
+            basic_topic(state.topics[tid])["basic_topic"]
+            for tid in invite.topic_ids
+            if tid in state.topics
+        ],
+        "groups": [],
+    }

@@ -7,8 +7,10 @@ Each rule names its source in ../shared/discourse/API-NOTES.md ("notes §N").
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,7 +19,19 @@ from typing import Any
 from bridge import discourse_rules as rules
 from bridge.emulator import errors
 from bridge.emulator.admin import AdminState
-from bridge.emulator.models import Category, Post, Tag, Topic, User, slugify, utcnow
+from bridge.emulator.models import (
+    PRIVATE_MESSAGE,
+    Category,
+    Invite,
+    Notification,
+    OutgoingEmail,
+    Post,
+    Tag,
+    Topic,
+    User,
+    slugify,
+    utcnow,
+)
 from bridge.emulator.uploads import Upload, UploadedFile, UploadSettings
 from bridge.emulator.uploads import create as create_upload
 from bridge.emulator.uploads import resolve as resolve_uploads
@@ -45,6 +59,32 @@ DEFINITION_RAW = (
 CATEGORY_NAME_MAX = 50
 MAX_CATEGORY_NESTING = 2  # core site setting max_category_nesting (default 2)
 TOPIC_STATUSES = ("closed", "archived", "visible", "pinned", "pinned_globally")  # notes §5
+
+# Topic invites (docs/emulator-fidelity.md, "Topic invites"): core config/locales/server.en.yml
+# @00109904 `topic_invite.*`, app/models/notification.rb `Notification.types`.
+NOT_PM = "You can only invite to personal messages."
+USER_ALREADY_INVITED = (
+    "Sorry, that user has already been invited. You may only invite a user to a topic once."
+)
+# server.en.yml `invite.user_exists` (Invite.generate raises it for an address with an account).
+INVITE_USER_EXISTS = "There's no need to invite <b>{email}</b>, they already have an account!"
+INVITE_EXPIRY = timedelta(days=90)  # site setting invite_expiry_days (default 90; not read)
+INVALID_ACCESS = "You are not permitted to view the requested resource."  # server.en.yml
+INVITED_TO_PRIVATE_MESSAGE = 7
+PRIVATE_MESSAGE_NOTIFICATION = 6  # Notification.types[:private_message]
+# TopicCreator's rollback keys (activerecord.errors.models.topic.attributes.base.*); the wording is
+# the en text as remembered, not read (docs/emulator-fidelity.md).
+NO_USER_SELECTED = "You must select a valid user."
+TARGET_USER_NOT_FOUND = "One of the users you are sending this message to could not be found."
+# core Topic#invite: what counts as an email address before Invite.generate validates it.
+LOOKS_LIKE_EMAIL = re.compile(r".+@.+")  # Ruby's /\A.+@.+\z/: "." stops at a newline
+# core EmailValidator.email_regex (lib/validators/email_validator.rb), the check that makes
+# Invite.generate's save fail: local part of atext runs joined by dots, then dotted labels.
+_ATEXT = r"[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]"
+VALID_EMAIL = re.compile(
+    rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)+"
+    r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+)
 
 
 def _truthy(value: Any) -> bool:
@@ -108,13 +148,17 @@ class ForumState:
     def __init__(self, api_username: str = "system"):
         self.lock = threading.RLock()
         self._ids = {
-            kind: itertools.count(1) for kind in ("user", "category", "topic", "post", "tag")
+            kind: itertools.count(1)
+            for kind in ("user", "category", "topic", "post", "tag", "notification", "invite")
         }
         self.users: dict[int, User] = {}
         self.categories: dict[int, Category] = {}
         self.topics: dict[int, Topic] = {}
         self.posts: dict[int, Post] = {}
         self.tags: dict[str, Tag] = {}
+        self.notifications: list[Notification] = []
+        self.outgoing_emails: list[OutgoingEmail] = []
+        self.invites: dict[tuple[str, int], Invite] = {}  # (email, invited_by_id) → invite
         # Indexes so checks stay O(1) however many topics exist (the benchmark creates thousands).
         self._live_titles: dict[str, int] = {}  # lowercased title → live topic id
         self._live_external: dict[str, int] = {}  # lowercased external_id → live topic id
@@ -138,6 +182,17 @@ class ForumState:
         lowered = username.lower()
         with self.lock:
             return next((u for u in self.users.values() if u.username.lower() == lowered), None)
+
+    def user_by_name_or_email(self, value: str) -> User | None:
+        """core User.find_by_username_or_email: an email when the value holds "@" (compared
+        lowercased, as core stores emails), else a username (case-insensitive)."""
+        if "@" not in value:
+            return self.user_by_name(value)
+        lowered = value.strip().lower()
+        with self.lock:
+            return next(
+                (u for u in self.users.values() if u.email and u.email.lower() == lowered), None
+            )
 
     def ensure_user(self, username: str, admin: bool = False, moderator: bool = False) -> User:
         """The user of that name, created (a regular TL1 member unless told) when missing."""
@@ -178,7 +233,15 @@ class ForumState:
                 include_deleted_for_staff and viewer and viewer.staff
             ):
                 raise errors.topic_not_found()
+            if topic.private_message and not self.can_see_private_message(topic, viewer):
+                # core TopicGuardian#can_see_topic?: admins, or the message's allowed users;
+                # topics#show turns the refusal into a 404 (detailed_404 off).
+                raise errors.topic_not_found()
             return topic
+
+    @staticmethod
+    def can_see_private_message(topic: Topic, viewer: User | None) -> bool:
+        return viewer is not None and (viewer.admin or viewer.id in topic.allowed_user_ids)
 
     def post(self, post_id: int, viewer: User | None) -> Post:
         with self.lock:
@@ -419,6 +482,8 @@ class ForumState:
         if raw in (None, ""):
             raise errors.param_missing("raw")
         raw = rules.stored_raw(str(raw))  # core lib/post_creator.rb, before validation
+        if params.get("archetype") == PRIVATE_MESSAGE:
+            return self._create_message(params, raw, actor)
         with self.lock:
             category_param = params.get("category")
             if category_param in (None, ""):
@@ -537,6 +602,8 @@ class ForumState:
         dropped and create no revision."""
         with self.lock:
             topic = self.topic(topic_id, actor, include_deleted_for_staff=False)
+            if not self._can_edit_topic(topic, actor):  # guardian.ensure_can_edit!(topic)
+                raise errors.invalid_access(INVALID_ACCESS)
             changes: dict[str, Any] = {}
             problems: list[str] = []
             if "title" in params and params["title"] is not None:
@@ -562,6 +629,18 @@ class ForumState:
             if changes:
                 self._revise(topic.first_post, actor, topic_changes=changes)
             return topic
+
+    @staticmethod
+    def _can_edit_topic(topic: Topic, actor: User) -> bool:
+        """core TopicGuardian#can_edit_topic? (lib/guardian/topic_guardian.rb @00e987c): staff;
+        trust level 3+ on a topic that is neither archived nor a message
+        (trusted_users_can_edit_others); otherwise only the topic's own author, and not once it
+        is archived. Not emulated: the author's edit time limit, locked first posts."""
+        if actor.staff:
+            return True
+        if actor.trust_level >= 3 and not topic.archived and not topic.private_message:
+            return True
+        return not topic.archived and topic.user_id == actor.id
 
     def _apply_topic_changes(self, topic: Topic, changes: dict[str, Any]) -> None:
         if "tags" in changes:
@@ -784,6 +863,194 @@ class ForumState:
             # event to likes; the count shows up in the next read of the topic.
             return post
 
+    # ------------------------------------------------------------------ personal messages, invites
+
+    def create_private_message(
+        self, title: str, raw: str, user: User, recipients: list[User]
+    ) -> Topic:
+        """A personal message (archetype private_message, no category) from `user` to
+        `recipients`: core TopicCreator adds each recipient, then the creator, to
+        topic_allowed_users. The title/body rules are those of any topic."""
+        with self.lock:
+            title = rules.prettify_title(title)
+            problems = rules.title_problems(title) + rules.body_problems(raw, first_post=True)
+            if problems:
+                raise errors.create_post_failed(problems)
+            now = utcnow()
+            tid = next(self._ids["topic"])
+            topic = Topic(
+                id=tid,
+                title=title,
+                category_id=0,
+                user_id=user.id,
+                created_at=now,
+                bumped_at=now,
+                archetype=PRIVATE_MESSAGE,
+                # TopicCreator#setup_private_message: the recipients, then the sender.
+                allowed_user_ids=[r.id for r in recipients if r.id != user.id] + [user.id],
+            )
+            self.topics[tid] = topic
+            self._append_post(topic, user, raw, now, reply_to_post_number=None)
+            return topic
+
+    def _create_message(self, params: dict[str, Any], raw: str, actor: User) -> Post:
+        """POST /posts.json with archetype=private_message: core TopicCreator#setup_private_message
+        (`no_user_selected` without recipients; `add_users`: every name of `target_recipients`,
+        comma-separated, deprecated `target_usernames`, must be a user, matched on
+        username_lower, else `target_user_not_found`; the sender joins the allowed users), then
+        PostAlerter notifies each recipient (`private_message`, 6). Webhooks as for any topic."""
+        names_param = params.get("target_recipients") or params.get("target_usernames") or ""
+        names = [n.strip() for n in str(names_param).split(",") if n.strip()]
+        with self.lock:
+            if not names:
+                raise errors.create_post_failed([NO_USER_SELECTED])
+            recipients = [self.user_by_name(n) for n in names]
+            found = [r for r in recipients if r is not None]
+            if len(found) != len(names):
+                raise errors.create_post_failed([TARGET_USER_NOT_FOUND])
+            title = str(params.get("title") or "")
+            topic = self.create_private_message(title, raw, actor, found)
+            for user in found:
+                if user.id != actor.id:
+                    self._notify(user, PRIVATE_MESSAGE_NOTIFICATION, topic, actor)
+            self.on_event("topic_created", "topic", topic)
+            self.on_event("post_created", "post", topic.first_post)
+            return topic.first_post
+
+    def _notify(self, user: User, kind: int, topic: Topic, actor: User) -> None:
+        self.notifications.append(
+            Notification(
+                id=next(self._ids["notification"]),
+                user_id=user.id,
+                notification_type=kind,
+                topic_id=topic.id,
+                post_number=1,
+                data={"topic_title": topic.title, "display_username": actor.username},
+                created_at=utcnow(),
+            )
+        )
+
+    def invite(
+        self,
+        topic_id: int,
+        actor: User,
+        param: tuple[str, str | None],
+        custom_message: str | None,
+    ) -> User | None:
+        """POST /t/{id}/invite.json; `param` is ("user" or "email", its value) as the route read
+        it (api.Api.invite_to_topic).
+        Returns the invited user, or None when an email invite went out to someone who has no
+        account. Follows core TopicsController#invite @0045e7d then Topic#invite; each step is a
+        row of docs/emulator-fidelity.md."""
+        with self.lock:
+            topic = self.topics.get(topic_id)
+            if topic is None or topic.deleted_at is not None:
+                # `Topic.find_by(id:)` (Trashable's default scope hides deleted topics) → NotFound
+                raise errors.not_found()
+            if not topic.private_message:
+                raise errors.plain_422([NOT_PM])
+            if not self._can_invite_to(topic, actor):
+                raise errors.invalid_access(INVALID_ACCESS)
+            name, username_or_email = param  # read only now: fetch_username / fetch_email
+            if not username_or_email:
+                raise errors.param_missing(name)
+            target = self.user_by_name_or_email(username_or_email)
+            if target is not None:
+                if target.id in topic.allowed_user_ids:
+                    raise errors.plain_422([USER_ALREADY_INVITED])
+                topic.allowed_user_ids.append(target.id)
+                self._notify(target, INVITED_TO_PRIVATE_MESSAGE, topic, actor)
+                return target
+            if not LOOKS_LIKE_EMAIL.fullmatch(username_or_email):
+                # Topic#invite returns nil: an unknown username → the controller's failed_json
+                raise errors.ApiError(422, {"failed": "FAILED"})
+            email = username_or_email.strip().lower()
+            if not VALID_EMAIL.fullmatch(email):
+                # Invite.generate saves with `validates :email, email: true` → RecordInvalid
+                raise errors.record_invalid(["Email is invalid"])
+            self.outgoing_emails.append(
+                OutgoingEmail(
+                    to=email,
+                    kind="invite",
+                    topic_id=topic.id,
+                    invited_by_id=actor.id,
+                    custom_message=custom_message,
+                    created_at=utcnow(),
+                )
+            )
+            return None
+
+    def create_invite(
+        self,
+        actor: User,
+        email: str,
+        topic_id: int | None,
+        custom_message: str | None,
+        skip_email: bool,
+    ) -> Invite:
+        """POST /invites.json with `email` (InvitesController#create, then Invite.generate; rows
+        of docs/emulator-fidelity.md): an email invite to the forum that lands on `topic_id`,
+        for any topic the inviter may see (regular topics included)."""
+        with self.lock:
+            topic = None
+            if topic_id is not None:
+                topic = self.topics.get(topic_id)
+                if topic is None or topic.deleted_at is not None:
+                    raise errors.invalid_parameters("topic_id")
+                if topic.private_message and not self._can_invite_to(topic, actor):
+                    raise errors.invalid_access(INVALID_ACCESS)
+            if not actor.staff and actor.trust_level < 2:
+                # ensure_can_invite_to_forum!: staff, or invite_allowed_groups (taken as TL2+)
+                raise errors.invalid_access(INVALID_ACCESS)
+            lowered = email.strip().lower()  # Email.downcase
+            if "@" in lowered and self.user_by_name_or_email(lowered) is not None:
+                raise errors.plain_422([INVITE_USER_EXISTS.format(email=html.escape(lowered))])
+            if not VALID_EMAIL.fullmatch(lowered):
+                raise errors.plain_422(["Email is invalid"])  # RecordInvalid, first message
+            now = utcnow()
+            invite = self.invites.get((lowered, actor.id))
+            if invite is None or invite.expires_at < now:
+                invite = Invite(
+                    id=next(self._ids["invite"]),
+                    invite_key=secrets.token_hex(16),
+                    email=lowered,
+                    invited_by_id=actor.id,
+                    topic_ids=[],
+                    custom_message=custom_message,
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + INVITE_EXPIRY,
+                )
+                self.invites[(lowered, actor.id)] = invite
+            else:  # the inviter's live invite for that address is reused, its dates renewed
+                invite.updated_at = now
+                invite.custom_message = custom_message or invite.custom_message
+            if topic is not None and topic.id not in invite.topic_ids:
+                invite.topic_ids.append(topic.id)
+            if not skip_email:
+                self.outgoing_emails.append(
+                    OutgoingEmail(
+                        to=lowered,
+                        kind="invite",
+                        topic_id=topic.id if topic is not None else None,
+                        invited_by_id=actor.id,
+                        custom_message=invite.custom_message,
+                        created_at=now,
+                    )
+                )
+            return invite
+
+    @staticmethod
+    def _can_invite_to(topic: Topic, actor: User) -> bool:
+        """core Guardian#can_invite_to? for a personal message: admins always; others must see
+        it (be an allowed user) and be in personal_message_enabled_groups (here: trust level 1
+        or more, or staff)."""
+        if actor.admin:
+            return True
+        if actor.id not in topic.allowed_user_ids:
+            return False
+        return actor.staff or actor.trust_level >= 1
+
     # ------------------------------------------------------------------ lists (notes §11)
 
     def listable(self, viewer: User | None) -> list[Topic]:
@@ -793,7 +1060,9 @@ class ForumState:
             topics = [
                 t
                 for t in self.topics.values()
-                if t.deleted_at is None and (t.visible or (viewer is not None and viewer.staff))
+                if t.deleted_at is None
+                and not t.private_message  # messages are in no topic list
+                and (t.visible or (viewer is not None and viewer.staff))
             ]
         return sorted(topics, key=lambda t: (t.bumped_at, t.id), reverse=True)
 

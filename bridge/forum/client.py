@@ -22,6 +22,7 @@ A ForumClient is meant for one thread at a time (the pacer serialises requests a
 from __future__ import annotations
 
 import email.utils
+import html
 import logging
 import random
 import re
@@ -847,6 +848,118 @@ class ForumClient(DiscourseClient):
             "User-Agent": USER_AGENT,
         }
 
+    # ------------------------------------------------------------------ topic invites (issue 22.6)
+
+    def invite_to_topic(
+        self,
+        topic_id: int,
+        *,
+        user: str | None = None,
+        email: str | None = None,
+        custom_message: str | None = None,
+    ) -> InviteResult:
+        """POST /t/{id}/invite.json with `user` (a username) or `email` (docs/emulator-fidelity.md,
+        "Topic invites"). Discourse notifies an invited user (invited_to_private_message); for an
+        address with no account it sends the invite email itself.
+
+        Core accepts it only for a personal message: a regular topic is refused with 422 "You can
+        only invite to personal messages." (TopicsController#invite @0045e7d). Refusals raise
+        ForumValidationError (Discourse's message: the user is already invited, an unknown
+        username, a malformed address), ForumAuthError (403: the API user may not invite there),
+        ForumNotFound (no such topic, or deleted); a lost answer raises AmbiguousWrite.
+
+        The address goes in the request body only: it is masked in every exception raised here
+        (Discourse quotes it in some messages) and never logged."""
+        if (user is None) == (email is None):
+            raise ValueError("invite_to_topic takes exactly one of user= or email=")
+        form: dict[str, str] = {"user": user} if user is not None else {"email": str(email)}
+        if custom_message:
+            form["custom_message"] = custom_message
+        path = f"/t/{int(topic_id)}/invite.json"
+        try:
+            body = self._request("POST", path, data=form)
+        except ForumError as exc:
+            if email:
+                _mask_address(exc, email)
+                raise exc from None
+            raise
+        result = InviteResult.parse(int(topic_id), body)
+        if result is None:
+            raise AmbiguousWrite(
+                f"POST {path}: the forum answered without the invited user or success; look the "
+                "topic's allowed users up before inviting again",
+                status=200,
+                method="POST",
+                path=path,
+            )
+        return result
+
+    def read_topic_people(self, topic_id: int) -> TopicPeople:
+        """GET /t/{id}.json, read for who is in the topic: `details.participants` (who posted,
+        with their post counts), `details.allowed_users` (a personal message's members), the
+        creator, the tags and whether it is closed or a message."""
+        return TopicPeople.parse(self.get_topic(topic_id))
+
+    def send_private_message(self, usernames: list[str], *, title: str, raw: str) -> NewTopic:
+        """POST /posts.json with archetype=private_message and `target_recipients` (comma-separated
+        usernames): a personal message from the API user, which Discourse notifies to each
+        recipient (`private_message`) — the kind of topic `invite_to_topic` accepts. Refusals
+        (no recipient, an unknown username, title/body rules) raise ForumValidationError; a lost
+        answer raises AmbiguousWrite (look the messages up before sending again)."""
+        if not usernames:
+            raise ValueError("a personal message needs at least one recipient")
+        path = "/posts.json"
+        body = self._request(
+            "POST",
+            path,
+            data={
+                "title": title,
+                "raw": raw,
+                "archetype": "private_message",
+                "target_recipients": ",".join(usernames),
+            },
+        )
+        if body.get("action") == "enqueued":
+            raise _enqueued(f"the message {title!r}")
+        if "topic_id" not in body or "id" not in body:
+            raise AmbiguousWrite(
+                f"POST {path}: the forum answered without a topic id; look the messages up",
+                status=200,
+                method="POST",
+                path=path,
+            )
+        return NewTopic(int(body["topic_id"]), int(body["id"]), body.get("topic_slug"))
+
+    def invite_by_email(
+        self, email: str, *, topic_id: int | None = None, custom_message: str | None = None
+    ) -> EmailInvite:
+        """POST /invites.json with `email` (and `topic_id`): Discourse emails an invitation to
+        join the forum that lands on the topic — a regular topic too, unlike
+        `invite_to_topic`. An address that already has an account is refused (422, Discourse's
+        message quoting the address, masked here: invite that user by username instead).
+        Refusals raise ForumValidationError, 403 ForumAuthError; a lost answer AmbiguousWrite
+        (re-sending re-sends the email: core reuses the inviter's live invite for the address).
+        The address goes in the request body only and is masked in every exception."""
+        form: dict[str, str] = {"email": email}
+        if topic_id is not None:
+            form["topic_id"] = str(int(topic_id))
+        if custom_message:
+            form["custom_message"] = custom_message
+        try:
+            body = self._request("POST", "/invites.json", data=form)
+        except ForumError as exc:
+            _mask_address(exc, email)
+            raise exc from None
+        if not isinstance(body, Mapping) or not isinstance(body.get("id"), int):
+            raise AmbiguousWrite(
+                "POST /invites.json: the forum answered without an invite id; the invite may "
+                "have been sent",
+                status=200,
+                method="POST",
+                path="/invites.json",
+            )
+        return EmailInvite.parse(body)
+
 
 # ---------------------------------------------------------------------- helpers (pure)
 
@@ -1001,4 +1114,114 @@ def _is_external_id_taken(errors: list[str]) -> bool:
     return False
 
 
-__all__ = ["EXTERNAL_ID_TAKEN_MESSAGE", "Category", "ForumClient", "NewTopic", "Topic"]
+# ---------------------------------------------------------------------- topic invites (issue 22.6)
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    """What POST /t/{id}/invite.json answered: the invited user (`{"user": {…}}`, core
+    BasicUserSerializer, also when an address belongs to an account) or, for an address with no
+    account, `{"success": "OK"}` after Discourse emailed an invite."""
+
+    topic_id: int
+    user_id: int | None
+    username: str | None
+    emailed: bool  # True: Discourse sent an invite email (no account had that address)
+
+    @classmethod
+    def parse(cls, topic_id: int, body: Any) -> InviteResult | None:
+        if not isinstance(body, Mapping):
+            return None
+        found = body.get("user")
+        if isinstance(found, Mapping) and found.get("username"):
+            raw_id = found.get("id")
+            return cls(
+                topic_id, int(raw_id) if raw_id is not None else None, str(found["username"]), False
+            )
+        if body.get("success") == "OK":
+            return cls(topic_id, None, None, True)
+        return None
+
+
+@dataclass(frozen=True)
+class Participant:
+    username: str
+    post_count: int
+
+
+@dataclass(frozen=True)
+class TopicPeople:
+    """Who is in a topic, from its view (GET /t/{id}.json `details`)."""
+
+    topic_id: int
+    private_message: bool  # archetype "private_message": the only kind core invites to
+    created_by: str | None
+    participants: tuple[Participant, ...]  # details.participants: the users who posted
+    allowed_users: tuple[str, ...]  # details.allowed_users (personal messages only)
+    tags: tuple[str, ...]
+    closed: bool
+    deleted: bool
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> TopicPeople:
+        details = body.get("details") or {}
+        creator = details.get("created_by") or {}
+        return cls(
+            topic_id=int(body["id"]),
+            private_message=body.get("archetype") == "private_message",
+            created_by=creator.get("username"),
+            participants=tuple(
+                Participant(str(p["username"]), int(p.get("post_count") or 0))
+                for p in details.get("participants") or []
+                if p.get("username")
+            ),
+            allowed_users=tuple(
+                str(u["username"]) for u in details.get("allowed_users") or [] if u.get("username")
+            ),
+            tags=tag_names(body.get("tags")) or (),
+            closed=bool(body.get("closed")),
+            deleted=bool(body.get("deleted_at")),
+        )
+
+
+@dataclass(frozen=True)
+class EmailInvite:
+    """What POST /invites.json answered (core InviteSerializer), without the address it holds."""
+
+    id: int
+    topic_ids: tuple[int, ...]
+    emailed: bool
+    expires_at: str | None
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> EmailInvite:
+        return cls(
+            id=int(body["id"]),
+            topic_ids=tuple(
+                int(t["id"]) for t in body.get("topics") or [] if isinstance(t, Mapping)
+            ),
+            emailed=bool(body.get("emailed")),
+            expires_at=body.get("expires_at"),
+        )
+
+
+def _mask_address(exc: ForumError, address: str) -> None:
+    """Mask an email address wherever an exception could show it (message, args, errors)."""
+    forms = {address.strip(), html.escape(address.strip())}  # core HTML-escapes it in messages
+    pattern = re.compile("|".join(map(re.escape, sorted(forms, key=len, reverse=True))), re.I)
+    exc.message = pattern.sub(redact.MASK, exc.message)
+    exc.errors = [pattern.sub(redact.MASK, e) for e in exc.errors]
+    exc.args = (exc.message,)
+
+
+__all__ = [
+    "EXTERNAL_ID_TAKEN_MESSAGE",
+    "Category",
+    "EmailInvite",
+    "ForumClient",
+    "InviteResult",
+    "NewTopic",
+    "Participant",
+    "Topic",
+    "TopicPeople",
+]
