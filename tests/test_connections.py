@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from bridge.cli import app
 from bridge.connections import store
-from bridge.forum.errors import AmbiguousWrite, ForumUnreachable, ForumValidationError
+from bridge.forum.errors import ForumUnreachable, ForumValidationError
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 
@@ -49,11 +49,18 @@ def test_a_request_is_recorded_its_contacts_invited_and_told_once(
     row = request_forum.row(topic)
     assert (row["ref"], row["council"], row["asker"]) == (SENTILO, "Barcelona", "anna")
     assert row["kind"] == RequestKind.visit and row["status"] == RequestStatus.open
-    # A forum user by username, the email-only contact by email: Discourse writes to them.
-    assert request_forum.invited == [
-        {"topic_id": topic, "user": "martavidal", "email": None},
-        {"topic_id": topic, "user": None, "email": EMAIL},
-    ]
+    # A forum user by a personal message linking the request (Discourse notifies them), the
+    # email-only contact by Discourse's own invitation email, landing on the request's topic.
+    assert request_forum.who() == ["martavidal", EMAIL]
+    assert request_forum.invited[1]["topic_id"] == topic
+    state = request_forum.emulator.state
+    with state.lock:
+        (message,) = [t for t in state.topics.values() if t.private_message]
+        assert f"/t/-/{topic})" in message.first_post.raw and "anna" in message.first_post.raw
+        marta = state.user_by_name("martavidal")
+        assert marta.id in message.allowed_user_ids
+        emailed = [e for e in state.outgoing_emails if e.to == EMAIL]
+        assert len(emailed) == 1 and emailed[0].topic_id == topic
     posts = request_forum.bridge_posts(topic)
     assert len(posts) == 1
     assert "Marta Vidal i Soler (Cap de l'Oficina de Ciutat Intel·ligent)" in posts[0].raw
@@ -125,20 +132,24 @@ def test_stale_after_the_days_reminded_once(request_forum: RequestForum) -> None
 
 def test_a_lost_invite_answer_never_invites_twice(request_forum: RequestForum) -> None:
     topic = request_forum.open()
-    client = request_forum.client()
-    # The forum takes the first invite, its answer is lost (a dropped connection).
-    client.fail_next = lambda: AmbiguousWrite("connection dropped", method="POST", path="/t/")
-    request_forum.pull(client)
-    client.close()
+    # The forum takes the first invite (Marta's personal message), then drops the connection
+    # before answering: the emulator's fault injection.
+    request_forum.emulator.control("faults", drop_after_create=1)
+    request_forum.pull()
     request_forum.emulator.control(
         "reply", topic_id=topic, raw="Hola? Algú ens pot respondre?", username="anna"
     )
     request_forum.pull()
-    users = [i["user"] for i in request_forum.invited if i["user"]]
-    assert users == ["martavidal"]  # never sent again
+    state = request_forum.emulator.state
+    with state.lock:
+        messages = [t for t in state.topics.values() if t.private_message]
+    assert len(messages) == 1  # never sent again
     row = request_forum.row(topic)
     states = [i.state for i in store.invites(request_forum.engine, row["id"])]
     assert states == [InviteState.intended, InviteState.sent]
+    # The intent left by the lost answer counts as invited in the note: it probably arrived.
+    (post,) = request_forum.bridge_posts(topic)
+    assert "Marta Vidal" in post.raw
 
 
 def test_an_unreachable_forum_forgets_the_intent_and_a_refusal_is_final(
@@ -164,7 +175,8 @@ def test_an_unreachable_forum_forgets_the_intent_and_a_refusal_is_final(
 
 
 def test_a_lost_reply_is_adopted_not_posted_twice(request_forum: RequestForum) -> None:
-    topic = request_forum.open()
+    # Sant Just's chatbot has one email-only contact: the first POST /posts is the bridge's note.
+    topic = request_forum.open("santjust-xatbot")
     request_forum.emulator.control("faults", drop_after_create=1)  # our reply: taken, then lost
     request_forum.pull()
     row = request_forum.row(topic)
@@ -211,7 +223,7 @@ def test_an_archived_project_is_noted_and_an_edit_relinks(request_forum: Request
     request_forum.pull()
     row = request_forum.row(topic)
     assert (row["ref"], row["status"]) == ("bcn-decidim", RequestStatus.open)
-    assert [i["user"] for i in request_forum.invited] == ["oriolpuig"]
+    assert request_forum.who() == ["oriolpuig"]
 
 
 def test_a_deleted_topic_closes_its_request(request_forum: RequestForum) -> None:

@@ -55,6 +55,7 @@ def hooked(
     )  # fmt: skip
     harness = SyncHarness(engine, settings, emulator)
     assert not run_import(engine, [SAMPLE]).problems
+    emulator.control("user", username="martavidal")
     assert harness.sync().failed == 0
     emulator.app.webhooks.wait_idle()
     category = store.load_category(engine, settings.connections.slug)

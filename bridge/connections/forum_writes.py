@@ -1,11 +1,16 @@
 """The forum writes of connection requests, each recorded as intended before it is sent, as the
 sync records a create (issue 22: "Nothing is sent twice").
 
-- An invite: its row is committed `intended` before `POST /t/{id}/invite.json`; `sent` or
-  `refused` after the answer. A row found `intended` (the run died, or the answer was lost) is
-  never sent again: an invite lost is better than a person notified twice. A refusal before
-  anything reached the forum (unreachable, key refused) forgets the intent, so the next run
-  sends it.
+- An invite: its row is committed `intended` before it is sent; `sent` or `refused` after the
+  answer. Discourse core invites to a topic (`POST /t/{id}/invite.json`) only for personal
+  messages (TopicsController#invite, docs/emulator-fidelity.md "Topic invites"), so a request's
+  topic is reached the two ways core allows for a regular topic: a forum user gets a personal
+  message from the API user linking it (`POST /posts.json`, archetype private_message: Discourse
+  notifies them, nothing public, no @mention); an email-only contact gets Discourse's own
+  invitation email landing on it (`POST /invites.json` with `topic_id`). One write each.
+  A row found `intended` (the run died, or the answer was lost) is never sent again: an invite
+  lost is better than a person notified twice. A refusal before anything reached the forum
+  (unreachable, key refused) forgets the intent, so the next run sends it.
 - A reply (the bridge's note, then at most one reminder): `reply_started_at` (or
   `reminder_started_at`) is committed before the post; a run that finds it set without a post
   id looks the topic's posts up for the bridge's own and adopts it instead of posting again.
@@ -51,14 +56,20 @@ class ConnectionForum(Protocol):
     def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
     def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]: ...
     def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]: ...
-    def invite_to_topic(
-        self,
-        topic_id: int,
-        *,
-        user: str | None = None,
-        email: str | None = None,
-        custom_message: str | None = None,
+    def send_private_message(self, usernames: list[str], *, title: str, raw: str) -> Any: ...
+    def invite_by_email(
+        self, email: str, *, topic_id: int | None = None, custom_message: str | None = None
     ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """What an invite says (rendered by bridge.sync.render.render_request_message): the
+    personal message's title and body, and the plain text of the invitation email."""
+
+    title: str
+    raw: str
+    plain: str
 
 
 class Sent(StrEnum):
@@ -83,16 +94,17 @@ def invite(
     ref: str,
     target: Target,
     round_: int,
+    message: Message,
 ) -> InviteOutcome:
     """Invite one person to the request's topic, at most once per round."""
     intent = store.intend_invite(engine, request_id, round_, ref, target)
     if intent is None:
         return InviteOutcome(target, Sent.already)
-    kwargs = (
-        {"user": target.address} if target.channel.value == "user" else {"email": target.address}
-    )
     try:
-        client.invite_to_topic(topic_id, **kwargs)
+        if target.channel.value == "user":
+            client.send_private_message([target.address], title=message.title, raw=message.raw)
+        else:
+            client.invite_by_email(target.address, topic_id=topic_id, custom_message=message.plain)
     except (ForumAuthError, ForumUnreachable):
         # Nothing was done (the client raises these before or instead of a write): sent later.
         store.drop_invite(engine, intent.id)

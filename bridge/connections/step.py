@@ -393,9 +393,11 @@ class Requests:
             len(waiting),
             self.cfg.max_invites_per_project_per_day,
         )
+        message = self._message(row) if waiting[:allowed] else None
         for target in waiting[:allowed]:
+            assert message is not None
             outcome = forum_writes.invite(
-                self.client, self.engine, row["id"], row["topic_id"], ref, target, round_
+                self.client, self.engine, row["id"], row["topic_id"], ref, target, round_, message
             )
             if outcome.result in (Sent.sent, Sent.uncertain):
                 self.run.add(Result.invited)
@@ -419,6 +421,20 @@ class Requests:
         if posted is not None:
             self.run.add(Result.replied)
             self._count_own_post(row, posted)
+
+    def _message(self, row: dict[str, Any]) -> forum_writes.Message:
+        from bridge.sync.render import render_request_message
+
+        project = self.project(row["ref"])
+        title, raw, plain = render_request_message(
+            row["kind"].value,
+            row["asker"],
+            project.title if project else str(row["ref"]),
+            project.council if project else "",
+            f"{self.settings.discourse_url or ''}/t/-/{row['topic_id']}",
+            settings=self.settings,
+        )
+        return forum_writes.Message(title, raw, plain)
 
     def remind(self, row: dict[str, Any]) -> None:
         """The one reminder: the same people invited a second time, and one post naming up to

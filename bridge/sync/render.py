@@ -998,3 +998,32 @@ def render_requests_overview(figures: Any, *, settings: Settings) -> str:
             + ", ".join(f"{inline(council)} ({count})" for council, count in figures.top)
         )
     return f"## {inline(label('requests_overview'))}\n\n" + "\n\n".join(lines)
+
+
+def render_request_message(
+    kind: str, asker: str | None, project: str, council: str, topic_url: str, *, settings: Settings
+) -> tuple[str, str, str]:
+    """What an invited contact receives (issue 22): the personal message's title and Markdown,
+    and the plain text of Discourse's invitation email. Names the request's topic; never an
+    address. The asker's username is shown as text, never a mention."""
+    label = settings.label
+    what = label(f"request_kind_{kind}")
+    title = label("request_message_title").replace("{project}", " ".join(project.split()))[:200]
+    link = _url(topic_url) or ""
+    body = _fill(
+        label("request_message"),
+        asker=inline(asker or "—"),
+        kind=inline(what),
+        project=inline(project),
+        council=inline(council),
+        link=f"[{inline(label('request_message_link'), links=False)}]({link})" if link else "",
+    )
+    plain = (
+        label("request_message")
+        .replace("{asker}", asker or "—")
+        .replace("{kind}", what)
+        .replace("{project}", " ".join(project.split()))
+        .replace("{council}", council)
+        .replace("{link}", topic_url)
+    )
+    return title, f"{body}\n\n---\n\n*{inline(label('request_footer'))}*", plain[:1000]

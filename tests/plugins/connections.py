@@ -26,26 +26,29 @@ from plugins.sync import SyncHarness
 
 
 class InviteSpy(ForumClient):
-    """The real client over real HTTP, its invites recorded (and failed on demand)."""
+    """The real client over real HTTP, the invites it sends recorded (`invited`: who, by which
+    way) and, on demand, refused before anything is sent (`fail_next`)."""
 
     invited: list[dict[str, Any]]
     fail_next: Callable[[], Exception | None] | None = None
 
-    def invite_to_topic(  # type: ignore[override]
-        self,
-        topic_id: int,
-        *,
-        user: str | None = None,
-        email: str | None = None,
-        custom_message: str | None = None,
-    ) -> dict[str, Any]:
-        self.requests_made += 1
-        self.invited.append({"topic_id": topic_id, "user": user, "email": email})
+    def _fail(self) -> None:
         failure = self.fail_next() if self.fail_next else None
         self.fail_next = None
         if failure is not None:
             raise failure
-        return {"topic_id": topic_id, "user": user}
+
+    def send_private_message(self, usernames: list[str], *, title: str, raw: str) -> Any:
+        self.invited.append({"user": usernames[0], "email": None, "raw": raw})
+        self._fail()
+        return super().send_private_message(usernames, title=title, raw=raw)
+
+    def invite_by_email(
+        self, email: str, *, topic_id: int | None = None, custom_message: str | None = None
+    ) -> Any:
+        self.invited.append({"user": None, "email": email, "topic_id": topic_id})
+        self._fail()
+        return super().invite_by_email(email, topic_id=topic_id, custom_message=custom_message)
 
 
 @dataclass
@@ -108,6 +111,10 @@ class RequestForum:
         assert found is not None
         return found
 
+    def who(self) -> list[str | None]:
+        """Who was invited, in order: a username, or the address."""
+        return [i["user"] or i["email"] for i in self.invited]
+
     def bridge_posts(self, topic_id: int) -> list[Any]:
         state = self.emulator.state
         with state.lock:
@@ -127,6 +134,8 @@ class RequestForum:
 def request_forum(harness: SyncHarness) -> RequestForum:
     outcome = run_import(harness.engine, [SAMPLE])
     assert not outcome.problems, outcome.problems
+    for user in ("martavidal", "oriolpuig", "jcasals"):  # the sample's contacts, forum users
+        harness.emulator.control("user", username=user)
     summary = harness.sync()
     assert summary.failed == 0
     category = store.load_category(harness.engine, harness.settings.connections.slug)
