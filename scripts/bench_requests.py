@@ -11,7 +11,8 @@ requests, each linking a project's topic; then:
 3. a pull after one request got an answer: one topic read on top, no write;
 4. a pull 11 days later: every open request reminded once (a second invite each, one post each).
 Target: no request per unchanged request beyond the list reads; one write per invite or post.
-Invites go through `ForumClient.invite_to_topic` (POST /t/{id}/invite.json, one request each).
+An invite is one write: a personal message to a forum user, or Discourse's invitation email
+(POST /invites.json) to an email-only contact.
 """
 
 from __future__ import annotations
@@ -43,19 +44,6 @@ from bridge.sync.runner import run_sync
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "bridge.toml"
 
 
-class Client(ForumClient):
-    """The forum client; where it has no `invite_to_topic` yet (before issue 22.6's client),
-    an invite is counted as the one request it is, and not sent."""
-
-    stand_in = not hasattr(ForumClient, "invite_to_topic")
-
-    def invite_to_topic(self, topic_id: int, **who: Any) -> Any:
-        if not self.stand_in:
-            return getattr(super(), "invite_to_topic")(topic_id, **who)  # noqa: B009
-        self.requests_made += 1
-        return {"topic_id": topic_id}
-
-
 def _writes(emu: Any) -> int:
     return sum(n for r, n in emu.stats()["by_route"].items() if not r.startswith("GET "))
 
@@ -67,7 +55,7 @@ def _rows(engine: sa.Engine) -> list[dict]:
     return found
 
 
-def _pull(label: str, engine: sa.Engine, cfg: Any, client: Client, emu: Any, now: Any) -> None:
+def _pull(label: str, engine: sa.Engine, cfg: Any, client: ForumClient, emu: Any, now: Any) -> None:
     requests_before, writes_before, rows_before = client.requests_made, _writes(emu), _rows(engine)
     started = time.perf_counter()
     run = pull_requests(engine, cfg, client, now=now)
@@ -100,13 +88,17 @@ def main() -> None:
             update={"discourse_url": emu.url, "rate_limit_per_minute": 0}
         )
         cfg.connections.max_invites_per_project_per_day = 10 * n
-        client = Client(emu.url, "bench", rate_limit_per_minute=0)
+        client = ForumClient(emu.url, "bench", rate_limit_per_minute=0)
         try:
             assert run_sync(engine, cfg, client).failed == 0
             category = store.load_category(engine, cfg.connections.slug)
             assert category is not None
             paired = [r for r in list_records(engine, cfg.home_region, emu.url) if r["topic_id"]]
             author = emu.state.ensure_user("practicant")
+            for record in paired:
+                for contact in record.get("contacts") or ():
+                    if contact.get("forum_username"):
+                        emu.state.ensure_user(contact["forum_username"])
             topic_ids = []
             for i in range(n):
                 record = paired[i % len(paired)]
@@ -120,14 +112,7 @@ def main() -> None:
                     author,
                 )
                 topic_ids.append(first.topic_id)
-            print(
-                f"{n} open requests: {math.ceil(n / PAGE_SIZE)} list pages of {PAGE_SIZE}"
-                + (
-                    " (invites counted, not sent: no invite_to_topic yet)"
-                    if Client.stand_in
-                    else ""
-                )
-            )
+            print(f"{n} open requests: {math.ceil(n / PAGE_SIZE)} list pages of {PAGE_SIZE}")
             _pull("first pull (records, invites, notes)", engine, cfg, client, emu, utcnow)
             _pull("a pull with nothing new", engine, cfg, client, emu, utcnow)
             emu.state.reply(topic_ids[0], "Us hi esperem, escriviu-nos quan vulgueu.", author)

@@ -38,6 +38,9 @@ def run_demo_request(
     if category is None or topic is None:
         raise RuntimeError("the connections category or the sample project's topic is missing")
     asker = emulator.state.ensure_user(SAMPLE_ASKER)
+    for contact in topic[1]:  # the sample's contacts have forum accounts in the demo's forum
+        if contact.get("forum_username"):
+            emulator.state.ensure_user(contact["forum_username"])
     raw = (
         "Som l'Ajuntament de Manlleu i ens agradaria fer una visita per veure com funciona "
         f"aquesta plataforma de sensors: {settings.discourse_url}/t/-/{topic[0]}"
