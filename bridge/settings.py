@@ -29,7 +29,15 @@ from bridge import config, redact
 from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
 from bridge.config_keys import canonical, merge, unknown_keys
 from bridge.harvest.config import HarvestSourceConfig
-from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity, RequestKind
+from bridge.models.enums import (
+    Area,
+    DocumentKind,
+    DriftPolicy,
+    Kind,
+    Phase,
+    Proximity,
+    RequestKind,
+)
 from bridge.opendata.config import OpenDataConfig
 
 LANGUAGES = ("ca", "es", "en")
@@ -148,7 +156,7 @@ class ObservatoryConfig(AreaConfig):
 
 
 class SyncConfig(BaseModel):
-    drift_policy: Literal["catalogue-wins", "report-only"] = "catalogue-wins"
+    drift_policy: DriftPolicy = DriftPolicy.catalogue_wins
     external_id_prefix: str = Field(default="dc", pattern=r"^[A-Za-z0-9_-]{1,10}$")
     parent_category: str | None = None
 

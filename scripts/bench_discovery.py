@@ -614,8 +614,9 @@ def churn(records: list[dict[str, Any]]) -> None:
     from bridge.db import make_engine, upgrade
     from bridge.emulator import start_emulator
     from bridge.forum.client import ForumClient
+    from bridge.jobs.sync_run import run_sync
     from bridge.settings import load_settings
-    from bridge.sync.runner import SyncOptions, run_sync
+    from bridge.sync.runner import SyncOptions
 
     clean = [
         {k: v for k, v in r.items() if k not in ("archived", "topic_url", "proximity")}

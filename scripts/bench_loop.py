@@ -32,12 +32,12 @@ from bench_sync import CONFIG, catalogue
 from bridge.db import session_scope
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
+from bridge.jobs.sync_run import run_sync
 from bridge.loop.events import make_processor
 from bridge.loop.pull import PAGE_SIZE, pull
 from bridge.loop.signature import sign
 from bridge.loop.webhook import PATH, make_app, make_server
 from bridge.settings import load_settings
-from bridge.sync.runner import run_sync
 
 
 def bench_pull(n: int, tmp: Path):

@@ -36,8 +36,8 @@ from bridge.catalogue.importer import run_import
 from bridge.db import make_engine, upgrade
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
+from bridge.jobs.sync_run import run_sync
 from bridge.settings import load_settings
-from bridge.sync.runner import run_sync
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "bridge.toml"
 

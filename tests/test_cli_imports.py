@@ -29,6 +29,7 @@ NEVER = (
     "bridge.models.catalogue",
     "bridge.models.sync",
     "bridge.sync.runner",
+    "bridge.jobs.sync_run",
     "bridge.sync.plan",
     "alembic",
     "rich",

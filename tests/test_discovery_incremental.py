@@ -106,7 +106,7 @@ def test_a_sync_after_one_edit_refreshes_few_lists_as_a_full_recomputation_would
     from plugins.sync import add_projects, edit_project
 
     from bridge.discovery import index as persisted
-    from bridge.discovery import step, store
+    from bridge.observatory import step, store
     from bridge.sync.store import load_records
 
     refs = add_projects(harness.engine, 30)

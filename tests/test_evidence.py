@@ -527,7 +527,7 @@ def _live(ref: str, area: str, population: int | None, **evidence: Any) -> dict[
 
 
 def test_the_overview_shows_medians_by_area_and_population_band() -> None:
-    from bridge.discovery.pages import overview
+    from bridge.observatory.pages import overview
     from bridge.sync.render import render_overview
 
     cfg = _settings("ca")
@@ -672,7 +672,7 @@ def test_similar_and_find_name_the_saving_and_list_the_same_in_the_same_order() 
 
 
 def test_a_similar_section_names_the_saving_in_the_forums_language() -> None:
-    from bridge.discovery.sections import build_sections
+    from bridge.observatory.sections import build_sections
 
     records = {r["ref"]: r for r in _chatbots(True)}
     places = {ref: r.pop("place") for ref, r in records.items() if "place" in r}

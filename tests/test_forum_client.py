@@ -126,7 +126,7 @@ def test_create_topic_sends_form_fields_and_returns_the_post(
     client: ForumClient, mock: responses.RequestsMock
 ) -> None:
     add_json(mock, "POST", "/posts.json", POST_BODY)
-    post = client.create_topic(
+    post = client._create_topic(
         title="A participation platform",
         raw="Body of the topic.",
         category_id=5,
@@ -145,7 +145,7 @@ def test_create_topic_sends_form_fields_and_returns_the_post(
 
 def test_create_topic_refuses_an_invalid_external_id_without_a_request(client: ForumClient) -> None:
     with pytest.raises(ValueError):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="has space"
         )
     assert client.requests_made == 0
@@ -315,7 +315,7 @@ def test_external_id_lookup_follows_the_301(
         headers={"Location": BASE + "/t/a-participation-platform/7.json"},
     )
     add_json(mock, "GET", "/t/a-participation-platform/7.json", TOPIC)
-    assert client.get_topic_by_external_id("dc-abc") == TOPIC
+    assert client._get_topic_by_external_id("dc-abc") == TOPIC
     assert client.requests_made == 2  # each hop counts against the forum's limit
     assert mock.calls[1].request.headers["Api-Key"] == KEY
 
@@ -330,7 +330,7 @@ def test_external_id_lookup_follows_a_relative_location(
         headers={"Location": "/t/slug/7.json"},
     )
     add_json(mock, "GET", "/t/slug/7.json", TOPIC)
-    assert client.get_topic_by_external_id("dc-abc")["id"] == 7
+    assert client._get_topic_by_external_id("dc-abc")["id"] == 7
 
 
 def test_external_id_lookup_returns_none_on_404(
@@ -343,7 +343,7 @@ def test_external_id_lookup_returns_none_on_404(
         {"errors": ["not found"], "error_type": "not_found"},
         404,
     )
-    assert client.get_topic_by_external_id("dc-missing") is None
+    assert client._get_topic_by_external_id("dc-missing") is None
 
 
 def test_a_redirect_to_another_host_is_not_followed_with_the_key(
@@ -356,7 +356,7 @@ def test_a_redirect_to_another_host_is_not_followed_with_the_key(
         headers={"Location": "https://evil.example/t/1.json"},
     )
     with pytest.raises(ForumError, match="another address"):
-        client.get_topic_by_external_id("dc-abc")
+        client._get_topic_by_external_id("dc-abc")
     assert len(mock.calls) == 1
 
 
@@ -365,7 +365,7 @@ def test_an_unexpected_redirect_says_check_the_url(
 ) -> None:
     mock.add("POST", BASE + "/posts.json", status=301, headers={"Location": BASE + "/login"})
     with pytest.raises(ForumError, match="DISCOURSE_URL"):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
 
@@ -407,7 +407,7 @@ def test_422_is_a_validation_error_with_discourses_reasons(
         422,
     )
     with pytest.raises(ForumValidationError) as info:
-        client.create_topic(title="t" * 20, raw="r", category_id=1, tags=[], external_id="dc-1")
+        client._create_topic(title="t" * 20, raw="r", category_id=1, tags=[], external_id="dc-1")
     assert not isinstance(info.value, ExternalIdTaken)
     assert info.value.errors == ["Title has already been used", "Body is too short"]
     assert "Title has already been used" in str(info.value)
@@ -424,7 +424,7 @@ def test_a_taken_external_id_is_its_own_error(
     only."""
     add_json(mock, "POST", "/posts.json", {"action": "create_post", "errors": [message]}, 422)
     with pytest.raises(ExternalIdTaken) as info:
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-abc"
         )
     assert info.value.external_id == "dc-abc"
@@ -443,7 +443,7 @@ def test_400_bad_parameter_is_a_validation_error(
         400,
     )
     with pytest.raises(ForumValidationError, match="category"):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
 
@@ -469,7 +469,7 @@ def test_an_enqueued_post_is_refused_clearly(
 ) -> None:
     add_json(mock, "POST", "/posts.json", {"action": "enqueued", "pending_post": {"id": 3}})
     with pytest.raises(ForumValidationError, match="approval"):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
 
@@ -498,7 +498,7 @@ def test_json_429_waits_for_wait_seconds_then_retries_a_post(
     )
     add_json(mock, "POST", "/posts.json", POST_BODY)
     assert (
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )["id"]
         == 11
@@ -634,7 +634,7 @@ def test_5xx_on_create_is_ambiguous_and_not_retried(
 ) -> None:
     add_json(mock, "POST", "/posts.json", {"errors": ["boom"]}, 500)
     with pytest.raises(AmbiguousWrite, match="look the record up") as info:
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
     assert info.value.status == 500 and len(mock.calls) == 1
@@ -656,7 +656,7 @@ def test_a_create_lost_after_sending_is_ambiguous_and_not_retried(
 ) -> None:
     mock.add("POST", BASE + "/posts.json", body=exc)
     with pytest.raises(AmbiguousWrite):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
     assert len(mock.calls) == 1
@@ -696,7 +696,7 @@ def test_a_create_refused_before_sending_is_retried(
     mock.add("POST", BASE + "/posts.json", body=requests.ConnectTimeout("connect timed out"))
     add_json(mock, "POST", "/posts.json", POST_BODY)
     assert (
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )["id"]
         == 11
@@ -715,7 +715,7 @@ def test_a_forum_that_refuses_every_connection_is_unreachable(
     with pytest.raises(
         ForumUnreachable, match=r"cannot connect to the forum at https://forum\.example\.cat"
     ):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
     assert len(mock.calls) == 3 and client.requests_made == 0
@@ -799,7 +799,7 @@ def _provoke_every_error(fake: FakeTime, mock: responses.RequestsMock) -> list[F
         caught.append(info.value)
     for _ in range(3):
         with pytest.raises(ForumError) as info:
-            client.create_topic(
+            client._create_topic(
                 title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
             )
         caught.append(info.value)

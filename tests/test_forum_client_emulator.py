@@ -80,7 +80,7 @@ def _create(client: ForumClient, category_id: int, n: int, **overrides: Any) -> 
         "external_id": f"dc-record-{n}",
     }
     fields.update(overrides)
-    return client.create_topic(**fields)
+    return client._create_topic(**fields)
 
 
 def _tag_names(topic: dict[str, Any]) -> list[str]:
@@ -97,11 +97,11 @@ def test_lifecycle_round_trip(client: ForumClient, category: dict[str, Any]) -> 
     topic_id, post_id = post["topic_id"], post["id"]
     assert post["post_number"] == 1
 
-    found = client.get_topic_by_external_id("dc-record-1")  # 301 followed
+    found = client._get_topic_by_external_id("dc-record-1")  # 301 followed
     assert found is not None and found["id"] == topic_id
     assert found["external_id"] == "dc-record-1"
     assert _tag_names(found) == ["km0", "pilot"]
-    assert client.get_topic_by_external_id("dc-record-nope") is None
+    assert client._get_topic_by_external_id("dc-record-nope") is None
 
     basic = client.update_topic(
         topic_id, title="A renamed participation platform for everyone", tags=["km0", "implemented"]
@@ -211,7 +211,7 @@ def test_a_5xx_on_create_is_ambiguous_and_sent_once(
     assert client.requests_made == before + 1
     emulator.faults(error_rate=0.0)
     assert (
-        client.get_topic_by_external_id("dc-record-1") is None
+        client._get_topic_by_external_id("dc-record-1") is None
     )  # this injected 500 created nothing
 
 
@@ -221,7 +221,7 @@ def test_a_create_committed_then_dropped_is_found_by_external_id(
     emulator.faults(drop_after_create=1)
     with pytest.raises(AmbiguousWrite):
         _create(client, category["id"], 1)
-    adopted = client.get_topic_by_external_id("dc-record-1")
+    adopted = client._get_topic_by_external_id("dc-record-1")
     assert adopted is not None and adopted["external_id"] == "dc-record-1"
     assert emulator.stats()["by_route"]["POST /posts"] == 1  # never re-sent
 

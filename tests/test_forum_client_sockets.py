@@ -117,7 +117,7 @@ def test_connection_refused_is_retried_even_for_a_create_then_unreachable() -> N
     port = _closed_port()
     client = make_client(f"http://127.0.0.1:{port}", max_retries=2)
     with pytest.raises(ForumUnreachable) as info:
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
     assert f"cannot connect to the forum at http://127.0.0.1:{port}" in str(info.value)
@@ -130,7 +130,7 @@ def test_a_create_whose_connection_drops_after_sending_is_ambiguous(server_facto
     server = server_factory(drop)
     client = make_client(server.url)
     with pytest.raises(AmbiguousWrite) as info:
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
     assert "connection lost" in str(info.value)
@@ -151,7 +151,7 @@ def test_a_create_that_times_out_is_ambiguous(server_factory) -> None:  # type: 
     server = server_factory(hang)
     client = make_client(server.url, timeout=0.3)
     with pytest.raises(AmbiguousWrite, match="timed out"):
-        client.create_topic(
+        client._create_topic(
             title="t" * 20, raw="r" * 20, category_id=1, tags=[], external_id="dc-1"
         )
     assert len(server.requests) == 1

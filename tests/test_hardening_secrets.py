@@ -323,7 +323,7 @@ def test_an_html_page_is_never_read_as_a_forum_answer(method: str, status: int) 
             elif method == "PUT":
                 c.update_topic(7, title="Un títol prou llarg")
             else:
-                c.create_topic(
+                c._create_topic(
                     title="Un títol prou llarg", raw="r" * 30, category_id=1, tags=[],
                     external_id="dc-1",
                 )  # fmt: skip

@@ -10,10 +10,10 @@ from plugins.forum import LOOP_RECORDS, PairedCatalogue
 from sqlmodel import Session
 
 from bridge.db import session_scope
+from bridge.jobs.sync_run import run_sync
 from bridge.loop.pull import pull
 from bridge.models import Activity, SyncStatus
 from bridge.settings import load_settings
-from bridge.sync.runner import run_sync
 
 
 def _pull(catalogue: PairedCatalogue, *, deep: bool = False):
@@ -68,7 +68,7 @@ def test_pull_reads_a_hundred_topics_a_request(paired_catalogue: PairedCatalogue
     category_id = cat.state("sant-cugat-xatbot").category_id
     assert category_id is not None
     for n in range(110):  # other people's topics in the same category
-        cat.client.create_topic(
+        cat.client._create_topic(
             title=f"Another council's project number {n:03d}",
             raw="A project that is not in the catalogue, opened by someone else.",
             category_id=category_id,
@@ -185,7 +185,7 @@ def test_deleted_topic_is_reported_not_recreated_until_asked(
         and state.external_id != old_external_id
         and not state.remote_deleted
     )
-    assert cat.client.get_topic_by_external_id(state.external_id)["id"] == state.topic_id
+    assert cat.client._get_topic_by_external_id(state.external_id)["id"] == state.topic_id
     assert _pull(cat).drift == {}
 
 

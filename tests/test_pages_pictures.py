@@ -9,9 +9,9 @@ import re
 
 from plugins.sync import SyncHarness, add_project
 
-from bridge.discovery import store
-from bridge.discovery.pages import OVERVIEW, index_key
-from bridge.discovery.step import UPLOADS_KEY, known_uploads
+from bridge.observatory import store
+from bridge.observatory.pages import OVERVIEW, index_key
+from bridge.observatory.step import UPLOADS_KEY, known_uploads
 from bridge.visual.pictures import OVERVIEW_PICTURES
 
 IMAGE = re.compile(r"!\[([^\]|]+)\|(\d+)x(\d+)\]\((upload://[0-9A-Za-z]+\.png)\)")

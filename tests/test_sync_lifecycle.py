@@ -186,7 +186,7 @@ def test_a_title_already_used_by_a_human_topic_falls_back_once(harness: SyncHarn
     harness.sync()  # creates the categories
     category_id = harness.topic_of("rec-a").category_id
     with harness.client() as human:
-        human.create_topic(
+        human._create_topic(
             title="Pressupostos participatius oberts",
             raw="Un tema d'una persona, no del pont.",
             category_id=category_id,
@@ -217,7 +217,7 @@ def test_forum_validation_failure_is_recorded_and_retried(harness: SyncHarness) 
     title = "Pressupostos participatius oberts"
     with harness.client() as human:
         for n, t in enumerate([title, f"{title} — Ajuntament de Reus (rec-b)"]):
-            human.create_topic(
+            human._create_topic(
                 title=t,
                 raw="Un tema d'una persona, no del pont.",
                 category_id=category_id,

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from bridge.catalogue.store import set_archived
 from bridge.forum.client import ForumClient
+from bridge.jobs.sync_run import run_sync
 from bridge.models import SyncRun
 from bridge.models.types import table_of, utcnow
 from bridge.sync import revision, state
-from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
+from bridge.sync.runner import SyncOptions, SyncStopped
 from tests.plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
 
@@ -159,7 +160,7 @@ def test_a_page_topic_that_failed_keeps_the_next_sync_from_skipping(
 ) -> None:
     """The index and overview topics are retried by the next sync, as failed records are: a run
     whose page step failed is not the base of a no-op (its status stays ok: records are fine)."""
-    from bridge.discovery import step
+    from bridge.observatory import step
 
     add_projects(harness.engine, 2)
     real = step.sync_pages

@@ -34,10 +34,11 @@ from plugins.sync import AREAS, KINDS, PHASES, SyncHarness, add_project, edit_pr
 from bridge.catalogue.store import set_archived
 from bridge.db import make_engine, session_scope, upgrade
 from bridge.emulator import start_emulator
+from bridge.jobs.sync_run import run_sync
 from bridge.loop.pull import pull
 from bridge.models import Project
 from bridge.settings import Settings, load_settings
-from bridge.sync.runner import SyncOptions, run_sync
+from bridge.sync.runner import SyncOptions
 
 SEED = int(os.environ.get("BRIDGE_PROPERTY_SEED") or random.SystemRandom().randrange(2**32))
 EXAMPLES = int(os.environ.get("BRIDGE_PROPERTY_EXAMPLES") or 30)

@@ -165,8 +165,8 @@ def test_webhooks_signed_with_another_secret_change_nothing(
 
 def test_a_moderators_edit_of_a_page_topic_is_drift_at_once(hooked: PairedCatalogue) -> None:
     # Issue 11: the observatory's index and overview topics, as the pull would find them.
-    from bridge.discovery import store as page_store
-    from bridge.discovery.pages import OVERVIEW
+    from bridge.observatory import store as page_store
+    from bridge.observatory.pages import OVERVIEW
 
     cat, emu = hooked, hooked.emulator
     rows = page_store.load_pages(cat.engine)

@@ -28,12 +28,14 @@ from bridge.forum.errors import (
     ForumError,
     ForumNotFound,
     ForumUnreachable,
+    ForumValidationError,
 )
 from bridge.loop.activity import parse_time
 from bridge.loop.drift import body_fingerprint
 from bridge.models.challenges import ChallengeStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
+from bridge.sync.kernel import Lookup, WriteFailed, create_or_adopt
 from bridge.sync.render import render_challenge_reply
 
 log = logging.getLogger("bridge.challenges")
@@ -167,15 +169,7 @@ class Answerer:
             mine = self._own_reply(topic_id, view, posts)
             if mine is not None:
                 reply_id, adopted = int(mine["id"]), True
-                self._save(
-                    topic_id,
-                    **signals,
-                    reply_post_id=reply_id,
-                    reply_hash=body_fingerprint(str(mine.get("raw") or "")),
-                    reply_started_at=None,
-                    status=ChallengeStatus.answered,
-                    answered_at=parse_time(mine.get("created_at")) or utcnow(),
-                )
+                self._adopted(topic_id, signals, mine)
                 known = store.load_one(self.engine, topic_id)
         if (
             known is not None
@@ -229,45 +223,19 @@ class Answerer:
         text_hash: str,
         suggestions: tuple[Suggestion, ...],
     ) -> Outcome:
-        raw = render_challenge_reply(suggestions, settings=self.settings)
-        refs = tuple(s.ref for s in suggestions)
-        # The intent first: if we die after the forum took the reply, the next run looks for it.
-        self._save(
-            topic_id,
-            **signals,
-            matched_refs=refs,
-            status=ChallengeStatus.pending,
-            reply_started_at=utcnow(),
-        )
+        reply = _ReplyWrite(self, topic_id, signals, text_hash, suggestions)
         try:
-            created = self.client.reply_to_topic(topic_id, raw)
+            # Through the forum-object kernel: the intent first, so that if we die after the
+            # forum took the reply, the next run looks for it (process_view's _own_reply).
+            return create_or_adopt(reply)
         except (ForumAuthError, ForumUnreachable):
             raise
         except AmbiguousWrite as exc:
             # The forum may have the reply: keep the intent, the next run looks before posting.
             return self._failed(topic_id, known, {}, str(exc))
-        except ForumError as exc:
+        except (ForumError, WriteFailed) as exc:
             # Refused (rate limit, validation): nothing was posted. Retried next run.
             return self._failed(topic_id, known, {"reply_started_at": None}, str(exc))
-        # Our reply is a post of the topic and bumps it to its own time (core lib/post_creator.rb
-        # sets the topic's bumped_at from the new post): remember both, or the next list read
-        # would look like news.
-        after: dict[str, Any] = {"posts_count": int(signals.get("posts_count") or 1) + 1}
-        if parse_time(created.get("created_at")) is not None:
-            after["bumped_at"] = parse_time(created.get("created_at"))
-        self._save(
-            topic_id,
-            **after,
-            text_hash=text_hash,
-            reply_post_id=int(created["id"]),
-            reply_hash=body_fingerprint(raw),
-            reply_started_at=None,
-            status=_answered(suggestions),
-            answered_at=utcnow(),
-            last_error=None,
-            attempts=0,
-        )
-        return Outcome(topic_id, Result.posted if suggestions else Result.no_match)
 
     def _edit(
         self,
@@ -352,6 +320,19 @@ class Answerer:
 
     # ------------------------------------------------------------------ bookkeeping
 
+    def _adopted(self, topic_id: int, signals: dict[str, Any], mine: dict[str, Any]) -> None:
+        """The bridge's own reply, found in the topic, paired with the challenge (the intent
+        cleared): what it says is compared with the matches next."""
+        self._save(
+            topic_id,
+            **signals,
+            reply_post_id=int(mine["id"]),
+            reply_hash=body_fingerprint(str(mine.get("raw") or "")),
+            reply_started_at=None,
+            status=ChallengeStatus.answered,
+            answered_at=parse_time(mine.get("created_at")) or utcnow(),
+        )
+
     def _save(self, topic_id: int, **values: Any) -> None:
         store.save(self.engine, topic_id, **values)
 
@@ -402,3 +383,75 @@ def _answered(suggestions: tuple[Suggestion, ...]) -> ChallengeStatus:
 
 def _same_user(a: Any, b: Any) -> bool:
     return bool(a) and bool(b) and str(a).lower() == str(b).lower()
+
+
+class _ReplyWrite:
+    """A challenge's reply as a kernel object (bridge.sync.kernel): its intent and pairing are
+    the challenges table's (bridge.challenges.store). It has no external id: it is found among
+    the topic's posts by its author, which the next run's topic read shows anyway
+    (`Answerer._own_reply`), so a lost answer is looked up then."""
+
+    noun = "reply"
+    ident = ""
+
+    def __init__(
+        self,
+        answerer: Answerer,
+        topic_id: int,
+        signals: dict[str, Any],
+        text_hash: str,
+        suggestions: tuple[Suggestion, ...],
+    ) -> None:
+        self.answerer, self.topic_id, self.signals = answerer, topic_id, signals
+        self.text_hash, self.suggestions = text_hash, suggestions
+        self.raw = render_challenge_reply(suggestions, settings=answerer.settings)
+
+    @property
+    def label(self) -> str:
+        return f"the reply to challenge {self.topic_id}"
+
+    def record_intent(self) -> None:
+        self.answerer._save(
+            self.topic_id,
+            **self.signals,
+            matched_refs=tuple(s.ref for s in self.suggestions),
+            status=ChallengeStatus.pending,
+            reply_started_at=utcnow(),
+        )
+
+    def clear_intent(self) -> None:
+        self.answerer._save(self.topic_id, reply_started_at=None)
+
+    def send(self) -> dict[str, Any]:
+        return self.answerer.client.reply_to_topic(self.topic_id, self.raw)
+
+    def lookup(self) -> dict[str, Any] | Lookup:
+        return Lookup.next_run
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
+
+    def confirmed(self, created: dict[str, Any]) -> Outcome:
+        # Our reply is a post of the topic and bumps it to its own time (core lib/post_creator.rb
+        # sets the topic's bumped_at from the new post): remember both, or the next list read
+        # would look like news.
+        after: dict[str, Any] = {"posts_count": int(self.signals.get("posts_count") or 1) + 1}
+        if parse_time(created.get("created_at")) is not None:
+            after["bumped_at"] = parse_time(created.get("created_at"))
+        self.answerer._save(
+            self.topic_id,
+            **after,
+            text_hash=self.text_hash,
+            reply_post_id=int(created["id"]),
+            reply_hash=body_fingerprint(self.raw),
+            reply_started_at=None,
+            status=_answered(self.suggestions),
+            answered_at=utcnow(),
+            last_error=None,
+            attempts=0,
+        )
+        return Outcome(self.topic_id, Result.posted if self.suggestions else Result.no_match)
+
+    def adopt(self, mine: dict[str, Any]) -> Outcome:
+        self.answerer._adopted(self.topic_id, self.signals, mine)
+        return Outcome(self.topic_id, Result.adopted)

@@ -27,7 +27,13 @@ def ensure_challenge_category(
     parent_wanted = (cfg.parent or settings.sync.parent_category) is not None
     if cached is not None and (cached.parent_category_id is not None) == parent_wanted:
         return cached
-    found = find_or_create(client, settings, cfg, "[challenges]")
+    found = find_or_create(
+        client,
+        settings,
+        cfg,
+        "[challenges]",
+        parent=cfg.parent or settings.sync.parent_category,
+    )
     cached = store.CachedCategory(
         slug=cfg.slug,
         category_id=found.id,

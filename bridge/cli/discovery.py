@@ -275,8 +275,8 @@ def demo_showcase(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
     from bridge.discovery import find as find_projects
     from bridge.discovery import match_json
     from bridge.discovery import similar as find_similar
-    from bridge.discovery import store as pages_store
     from bridge.discovery.places import PlaceNotFound, resolve_from_records
+    from bridge.observatory import store as pages_store
 
     records = _records(engine, cfg)
     refs = {r["ref"] for r in records}

@@ -215,10 +215,11 @@ def schedule(
     skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
     Each run appears in `digicanvis status`.
     """
+    from bridge.jobs.sync_run import run_sync
     from bridge.loop.run import run_pull
     from bridge.loop.scheduler import run_until_stopped
     from bridge.sync.lease import LeaseHeld
-    from bridge.sync.runner import SyncStopped, run_sync
+    from bridge.sync.runner import SyncStopped
 
     cfg = settings()
     _configure_logs(log_format)

@@ -307,9 +307,10 @@ def sync(
 
     import sqlalchemy as sa
 
+    from bridge.jobs.sync_run import run_sync
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.plan_error import PlanError
-    from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
+    from bridge.sync.runner import SyncOptions, SyncStopped
 
     cfg = settings()
     engine = catalogue_engine(cfg)
@@ -514,10 +515,11 @@ def demo(
     from bridge.db import DatabaseError, make_engine, upgrade
     from bridge.emulator import start_emulator
     from bridge.forum.client import ForumClient
+    from bridge.jobs.sync_run import run_sync
     from bridge.sync import store
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.plan import PlanError
-    from bridge.sync.runner import SyncStopped, run_sync
+    from bridge.sync.runner import SyncStopped
 
     if not DEMO_CATALOGUE.is_file():
         fail(f"the bundled sample catalogue is missing ({DEMO_CATALOGUE}): reinstall the package")
@@ -551,7 +553,7 @@ def demo(
         from bridge.connections import store as request_store
 
         request_store.forget_forum(engine)
-        from bridge.discovery import store as pages_store
+        from bridge.observatory import store as pages_store
 
         pages_store.forget_pages(engine)
         client = ForumClient(
@@ -664,8 +666,8 @@ def _demo_pictures(engine: Any, cfg: Any, emulator: Any, directory: Path | None)
     when one is given."""
     import re
 
-    from bridge.discovery import store as pages_store
     from bridge.files import atomic_write
+    from bridge.observatory import store as pages_store
 
     row = pages_store.load_pages(engine).get("overview")
     if row is None or row.topic_id is None:

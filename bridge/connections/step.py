@@ -63,7 +63,13 @@ def ensure_connection_category(
     cached = store.load_category(engine, cfg.slug)
     parent_wanted = (cfg.parent or settings.sync.parent_category) is not None
     if cached is None or (cached.parent_category_id is not None) != parent_wanted:
-        found = find_or_create(client, settings, cfg, "[connections]")
+        found = find_or_create(
+            client,
+            settings,
+            cfg,
+            "[connections]",
+            parent=cfg.parent or settings.sync.parent_category,
+        )
         cached = store.CachedCategory(
             slug=cfg.slug,
             category_id=found.id,

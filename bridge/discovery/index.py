@@ -10,9 +10,7 @@ sync (the forum's "similar projects" sections) use the same index, so they choos
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -37,11 +35,9 @@ _STORED_AS = {"data": np.float32, "indices": np.int32}
 
 
 def fingerprint(rows: Iterable[tuple[str, str | None, bool]]) -> str:
-    """Fingerprint of what the index depends on: every record's ref, content hash and archived
-    state, and the index's FORMAT."""
-    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
-    text = json.dumps([FORMAT, data], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Fingerprint of what the index depends on (the catalogue's one fingerprint,
+    bridge.discovery.index_store.fingerprint, with the index's FORMAT)."""
+    return index_store.fingerprint(rows, FORMAT)
 
 
 # Changes a persisted index takes as updates (rows replaced, bridge.discovery.text.update_index)

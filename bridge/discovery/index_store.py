@@ -8,12 +8,24 @@ goes through an engine and the light Core table.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bridge.dbapi import Rows, as_bool, as_json, rows_of
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+
+
+def fingerprint(rows: Iterable[tuple[str, str | None, bool]], version: str) -> str:
+    """The one fingerprint of the catalogue (issue 19): every record's ref, content hash and
+    archived state, with the `version` of what is kept under it (the text index's format, the
+    similar choice's). Equal fingerprints, equal inputs: nothing to compute again."""
+    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
+    text = json.dumps([version, data], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def catalogue_rows(source: Rows | Engine | Connection) -> list[tuple[str, str | None, bool]]:
@@ -31,7 +43,17 @@ def load(source: Rows | Engine | Connection, key: str) -> tuple[str, Any] | None
 
 
 def save(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
-    """Store the index (written by `bridge.discovery.store`, which writes `discovery_cache`)."""
-    from bridge.discovery.store import save_cache
+    """Store `data` under `key` (the text index; the observatory's similar choice, pages'
+    fingerprint and uploads through bridge.observatory.store). Two processes writing at once:
+    the later write wins."""
+    from bridge.db import upsert
+    from bridge.models import DiscoveryCache
+    from bridge.models.types import table_of, utcnow
 
-    save_cache(engine, key, inputs_hash, data)
+    with engine.begin() as conn:
+        upsert(
+            conn,
+            table_of(DiscoveryCache),
+            {"key": key},
+            {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()},
+        )

@@ -17,7 +17,7 @@ similar(REF) scores every other record in [0, 1] as a weighted sum (divided by t
 half, see scripts/bench_discovery.py: text and area carry the meaning; technology separates
 uses; phase, maturity and size only order near ties.)
 Candidates that share neither a word nor the area are left out. Ties go to the smaller ref, so
-the choice is deterministic: the forum's "similar projects" sections (bridge.discovery.sections)
+the choice is deterministic: the forum's "similar projects" sections (bridge.observatory.sections)
 use `similar_all`, which runs this very scoring for every record.
 
 The text index (bridge.discovery.text.TextIndex) is built with scikit-learn; the CLI and the sync

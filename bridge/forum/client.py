@@ -349,7 +349,7 @@ class ForumClient(DiscourseClient):
 
     # ------------------------------------------------------------------ topics and posts
 
-    def create_topic(
+    def _create_topic(
         self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
     ) -> dict[str, Any]:
         """POST /posts.json → the new first post (`id`, `topic_id`, `topic_slug`, …; notes §3).
@@ -393,15 +393,16 @@ class ForumClient(DiscourseClient):
     def open_topic(
         self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
     ) -> NewTopic:
-        """`create_topic`, parsed."""
-        body = self.create_topic(
+        """POST /posts.json for a new topic (`_create_topic`), parsed: the one way to create a
+        topic (through the forum-object kernel, bridge.sync.kernel)."""
+        body = self._create_topic(
             title=title, raw=raw, category_id=category_id, tags=tags, external_id=external_id
         )
         return NewTopic(int(body["topic_id"]), int(body["id"]), body.get("topic_slug"))
 
     def find_topic(self, external_id: str) -> Topic | None:
-        """`get_topic_by_external_id`, parsed."""
-        body = self.get_topic_by_external_id(external_id)
+        """The topic with this external id (`_get_topic_by_external_id`), parsed; None when none."""
+        body = self._get_topic_by_external_id(external_id)
         return None if body is None else Topic.parse(body)
 
     def read_topic(self, topic_id: int) -> Topic:
@@ -417,7 +418,7 @@ class ForumClient(DiscourseClient):
         params = {"include_raw": "true"} if include_raw else {}
         return self._get(f"/t/{topic_id}.json", **params)
 
-    def get_topic_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+    def _get_topic_by_external_id(self, external_id: str) -> dict[str, Any] | None:
         """GET /t/external_id/{id}.json, following its 301 to the topic (notes §3); None on 404."""
         if not is_valid_external_id(external_id):
             raise ValueError(f"external id {external_id!r} is not ≤50 characters of [A-Za-z0-9_-]")

@@ -60,7 +60,7 @@ def _apply(session: Session, event: Event) -> str:
 def _page_event(session: Session, topic_id: int, observed: Observed, pinned: bool | None) -> str:
     """An index or overview topic of the observatory (issue 11): its drift, as the pull finds
     it."""
-    from bridge.discovery import store as page_store
+    from bridge.observatory import store as page_store
 
     conn = session.connection()
     page = page_store.page_topics(conn, topic_id).get(topic_id)

@@ -133,3 +133,24 @@ class PlaceSource(StrEnum):
 # Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
 # before IGN's national one.
 RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}
+
+
+class DriftPolicy(StrEnum):
+    """What a sync does with what a moderator changed that the catalogue owns (TOML
+    `[sync].drift_policy`)."""
+
+    catalogue_wins = "catalogue-wins"  # written back, with the drift edit reason
+    report_only = "report-only"  # left as the forum has it, reported by `status`
+
+
+class Aspect(StrEnum):
+    """What of a topic the bridge owns and a moderator can change (drift), in the order
+    `status` lists it (contract §3); `pinned` only pages have."""
+
+    category = "category"
+    tags = "tags"
+    title = "title"  # type: ignore[assignment]  # str.title, shadowed on purpose
+    body = "body"
+    closed = "closed"
+    deleted = "deleted"
+    pinned = "pinned"

@@ -2,5 +2,6 @@
 
 desired (what each record should look like in the forum) → plan (pure: create, adopt, update,
 close, reopen, unchanged) → apply (the only part that talks to the forum, recording progress
-after every action). `runner.run_sync` ties them together under the database lease.
+after every action, through the forum-object kernel). `bridge.jobs.sync_run.run_sync` ties
+them (and the observatory) together under the database lease.
 """

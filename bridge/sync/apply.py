@@ -18,15 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from bridge.discourse_rules import TITLE_TAKEN, body_fingerprint, prettify_title
 from bridge.forum.client import NewTopic, Topic
 from bridge.forum.errors import (
-    AmbiguousWrite,
-    ExternalIdTaken,
     ForumAuthError,
     ForumError,
     ForumNotFound,
@@ -34,8 +32,9 @@ from bridge.forum.errors import (
     ForumValidationError,
 )
 from bridge.sync import state, store
-from bridge.sync.categories import CategoryForum
 from bridge.sync.desired import DesiredTopic
+from bridge.sync.kernel import Forum as Forum
+from bridge.sync.kernel import Lookup, WriteFailed, create_or_adopt, reasons
 from bridge.sync.plan import (
     Action,
     Adopt,
@@ -51,38 +50,6 @@ from bridge.sync.plan import (
 )
 
 log = logging.getLogger("bridge.sync")
-
-
-class Forum(CategoryForum, Protocol):
-    """The part of bridge.forum.client.ForumClient the sync engine uses: parsed answers only
-    (the category calls are CategoryForum's)."""
-
-    requests_made: int
-
-    def open_topic(
-        self, *, title: str, raw: str, category_id: int, tags: list[str], external_id: str
-    ) -> NewTopic: ...
-    def find_topic(self, external_id: str) -> Topic | None: ...
-    def read_topic(self, topic_id: int) -> Topic: ...
-    def post_raw(self, post_id: int) -> str | None: ...
-    def update_post(
-        self,
-        post_id: int,
-        *,
-        raw: str,
-        edit_reason: str,
-        title: str | None = None,
-        category_id: int | None = None,
-    ) -> dict[str, Any]: ...
-    def update_topic(
-        self,
-        topic_id: int,
-        *,
-        title: str | None = None,
-        category_id: int | None = None,
-        tags: list[str] | None = None,
-    ) -> dict[str, Any]: ...
-    def set_topic_status(self, topic_id: int, status: str, enabled: bool) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -105,12 +72,9 @@ def _category_gone(exc: ForumError) -> bool:
     )
 
 
-class RecordFailed(Exception):
-    """This record's action failed; the message is for a person (Discourse's reasons included)."""
-
-
-def _reasons(exc: ForumError) -> str:
-    return "; ".join(exc.errors) if exc.errors else exc.message
+# This record's action failed; the message is for a person (Discourse's reasons included).
+RecordFailed = WriteFailed
+_reasons = reasons
 
 
 def _title_taken(exc: ForumValidationError) -> bool:
@@ -203,91 +167,15 @@ class Applier:
     # ------------------------------------------------------------------ create / adopt
 
     def _create(self, action: Create) -> Outcome:
-        category_id = self._category(action.desired)
-        state.record_intent(
-            self.engine,
-            action.project_id,
-            action.external_id,
-            new=action.new_state,
-            replaces_deleted=action.replaces_deleted,
-        )
-        return self._send_create(action, category_id)
+        return self._send_create(action)
 
     def _adopt_or_create(self, action: Adopt) -> Outcome:
-        topic = self.client.find_topic(action.external_id)
-        if topic is not None:
-            return self._adopt(action, topic)
-        category_id = self._category(action.desired)
-        state.record_intent(self.engine, action.project_id, action.external_id, new=False)
-        return self._send_create(action, category_id)
+        return create_or_adopt(
+            _TopicWrite(self, action), look_first=True, hint=_recreate_hint(action.ref)
+        )
 
-    def _send_create(self, action: Create | Adopt, category_id: int) -> Outcome:
-        d, external_id = action.desired, action.external_id
-        title = d.title
-        looked_up = False
-        for _attempt in range(3):  # at most: one title fallback and one create after a lookup
-            try:
-                created = self.client.open_topic(
-                    title=title,
-                    raw=d.raw,
-                    category_id=category_id,
-                    tags=list(d.tags),
-                    external_id=external_id,
-                )
-            except ExternalIdTaken as exc:
-                # A topic already carries our id (an earlier run whose answer was lost, a catalogue
-                # restored from a backup): adopt it rather than create a second one.
-                topic = self.client.find_topic(external_id)
-                if topic is None:
-                    raise RecordFailed(
-                        f"external id {external_id} is taken by a topic the API user cannot see "
-                        f"(deleted?); `digicanvis sync --recreate-deleted {action.ref}` creates a "
-                        "new one"
-                    ) from exc
-                return self._adopt(action, topic)
-            except AmbiguousWrite as exc:
-                # The create may or may not have happened: look before anything else.
-                topic = self.client.find_topic(external_id)
-                if topic is not None:
-                    return self._adopt(action, topic)
-                if looked_up:
-                    raise RecordFailed(
-                        f"the forum's answer to the create was lost twice ({exc.message}); "
-                        "retried next run"
-                    ) from exc
-                looked_up = True  # not there: the create did not happen, so sending it is safe
-                continue
-            except ForumValidationError as exc:
-                if _category_gone(exc):
-                    raise  # handled in apply(): the cached category is forgotten
-                if _title_taken(exc) and title != d.fallback_title:
-                    title = d.fallback_title  # a topic we do not own has our title
-                    continue
-                # A definite refusal: nothing was created, so the next run need not look it up.
-                state.clear_intent(self.engine, action.project_id)
-                raise RecordFailed(f"the forum refused the topic: {_reasons(exc)}") from exc
-            state.record_paired(
-                self.engine,
-                action.project_id,
-                topic_id=created.topic_id,
-                first_post_id=created.post_id,
-                topic_slug=created.slug,
-                title=prettify_title(title),  # what Discourse stores (§8), compared next time
-                category_id=category_id,
-                tags=d.tags,
-                body_hash=d.body_hash,
-                closed=False,
-                content_hash=d.content_hash,
-                complete=True,
-            )
-            return Outcome(
-                action.ref,
-                action.name,
-                Result.created,  # an Adopt that found nothing created the topic too
-                fields=action.fields,
-                topic_id=created.topic_id,
-            )
-        raise RecordFailed("the forum kept refusing the create")
+    def _send_create(self, action: Create | Adopt) -> Outcome:
+        return create_or_adopt(_TopicWrite(self, action), hint=_recreate_hint(action.ref))
 
     def _adopt(self, action: Create | Adopt, topic: Topic) -> Outcome:
         """Pair the record with a topic found by its external id, then bring the topic in line."""
@@ -451,3 +339,86 @@ def _topic_written(
     if tags is not None:
         written["tags"] = tags
     return written
+
+
+def _recreate_hint(ref: str) -> str:
+    return f"`digicanvis sync --recreate-deleted {ref}` creates a new one"
+
+
+class _TopicWrite:
+    """A record's topic as a kernel object (bridge.sync.kernel): its intent and pairing are
+    sync_state's (bridge.sync.state), its lookup the external id, its refusal answered by the
+    fallback title when a topic we do not own has ours."""
+
+    noun = "topic"
+
+    def __init__(self, applier: Applier, action: Create | Adopt) -> None:
+        self.applier, self.action = applier, action
+        self.ident = action.external_id
+        self.title = action.desired.title
+        self.category_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"record {self.action.ref}"
+
+    def record_intent(self) -> None:
+        a = self.action
+        self.category_id = self.applier._category(a.desired)
+        new = a.new_state if isinstance(a, Create) else False
+        replaces = a.replaces_deleted if isinstance(a, Create) else False
+        state.record_intent(
+            self.applier.engine, a.project_id, a.external_id, new=new, replaces_deleted=replaces
+        )
+
+    def clear_intent(self) -> None:
+        state.clear_intent(self.applier.engine, self.action.project_id)
+
+    def send(self) -> NewTopic:
+        d = self.action.desired
+        assert self.category_id is not None
+        return self.applier.client.open_topic(
+            title=self.title,
+            raw=d.raw,
+            category_id=self.category_id,
+            tags=list(d.tags),
+            external_id=self.ident,
+        )
+
+    def lookup(self) -> Topic | Lookup:
+        return self.applier.client.find_topic(self.ident) or Lookup.absent
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        if _category_gone(exc):
+            raise exc  # handled in apply(): the cached category is forgotten
+        if _title_taken(exc) and self.title != self.action.desired.fallback_title:
+            self.title = self.action.desired.fallback_title  # a topic we do not own has it
+            return True
+        return False
+
+    def confirmed(self, created: NewTopic) -> Outcome:
+        a, d = self.action, self.action.desired
+        state.record_paired(
+            self.applier.engine,
+            a.project_id,
+            topic_id=created.topic_id,
+            first_post_id=created.post_id,
+            topic_slug=created.slug,
+            title=prettify_title(self.title),  # what Discourse stores (§8), compared next time
+            category_id=self.category_id,
+            tags=d.tags,
+            body_hash=d.body_hash,
+            closed=False,
+            content_hash=d.content_hash,
+            complete=True,
+        )
+        return Outcome(
+            a.ref,
+            a.name,
+            Result.created,  # an Adopt that found nothing created the topic too
+            fields=a.fields,
+            topic_id=created.topic_id,
+        )
+
+    def adopt(self, topic: Topic) -> Outcome:
+        return self.applier._adopt(self.action, topic)

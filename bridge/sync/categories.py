@@ -10,7 +10,7 @@ created.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from dataclasses import replace
 
 from sqlalchemy.engine import Engine
 
@@ -18,24 +18,11 @@ from bridge.forum.client import Category
 from bridge.forum.errors import AmbiguousWrite, ForumValidationError
 from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
+from bridge.sync.kernel import CategoryForum as CategoryForum
 
 
 class CategoryError(Exception):
     """A category cannot be found or created: a configuration problem, so the run stops (exit 2)."""
-
-
-class CategoryForum(Protocol):
-    def categories_found(self) -> list[Category]: ...
-    def new_category(
-        self,
-        *,
-        name: str,
-        slug: str,
-        color: str,
-        text_color: str,
-        description: str | None = None,
-        parent_category_id: int | None = None,
-    ) -> Category: ...
 
 
 def _parent_slug(settings: Settings, area: str) -> str | None:
@@ -75,57 +62,58 @@ def ensure_categories(
         forum = client.categories_found()
         for area in stale:
             cfg = settings.area(area)
-            parent_slug = _parent_slug(settings, area)
-            parent_id = None
-            if parent_slug:
-                parent = _find(forum, parent_slug, None)
-                if parent is None:
-                    raise CategoryError(
-                        f"parent category {parent_slug!r} (TOML [sync].parent_category or "
-                        f"areas.{area}.parent) "
-                        "does not exist in the forum: create it there first"
-                    )
-                parent_id = parent.id
-            found = _find(forum, cfg.slug, parent_id)
-            if found is None:
-                found = _create(client, settings, area, parent_id)
-                forum.append(found)
+            found = find_or_create(
+                client,
+                settings,
+                cfg,
+                f"area {area}",
+                parent=_parent_slug(settings, area),
+                listed=forum,
+                where=f"(TOML [sync].parent_category or areas.{area}.parent)",
+            )
             cached[area] = store.CachedCategory(
                 area,
                 found.id,
                 cfg.slug,
                 found.name or cfg.label(settings.language),
-                parent_id,
+                found.parent_category_id,
             )
             store.save_category(engine, cached[area])
     return {area: row.category_id for area, row in cached.items()}
 
 
 def find_or_create(
-    client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str
+    client: CategoryForum,
+    settings: Settings,
+    cfg: AreaConfig,
+    what: str,
+    *,
+    parent: str | None,
+    listed: list[Category] | None = None,
+    where: str | None = None,
 ) -> Category:
-    """One configured category that is not an area's (e.g. `[challenges]`), found by slug or
-    created, under `cfg.parent` or `[sync].parent_category` like the areas' categories."""
-    forum = client.categories_found()
-    parent_slug = cfg.parent or settings.sync.parent_category
+    """A configured category (an area's, `[challenges]`, `[observatory]`) found by slug under
+    the category whose slug is `parent` (None: top level), else created — the one finder
+    (issue 19): a lost answer to the create is followed by a lookup, a refusal says what to
+    align. `listed`: the forum's categories already read this run (what is created is added);
+    `where`: how the message names the parent's setting (default: "of {what}")."""
+    forum = client.categories_found() if listed is None else listed
     parent_id = None
-    if parent_slug:
-        parent = _find(forum, parent_slug, None)
-        if parent is None:
+    if parent:
+        found_parent = _find(forum, parent, None)
+        if found_parent is None:
             raise CategoryError(
-                f"parent category {parent_slug!r} of {what} does not exist in the forum: "
-                "create it there first"
+                f"parent category {parent!r} {where or 'of ' + what} does not exist in the "
+                "forum: create it there first"
             )
-        parent_id = parent.id
-    return _find(forum, cfg.slug, parent_id) or _create_category(
-        client, settings, cfg, what, parent_id
-    )
-
-
-def _create(
-    client: CategoryForum, settings: Settings, area: str, parent_id: int | None
-) -> Category:
-    return _create_category(client, settings, settings.area(area), f"area {area}", parent_id)
+        parent_id = found_parent.id
+    found = _find(forum, cfg.slug, parent_id)
+    if found is None:
+        # Under the parent it was created in, whether or not the answer says so.
+        found = replace(_create_category(client, settings, cfg, what, parent_id),
+                        parent_category_id=parent_id)  # fmt: skip
+        forum.append(found)
+    return found
 
 
 def _create_category(

@@ -91,7 +91,7 @@ def desired_topics(
 ) -> dict[str, DesiredTopic]:
     """Desired topics keyed by ref. Titles are decided over all `records` (they must be distinct
     across the catalogue); posts are rendered only for refs in `render_only` when given. A post
-    ends with its record's section in `similar` (bridge.discovery.sections), when it has one."""
+    ends with its record's section in `similar` (bridge.observatory.sections), when it has one."""
     records = list(records)
     titles = build_titles(
         TitleInput(r.ref, r.record["title"], r.record["local_body"]["name"]) for r in records

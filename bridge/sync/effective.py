@@ -5,14 +5,14 @@ loading the ORM (issue 15).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from bridge.models.enums import SyncStatus
+from bridge.models.enums import Aspect, SyncStatus
 
 # What a moderator can change that the catalogue owns, in the order `status` lists it (contract §3).
-DRIFT_ASPECTS = ("category", "tags", "title", "body", "closed", "deleted")
+DRIFT_ASPECTS: tuple[str, ...] = tuple(a.value for a in Aspect if a is not Aspect.pinned)
 
 
 # --------------------------------------------------------------------------- the rule
@@ -98,3 +98,35 @@ def needs_bookkeeping(record: RecordFacts, state: StateFacts | None) -> bool:
 def settled(drift: Sequence[str] | None) -> SyncStatus:
     """The stored state of a record whose writes are all confirmed: drift while any is left."""
     return SyncStatus.drift if drift else SyncStatus.synced
+
+
+# --------------------------------------------------------------------------- the drift merge
+
+
+def merge_drift(
+    previous_what: Sequence[str],
+    previous_detail: Mapping[str, Any] | None,
+    what: Sequence[str],
+    detail: Mapping[str, Any],
+    seen: Collection[str],
+    order: Sequence[str] = DRIFT_ASPECTS,
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """What a moderator changed on an object after one more observation, for records' topics
+    (bridge.sync.state.save_drift) and pages (bridge.observatory.store.observe_page) alike.
+
+    The aspects the observation speaks for (`seen`) are replaced by what it found (`what`, with
+    its `detail`); the others keep their earlier report (a topic-list item shows no body, so a
+    pull must not clear a body drift a webhook found). `deleted` stands alone: a deleted topic
+    reports nothing else (bridge.loop.drift.detect), whichever observation came first — the copy
+    for records used to keep a body drift beside `deleted`, the copy for pages did not; the
+    pages' rule is the one `detect` states. Returns the aspects in `order` and their detail."""
+    kept = {a for a in previous_what if a not in seen}
+    merged = kept | set(what)
+    if "deleted" in merged:
+        merged = {"deleted"}
+    old = previous_detail or {}
+    now_what = tuple(a for a in order if a in merged)
+    now_detail = {
+        a: detail[a] if a in detail else old[a] for a in now_what if a in detail or a in old
+    }
+    return now_what, now_detail

@@ -1,6 +1,6 @@
 """Reading the observatory's page drift through a `bridge.dbapi.Rows`: plain SQL, no
 SQLAlchemy, so that `status` reports it without loading the ORM (issue 15). The document's owner,
-`bridge.discovery.store`, writes it (`page_drift` in `discovery_cache`) and reports it through
+`bridge.observatory.store`, writes it (`page_drift` in `discovery_cache`) and reports it through
 this same SQL. It lives here, beside `status`'s other driver-level reads, because importing
 anything of the `bridge.discovery` package loads the ranking (numpy, scikit-learn)."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from bridge.dbapi import Rows, as_json
 
-PAGE_DRIFT_KEY = "page_drift"  # bridge.discovery.store writes the document under this key
+PAGE_DRIFT_KEY = "page_drift"  # bridge.observatory.store writes the document under this key
 
 _SQL = "SELECT data FROM discovery_cache WHERE key = ?"
 

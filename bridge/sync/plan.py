@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from bridge.models.enums import DriftPolicy
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.external_id import new_external_id, recreated_external_id
 
@@ -33,7 +34,7 @@ ALL_FIELDS = ("title", "body", "category", "tags")
 @dataclass(frozen=True)
 class PlanOptions:
     external_id_prefix: str = "dc"
-    drift_policy: str = "catalogue-wins"  # or report-only
+    drift_policy: DriftPolicy = DriftPolicy.catalogue_wins
     edit_reason_update: str = "Updated from the DigiCanvis catalogue"
     edit_reason_drift: str = "Restored from the DigiCanvis catalogue"
     only: frozenset[str] | None = None  # --project REF…
@@ -60,6 +61,20 @@ class StatusChange(StrEnum):
     reopen = "reopen"
 
 
+class ActionName(StrEnum):
+    """What a planned action does, for records' topics and pages alike (the plan a dry run
+    prints; the order a plan applies them in is `_ORDER`)."""
+
+    create = "create"
+    adopt = "adopt"  # look the external id up first: an earlier create may have reached it
+    update = "update"
+    close = "close"  # archive: the catalogue's own archive state
+    reopen = "reopen"  # restore
+    unchanged = "unchanged"
+    deleted = "deleted"
+    invalid = "invalid"
+
+
 # --------------------------------------------------------------------------- actions
 
 
@@ -67,7 +82,11 @@ class StatusChange(StrEnum):
 class Action:
     ref: str
     project_id: int
-    name = "action"
+    kind: ClassVar[ActionName]
+
+    @property
+    def name(self) -> ActionName:
+        return self.kind
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -96,7 +115,7 @@ class Create(Action):
     desired: DesiredTopic
     new_state: bool = False
     replaces_deleted: bool = False
-    name = "create"
+    kind = ActionName.create
     result = Result.created
 
     @property
@@ -111,7 +130,7 @@ class Adopt(Action):
 
     external_id: str
     desired: DesiredTopic
-    name = "adopt"
+    kind = ActionName.adopt
     result = Result.adopted
 
     @property
@@ -132,13 +151,15 @@ class Update(Action):
     repairs: tuple[str, ...] = ()  # drift repaired by this action (cleared once written)
     agreed_closed: bool | None = None  # see Unchanged
 
+    kind = ActionName.update
+
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> ActionName:
         # Closing or reopening counts as archive/restore only when it follows the catalogue's
         # own archive state; undoing a moderator's close or reopen is a repair, i.e. an update.
         if self.status and "closed" not in self.repairs:
-            return self.status
-        return "update"
+            return ActionName(self.status.value)
+        return ActionName.update
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -146,7 +167,10 @@ class Update(Action):
 
     @property
     def result(self) -> Result:
-        return {"close": Result.archived, "reopen": Result.restored}.get(self.name, Result.updated)
+        return _STATUS_RESULT.get(self.name, Result.updated)
+
+
+_STATUS_RESULT = {ActionName.close: Result.archived, ActionName.reopen: Result.restored}
 
 
 @dataclass(frozen=True)
@@ -158,7 +182,7 @@ class Unchanged(Action):
     content_hash: str | None = None  # the record's content hash, stored when touching
     # A moderator closed or reopened the topic as the catalogue wants it: stored, drift cleared.
     agreed_closed: bool | None = None
-    name = "unchanged"
+    kind = ActionName.unchanged
     result = Result.unchanged
 
     @property
@@ -171,7 +195,7 @@ class Deleted(Action):
     """A moderator deleted the topic: reported, never recreated silently (issue 5)."""
 
     topic_id: int | None
-    name = "deleted"
+    kind = ActionName.deleted
     result = Result.deleted
 
     @property
@@ -185,7 +209,7 @@ class Invalid(Action):
 
     error: str
     new_external_id: str | None = None  # a record never seen: its state row is created with it
-    name = "invalid"
+    kind = ActionName.invalid
     result = Result.failed  # fails without a request
 
     @property
@@ -329,7 +353,7 @@ def _plan_paired(
     drift = set(stored.drift)
     detail = stored.drift_detail or {}
     remote_closed = _remote_closed(stored, detail) if "closed" in drift else stored.closed
-    repair = options.drift_policy == "catalogue-wins"
+    repair = options.drift_policy == DriftPolicy.catalogue_wins
 
     changed = _differences(stored, desired, category_id)
     repairs: list[str] = []
@@ -381,7 +405,13 @@ def _plan_paired(
     )
 
 
-_ORDER = {"close": 0, "reopen": 1, "update": 2, "adopt": 3, "create": 4}
+_ORDER = {
+    ActionName.close: 0,
+    ActionName.reopen: 1,
+    ActionName.update: 2,
+    ActionName.adopt: 3,
+    ActionName.create: 4,
+}
 
 
 def make_plan(

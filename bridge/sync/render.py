@@ -733,7 +733,7 @@ def _linked(title: str, url: str | None) -> str:
 
 
 def render_similar_entry(entry: Any, settings: Settings) -> str:
-    """One line of a similar-projects section (a bridge.discovery.sections.SimilarEntry): a link
+    """One line of a similar-projects section (a bridge.observatory.sections.SimilarEntry): a link
     to the topic, the council, the population band, then its reasons in the forum's language
     (issue 25: "estalvia 1,87 € per habitant l'any")."""
     bits = [_linked(entry.title, entry.url), inline(entry.council)]
@@ -779,10 +779,10 @@ def _images(images: Any) -> str:
 def render_index(
     area_label: str, rows: Any, settings: Settings, *, limit: int, images: Any = ()
 ) -> str:
-    """An area's index topic: one table row per project (bridge.discovery.pages.IndexRow),
+    """An area's index topic: one table row per project (bridge.observatory.pages.IndexRow),
     capped so the post stays within `limit` characters; the rest is counted, not dropped
     silently (the category's own topic list shows every project). `images`: the area's map
-    (bridge.discovery.pages.PagePicture), shown after the introduction."""
+    (bridge.observatory.pages.PagePicture), shown after the introduction."""
     label = settings.label
     intro = label("index_intro").replace("{area}", area_label).replace("{count}", str(len(rows)))
     pictures = f"{_images(images)}\n\n" if images else ""
@@ -815,8 +815,8 @@ def render_index(
 
 
 def render_overview(overview: Any, settings: Settings, images: Any = ()) -> str:
-    """The overview topic (bridge.discovery.pages.Overview): counts by area × proximity × phase,
-    its maps and charts (`images`, bridge.discovery.pages.PagePicture), the newest projects, the
+    """The overview topic (bridge.observatory.pages.Overview): counts by area × proximity × phase,
+    its maps and charts (`images`, bridge.observatory.pages.PagePicture), the newest projects, the
     most discussed and those still without replies."""
     label = settings.label
     phases = ("prototype", "pilot", "implemented")

@@ -56,6 +56,9 @@ from bridge.sync.effective import (  # noqa: E402
     is_pending as is_pending,
 )
 from bridge.sync.effective import (  # noqa: E402
+    merge_drift,
+)
+from bridge.sync.effective import (  # noqa: E402
     needs_bookkeeping as needs_bookkeeping,
 )
 from bridge.sync.effective import (  # noqa: E402
@@ -390,9 +393,8 @@ def save_drift(
     if row is None:
         return False
     old_detail = row["drift_detail"] or {}
-    kept = [a for a in (row["drift"] or ()) if a not in seen]
-    now_what = [a for a in DRIFT_ASPECTS if a in kept or a in what]
-    now_detail = {a: detail.get(a, old_detail.get(a)) for a in now_what}
+    merged, now_detail = merge_drift(row["drift"] or (), old_detail, what, detail, seen)
+    now_what = list(merged)
     current = SyncStatus(row["state"])
     # Only a settled record follows its drift: a failure or an unconfirmed create stays as it is.
     state = settled(now_what) if current in (SyncStatus.synced, SyncStatus.drift) else current

@@ -32,11 +32,6 @@ _projects = SQLModel.metadata.tables[str(Project.__tablename__)]
 def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
     """Every project as a CatalogueRecord, read by the catalogue's own reader (the one that
     `projects list/show` use), so the sync sees records exactly as they are shown."""
-    from bridge.connections.read_store import counted
-    from bridge.connections.rules import stats_by_ref
-
-    with rows_of(engine) as found:
-        requests = stats_by_ref(counted(found))  # issue 22: figures each topic shows
     records = []
     for item in catalogue_store.load_all(engine):
         # The one rule (bridge.catalogue.proximity): the listing and the topics agree.
@@ -51,7 +46,6 @@ def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
                 record=record_dict(item.view),
                 proximity=plain(proximity),
                 place=item.place,
-                requests=requests.get(item.ref),
             )
         )
     return records

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 from bridge.catalogue.importer import run_import
 from bridge.emulator import RunningEmulator
 from bridge.forum.client import ForumClient
+from bridge.jobs.sync_run import run_sync
 from bridge.models import Project, SyncState
 from bridge.settings import Settings
-from bridge.sync.runner import run_sync
 
 LOOP_RECORDS: list[dict[str, Any]] = [
     {

@@ -19,10 +19,11 @@ from sqlmodel import Session
 from bridge.catalogue.canonical import fingerprint, record_dict
 from bridge.emulator import RunningEmulator, start_emulator
 from bridge.forum.client import ForumClient
+from bridge.jobs.sync_run import run_sync
 from bridge.models import Area, Contact, Document, Kind, LocalBody, Phase, Project, SyncState
 from bridge.models.types import utcnow
 from bridge.settings import Settings, load_settings
-from bridge.sync.runner import SyncOptions, SyncSummary, run_sync
+from bridge.sync.runner import SyncOptions, SyncSummary
 
 AREAS = [a.value for a in Area]
 PHASES = [p.value for p in Phase]

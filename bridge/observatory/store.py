@@ -15,10 +15,11 @@ from sqlalchemy.engine import Engine
 
 from bridge.db import upsert
 from bridge.dbapi import rows_of
-from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
+from bridge.discovery import index_store
 from bridge.loop.drift import Observed
 from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
 from bridge.models.types import table_of, utcnow
+from bridge.observatory.pages import StoredPage, merge_page_drift, page_drift
 from bridge.sync import pages_read
 
 # SQLModel's table classes carry their Core table; its stubs do not say so.
@@ -65,16 +66,8 @@ def load_cache(engine: Engine, key: str) -> tuple[str, Any] | None:
     return (row[0], row[1]) if row else None
 
 
-def save_cache(engine: Engine, key: str, inputs_hash: str, data: Any) -> None:
-    """Store `data` under `key` (the choice of similar projects, the text index…). Two
-    processes writing at once: the later write wins."""
-    with engine.begin() as conn:
-        upsert(
-            conn,
-            _cache,
-            {"key": key},
-            {"inputs_hash": inputs_hash, "data": data, "updated_at": utcnow()},
-        )
+# The discovery_cache rows are written by one function (bridge.discovery.index_store.save).
+save_cache = index_store.save
 
 
 def pages_inputs(engine: Engine, extra: str) -> str:
@@ -129,7 +122,7 @@ def page_topics(conn: sa.Connection, topic_id: int | None = None) -> dict[int, S
 
 
 # --------------------------------------------------------------------------- page drift
-# What moderators changed on page topics (bridge.discovery.pages.page_drift), one document in the
+# What moderators changed on page topics (bridge.observatory.pages.page_drift), one document in the
 # cache table: page key → {"what": [...], "detail": {...}}. Written by the pull, read and cleared
 # by the sync.
 

@@ -24,8 +24,17 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bridge.discourse_rules import upload_short_url
-from bridge.discovery import store
-from bridge.discovery.pages import (
+from bridge.discovery import index_store
+from bridge.forum.client import NewTopic, Topic
+from bridge.forum.errors import (
+    ForumAuthError,
+    ForumError,
+    ForumUnreachable,
+    ForumValidationError,
+)
+from bridge.models.enums import DriftPolicy
+from bridge.observatory import store
+from bridge.observatory.pages import (
     OVERVIEW,
     DesiredPage,
     PageAction,
@@ -35,25 +44,18 @@ from bridge.discovery.pages import (
     index_key,
     plan_pages,
 )
-from bridge.discovery.sections import (
+from bridge.observatory.sections import (
     SIMILAR_LIMIT,
     Sections,
     build_sections,
-    inputs_hash,
     keep_order,
 )
-from bridge.forum.errors import (
-    AmbiguousWrite,
-    ExternalIdTaken,
-    ForumAuthError,
-    ForumError,
-    ForumUnreachable,
-)
 from bridge.settings import Settings
-from bridge.sync.categories import CategoryError, _find
+from bridge.sync.categories import CategoryError, find_or_create
 from bridge.sync.desired import CatalogueRecord, body_hash
 from bridge.sync.external_id import recreated_external_id
-from bridge.sync.plan import Action, Adopt, Create, Plan, Update
+from bridge.sync.kernel import Done, Forum, Lookup, WriteFailed, create_or_adopt
+from bridge.sync.plan import Action, ActionName, Adopt, Create, Plan, Update
 
 log = logging.getLogger("bridge.discovery")
 CHOICE_KEY = "similar"
@@ -70,7 +72,9 @@ def similar_choice(
     then only the lists that can change (issue 20: `rank.similar_refresh`) when the text index
     was updated rather than built anew since they were chosen; a list naming the same projects
     as before keeps its order (sections.keep_order)."""
-    fingerprint = inputs_hash((r.ref, r.content_hash, r.archived) for r in records)
+    fingerprint = index_store.fingerprint(
+        ((r.ref, r.content_hash, r.archived) for r in records), _CHOICE_FORMAT
+    )
     cached = store.load_cache(engine, CHOICE_KEY)
     previous = _choice_state(cached[1]) if cached is not None else None
     if cached is not None and cached[0] == fingerprint and previous is not None:
@@ -285,38 +289,19 @@ def _page_records(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
     return list_records(engine, settings.home_region, None)
 
 
-def observatory_category(client: Any, settings: Settings, stored: StoredPage | None) -> int:
+def observatory_category(client: Forum, settings: Settings, stored: StoredPage | None) -> int:
     """The `[observatory]` category's id: remembered on the overview page, else found by slug
     among top-level categories (or under its configured parent), else created."""
     cfg = settings.observatory
     if stored and stored.category_id and stored.category_slug == cfg.slug:
         return stored.category_id
-    forum = client.categories_found()
-    parent_id = None
-    if cfg.parent:
-        parent = _find(forum, cfg.parent, None)
-        if parent is None:
-            raise CategoryError(
-                f"parent category {cfg.parent!r} of [observatory] does not exist in the forum"
-            )
-        parent_id = parent.id
-    found = _find(forum, cfg.slug, parent_id)
-    if found is None:
-        found = client.new_category(
-            name=cfg.label(settings.language),
-            slug=cfg.slug,
-            color=cfg.color,
-            text_color=cfg.text_color,
-            description=cfg.describe(settings.language) or None,
-            parent_category_id=parent_id,
-        )
-    return int(found.id)
+    return find_or_create(client, settings, cfg, "[observatory]", parent=cfg.parent).id
 
 
 def sync_pages(
     engine: Engine,
     settings: Settings,
-    client: Any,
+    client: Forum | None,
     area_categories: dict[str, int],
     *,
     dry_run: bool = False,
@@ -325,7 +310,7 @@ def sync_pages(
     ForumUnreachable (the run stops); other failures are counted and retried next time."""
     stored = store.load_pages(engine)
     result = PagesResult()
-    repair = settings.sync.drift_policy == "catalogue-wins"
+    repair = settings.sync.drift_policy == DriftPolicy.catalogue_wins
     with engine.connect() as conn:
         drift = {k: list(v.get("what") or ()) for k, v in store.load_page_drift(conn).items()}
     drift = {k: v for k, v in drift.items() if k in stored}
@@ -368,6 +353,7 @@ def sync_pages(
         for a in actions:
             _count(result, a)
         return result
+    assert client is not None, "a run that writes needs the forum"
     if any(p.area is None for p in desired):
         try:
             observatory = observatory_category(client, settings, overview_row)
@@ -393,7 +379,7 @@ def sync_pages(
             )
         except (ForumAuthError, ForumUnreachable):
             raise
-        except ForumError as exc:
+        except (ForumError, WriteFailed) as exc:
             result.failed += 1
             result.failures.append({"page": action.page.key, "error": str(exc)})
             store.page_written(engine, action.page.key, last_error=str(exc)[:2000])
@@ -460,7 +446,7 @@ def page_pictures(
 
 
 def _uploaded(
-    engine: Engine, client: Any, page: DesiredPage, result: PagesResult | None = None
+    engine: Engine, client: Forum, page: DesiredPage, result: PagesResult | None = None
 ) -> DesiredPage:
     """The page with each of its pictures uploaded (those the forum does not have yet), its raw
     naming them by the short URLs the forum answered."""
@@ -512,79 +498,36 @@ def _forget_deleted(
     return fresh
 
 
+_CREATES = (ActionName.create, ActionName.adopt)
+
+
 def _count(result: PagesResult, action: PageAction) -> None:
-    if action.name in ("create", "adopt"):
+    if action.name in _CREATES:
         result.created += 1
-    elif action.name == "update" or action.pin:
+    elif action.name is ActionName.update or action.pin:
         result.updated += 1
     else:
         result.unchanged += 1
 
 
-def _first_post_id(topic: dict[str, Any]) -> int | None:
-    posts = (topic.get("post_stream") or {}).get("posts") or []
-    return int(posts[0]["id"]) if posts else None
-
-
 def _apply(
     engine: Engine,
     settings: Settings,
-    client: Any,
+    client: Forum,
     action: PageAction,
     row: StoredPage | None,
     categories: dict[str | None, int | None],
     result: PagesResult | None = None,
 ) -> None:
     page: DesiredPage = action.page
-    if action.name in ("create", "adopt") or "body" in action.fields:
+    if action.name in _CREATES or "body" in action.fields:
         page = _uploaded(engine, client, page, result)
     category_id = categories[page.area]
     assert category_id is not None
-    if action.name in ("create", "adopt"):
-        topic = (
-            client.get_topic_by_external_id(page.external_id) if action.name == "adopt" else None
-        )
-        if topic is None:
-            store.page_intent(engine, page.key, page.external_id)
-            try:
-                post = client.create_topic(
-                    title=page.title,
-                    raw=page.raw,
-                    category_id=category_id,
-                    tags=[],
-                    external_id=page.external_id,
-                )
-            except ExternalIdTaken:
-                topic = client.get_topic_by_external_id(page.external_id)
-                if topic is None:
-                    raise
-            except AmbiguousWrite:
-                raise  # the intent stays: the next run looks the external id up first
-            else:
-                _created(engine, settings, client, page, category_id, post)
-                return
-        # Adopted: the forum's version is unknown to us, so write ours over it.
-        topic_id = int(topic["id"])
-        client.update_topic(topic_id, title=page.title, category_id=category_id)
-        first_post = _first_post_id(topic)
-        if first_post is not None:
-            client.update_post(
-                first_post, raw=page.raw, edit_reason=settings.label("edit_reason_update")
-            )
-        client.set_topic_status(topic_id, "pinned", True)
-        store.page_written(
-            engine,
-            page.key,
-            topic_id=topic_id,
-            first_post_id=first_post,
-            topic_slug=topic.get("slug"),
-            title=page.stored_title,
-            body_hash=page.body_hash,
-            category_id=category_id,
-            category_slug=None if page.area else settings.observatory.slug,
-            pinned=True,
-            create_started_at=None,
-            last_error=None,
+    if action.name in _CREATES:
+        create_or_adopt(
+            _PageWrite(engine, settings, client, page, category_id),
+            look_first=action.name is ActionName.adopt,
         )
         return
     assert row is not None and row.topic_id is not None
@@ -614,28 +557,82 @@ def _written(action: PageAction) -> tuple[str, ...]:
     return (*action.fields, *(("pinned",) if action.pin else ()))
 
 
-def _created(
-    engine: Engine,
-    settings: Settings,
-    client: Any,
-    page: DesiredPage,
-    category_id: int,
-    post: dict[str, Any],
-) -> None:
-    topic_id = int(post["topic_id"])
-    store.page_written(
-        engine,
-        page.key,
-        topic_id=topic_id,
-        first_post_id=int(post["id"]),
-        topic_slug=post.get("topic_slug"),
-        title=page.stored_title,
-        body_hash=page.body_hash,
-        category_id=category_id,
-        category_slug=None if page.area else settings.observatory.slug,
-        create_started_at=None,
-        last_error=None,
-    )
-    # Pinned in its category (PUT /t/{id}/status, notes §5): the index leads the area's list.
-    client.set_topic_status(topic_id, "pinned", True)
-    store.page_written(engine, page.key, pinned=True)
+class _PageWrite:
+    """An index or overview page as a kernel object (bridge.sync.kernel): its intent and topic
+    are forum_page's (bridge.observatory.store), its lookup the external id. An adopted page's
+    content is unknown to us, so ours is written over it."""
+
+    noun = "page"
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        client: Forum,
+        page: DesiredPage,
+        category_id: int,
+    ) -> None:
+        self.engine, self.settings, self.client = engine, settings, client
+        self.page, self.category_id = page, category_id
+        self.ident = page.external_id
+
+    @property
+    def label(self) -> str:
+        return f"page {self.page.key}"
+
+    def record_intent(self) -> None:
+        store.page_intent(self.engine, self.page.key, self.ident)
+
+    def clear_intent(self) -> None:
+        store.page_written(self.engine, self.page.key, create_started_at=None)
+
+    def send(self) -> NewTopic:
+        return self.client.open_topic(
+            title=self.page.title,
+            raw=self.page.raw,
+            category_id=self.category_id,
+            tags=[],
+            external_id=self.ident,
+        )
+
+    def lookup(self) -> Topic | Lookup:
+        return self.client.find_topic(self.ident) or Lookup.absent
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
+
+    def _written(self, **values: Any) -> None:
+        page = self.page
+        store.page_written(
+            self.engine,
+            page.key,
+            title=page.stored_title,
+            body_hash=page.body_hash,
+            category_id=self.category_id,
+            category_slug=None if page.area else self.settings.observatory.slug,
+            create_started_at=None,
+            last_error=None,
+            **values,
+        )
+
+    def confirmed(self, post: NewTopic) -> Done:
+        self._written(topic_id=post.topic_id, first_post_id=post.post_id, topic_slug=post.slug)
+        # Pinned in its category (PUT /t/{id}/status, notes §5): the index leads the area's list.
+        self.client.set_topic_status(post.topic_id, "pinned", True)
+        store.page_written(self.engine, self.page.key, pinned=True)
+        return Done.created
+
+    def adopt(self, topic: Topic) -> Done:
+        page, client = self.page, self.client
+        client.update_topic(topic.id, title=page.title, category_id=self.category_id)
+        if topic.first_post_id is not None:
+            client.update_post(
+                topic.first_post_id,
+                raw=page.raw,
+                edit_reason=self.settings.label("edit_reason_update"),
+            )
+        client.set_topic_status(topic.id, "pinned", True)
+        self._written(
+            topic_id=topic.id, first_post_id=topic.first_post_id, topic_slug=topic.slug, pinned=True
+        )
+        return Done.adopted

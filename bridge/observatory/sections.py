@@ -3,13 +3,11 @@
 Pure. The choice is `similar_all`'s (so the forum shows what `digicanvis similar REF` shows);
 this module turns it into entries (title, council, population, link) and Markdown (through the
 renderer). An entry whose project has no topic yet is shown without a link and marks the record
-as *waiting*: the sync writes it once that topic exists (see bridge.discovery.step).
+as *waiting*: the sync writes it once that topic exists (see bridge.observatory.step).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,13 +37,6 @@ class SimilarEntry:
 class Sections:
     text: Mapping[str, str]  # ref → the rendered section ("" when nothing is similar)
     waiting: frozenset[str]  # refs whose section lists a project that has no topic yet
-
-
-def inputs_hash(rows: Iterable[tuple[str, str | None, bool]]) -> str:
-    """Fingerprint of what the choice depends on: every record's ref, content hash and
-    archived state. Equal fingerprints, equal choice: no need to compute it again."""
-    data = sorted((ref, content or "", bool(archived)) for ref, content, archived in rows)
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def keep_order(

@@ -7,7 +7,7 @@
 
 Each has an external id of its own (`{prefix}_index_{area}`, `{prefix}_overview`: refs never
 hold `_`, so they cannot meet a record's `{prefix}-{ref}`), and is rewritten only when its title
-or post changes: `plan_pages` compares with what was last written (bridge.discovery.store).
+or post changes: `plan_pages` compares with what was last written (bridge.observatory.store).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from bridge.discovery.places import place_of
 from bridge.loop.drift import Drift, Observed, Written, body_fingerprint, detect, seen_aspects
 from bridge.models.enums import Area
 from bridge.settings import Settings
+from bridge.sync.effective import merge_drift
+from bridge.sync.plan import ActionName
 from bridge.sync.render import render_index, render_overview
 
 OVERVIEW = "overview"
@@ -141,14 +143,14 @@ class PageAction:
     this action undoes (catalogue-wins), written with the drift edit reason."""
 
     page: DesiredPage
-    name: str  # create | adopt | update | unchanged
+    name: ActionName  # create, adopt, update or unchanged
     fields: tuple[str, ...] = ()
     pin: bool = False
     repairs: tuple[str, ...] = ()
 
     @property
     def writes(self) -> bool:
-        return self.name != "unchanged" or self.pin
+        return self.name is not ActionName.unchanged or self.pin
 
     def as_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -168,6 +170,8 @@ class PageAction:
 # shows it and the forum says so. Kept per page key ({"what": [...], "detail": {...}}).
 
 PAGE_ASPECTS = ("category", "tags", "title", "body", "closed", "pinned", "deleted")
+# What an update of a page writes, in the order it is listed.
+PAGE_FIELDS = ("title", "body", "category", "tags", "closed")
 
 
 def page_drift(row: StoredPage, observed: Observed, pinned: bool | None = None) -> Drift:
@@ -195,14 +199,17 @@ def merge_page_drift(
     seen = set(seen_aspects(observed))
     if pinned is not None or observed.deleted:
         seen.add("pinned")
-    what = {a for a in (previous or {}).get("what", ()) if a not in seen} | set(drift.what)
-    if "deleted" in what:
-        what = {"deleted"}
-    detail = {k: v for k, v in ((previous or {}).get("detail") or {}).items() if k in what}
-    detail |= {k: v for k, v in drift.detail.items() if k in what}
+    what, detail = merge_drift(
+        (previous or {}).get("what", ()),
+        (previous or {}).get("detail"),
+        drift.what,
+        drift.detail,
+        seen,
+        PAGE_ASPECTS,
+    )
     if not what:
         return None
-    return {"what": [a for a in PAGE_ASPECTS if a in what], "detail": detail}
+    return {"what": list(what), "detail": detail}
 
 
 def _replies(record: Mapping[str, Any]) -> int:
@@ -376,38 +383,70 @@ def plan_pages(
     page key → the aspects a moderator changed; with `repair` (catalogue-wins) they are written
     back, otherwise (report-only) they are left as the forum has them, as for record topics.
     A deleted page is created again by the caller (with a new external id) before planning."""
-    actions = []
-    for page in desired:
-        row = stored.get(page.key)
-        if row is None or row.topic_id is None:
-            adopt = row is not None and row.create_started_at is not None
-            actions.append(PageAction(page, "adopt" if adopt else "create", ("title", "body")))
-            continue
-        changed = set((drift or {}).get(page.key, ()))
-        if "deleted" in changed and not repair:
-            actions.append(PageAction(page, "unchanged"))  # left deleted, reported
-            continue
-        fields = []
-        if row.title != page.stored_title:
-            fields.append("title")
-        if row.body_hash != page.body_hash:
-            fields.append("body")
-        category = categories.get(page.area)
-        if category is not None and row.category_id != category:
-            fields.append("category")
-        repairs: tuple[str, ...] = ()
-        pin = not row.pinned
-        if repair:
-            repairs = tuple(a for a in PAGE_ASPECTS if a in changed and a != "deleted")
-            fields += [a for a in ("title", "body", "category", "tags", "closed") if a in changed]
-            pin = pin or "pinned" in changed
-        else:
-            fields = [f for f in fields if f not in changed]
-            pin = pin and "pinned" not in changed
-        fields = [f for f in ("title", "body", "category", "tags", "closed") if f in fields]
-        actions.append(
-            PageAction(
-                page, "update" if fields else "unchanged", tuple(fields), pin=pin, repairs=repairs
-            )
+    return [
+        plan_page(
+            page,
+            stored.get(page.key),
+            categories.get(page.area),
+            set((drift or {}).get(page.key, ())),
+            repair,
         )
-    return actions
+        for page in desired
+    ]
+
+
+def plan_page(
+    page: DesiredPage,
+    row: StoredPage | None,
+    category: int | None,
+    changed: set[str],
+    repair: bool,
+) -> PageAction:
+    """One page's action: a row of the decision table records' topics use too
+    (bridge.sync.plan.plan_record), by the state of its pairing."""
+    if row is None or row.topic_id is None:
+        return _page_unpaired(page, row)
+    if "deleted" in changed and not repair:
+        return _page_deleted(page)
+    return _page_paired(page, row, category, changed, repair)
+
+
+def _page_unpaired(page: DesiredPage, row: StoredPage | None) -> PageAction:
+    """No topic yet: create it; or look it up first when an earlier create may have reached the
+    forum (an intent is stored), as for a record (bridge.sync.plan._plan_unpaired)."""
+    adopt = row is not None and row.create_started_at is not None
+    name = ActionName.adopt if adopt else ActionName.create
+    return PageAction(page, name, ("title", "body"))
+
+
+def _page_deleted(page: DesiredPage) -> PageAction:
+    """report-only: a moderator deleted the page's topic; it is left deleted and reported
+    (under catalogue-wins the caller recreated it before planning)."""
+    return PageAction(page, ActionName.unchanged)
+
+
+def _page_paired(
+    page: DesiredPage, row: StoredPage, category: int | None, changed: set[str], repair: bool
+) -> PageAction:
+    """The topic exists: what the forum shows is what we wrote, except where drift says
+    otherwise; drift is repaired (catalogue-wins) or left (report-only), and the page is pinned
+    again when it is not."""
+    fields = []
+    if row.title != page.stored_title:
+        fields.append("title")
+    if row.body_hash != page.body_hash:
+        fields.append("body")
+    if category is not None and row.category_id != category:
+        fields.append("category")
+    repairs: tuple[str, ...] = ()
+    pin = not row.pinned
+    if repair:
+        repairs = tuple(a for a in PAGE_ASPECTS if a in changed and a != "deleted")
+        fields += [a for a in PAGE_FIELDS if a in changed]
+        pin = pin or "pinned" in changed
+    else:
+        fields = [f for f in fields if f not in changed]
+        pin = pin and "pinned" not in changed
+    fields = [f for f in PAGE_FIELDS if f in fields]
+    name = ActionName.update if fields else ActionName.unchanged
+    return PageAction(page, name, tuple(fields), pin=pin, repairs=repairs)
