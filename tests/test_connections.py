@@ -179,8 +179,9 @@ def test_a_lost_reply_is_adopted_not_posted_twice(request_forum: RequestForum) -
     topic = request_forum.open("santjust-xatbot")
     request_forum.emulator.control("faults", drop_after_create=1)  # our reply: taken, then lost
     request_forum.pull()
+    # The kernel looked the topic up at once and adopted the note the forum had taken.
     row = request_forum.row(topic)
-    assert row["reply_post_id"] is None and row["reply_started_at"] is not None
+    assert row["reply_post_id"] is not None and row["reply_started_at"] is None
     request_forum.pull()
     assert len(request_forum.bridge_posts(topic)) == 1
     assert request_forum.row(topic)["reply_post_id"] == request_forum.bridge_posts(topic)[0].id
@@ -388,3 +389,25 @@ def test_a_contact_can_opt_out_in_every_format(engine: Any, tmp_path: Path) -> N
     again = run_import(engine, [tmp_path / "again.json"])
     assert not again.problems and again.result is not None
     assert again.result.updated == () and len(again.result.unchanged) == 3
+
+
+def test_a_note_posted_before_a_crash_is_adopted(request_forum: RequestForum) -> None:
+    """The run died after the forum took the note and before its id was stored: the next run
+    finds the intent, looks the topic up and adopts the note (the kernel's look_first)."""
+    topic = request_forum.open("santjust-xatbot")
+    client = request_forum.client()
+    client.fail_next = lambda: ForumUnreachable("the run dies here")  # before the email invite
+    with pytest.raises(ForumUnreachable):
+        request_forum.pull(client)
+    client.close()
+    row = request_forum.row(topic)
+    store.save(request_forum.engine, row["id"], reply_started_at=utcnow())
+    request_forum.emulator.control(
+        "reply",
+        topic_id=topic,
+        raw="L'observatori ha convidat… (la nota d'abans)",
+        username="system",
+    )
+    request_forum.pull()
+    (post,) = request_forum.bridge_posts(topic)
+    assert request_forum.row(topic)["reply_post_id"] == post.id

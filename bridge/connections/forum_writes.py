@@ -15,10 +15,9 @@ sync records a create (issue 22: "Nothing is sent twice").
   `reminder_started_at`) is committed before the post; a run that finds it set without a post
   id looks the topic's posts up for the bridge's own and adopts it instead of posting again.
 
-FOR THE LEAD AT MERGE: these are the two forum object kinds of issue 22 ("invite", "reply"),
-written here beside the store because helper k's kernel (`kernel-api`) was not there to build
-on. The pattern is the kernel's (intent, write, adopt after a lost answer, confirm); plug them
-in as its adapters and delete this module's own loop.
+Both are object kinds of the forum-object kernel (bridge.sync.kernel: `_InviteWrite`,
+`_PostWrite`); this module only records intents and outcomes through the tables' owner,
+bridge.connections.store.
 """
 
 from __future__ import annotations
@@ -33,13 +32,14 @@ from sqlalchemy.engine import Engine
 from bridge.connections import store
 from bridge.connections.rules import Target
 from bridge.forum.errors import (
-    AmbiguousWrite,
     ForumAuthError,
     ForumError,
     ForumUnreachable,
+    ForumValidationError,
 )
 from bridge.models.enums import InviteState
 from bridge.models.types import utcnow
+from bridge.sync.kernel import Done, Lookup, Uncertain, WriteFailed, create_or_adopt
 
 log = logging.getLogger("bridge.connections")
 
@@ -86,6 +86,61 @@ class InviteOutcome:
     error: str | None = None
 
 
+class _InviteWrite:
+    """One invite as a kernel object (bridge.sync.kernel): its intent is its `connection_invite`
+    row. No lookup can tell whether a lost invite arrived (Lookup.unknown): the kernel keeps the
+    intent and raises Uncertain, and the row is never sent again."""
+
+    noun = "invite"
+    ident = ""
+
+    def __init__(
+        self,
+        client: ConnectionForum,
+        engine: Engine,
+        intent: store.Invite,
+        topic_id: int,
+        target: Target,
+        message: Message,
+    ) -> None:
+        self.client, self.engine, self.intent = client, engine, intent
+        self.topic_id, self.target, self.message = topic_id, target, message
+
+    @property
+    def label(self) -> str:
+        return f"an invite to request topic {self.topic_id}"  # never the address
+
+    def record_intent(self) -> None:
+        pass  # committed by store.intend_invite, which also tells an invite already recorded
+
+    def clear_intent(self) -> None:
+        # A definite refusal (unknown user, an address with an account…): final, not re-sent.
+        pass  # the caller records it refused, with the forum's reason
+
+    def send(self) -> Any:
+        if self.target.channel.value == "user":
+            return self.client.send_private_message(
+                [self.target.address], title=self.message.title, raw=self.message.raw
+            )
+        return self.client.invite_by_email(
+            self.target.address, topic_id=self.topic_id, custom_message=self.message.plain
+        )
+
+    def lookup(self) -> Lookup:
+        return Lookup.unknown
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
+
+    def confirmed(self, made: Any) -> Done:
+        store.mark_invite(self.engine, self.intent.id, InviteState.sent)
+        return Done.created
+
+    def adopt(self, found: Any) -> Done:  # never called: no lookup finds an invite
+        store.mark_invite(self.engine, self.intent.id, InviteState.sent)
+        return Done.adopted
+
+
 def invite(
     client: ConnectionForum,
     engine: Engine,
@@ -96,28 +151,23 @@ def invite(
     round_: int,
     message: Message,
 ) -> InviteOutcome:
-    """Invite one person to the request's topic, at most once per round."""
+    """Invite one person to the request's topic, at most once per round, through the kernel."""
     intent = store.intend_invite(engine, request_id, round_, ref, target)
     if intent is None:
         return InviteOutcome(target, Sent.already)
     try:
-        if target.channel.value == "user":
-            client.send_private_message([target.address], title=message.title, raw=message.raw)
-        else:
-            client.invite_by_email(target.address, topic_id=topic_id, custom_message=message.plain)
+        create_or_adopt(_InviteWrite(client, engine, intent, topic_id, target, message))
     except (ForumAuthError, ForumUnreachable):
         # Nothing was done (the client raises these before or instead of a write): sent later.
         store.drop_invite(engine, intent.id)
         raise
-    except AmbiguousWrite as exc:
+    except Uncertain as exc:
         # The forum may have it: the intent stays, and is never sent again.
-        store.mark_invite(engine, intent.id, InviteState.intended, _safe(exc, target))
         return InviteOutcome(target, Sent.uncertain, _safe(exc, target))
-    except ForumError as exc:
+    except (WriteFailed, ForumError) as exc:
         store.mark_invite(engine, intent.id, InviteState.refused, _safe(exc, target))
         log.warning("request %s: an invite was refused: %s", request_id, _safe(exc, target))
         return InviteOutcome(target, Sent.refused, _safe(exc, target))
-    store.mark_invite(engine, intent.id, InviteState.sent)
     return InviteOutcome(target, Sent.sent)
 
 
@@ -134,6 +184,58 @@ class Which(StrEnum):
     reminder = "reminder"
 
 
+class _PostWrite:
+    """The bridge's note (or reminder) in a request's topic as a kernel object: its intent is
+    the request row's `{which}_started_at`; after a lost answer it is found among the topic's
+    posts by its author (the first own post is the note, the next the reminder)."""
+
+    noun = "reply"
+    ident = ""
+
+    def __init__(
+        self,
+        client: ConnectionForum,
+        engine: Engine,
+        request: dict[str, Any],
+        which: Which,
+        raw: str,
+    ) -> None:
+        self.client, self.engine, self.request, self.which, self.raw = (
+            client, engine, request, which, raw,
+        )  # fmt: skip
+        self.started, self.post = f"{which.value}_started_at", f"{which.value}_post_id"
+
+    @property
+    def label(self) -> str:
+        return f"the {self.which.value} to request topic {self.request['topic_id']}"
+
+    def record_intent(self) -> None:
+        store.save(self.engine, self.request["id"], **{self.started: utcnow()})
+
+    def clear_intent(self) -> None:
+        store.save(self.engine, self.request["id"], **{self.started: None})
+
+    def send(self) -> dict[str, Any]:
+        return self.client.reply_to_topic(int(self.request["topic_id"]), self.raw)
+
+    def lookup(self) -> dict[str, Any] | Lookup:
+        found = _own_post(self.client, int(self.request["topic_id"]), self.request)
+        return {"id": found} if found is not None else Lookup.absent
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
+
+    def confirmed(self, created: dict[str, Any]) -> dict[str, Any]:
+        store.save(
+            self.engine, self.request["id"],
+            **{self.post: int(created["id"]), self.started: None}, last_error=None,
+        )  # fmt: skip
+        return created
+
+    def adopt(self, found: dict[str, Any]) -> dict[str, Any]:
+        return self.confirmed(found)
+
+
 def post_once(
     client: ConnectionForum,
     engine: Engine,
@@ -141,38 +243,25 @@ def post_once(
     which: Which,
     raw: str,
 ) -> dict[str, Any] | None:
-    """Post the bridge's reply (or reminder) to the request's topic once: the post (`id`,
-    `created_at` when the forum said), or None when the forum refused it (retried next run) or
-    may have it (looked up next run)."""
-    started, post = f"{which.value}_started_at", f"{which.value}_post_id"
+    """Post the bridge's note (or reminder) to the request's topic once, through the kernel:
+    the post (`id`, `created_at` when the forum said), or None when the forum refused it
+    (retried next run) or its answer was lost twice."""
+    post = f"{which.value}_post_id"
     if request.get(post):
         return {"id": int(request[post])}
-    topic_id = int(request["topic_id"])
-    if request.get(started):
-        adopted = _own_post(client, topic_id, request, which)
-        if adopted is not None:
-            store.save(engine, request["id"], **{post: adopted, started: None})
-            return {"id": adopted}
-    store.save(engine, request["id"], **{started: utcnow()})
+    started = request.get(f"{which.value}_started_at") is not None
     try:
-        created = client.reply_to_topic(topic_id, raw)
+        return create_or_adopt(_PostWrite(client, engine, request, which, raw), look_first=started)
     except (ForumAuthError, ForumUnreachable):
         raise
-    except AmbiguousWrite as exc:
+    except (WriteFailed, ForumError) as exc:
         store.save(engine, request["id"], last_error=str(exc)[:2000])
         return None
-    except ForumError as exc:
-        store.save(engine, request["id"], **{started: None}, last_error=str(exc)[:2000])
-        return None
-    store.save(engine, request["id"], **{post: int(created["id"]), started: None}, last_error=None)
-    return created
 
 
-def _own_post(
-    client: ConnectionForum, topic_id: int, request: dict[str, Any], which: Which
-) -> int | None:
-    """The bridge's post of an interrupted run: its first own regular reply for the reply, the
-    next one for the reminder."""
+def _own_post(client: ConnectionForum, topic_id: int, request: dict[str, Any]) -> int | None:
+    """The bridge's post of an interrupted run: its first own regular reply that is not the
+    request's recorded note."""
     view = client.get_topic(topic_id)
     posts = list((view.get("post_stream") or {}).get("posts") or [])
     loaded = {p.get("id") for p in posts}
