@@ -15,8 +15,6 @@ list, so agreeing or closing costs no read. `scripts/bench_requests.py` prints i
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,8 +27,8 @@ from bridge.connections import forum_writes, rules, store
 from bridge.connections.forum_writes import ConnectionForum, Sent, Which
 from bridge.forum.errors import ForumAuthError, ForumError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
+from bridge.loop.category_topics import acquire_waiting, read_category_topics, with_step
 from bridge.loop.drift import body_fingerprint
-from bridge.loop.pull import PAGE_SIZE
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
@@ -528,25 +526,10 @@ def _read_list(
     run: RequestRun,
     should_stop: Callable[[], bool],
 ) -> dict[int, Listed]:
-    listed: dict[int, Listed] = {}
-    page = 0
-    while not should_stop():
-        body = client.list_category_topics(
-            category.slug, category.category_id, page=page, per_page=PAGE_SIZE
-        )
-        run.pages += 1
-        topic_list = body.get("topic_list") or {}
-        topics = topic_list.get("topics") or []
-        for topic in topics:
-            # A category's list shows its subcategories' topics too: only ours count.
-            if topic.get("category_id") in (None, category.category_id) and (
-                topic.get("id") != category.definition_topic_id
-            ):
-                listed[int(topic["id"])] = _listed(topic)
-        if not topics or not topic_list.get("more_topics_url"):
-            break
-        page += 1
-    return listed
+    topics, run.pages = read_category_topics(
+        client, category.slug, category.category_id, category.definition_topic_id, should_stop
+    )
+    return {int(t["id"]): _listed(t) for t in topics}
 
 
 def pull_requests(
@@ -646,15 +629,9 @@ def handle_event(
         topic_id = int(payload["post"]["topic_id"])
     if topic_id is None or topic_id == category.definition_topic_id:
         return None
-    deadline = time.monotonic() + wait_for_lease
-    while True:
-        try:
-            lease = LeaseHandle.acquire(engine, CONNECTIONS_LEASE)
-            break
-        except LeaseHeld:
-            if time.monotonic() >= deadline:
-                return "request deferred to the next pull (another run is on it)"
-            time.sleep(0.2)
+    lease = acquire_waiting(engine, CONNECTIONS_LEASE, wait_for_lease)
+    if lease is None:
+        return "request deferred to the next pull (another run is on it)"
     try:
         run = RequestRun()
         work = Requests(client, engine, settings, category, run)
@@ -684,23 +661,12 @@ def handle_event(
 def with_requests(
     inner: Callable[[Any], str], engine: Engine, settings: Settings, client: ConnectionForum
 ) -> Callable[[Any], str]:
-    """A webhook processor that also follows requests at once; the inner one runs first and
-    deduplicates on the event id. One event at a time (one forum client, one pacer)."""
-    lock = threading.Lock()
-
-    def process(event: Any) -> str:
-        outcome = inner(event)
-        if outcome == "duplicate":
-            return outcome
-        with lock:
-            try:
-                mine = handle_event(engine, settings, client, event.name, event.payload)
-            except (ForumAuthError, ForumUnreachable) as exc:
-                log.warning("request webhook %s: %s; the next pull acts on it", event.id, exc)
-                mine = "request deferred to the next pull"
-        return mine or outcome
-
-    return process
+    """A webhook processor that also follows requests at once (bridge.loop.category_topics)."""
+    return with_step(
+        inner,
+        lambda name, payload: handle_event(engine, settings, client, name, payload),
+        "request",
+    )
 
 
 __all__ = [
