@@ -290,6 +290,9 @@ def test_requests_list_and_status_never_show_an_email(request_forum: RequestForu
     assert result.exit_code == 0 and "no requests" in result.stdout
     result = CliRunner().invoke(app, ["status", "--json"], env=env)
     assert json.loads(result.stdout)["requests"]["open"] == 1
+    result = CliRunner().invoke(app, ["projects", "show", SENTILO, "--json"], env=env)
+    shown = json.loads(result.stdout)["requests"]
+    assert shown["open"] == 1 and shown["answered"] == 0 and shown["median_days"] is None
 
 
 def _env(forum: RequestForum) -> dict[str, str]:

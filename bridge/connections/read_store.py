@@ -46,14 +46,15 @@ def rows(source: Rows, where: str = "", params: tuple[Any, ...] = ()) -> list[di
     return [convert(values) for values in source.all(sql, params)]
 
 
-def counted(source: Rows) -> list[Counted]:
-    """Every request as the figures need it: never who asked."""
+def counted(source: Rows, ref: str | None = None) -> list[Counted]:
+    """Every request (or those to `ref`) as the figures need it: never who asked."""
     sql = "SELECT ref, kind, status, asked_at, answered_at, council FROM connection_request"
+    params: tuple[Any, ...] = ()
+    if ref is not None:
+        sql, params = sql + " WHERE ref = ?", (ref,)
     return [
-        Counted(
-            ref, RequestKind(kind), RequestStatus(status), _when(asked), as_utc(answered), council
-        )
-        for ref, kind, status, asked, answered, council in source.all(sql)
+        Counted(r, RequestKind(k), RequestStatus(s), _when(a), as_utc(d), c)
+        for r, k, s, a, d, c in source.all(sql, params)
     ]
 
 
@@ -88,4 +89,17 @@ def public_document(row: dict[str, Any], discourse_url: str | None) -> dict[str,
         "answered_at": row["answered_at"].isoformat() if row["answered_at"] else None,
         "agreed_at": row["agreed_at"].isoformat() if row["agreed_at"] else None,
         "reminded_at": row["reminded_at"].isoformat() if row["reminded_at"] else None,
+    }
+
+
+def project_requests(source: Rows, ref: str) -> dict[str, Any]:
+    """`projects show --json`'s `requests` (contract §4b): counts by status and the median days
+    to an answer, of the requests to one project."""
+    from bridge.connections.rules import stats
+
+    found = counted(source, ref)
+    by_status = Counter(r.status for r in found)
+    return {
+        **{status.value: by_status.get(status, 0) for status in RequestStatus},
+        "median_days": stats(found).median_days,
     }
