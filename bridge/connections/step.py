@@ -180,6 +180,7 @@ class Requests:
         self.run = run
         self.now = now
         self._records: list[dict[str, Any]] | None = None
+        self._views: dict[int, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ the catalogue, once
 
@@ -238,6 +239,8 @@ class Requests:
     # ------------------------------------------------------------------ reading a topic
 
     def _view(self, topic_id: int) -> dict[str, Any] | None:
+        if topic_id in self._views:  # read already this run (a webhook's event)
+            return self._views.pop(topic_id)
         self.run.reads += 1
         try:
             return self.client.get_topic(topic_id, include_raw=True)
@@ -651,6 +654,7 @@ def handle_event(
         if row is None:
             work.record_new(item, view)
         else:
+            work._views[topic_id] = view  # the read this event made: not made twice
             _one(work, item, row)
         done = ", ".join(f"{k.value} {v}" for k, v in run.counts.items())
         return f"request {done or 'unchanged'}"
