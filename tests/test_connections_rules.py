@@ -133,3 +133,14 @@ def test_the_figures() -> None:
     assert stats == rules.Stats(4, 3, 2.0, 1, 1)
     assert rules.stats([]) == rules.Stats()
     assert rules.overview(rows).top == (("Olot", 3),)
+
+
+def test_a_reply_asks_with_the_categorys_or_a_kinds_hashtag() -> None:
+    kinds = TAGS.values()
+    assert rules.asks("#contactes podem parlar?", "contactes", kinds)
+    assert rules.asks("Ens agradaria venir (#visita)", "contactes", kinds)
+    assert not rules.asks(
+        "Molt bé! https://x.cat/#visita i &#visita; i ##visita", "contactes", kinds
+    )
+    assert not rules.asks("Cap etiqueta aquí", "contactes", kinds)
+    assert rules.hashtags("#Visita i #col-laboracio") == ("visita", "col-laboracio")

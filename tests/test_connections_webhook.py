@@ -88,3 +88,35 @@ def test_a_request_is_acted_on_at_once_then_answered(hooked: RequestForum) -> No
     hooked.pull()
     assert hooked.writes() == before and len(hooked.invited) == 2
     assert len(hooked.bridge_posts(topic)) == 1
+
+
+def test_a_request_made_in_the_projects_own_topic(hooked: RequestForum) -> None:
+    """A reply in a project's topic carrying the category's or a kind's hashtag is a request;
+    an answer there by the project's contact answers it. Ordinary replies are not requests."""
+    project_topic = hooked.harness.states()["bcn-sentilo-sensors"].topic_id
+    hooked.emulator.control(
+        "reply", topic_id=project_topic, raw="Molt interessant, gràcies per compartir-ho!",
+        username="anna",
+    )  # fmt: skip
+    hooked.emulator.control(
+        "reply", topic_id=project_topic, username="anna",
+        raw="#visita Som de Manlleu: podríem venir a veure-ho en directe?",
+    )  # fmt: skip
+    wait_for(lambda: len(hooked.bridge_posts(project_topic)) == 1)
+    hooked.emulator.app.webhooks.wait_idle()
+    rows = store.requests(hooked.engine, "topic_id = ?", (project_topic,))
+    assert len(rows) == 1
+    (row,) = rows
+    assert (row["ref"], row["asker"], row["status"]) == ("bcn-sentilo-sensors", "anna", "open")
+    assert row["kind"].value == "visit" and hooked.who()[0] == "martavidal"
+    hooked.emulator.control(
+        "reply", topic_id=project_topic, raw="I tant, us esperem quan vulgueu!",
+        username="martavidal",
+    )  # fmt: skip
+    wait_for(
+        lambda: store.request(hooked.engine, row["id"])["status"] == RequestStatus.answered  # type: ignore[index]
+    )
+    hooked.emulator.app.webhooks.wait_idle()
+    # A pull leaves it alone: no category list shows it, and it is not "deleted".
+    hooked.pull()
+    assert store.request(hooked.engine, row["id"])["status"] == RequestStatus.answered  # type: ignore[index]

@@ -70,6 +70,20 @@ def kind_of(tags: Iterable[str], text: str, kind_tags: Mapping[RequestKind, str]
     return RequestKind.contact
 
 
+def hashtags(raw: str) -> tuple[str, ...]:
+    """The `#words` of a post (Discourse's category and tag hashtags), lowercased."""
+    return tuple(
+        m.lower() for m in re.findall(r"(?<![\w#&/])#([a-z0-9][a-z0-9-]*)", raw or "", re.I)
+    )
+
+
+def asks(raw: str, category_slug: str, kind_tags: Iterable[str]) -> bool:
+    """A reply in a project's own topic is a request when it carries the connections category's
+    hashtag or a kind's tag as a hashtag (`#contactes`, `#visita`)."""
+    wanted = {category_slug.lower(), *(t.lower() for t in kind_tags)}
+    return any(tag in wanted for tag in hashtags(raw))
+
+
 # --------------------------------------------------------------------------- which project
 
 _TOPIC_LINK = re.compile(

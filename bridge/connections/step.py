@@ -291,6 +291,52 @@ class Requests:
         if row is not None and row["status"] == RequestStatus.open:
             self.act(row)
 
+    def record_reply(self, post: dict[str, Any]) -> None:
+        """A request made as a reply in a project's own topic (webhook `post_created`)."""
+        topic_id, post_id = int(post["topic_id"]), int(post["id"])
+        if store.requests(self.engine, "topic_id = ? AND post_id = ?", (topic_id, post_id)):
+            return  # recorded already (a redelivered event)
+        project = self.by_topic().get(topic_id)
+        if project is None:
+            return  # not a catalogue topic: a hashtag in an ordinary conversation
+        author = str(post.get("username") or "")
+        values: dict[str, Any] = {
+            "topic_id": topic_id,
+            "post_id": post_id,
+            "asker": author[:60] or None,
+            "asked_at": parse_time(post.get("created_at")) or self.now(),
+            "kind": rules.kind_of(
+                rules.hashtags(str(post.get("raw") or "")),
+                str(post.get("raw") or ""),
+                self.cfg.tags,
+            ),
+            **_linked_values(
+                rules.Linked(project, RequestNote.archived_project if project.archived else None)
+            ),
+        }
+        if author.lower() == self.client.api_username.lower():
+            values.update(status=RequestStatus.ignored, note=RequestNote.own_user)
+        request_id = store.insert(self.engine, **values)
+        self.run.add(
+            Result.ignored if values["status"] == RequestStatus.ignored else Result.recorded
+        )
+        row = store.request(self.engine, request_id)
+        if row is not None and row["status"] == RequestStatus.open:
+            self.act(row)
+
+    def answered_in_reply(self, waiting: list[dict[str, Any]], post: dict[str, Any]) -> None:
+        """A reply in a project's topic where requests wait: answered when its author can
+        answer for the project (the same rule as in a request's own topic)."""
+        for row in waiting:
+            if int(post["id"]) <= int(row["post_id"]) or not row["ref"]:
+                continue
+            if rules.first_answer([post], self._answerers_of(row)) is not None:
+                store.save(
+                    self.engine, row["id"], status=RequestStatus.answered,
+                    answered_at=parse_time(post.get("created_at")) or self.now(),
+                )  # fmt: skip
+                self.run.add(Result.answered)
+
     # ------------------------------------------------------------------ known requests
 
     def follow(self, row: dict[str, Any], item: Listed) -> None:
@@ -578,6 +624,8 @@ def pull_requests(
             # Known requests no list showed were deleted or moved away: closed, left alone.
             for topic_id, row in known.items():
                 if topic_id not in listed and row["status"] not in _DONE:
+                    if topic_id in work.by_topic():
+                        continue  # made in a project's own topic: no category list shows it
                     work._close(row, RequestNote.topic_deleted)
         return run
     finally:
@@ -624,12 +672,12 @@ def handle_event(
     if name == "topic_created" and isinstance(payload.get("topic"), dict):
         if payload["topic"].get("category_id") == category.category_id:
             topic_id = int(payload["topic"]["id"])
-    elif (
-        name == "post_created"
-        and isinstance(payload.get("post"), dict)
-        and payload["post"].get("category_id") == category.category_id
-    ):
-        topic_id = int(payload["post"]["topic_id"])
+    elif name == "post_created" and isinstance(payload.get("post"), dict):
+        if payload["post"].get("category_id") == category.category_id:
+            topic_id = int(payload["post"]["topic_id"])
+        elif int(payload["post"].get("post_number") or 0) > 1:
+            # A reply elsewhere: a request made in a project's own topic, or an answer to one.
+            return _in_project_topic(engine, settings, client, category, payload["post"])
     if topic_id is None or topic_id == category.definition_topic_id:
         return None
     lease = acquire_waiting(engine, CONNECTIONS_LEASE, wait_for_lease)
@@ -656,6 +704,40 @@ def handle_event(
         else:
             work._views[topic_id] = view  # the read this event made: not made twice
             _one(work, item, row)
+        done = ", ".join(f"{k.value} {v}" for k, v in run.counts.items())
+        return f"request {done or 'unchanged'}"
+    finally:
+        lease.release()
+
+
+def _in_project_topic(
+    engine: Engine,
+    settings: Settings,
+    client: ConnectionForum,
+    category: store.CachedCategory,
+    post: dict[str, Any],
+) -> str | None:
+    """A reply in a topic outside the connections category: a request when it is in a
+    project's own topic and carries the category's or a kind's hashtag (`#contactes`,
+    `#visita`); else an answer to such a request when its author can answer for the project."""
+    raw = str(post.get("raw") or "")
+    topic_id = int(post.get("topic_id") or 0)
+    asks = rules.asks(raw, settings.connections.slug, settings.connections.tags.values())
+    waiting = store.requests(
+        engine, "topic_id = ? AND status IN ('open', 'stale')", (topic_id,)
+    )  # fmt: skip
+    if not asks and not waiting:
+        return None  # the common case: an ordinary reply, no request read, no lock taken
+    lease = acquire_waiting(engine, CONNECTIONS_LEASE, 10.0)
+    if lease is None:
+        return "request deferred to the next pull (another run is on it)"
+    try:
+        run = RequestRun()
+        work = Requests(client, engine, settings, category, run)
+        if asks:
+            work.record_reply(post)
+        else:
+            work.answered_in_reply(waiting, post)
         done = ", ".join(f"{k.value} {v}" for k, v in run.counts.items())
         return f"request {done or 'unchanged'}"
     finally:
