@@ -7,6 +7,7 @@ Where it comes from (and the few values the read commands take without pydantic)
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +29,15 @@ from bridge import config, redact
 from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
 from bridge.config_keys import canonical, merge, unknown_keys
 from bridge.harvest.config import HarvestSourceConfig
-from bridge.models.enums import Area, DocumentKind, DriftPolicy, Kind, Phase, Proximity
+from bridge.models.enums import (
+    Area,
+    DocumentKind,
+    DriftPolicy,
+    Kind,
+    Phase,
+    Proximity,
+    RequestKind,
+)
 from bridge.opendata.config import OpenDataConfig
 
 LANGUAGES = ("ca", "es", "en")
@@ -87,6 +96,53 @@ class ChallengesConfig(AreaConfig):
     }
     # How many catalogue projects one answer lists at most.
     max_matches: int = Field(default=5, ge=1, le=10)
+
+
+class ConnectionsConfig(AreaConfig):
+    """`[connections]` (issue 22): the category where practitioners ask to contact, visit or
+    collaborate with a project's council; the bridge invites the project's contacts."""
+
+    enabled: bool = True
+    slug: str = Field(default="contactes", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=50)
+    color: str = Field(default="0E7C61", pattern=r"^[0-9A-Fa-f]{6}$")
+    name: dict[str, str] = {
+        "ca": "Contactes i visites",
+        "es": "Contactos y visitas",
+        "en": "Contacts and visits",
+    }
+    description: dict[str, str] = {
+        "ca": "Demana contactar, visitar o col·laborar amb l'ens d'un projecte del catàleg.",
+        "es": "Pide contactar, visitar o colaborar con el ente de un proyecto del catálogo.",
+        "en": "Ask to contact, visit or collaborate with the council of a catalogue project.",
+    }
+    # The tag of each kind of request (bridge.models.enums.RequestKind); untagged, the kind is
+    # read from the words (bridge.connections.rules.kind_of).
+    tags: dict[RequestKind, str] = Field(
+        default_factory=lambda: {
+            RequestKind.contact: "contacte",
+            RequestKind.visit: "visita",
+            RequestKind.collaboration: "col-laboracio",
+        }
+    )
+    # The tag a participant puts on the topic when a visit or a collaboration is agreed.
+    agreed_tags: dict[RequestKind, str] = Field(
+        default_factory=lambda: {
+            RequestKind.visit: "visita-acordada",
+            RequestKind.collaboration: "col-laboracio-acordada",
+        }
+    )
+    # Days without an answer before a request is stale and reminded (once).
+    stale_days: int = Field(default=10, ge=1, le=365)
+    # Invites sent for one project in any 24 hours at most: a flood of requests waits.
+    max_invites_per_project_per_day: int = Field(default=10, ge=1, le=1000)
+
+    @field_validator("tags", "agreed_tags")
+    @classmethod
+    def _clean_tags(cls, tags: dict[RequestKind, str]) -> dict[RequestKind, str]:
+        for kind, tag in tags.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", tag):
+                raise ValueError(f"tag for {kind.value!r} must be lowercase letters, digits, -")
+        return tags
 
 
 class ObservatoryConfig(AreaConfig):
@@ -180,6 +236,7 @@ class Settings(BaseSettings):
     tags: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_TAGS))
     areas: dict[Area, AreaConfig] = Field(default_factory=dict)
     challenges: ChallengesConfig = ChallengesConfig()
+    connections: ConnectionsConfig = ConnectionsConfig()
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     config_path: str | None = Field(default=None, exclude=True)
 
@@ -252,6 +309,11 @@ class Settings(BaseSettings):
         if any(cfg.slug == self.challenges.slug for cfg in self.areas.values()):
             raise ValueError(
                 f"[challenges] slug {self.challenges.slug!r} is also an area's category slug"
+            )
+        taken = {cfg.slug for cfg in self.areas.values()} | {self.challenges.slug}
+        if self.connections.slug in taken:
+            raise ValueError(
+                f"[connections] slug {self.connections.slug!r} is another category's slug"
             )
         return self
 

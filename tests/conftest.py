@@ -29,6 +29,7 @@ pytest_plugins = [
     "plugins.sync",
     "plugins.forum",
     "plugins.challenges",
+    "plugins.connections",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -37,11 +37,12 @@ def test_pull_json_summary_and_activity_in_projects_show(paired_catalogue: Paire
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     # Three area lists, the overview topic (issue 11: its category is not an area), then the
-    # challenges category's list (issue 12: empty, nothing else).
+    # challenges category's list (issue 12: empty, nothing else), then the connections
+    # category's list (issue 22: empty, nothing else).
     assert (
         document["paired"] == 3
         and document["updated"] == 3
-        and document["requests"] == 3 + 1 + 1
+        and document["requests"] == 3 + 1 + 1 + 1
         and document["drift"] == []
     )
     assert document["page_reads"] == 1 and document["page_drift"] == []

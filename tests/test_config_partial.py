@@ -153,9 +153,9 @@ def test_sections_added_to_the_model_are_known_without_listing_them() -> None:
     problems = [p.message() for p in unknown_keys(data, Extended)]
     assert problems == ["unknown key `harvest[0].evry`; did you mean `every`?"]
     assert [p.message() for p in unknown_keys({"map": {"widht": 1}}, Settings)] == [
-        "unknown key `map`; known keys here: `areas`, `challenges`, `database_url`, "
-        "`discourse_api_key`, `discourse_api_username`, `discourse_url`, `harvest`, "
-        "`home_region`, `labels`, `language`, `observatory`, `opendata`, …"
+        "unknown key `map`; known keys here: `areas`, `challenges`, `connections`, "
+        "`database_url`, `discourse_api_key`, `discourse_api_username`, `discourse_url`, "
+        "`harvest`, `home_region`, `labels`, `language`, `observatory`, …"
     ]
 
 

@@ -31,7 +31,7 @@ LOCAL_BODY_FIELDS = (
     "latitude",
     "longitude",
 )
-CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public")
+CONTACT_FIELDS = ("name", "role", "email", "phone", "forum_username", "public", "invite")
 # A contact's personal data (issue 28): never in the forum or any public output whatever `public`
 # says, masked in the admin outputs unless `--with-private` asks for it, kept by export (the
 # catalogue's round-trip file). A public contact is shown by name, role and forum profile.
@@ -95,6 +95,9 @@ def contact_dict(values: Sequence[Any], *, private: bool = True) -> dict[str, An
         for name, value in zip(CONTACT_FIELDS, values, strict=True)
         if (value or type(value) in _FALSY_CONTENT)
         and (private or name not in PRIVATE_CONTACT_FIELDS)
+        # `invite` (issue 22) is said only when false: the default leaves every record's form,
+        # and so its fingerprint and stored listing, as they were.
+        and not (name == "invite" and value is not False)
     }
 
 

@@ -151,7 +151,8 @@ def _children(
     for project_id, *values in rows.all(
         _CONTACT_SQL + where.clause() + " ORDER BY c.project_id, c.position", where.params
     ):
-        values[-1] = as_bool(values[-1])  # public
+        values[-2] = as_bool(values[-2])  # public
+        values[-1] = as_bool(values[-1])  # invite (issue 22)
         contacts[project_id].append(tuple(values))
     documents: dict[int, list[tuple[Any, Any, Any]]] = defaultdict(list)
     for project_id, kind, title, url in rows.all(

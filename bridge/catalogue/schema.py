@@ -382,6 +382,8 @@ class ContactIn(_Model):
     phone: Annotated[str | None, _text(50, single_line=True)] = None
     forum_username: Annotated[str | None, BeforeValidator(_forum_username)] = None
     public: Annotated[bool, BeforeValidator(_boolean)] = False
+    # Issue 22: false = never invited to a connection request's topic.
+    invite: Annotated[bool, BeforeValidator(_boolean)] = True
 
     @model_validator(mode="after")
     def _someone(self) -> ContactIn:

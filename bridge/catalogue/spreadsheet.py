@@ -383,8 +383,10 @@ HELP: dict[str, tuple[str, str]] = {
     "local_body.latitude": ("Latitud (-90 a 90)", "Latitude (-90 to 90)"),
     "local_body.longitude": ("Longitud (-180 a 180)", "Longitude (-180 to 180)"),
     "contacts": (
-        'Contactes, JSON: [{"name": …, "email": …, "public": true}]',
-        'Contacts, JSON: [{"name": …, "email": …, "public": true}]',
+        'Contactes, JSON: [{"name": …, "email": …, "public": true, "invite": false}]'
+        " (invite: false = mai convidat a una sol·licitud de contacte)",
+        'Contacts, JSON: [{"name": …, "email": …, "public": true, "invite": false}]'
+        " (invite: false = never invited to a contact request)",
     ),
     "description": ("3. Què és", "3. What it is"),
     "value": (

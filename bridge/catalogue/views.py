@@ -34,6 +34,7 @@ class ContactView:
     phone: str | None = None
     forum_username: str | None = None
     public: bool = False
+    invite: bool = True
 
 
 @dataclass(slots=True)

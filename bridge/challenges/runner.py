@@ -18,8 +18,6 @@ A pull with nothing new writes nothing: no request but those reads, and no datab
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,9 +28,9 @@ from sqlalchemy.engine import Engine
 
 from bridge.challenges import store
 from bridge.challenges.answer import Answerer, ChallengeForum, Outcome, Result
-from bridge.forum.errors import ForumAuthError, ForumNotFound, ForumUnreachable
+from bridge.forum.errors import ForumNotFound
 from bridge.loop.activity import parse_time
-from bridge.loop.pull import PAGE_SIZE
+from bridge.loop.category_topics import acquire_waiting, read_category_topics, with_step
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings
 from bridge.sync.lease import LeaseHandle, LeaseHeld
@@ -131,25 +129,10 @@ def _read_list(
     run: ChallengeRun,
     should_stop: Callable[[], bool],
 ) -> dict[int, Listed]:
-    listed: dict[int, Listed] = {}
-    page = 0
-    while not should_stop():
-        body = client.list_category_topics(
-            category.slug, category.category_id, page=page, per_page=PAGE_SIZE
-        )
-        run.pages += 1
-        topic_list = body.get("topic_list") or {}
-        topics = topic_list.get("topics") or []
-        for topic in topics:
-            # A list of a category shows its subcategories' topics too: only our category counts.
-            if topic.get("category_id") in (None, category.category_id) and (
-                topic.get("id") != category.definition_topic_id
-            ):
-                listed[int(topic["id"])] = _listed(topic)
-        if not topics or not topic_list.get("more_topics_url"):
-            break
-        page += 1
-    return listed
+    topics, run.pages = read_category_topics(
+        client, category.slug, category.category_id, category.definition_topic_id, should_stop
+    )
+    return {int(t["id"]): _listed(t) for t in topics}
 
 
 def pull_challenges(
@@ -297,15 +280,9 @@ def handle_event(
             topic_id = int(post["topic_id"])
     if topic_id is None:
         return None
-    deadline = time.monotonic() + wait_for_lease
-    while True:
-        try:
-            lease = LeaseHandle.acquire(engine, CHALLENGES_LEASE)
-            break
-        except LeaseHeld:
-            if time.monotonic() >= deadline:
-                return "challenge deferred to the next pull (another run is answering)"
-            time.sleep(0.2)
+    lease = acquire_waiting(engine, CHALLENGES_LEASE, wait_for_lease)
+    if lease is None:
+        return "challenge deferred to the next pull (another run is answering)"
     try:
         answerer = Answerer(client, engine, settings, category, _records_loader(engine, settings))
         outcome = answerer.process_topic(topic_id, store.load_one(engine, topic_id))
@@ -317,21 +294,10 @@ def handle_event(
 def with_challenges(
     inner: Callable[[Any], str], engine: Engine, settings: Settings, client: ChallengeForum
 ) -> Callable[[Any], str]:
-    """A webhook processor (bridge.loop.events) that also answers challenges at once. The inner
-    processor runs first and deduplicates on the event id; one forum client is shared, one event
-    at a time (a ForumClient is for one thread, and its pacer must see every request)."""
-    lock = threading.Lock()
-
-    def process(event: Any) -> str:
-        outcome = inner(event)
-        if outcome == "duplicate":
-            return outcome
-        with lock:
-            try:
-                mine = handle_event(engine, settings, client, event.name, event.payload)
-            except (ForumAuthError, ForumUnreachable) as exc:
-                log.warning("challenge webhook %s: %s; the next pull answers it", event.id, exc)
-                mine = "challenge deferred to the next pull"
-        return mine or outcome
-
-    return process
+    """A webhook processor (bridge.loop.events) that also answers challenges at once
+    (bridge.loop.category_topics.with_step)."""
+    return with_step(
+        inner,
+        lambda name, payload: handle_event(engine, settings, client, name, payload),
+        "challenge",
+    )

@@ -14,6 +14,7 @@ from bridge.cli import (  # noqa: F401  (registration)
     harvest,
     opendata,
     places,
+    requests,
     sync,
     visual,
 )

@@ -537,6 +537,9 @@ def projects_show(
             fail(str(exc))
         if "provenance" in record:  # issue 23: the same project from other sources too
             record["also_harvested_from"] = also_harvested_from(rows, ref)
+        from bridge.connections.read_store import project_requests
+
+        record["requests"] = project_requests(rows, ref)  # issue 22, contract §4b
     if as_json:
         print_json(record)
         return

@@ -49,6 +49,7 @@ def _pull_document(result: PullResult, requests: int) -> dict:
         ],
         "stopped": result.stopped,
         "challenges": result.challenges,
+        "connection_requests": result.connection_requests,  # issue 22
     }
 
 
@@ -78,7 +79,9 @@ def pull(
 
     Then answers challenges: new and edited topics of the [challenges] category get one reply
     listing the catalogue projects that match (see `digicanvis challenges list`); a reply the
-    forum refused is retried next time (exit 1).
+    forum refused is retried next time (exit 1). And follows contact, visit and collaboration
+    requests of the [connections] category: the linked project's contacts are invited, the
+    request followed to an answer (see `digicanvis requests list`).
     """
     from bridge.loop.run import run_pull
     from bridge.sync.lease import LeaseHeld
@@ -94,6 +97,7 @@ def pull(
             fail(f"{exc}; the last pulled activity is kept")
         document = _pull_document(result, client.requests_made)
     challenge_failures = (result.challenges or {}).get("failures") or []
+    challenge_failures += (result.connection_requests or {}).get("failures") or []
     if json_out:
         print_json(document)
     else:
@@ -108,6 +112,8 @@ def pull(
             out.print(f"drift  page {key}: {', '.join(what)}")
         if result.challenges:
             _print_challenges(result.challenges)
+        if result.connection_requests:
+            _print_requests(result.connection_requests)
     if challenge_failures:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -124,6 +130,18 @@ def _print_challenges(doc: dict) -> None:
     out.print(f"challenges: {doc['listed']} listed, {counts or 'nothing to answer'}", markup=False)
     for failure in doc.get("failures") or []:
         out.print(f"challenge {failure['topic_id']} failed: {failure['error']}", markup=False)
+
+
+def _print_requests(doc: dict) -> None:
+    if doc.get("skipped"):
+        out.print(f"requests: skipped ({doc['skipped']})", markup=False)
+        return
+    keys = ("recorded", "ignored", "invited", "replied", "reminded", "answered", "agreed",
+            "stale", "closed", "failed")  # fmt: skip
+    counts = ", ".join(f"{doc[k]} {k}" for k in keys if doc.get(k))
+    out.print(f"requests: {doc['listed']} listed, {counts or 'nothing new'}", markup=False)
+    for failure in doc.get("failures") or []:
+        out.print(f"request {failure['topic_id']}: {failure['error']}", markup=False)
 
 
 LogFormatOption = Annotated[
@@ -339,8 +357,11 @@ def webhook(
     if cfg.forum_configured:
         # Challenges are answered at once (issue 12): that needs the forum's API.
         from bridge.challenges.runner import with_challenges
+        from bridge.connections.step import with_requests
 
-        processor = with_challenges(processor, engine, cfg, forum_client(cfg))
+        client = forum_client(cfg)
+        processor = with_challenges(processor, engine, cfg, client)
+        processor = with_requests(processor, engine, cfg, client)  # issue 22
     else:
         log.info(
             "challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them",

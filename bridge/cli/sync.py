@@ -380,6 +380,9 @@ def status(json_output: JsonOption = False) -> None:
         # and since when, so that an administrator can find a hung one (README: "A hung sync").
         holder = running(rows)
         challenges = challenge_status(rows)  # issue 12
+        from bridge.connections.read_store import status_counts as request_counts
+
+        requests_by_status = request_counts(rows)  # issue 22
         page_drift = page_drift_report(rows)
         key_seen = key_accepted_at(rows)
     report["running"] = (
@@ -392,6 +395,7 @@ def status(json_output: JsonOption = False) -> None:
         }
     )
     report["challenges"] = challenges
+    report["requests"] = requests_by_status
     report["page_drift"] = page_drift  # issue 11: the index and overview topics
     # Issue 28: a key the forum stopped accepting shows here before a cron job's mail does.
     report["key_accepted_at"] = key_seen.isoformat() if key_seen else None
@@ -416,6 +420,8 @@ def status(json_output: JsonOption = False) -> None:
     for item in report["page_drift"]:
         out.print(f"drift: page {item['page']}: {', '.join(item['what'])}", markup=False)
     print_challenge_status(report["challenges"])
+    counts = ", ".join(f"{n} {s}" for s, n in requests_by_status.items() if n and s != "ignored")
+    out.print(f"requests: {counts or 'none'}", markup=False)
     out.print(
         "API key last accepted by the forum: "
         + (f"{key_seen:%Y-%m-%d %H:%M:%S} UTC" if key_seen else "never (no run has reached it)"),
@@ -544,6 +550,9 @@ def demo(
         from bridge.challenges import store as challenge_store
 
         challenge_store.forget_forum(engine)
+        from bridge.connections import store as request_store
+
+        request_store.forget_forum(engine)
         from bridge.observatory import store as pages_store
 
         pages_store.forget_pages(engine)
@@ -563,6 +572,9 @@ def demo(
             from bridge.challenges.demo import run_demo_challenge
 
             challenge = run_demo_challenge(emulator, engine, demo_cfg, client)  # issue 12
+            from bridge.connections.demo import run_demo_request
+
+            request = run_demo_request(emulator, engine, demo_cfg, client)  # issue 22
         except (SyncStopped, LeaseHeld, PlanError) as exc:
             fail(f"demo sync stopped: {exc}")
         finally:
@@ -578,6 +590,7 @@ def demo(
                 "second_sync": second.as_json(),
                 "observatory": showcase,
                 "challenge": challenge,
+                "request": request,
             }
         )
     else:
@@ -605,9 +618,31 @@ def demo(
             markup=False,
         )
         _print_challenge(challenge)
+        _print_request(request)
         for failure in first.failures:
             err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)
+
+
+def _print_request(request: dict[str, Any]) -> None:
+    out.print(
+        f"\na practitioner asks for a {request['kind']}: {request['title']} "
+        f"({request['topic_url']}), about {request['ref']}",
+        markup=False,
+    )
+    out.print(
+        f"the bridge records it ({request['asked']}), invites {request['invited']} contact(s) "
+        f"and posts one note ({request['requests']} requests):\n",
+        markup=False,
+    )
+    for failure in request["invite_failures"]:
+        out.print(f"(an invite was refused: {failure['error']})", markup=False)
+    if request["note"]:
+        out.print(request["note"], markup=False)
+    out.print(
+        f"\n{request['answered_by']} answers in the topic; the next pull: {request['status']}",
+        markup=False,
+    )
 
 
 def _print_challenge(challenge: dict[str, Any]) -> None:

@@ -121,6 +121,8 @@ def _wanted_categories(settings: Settings) -> dict[str, str]:
         wanted[settings.observatory.slug] = settings.observatory.name.get(
             lang, settings.observatory.slug
         )
+    if settings.connections.enabled:  # issue 22
+        wanted[settings.connections.slug] = settings.connections.label(lang)
     return wanted
 
 

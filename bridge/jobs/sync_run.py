@@ -50,7 +50,7 @@ def dry_run(engine: Engine, settings: Settings, options: SyncOptions) -> SyncSum
 
     check_options(engine, options)
     cached = {area: row.category_id for area, row in store.load_categories(engine).items()}
-    records = store.load_records(engine, settings.home_region)
+    records = with_request_figures(engine, store.load_records(engine, settings.home_region))
     sections = None
     if options.observatory:
         sections = step.similar_sections(
@@ -138,7 +138,7 @@ def run_sync(
 
         try:
             # One snapshot: the catalogue, the states and the category cache, each read once.
-            records = store.load_records(engine, settings.home_region)
+            records = with_request_figures(engine, store.load_records(engine, settings.home_region))
             states = state.load_states(engine)
             wanted = options.only
             areas = {
@@ -149,6 +149,10 @@ def run_sync(
             categories = ensure_categories(client, engine, settings, areas)
             # The challenges category of contract §5, created like the areas' (issue 12).
             ensure_challenge_category(client, engine, settings)
+            # The connections category and its template (issue 22), likewise.
+            from bridge.connections.step import ensure_connection_category
+
+            ensure_connection_category(client, engine, settings)
             deferred: frozenset[str] = frozenset()
             linker = None
             if options.observatory:
@@ -250,3 +254,19 @@ def _order_creates(plan: Plan, choice: dict[str, list[str]]) -> Plan:
     rest = [a for a in plan.actions if not isinstance(a, (Create, Adopt))]
     ordered: list[Action] = [by_ref[r] for r in creation_order(list(by_ref), choice)]
     return replace(plan, actions=tuple(rest + ordered))
+
+
+def with_request_figures(engine: Engine, records: list[Any]) -> list[Any]:
+    """Each record with how contact requests to it went (issue 22): an input of its post, so
+    its topic is rewritten when, and only when, the figures change."""
+    from dataclasses import replace
+
+    from bridge.connections.read_store import counted
+    from bridge.connections.rules import stats_by_ref
+    from bridge.dbapi import rows_of
+
+    with rows_of(engine) as found:
+        figures = stats_by_ref(counted(found))
+    if not figures:
+        return records
+    return [replace(r, requests=figures[r.ref]) if r.ref in figures else r for r in records]

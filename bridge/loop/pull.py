@@ -53,6 +53,8 @@ class PullResult:
     pages: int = 0
     stopped: bool = False
     challenges: dict[str, Any] | None = None  # the challenges step (bridge.challenges.runner)
+    # The connection requests step (issue 22, bridge.connections.step).
+    connection_requests: dict[str, Any] | None = None
     page_drift: dict[str, list[str]] = field(default_factory=dict)  # page key -> what
     page_reads: int = 0  # page topics read on their own (the overview; a page no list showed)
 

@@ -54,6 +54,12 @@ def run_pull(
                 result.challenges = pull_challenges(
                     engine, settings, answering, should_stop=should_stop
                 ).as_json()
+                from bridge.connections.step import pull_requests
+
+                # Issue 22: contact, visit and collaboration requests.
+                result.connection_requests = pull_requests(
+                    engine, settings, answering, should_stop=should_stop
+                ).as_json()
         except (ForumAuthError, ForumUnreachable) as exc:
             run.end(RunStatus.failed, f"{exc}; activity not reached keeps its last pulled values")
             raise

@@ -122,6 +122,8 @@ class Contact(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=50)
     forum_username: str | None = Field(default=None, max_length=60)
     public: bool = False
+    # Issue 22: false = never invited to a connection request (contract §4b `contacts[].invite`).
+    invite: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
     project: Project = Relationship(back_populates="contacts")
 

@@ -72,6 +72,51 @@ class ChallengeStatus(StrEnum):
     ignored = "ignored"  # opened by the bridge's own user (never a challenge)
 
 
+class RequestKind(StrEnum):
+    """What a connection request asks for (issue 22): its tag, or read from its words."""
+
+    contact = "contact"
+    visit = "visit"
+    collaboration = "collaboration"
+
+
+class RequestStatus(StrEnum):
+    """Where a connection request stands (bridge.connections.rules.next_status, the one rule)."""
+
+    open = "open"  # recorded, its contacts invited; nobody who can answer has posted yet
+    answered = "answered"  # an invited person or one of the council's forum users posted, or solved
+    agreed = "agreed"  # a participant tagged it as a visit or a collaboration agreed
+    stale = "stale"  # no answer after [connections] stale_days: reminded once
+    closed = "closed"  # the topic was closed, archived or deleted
+    ignored = "ignored"  # never a request the bridge acts on: `note` says why
+
+
+class RequestNote(StrEnum):
+    """Why a request is ignored, or what held part of it back: a clear status, never an error."""
+
+    no_link = "no_link"  # links no topic of the forum's catalogue
+    not_catalogue = "not_catalogue"  # links a topic that is no record's
+    archived_project = "archived_project"  # the project is withdrawn from the observatory
+    own_user = "own_user"  # opened by the bridge's own API user
+    topic_deleted = "topic_deleted"  # gone from the forum before it was read
+    relinked = "relinked"  # an edit made it link another project: followed from then on
+    flood_limited = "flood_limited"  # the project's invites for the day are spent: sent later
+    no_contacts = "no_contacts"  # the project has nobody to invite (or all opted out)
+
+
+class InviteChannel(StrEnum):
+    user = "user"  # a forum user, invited by username: Discourse notifies them
+    email = "email"  # an email-only contact: Discourse writes to them, not the bridge
+
+
+class InviteState(StrEnum):
+    """One invite's intent log (bridge.connections.forum_writes): intended before it is sent."""
+
+    intended = "intended"  # recorded, being sent: found so after a crash, it is never re-sent
+    sent = "sent"  # the forum took it
+    refused = "refused"  # the forum said no for good (unknown user, malformed address…)
+
+
 def values(enum: type[Enum]) -> list[str]:
     """The valid values of an enum, in declaration order (used in error messages)."""
     return [member.value for member in enum]

@@ -69,6 +69,9 @@ class Overview:
     # Issue 25: medians of the derived evidence by area and population band; empty while no
     # record carries evidence (the overview then reads as before).
     medians: tuple[MedianRow, ...] = ()
+    # Issue 22: contact requests' totals and the councils answering most
+    # (bridge.connections.rules.Overview); None while nobody asked.
+    requests: Any = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,7 @@ def desired_pages(
     *,
     keep: Sequence[str] = (),
     pictures: Mapping[str, Sequence[PagePicture]] | None = None,
+    requests: Any = None,
 ) -> list[DesiredPage]:
     """Index pages for every area with projects (or named in `keep`: an index that exists
     stays, showing none) and the overview. `records` as `projects list --json` gives them
@@ -288,7 +292,9 @@ def desired_pages(
                 area=None,
                 title=label("overview_title"),
                 raw=render_overview(
-                    overview(live, settings), settings, images=pictures.get(OVERVIEW, ())
+                    overview(live, settings, requests),
+                    settings,
+                    images=pictures.get(OVERVIEW, ()),
                 ),
                 pictures=tuple(pictures.get(OVERVIEW, ())),
             )
@@ -296,7 +302,9 @@ def desired_pages(
     return pages
 
 
-def overview(live: Sequence[Mapping[str, Any]], settings: Settings) -> Overview:
+def overview(
+    live: Sequence[Mapping[str, Any]], settings: Settings, requests: Any = None
+) -> Overview:
     counts: dict[str, Counter[tuple[str, str]]] = {}
     for record in live:
         counts.setdefault(record["area"], Counter())[(record["proximity"], record["phase"])] += 1
@@ -320,6 +328,7 @@ def overview(live: Sequence[Mapping[str, Any]], settings: Settings) -> Overview:
         discussed=tuple(_item(r) for r in discussed),
         unanswered=tuple(_item(r) for r in unanswered),
         medians=medians(live, settings),
+        requests=requests if requests is not None and requests.totals.count else None,
     )
 
 

@@ -273,6 +273,15 @@ def _sound(row: StoredPage) -> bool:
     return row.topic_id is not None and row.pinned and row.create_started_at is None
 
 
+def _requests_overview(engine: Engine) -> Any:
+    from bridge.connections.read_store import counted
+    from bridge.connections.rules import overview
+    from bridge.dbapi import rows_of
+
+    with rows_of(engine) as found:
+        return overview(counted(found))
+
+
 def _page_records(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
     from bridge.catalogue.read_store import list_records
 
@@ -307,7 +316,8 @@ def sync_pages(
     drift = {k: v for k, v in drift.items() if k in stored}
     if not repair:
         result.drift = drift
-    fingerprint = store.pages_inputs(engine, _settings_key(settings))
+    requests = _requests_overview(engine)  # issue 22: the overview's totals
+    fingerprint = store.pages_inputs(engine, _settings_key(settings) + repr(requests))
     cached = store.load_cache(engine, PAGES_KEY)
     if (
         not dry_run
@@ -329,7 +339,9 @@ def sync_pages(
     pictures = page_pictures(engine, settings, records, sorted(areas))
     desired = [
         replace(page, external_id=stored[page.key].external_id) if page.key in stored else page
-        for page in desired_pages(records, settings, keep=tuple(stored), pictures=pictures)
+        for page in desired_pages(
+            records, settings, keep=tuple(stored), pictures=pictures, requests=requests
+        )
     ]
     categories: dict[str | None, int | None] = {k: v for k, v in area_categories.items()}
     overview_row = stored.get(OVERVIEW)

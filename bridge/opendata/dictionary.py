@@ -219,6 +219,21 @@ EVIDENCE_COLUMNS: tuple[Column, ...] = (
               ("evidence", "caveats")),
 )  # fmt: skip
 
+REQUEST_COLUMNS: tuple[Column, ...] = (
+    Column("requests", INT, "Sol·licituds de contacte, visita o col·laboració rebudes al fòrum.",
+           "Contact, visit and collaboration requests received in the forum.",
+           ("requests", "count"), minimum=0),
+    Column("requests_answered", INT, "D'aquestes, les respostes (o acordades).",
+           "Of those, the answered (or agreed) ones.", ("requests", "answered"), minimum=0),
+    Column("requests_median_days", NUM, "Mediana de dies de la sol·licitud a la resposta.",
+           "Median days from request to answer.", ("requests", "median_days"), minimum=0,
+           unit="days"),
+    Column("visits_agreed", INT, "Visites acordades.", "Visits agreed.",
+           ("requests", "visits_agreed"), minimum=0),
+    Column("collaborations_agreed", INT, "Col·laboracions acordades.",
+           "Collaborations agreed.", ("requests", "collaborations_agreed"), minimum=0),
+)  # fmt: skip
+
 PROJECTS = Table(
     "projects",
     "Fitxes de projecte públiques (una fila per fitxa no arxivada).",
@@ -541,6 +556,9 @@ PROJECTS = Table(
             ("provenance", "url"),
             uri=True,
         ),
+        # Issue 22: how contact, visit and collaboration requests to it went. Aggregates only:
+        # never who asked.
+        *REQUEST_COLUMNS,
     ),
     primary_key=("ref",),
 )

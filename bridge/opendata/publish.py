@@ -59,11 +59,12 @@ def build(
     modified: Mapping[str, datetime],
     config: OpenDataConfig,
     discourse_url: str | None,
+    requests: Mapping[str, Any] | None = None,
 ) -> Package:
     """Every file of the package, from records as `projects list --json` prints them and each
     public record's latest change. The same input gives the same bytes."""
     records = public_records(records, modified)
-    tables = public_tables(records, modified, discourse_url)
+    tables = public_tables(records, modified, discourse_url, requests)
     files = {table.path: csv_bytes(table, tables.rows(table)) for table in TABLES}
     # Issue 24: the projects on a map, for GIS tools.
     files[GEOJSON] = json_bytes(feature_collection(records, modified, discourse_url))
@@ -147,6 +148,12 @@ def publish(
 
     discourse_url = public_url(discourse_url)
     records = list_records(engine, home_region, discourse_url)
-    package = build(records, public_modified(engine), config, discourse_url)
+    from bridge.connections.read_store import counted
+    from bridge.connections.rules import stats_by_ref
+    from bridge.dbapi import rows_of
+
+    with rows_of(engine) as found:
+        requests = stats_by_ref(counted(found))  # issue 22: aggregates, never who asked
+    package = build(records, public_modified(engine), config, discourse_url, requests)
     changed = write_directory(directory, package.files)
     return Published(Path(directory), changed, package)

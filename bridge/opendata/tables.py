@@ -136,10 +136,12 @@ def public_tables(
     records: Iterable[Mapping[str, Any]],
     modified: Mapping[str, datetime],
     discourse_url: str | None,
+    requests: Mapping[str, Any] | None = None,
 ) -> PublicTables:
     """The three tables, rows in ref order. `records` are dicts as `projects list --json` prints
     them (with `place` where the catalogue resolved one); `modified` maps each public ref to its
-    latest change."""
+    latest change; `requests` each ref's request figures (bridge.connections.rules.Stats)."""
+    requests = requests or {}
     project_row, document_row, contact_row, kpi_row = map(
         _row_maker, (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
     )
@@ -152,7 +154,13 @@ def public_tables(
         topic = absolute_url(record.get("topic_url"))
         projects.append(
             project_row(
-                {**record, "modified": modified[ref], "topic_url": topic, **_evidence(record)}
+                {
+                    **record,
+                    "modified": modified[ref],
+                    "topic_url": topic,
+                    **_evidence(record),
+                    "requests": requests[ref].as_json() if ref in requests else None,
+                }
             )
         )
         for position, kpi in enumerate(record.get("kpis") or ()):

@@ -32,6 +32,7 @@ class CatalogueRecord:
     record: dict[str, Any]  # bridge.catalogue.canonical.record_dict
     proximity: str  # effective: km0 | foreign
     place: Mapping[str, Any] | None = None  # contract §3's place: the evidence's population
+    requests: Any = None  # issue 22: bridge.connections.rules.Stats, shown in the post
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,13 @@ def desired_topics(
             continue
         choice = titles[rec.ref]
         error = None
-        raw = render_post(rec.record, proximity=rec.proximity, settings=settings, place=rec.place)
+        raw = render_post(
+            rec.record,
+            proximity=rec.proximity,
+            settings=settings,
+            place=rec.place,
+            requests=rec.requests,
+        )
         if similar and similar.get(rec.ref):
             raw += "\n\n" + similar[rec.ref]
         if len(raw) > MAX_POST_LENGTH:

@@ -370,9 +370,11 @@ def render_post(
     proximity: str,
     settings: Settings,
     place: Mapping[str, Any] | None = None,
+    requests: Any = None,
 ) -> str:
     """The first post for a record dict (bridge.catalogue.canonical.record_dict); `place` is
-    where the catalogue placed its council (its official population: the evidence's basis)."""
+    where the catalogue placed its council (its official population: the evidence's basis);
+    `requests` how contact requests to it went (bridge.connections.rules.Stats, issue 22)."""
     lang = settings.language
     label = settings.label
     parts: list[str] = []
@@ -471,6 +473,10 @@ def render_post(
     provenance = record.get("provenance")
     if provenance:  # a harvested record (issue 23): where it came from, linked
         parts.append(_provenance_section(provenance, label))
+
+    figures = render_request_stats(requests, settings=settings) if requests else ""
+    if figures:  # issue 22: the bridge's own line, rewritten only when the figures change
+        parts.append(figures)
 
     footer = label("footer").replace("{ref}", record["ref"])
     parts.append(f"---\n\n*{inline(footer)}*")
@@ -846,6 +852,8 @@ def render_overview(overview: Any, settings: Settings, images: Any = ()) -> str:
             parts.append(f"## {inline(label(key))}\n\n{rows}")
     if overview.medians:
         parts.append(_medians_table(overview.medians, settings))
+    if getattr(overview, "requests", None) is not None:
+        parts.append(render_requests_overview(overview.requests, settings=settings))
     parts.append(f"---\n\n*{inline(label('pages_footer'))}*")
     return "\n\n".join(parts)
 
@@ -876,3 +884,146 @@ def _medians_table(rows: Sequence[Any], settings: Settings) -> str:
         ]
         table.append("| " + " | ".join(cells) + " |")
     return f"## {inline(label('overview_medians'))}\n\n" + "\n".join(table)
+
+
+# --------------------------------------------------------------------------- connection requests
+# (issue 22) The bridge's note in a request's topic, its one reminder, the category's definition
+# post, and the figures a project's topic shows. People are named by name and role, never by
+# email or phone, and never @mentioned: Discourse's invite notifies them.
+
+
+def _fill(template: str, **markdown: str) -> str:
+    """A label with `{name}` slots: its own words escaped (`inline`), each slot replaced by
+    Markdown already made safe by the caller."""
+    pieces = re.split(r"(\{[a-z_]+\})", template)
+    return "".join(
+        markdown[p[1:-1]] if p[1:-1] in markdown and p.startswith("{") else _spaced(p, inline(p))
+        for p in pieces
+        if p
+    )
+
+
+def _spaced(original: str, escaped: str) -> str:
+    """`escaped` with the space `original` had at either end (inline() trims it)."""
+    before = " " if original[:1].isspace() else ""
+    after = " " if original[-1:].isspace() else ""
+    return f"{before}{escaped}{after}" if escaped else before
+
+
+def _people(people: Sequence[tuple[str | None, str | None]]) -> str:
+    named = [
+        inline(name or role) + (f" ({inline(role)})" if role and name else "")
+        for name, role in people
+        if name or role
+    ]
+    return ", ".join(named) or "—"
+
+
+def render_request_reply(
+    people: Sequence[tuple[str | None, str | None]], council: str, *, settings: Settings
+) -> str:
+    """The bridge's one reply to a request: who was invited (names and roles) and what next."""
+    label = settings.label
+    if not people:
+        parts = [inline(label("request_nobody"))]
+    else:
+        days = str(settings.connections.stale_days)
+        parts = [
+            _fill(label("request_invited"), people=_people(people), council=inline(council)),
+            _fill(label("request_expect"), days=days),
+        ]
+    parts.append(f"---\n\n*{inline(label('request_footer'))}*")
+    return "\n\n".join(parts)
+
+
+def render_request_reminder(
+    people: Sequence[tuple[str | None, str | None]],
+    council: str,
+    others: Sequence[tuple[str, str, str | None]],
+    *,
+    settings: Settings,
+) -> str:
+    """The one reminder: who was invited again, and up to three other councils that did
+    something similar (council, project title, topic URL)."""
+    label = settings.label
+    parts = []
+    if people:
+        parts.append(
+            _fill(label("request_reminder"), people=_people(people), council=inline(council))
+        )
+    if others:
+        named = ", ".join(f"{inline(c)} ({_linked(t, u)})" for c, t, u in others[:3])
+        parts.append(_fill(label("request_others"), councils=named))
+    parts.append(f"---\n\n*{inline(label('request_footer'))}*")
+    return "\n\n".join(parts)
+
+
+def render_request_template(*, settings: Settings) -> str:
+    """The connections category's definition post: what to write in a request."""
+    cfg = settings.connections
+    kinds = ", ".join(f"`{t}`" for t in cfg.tags.values())
+    agreed = ", ".join(f"`{t}`" for t in cfg.agreed_tags.values())
+    lines = [_fill(line, tags=kinds, agreed=agreed) for line in label_lines(settings)]
+    intro = cfg.describe(settings.language)
+    return "\n\n".join(([inline(intro)] if intro else []) + ["\n".join(lines)])
+
+
+def label_lines(settings: Settings) -> list[str]:
+    return settings.label("request_template").split("\n")
+
+
+def render_request_stats(stats: Any, *, settings: Settings) -> str:
+    """A project's line of figures (bridge.connections.rules.Stats), e.g. "Contact requests: 5
+    · answered 4 · median 2 days · 1 agreed"; empty when nobody asked yet."""
+    if not stats.count:
+        return ""
+    label, lang = settings.label, settings.language
+    bits = [_fill(label("requests_line"), count=str(stats.count))]
+    bits.append(_fill(label("requests_answered"), count=str(stats.answered)))
+    if stats.median_days is not None:
+        bits.append(_fill(label("requests_median"), days=_number(stats.median_days, lang)))
+    if stats.agreed:
+        bits.append(_fill(label("requests_agreed"), count=str(stats.agreed)))
+    return " · ".join(bits)
+
+
+def render_requests_overview(figures: Any, *, settings: Settings) -> str:
+    """The overview's requests (bridge.connections.rules.Overview): the totals' line and the
+    councils that answer most."""
+    label = settings.label
+    lines = [render_request_stats(figures.totals, settings=settings)]
+    if figures.top:
+        lines.append(
+            f"**{inline(label('requests_top'))}:** "
+            + ", ".join(f"{inline(council)} ({count})" for council, count in figures.top)
+        )
+    return f"## {inline(label('requests_overview'))}\n\n" + "\n\n".join(lines)
+
+
+def render_request_message(
+    kind: str, asker: str | None, project: str, council: str, topic_url: str, *, settings: Settings
+) -> tuple[str, str, str]:
+    """What an invited contact receives (issue 22): the personal message's title and Markdown,
+    and the plain text of Discourse's invitation email. Names the request's topic; never an
+    address. The asker's username is shown as text, never a mention."""
+    label = settings.label
+    what = label(f"request_kind_{kind}")
+    title = label("request_message_title").replace("{project}", " ".join(project.split()))[:200]
+    link = _url(topic_url) or ""
+    body = _fill(
+        label("request_message"),
+        asker=inline(asker or "—"),
+        kind=inline(what),
+        project=inline(project),
+        council=inline(council),
+        link=f"[{inline(label('request_message_link'), links=False)}]({link})" if link else "",
+    )
+    plain = (
+        label("request_message")
+        .replace("{asker}", asker or "—")
+        .replace("{kind}", what)
+        .replace("{project}", " ".join(project.split()))
+        .replace("{council}", council)
+        .replace("{link}", topic_url)
+    )
+    return title, f"{body}\n\n---\n\n*{inline(label('request_footer'))}*", plain[:1000]

@@ -1,0 +1,68 @@
+"""`digicanvis requests list` (issue 22): contact, visit and collaboration requests made in the
+forum and where each stands. Through the database driver alone, like the other read commands."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from bridge.cli.app import app, catalogue_rows, catalogue_settings, out, print_json
+
+requests_app = typer.Typer(
+    help="Contact, visit and collaboration requests made in the forum's connections category.",
+    no_args_is_help=True,
+)
+app.add_typer(requests_app, name="requests")
+
+
+class Shown(StrEnum):
+    """What `--status` accepts (bridge.models.enums.RequestStatus; `ignored` included)."""
+
+    open = "open"
+    answered = "answered"
+    agreed = "agreed"
+    stale = "stale"
+    closed = "closed"
+    ignored = "ignored"
+
+
+@requests_app.command("list")
+def list_requests(
+    status: Annotated[
+        list[Shown] | None,
+        typer.Option("--status", help="Only requests in this status (repeatable)."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+    ] = False,
+) -> None:
+    """Requests, newest first: the project and council asked, the kind, the status, when asked
+    and answered. Ignored requests (no catalogue link, an archived project, the bridge's own
+    topic) are listed only with `--status ignored`. Never an email: who asked is a forum user.
+    """
+    from bridge.connections.read_store import public_document, rows
+
+    cfg = catalogue_settings()
+    wanted = {s.value for s in status} if status else None
+    with catalogue_rows(cfg) as found:
+        documents = [
+            public_document(row, cfg.discourse_url)
+            for row in rows(found)
+            if (row["status"].value in wanted if wanted else row["status"].value != "ignored")
+        ]
+    if json_output:
+        print_json(documents)
+        return
+    if not documents:
+        out.print("no requests", markup=False)
+        return
+    for d in documents:
+        answered = f", answered {d['answered_at'][:10]}" if d["answered_at"] else ""
+        note = f" ({d['note']})" if d["note"] else ""
+        out.print(
+            f"{d['topic_id']}\t{d['status']}{note}\t{d['kind']}\t{d['ref'] or '—'}\t"
+            f"{d['council'] or '—'}\tasked {d['asked_at'][:10]}{answered}\t{d['topic_url']}",
+            markup=False,
+        )
