@@ -355,6 +355,7 @@ class SortBy(StrEnum):
     cost_per_inhabitant = "cost-per-inhabitant"
     savings_per_inhabitant = "savings-per-inhabitant"
     time_to_implement = "time-to-implement"
+    spread = "spread"  # issue 22 point 5: most councils that took the project up first
 
 
 @projects_app.command("list")
@@ -377,7 +378,8 @@ def projects_list(
         typer.Option(
             help="ref, title, activity (most replies first), recent (latest forum post first), "
             "or by evidence: cost-per-inhabitant (cheapest first), savings-per-inhabitant (most "
-            "first), time-to-implement (quickest first); records without the figure come last."
+            "first), time-to-implement (quickest first); records without the figure come last; "
+            "spread (taken up by the most councils first)."
         ),
     ] = SortBy.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,

@@ -88,3 +88,10 @@ class PlaceSource(StrEnum):
 # Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
 # before IGN's national one.
 RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}
+
+
+class LinkSource(StrEnum):
+    """Who said that a project built on another (issue 22 point 5, `project_inspiration.source`)."""
+
+    declared = "declared"  # the record's own `inspired_by` (an import) or `projects link`
+    request = "request"  # a collaboration request that ended agreed (issue 22 point 3)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.catalogue.inspiration import Relations
 from bridge.discourse_rules import (
     MAX_POST_LENGTH,
     body_fingerprint,
@@ -32,6 +33,7 @@ class CatalogueRecord:
     record: dict[str, Any]  # bridge.catalogue.canonical.record_dict
     proximity: str  # effective: km0 | foreign
     place: Mapping[str, Any] | None = None  # contract §3's place: the evidence's population
+    relations: Relations | None = None  # issue 22 point 5: built on / replicated in
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,13 @@ def desired_topics(
             continue
         choice = titles[rec.ref]
         error = None
-        raw = render_post(rec.record, proximity=rec.proximity, settings=settings, place=rec.place)
+        raw = render_post(
+            rec.record,
+            proximity=rec.proximity,
+            settings=settings,
+            place=rec.place,
+            relations=rec.relations,
+        )
         if similar and similar.get(rec.ref):
             raw += "\n\n" + similar[rec.ref]
         if len(raw) > MAX_POST_LENGTH:
