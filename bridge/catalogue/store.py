@@ -524,7 +524,7 @@ def titles_of(conn: Connection, refs: Sequence[str]) -> dict[str, str]:
     return found
 
 
-# --------------------------------------------------------------------------- inspiration (issue 22.5)
+# --------------------------------------------------------------------------- inspiration (22.5)
 
 
 class InspirationRefused(ValueError):

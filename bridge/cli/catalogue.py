@@ -1,4 +1,5 @@
-"""Commands: the catalogue — `db upgrade`, `import`, `export`, `projects list|show|archive|restore`.
+"""Commands: the catalogue — `db upgrade`, `import`, `export`,
+`projects list|show|archive|restore|link`.
 
 Human output is rich tables on stdout; `--json` puts one JSON document on stdout and nothing else
 there. Errors go to stderr as `error: …`; bad input, an unknown ref or an unusable database exit
@@ -656,6 +657,7 @@ def _print_record(record: dict[str, Any]) -> None:
             f"document ({document['kind']})",
             f"{document.get('title', '')} {document['url']}".strip(),
         )
+    row("built on", ", ".join(record.get("inspired_by", [])))
     row("proximity", f"{record['proximity']} ({record['proximity_basis']})")
     row("archived", "yes" if record["archived"] else "no")
     row("forum topic", record["topic_url"] or "not paired")
@@ -709,3 +711,45 @@ def projects_archive(ref: Annotated[str, typer.Argument(help="The record's ref."
 def projects_restore(ref: Annotated[str, typer.Argument(help="The record's ref.")]) -> None:
     """Bring an archived record back (its topic is reopened at the next sync)."""
     _set_archived(ref, False)
+
+
+@projects_app.command("link")
+def projects_link(
+    ref: Annotated[str, typer.Argument(help="The record that built on another.")],
+    inspired_by: Annotated[
+        str, typer.Option("--inspired-by", metavar="REF", help="The project it built on.")
+    ],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Forget the link instead of recording it.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that a project built on another (who took up whose project): both topics show it
+    at the next sync. With --remove, forget it."""
+    from bridge.catalogue import store
+
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    with _database_errors():
+        try:
+            done = store.link_inspiration(engine, ref, inspired_by, remove=remove)
+        except store.UnknownRef as exc:
+            fail(str(exc))
+        except store.InspirationRefused as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(
+            {
+                "ref": done.ref,
+                "inspired_by": list(done.inspired_by),
+                "changed": done.changed,
+                "removed": remove,
+            }
+        )
+        return
+    if not done.changed:
+        state = "does not name" if remove else "already names"
+        out.print(f"{ref} {state} {inspired_by} as built on; nothing changed")
+        return
+    verb = "no longer built on" if remove else "built on"
+    out.print(f"{ref} {verb} {inspired_by}; both topics follow at the next sync")
