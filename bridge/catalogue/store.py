@@ -564,11 +564,8 @@ def link_inspiration(
     P = _models()[0]
     table = _inspiration_table()
     with engine.begin() as conn:
-        ids = dict(
-            conn.execute(sa.select(P.c.ref, P.c.id).where(P.c.ref.in_([ref, inspired_by_ref])))
-            .tuples()
-            .all()
-        )
+        query = sa.select(P.c.ref, P.c.id).where(P.c.ref.in_([ref, inspired_by_ref]))
+        ids = {found: pid for found, pid in conn.execute(query)}
         for wanted in (ref, inspired_by_ref):
             if wanted not in ids:
                 raise UnknownRef(wanted)

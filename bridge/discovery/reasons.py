@@ -63,9 +63,7 @@ def evidence_reasons(record: Mapping[str, Any]) -> tuple[Reason, ...]:
     return (Reason(ReasonKind.SAVED_PER_INHABITANT, value=f"{saved:.2f}"),)
 
 
-def inspiration_reasons(
-    asked: Mapping[str, Any], result: Mapping[str, Any]
-) -> tuple[Reason, ...]:
+def inspiration_reasons(asked: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[Reason, ...]:
     """Issue 22 point 5: who took up whose project, between the asked record and a result of its
     similar list (their `inspired_by`). Said of a result once it is chosen, like the evidence: it
     never makes a record similar nor moves it."""
