@@ -380,7 +380,9 @@ def test_similar_says_who_built_on_whom_without_moving_anything(cli, tmp_path) -
     after = cli("similar", ref, "--json").json()
     assert [(m["ref"], m["score"]) for m in after] == [(m["ref"], m["score"]) for m in before]
     assert after[1]["reasons"] == [*before[1]["reasons"], "this project built on it"]
-    assert all(m["reasons"] == b["reasons"] for m, b in zip(after, before) if m is not after[1])
+    pairs = list(zip(after, before, strict=True))
+    unrelated = [pairs[0], *pairs[2:]]
+    assert all(m["reasons"] == b["reasons"] for m, b in unrelated)
     reverse = cli("similar", other, "--json").json()
     assert [m["ref"] for m in reverse] == [m["ref"] for m in others_before]
     mine = [m for m in reverse if m["ref"] == ref]
@@ -389,8 +391,13 @@ def test_similar_says_who_built_on_whom_without_moving_anything(cli, tmp_path) -
 
 
 def test_the_reasons_words_in_the_forums_language() -> None:
-    from bridge.discovery.reasons import ENGLISH, Reason, ReasonKind, inspiration_reasons
-    from bridge.discovery.reasons import reason_text
+    from bridge.discovery.reasons import (
+        ENGLISH,
+        Reason,
+        ReasonKind,
+        inspiration_reasons,
+        reason_text,
+    )
     from bridge.settings import load_settings
 
     asked = {"ref": "a", "inspired_by": ["b"]}
