@@ -439,3 +439,25 @@ def test_open_data_has_the_column_and_the_relation_table() -> None:
     assert tables.inspirations == (("projecte-00001", "projecte-00000"),)
     schema = INSPIRATIONS.schema()
     assert {fk["fields"][0] for fk in schema["foreignKeys"]} == {"ref", "inspired_by"}
+
+
+def test_a_similar_section_says_it_in_the_forums_language_on_the_related_line_only() -> None:
+    from bridge.discovery.sections import build_sections
+    from bridge.settings import load_settings
+
+    cfg = load_settings(Path(__file__).resolve().parents[1] / "config" / "bridge.toml")
+    records = {
+        "a": {**make_record(0, ref="aaa", inspired_by=["bbb"])},
+        "b": {**make_record(1, ref="bbb")},
+        "c": {**make_record(3, ref="ccc")},
+    }
+    by_ref = {r["ref"]: r for r in records.values()}
+    choice = {"aaa": ["bbb", "ccc"], "bbb": ["aaa", "ccc"], "ccc": ["aaa", "bbb"]}
+    links = {"aaa": "/t/a/1", "bbb": "/t/b/2", "ccc": "/t/c/3"}
+    text = build_sections(choice, by_ref, links, cfg).text
+    b_in_a, c_in_a = text["aaa"].splitlines()[-2:]
+    assert b_in_a.endswith("· aquest projecte s'hi basa") and "basa" not in c_in_a
+    a_in_b = text["bbb"].splitlines()[-2]
+    assert a_in_b.endswith("· s'ha basat en aquest projecte")
+    # The third record's list shows both without the relation: it is neither's.
+    assert "basa" not in text["ccc"] and "basat" not in text["ccc"]
