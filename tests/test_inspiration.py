@@ -348,6 +348,14 @@ def test_both_topics_show_the_relation_in_the_forums_language(harness, tmp_path)
     assert harness.sync().updated == 2
     assert "**Replicat a:** Girona\n" in harness.topic_of("projecte-00000").posts[0].raw + "\n"
     assert "Basat en" not in harness.topic_of("projecte-00003").posts[0].raw
+    # The origin renamed: the topic of the record that built on it follows.
+    renamed = [make_record(0, title="Xatbot municipal reanomenat")]
+    assert not run_import(
+        harness.engine, [write_records_file(tmp_path / "b.json", renamed)]
+    ).problems
+    assert harness.sync().updated == 2
+    taker = harness.topic_of("projecte-00001").posts[0].raw
+    assert "**Basat en:** Xatbot municipal reanomenat (Abrera)" in taker
     harness.assert_consistent()
 
 
