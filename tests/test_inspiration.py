@@ -176,8 +176,12 @@ def test_projects_link_records_and_removes_a_link(cli, tmp_path, engine) -> None
         "changed": True,
         "removed": False,
     }
+    assert before["replicated_in"] == []
     after = cli("projects", "show", "projecte-00001", "--json").json()
-    assert after["inspired_by"] == ["projecte-00000"]
+    assert after["inspired_by"] == ["projecte-00000"] and after["replicated_in"] == []
+    origin = cli("projects", "show", "projecte-00000", "--json").json()
+    assert origin["replicated_in"] == ["projecte-00001"] and "inspired_by" not in origin
+    assert "replicated in" in cli("projects", "show", "projecte-00000").stdout
     assert after["revision"] == before["revision"] + 1
     assert after["content_hash"] != before["content_hash"]
     listed = cli("projects", "list", "--json").json()

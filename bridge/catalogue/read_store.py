@@ -575,10 +575,20 @@ def get_record(
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where("p.ref = ?", (ref,)))
         places = _places(rows, fetched)
+        taken_up = [found for (found,) in rows.all(_REPLICATED_SQL, (ref,))]
     if not fetched.projects:
         raise UnknownRef(ref)
     output = _Output(fetched, places, home_region, discourse_url, private=private)
-    return output.listed(fetched.projects[0], detail=True)
+    record = output.listed(fetched.projects[0], detail=True)
+    record["replicated_in"] = sorted(taken_up)  # contract §4b: refs whose inspired_by names it
+    return record
+
+
+# Issue 22 point 5: the records that built on one (`projects show`'s `replicated_in`).
+_REPLICATED_SQL = (
+    "SELECT a.ref FROM project_inspiration i JOIN project a ON a.id = i.project_id "
+    "JOIN project b ON b.id = i.inspired_by_id WHERE b.ref = ?"
+)
 
 
 def export_records(source: Rows | Engine | Connection) -> list[dict[str, Any]]:

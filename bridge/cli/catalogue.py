@@ -658,6 +658,7 @@ def _print_record(record: dict[str, Any]) -> None:
             f"{document.get('title', '')} {document['url']}".strip(),
         )
     row("built on", ", ".join(record.get("inspired_by", [])))
+    row("replicated in", ", ".join(record.get("replicated_in", [])))
     row("proximity", f"{record['proximity']} ({record['proximity_basis']})")
     row("archived", "yes" if record["archived"] else "no")
     row("forum topic", record["topic_url"] or "not paired")
