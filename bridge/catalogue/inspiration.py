@@ -46,6 +46,12 @@ class Relations:
         return bool(self.built_on or self.replicated_in)
 
 
+def self_link(ref: str) -> str:
+    """Why a record cannot name itself: said by validation (`inspired_by`) and by
+    `projects link` alike."""
+    return f"a record cannot build on itself ({ref!r})"
+
+
 def council_key(country: str, place_code: str | None, name_key: str) -> str:
     return f"{country}:place:{place_code}" if place_code else f"{country}:name:{name_key}"
 

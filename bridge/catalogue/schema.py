@@ -29,6 +29,7 @@ from bridge.catalogue import evidence as ev
 
 # Problem, RawRecord and Severity are plain data in their own module (export reads none of this
 # module's pydantic models); every caller may import them from here too.
+from bridge.catalogue.inspiration import self_link
 from bridge.catalogue.numbers import read_numbers
 from bridge.catalogue.problems import Problem as Problem
 from bridge.catalogue.problems import RawRecord as RawRecord
@@ -753,7 +754,7 @@ def _cross_field_problems(record: RecordIn) -> list[tuple[str, str]]:
     the field that breaks it."""
     problems = ev.order_problems(record.dates.model_dump() if record.dates else None)
     if record.ref in record.inspired_by:
-        problems.append(("inspired_by", f"a record cannot build on itself ({record.ref!r})"))
+        problems.append(("inspired_by", self_link(record.ref)))
     shares = [f.share for f in record.funding if f.share is not None]
     if sum(shares) > 1 + 1e-9:
         total = sum(shares)

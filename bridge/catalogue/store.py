@@ -36,6 +36,7 @@ from bridge.catalogue.canonical import (
     record_dict,
 )
 from bridge.catalogue.evidence import encode as encode_evidence
+from bridge.catalogue.inspiration import self_link
 from bridge.catalogue.read_store import UnknownRef, load_by_refs
 from bridge.catalogue.refs import source_slug
 from bridge.catalogue.views import BodyView, ProjectView
@@ -528,7 +529,7 @@ def titles_of(conn: Connection, refs: Sequence[str]) -> dict[str, str]:
 
 
 class InspirationRefused(ValueError):
-    """A link that cannot be: a record building on itself."""
+    """A link that cannot be: a record building on itself, or declared on a harvested record."""
 
 
 @dataclass(frozen=True)
@@ -554,7 +555,7 @@ def link_inspiration(
     InspirationRefused for a record that would build on itself. A link already there keeps its
     first source."""
     if ref == inspired_by_ref:
-        raise InspirationRefused(f"a record cannot build on itself ({ref!r})")
+        raise InspirationRefused(self_link(ref))
     if source_slug(ref) is not None:
         # A harvested record's content is its source's: a re-harvest would drop the link.
         raise InspirationRefused(
