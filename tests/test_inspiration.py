@@ -299,6 +299,9 @@ def test_projects_list_sort_spread_counts_councils_not_records(cli, tmp_path) ->
     human = cli("projects", "list", "--sort", "spread")
     assert human.exit_code == 0
     assert human.stdout.index("projecte-00004") < human.stdout.index("projecte-00000")
+    counts = {line.split("\t")[0]: line.split("\t")[-1] for line in human.stdout.splitlines()}
+    assert counts["projecte-00004"] == "3" and counts["projecte-00000"] == "2"
+    assert counts["jrc:42"] == "1" and counts["projecte-00001"] == "0"
     # Over the whole catalogue whatever the filters keep: the councils that took r4 up count
     # even when their records are filtered out.
     area = make_record(4)["area"]

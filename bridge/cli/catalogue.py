@@ -443,6 +443,8 @@ def projects_list(
         records = read_store.list_records(
             rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
         )
+        # The figure --sort spread orders by, shown beside each record (the table only).
+        spread = read_store.relations(rows) if sort is SortBy.spread and not as_json else None
     if by_place:
         from bridge.cli.discovery import place_filters
 
@@ -482,7 +484,7 @@ def projects_list(
             no_wrap=column == "ref",
             justify="right" if column in ("replies", "views") else "left",
         )
-    if by_figure:
+    if by_figure or spread is not None:
         table.add_column(sort.value, justify="right")
     for record in records:
         title = record["title"] + (" [archived]" if record["archived"] else "")
@@ -501,6 +503,10 @@ def projects_list(
         if by_figure:  # the figure it is sorted by, "—" where the record has none
             figure = sort_figure(sort.value, record)
             cells += ("—" if figure is None else f"{figure:g}",)
+        elif spread is not None:  # how many councils took it up
+            from bridge.catalogue.inspiration import spread_of
+
+            cells += (str(spread_of(spread, record["ref"])),)
         table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
     out.print(table)
     out.print(f"{len(records)} record(s)")
