@@ -97,6 +97,7 @@ def test_the_real_catalogue_is_a_valid_data_package_row_by_row(
         "documents": documents,
         "contacts": 0,
         "kpis": 0,
+        "inspirations": 0,  # issue 22 point 5: the real records declare no relation
     }
     # The rows are the records, as the publisher gave them (multi-line text, accents, long text),
     # except what the import normalises with a warning (contract §4: one-line fields such as a
@@ -217,7 +218,8 @@ def test_the_data_dictionary_describes_every_field(tmp_path: Path) -> None:
     resources = {r["name"]: r for r in descriptor["resources"]}
     # The GeoJSON of issue 24 is a resource without a table schema (test_opendata_geojson.py).
     assert resources.pop("projects-geojson")["path"] == "projects.geojson"
-    assert set(resources) == {"projects", "documents", "contacts", "kpis"}  # kpis: issue 25
+    # kpis: issue 25; inspirations: issue 22 point 5
+    assert set(resources) == {"projects", "documents", "contacts", "kpis", "inspirations"}
     for resource in resources.values():
         for field in resource["schema"]["fields"]:
             assert field["type"] in ("string", "integer", "number", "datetime")
@@ -294,8 +296,9 @@ def test_an_empty_catalogue_is_a_valid_empty_package(
     graph = _graph(out)
     dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
     assert list(graph.objects(dataset, DCTERMS.modified)) == []  # no public record, no change
-    # The four tables (kpis: issue 25), the GeoJSON (issue 24) and datapackage.json.
-    assert len(list(graph.objects(dataset, DCAT.distribution))) == 6
+    # The five tables (kpis: issue 25; inspirations: issue 22 point 5), the GeoJSON (issue 24)
+    # and datapackage.json.
+    assert len(list(graph.objects(dataset, DCAT.distribution))) == 7
 
 
 # --------------------------------------------------------------------------- privacy

@@ -135,6 +135,7 @@ def canonical_record(
     savings_hours_per_year: float | None = None,
     evidence: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    inspired_by: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The record as the contract shows it, from its parts: keys in the contract's order, absent
     values omitted (`_compact`'s rule, written out: listing 10,000 records calls this 10,000
@@ -160,6 +161,8 @@ def canonical_record(
     record["phase"] = plain(phase)
     if documents:
         record["documents"] = documents
+    if inspired_by:  # issue 22 point 5: a set of refs, written sorted (one form, one fingerprint)
+        record["inspired_by"] = sorted(inspired_by)
     if evidence:  # issue 25: already canonical (`evidence.evidence_dict`), in its keys' order
         record.update(evidence)
     if provenance:
@@ -197,6 +200,7 @@ def record_dict(project: Project | ProjectView) -> dict[str, Any]:
         project.savings_hours_per_year,
         decode_evidence(project.evidence),
         provenance_of(project),
+        getattr(project, "inspired_by", ()),  # the view's; an ORM row's links are not loaded
     )
 
 

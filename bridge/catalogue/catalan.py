@@ -35,6 +35,7 @@ HEADERS: dict[str, str] = {
     "kind": "tipus de canvi",
     "phase": "fase",
     "documents": "documents",
+    "inspired_by": "inspirat en",  # issue 22 point 5: the refs of the projects it built on
     "proximity": "proximitat",
     # Issue 25's evidence (contract §4b).
     "savings_hours_per_year": "hores estalviades l'any",

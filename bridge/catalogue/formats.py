@@ -12,7 +12,8 @@ take the canonical record dicts of `canonical.record_dict`, so export then impor
 - JSON/YAML: a list of records or an object `{"projects": [...]}`; duplicate keys are errors
   (the standard parsers would silently keep the last one).
 - CSV: one record a row; nested fields as dotted columns (`local_body.name`, `analysis.barriers`);
-  `contacts` and `documents` as JSON in their cell; numbers as numbers; an empty cell is an
+  `contacts`, `documents` and `inspired_by` as JSON in their cell (`inspired_by` also as refs
+  separated by commas); numbers as numbers; an empty cell is an
   absent field. The reader knows which columns are numbers, so a code such as `08019` stays text.
 """
 
@@ -58,6 +59,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "kind",
     "phase",
     "documents",
+    "inspired_by",
     *EVIDENCE_COLUMNS,
     "proximity",
 )
@@ -83,7 +85,7 @@ NUMBER_COLUMNS = (
     )
     | EVIDENCE_NUMBERS
 )
-JSON_COLUMNS = frozenset({"contacts", "documents"}) | EVIDENCE_JSON
+JSON_COLUMNS = frozenset({"contacts", "documents", "inspired_by"}) | EVIDENCE_JSON
 # Fields whose values are dates (contract §4b's `dates.*`).
 DATE_COLUMNS = frozenset(c for c in CSV_COLUMNS if c.startswith("dates."))
 # Fields the template offers as drop-downs of Catalan labels (bridge.catalogue.catalan).
@@ -530,6 +532,10 @@ def _put(
         from bridge.catalogue.catalan import code_for
 
         value = code_for(column, cell) or cell
+    elif column == "inspired_by" and not cell.startswith("["):
+        # Refs hold no comma: a list typed in a spreadsheet cell as `vic-chatbot, olot-app` is
+        # read as what export writes (a JSON list).
+        value = [ref.strip() for ref in cell.split(",") if ref.strip()]
     elif column in JSON_COLUMNS:
         try:
             value = json.loads(cell, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,6 +36,8 @@ from bridge.catalogue.canonical import (
 from bridge.catalogue.evidence import SORTS, sort_key
 from bridge.catalogue.evidence import decode as decode_evidence
 from bridge.catalogue.evidence import derived as derived_evidence
+from bridge.catalogue.inspiration import End, Relations, council_key, spread_of
+from bridge.catalogue.inspiration import relations as find_relations
 from bridge.catalogue.proximity import Effective, effective
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
@@ -98,6 +100,12 @@ _DOCUMENT_SQL = (
     "d.project_id"
 )
 
+# Issue 22 point 5: the refs each record built on (sorted in Python: a collation must not decide).
+_INSPIRATION_SQL = (
+    "SELECT i.project_id, t.ref FROM project_inspiration i JOIN project p ON p.id = i.project_id "
+    "JOIN project t ON t.id = i.inspired_by_id"
+)
+
 
 @dataclass(frozen=True)
 class Where:
@@ -118,6 +126,7 @@ class _Fetched:
     bodies: dict[int, tuple[Any, ...]]  # id → LOCAL_BODY_FIELDS values + place_code
     contacts: dict[int, list[tuple[Any, ...]]]  # project id → CONTACT_FIELDS values, in order
     documents: dict[int, list[tuple[Any, Any, Any]]]  # project id → (kind, title, url), in order
+    inspired_by: dict[int, list[str]] = field(default_factory=dict)  # project id → refs, sorted
 
 
 def _by_ref(row: tuple[Any, ...]) -> str:
@@ -131,7 +140,17 @@ def _fetch(rows: Rows, where: Where) -> _Fetched:
     projects = sorted(rows.all(_PROJECT_SQL + where.clause(), where.params), key=_by_ref)
     if not projects:
         return _Fetched([], {}, {}, {})
-    return _Fetched(projects, _bodies(rows, projects), *_children(rows, where))
+    return _Fetched(
+        projects, _bodies(rows, projects), *_children(rows, where), _inspirations(rows, where)
+    )
+
+
+def _inspirations(rows: Rows, where: Where) -> dict[int, list[str]]:
+    """The refs each record `where` selects built on, by project id, sorted."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for project_id, ref in rows.all(_INSPIRATION_SQL + where.clause(), where.params):
+        found[project_id].append(ref)
+    return {pid: sorted(refs) for pid, refs in found.items()}
 
 
 def _bodies(rows: Rows, projects: Sequence[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
@@ -183,6 +202,8 @@ class _Loaded:
     # Where its council is (contract §3's `place`), read by `load_all` for the sync engine: the
     # topic's evidence block divides by its official population (issue 25).
     place: dict[str, Any] | None = None
+    # Issue 22 point 5: what it built on and where it was taken up (`load_all` reads them).
+    relations: Relations | None = None
 
 
 def _loaded(
@@ -204,6 +225,7 @@ def _loaded(
             [ContactView(*c) for c in fetched.contacts.get(pid, ())],
             [DocumentView(kind=k, title=t, url=u) for k, t, u in fetched.documents.get(pid, ())],
             provenance_dict(row[_PROVENANCE]),
+            fetched.inspired_by.get(pid, []),
         )  # fmt: skip
         place = places.get(body_id) if places else None
         loaded.append(_Loaded(pid, ref, view, as_bool(archived), content_hash, place))
@@ -214,7 +236,40 @@ def load_all(source: Rows | Engine | Connection) -> list[_Loaded]:
     """Every stored record, archived ones too (the sync engine's snapshot reads them this way)."""
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where())
-        return _loaded(fetched, _places(rows, fetched))
+        loaded = _loaded(fetched, _places(rows, fetched))
+        found = relations(rows)
+    for item in loaded:
+        item.relations = found.get(item.ref)
+    return loaded
+
+
+# Issue 22 point 5: every record at either end of a link, with its council.
+_ENDS_SQL = (
+    "SELECT p.id, p.ref, p.title, p.archived, b.country, b.place_code, b.name_key, b.name "
+    "FROM project p JOIN local_body b ON b.id = p.local_body_id WHERE p.id IN "
+    "(SELECT project_id FROM project_inspiration UNION SELECT inspired_by_id FROM "
+    "project_inspiration)"
+)
+
+
+def relations(source: Rows | Engine | Connection) -> dict[str, Relations]:
+    """Each linked record's relations (`catalogue.inspiration`: what it built on, the councils
+    that took it up), by ref; three queries whatever the number of links."""
+    from bridge.places.read_store import places_by_code
+
+    with rows_of(source) as rows:
+        links = rows.all("SELECT project_id, inspired_by_id FROM project_inspiration")
+        if not links:
+            return {}
+        ends = rows.all(_ENDS_SQL)
+        placed = {(row[4], row[5]) for row in ends if row[5] is not None}
+        names = {key: place["name"] for key, place in places_by_code(rows, placed).items()}
+    by_id = {
+        pid: End(ref, title, council_key(country, code, key), names.get((country, code)) or name,
+                 as_bool(archived))
+        for pid, ref, title, archived, country, code, key, name in ends
+    }  # fmt: skip
+    return find_relations((by_id[a], by_id[b]) for a, b in links)
 
 
 def load_by_refs(source: Rows | Engine | Connection, refs: Sequence[str]) -> list[_Loaded]:
@@ -263,6 +318,7 @@ class _Output:
             row[13] if with_proximity else None,
             row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]),
             provenance_dict(row[_PROVENANCE]),
+            self.fetched.inspired_by.get(pid, ()),
         )  # fmt: skip
 
     def derived_proximity(self, body_id: int, own: str | None) -> str:
@@ -349,6 +405,7 @@ Sort = Literal[
     "ref", "title", "activity", "recent",
     # issue 25: by a derived figure (`evidence.SORTS`), records without it last
     "cost-per-inhabitant", "savings-per-inhabitant", "time-to-implement",
+    "spread",  # issue 22 point 5: most councils that took it up first (`inspiration.spread`)
 ]  # fmt: skip
 ArchivedFilter = Literal["exclude", "include", "only"]
 
@@ -417,7 +474,12 @@ def iter_records(
     with rows_of(source) as rows:
         fetched = _fetch(rows, filters.where())
         places = _places(rows, fetched)
+        found = relations(rows) if sort == "spread" else {}
     output = _Output(fetched, places, home_region, discourse_url, private=private)
+    if sort == "spread":  # over the whole catalogue, whatever the filters keep
+        chosen = sorted(_chosen(fetched, output, filters), key=lambda r: -spread_of(found, r[1]))
+        yield from (output.listed(row, detail=False) for row in chosen)
+        return
     if sort in SORTS:  # by a figure derived from the whole record: the records first
         records = [output.listed(row, detail=False) for row in _chosen(fetched, output, filters)]
         yield from sorted(records, key=sort_key(sort))
@@ -442,7 +504,7 @@ def iter_listing(
     the records' words, and the stored form has its contacts masked (`canonical.listing_json`),
     so a search, `private` (emails and phones shown) and a sort by a derived figure go through
     `iter_records`."""
-    if private or sort in SORTS or (filters.search and filters.search.strip()):
+    if private or sort in SORTS or sort == "spread" or (filters.search and filters.search.strip()):
         yield from map(
             encode_listed,
             iter_records(source, home_region, discourse_url, filters, sort, private=private),
@@ -461,6 +523,7 @@ def iter_listing(
             contacts, documents = _children(rows, by_id)
             fetched.contacts.update(contacts)
             fetched.documents.update(documents)
+            fetched.inspired_by.update(_inspirations(rows, by_id))
     output = _Output(fetched, places, home_region, discourse_url)
     for row in _chosen(fetched, output, filters, sort):
         stored = row[_LISTING]
@@ -513,10 +576,20 @@ def get_record(
     with rows_of(source) as rows:
         fetched = _fetch(rows, Where("p.ref = ?", (ref,)))
         places = _places(rows, fetched)
+        taken_up = [found for (found,) in rows.all(_REPLICATED_SQL, (ref,))]
     if not fetched.projects:
         raise UnknownRef(ref)
     output = _Output(fetched, places, home_region, discourse_url, private=private)
-    return output.listed(fetched.projects[0], detail=True)
+    record = output.listed(fetched.projects[0], detail=True)
+    record["replicated_in"] = sorted(taken_up)  # contract §4b: refs whose inspired_by names it
+    return record
+
+
+# Issue 22 point 5: the records that built on one (`projects show`'s `replicated_in`).
+_REPLICATED_SQL = (
+    "SELECT a.ref FROM project_inspiration i JOIN project a ON a.id = i.project_id "
+    "JOIN project b ON b.id = i.inspired_by_id WHERE b.ref = ?"
+)
 
 
 def export_records(source: Rows | Engine | Connection) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from bridge.catalogue import evidence as ev
 
 # Problem, RawRecord and Severity are plain data in their own module (export reads none of this
 # module's pydantic models); every caller may import them from here too.
+from bridge.catalogue.inspiration import self_link
 from bridge.catalogue.numbers import read_numbers
 from bridge.catalogue.problems import Problem as Problem
 from bridge.catalogue.problems import RawRecord as RawRecord
@@ -209,6 +210,23 @@ def _ref(value: Any) -> str:
             "(a harvested record's ref is '<source-slug>:<id>')"
         )
     return value
+
+
+def _inspired_by(value: Any) -> list[str]:
+    """Issue 22 point 5: the refs of the projects a record built on, each by the one ref rule
+    (a harvested `<source-slug>:<id>` too), each once. Whether they name stored records is
+    the store's to say (`store.import_records`), against the catalogue and the import."""
+    refs = _list(value)
+    found: list[str] = []
+    for n, item in enumerate(refs):
+        try:
+            ref = _ref(item)
+        except PydanticCustomError as exc:
+            raise _error(f"[{n}]: {exc.message()}") from None
+        if ref in found:
+            raise _error(f"[{n}]: {ref!r} is listed twice")
+        found.append(ref)
+    return found
 
 
 def _timestamp(value: Any) -> str | None:
@@ -488,6 +506,7 @@ class RecordIn(_Model):
     kind: Annotated[Kind, _enum(Kind, "kind", required=True)]
     phase: Annotated[Phase, _enum(Phase, "phase", required=True)]
     documents: Annotated[list[DocumentIn], BeforeValidator(_list)] = []
+    inspired_by: Annotated[list[str], BeforeValidator(_inspired_by)] = []
     cost: Annotated[CostIn | None, BeforeValidator(_optional_object)] = None
     funding: Annotated[list[FundingIn], BeforeValidator(_list)] = []
     dates: Annotated[DatesIn | None, BeforeValidator(_optional_object)] = None
@@ -535,6 +554,7 @@ class RecordIn(_Model):
             proximity=self.proximity,
             contacts=[ContactView(**c.model_dump()) for c in self.contacts],
             documents=[DocumentView(**d.model_dump()) for d in self.documents],
+            inspired_by=sorted(self.inspired_by),
             provenance=self.provenance.model_dump(exclude_none=True) if self.provenance else None,
         )
 
@@ -732,8 +752,11 @@ def _savings_advice(record: RecordIn) -> list[str]:
 
 
 def _cross_field_problems(record: RecordIn) -> list[tuple[str, str]]:
-    """Rules across fields of the evidence, each problem on the field that breaks it."""
+    """Rules across fields (the evidence's, a record that would build on itself), each problem on
+    the field that breaks it."""
     problems = ev.order_problems(record.dates.model_dump() if record.dates else None)
+    if record.ref in record.inspired_by:
+        problems.append(("inspired_by", self_link(record.ref)))
     shares = [f.share for f in record.funding if f.share is not None]
     if sum(shares) > 1 + 1e-9:
         total = sum(shares)

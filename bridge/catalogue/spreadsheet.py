@@ -408,6 +408,10 @@ HELP: dict[str, tuple[str, str]] = {
         '6. Documents, JSON: [{"kind": …, "title": …, "url": "https://…"}]',
         '6. Documents, JSON: [{"kind": …, "title": …, "url": "https://…"}]',
     ),
+    "inspired_by": (
+        "Projectes en què es basa: referències separades per comes",
+        "Projects it built on: refs separated by commas",
+    ),
     "proximity": (
         "Proximitat, si no la dedueix la regió (llista)",
         "Proximity, when the region does not say (list)",

@@ -36,12 +36,15 @@ from bridge.catalogue.canonical import (
     record_dict,
 )
 from bridge.catalogue.evidence import encode as encode_evidence
+from bridge.catalogue.inspiration import self_link
 from bridge.catalogue.read_store import UnknownRef, load_by_refs
+from bridge.catalogue.refs import source_slug
 from bridge.catalogue.views import BodyView, ProjectView
 from bridge.db import insert_for
 from bridge.dbapi import chunks
 from bridge.models import read_tables
 from bridge.models.columns import utcnow
+from bridge.models.enums import LinkSource
 
 if TYPE_CHECKING:
     from bridge.catalogue.schema import Problem, ValidRecord
@@ -165,6 +168,9 @@ def import_records(
                 unchanged.append(record.ref)
             tick(1)
 
+        refused = _unknown_inspirations(records, set(existing))
+        if refused:
+            raise ImportRefused(refused)
         new_views = {record.ref: view for record, view, *_ in planned}
         old_views = {item.ref: item.view for item in load_by_refs(conn, updated)}
         result = ImportResult(
@@ -288,10 +294,69 @@ def _write(
         conn.execute(sa.insert(C), contacts)
     if documents:
         conn.execute(sa.insert(D), documents)
+    _write_inspirations(
+        conn,
+        {
+            project_ids[record.ref]: {project_ids[ref] for ref in view.inspired_by}
+            for record, view, *_ in planned
+            if record.ref in created or record.ref in updated
+        },
+        now,
+    )
 
     # 4. Bodies no project names any more (a record now names its body differently) are
     # forgotten; the bodies this import uses are locked by the upsert above.
     conn.execute(sa.delete(B).where(~sa.exists().where(P.c.local_body_id == B.c.id)))
+
+
+def _unknown_inspirations(records: Sequence[ValidRecord], stored: set[str]) -> list[Problem]:
+    """Issue 22 point 5: an `inspired_by` ref that names no stored record and no record of this
+    import, reported like any ref the catalogue does not know."""
+    known = stored | {record.ref for record in records}
+    return [
+        record.problem(
+            f"inspired_by[{n}]",
+            f"{ref!r} names no record of the catalogue or of this import (unknown ref)",
+        )
+        for record in records
+        for n, ref in enumerate(record.record.inspired_by)
+        if ref not in known
+    ]
+
+
+def _inspiration_table() -> sa.Table:
+    from bridge.models.catalogue import ProjectInspiration
+    from bridge.models.types import table_of
+
+    return table_of(ProjectInspiration)
+
+
+def _write_inspirations(conn: Connection, wanted: dict[int, set[int]], now: Any) -> None:
+    """Each written record's links become exactly `wanted` (project id → the ids it built on): a
+    link it keeps keeps its source and date (a request's stays a request's), a new one is
+    declared, one it no longer names goes."""
+    if not wanted:
+        return
+    table = _inspiration_table()
+    stored: dict[int, set[int]] = {pid: set() for pid in wanted}
+    for chunk in chunks(list(wanted)):
+        query = sa.select(table.c.project_id, table.c.inspired_by_id).where(
+            table.c.project_id.in_(chunk)
+        )
+        for pid, target in conn.execute(query):
+            stored[pid].add(target)
+    gone = [(pid, t) for pid, targets in stored.items() for t in targets - wanted[pid]]
+    new = [
+        {"project_id": pid, "inspired_by_id": t, "source": LinkSource.declared, "created_at": now}
+        for pid, targets in sorted(wanted.items())
+        for t in sorted(targets - stored[pid])
+    ]
+    for pid, target in gone:
+        conn.execute(
+            sa.delete(table).where(table.c.project_id == pid, table.c.inspired_by_id == target)
+        )
+    if new:
+        conn.execute(sa.insert(table), new)
 
 
 def _body_row(body: BodyView, key: str, place_code: str | None) -> dict[str, Any]:
@@ -458,3 +523,84 @@ def titles_of(conn: Connection, refs: Sequence[str]) -> dict[str, str]:
         query = sa.select(P.c.ref, P.c.title).where(P.c.ref.in_(chunk))
         found.update((ref, title) for ref, title in conn.execute(query))
     return found
+
+
+# --------------------------------------------------------------------------- inspiration (22.5)
+
+
+class InspirationRefused(ValueError):
+    """A link that cannot be: a record building on itself, or declared on a harvested record."""
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    ref: str
+    inspired_by: tuple[str, ...]  # every ref it built on, after the change
+    changed: bool  # False: the link already was (or, removing, already was not)
+
+
+def link_inspiration(
+    engine: Engine,
+    ref: str,
+    inspired_by_ref: str,
+    source: LinkSource = LinkSource.declared,
+    *,
+    remove: bool = False,
+) -> LinkOutcome:
+    """Record that `ref` built on `inspired_by_ref` (or, with `remove`, that it did not): the
+    declaring record's content changes (its `inspired_by`), so its fingerprint, listing form and
+    revision are rewritten in the same transaction, and both topics are rewritten by the next
+    sync. `projects link` calls it (declared), and so may a collaboration request that ended
+    agreed (issue 22 point 3: `LinkSource.request`). UnknownRef for a ref that names no record;
+    InspirationRefused for a record that would build on itself. A link already there keeps its
+    first source."""
+    if ref == inspired_by_ref:
+        raise InspirationRefused(self_link(ref))
+    if source_slug(ref) is not None:
+        # A harvested record's content is its source's: a re-harvest would drop the link.
+        raise InspirationRefused(
+            f"{ref!r} is a harvested record (its content is its source's): link from a record "
+            "of this catalogue's own"
+        )
+    P = _models()[0]
+    table = _inspiration_table()
+    with engine.begin() as conn:
+        query = sa.select(P.c.ref, P.c.id).where(P.c.ref.in_([ref, inspired_by_ref]))
+        ids = {found: pid for found, pid in conn.execute(query)}
+        for wanted in (ref, inspired_by_ref):
+            if wanted not in ids:
+                raise UnknownRef(wanted)
+        pair = (table.c.project_id == ids[ref], table.c.inspired_by_id == ids[inspired_by_ref])
+        there = conn.execute(sa.select(table.c.source).where(*pair)).first() is not None
+        changed = there if remove else not there
+        if changed and remove:
+            conn.execute(sa.delete(table).where(*pair))
+        elif changed:
+            conn.execute(
+                sa.insert(table).values(
+                    project_id=ids[ref],
+                    inspired_by_id=ids[inspired_by_ref],
+                    source=source,
+                    created_at=utcnow(),
+                )
+            )
+        (item,) = load_by_refs(conn, [ref])
+        if changed:
+            _rewrite_content(conn, item.id, record_dict(item.view))
+        return LinkOutcome(ref, tuple(item.view.inspired_by), changed)
+
+
+def _rewrite_content(conn: Connection, project_id: int, record: dict[str, Any]) -> None:
+    """A record whose content changed outside an import: its fingerprint, listing form and
+    revision follow, as an import's update would write them."""
+    P = _models()[0]
+    conn.execute(
+        sa.update(P)
+        .where(P.c.id == project_id)
+        .values(
+            content_hash=fingerprint(record),
+            listing_json=listing_json(record),
+            revision=P.c.revision + 1,
+            updated_at=utcnow(),
+        )
+    )

@@ -66,3 +66,6 @@ class ProjectView:
     contacts: list[ContactView] = field(default_factory=list)
     documents: list[DocumentView] = field(default_factory=list)
     provenance: dict[str, Any] | None = None  # a harvested record's (contract §4b)
+    # Issue 22 point 5: the refs of the projects it built on, sorted (a set: its order says
+    # nothing), stored in `project_inspiration`.
+    inspired_by: list[str] = field(default_factory=list)

@@ -1,4 +1,5 @@
-"""Commands: the catalogue — `db upgrade`, `import`, `export`, `projects list|show|archive|restore`.
+"""Commands: the catalogue — `db upgrade`, `import`, `export`,
+`projects list|show|archive|restore|link`.
 
 Human output is rich tables on stdout; `--json` puts one JSON document on stdout and nothing else
 there. Errors go to stderr as `error: …`; bad input, an unknown ref or an unusable database exit
@@ -355,6 +356,7 @@ class SortBy(StrEnum):
     cost_per_inhabitant = "cost-per-inhabitant"
     savings_per_inhabitant = "savings-per-inhabitant"
     time_to_implement = "time-to-implement"
+    spread = "spread"  # issue 22 point 5: most councils that took the project up first
 
 
 @projects_app.command("list")
@@ -377,7 +379,8 @@ def projects_list(
         typer.Option(
             help="ref, title, activity (most replies first), recent (latest forum post first), "
             "or by evidence: cost-per-inhabitant (cheapest first), savings-per-inhabitant (most "
-            "first), time-to-implement (quickest first); records without the figure come last."
+            "first), time-to-implement (quickest first); records without the figure come last; "
+            "spread (taken up by the most councils first)."
         ),
     ] = SortBy.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
@@ -440,6 +443,8 @@ def projects_list(
         records = read_store.list_records(
             rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
         )
+        # The figure --sort spread orders by, shown beside each record (the table only).
+        spread = read_store.relations(rows) if sort is SortBy.spread and not as_json else None
     if by_place:
         from bridge.cli.discovery import place_filters
 
@@ -479,7 +484,7 @@ def projects_list(
             no_wrap=column == "ref",
             justify="right" if column in ("replies", "views") else "left",
         )
-    if by_figure:
+    if by_figure or spread is not None:
         table.add_column(sort.value, justify="right")
     for record in records:
         title = record["title"] + (" [archived]" if record["archived"] else "")
@@ -498,6 +503,10 @@ def projects_list(
         if by_figure:  # the figure it is sorted by, "—" where the record has none
             figure = sort_figure(sort.value, record)
             cells += ("—" if figure is None else f"{figure:g}",)
+        elif spread is not None:  # how many councils took it up
+            from bridge.catalogue.inspiration import spread_of
+
+            cells += (str(spread_of(spread, record["ref"])),)
         table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
     out.print(table)
     out.print(f"{len(records)} record(s)")
@@ -657,6 +666,8 @@ def _print_record(record: dict[str, Any]) -> None:
             f"document ({document['kind']})",
             f"{document.get('title', '')} {document['url']}".strip(),
         )
+    row("built on", ", ".join(record.get("inspired_by", [])))
+    row("replicated in", ", ".join(record.get("replicated_in", [])))
     row("proximity", f"{record['proximity']} ({record['proximity_basis']})")
     row("archived", "yes" if record["archived"] else "no")
     row("forum topic", record["topic_url"] or "not paired")
@@ -710,3 +721,45 @@ def projects_archive(ref: Annotated[str, typer.Argument(help="The record's ref."
 def projects_restore(ref: Annotated[str, typer.Argument(help="The record's ref.")]) -> None:
     """Bring an archived record back (its topic is reopened at the next sync)."""
     _set_archived(ref, False)
+
+
+@projects_app.command("link")
+def projects_link(
+    ref: Annotated[str, typer.Argument(help="The record that built on another.")],
+    inspired_by: Annotated[
+        str, typer.Option("--inspired-by", metavar="REF", help="The project it built on.")
+    ],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Forget the link instead of recording it.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that a project built on another (who took up whose project): both topics show it
+    at the next sync. With --remove, forget it."""
+    from bridge.catalogue import store
+
+    cfg = settings()
+    engine = catalogue_engine(cfg)
+    with _database_errors():
+        try:
+            done = store.link_inspiration(engine, ref, inspired_by, remove=remove)
+        except store.UnknownRef as exc:
+            fail(str(exc))
+        except store.InspirationRefused as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(
+            {
+                "ref": done.ref,
+                "inspired_by": list(done.inspired_by),
+                "changed": done.changed,
+                "removed": remove,
+            }
+        )
+        return
+    if not done.changed:
+        state = "does not name" if remove else "already names"
+        out.print(f"{ref} {state} {inspired_by} as built on; nothing changed")
+        return
+    verb = "no longer built on" if remove else "built on"
+    out.print(f"{ref} {verb} {inspired_by}; both topics follow at the next sync")

@@ -40,7 +40,13 @@ import numpy as np
 
 from bridge.discovery.bands import BAND_COUNT, band_index, population_band
 from bridge.discovery.places import distances_km, fold, place_of, position, same_place
-from bridge.discovery.reasons import Reason, ReasonKind, evidence_reasons, reason_text
+from bridge.discovery.reasons import (
+    Reason,
+    ReasonKind,
+    evidence_reasons,
+    inspiration_reasons,
+    reason_text,
+)
 from bridge.discovery.relevance import (
     coverage,
     judged,
@@ -346,6 +352,7 @@ class Corpus:
             if band and self.bands[i] == self.bands[j]:
                 why.append(Reason(ReasonKind.SAME_BAND, value=band))
             why.extend(evidence_reasons(other))  # said of a chosen result, never a cause of it
+            why.extend(inspiration_reasons(me, other))  # likewise (issue 22 point 5)
             matches.append(self.match(j, score, why))
         return matches
 

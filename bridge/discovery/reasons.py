@@ -29,6 +29,10 @@ class ReasonKind(StrEnum):
     SAME_NUTS3 = "same_nuts3"
     # Issue 25: the result's yearly savings per inhabitant (value: euros, two decimals).
     SAVED_PER_INHABITANT = "saved_per_inhabitant"
+    # Issue 22 point 5, of `similar`: the asked project built on the result, or the result built
+    # on the asked project (`inspiration_reasons`).
+    INSPIRED_THIS = "inspired_this"
+    BUILT_ON_THIS = "built_on_this"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,18 @@ def evidence_reasons(record: Mapping[str, Any]) -> tuple[Reason, ...]:
     return (Reason(ReasonKind.SAVED_PER_INHABITANT, value=f"{saved:.2f}"),)
 
 
+def inspiration_reasons(asked: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[Reason, ...]:
+    """Issue 22 point 5: who took up whose project, between the asked record and a result of its
+    similar list (their `inspired_by`). Said of a result once it is chosen, like the evidence: it
+    never makes a record similar nor moves it."""
+    found = []
+    if result.get("ref") in (asked.get("inspired_by") or ()):
+        found.append(Reason(ReasonKind.INSPIRED_THIS))
+    if asked.get("ref") in (result.get("inspired_by") or ()):
+        found.append(Reason(ReasonKind.BUILT_ON_THIS))
+    return tuple(found)
+
+
 # The English wording: what the CLI and `--json` show (contract §3 shows reasons as these
 # strings). Other languages' wording is configuration: `reason_<key>` in `[labels.<language>]` of
 # config/bridge.toml, with the same {words}, {value} and {km} fields; a key missing there falls
@@ -79,6 +95,8 @@ ENGLISH: dict[str, str] = {
     "same_comarca": "same comarca ({value})",
     "same_nuts3": "same NUTS 3 region ({value})",
     "saved_per_inhabitant": "saved {value} € per inhabitant a year",
+    "inspired_this": "this project built on it",
+    "built_on_this": "built on this project",
 }
 
 

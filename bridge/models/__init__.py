@@ -38,13 +38,20 @@ if TYPE_CHECKING:
     )
 
 _HOME = {
-    "bridge.models.catalogue": ("Contact", "Document", "LocalBody", "Project"),
+    "bridge.models.catalogue": (
+        "Contact",
+        "Document",
+        "LocalBody",
+        "Project",
+        "ProjectInspiration",
+    ),
     "bridge.models.discovery": ("DiscoveryCache", "ForumPage"),
     "bridge.models.places": ("Place",),
     "bridge.models.enums": (
         "Area",
         "DocumentKind",
         "Kind",
+        "LinkSource",
         "Phase",
         "PlaceSource",
         "Proximity",
@@ -95,11 +102,13 @@ __all__ = [
     "ForumPage",
     "Kind",
     "Lease",
+    "LinkSource",
     "LocalBody",
     "Phase",
     "Place",
     "PlaceSource",
     "Project",
+    "ProjectInspiration",
     "Proximity",
     "SyncRun",
     "SyncState",

@@ -12,7 +12,7 @@ from datetime import (
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
+from bridge.models.enums import Area, DocumentKind, Kind, LinkSource, Phase, Proximity
 from bridge.models.types import UTCDateTime, enum_column, utcnow
 
 
@@ -139,3 +139,19 @@ class Document(SQLModel, table=True):
     url: str = Field(sa_type=sa.Text)
 
     project: Project = Relationship(back_populates="documents")
+
+
+class ProjectInspiration(SQLModel, table=True):
+    """Issue 22 point 5: project `project_id` built on project `inspired_by_id` (who took up whose
+    project). Part of the record's content (`inspired_by`, its refs), so export and import carry
+    it; `source` says who said so. Owned by `bridge.catalogue.store`."""
+
+    __tablename__ = "project_inspiration"
+    __table_args__ = (sa.CheckConstraint("project_id <> inspired_by_id", name="not_itself"),)
+
+    project_id: int = Field(foreign_key="project.id", primary_key=True, ondelete="CASCADE")
+    inspired_by_id: int = Field(
+        foreign_key="project.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    source: LinkSource = Field(sa_type=enum_column(LinkSource))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(timezone=True))

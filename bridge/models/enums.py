@@ -154,3 +154,10 @@ class Aspect(StrEnum):
     closed = "closed"
     deleted = "deleted"
     pinned = "pinned"
+
+
+class LinkSource(StrEnum):
+    """Who said that a project built on another (issue 22 point 5, `project_inspiration.source`)."""
+
+    declared = "declared"  # the record's own `inspired_by` (an import) or `projects link`
+    request = "request"  # a collaboration request that ended agreed (issue 22 point 3)

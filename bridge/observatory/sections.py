@@ -9,11 +9,11 @@ as *waiting*: the sync writes it once that topic exists (see bridge.observatory.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.discovery.places import place_of
-from bridge.discovery.reasons import Reason, evidence_reasons
+from bridge.discovery.reasons import Reason, evidence_reasons, inspiration_reasons
 from bridge.settings import Settings
 from bridge.sync.render import render_similar_entry, render_similar_section
 
@@ -93,7 +93,27 @@ def build_sections(
             if r not in lines:
                 official = (places or {}).get(r)
                 lines[r] = render_similar_entry(entry(records[r], links.get(r), official), settings)
-        text[ref] = render_similar_section([lines[r] for r in targets], settings)
+        text[ref] = render_similar_section(
+            [_line(ref, r, records, links, places, settings) or lines[r] for r in targets],
+            settings,
+        )
         if any(r not in links for r in targets):
             waiting.add(ref)
     return Sections(text=text, waiting=frozenset(waiting))
+
+
+def _line(
+    ref: str,
+    r: str,
+    records: Mapping[str, Mapping[str, Any]],
+    links: Mapping[str, str],
+    places: Mapping[str, Mapping[str, Any] | None] | None,
+    settings: Settings,
+) -> str | None:
+    """Project r's line in ref's list when one of them built on the other (issue 22 point 5:
+    the line then says so, so it is ref's own); None for the line every list shares."""
+    related = inspiration_reasons(records[ref], records[r])
+    if not related:
+        return None
+    shared = entry(records[r], links.get(r), (places or {}).get(r))
+    return render_similar_entry(replace(shared, reasons=shared.reasons + related), settings)

@@ -526,6 +526,16 @@ PROJECTS = Table(
             ("modified",),
             required=True,
         ),
+        # Issue 22 point 5: who took up whose project (also as rows: `inspirations`).
+        Column(
+            "inspired_by",
+            TEXT,
+            "Referències (ref) de les fitxes publicades en què es basa aquest projecte, separades "
+            "per espais; buida si no se n'ha declarat cap.",
+            "Refs of the published records this project built on, separated by spaces; empty "
+            "when none is declared.",
+            ("inspired_by",),
+        ),
         # Issue 23: a harvested record says where it came from (empty for this catalogue's own).
         Column(
             "source",
@@ -651,4 +661,28 @@ KPIS = Table(
     foreign_keys=_TO_PROJECT,
 )  # fmt: skip
 
-TABLES: tuple[Table, ...] = (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
+# Issue 22 point 5: the relation between records, one row a link. The catalogue's DCAT-AP
+# description is one dataset for the whole catalogue (records are rows, not datasets), so a
+# `dct:relation` between records has nothing to hang on there: the relation is this table, with
+# both ends foreign keys to `projects`, as Frictionless relates rows.
+INSPIRATIONS = Table(
+    "inspirations",
+    "Qui ha reprès el projecte de qui: cada fila diu que una fitxa es basa en una altra.",
+    "Who took up whose project: each row says that a record built on another.",
+    (
+        _REF,
+        Column(
+            "inspired_by",
+            TEXT,
+            "Referència (ref) de la fitxa en què es basa.",
+            "Ref of the record it built on.",
+            ("inspired_by",),
+            required=True,
+            pattern=_bare(REF_RE),
+        ),
+    ),
+    primary_key=("ref", "inspired_by"),
+    foreign_keys=(*_TO_PROJECT, ForeignKey(("inspired_by",), "projects", ("ref",))),
+)
+
+TABLES: tuple[Table, ...] = (PROJECTS, DOCUMENTS, CONTACTS, KPIS, INSPIRATIONS)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.opendata.config import OpenDataConfig
 from bridge.opendata.dcat import Distribution, catalog, coverage
-from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, KPIS, PROJECTS, TABLES
+from bridge.opendata.dictionary import TABLES
 from bridge.opendata.geojson import DESCRIPTION as GEOJSON_DESCRIPTION
 from bridge.opendata.geojson import GEOJSON, MEDIA_TYPE, feature_collection
 from bridge.opendata.package import CATALOG, DATAPACKAGE, Publisher, datapackage, json_bytes
@@ -72,7 +72,7 @@ def build(
     files[DATAPACKAGE] = json_bytes(datapackage(publisher, files))
     distributions = [
         Distribution(table.path, table.path, table.en, "text/csv", "CSV", len(files[table.path]))
-        for table in (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
+        for table in TABLES
     ]
     distributions.append(
         Distribution(

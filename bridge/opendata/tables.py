@@ -25,7 +25,15 @@ from urllib.parse import quote
 
 from bridge.catalogue.evidence import derived
 from bridge.harvest.licences import allows_republishing
-from bridge.opendata.dictionary import CONTACTS, DOCUMENTS, KPIS, PROJECTS, FieldType, Table
+from bridge.opendata.dictionary import (
+    CONTACTS,
+    DOCUMENTS,
+    INSPIRATIONS,
+    KPIS,
+    PROJECTS,
+    FieldType,
+    Table,
+)
 
 Row = tuple[str, ...]
 
@@ -36,6 +44,7 @@ class PublicTables:
     documents: tuple[Row, ...]
     contacts: tuple[Row, ...]
     kpis: tuple[Row, ...] = ()
+    inspirations: tuple[Row, ...] = ()
 
     def rows(self, table: Table) -> tuple[Row, ...]:
         return {
@@ -43,6 +52,7 @@ class PublicTables:
             "documents": self.documents,
             "contacts": self.contacts,
             "kpis": self.kpis,
+            "inspirations": self.inspirations,
         }[table.name]
 
 
@@ -142,16 +152,21 @@ def public_tables(
     them (with `place` where the catalogue resolved one); `modified` maps each public ref to its
     latest change; `requests` each ref's request figures (bridge.connections.rules.Stats)."""
     requests = requests or {}
-    project_row, document_row, contact_row, kpi_row = map(
-        _row_maker, (PROJECTS, DOCUMENTS, CONTACTS, KPIS)
+    project_row, document_row, contact_row, kpi_row, inspiration_row = map(
+        _row_maker, (PROJECTS, DOCUMENTS, CONTACTS, KPIS, INSPIRATIONS)
     )
+    chosen = public_records(records, modified)
+    # Issue 22 point 5: a link shows only where both ends are public (no dangling ref).
+    published = {record["ref"] for record in chosen}
+    inspirations: list[Row] = []
     kpis: list[Row] = []
     projects: list[Row] = []
     documents: list[Row] = []
     contacts: list[Row] = []
-    for record in public_records(records, modified):
+    for record in chosen:
         ref = record["ref"]
         topic = absolute_url(record.get("topic_url"))
+        built_on = [r for r in record.get("inspired_by") or () if r in published]
         projects.append(
             project_row(
                 {
@@ -160,9 +175,11 @@ def public_tables(
                     "topic_url": topic,
                     **_evidence(record),
                     "requests": requests[ref].as_json() if ref in requests else None,
+                    "inspired_by": " ".join(built_on),
                 }
             )
         )
+        inspirations += [inspiration_row({"ref": ref, "inspired_by": r}) for r in built_on]
         for position, kpi in enumerate(record.get("kpis") or ()):
             kpis.append(kpi_row({**kpi, "ref": ref, "position": position}))
         for position, document in enumerate(record.get("documents") or ()):
@@ -179,7 +196,9 @@ def public_tables(
                 "forum_profile": profile_url(discourse_url, contact.get("forum_username")),
             }
             contacts.append(contact_row(allowed))
-    return PublicTables(tuple(projects), tuple(documents), tuple(contacts), tuple(kpis))
+    return PublicTables(
+        tuple(projects), tuple(documents), tuple(contacts), tuple(kpis), tuple(inspirations)
+    )
 
 
 def _evidence(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.catalogue.inspiration import Relations
 from bridge.discourse_rules import (
     MAX_POST_LENGTH,
     body_fingerprint,
@@ -33,6 +34,7 @@ class CatalogueRecord:
     proximity: str  # effective: km0 | foreign
     place: Mapping[str, Any] | None = None  # contract §3's place: the evidence's population
     requests: Any = None  # issue 22: bridge.connections.rules.Stats, shown in the post
+    relations: Relations | None = None  # issue 22 point 5: built on / replicated in
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def desired_topics(
             settings=settings,
             place=rec.place,
             requests=rec.requests,
+            relations=rec.relations,
         )
         if similar and similar.get(rec.ref):
             raw += "\n\n" + similar[rec.ref]

@@ -70,6 +70,7 @@ from bridge.discovery.reasons import reason_text
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
+    from bridge.catalogue.inspiration import Relations
     from bridge.challenges.matching import Suggestion
 
 ZWJ = "\u200d"
@@ -371,10 +372,12 @@ def render_post(
     settings: Settings,
     place: Mapping[str, Any] | None = None,
     requests: Any = None,
+    relations: Relations | None = None,
 ) -> str:
     """The first post for a record dict (bridge.catalogue.canonical.record_dict); `place` is
     where the catalogue placed its council (its official population: the evidence's basis);
-    `requests` how contact requests to it went (bridge.connections.rules.Stats, issue 22)."""
+    `requests` how contact requests to it went (bridge.connections.rules.Stats, issue 22);
+    `relations` what it built on and where it was taken up (issue 22 point 5)."""
     lang = settings.language
     label = settings.label
     parts: list[str] = []
@@ -470,6 +473,9 @@ def render_post(
     if documents:
         parts.append(f"## {inline(label('documents'))}\n\n" + "\n".join(documents))
 
+    if relations:  # issue 22 point 5: who took up whose project, both directions
+        parts.append(render_relations(relations, settings))
+
     provenance = record.get("provenance")
     if provenance:  # a harvested record (issue 23): where it came from, linked
         parts.append(_provenance_section(provenance, label))
@@ -483,6 +489,20 @@ def render_post(
     # No trailing newline: Discourse strips trailing whitespace from the raw it stores (core
     # lib/post_creator.rb, see bridge.sync.drift.stored_raw), and we send the post it keeps.
     return "\n\n".join(parts)
+
+
+def render_relations(relations: Relations, settings: Settings) -> str:
+    """What a record built on ("Built on: Chatbot (Sant Just Desvern)") and the councils that
+    took it up ("Replicated in: Olot, Vic"), in the forum's language."""
+    label = settings.label
+    lines = []
+    if relations.built_on:
+        shown = " · ".join(f"{inline(b.title)} ({inline(b.council)})" for b in relations.built_on)
+        lines.append(f"**{inline(label('built_on'))}:** {shown}")
+    if relations.replicated_in:
+        shown = ", ".join(inline(council) for council in relations.replicated_in)
+        lines.append(f"**{inline(label('replicated_in'))}:** {shown}")
+    return f"## {inline(label('inspiration'))}\n\n" + "\n\n".join(lines)
 
 
 def _percent(share: float, language: str) -> str:

@@ -46,6 +46,7 @@ def load_records(engine: Engine, home_region: str) -> list[CatalogueRecord]:
                 record=record_dict(item.view),
                 proximity=plain(proximity),
                 place=item.place,
+                relations=item.relations,
             )
         )
     return records

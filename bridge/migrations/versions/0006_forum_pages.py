@@ -11,7 +11,7 @@ import bridge.models.types
 
 
 revision = "0006"
-down_revision = "0004"  # after the places (0004)
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
