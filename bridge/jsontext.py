@@ -16,10 +16,8 @@ from collections.abc import Callable
 from json.encoder import encode_basestring  # the C function where the interpreter has it
 from typing import Any
 
-try:  # CPython's C encoder (json.encoder imports it the same way)
-    from _json import make_encoder as _c_make_encoder
-except ImportError:  # pragma: no cover - another interpreter: the standard library's own path
-    _c_make_encoder = None
+# CPython's C encoder as json.encoder holds it (None on an interpreter without it: json.dumps then).
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 _INDENT = "  "
 _Encoder = Callable[[Any], str]
