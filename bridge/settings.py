@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge import config, redact
-from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
+from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError, header_value_problem
 from bridge.config_keys import canonical, merge, unknown_keys
 from bridge.harvest.config import HarvestSourceConfig
 from bridge.models.enums import Area, DocumentKind, Kind, Phase, Proximity
@@ -33,22 +33,6 @@ from bridge.opendata.config import OpenDataConfig
 
 LANGUAGES = ("ca", "es", "en")
 MAX_RATE_LIMIT_PER_MINUTE = 6000
-
-
-def header_value_problem(value: str) -> str | None:
-    """Why `value` cannot be sent as an HTTP header value, or None. RFC 9110 §5.5: visible
-    characters, spaces and tabs inside, no line break or other control character; http.client
-    encodes header values as Latin-1, so a character outside it cannot be sent at all. The
-    answer names the position, never the character (it is part of a secret)."""
-    if value != value.strip(" \t"):
-        return "it starts or ends with whitespace"
-    for position, char in enumerate(value, start=1):
-        code = ord(char)
-        if code > 0xFF:
-            return f"character {position} is outside Latin-1"
-        if (code < 0x20 and char != "\t") or 0x7F <= code <= 0x9F:
-            return f"character {position} is a line break or another control character"
-    return None
 
 
 class AreaConfig(BaseModel):
@@ -195,20 +179,7 @@ class Settings(BaseSettings):
         A secret that is only whitespace is a mistake, not "unset". The API key travels in a
         header, so it must be a valid header value. Messages never quote the value."""
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if plain is None:
-            return None
-        if not isinstance(plain, str):
-            raise ValueError("must be text")
-        if not plain:
-            return None
-        stripped = plain.strip()
-        if not stripped:
-            raise ValueError("is only whitespace; set the secret itself or leave it unset")
-        if info.field_name == "discourse_api_key":
-            problem = header_value_problem(stripped)
-            if problem:
-                raise ValueError(f"is not a valid HTTP header value: {problem}")
-        return stripped
+        return config.secret(plain, header=info.field_name == "discourse_api_key")
 
     @field_validator("discourse_api_username")
     @classmethod
@@ -357,5 +328,6 @@ __all__ = [
     "ConfigError",
     "DocumentKind",
     "Settings",
+    "header_value_problem",
     "load_settings",
 ]
