@@ -237,9 +237,9 @@ def load_catalogue_settings(
     )
 
 
-# Read with the rest but never hashed into `sources_digest`: the secrets, and the database URL
-# (it may hold a password; it says where the catalogue is, not what a topic shows).
-_UNHASHED = ("discourse_api_key", "webhook_secret", "database_url")
+# Settings that never change what a topic shows, and are never hashed into a column an
+# administrator can read: the secrets, and the database URL (it may hold a password).
+NOT_RENDERED = ("discourse_api_key", "webhook_secret", "database_url")
 
 
 def sources_digest(config_path: str | os.PathLike[str] | None = None) -> str:
@@ -254,7 +254,7 @@ def sources_digest(config_path: str | os.PathLike[str] | None = None) -> str:
     from bridge import __version__, config_schema
 
     path = config_file(config_path)
-    hidden = {alias for name in _UNHASHED for alias in ALIASES[name]}
+    hidden = {alias for name in NOT_RENDERED for alias in ALIASES[name]}
     tables = []
     for source in (bundled_file(), None if path is None or is_bundled(path) else path):
         data = read_file(source)
@@ -263,7 +263,7 @@ def sources_digest(config_path: str | os.PathLike[str] | None = None) -> str:
     read = {
         name: environment[name]
         for field_name in config_schema.shipped()["fields"]
-        if field_name not in _UNHASHED
+        if field_name not in NOT_RENDERED
         for name in config_schema.env_names(field_name)
         if name in environment
     }

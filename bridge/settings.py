@@ -6,6 +6,7 @@ Where it comes from (and the few values the read commands take without pydantic)
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,6 +17,7 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -166,6 +168,9 @@ class Settings(BaseSettings):
     challenges: ChallengesConfig = ChallengesConfig()
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     config_path: str | None = Field(default=None, exclude=True)
+    # (config.sources_digest, rendered_values()) when `load_settings` read these from its sources
+    # alone: see `sources`.
+    _sources: tuple[str, str] | None = PrivateAttr(default=None)
 
     @field_validator("home_region")
     @classmethod
@@ -241,6 +246,21 @@ class Settings(BaseSettings):
 
     # -- conveniences used across the package -------------------------------------------------
 
+    def rendered_values(self) -> str:
+        """Every value but the secrets and the database URL (config.NOT_RENDERED), as one JSON
+        text: what the settings give a topic (bridge.sync.revision hashes it)."""
+        values = self.model_dump(mode="json", exclude=set(config.NOT_RENDERED))
+        return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+
+    def sources(self) -> str | None:
+        """The digest of what `load_settings` read these settings from (config.sources_digest),
+        while their values are still the ones it read; None for settings made or changed in
+        code (`model_copy(update=…)`, an assignment): those say nothing about the sources."""
+        if self._sources is None:
+            return None
+        digest, values = self._sources
+        return digest if values == self.rendered_values() else None
+
     def label(self, key: str) -> str:
         """A word of the forum's language, falling back to English, then to the key itself."""
         return (
@@ -313,6 +333,8 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
             for err in exc.errors(include_input=False)
         )
         raise ConfigError(f"invalid configuration ({path or 'defaults'}): {problems}") from None
+    if not overrides:
+        settings._sources = (config.sources_digest(config_path), settings.rendered_values())
     # Every message that leaves the process is scrubbed of these (bridge.redact).
     redact.register(settings.discourse_api_key, settings.webhook_secret)
     redact.register_url(settings.discourse_url)

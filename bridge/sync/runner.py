@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
@@ -30,6 +29,7 @@ from bridge.sync.runs import (
     last_clean_sync,
     logged_run,
 )
+from bridge.sync.runs_read import KEY_CHECK_EVERY  # issue 28; bridge.sync.noop reads it too
 
 # The planner, the renderer, the applier and the observatory (whose ranking loads numpy) are
 # imported where a run plans (`_planned_run`, `dry_run`), not here: a no-op sync, which ends
@@ -42,10 +42,6 @@ if TYPE_CHECKING:
     from bridge.sync.plan import Plan, PlanOptions
 
 log = logging.getLogger("bridge.sync")
-
-# A sync with nothing to do still asks the forum, this often at most, whether it accepts the key
-# (issue 28): a revoked key then fails a cron job within a day, at one request a day.
-KEY_CHECK_EVERY = timedelta(days=1)
 
 
 class SyncStopped(Exception):

@@ -6,7 +6,7 @@ this same SQL; the run vocabulary lives here so that both can use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +26,10 @@ class RunStatus(StrEnum):
     interrupted = "interrupted"  # stopped on request, by Ctrl-C, or the process died
     failed = "failed"  # the run stopped on an error
 
+
+# A sync with nothing to do still asks the forum, this often at most, whether it accepts the key
+# (issue 28): a revoked key then fails a cron job within a day, at one request a day.
+KEY_CHECK_EVERY = timedelta(days=1)
 
 # The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
 RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
