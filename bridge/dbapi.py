@@ -232,7 +232,8 @@ def _postgres_conninfo(url: str) -> str | None:
 @contextmanager
 def connect(url: str) -> Iterator[Rows]:
     """Rows of the catalogue at `url`, its schema checked against HEAD (DatabaseError when it
-    is unreachable, unreadable or not migrated). Read-only by intent: nothing is committed."""
+    is unreachable, unreadable or not migrated). Read-only but through `writing`, which the
+    run log and the lease row use for a no-op sync (issue 20)."""
     path = _sqlite_path(url)
     conninfo = None if path is not None else _postgres_conninfo(url)
     if path is None and conninfo is None:
