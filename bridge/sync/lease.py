@@ -42,6 +42,7 @@ Source = Any  # Engine | DriverRows (Any: SQLAlchemy's types are not imported at
 
 
 def utcnow() -> datetime:
+    """Now, aware UTC (bridge.models.columns.utcnow would load SQLAlchemy for it)."""
     return datetime.now(UTC)
 
 
