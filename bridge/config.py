@@ -50,6 +50,43 @@ class ConfigError(Exception):
     secret."""
 
 
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as an HTTP header value, or None. RFC 9110 §5.5: visible
+    characters, spaces and tabs inside, no line break or other control character; http.client
+    encodes header values as Latin-1, so a character outside it cannot be sent at all. The
+    answer names the position, never the character (it is part of a secret)."""
+    if value != value.strip(" \t"):
+        return "it starts or ends with whitespace"
+    for position, char in enumerate(value, start=1):
+        code = ord(char)
+        if code > 0xFF:
+            return f"character {position} is outside Latin-1"
+        if (code < 0x20 and char != "\t") or 0x7F <= code <= 0x9F:
+            return f"character {position} is a line break or another control character"
+    return None
+
+
+def secret(plain: Any, *, header: bool) -> str | None:
+    """A secret as given (the API key when `header`): stripped (env files and secret stores add
+    whitespace and line breaks), None when empty. ValueError when it is only whitespace (a
+    mistake, not "unset"), not text, or, for the key, not a valid HTTP header value. Messages
+    never quote the value."""
+    if plain is None:
+        return None
+    if not isinstance(plain, str):
+        raise ValueError("must be text")
+    if not plain:
+        return None
+    stripped = plain.strip()
+    if not stripped:
+        raise ValueError("is only whitespace; set the secret itself or leave it unset")
+    if header:
+        problem = header_value_problem(stripped)
+        if problem:
+            raise ValueError(f"is not a valid HTTP header value: {problem}")
+    return stripped
+
+
 def home_region(value: str) -> str:
     """The home region as stored: an ISO 3166-2 code, upper case, of a subdivision that exists
     (ISO 3166-2 as pycountry publishes it: `ES-ZZ` made every record silently foreign).
@@ -143,6 +180,21 @@ class CatalogueSettings:
     home_region: str
     discourse_url: str | None
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Both secrets as `Settings` would take them (`secret`), and the API key set: what a no-op
+    # sync checks without pydantic (bridge.sync.noop); anything else, it leaves to Settings.
+    forum_key_usable: bool = False
+
+
+def _given(field: str, environment: dict[str, str], data: dict[str, Any]) -> tuple[str, Any] | None:
+    """(name, value) of a top-level setting as `Settings` reads it: the environment wins over
+    the file."""
+    for alias in ALIASES[field]:
+        if alias.lower() in environment:
+            return alias, environment[alias.lower()]
+    for alias in ALIASES[field]:
+        if alias in data:
+            return alias, data[alias]
+    return None
 
 
 def load_catalogue_settings(
@@ -156,17 +208,8 @@ def load_catalogue_settings(
         check_keys(path, data)
     environment = {name.lower(): value for name, value in os.environ.items()}
 
-    def given(field: str) -> tuple[str, Any] | None:
-        for alias in ALIASES[field]:  # the environment wins over the file
-            if alias.lower() in environment:
-                return alias, environment[alias.lower()]
-        for alias in ALIASES[field]:
-            if alias in data:
-                return alias, data[alias]
-        return None
-
     def checked(field: str, rule: Any, default: Any) -> Any:
-        found = given(field)
+        found = _given(field, environment, data)
         if found is None:
             return default
         name, value = found
@@ -179,10 +222,50 @@ def load_catalogue_settings(
                 f"invalid configuration ({path or 'defaults'}): {name}: Value error, {exc}"
             ) from None
 
-    named = (given("discourse_api_key"), given("webhook_secret"))
+    key, webhook = (_given(f, environment, data) for f in ("discourse_api_key", "webhook_secret"))
+    try:
+        usable = secret(key and key[1], header=True) is not None
+        secret(webhook and webhook[1], header=False)
+    except ValueError:
+        usable = False
     return CatalogueSettings(
         database_url=checked("database_url", lambda v: v, DEFAULT_DATABASE_URL),
         home_region=checked("home_region", home_region, DEFAULT_HOME_REGION),
         discourse_url=checked("discourse_url", forum_url, None),
-        secrets=tuple(str(found[1]) for found in named if found is not None),
+        secrets=tuple(str(found[1]) for found in (key, webhook) if found is not None),
+        forum_key_usable=usable,
     )
+
+
+# Settings that never change what a topic shows, and are never hashed into a column an
+# administrator can read: the secrets, and the database URL (it may hold a password).
+NOT_RENDERED = ("discourse_api_key", "webhook_secret", "database_url")
+
+
+def sources_digest(config_path: str | os.PathLike[str] | None = None) -> str:
+    """What `load_settings` reads the whole configuration from, as one hash: the bridge's
+    version, the built-in defaults' tables and the operator's file's, and the environment
+    variables `Settings` reads, without the secrets and the database URL. `Settings` is a
+    function of these, so equal digests mean equal settings: a no-op sync decides on it without
+    loading pydantic (issue 20, bridge.sync.revision)."""
+    import hashlib
+    import json
+
+    from bridge import __version__, config_schema
+
+    path = config_file(config_path)
+    hidden = {alias for name in NOT_RENDERED for alias in ALIASES[name]}
+    tables = []
+    for source in (bundled_file(), None if path is None or is_bundled(path) else path):
+        data = read_file(source)
+        tables.append({k: v for k, v in data.items() if k not in hidden and k != "config_path"})
+    environment = {name.lower(): value for name, value in os.environ.items()}
+    read = {
+        name: environment[name]
+        for field_name in config_schema.shipped()["fields"]
+        if field_name not in NOT_RENDERED
+        for name in config_schema.env_names(field_name)
+        if name in environment
+    }
+    text = json.dumps([__version__, tables, read], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

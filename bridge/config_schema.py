@@ -120,6 +120,14 @@ def _walk_value(
             yield from _walk_value(element, node["value"], siblings or None, (*path, str(key)))
 
 
+def env_names(field: str, schema: Mapping[str, Any] | None = None) -> list[str]:
+    """The environment variables pydantic-settings reads a top-level field from: its aliases,
+    else its own name, lower case (Settings is case-insensitive)."""
+    names: dict[str, str] = (schema or shipped())["names"]
+    aliases = [a for a, n in names.items() if n == field and a != field]
+    return [a.lower() for a in aliases] or [field.lower()]
+
+
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """`over` laid on `base`, table by table: tables merged recursively, any other value (a
     string, a number, a list) replaced whole, so a file that names one key changes only it."""
@@ -133,4 +141,4 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-__all__ = ["SHIPPED", "UnknownKey", "merge", "shipped", "unknown_keys"]
+__all__ = ["SHIPPED", "UnknownKey", "env_names", "merge", "shipped", "unknown_keys"]

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-from bridge.config_keys import field_names
+from bridge.config_keys import field_names, schema_of
+from bridge.config_schema import env_names
 from bridge.settings import Layers, Settings
 
 MASK = "********"
@@ -34,10 +35,8 @@ class Shown:
 
 
 def _env_names(name: str) -> list[str]:
-    """The environment variables pydantic-settings reads a top-level field from: its aliases,
-    else its own name (any case: Settings is case-insensitive)."""
-    aliases = [a for a, n in field_names(Settings).items() if n == name and a != name]
-    return [a.lower() for a in aliases] or [name.lower()]
+    """The environment variables pydantic-settings reads a top-level field from."""
+    return env_names(name, schema_of(Settings))
 
 
 def masked_url(value: str | None) -> str | None:

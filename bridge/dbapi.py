@@ -103,6 +103,16 @@ class DriverRows:
         finally:
             cursor.close()
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One statement that returns no rows (inside the transaction `writing` commits)."""
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, tuple(params))
+        finally:
+            cursor.close()
+
 
 class EngineRows:
     """A `Rows` over a SQLAlchemy connection: the same SQL, the driver's raw values."""
@@ -117,6 +127,11 @@ class EngineRows:
             sql = sql.replace("?", "%s")
         return [tuple(row) for row in self.connection.exec_driver_sql(sql, tuple(params))]
 
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        self.connection.exec_driver_sql(sql, tuple(params))
+
 
 @contextmanager
 def rows_of(source: Rows | Engine | Connection) -> Iterator[Rows]:
@@ -130,6 +145,40 @@ def rows_of(source: Rows | Engine | Connection) -> Iterator[Rows]:
     else:
         with source.connect() as conn:  # type: ignore[union-attr]
             yield EngineRows(conn)
+
+
+class WriteRows(Rows, Protocol):
+    """A `Rows` that also runs statements returning nothing, inside `writing`'s transaction."""
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+
+@contextmanager
+def writing(source: DriverRows | Engine) -> Iterator[WriteRows]:
+    """One transaction, committed when the block ends without an exception (rolled back when it
+    raises): on an engine (a connection of its own, as `engine.begin()`), or on a driver
+    connection of `connect` (issue 20: a no-op sync writes its run row without SQLAlchemy). The
+    owners of the run log and the lease row write through this, whichever the caller holds."""
+    if isinstance(source, DriverRows):
+        try:
+            yield source
+        except BaseException:
+            source.connection.rollback()
+            raise
+        source.connection.commit()
+        return
+    with source.begin() as conn:
+        yield EngineRows(conn)
+
+
+def stored_time(value: datetime, dialect: str) -> Any:
+    """An aware datetime as the models' UTCDateTime stores it: naive UTC text in SQLite, in
+    SQLAlchemy's format (always six digits of microseconds, so that text order is time order);
+    the aware value for PostgreSQL's timestamptz."""
+    value = value.astimezone(UTC)
+    if dialect == "sqlite":
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 # --------------------------------------------------------------------------- values
@@ -183,7 +232,8 @@ def _postgres_conninfo(url: str) -> str | None:
 @contextmanager
 def connect(url: str) -> Iterator[Rows]:
     """Rows of the catalogue at `url`, its schema checked against HEAD (DatabaseError when it
-    is unreachable, unreadable or not migrated). Read-only by intent: nothing is committed."""
+    is unreachable, unreadable or not migrated). Read-only but through `writing`, which the
+    run log and the lease row use for a no-op sync (issue 20)."""
     path = _sqlite_path(url)
     conninfo = None if path is not None else _postgres_conninfo(url)
     if path is None and conninfo is None:

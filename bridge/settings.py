@@ -6,6 +6,7 @@ Where it comes from (and the few values the read commands take without pydantic)
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -26,7 +28,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge import config, redact
-from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError
+from bridge.config import ALIASES, DEFAULT_CONFIG_PATH, ConfigError, header_value_problem
 from bridge.config_keys import canonical, merge, unknown_keys
 from bridge.harvest.config import HarvestSourceConfig
 from bridge.models.enums import (
@@ -42,22 +44,6 @@ from bridge.opendata.config import OpenDataConfig
 
 LANGUAGES = ("ca", "es", "en")
 MAX_RATE_LIMIT_PER_MINUTE = 6000
-
-
-def header_value_problem(value: str) -> str | None:
-    """Why `value` cannot be sent as an HTTP header value, or None. RFC 9110 §5.5: visible
-    characters, spaces and tabs inside, no line break or other control character; http.client
-    encodes header values as Latin-1, so a character outside it cannot be sent at all. The
-    answer names the position, never the character (it is part of a secret)."""
-    if value != value.strip(" \t"):
-        return "it starts or ends with whitespace"
-    for position, char in enumerate(value, start=1):
-        code = ord(char)
-        if code > 0xFF:
-            return f"character {position} is outside Latin-1"
-        if (code < 0x20 and char != "\t") or 0x7F <= code <= 0x9F:
-            return f"character {position} is a line break or another control character"
-    return None
 
 
 class AreaConfig(BaseModel):
@@ -239,6 +225,9 @@ class Settings(BaseSettings):
     connections: ConnectionsConfig = ConnectionsConfig()
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     config_path: str | None = Field(default=None, exclude=True)
+    # (config.sources_digest, rendered_values()) when `load_settings` read these from its sources
+    # alone: see `sources`.
+    _sources: tuple[str, str] | None = PrivateAttr(default=None)
 
     @field_validator("home_region")
     @classmethod
@@ -252,20 +241,7 @@ class Settings(BaseSettings):
         A secret that is only whitespace is a mistake, not "unset". The API key travels in a
         header, so it must be a valid header value. Messages never quote the value."""
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if plain is None:
-            return None
-        if not isinstance(plain, str):
-            raise ValueError("must be text")
-        if not plain:
-            return None
-        stripped = plain.strip()
-        if not stripped:
-            raise ValueError("is only whitespace; set the secret itself or leave it unset")
-        if info.field_name == "discourse_api_key":
-            problem = header_value_problem(stripped)
-            if problem:
-                raise ValueError(f"is not a valid HTTP header value: {problem}")
-        return stripped
+        return config.secret(plain, header=info.field_name == "discourse_api_key")
 
     @field_validator("discourse_api_username")
     @classmethod
@@ -331,6 +307,21 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
     # -- conveniences used across the package -------------------------------------------------
+
+    def rendered_values(self) -> str:
+        """Every value but the secrets and the database URL (config.NOT_RENDERED), as one JSON
+        text: what the settings give a topic (bridge.sync.revision hashes it)."""
+        values = self.model_dump(mode="json", exclude=set(config.NOT_RENDERED))
+        return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+
+    def sources(self) -> str | None:
+        """The digest of what `load_settings` read these settings from (config.sources_digest),
+        while their values are still the ones it read; None for settings made or changed in
+        code (`model_copy(update=…)`, an assignment): those say nothing about the sources."""
+        if self._sources is None:
+            return None
+        digest, values = self._sources
+        return digest if values == self.rendered_values() else None
 
     def label(self, key: str) -> str:
         """A word of the forum's language, falling back to English, then to the key itself."""
@@ -404,6 +395,8 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, **overrides
             for err in exc.errors(include_input=False)
         )
         raise ConfigError(f"invalid configuration ({path or 'defaults'}): {problems}") from None
+    if not overrides:
+        settings._sources = (config.sources_digest(config_path), settings.rendered_values())
     # Every message that leaves the process is scrubbed of these (bridge.redact).
     redact.register(settings.discourse_api_key, settings.webhook_secret)
     redact.register_url(settings.discourse_url)
@@ -419,5 +412,6 @@ __all__ = [
     "ConfigError",
     "DocumentKind",
     "Settings",
+    "header_value_problem",
     "load_settings",
 ]

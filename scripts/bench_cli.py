@@ -36,8 +36,8 @@ def _digicanvis() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "bridge"]
 
 
-def _run(argv: list[str], stdout: int | object = subprocess.DEVNULL) -> tuple[float, float]:
-    """One whole process: (wall seconds, peak RSS in MB)."""
+def _run(argv: list[str], stdout: int | object = subprocess.DEVNULL) -> tuple[float, float, float]:
+    """One whole process: (wall seconds, peak RSS in MB, CPU seconds: user + system)."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)  # type: ignore[arg-type]
     stderr = proc.stderr.read()  # type: ignore[union-attr]
@@ -45,19 +45,25 @@ def _run(argv: list[str], stdout: int | object = subprocess.DEVNULL) -> tuple[fl
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} failed: {stderr.decode()[:2000]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def _medians(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
-    """Median seconds and highest peak RSS per command, runs interleaved."""
+def _medians(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float, float]]:
+    """Median seconds, highest peak RSS and median CPU seconds per command, runs interleaved.
+    On a shared machine under load, CPU time is the steadier measure of the two."""
     seconds: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
     peak: dict[str, float] = defaultdict(float)
     for _ in range(runs):
         for name, argv in commands.items():
-            wall, mb = _run(argv)
+            wall, mb, used = _run(argv)
             seconds[name].append(wall)
+            cpu[name].append(used)
             peak[name] = max(peak[name], mb)
-    return {name: (statistics.median(seconds[name]), peak[name]) for name in commands}
+    return {
+        name: (statistics.median(seconds[name]), peak[name], statistics.median(cpu[name]))
+        for name in commands
+    }
 
 
 def _import_table(args: list[str], top: int = 12) -> list[tuple[str, float]]:
@@ -133,6 +139,7 @@ def main() -> int:
         f"{args.records} records ({size_mb:.1f} MB of listing), {os.cpu_count()} cores, "
         f"median of {args.runs} whole processes, {' '.join(Path(c).name for c in cli)}"
     )
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min)")
     print(f"python -c 'import typer'        {sec('typer'):.3f} s")
     print(
         f"digicanvis --help               {sec('help'):.3f} s   "
@@ -153,9 +160,11 @@ def main() -> int:
         ("export", "export FILE.json"),
         ("challenges", "challenges list --json"),
     ):
+        used, help_used = figures[name][2], figures["help"][2]
         print(
             f"{label:<32}{sec(name):.3f} s   {sec(name) / sec('typer'):.2f}x import typer, "
-            f"{sec(name) / sec('help'):.2f}x --help   [issue 20: export, challenges <= 3x]"
+            f"{sec(name) / sec('help'):.2f}x --help; CPU {used:.3f} s, "
+            f"{used / help_used:.2f}x --help's   [issue 20: export, challenges <= 3x]"
         )
     if args.importtime:
         for command in (["--help"], ["projects", "list", "--json"]):

@@ -103,12 +103,15 @@ def sync_process_seconds(database: Path, forum_url: str) -> float:
         "DISCOURSE_API_KEY": "bench",
         "BRIDGE_RATE_LIMIT_PER_MINUTE": "0",
     }
+    # Once untimed: the syncs above ran with settings made in code, whose fingerprint names no
+    # sources (bridge.sync.revision), so this first process compares through the engine; from
+    # then on each is what cron runs, decided before SQLAlchemy and pydantic load (issue 20).
+    command = [sys.executable, "-m", "bridge", "sync"]
+    subprocess.run(command, env=env, capture_output=True, check=True)
     runs = []
     for _ in range(5):
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "bridge", "sync"], env=env, capture_output=True, check=True
-        )
+        subprocess.run(command, env=env, capture_output=True, check=True)
         runs.append(time.perf_counter() - started)
     return statistics.median(runs)
 

@@ -237,3 +237,118 @@ def test_pending_has_one_answer_in_show_status_and_dry_run(cli_env: sa.Engine) -
     assert run("sync", "--json")[0] == 0
     state, pending, row = _three_answers(ref)
     assert (state, pending, row["action"]) == ("synced", 0, "unchanged")
+
+
+# --------------------------------------------------------------------------- issue 20: no-op fast
+
+
+def _run_rows(engine: sa.Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM sync_run WHERE kind = 'sync' ORDER BY id"))
+        return [dict(row._mapping) for row in rows]
+
+
+def test_a_noop_sync_in_a_new_process_loads_neither_sqlalchemy_nor_pydantic(
+    cli_env: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: nothing to do is decided and recorded through the driver alone, and says and
+    records what the engine's no-op says and records."""
+    from tests_support import modules_loaded
+
+    from bridge.sync import noop
+
+    add_projects(cli_env, 3)
+    assert run("sync", "--json")[1]["created"] == 3
+    with monkeypatch.context() as patched:  # the engine's own no-op, for comparison
+        patched.setattr(noop, "nothing_to_do", lambda: None)
+        code, by_engine, _ = run("sync", "--json")
+    assert code == 0 and by_engine["nothing_changed_since_run"] == _run_rows(cli_env)[0]["id"]
+    modules, _ = modules_loaded(tmp_path, "sync", "--json")
+    assert "bridge.sync.noop" in modules and "bridge.dbapi" in modules
+    heavy = ("sqlalchemy", "pydantic", "sqlmodel", "bridge.settings", "bridge.sync.runner")
+    assert sorted(m for m in modules if m.split(".")[0] in heavy or m in heavy) == []
+    code, fast, _ = run("sync", "--json")
+    assert code == 0
+    runs = _run_rows(cli_env)
+    assert [r["status"] for r in runs] == ["ok"] * 4
+    assert fast["run_id"] == runs[-1]["id"] and fast["nothing_changed_since_run"] == runs[-2]["id"]
+    ids = ("run_id", "nothing_changed_since_run")
+    assert {k: v for k, v in fast.items() if k not in ids} == {
+        k: v for k, v in by_engine.items() if k not in ids
+    }
+    assert list(fast) == list(by_engine)
+    engine_row, fast_row = runs[1], runs[-1]
+    same = ("status", "created", "updated", "unchanged", "failed", "requests", "failures")
+    assert {k: fast_row[k] for k in same} == {k: engine_row[k] for k in same}
+    assert (fast_row["revision"], fast_row["fingerprint"]) == (
+        engine_row["revision"],
+        engine_row["fingerprint"],
+    )
+    assert fast_row["message"] == f"nothing changed since run {runs[-2]['id']}"
+    assert fast_row["finished_at"] is not None and fast_row["key_accepted_at"] is None
+    with cli_env.connect() as conn:  # the lease row is gone with the lease
+        assert conn.execute(sa.text("SELECT count(*) FROM lease")).scalar() == 0
+
+
+def test_the_fast_path_gives_way_whenever_the_engine_would_work_or_ask(
+    cli_env: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bridge.sync.noop import nothing_to_do
+
+    add_projects(cli_env, 2)
+    assert nothing_to_do() is None  # never synced
+    assert run("sync", "--json")[1]["created"] == 2
+    assert nothing_to_do() is not None
+    # A catalogue write bumps the revision.
+    edit_project(cli_env, "rec-0001", title="Un títol nou per al projecte")
+    assert nothing_to_do() is None
+    assert run("sync", "--json")[1]["updated"] >= 1  # its topic (and lists naming it)
+    # Settings read from other sources (a value a topic shows).
+    monkeypatch.setenv("DISCOURSE_API_USERNAME", "moderacio")
+    assert nothing_to_do() is None
+    assert run("sync", "--json")[1]["unchanged"] == 2
+    assert nothing_to_do() is not None
+    monkeypatch.delenv("DISCOURSE_API_USERNAME")  # the emulator knows `system` only
+    assert nothing_to_do() is None
+    assert run("sync", "--json")[1]["unchanged"] == 2
+    # Another sync holds the lease: the engine says who (exit 2), no run is written.
+    before = len(_run_rows(cli_env))
+    with LeaseHandle.acquire(cli_env, SYNC_LEASE, holder="host-b pid 99 (ef01)"):
+        assert nothing_to_do() is None
+        code, _, stderr = run("sync")
+    assert code == 2 and "host-b pid 99" in stderr and len(_run_rows(cli_env)) == before
+    # The daily key check is due: the engine asks the forum.
+    with cli_env.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE sync_run SET key_accepted_at = :t"),
+            {"t": datetime.now(UTC) - timedelta(days=2)},
+        )
+    assert nothing_to_do() is None
+    code, doc, _ = run("sync", "--json")
+    assert code == 0 and doc["requests"] == 1  # categories read: the key accepted
+    assert nothing_to_do() is not None
+    # A run that did not end ok (a record failed) is never followed by a no-op.
+    add_project(cli_env, "too-long", 9, description="Massa llarg. " * 3000)
+    assert run("sync", "--json")[0] == 1
+    assert nothing_to_do() is None
+
+
+def test_only_settings_read_from_their_sources_carry_the_sources_digest(
+    bridge_env: Settings,
+) -> None:
+    from bridge.settings import load_settings
+    from bridge.sync import revision
+
+    loaded = load_settings()
+    own = loaded.observatory.enabled
+    whole = revision.fingerprint(loaded, observatory=own)
+    assert not whole.endswith(revision.NO_SOURCES) and len(whole) == 64
+    # Made or changed in code, or run with another observatory switch: nothing about sources.
+    changed = loaded.model_copy(update={"discourse_api_username": "moderacio"})
+    assert revision.fingerprint(changed, observatory=own).endswith(revision.NO_SOURCES)
+    assert revision.fingerprint(loaded, observatory=not own).endswith(revision.NO_SOURCES)
+    loaded.tags["pilot"] = "prova"
+    assert revision.fingerprint(loaded, observatory=own).endswith(revision.NO_SOURCES)
+    assert load_settings(language="es").sources() is None

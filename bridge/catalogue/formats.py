@@ -568,7 +568,9 @@ def _place(raw: RawRecord, column: str, value: Any) -> None:
 
 def dumps(records: list[dict[str, Any]], kind: str) -> str:
     if kind == "json":
-        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        from bridge.jsontext import indented  # json.dumps(indent=2), at the C encoder's speed
+
+        return indented(records) + "\n"
     if kind == "yaml":
         from bridge.catalogue.yaml_io import dump_yaml
 

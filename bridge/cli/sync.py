@@ -214,20 +214,8 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
     verb = "would be " if dry_run else ""
     if summary.nothing_since is not None:
         # Issue 20: the fast path: nothing the plan reads changed since that run.
-        checked = (
-            f"; the forum accepted the key ({summary.requests} request)"
-            if summary.key_checked
-            else ""
-        )
-        # Plain, as `export` prints: loading rich would cost more than this whole run.
-        from bridge.redact import scrub
-        from bridge.terminal import visible
-
-        line = (
-            f"nothing changed since sync run {summary.nothing_since}: unchanged "
-            f"{summary.unchanged}, nothing rendered or sent{checked}"
-        )
-        print(visible(scrub(line)), flush=True)
+        checked = summary.requests if summary.key_checked else None
+        _say_nothing_changed(summary.nothing_since, summary.unchanged, checked)
         return
     out.print(
         f"{verb}created {summary.created}, updated {summary.updated}, unchanged "
@@ -261,6 +249,23 @@ def _print_summary(summary: SyncSummary, *, dry_run: bool) -> None:
         )
         for failure in pages["failures"]:
             err.print(f"failed: {failure['page']}: {failure['error']}", markup=False)
+
+
+def _say_nothing_changed(since: int, unchanged: int, key_checked: int | None) -> None:
+    """The line of a sync that found nothing to do (`key_checked`: the requests that asked the
+    forum whether it accepts the key, None when it was not asked)."""
+    checked = (
+        f"; the forum accepted the key ({key_checked} request)" if key_checked is not None else ""
+    )
+    # Plain, as `export` prints: loading rich would cost more than this whole run.
+    from bridge.redact import scrub
+    from bridge.terminal import visible
+
+    line = (
+        f"nothing changed since sync run {since}: unchanged {unchanged}, nothing rendered or "
+        f"sent{checked}"
+    )
+    print(visible(scrub(line)), flush=True)
 
 
 def _estimate(requests: int, seconds: float | None) -> str:
@@ -302,6 +307,17 @@ def sync(
     terminal a bar shows N/M, the rate and the time left; elsewhere a line every 10 s does.
     SIGTERM or Ctrl-C stop after the write in flight: what was done is recorded and printed
     (exit 1), and the next run carries on."""
+    if not (dry_run or project or recreate_deleted):
+        # Issue 20: nothing to do is decided, and recorded, before SQLAlchemy and pydantic load.
+        from bridge.sync.noop import nothing_to_do
+
+        done = nothing_to_do()
+        if done is not None:
+            if json_output:
+                print_json(done.as_json())
+            else:
+                _say_nothing_changed(done.since, done.unchanged, None)
+            raise typer.Exit(EXIT_OK)
     import signal
     import threading
 

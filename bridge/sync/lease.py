@@ -23,31 +23,34 @@ import os
 import socket
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-import filelock
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
-
-from bridge.dbapi import EngineRows, rows_of
-from bridge.models import read_tables
-from bridge.models.columns import utcnow
+from bridge.dbapi import DriverRows, EngineRows, rows_of, stored_time, writing
 from bridge.sync import lease_read
 from bridge.sync.lease_read import SYNC_LEASE as SYNC_LEASE
 from bridge.sync.lease_read import Holder as Holder
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+# What holds a lease: an engine (a sync, a pull), or the driver's own connection of
+# `bridge.dbapi.connect` (a sync with nothing to do, which loads no SQLAlchemy: issue 20,
+# bridge.sync.noop). The row is written in plain SQL (`bridge.dbapi.writing`) for both.
+Source = Any  # Engine | DriverRows (Any: SQLAlchemy's types are not imported at run time)
+
+
+def utcnow() -> datetime:
+    """Now, aware UTC (bridge.models.columns.utcnow would load SQLAlchemy for it)."""
+    return datetime.now(UTC)
+
 
 DEFAULT_TTL = 90.0  # seconds a heartbeat is trusted for by `status` (the lock itself has no TTL)
 RENEW_EVERY = 20.0
 # A status probe of the SQLite file lock holds it for microseconds; a sync starting at that very
 # moment waits this long rather than being refused.
 _FILE_LOCK_WAIT = 0.5
-
-# The light table (bridge.models.read_tables), not the model's: `status` asks who holds the lease
-# and must not load the ORM for it (issue 15). The model `Lease` still defines the schema.
-_lease = read_tables.lease
 
 
 class LeaseHeld(Exception):
@@ -88,6 +91,8 @@ class _AdvisoryLock:
         self.conn: Connection | None = None
 
     def try_acquire(self) -> bool:
+        import sqlalchemy as sa
+
         # Autocommit: the connection idles outside any transaction for the whole run, so no
         # idle-in-transaction timeout ends it and no snapshot is held open.
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -107,6 +112,8 @@ class _AdvisoryLock:
             return lease_read.advisory_lock_held(EngineRows(conn), self.name)
 
     def check(self) -> None:
+        import sqlalchemy as sa
+
         if self.conn is None:
             raise LeaseLost("the lock is not held")
         try:
@@ -118,6 +125,8 @@ class _AdvisoryLock:
             ) from None
 
     def release(self) -> None:
+        import sqlalchemy as sa
+
         conn, self.conn = self.conn, None
         if conn is None:
             return
@@ -130,12 +139,43 @@ class _AdvisoryLock:
             conn.invalidate()
 
 
+class _SessionAdvisoryLock:
+    """The advisory lock on the driver connection that the no-op sync works on (issue 20): the
+    same key and the same session-level lock as `_AdvisoryLock`, released when that connection
+    closes, however the process ends."""
+
+    def __init__(self, rows: DriverRows, name: str) -> None:
+        self.rows, self.name, self.mine = rows, name, False
+        self.key = lease_read.advisory_key(name)
+
+    def try_acquire(self) -> bool:
+        with writing(self.rows) as rows:  # session-level: a commit does not release it
+            self.mine = bool(rows.all("SELECT pg_try_advisory_lock(?)", (self.key,))[0][0])
+        return self.mine
+
+    def held_by_anyone(self) -> bool:
+        return lease_read.advisory_lock_held(self.rows, self.name)
+
+    def check(self) -> None:
+        pass  # the work is done on this very connection: it fails if the connection is lost
+
+    def release(self) -> None:
+        if self.mine:
+            self.mine = False
+            with writing(self.rows) as rows:
+                rows.all("SELECT pg_advisory_unlock(?)", (self.key,))
+
+
 class _FileLock:
     def __init__(self, path: Path) -> None:
+        import filelock
+
         self.path = path
         self.lock = filelock.FileLock(str(path), thread_local=False)
 
     def try_acquire(self) -> bool:
+        import filelock
+
         try:
             self.lock.acquire(timeout=_FILE_LOCK_WAIT)
         except filelock.Timeout:
@@ -184,10 +224,15 @@ class _ProcessLock:
             self.mine = False
 
 
-def _lock_for(engine: Engine, name: str) -> _Lock:
-    if engine.dialect.name == "postgresql":
+def _lock_for(engine: Source, name: str) -> _Lock:
+    if isinstance(engine, DriverRows):
+        if engine.dialect == "postgresql":
+            return _SessionAdvisoryLock(engine, name)
+        database = engine.database
+    elif engine.dialect.name == "postgresql":
         return _AdvisoryLock(engine, name)
-    database = engine.url.database
+    else:
+        database = engine.url.database
     if database is None or lease_read.in_memory(database):
         return _ProcessLock(engine, name)
     return _FileLock(lease_read.lock_file(database, name))
@@ -196,22 +241,22 @@ def _lock_for(engine: Engine, name: str) -> _Lock:
 # --------------------------------------------------------------------------- the holder row
 
 
-def _insert(engine: Engine):
-    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(_lease)
-
-
-def _write_holder(engine: Engine, name: str, holder: str, ttl: float) -> None:
+def _write_holder(engine: Source, name: str, holder: str, ttl: float) -> None:
     now = utcnow()
-    values = {"holder": holder, "acquired_at": now, "expires_at": now + timedelta(seconds=ttl)}
-    with engine.begin() as conn:
-        conn.execute(
-            _insert(engine)
-            .values(name=name, **values)
-            .on_conflict_do_update(index_elements=["name"], set_=values)
+    with writing(engine) as rows:
+        at, until = (
+            stored_time(now, rows.dialect),
+            stored_time(now + timedelta(seconds=ttl), rows.dialect),
+        )
+        rows.run(
+            "INSERT INTO lease (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+            " acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+            (name, holder, at, until),
         )
 
 
-def _read_holder(engine: Engine, name: str) -> Holder | None:
+def _read_holder(engine: Source, name: str) -> Holder | None:
     with rows_of(engine) as rows:
         return lease_read.read_holder(rows, name)
 
@@ -222,7 +267,7 @@ _held: dict[tuple[int, str, str], _Lock] = {}
 _held_guard = threading.Lock()
 
 
-def try_acquire(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> bool:
+def try_acquire(engine: Source, name: str, holder: str, ttl: float = DEFAULT_TTL) -> bool:
     """Take the lock without waiting; on success record `holder` as its holder."""
     key = (id(engine), name, holder)
     with _held_guard:
@@ -241,13 +286,13 @@ def try_acquire(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL
     return True
 
 
-def current(engine: Engine, name: str) -> tuple[str, datetime] | None:
+def current(engine: Source, name: str) -> tuple[str, datetime] | None:
     """(holder, since) of a live holder of the lease, or None when nobody holds its lock."""
     seen = running(engine, name)
     return (seen.holder, seen.since) if seen else None
 
 
-def running(engine: Engine, name: str = SYNC_LEASE) -> Holder | None:
+def running(engine: Source, name: str = SYNC_LEASE) -> Holder | None:
     """The live holder of a lease (its lock is taken); None when it is free. The same questions
     as `lease_read.running` (what `status` asks), and this process's in-memory locks."""
     if not _lock_for(engine, name).held_by_anyone():
@@ -256,27 +301,26 @@ def running(engine: Engine, name: str = SYNC_LEASE) -> Holder | None:
         return lease_read.holder_of(rows, name)
 
 
-def renew(engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:
+def renew(engine: Source, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:
     """Prove the lock is still ours and refresh the heartbeat `status` shows."""
     with _held_guard:
         lock = _held.get((id(engine), name, holder))
     if lock is None:
         raise LeaseLost(f"the {name} lease is not held by {holder}")
     lock.check()
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(_lease)
-            .where(_lease.c.name == name, _lease.c.holder == holder)
-            .values(expires_at=utcnow() + timedelta(seconds=ttl))
+    with writing(engine) as rows:
+        rows.run(
+            "UPDATE lease SET expires_at = ? WHERE name = ? AND holder = ?",
+            (stored_time(utcnow() + timedelta(seconds=ttl), rows.dialect), name, holder),
         )
 
 
-def release(engine: Engine, name: str, holder: str) -> None:
+def release(engine: Source, name: str, holder: str) -> None:
     with _held_guard:
         lock = _held.pop((id(engine), name, holder), None)
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.delete(_lease).where(_lease.c.name == name, _lease.c.holder == holder))
+        with writing(engine) as rows:
+            rows.run("DELETE FROM lease WHERE name = ? AND holder = ?", (name, holder))
     finally:
         if lock is not None:
             lock.release()
@@ -291,7 +335,7 @@ class LeaseHandle:
     connection was lost.
     """
 
-    def __init__(self, engine: Engine, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:
+    def __init__(self, engine: Source, name: str, holder: str, ttl: float = DEFAULT_TTL) -> None:
         self.engine, self.name, self.holder, self.ttl = engine, name, holder, ttl
         self.renew_every = min(RENEW_EVERY, ttl / 3)
         self._stop = threading.Event()
@@ -302,7 +346,7 @@ class LeaseHandle:
     @classmethod
     def acquire(
         cls,
-        engine: Engine,
+        engine: Source,
         name: str = SYNC_LEASE,
         holder: str | None = None,
         ttl: float = DEFAULT_TTL,

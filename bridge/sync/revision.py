@@ -9,49 +9,68 @@ a sync runs bumps the counter past the value that run stored, so the next sync d
 
 The fingerprint covers what renders a topic besides the catalogue: the settings (every value but
 the secrets: labels, tags, areas, the forum's address, the observatory switch…) and the bridge's
-version (a new renderer re-renders).
+version (a new renderer re-renders). Its second half is the digest of the sources the settings
+were read from (`bridge.config.sources_digest`) when they are exactly what `load_settings` read
+and the run used their own observatory switch: a new `digicanvis sync` process compares that half
+without loading pydantic (bridge.sync.noop).
+
+No SQLAlchemy at import: the no-op path reads the counter through the driver (`stored`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
+from bridge.dbapi import Rows
 
-from bridge.db import insert_for
-from bridge.models import read_tables
-from bridge.settings import Settings
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
-# Light Core columns (the model is bridge.models.sync.CatalogueRevision): see bridge.sync.runs.
-_revision = read_tables.catalogue_revision
+    from bridge.settings import Settings
 
-# Values that never change what a topic shows (and secrets, which must not be hashed into a
-# column an administrator can read).
-_NOT_RENDERED = frozenset({"discourse_api_key", "webhook_secret", "database_url"})
+HALF = 32  # hex characters of each half (the column holds 64)
+NO_SOURCES = "-" * HALF  # settings made in code: no digest of their sources
 
 
 def current(conn: sa.Connection) -> int:
     """The catalogue's revision now. A counter row that went missing (a TRUNCATE of every table,
     a hand-made restore) is put back past every revision a run stored, so that no earlier run can
     look current; the caller commits it."""
-    value = conn.execute(sa.select(_revision.c.revision).where(_revision.c.id == 1)).scalar()
+    import sqlalchemy as sa
+
+    from bridge.db import insert_for
+    from bridge.models import read_tables
+
+    revision = read_tables.catalogue_revision
+    value = conn.execute(sa.select(revision.c.revision).where(revision.c.id == 1)).scalar()
     if value is not None:
         return int(value)
     runs = read_tables.sync_run
     fresh = int(conn.execute(sa.select(sa.func.max(runs.c.revision))).scalar() or 0) + 1
-    statement = insert_for(conn)(_revision).values(id=1, revision=fresh)
+    statement = insert_for(conn)(revision).values(id=1, revision=fresh)
     conn.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
     return current(conn)
 
 
+def stored(rows: Rows) -> int | None:
+    """The revision as stored, read through the driver; None when its row is missing (then
+    `current`, in a full sync, puts it back)."""
+    found = rows.all("SELECT revision FROM catalogue_revision WHERE id = 1")
+    return int(found[0][0]) if found and found[0][0] is not None else None
+
+
 def fingerprint(settings: Settings, *, observatory: bool) -> str:
-    """What renders a topic besides the catalogue, as one hash."""
+    """What renders a topic besides the catalogue, as one hash; then the sources' digest."""
     from bridge import __version__
 
-    values: dict[str, Any] = settings.model_dump(mode="json", exclude=set(_NOT_RENDERED))
-    data = json.dumps(
-        [__version__, observatory, values], sort_keys=True, ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    data = f"{__version__}\n{observatory}\n{settings.rendered_values()}"
+    rendered = hashlib.sha256(data.encode("utf-8")).hexdigest()[:HALF]
+    sources = settings.sources() if observatory == settings.observatory.enabled else None
+    return rendered + (sources[:HALF] if sources else NO_SOURCES)
+
+
+def same_sources(stored_fingerprint: str, digest: str) -> bool:
+    """Whether a run's fingerprint was made from settings read from sources of this digest."""
+    half = stored_fingerprint[HALF:]
+    return half != NO_SOURCES and half == digest[:HALF]

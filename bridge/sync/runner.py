@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
@@ -24,6 +23,7 @@ from bridge.sync.runs import (
     RunStatus,
     key_accepted_at,
 )
+from bridge.sync.runs_read import KEY_CHECK_EVERY  # issue 28; bridge.sync.noop reads it too
 
 # The planner, the renderer, the applier and the observatory (whose ranking loads numpy) are
 # imported where a run plans (`_planned_run`, `dry_run`), not here: a no-op sync, which ends
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
     from bridge.sync.plan import Plan, PlanOptions
 
 log = logging.getLogger("bridge.sync")
-
-# A sync with nothing to do still asks the forum, this often at most, whether it accepts the key
-# (issue 28): a revoked key then fails a cron job within a day, at one request a day.
-KEY_CHECK_EVERY = timedelta(days=1)
 
 
 class SyncStopped(Exception):

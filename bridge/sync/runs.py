@@ -13,33 +13,33 @@ Ctrl-C `interrupted`; the exception itself propagates for the caller to map to a
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from bridge.dbapi import rows_of
-from bridge.models import read_tables
-from bridge.models.columns import utcnow
+from bridge.dbapi import DriverRows, rows_of, stored_time, writing
 from bridge.redact import scrub
 from bridge.sync import runs_read
-from bridge.sync.lease import SYNC_LEASE, LeaseHandle
 
 # The run vocabulary is defined beside the run log's reader (no SQLAlchemy there: `status`).
 from bridge.sync.runs_read import RUN_COUNTS as RUN_COUNTS
+from bridge.sync.runs_read import CleanSync as CleanSync
 from bridge.sync.runs_read import RunKind as RunKind
 from bridge.sync.runs_read import RunStatus as RunStatus
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 log = logging.getLogger("bridge.sync")
 
-# Light Core columns, not the model: a sync with nothing to do loads neither SQLModel nor
-# pydantic's model machinery for its run row (issue 20).
-_runs = read_tables.sync_run
+# The run row is written in plain SQL (bridge.dbapi.writing), on an engine or on the driver's own
+# connection: a sync with nothing to do loads no SQLAlchemy, no SQLModel, no pydantic (issue 20,
+# bridge.sync.noop). The model (bridge.models.sync.SyncRun) still defines the table.
+_COUNTED = (*RUN_COUNTS, "requests")
 
 
 Tally = Callable[[], tuple[Mapping[str, int], list[dict[str, str]]]]
@@ -68,6 +68,8 @@ class Run:
 @contextmanager
 def logged_run(engine: Engine, kind: RunKind, *, lease_ttl: float | None = None) -> Iterator[Run]:
     """Take the lease (LeaseHeld when another run has it), open a run row, yield, finish it."""
+    from bridge.sync.lease import SYNC_LEASE, LeaseHandle
+
     lease = (
         LeaseHandle.acquire(engine, SYNC_LEASE, ttl=lease_ttl)
         if lease_ttl
@@ -103,35 +105,38 @@ def logged_run(engine: Engine, kind: RunKind, *, lease_ttl: float | None = None)
         lease.release()
 
 
-def start_run(engine: Engine, holder: str, kind: RunKind = RunKind.sync) -> int:
+def start_run(source: Engine | DriverRows, holder: str, kind: RunKind = RunKind.sync) -> int:
     """A new run row. Rows still `running` from a process that died are marked `interrupted`:
     the caller holds the lease, so no other run of this kind can be alive."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(_runs)
-            .where(_runs.c.kind == kind, _runs.c.status == RunStatus.running)
-            .values(
-                status=RunStatus.interrupted,
-                message="the process stopped before finishing (killed or crashed)",
-            )
+    with writing(source) as rows:
+        rows.run(
+            "UPDATE sync_run SET status = ?, message = ? WHERE kind = ? AND status = ?",
+            (
+                RunStatus.interrupted.value,
+                "the process stopped before finishing (killed or crashed)",
+                RunKind(kind).value,
+                RunStatus.running.value,
+            ),
         )
-        new_id = conn.execute(
-            sa.insert(_runs)
-            .values(
-                kind=kind,
-                started_at=utcnow(),
-                status=RunStatus.running,
-                holder=holder[:200],
-                # The model's defaults are Python's, not the database's: given here.
-                **dict.fromkeys((*RUN_COUNTS, "requests"), 0),
-            )
-            .returning(_runs.c.id)
-        ).scalar_one()
-        return int(new_id)
+        # The model's defaults are Python's, not the database's: given here.
+        columns = ("kind", "started_at", "status", "holder", *_COUNTED)
+        values = (
+            RunKind(kind).value,
+            stored_time(datetime.now(UTC), rows.dialect),
+            RunStatus.running.value,
+            holder[:200],
+            *(0 for _ in _COUNTED),
+        )
+        found = rows.all(
+            f"INSERT INTO sync_run ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            " RETURNING id",
+            values,
+        )
+        return int(found[0][0])
 
 
 def finish_run(
-    engine: Engine,
+    source: Engine | DriverRows,
     run_id: int,
     *,
     status: RunStatus,
@@ -142,55 +147,35 @@ def finish_run(
     fingerprint: str | None = None,
     key_accepted: bool = False,
 ) -> None:
-    values: dict[str, Any] = {k: v for k, v in counts.items() if k in (*RUN_COUNTS, "requests")}
-    now = utcnow()
-    if key_accepted:
-        values["key_accepted_at"] = now
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(_runs)
-            .where(_runs.c.id == run_id)
-            .values(
-                status=status,
-                finished_at=now,
-                revision=revision,
-                fingerprint=fingerprint,
-                # The run log is shown later by `status`: no secret may be stored in it.
-                failures=[{**f, "error": scrub(f.get("error") or "")} for f in failures] or None,
-                message=scrub(message) if message else message,
-                **values,
-            )
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {k: v for k, v in counts.items() if k in _COUNTED}
+    with writing(source) as rows:
+        if key_accepted:
+            values["key_accepted_at"] = stored_time(now, rows.dialect)
+        # The run log is shown later by `status`: no secret may be stored in it.
+        scrubbed = [{**f, "error": scrub(f.get("error") or "")} for f in failures]
+        values |= {
+            "status": RunStatus(status).value,
+            "finished_at": stored_time(now, rows.dialect),
+            "revision": revision,
+            "fingerprint": fingerprint,
+            # As SQLAlchemy's JSON type writes it (its default serializer, json.dumps).
+            "failures": json.dumps(scrubbed) if scrubbed else None,
+            "message": scrub(message) if message else message,
+        }
+        cast = "CAST(? AS JSON)" if rows.dialect == "postgresql" else "?"
+        assignments = ", ".join(
+            f"{name} = {cast if name == 'failures' else '?'}" for name in values
         )
+        rows.run(f"UPDATE sync_run SET {assignments} WHERE id = ?", (*values.values(), run_id))
 
 
-@dataclass(frozen=True)
-class CleanSync:
-    """The newest sync run, when it was a full one that ended ok: what a no-op compares with."""
-
-    run_id: int
-    revision: int
-    fingerprint: str
-    records: int  # the records its plan covered (each counted once in its counts)
-
-
-def last_clean_sync(engine: Engine) -> CleanSync | None:
+def last_clean_sync(source: Engine | DriverRows) -> CleanSync | None:
     """The newest finished sync when it ended ok with a revision stored (a full run), else None:
-    after a partial, failed or interrupted run, or one of --project, the next does the work."""
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                sa.select(_runs)
-                .where(_runs.c.kind == RunKind.sync, _runs.c.status != RunStatus.running)
-                .order_by(_runs.c.started_at.desc(), _runs.c.id.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
-    if row is None or row["status"] != RunStatus.ok or row["revision"] is None:
-        return None
-    covered = sum(row[k] or 0 for k in RUN_COUNTS if k not in ("adopted", "failed"))
-    return CleanSync(row["id"], int(row["revision"]), row["fingerprint"] or "", covered)
+    after a partial, failed or interrupted run, or one of --project, the next does the work
+    (the SQL is `runs_read`'s)."""
+    with rows_of(source) as rows:
+        return runs_read.last_clean_sync(rows)
 
 
 def key_accepted_at(engine: Engine) -> datetime | None:

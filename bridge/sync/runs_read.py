@@ -5,7 +5,8 @@ this same SQL; the run vocabulary lives here so that both can use it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,10 @@ class RunStatus(StrEnum):
     failed = "failed"  # the run stopped on an error
 
 
+# A sync with nothing to do still asks the forum, this often at most, whether it accepts the key
+# (issue 28): a revoked key then fails a cron job within a day, at one request a day.
+KEY_CHECK_EVERY = timedelta(days=1)
+
 # The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
 RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
 
@@ -44,6 +49,33 @@ _COUNTS = slice(5, 5 + len(RUN_COUNTS))
 
 
 _KEY_SQL = "SELECT MAX(key_accepted_at) FROM sync_run"
+_NEWEST_SQL = (
+    f"SELECT {', '.join(COLUMNS)} FROM sync_run WHERE kind = ? AND status <> ?"
+    " ORDER BY started_at DESC, id DESC LIMIT 1"
+)
+
+
+@dataclass(frozen=True)
+class CleanSync:
+    """The newest sync run, when it was a full one that ended ok: what a no-op compares with."""
+
+    run_id: int
+    revision: int
+    fingerprint: str
+    records: int  # the records its plan covered (each counted once in its counts)
+
+
+def last_clean_sync(rows: Rows) -> CleanSync | None:
+    """The newest finished sync when it ended ok with a revision stored (a full run), else None:
+    after a partial, failed or interrupted run, or one of --project, the next does the work."""
+    found = rows.all(_NEWEST_SQL, (RunKind.sync.value, RunStatus.running.value))
+    if not found:
+        return None
+    row = dict(zip(COLUMNS, found[0], strict=True))
+    if row["status"] != RunStatus.ok or row["revision"] is None:
+        return None
+    covered = sum(row[k] or 0 for k in RUN_COUNTS if k not in ("adopted", "failed"))
+    return CleanSync(row["id"], int(row["revision"]), row["fingerprint"] or "", covered)
 
 
 def key_accepted_at(rows: Rows) -> datetime | None:
