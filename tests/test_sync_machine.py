@@ -11,7 +11,8 @@ emulator over real HTTP, with its test control API for moderators and faults. Ru
   storm, a crash mid-run (the process dies between two writes, or before the first);
   `pull` (`run_pull`), plain or `--deep`;
 - the forum: a moderator moves, retags, retitles, rewrites, closes, reopens or deletes a topic,
-  or edits only its similar-projects section; the bridge's own API user edits a first post.
+  or recovers a deleted one, or edits only its similar-projects section; the bridge's own API
+  user edits a first post.
 
 Invariants (contract §5, README "The forum loop"):
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,9 @@ from bridge.sync.runner import SyncOptions, SyncSummary, run_sync
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "bridge.toml"
 API_KEY = "machine-secret-key-0123456789"
-EXAMPLES = int(os.environ.get("BRIDGE_MACHINE_EXAMPLES") or 8)
+EXAMPLES = int(os.environ.get("BRIDGE_MACHINE_EXAMPLES") or 10)
+OBSERVATORY_EXAMPLES = int(os.environ.get("BRIDGE_MACHINE_OBSERVATORY_EXAMPLES") or 1)
+POSTGRES_EXAMPLES = int(os.environ.get("BRIDGE_MACHINE_POSTGRES_EXAMPLES") or 3)
 STEPS = int(os.environ.get("BRIDGE_MACHINE_STEPS") or 12)
 DERANDOMIZE = os.environ.get("CI", "").lower() == "true" or bool(
     os.environ.get("BRIDGE_MACHINE_DERANDOMIZE")
@@ -97,8 +101,10 @@ def _template(tmp: Path) -> Path:
 class SyncMachine(RuleBasedStateMachine):
     """One example: a catalogue, an emulator, the model of what the test did to both."""
 
-    # Set by the test: a function giving the URL of a fresh, migrated, empty catalogue.
+    # Set by the test: a function giving the URL of a fresh, migrated, empty catalogue, and
+    # whether the observatory (similar sections, index and overview topics) is on.
     fresh_database: Callable[[], str]
+    observatory: bool = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,6 +120,7 @@ class SyncMachine(RuleBasedStateMachine):
         # the bridge cannot know of those yet, so its state may rightly disagree with them.
         self.unseen: dict[int, set[str]] = {}
         self.policy = POLICIES[0]
+        self.options = SyncOptions(observatory=False)
 
     # ------------------------------------------------------------------ set-up, tear-down
 
@@ -127,6 +134,9 @@ class SyncMachine(RuleBasedStateMachine):
             database_url=self.url,
         )
         self.policy = policy
+        # With the observatory each first post ends with its similar projects, and the index and
+        # overview topics are kept too (issue 11); without it, the engine alone.
+        self.options = SyncOptions(observatory=type(self).observatory)
         cfg = base.model_copy(
             update={"sync": base.sync.model_copy(update={"drift_policy": policy})}
         )
@@ -293,7 +303,7 @@ class SyncMachine(RuleBasedStateMachine):
                 self.engine,
                 self.harness.settings,
                 self.forum,
-                SyncOptions(observatory=False),
+                self.options,
                 progress=progress,
             )
         except Crash:
@@ -305,9 +315,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._check_written(before)
         # A second sync at once: nothing to write.
         writes = self._writes()
-        again = run_sync(
-            self.engine, self.harness.settings, self.forum, SyncOptions(observatory=False)
-        )
+        again = run_sync(self.engine, self.harness.settings, self.forum, self.options)
         assert self._writes() == writes, f"a second sync wrote: {again}"
         assert (again.created, again.updated, again.archived, again.restored, again.failed) == (
             0,
@@ -371,6 +379,21 @@ class SyncMachine(RuleBasedStateMachine):
             self.emulator.control("edit_first_post", topic_id=topic_id, raw=raw)
         self._moderated(topic_id, "body")
 
+    @rule(index=st.integers(0, 7))
+    def moderator_edits_similar_section(self, index: int) -> None:
+        """A moderator rewrites only the similar-projects section that ends a first post."""
+        topic_id = self._live_topic(index)
+        if topic_id is None:
+            return
+        heading = f"## {self.harness.settings.label('similar_projects')}"
+        raw = self._topic(topic_id).first_post.raw
+        if heading not in raw:
+            return  # the observatory is off, or the record has no similar project yet
+        self.made += 1
+        raw = raw[: raw.index(heading)] + f"{heading}\n\n- Un projecte afegit a mà ({self.made})."
+        self.emulator.control("edit_first_post", topic_id=topic_id, raw=raw)
+        self._moderated(topic_id, "body")
+
     @rule(index=st.integers(0, 7), action=st.sampled_from(("close", "open", "delete")))
     def moderator_sets_status(self, index: int, action: str) -> None:
         topic_id = self._live_topic(index)
@@ -378,6 +401,20 @@ class SyncMachine(RuleBasedStateMachine):
             return
         self.emulator.control(action, topic_id=topic_id)
         self._moderated(topic_id, *(ASPECTS if action == "delete" else ("closed",)))
+
+    @rule(index=st.integers(0, 7))
+    def moderator_recovers(self, index: int) -> None:
+        """A moderator undoes a deletion (PUT /t/{id}/recover)."""
+        states = self.harness.states()
+        ids = sorted(
+            s.topic_id
+            for s in states.values()
+            if s.topic_id is not None and (t := self._topic(s.topic_id)) and t.deleted_at
+        )
+        if ids:
+            topic_id = ids[index % len(ids)]
+            self.emulator.control("recover", topic_id=topic_id)
+            self._moderated(topic_id, *ASPECTS)
 
     # ------------------------------------------------------------------ checks
 
@@ -459,10 +496,10 @@ class SyncMachine(RuleBasedStateMachine):
         run_pull(self.engine, self.forum, deep=True, settings=self.harness.settings)
         self.unseen.clear()
         h = self.harness
-        summary = run_sync(self.engine, h.settings, self.forum, SyncOptions(observatory=False))
+        summary = run_sync(self.engine, h.settings, self.forum, self.options)
         assert summary.failed == 0, summary.failures
         plan = run_sync(
-            self.engine, h.settings, self.forum, SyncOptions(dry_run=True, observatory=False)
+            self.engine, h.settings, self.forum, replace(self.options, dry_run=True)
         )
         assert plan.plan is not None
         leftovers = [row for row in plan.plan if row["action"] not in ("unchanged", "deleted")]
@@ -499,16 +536,22 @@ class SyncMachine(RuleBasedStateMachine):
             assert {k for k, same in seen.items() if not same} <= drift
 
 
-def _run(fresh_database: Callable[[], str]) -> None:
-    machine = type("Machine", (SyncMachine,), {"fresh_database": staticmethod(fresh_database)})
+def _run(
+    fresh_database: Callable[[], str], observatory: bool, examples: int, steps: int = STEPS
+) -> None:
+    machine = type(
+        "Machine",
+        (SyncMachine,),
+        {"fresh_database": staticmethod(fresh_database), "observatory": observatory},
+    )
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
+            max_examples=examples,
+            stateful_step_count=steps,
             deadline=None,
             derandomize=DERANDOMIZE,
-            database=None,  # the seed (printed on failure) reproduces a run, not a local file
+            database=None,  # the printed blob reproduces a failure, not a local file
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             print_blob=True,
         ),
@@ -524,9 +567,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def test_sync_pull_and_moderators_as_a_state_machine_sqlite(
-    tmp_path: Path, clean_env: None
-) -> None:
+@pytest.fixture
+def sqlite_catalogues(tmp_path: Path) -> Callable[[], str]:
+    """A fresh copy of a migrated SQLite catalogue for each example."""
     template = _template(tmp_path)
     counter = iter(range(10**6))
 
@@ -535,11 +578,25 @@ def test_sync_pull_and_moderators_as_a_state_machine_sqlite(
         shutil.copy(template, path)
         return f"sqlite:///{path}"
 
-    _run(fresh)
+    return fresh
+
+
+def test_sync_pull_and_moderators_sqlite(
+    sqlite_catalogues: Callable[[], str], clean_env: None
+) -> None:
+    _run(sqlite_catalogues, observatory=False, examples=EXAMPLES)
+
+
+def test_sync_pull_and_moderators_with_the_observatory_sqlite(
+    sqlite_catalogues: Callable[[], str], clean_env: None
+) -> None:
+    """Similar sections, index and overview topics too: each sync that changes something draws
+    the pages' maps and charts (seconds), hence fewer examples."""
+    _run(sqlite_catalogues, observatory=True, examples=OBSERVATORY_EXAMPLES, steps=8)
 
 
 @pytest.mark.postgres
-def test_sync_pull_and_moderators_as_a_state_machine_postgresql(
+def test_sync_pull_and_moderators_postgresql(
     request: pytest.FixtureRequest, clean_env: None
 ) -> None:
     from conftest import _truncate_all
@@ -552,4 +609,4 @@ def test_sync_pull_and_moderators_as_a_state_machine_postgresql(
         engine.dispose()
         return url
 
-    _run(fresh)
+    _run(fresh, observatory=False, examples=POSTGRES_EXAMPLES)
