@@ -37,8 +37,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +206,9 @@ class SyncMachine(RuleBasedStateMachine):
         """Write requests the emulator has served (stats by route label)."""
         by_route: dict[str, int] = self.emulator.stats()["by_route"]
         return sum(
-            n for label, n in by_route.items() if label.split(" ", 1)[0] in ("POST", "PUT", "DELETE")
+            n
+            for label, n in by_route.items()
+            if label.split(" ", 1)[0] in ("POST", "PUT", "DELETE")
         )
 
     def _forum_view(self, topic: Any) -> dict[str, Any]:
@@ -310,9 +312,10 @@ class SyncMachine(RuleBasedStateMachine):
             pass
         finally:
             self.emulator.faults(reset=True)
-        if summary is None or summary.failed or summary.stopped:
+        finished = summary is not None and not summary.failed and not summary.stopped
+        self._check_written(before, finished)
+        if not finished:
             return
-        self._check_written(before)
         # A second sync at once: nothing to write.
         writes = self._writes()
         again = run_sync(self.engine, self.harness.settings, self.forum, self.options)
@@ -418,10 +421,12 @@ class SyncMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ checks
 
-    def _check_written(self, before: dict[str, tuple[Any, dict[str, Any] | None]]) -> None:
-        """After a sync that ran to its end: what the state says was written is in the forum
-        (but for what the bridge could not know yet); drift reported before the sync was
-        repaired or kept, as the policy says."""
+    def _check_written(
+        self, before: dict[str, tuple[Any, dict[str, Any] | None]], finished: bool
+    ) -> None:
+        """After a sync, even one that crashed: what the state says was written is in the forum
+        (but for what the bridge could not know yet). After one that ran to its end: drift
+        reported before it was repaired or kept, as the policy says."""
         archived = self._archived()
         for ref, (state, _view) in self._snapshot().items():
             if state.topic_id is None or state.remote_deleted:
@@ -439,7 +444,12 @@ class SyncMachine(RuleBasedStateMachine):
             assert not wrong, f"{ref}: the state claims {wrong} the forum does not show"
             old_state, old_view = before.get(ref, (None, None))
             reported = set(old_state.drift or ()) - {"deleted"} if old_state else set()
-            if not reported or old_view is None or old_state.topic_id != state.topic_id:
+            if (
+                not finished
+                or not reported
+                or old_view is None
+                or old_state.topic_id != state.topic_id
+            ):
                 continue
             if self.policy == "report-only":
                 changed = [a for a in reported if shown[a] != old_view[a]]
@@ -480,9 +490,7 @@ class SyncMachine(RuleBasedStateMachine):
                 if v
             ]
             texts += [
-                str(v)
-                for v in conn.execute(sa.text("SELECT message FROM sync_run")).scalars()
-                if v
+                str(v) for v in conn.execute(sa.text("SELECT message FROM sync_run")).scalars() if v
             ]
         for text in texts:
             assert API_KEY not in text, "the API key reached an output"
@@ -498,9 +506,7 @@ class SyncMachine(RuleBasedStateMachine):
         h = self.harness
         summary = run_sync(self.engine, h.settings, self.forum, self.options)
         assert summary.failed == 0, summary.failures
-        plan = run_sync(
-            self.engine, h.settings, self.forum, replace(self.options, dry_run=True)
-        )
+        plan = run_sync(self.engine, h.settings, self.forum, replace(self.options, dry_run=True))
         assert plan.plan is not None
         leftovers = [row for row in plan.plan if row["action"] not in ("unchanged", "deleted")]
         assert leftovers == [], "a second plan after a sync still has work"
