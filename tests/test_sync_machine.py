@@ -500,7 +500,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def converge(self) -> None:
         """A deep pull (the bridge sees every change made in the forum) and a sync; then the
-        old property test's assertions (tests/test_sync_property.py before issue 19)."""
+        assertions of the property test it replaces (tests/test_sync_property.py, issue 8)."""
         run_pull(self.engine, self.forum, deep=True, settings=self.harness.settings)
         self.unseen.clear()
         h = self.harness
