@@ -330,7 +330,21 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(deep=st.booleans())
     def pull(self, deep: bool) -> None:
+        """A pull reports as drift only what someone in the forum changed: never the bridge's
+        own writes."""
+        before = {ref: set(s.drift or ()) for ref, s in self.harness.states().items()}
         run_pull(self.engine, self.forum, deep=deep, settings=self.harness.settings)
+        for ref, state in self.harness.states().items():
+            if state.topic_id is None:
+                continue
+            changed = self.unseen.get(state.topic_id, set())
+            new = set(state.drift or ()) - before.get(ref, set())
+            if "deleted" in new:
+                new.discard("deleted")
+                assert changed, f"{ref}: reported deleted, yet nobody deleted it"
+            assert new <= changed, (
+                f"{ref}: reported {sorted(new)} as drift; the forum changed {sorted(changed)}"
+            )
         if deep:
             self.unseen.clear()
 
