@@ -486,6 +486,16 @@ class SyncMachine(RuleBasedStateMachine):
             topic = self._topic(state.topic_id)
             assert topic is not None, f"{ref}: paired with topic {state.topic_id}, not in the forum"
             assert (topic.external_id or "").lower() == state.external_id.lower(), ref
+        # One live topic per record, whatever its external id became: a topic made again for a
+        # record after a lost answer, under an id of its own, is a duplicate all the same.
+        prefix = f"{self.harness.settings.sync.external_id_prefix}-".lower()
+        states = self.harness.states()
+        for ref in self.records:
+            mine = [t for t in live if t.external_id.lower().startswith(prefix + ref)]
+            assert len(mine) <= 1, f"{ref} has {len(mine)} live topics"
+            state = states.get(ref)
+            if mine and state is not None and state.topic_id is not None:
+                assert mine[0].id == state.topic_id, f"{ref}: its live topic is not its pair"
 
     @invariant()
     def no_secret_anywhere(self) -> None:
