@@ -127,8 +127,14 @@ class SyncMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ set-up, tear-down
 
-    @initialize(policy=st.sampled_from(POLICIES), n=st.integers(min_value=1, max_value=3))
-    def start(self, policy: str, n: int) -> None:
+    @initialize(
+        policy=st.sampled_from(POLICIES),
+        n=st.integers(min_value=1, max_value=3),
+        fault=st.sampled_from(FAULTS),
+        at=st.integers(0, 2),
+    )
+    def start(self, policy: str, n: int, fault: str | None, at: int) -> None:
+        """A catalogue of n records and its first sync, whose creates a fault may hit."""
         base: Settings = load_settings(
             CONFIG,
             discourse_url=self.emulator.url,
@@ -151,7 +157,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.client = self.h.client(session=session)
         for _ in range(n):
             self.import_new()
-        self.sync(None, 0)
+        self.sync(fault, at)
 
     def teardown(self) -> None:
         try:
