@@ -17,20 +17,26 @@ emulator over real HTTP, with its test control API for moderators and faults. Ru
 
 Invariants (contract §5, README "The forum loop"):
 
-- never two live topics with one external id; every topic the sync state names exists in the
-  forum with the state's external id (no write claimed that the forum doesn't hold);
-- after a sync that ran to its end: the topics show what the state says was written, except
-  what a moderator changed since the last deep pull or what the state reports as drift; drift
-  that was reported before the sync is repaired (catalogue-wins) or left exactly as the forum
-  had it (report-only); and a second sync at once sends no write;
+- never two live topics with one external id, and one live topic per record whatever its
+  external id (no duplicate after a lost answer or a crash); every topic the sync state names
+  exists in the forum with the state's external id;
+- after every sync, even one that crashed: the topics show what the state says was written
+  (no write claimed that the forum doesn't hold), except what someone in the forum changed
+  since the last deep pull or what the state reports as drift; after one that ran to its end,
+  drift reported before it is repaired (catalogue-wins) or left exactly as the forum had it
+  (report-only), and a second sync at once sends no write;
+- a pull reports as drift only what someone in the forum changed, never the bridge's own writes;
 - no API key, contact email or private phone in the forum, in the sync state or the run log;
-- at the end (and in the `converge` rule): a deep pull and a sync converge (the old property
-  test's assertions: planning again finds no work, one live topic per live record, closed
-  exactly when archived, and under catalogue-wins no drift left but an archived record's).
+- at the end (and in the `converge` rule): a deep pull and a sync converge (the assertions of
+  tests/test_sync_property.py, which this replaces: planning again finds no work, one live topic
+  per live record, closed exactly when archived, and under catalogue-wins no drift left but an
+  archived record's).
 
-Bounded and reproducible: `BRIDGE_MACHINE_EXAMPLES` (default 8) examples of at most
-`BRIDGE_MACHINE_STEPS` (default 12) steps; derandomized (a fixed sequence of examples) when
-CI=true or when BRIDGE_MACHINE_DERANDOMIZE=1, and with no local example database either way.
+Bounded: `BRIDGE_MACHINE_EXAMPLES` (default 10) examples of at most `BRIDGE_MACHINE_STEPS`
+(default 12) steps on SQLite, one of 6 with the observatory (`BRIDGE_MACHINE_OBSERVATORY_EXAMPLES`),
+three on PostgreSQL (`BRIDGE_MACHINE_POSTGRES_EXAMPLES`). Reproducible: derandomized (the same
+examples every run) under CI=true or BRIDGE_MACHINE_DERANDOMIZE=1; a failure prints its steps
+and a `@reproduce_failure` blob; no local example database.
 """
 
 from __future__ import annotations
