@@ -121,6 +121,26 @@ def test_moderator_actions(emulator: RunningEmulator, api) -> None:
     assert api.get("/t/external_id/nothing.json").status_code == 404
 
 
+def test_a_moderator_recovers_a_deleted_topic(hooked: RunningEmulator, receiver: _Receiver) -> None:
+    api = ApiSession(hooked)
+    cat = api.category()
+    tid = _topic(api, cat["id"], external_id="dc-recovered")["topic_id"]
+    hooked.control("delete", topic_id=tid)
+    assert api.get("/t/external_id/dc-recovered.json").status_code == 404
+    assert hooked.control("recover", topic_id=tid)["topic"]["deleted_at"] is None
+    # Found by its external id again, and its title is its own: a new topic may not take it.
+    found = api.get("/t/external_id/dc-recovered.json", allow_redirects=False)
+    assert found.status_code == 301
+    taken = api.post(
+        "/posts.json",
+        data={"title": "Km0 market for local producers", "raw": BODY, "category": cat["id"]},
+    )
+    assert taken.status_code == 422
+    hooked.app.webhooks.wait_idle()
+    # core lib/post_destroyer.rb `recover`: the first post, then the topic.
+    assert receiver.events()[-2:] == ["post_recovered", "topic_recovered"]
+
+
 def test_control_refusals_are_reported(emulator: RunningEmulator, api) -> None:
     cat = api.category()
     tid = _topic(api, cat["id"])["topic_id"]

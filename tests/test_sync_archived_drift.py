@@ -1,4 +1,4 @@
-"""Two cases the property test (tests/test_sync_property.py) found, kept as plain regressions."""
+"""Two cases the property test found (now tests/test_sync_machine.py), kept as plain regressions."""
 
 from __future__ import annotations
 

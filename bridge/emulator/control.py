@@ -176,6 +176,12 @@ def delete(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     return {"topic": _topic_summary(app, int(topic_id))}
 
 
+def recover(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
+    (topic_id,) = _require(params, "topic_id")
+    app.state.recover_topic(int(topic_id), _actor(app, params, "moderator", staff=True))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
 def faults(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     reset = bool(params.pop("reset", False))
     try:
@@ -331,6 +337,7 @@ ACTIONS: dict[str, Action] = {
     "close": _status(True),
     "open": _status(False),
     "delete": delete,
+    "recover": recover,
     "create_topic": create_topic,
     "edit_post": edit_post,
     "delete_post": delete_post,

@@ -757,6 +757,27 @@ class ForumState:
             self.on_event("topic_destroyed", "topic", topic)
             return topic
 
+    def recover_topic(self, topic_id: int, actor: User) -> Topic:
+        """A moderator recovers a deleted topic (PUT /t/{id}/recover): core
+        lib/post_destroyer.rb `recover` recovers the first post, then `topic.recover!`
+        (Trashable: deleted_at cleared, no validation run), then triggers post_recovered; the
+        topic's own event is topic_recovered (notes §12). Its external id stayed reserved while
+        it was deleted (notes §3); its title did not (notes §8), and without validation a live
+        topic that took it meanwhile keeps it too."""
+        with self.lock:
+            topic = self.topic(topic_id, actor)
+            if topic.deleted_at is None:
+                return topic
+            topic.deleted_at = topic.deleted_by_id = None
+            first = topic.first_post
+            first.deleted_at = first.deleted_by_id = None
+            self._live_titles.setdefault(topic.title.lower(), topic.id)
+            if topic.external_id is not None:
+                self._live_external[topic.external_id.lower()] = topic.id
+            self.on_event("post_recovered", "post", first)
+            self.on_event("topic_recovered", "topic", topic)
+            return topic
+
     # ------------------------------------------------------------------ posts (notes §4)
 
     def delete_post(self, post_id: int, actor: User) -> Post:
