@@ -441,10 +441,26 @@ def projects_list(
             rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
         )
     if by_place:
-        from bridge.cli.discovery import place_filters
+        from bridge.catalogue import read_store
+        from bridge.discovery.locate import PlaceProblem, place_filters
 
         engine = catalogue_engine(cfg)
-        records = place_filters(engine, records, near=near, within=within, population=population)
+        try:
+            records = place_filters(
+                engine,
+                records,
+                lambda: read_store.list_records(
+                    engine,
+                    cfg.home_region,
+                    cfg.discourse_url,
+                    read_store.Filters(archived="include"),
+                ),
+                near=near,
+                within=within,
+                population=population,
+            )
+        except PlaceProblem as exc:
+            fail(str(exc))
     if as_json:
         from bridge.catalogue.canonical import encode_listed
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +15,7 @@ from bridge.cli.app import (
     EXIT_PARTIAL,
     app,
     catalogue_engine,
+    err,
     fail,
     forum_client,
     out,
@@ -197,10 +197,8 @@ def schedule(
     skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
     Each run appears in `digicanvis status`.
     """
-    from bridge.loop.run import run_pull
+    from bridge.jobs.schedule import scheduled_run
     from bridge.loop.scheduler import run_until_stopped
-    from bridge.sync.lease import LeaseHeld
-    from bridge.sync.runner import SyncStopped, run_sync
 
     cfg = settings()
     _configure_logs(log_format)
@@ -211,56 +209,25 @@ def schedule(
     engine = catalogue_engine(cfg)
     forum_client(cfg).close()  # refuse at once when the forum is not configured
     if opendata is not None:
-        from bridge.cli.opendata import check_opendata_target, refresh_opendata
+        from bridge.opendata.publish import check_target
+        from bridge.opendata.writer import TargetRefused
 
-        check_opendata_target(opendata)
+        try:  # refused at once, not at the first run's end
+            check_target(opendata)
+        except TargetRefused as exc:
+            fail(f"--opendata: {exc}")
     stop = threading.Event()
 
     def job() -> None:
-        if harvest and cfg.harvest:
-            from bridge.cli.harvest import scheduled_harvest
-
-            scheduled_harvest(engine, cfg)
-        if stop.is_set():
-            return
-        with forum_client(cfg) as client:
-            started = time.perf_counter()
-            try:
-                summary = run_sync(engine, cfg, client, should_stop=stop.is_set)
-                log.info(
-                    f"sync: {summary.created} created, {summary.updated} updated, "
-                    f"{summary.unchanged} unchanged, "
-                    f"{summary.archived} archived, {summary.restored} restored, {summary.failed} "
-                    "failed",
-                    extra=_run_fields("sync.finished", summary.run_id, started, summary.failed),
-                )
-                for failure in summary.failures:
-                    log.warning(
-                        f"sync: {failure.get('ref')} failed: {failure.get('error')}",
-                        extra={
-                            "event": "sync.record_failed",
-                            "run_id": summary.run_id,
-                            "ref": failure.get("ref"),
-                            "outcome": "failed",
-                        },
-                    )
-                if stop.is_set():
-                    return
-                started = time.perf_counter()
-                result = run_pull(engine, client, should_stop=stop.is_set, settings=cfg)
-                log.info(
-                    f"pull: {result.updated} topics updated, {len(result.drift)} with drift",
-                    extra=_run_fields("pull.finished", None, started, 0),
-                )
-            except LeaseHeld as exc:
-                log.info(f"skipped: {exc}", extra={"event": "run.skipped", "outcome": "skipped"})
-            except (SyncStopped, ForumAuthError, ForumUnreachable) as exc:
-                log.warning(
-                    f"run stopped: {exc}", extra={"event": "run.stopped", "outcome": "stopped"}
-                )
-        # The open data shows the catalogue (and the activity pulled), whatever the forum did.
-        if opendata is not None and not stop.is_set():
-            refresh_opendata(engine, cfg, opendata)
+        scheduled_run(
+            engine,
+            cfg,
+            stop,
+            connect=lambda: forum_client(cfg),
+            harvest=harvest,
+            opendata=opendata,
+            report=lambda message: err.print(message, markup=False),
+        )
 
     health_server = None
     if metrics_port is not None:
@@ -286,15 +253,6 @@ def schedule(
             health_server.close()
     log.info("stopped", extra={"event": "schedule.stopped"})
     raise typer.Exit(EXIT_OK)
-
-
-def _run_fields(event: str, run_id: int | None, started: float, failed: int) -> dict[str, Any]:
-    return {
-        "event": event,
-        "run_id": run_id,
-        "outcome": "partial" if failed else "ok",
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
 
 
 @app.command()

@@ -24,6 +24,7 @@ from bridge.cli.app import (
     forum_client,
     out,
     print_json,
+    print_matches,
     settings,
 )
 from bridge.cli.challenges import challenge_status, print_challenge_status
@@ -31,7 +32,6 @@ from bridge.cli.challenges import challenge_status, print_challenge_status
 # The sync engine, the database and rich are imported inside the commands that use them, so that
 # other commands (a `projects list` of thousands of records, say) do not pay for loading them.
 if TYPE_CHECKING:
-    import sqlalchemy as sa
     from rich.progress import Progress
     from rich.table import Table
 
@@ -454,25 +454,6 @@ def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
 
 # --------------------------------------------------------------------------- demo
 
-DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "samples" / "demo_catalogue.yaml"
-
-
-def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
-    from bridge.catalogue.read_store import topic_url
-    from bridge.sync import state
-
-    return [
-        {
-            "ref": row["ref"],
-            "title": row["title"],
-            "url": topic_url(forum_url, row["topic_id"], row["topic_slug"]),
-            "category": row["category"],
-            "tags": sorted(row["tags"] or []),
-            "closed": bool(row["closed"]),
-        }
-        for row in state.topics_table(engine)
-    ]
-
 
 @app.command()
 def demo(
@@ -499,85 +480,25 @@ def demo(
     """The whole thing on embedded defaults: a local forum emulator, the bundled sample
     catalogue, a first sync, the topics it made (the overview with its maps and charts), and a
     second sync that writes nothing."""
-    import secrets
-    import tempfile
-
     from rich.table import Table
 
-    from bridge.catalogue.importer import run_import
-    from bridge.db import DatabaseError, make_engine, upgrade
-    from bridge.emulator import start_emulator
-    from bridge.forum.client import ForumClient
-    from bridge.sync import store
-    from bridge.sync.lease import LeaseHeld
-    from bridge.sync.plan import PlanError
-    from bridge.sync.runner import SyncStopped, run_sync
+    from bridge.jobs.demo import DemoFailed, run_demo
 
-    if not DEMO_CATALOGUE.is_file():
-        fail(f"the bundled sample catalogue is missing ({DEMO_CATALOGUE}): reinstall the package")
-    cfg = settings()
     say = err if json_output else out
-    with tempfile.TemporaryDirectory(prefix="digicanvis-demo-") as tmp:
-        url = database or f"sqlite:///{Path(tmp) / 'demo.db'}"
-        try:
-            engine = make_engine(url)
-            upgrade(engine)
-        except DatabaseError as exc:
-            fail(str(exc))
-        outcome = run_import(engine, [DEMO_CATALOGUE])
-        if outcome.problems:
-            fail(f"the sample catalogue did not import: {outcome.problems[0]}")
-        say.print(
-            f"catalogue: {outcome.records} records imported into "
-            f"{url if database else 'a temporary SQLite file'}",
-            markup=False,
+    try:
+        run = run_demo(
+            settings(),
+            database=database,
+            pictures=pictures,
+            say=lambda message: say.print(message, markup=False),
+            progress=_Reporter(),
         )
-        # The forum: an emulator in this process, on a free port, with no rate limit.
-        emulator = start_emulator(rate_limit=0, api_key=secrets.token_hex(16), test_control=False)
-        demo_cfg = cfg.model_copy(
-            update={"discourse_url": emulator.url, "rate_limit_per_minute": 0, "database_url": url}
-        )
-        say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
-        store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
-        from bridge.challenges import store as challenge_store
-
-        challenge_store.forget_forum(engine)
-        from bridge.discovery import store as pages_store
-
-        pages_store.forget_pages(engine)
-        client = ForumClient(
-            emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0
-        )
-        reporter = _Reporter()
-        try:
-            first = run_sync(engine, demo_cfg, client, progress=reporter)
-            reporter.close()
-            topics = _topics(engine, emulator.url)
-            from bridge.cli.discovery import demo_showcase
-
-            showcase = demo_showcase(engine, demo_cfg, emulator.url)
-            showcase["pictures"] = _demo_pictures(engine, demo_cfg, emulator, pictures)
-            second = run_sync(engine, demo_cfg, client)
-            from bridge.challenges.demo import run_demo_challenge
-
-            challenge = run_demo_challenge(emulator, engine, demo_cfg, client)  # issue 12
-        except (SyncStopped, LeaseHeld, PlanError) as exc:
-            fail(f"demo sync stopped: {exc}")
-        finally:
-            reporter.close()
-            client.close()
-            emulator.stop()
-            engine.dispose()
+    except DemoFailed as exc:
+        fail(str(exc))
+    first, second, topics = run.first, run.second, run.topics
+    showcase, challenge = run.showcase, run.challenge
     if json_output:
-        print_json(
-            {
-                "first_sync": first.as_json(),
-                "topics": topics,
-                "second_sync": second.as_json(),
-                "observatory": showcase,
-                "challenge": challenge,
-            }
-        )
+        print_json(run.as_json())
     else:
         out.print(
             f"first sync: created {first.created}, updated {first.updated}, failed {first.failed} "
@@ -592,9 +513,7 @@ def demo(
         for t in topics:
             table.add_row(t["ref"], t["category"] or "", ", ".join(t["tags"]), t["url"])
         out.print(table)
-        from bridge.cli.discovery import print_showcase
-
-        print_showcase(showcase)
+        _print_showcase(showcase)
         _print_pictures(showcase["pictures"], pictures)
         out.print(
             f"second sync: created {second.created}, updated {second.updated}, unchanged "
@@ -606,6 +525,24 @@ def demo(
         for failure in first.failures:
             err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)
+
+
+def _print_showcase(doc: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
+    print_matches(doc["similar"]["matches"], False, "nothing similar")
+    if "find" in doc:
+        out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
+        print_matches(doc["find"]["matches"], False, "no project matches")
+    table = Table(title="observatory topics (pinned index per area, overview)")
+    table.add_column("page", overflow="fold")
+    table.add_column("title", overflow="fold")
+    table.add_column("topic", overflow="fold")
+    for page in doc["pages"]:
+        table.add_row(Text(page["page"]), Text(page["title"] or ""), Text(page["url"]))
+    out.print(table)
 
 
 def _print_challenge(challenge: dict[str, Any]) -> None:
@@ -621,46 +558,6 @@ def _print_challenge(challenge: dict[str, Any]) -> None:
         markup=False,
     )
     out.print(challenge["reply"], markup=False)
-
-
-def _demo_pictures(engine: Any, cfg: Any, emulator: Any, directory: Path | None) -> list[dict]:
-    """The overview topic's pictures (issue 24) as the demo's forum shows them: each one's alt
-    text, `upload://` short URL and the forum's URL of the file; written into `directory` too
-    when one is given."""
-    import re
-
-    from bridge.discovery import store as pages_store
-    from bridge.files import atomic_write
-
-    row = pages_store.load_pages(engine).get("overview")
-    if row is None or row.topic_id is None:
-        return []
-    raw = emulator.state.topics[row.topic_id].posts[0].raw
-    by_short = {u.short_url: u for u in emulator.state.uploads.values()}
-    found = []
-    for alt, short in re.findall(r"!\[([^\]|]*)\|\d+x\d+\]\((upload://[^)]+)\)", raw):
-        upload = by_short.get(short)
-        found.append(
-            {
-                "alt": alt,
-                "short_url": short,
-                "url": emulator.url + upload.url if upload else None,
-                "topic_url": emulator.url + pages_store.topic_path(row.topic_id, row.topic_slug),
-            }
-        )
-    if directory is not None:
-        from bridge.catalogue.read_store import created_dates, list_records
-        from bridge.visual.pictures import overview_pictures
-
-        directory.mkdir(parents=True, exist_ok=True)
-        records = list_records(engine, cfg.home_region, None)
-        for picture, entry in zip(
-            overview_pictures(records, created_dates(engine), cfg), found, strict=False
-        ):
-            path = directory / picture.filename
-            atomic_write(path, picture.data, private=False)
-            entry["file"] = str(path)
-    return found
 
 
 def _print_pictures(found: list[dict], directory: Path | None) -> None:
