@@ -81,3 +81,38 @@ def status_report(rows: Rows) -> dict[str, Any]:
         # Pulls (of `digicanvis pull` or the scheduler) are runs too: listed beside the syncs.
         "last_pulls": last_runs(rows, kind=RunKind.pull),
     }
+
+
+# --------------------------------------------------------------------------- for the observatory
+# What the observatory reads of the sync state, here with the table's other reads (issue 19:
+# one owner per table); `bridge.discovery.store` runs them on its engine through `rows_of`.
+
+_LIVE_TOPICS_SQL = """
+SELECT p.ref, s.topic_id
+FROM project p
+JOIN sync_state s ON s.project_id = p.id
+WHERE s.topic_id IS NOT NULL AND NOT s.remote_deleted
+"""
+
+# Each record's content, archived state, topic and replies, by ref: what the index and overview
+# topics show of the catalogue (their fingerprint).
+_PAGES_INPUTS_SQL = """
+SELECT p.ref, p.content_hash, p.archived, s.topic_id, s.topic_slug, a.replies
+FROM project p
+LEFT OUTER JOIN sync_state s ON s.project_id = p.id
+LEFT OUTER JOIN activity a ON a.project_id = p.id
+ORDER BY p.ref
+"""
+
+
+def live_topics(rows: Rows) -> list[tuple[str, int]]:
+    """(ref, topic id) of every record whose topic exists (not deleted by a moderator)."""
+    return [(ref, topic_id) for ref, topic_id in rows.all(_LIVE_TOPICS_SQL)]
+
+
+def pages_inputs(rows: Rows) -> list[list[Any]]:
+    """[ref, content hash, archived, topic id, topic slug, replies] of every record, by ref."""
+    return [
+        [ref, content_hash, as_bool(archived), topic_id, slug, replies]
+        for ref, content_hash, archived, topic_id, slug, replies in rows.all(_PAGES_INPUTS_SQL)
+    ]
