@@ -116,11 +116,13 @@ def _print_challenges(doc: dict) -> None:
     if doc.get("skipped"):
         out.print(f"challenges: skipped ({doc['skipped']})", markup=False)
         return
-    counts = ", ".join(
-        f"{doc[k]} {k.replace('_', ' ')}"
-        for k in ("posted", "adopted", "edited", "no_match", "reply_deleted", "closed", "failed")
-        if doc.get(k)
-    )
+    from bridge.challenges.answer import Result
+
+    said = (
+        *(Result.posted, Result.adopted, Result.edited, Result.no_match),
+        *(Result.reply_deleted, Result.closed, Result.failed),
+    )  # in this order (not the enum's): the summary line's golden order
+    counts = ", ".join(f"{doc[k]} {k.replace('_', ' ')}" for k in said if doc.get(k))
     out.print(f"challenges: {doc['listed']} listed, {counts or 'nothing to answer'}", markup=False)
     for failure in doc.get("failures") or []:
         out.print(f"challenge {failure['topic_id']} failed: {failure['error']}", markup=False)

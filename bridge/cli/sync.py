@@ -131,8 +131,10 @@ class _Reporter:
                     highlight=False,
                 )
             return
+        from bridge.sync.plan import Result
+
         outcome = value
-        if outcome.result == "unchanged":
+        if outcome.result is Result.unchanged:
             return
         self.done += 1
         if self.bar is not None:
@@ -144,7 +146,7 @@ class _Reporter:
             )
             return
         line = f"{outcome.ref}: {outcome.result}"
-        if outcome.fields and outcome.result == "updated":
+        if outcome.fields and outcome.result is Result.updated:
             line += f" ({', '.join(outcome.fields)})"
         if outcome.error:
             line += f" — {outcome.error}"
