@@ -183,11 +183,18 @@ class _LazyForum:
     def requests_made(self) -> int:
         return 0 if self._client is None else int(self._client.requests_made)
 
-    def __getattr__(self, name: str) -> Any:
+    @requests_made.setter
+    def requests_made(self, value: int) -> None:  # settable, as the Forum protocol has it
+        self._connected().requests_made = value
+
+    def _connected(self) -> Any:
         if self._client is None:
             self._client = forum_client(self._cfg)
             self._client.on_wait = self._reporter.waiting
-        return getattr(self._client, name)
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connected(), name)
 
     def close(self) -> None:
         if self._client is not None:
@@ -311,7 +318,8 @@ def sync(
 
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.plan_error import PlanError
-    from bridge.sync.runner import SyncOptions, SyncStopped, run_sync
+    from bridge.sync.runner import SyncOptions, SyncStopped, resolve_options, run_sync
+    from bridge.sync.runner import dry_run as plan_only
 
     cfg = settings()
     engine = catalogue_engine(cfg)
@@ -330,14 +338,12 @@ def sync(
     except ValueError:  # not the main thread (an embedding program): its own handler stays
         previous = None
     try:
-        summary = run_sync(
-            engine,
-            cfg,
-            client,  # type: ignore[arg-type]
-            options,
-            progress=reporter,
-            should_stop=stop.is_set,
-        )
+        if client is None:  # a dry run plans and writes nothing: no forum
+            summary = plan_only(engine, cfg, resolve_options(cfg, options))
+        else:
+            summary = run_sync(
+                engine, cfg, client, options, progress=reporter, should_stop=stop.is_set
+            )
     except (PlanError, LeaseHeld) as exc:
         fail(str(exc))
     except SyncStopped as exc:
