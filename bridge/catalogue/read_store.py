@@ -39,7 +39,7 @@ from bridge.catalogue.evidence import derived as derived_evidence
 from bridge.catalogue.proximity import Effective, effective
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
-from bridge.models.enums import Area, Kind, Phase, Proximity
+from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 
 if TYPE_CHECKING:
@@ -372,11 +372,6 @@ def _places(rows: Rows, fetched: _Fetched) -> dict[int, dict[str, Any] | None]:
 # --------------------------------------------------------------------------- queries
 
 
-Sort = Literal[
-    "ref", "title", "activity", "recent",
-    # issue 25: by a derived figure (`evidence.SORTS`), records without it last
-    "cost-per-inhabitant", "savings-per-inhabitant", "time-to-implement",
-]  # fmt: skip
 ArchivedFilter = Literal["exclude", "include", "only"]
 
 
@@ -446,7 +441,7 @@ def iter_records(
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
-    sort: Sort = "ref",
+    sort: Sort = Sort.ref,
     *,
     private: bool = False,
 ) -> Iterator[dict[str, Any]]:
@@ -470,7 +465,7 @@ def iter_listing(
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
-    sort: Sort = "ref",
+    sort: Sort = Sort.ref,
     *,
     private: bool = False,
 ) -> Iterator[str]:
@@ -510,7 +505,7 @@ def iter_listing(
 
 
 def _chosen(
-    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort = "ref"
+    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort = Sort.ref
 ) -> Iterator[tuple[Any, ...]]:
     """The fetched rows the filters keep (text search, proximity), in the asked order."""
     projects = fetched.projects
@@ -532,7 +527,7 @@ def list_records(
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
-    sort: Sort = "ref",
+    sort: Sort = Sort.ref,
     *,
     private: bool = False,
 ) -> list[dict[str, Any]]:

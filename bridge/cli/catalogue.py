@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,7 +30,7 @@ from bridge.cli.app import (
     print_json,
     settings,
 )
-from bridge.models.enums import Area, Kind, Phase, Proximity
+from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -347,16 +346,6 @@ WithPrivateOption = Annotated[
 ]
 
 
-class SortBy(StrEnum):
-    ref = "ref"
-    title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
-    activity = "activity"
-    recent = "recent"
-    cost_per_inhabitant = "cost-per-inhabitant"
-    savings_per_inhabitant = "savings-per-inhabitant"
-    time_to_implement = "time-to-implement"
-
-
 @projects_app.command("list")
 def projects_list(
     area: Annotated[Area | None, typer.Option(help="Only this area.")] = None,
@@ -373,13 +362,13 @@ def projects_list(
         ),
     ] = None,
     sort: Annotated[
-        SortBy,
+        Sort,
         typer.Option(
             help="ref, title, activity (most replies first), recent (latest forum post first), "
             "or by evidence: cost-per-inhabitant (cheapest first), savings-per-inhabitant (most "
             "first), time-to-implement (quickest first); records without the figure come last."
         ),
-    ] = SortBy.ref,
+    ] = Sort.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
     include_archived: Annotated[
         bool, typer.Option("--include-archived", help="Archived records too.")
@@ -432,13 +421,13 @@ def projects_list(
                     cfg.home_region,
                     cfg.discourse_url,
                     filters,
-                    sort.value,
+                    sort,
                     private=with_private,
                 )
             )
             return
         records = read_store.list_records(
-            rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
+            rows, cfg.home_region, cfg.discourse_url, filters, sort, private=with_private
         )
     if by_place:
         from bridge.catalogue import read_store
@@ -474,7 +463,7 @@ def projects_list(
 
     from bridge.catalogue.evidence import SORTS, sort_figure
 
-    by_figure = sort.value in SORTS
+    by_figure = sort in SORTS
     table = Table(show_lines=False, header_style="bold")
     for column in (
         "ref",
@@ -512,7 +501,7 @@ def projects_list(
             str(record["activity"]["views"]),
         )
         if by_figure:  # the figure it is sorted by, "—" where the record has none
-            figure = sort_figure(sort.value, record)
+            figure = sort_figure(sort, record)
             cells += ("—" if figure is None else f"{figure:g}",)
         table.add_row(*(Text(cell) for cell in cells))  # Text: people's words are never rich markup
     out.print(table)

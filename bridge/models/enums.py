@@ -88,3 +88,17 @@ class PlaceSource(StrEnum):
 # Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
 # before IGN's national one.
 RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}
+
+
+class Sort(StrEnum):
+    """How records are ordered (`projects list --sort`): the last three by a figure derived from
+    a record's evidence (issue 25, `bridge.catalogue.evidence.SORTS`), records without it last;
+    `find --sort` takes those three."""
+
+    ref = "ref"
+    title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
+    activity = "activity"
+    recent = "recent"
+    cost_per_inhabitant = "cost-per-inhabitant"
+    savings_per_inhabitant = "savings-per-inhabitant"
+    time_to_implement = "time-to-implement"
