@@ -131,7 +131,7 @@ class _Reporter:
                     highlight=False,
                 )
             return
-        from bridge.sync.plan import Result
+        from bridge.models.enums import SyncResult as Result
 
         outcome = value
         if outcome.result is Result.unchanged:

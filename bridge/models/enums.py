@@ -102,3 +102,17 @@ class Sort(StrEnum):
     cost_per_inhabitant = "cost-per-inhabitant"
     savings_per_inhabitant = "savings-per-inhabitant"
     time_to_implement = "time-to-implement"
+
+
+class SyncResult(StrEnum):
+    """What a sync action ended as, for the summary (contract §3 keys, plus adopted and deleted);
+    `bridge.sync.plan.Result`. In the order a run's counts are printed (`RUN_COUNTS`)."""
+
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    archived = "archived"
+    restored = "restored"
+    adopted = "adopted"
+    failed = "failed"
+    deleted = "deleted"  # a pairing forgotten: not one of a run row's counts

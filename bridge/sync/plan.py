@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bridge.models.enums import SyncResult as Result
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.external_id import new_external_id, recreated_external_id
 
@@ -38,19 +39,6 @@ class PlanOptions:
     edit_reason_drift: str = "Restored from the DigiCanvis catalogue"
     only: frozenset[str] | None = None  # --project REF…
     recreate_deleted: frozenset[str] = frozenset()
-
-
-class Result(StrEnum):
-    """What an action ended as, for the summary (contract §3 keys, plus adopted and deleted)."""
-
-    created = "created"
-    adopted = "adopted"
-    updated = "updated"
-    archived = "archived"
-    restored = "restored"
-    unchanged = "unchanged"
-    failed = "failed"
-    deleted = "deleted"
 
 
 class StatusChange(StrEnum):

@@ -11,6 +11,7 @@ from typing import Any
 
 from bridge.catalogue.canonical import iso
 from bridge.dbapi import Rows, as_json, as_utc
+from bridge.models.enums import SyncResult
 
 
 class RunKind(StrEnum):
@@ -26,8 +27,9 @@ class RunStatus(StrEnum):
     failed = "failed"  # the run stopped on an error
 
 
-# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
-RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
+# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown: one
+# per sync result (a deleted pairing is not counted).
+RUN_COUNTS = tuple(r.value for r in SyncResult if r is not SyncResult.deleted)
 
 # SyncRun's columns as `last_runs` reads them, by position (tests/test_status_read.py checks them
 # against the model).
