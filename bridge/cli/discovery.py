@@ -25,6 +25,7 @@ from bridge.models.enums import Area, Proximity
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bridge.config import CatalogueSettings
     from bridge.dbapi import Rows
     from bridge.discovery import Match
     from bridge.discovery.text import TextIndex
@@ -34,7 +35,7 @@ JsonOption = Annotated[
 ]
 
 
-def _records(source: Rows | Engine, cfg: Any) -> list[dict[str, Any]]:
+def _records(source: Rows | Engine, cfg: CatalogueSettings) -> list[dict[str, Any]]:
     """Every record, archived ones included (they are never results, but may be asked about),
     as `projects list --json` lists them."""
     from bridge.catalogue import read_store
@@ -44,7 +45,9 @@ def _records(source: Rows | Engine, cfg: Any) -> list[dict[str, Any]]:
     )
 
 
-def _records_and_index(rows: Rows, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
+def _records_and_index(
+    rows: Rows, cfg: CatalogueSettings
+) -> tuple[list[dict[str, Any]], TextIndex]:
     """The records and the catalogue's text index: read back from the database when the
     catalogue did not change, else built once (scikit-learn) and stored, saying so on stderr."""
     import sys
@@ -62,7 +65,7 @@ def _records_and_index(rows: Rows, cfg: Any) -> tuple[list[dict[str, Any]], Text
 
 
 def resolve_place(
-    source: Rows | Engine, records: Sequence[Mapping[str, Any]], name: str, cfg: Any
+    source: Rows | Engine, records: Sequence[Mapping[str, Any]], name: str, cfg: CatalogueSettings
 ) -> dict[str, Any]:
     """`bridge.discovery.locate.resolve_place`; exit 2 when none or several places answer."""
     from bridge.discovery.locate import PlaceProblem

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from rich.table import Table
 
+    from bridge.forum.client import ForumClient
+    from bridge.settings import Settings
     from bridge.sync.plan import Plan
     from bridge.sync.runner import SyncSummary
 
@@ -169,7 +171,7 @@ class _LazyForum:
     then never loads the HTTP stack (issue 20). The configuration is checked at once all the
     same (exit 2 without DISCOURSE_URL or DISCOURSE_API_KEY)."""
 
-    def __init__(self, cfg: Any, reporter: _Reporter) -> None:
+    def __init__(self, cfg: Settings, reporter: _Reporter) -> None:
         from bridge.config import ConfigError
 
         try:
@@ -177,7 +179,7 @@ class _LazyForum:
         except ConfigError as exc:
             fail(str(exc))
         self._cfg, self._reporter = cfg, reporter
-        self._client: Any = None
+        self._client: ForumClient | None = None
 
     @property
     def requests_made(self) -> int:
@@ -187,7 +189,7 @@ class _LazyForum:
     def requests_made(self, value: int) -> None:  # settable, as the Forum protocol has it
         self._connected().requests_made = value
 
-    def _connected(self) -> Any:
+    def _connected(self) -> ForumClient:
         if self._client is None:
             self._client = forum_client(self._cfg)
             self._client.on_wait = self._reporter.waiting

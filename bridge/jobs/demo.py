@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -25,6 +25,34 @@ DEMO_SIMILAR_REF = "santjust-xatbot"  # a small council's chatbot: its peers are
 DEMO_LIKE = "Olot"  # a mid-sized Catalan town of the sample
 
 
+class Topic(TypedDict):
+    """A record's topic as the demo lists it."""
+
+    ref: str
+    title: str
+    url: str | None
+    category: str | None
+    tags: list[str]
+    closed: bool
+
+
+class Picture(TypedDict, total=False):
+    """One of the overview topic's pictures in the demo's forum (`file` when written)."""
+
+    alt: str
+    short_url: str
+    url: str | None
+    topic_url: str
+    file: str
+
+
+class Progress(Protocol):
+    """The first sync's progress hook (`run_sync(progress=)`), closed when that sync ends."""
+
+    def __call__(self, event: str, value: Any) -> None: ...
+    def close(self) -> None: ...
+
+
 class DemoFailed(Exception):
     """What stopped the demo, said as the error the CLI prints."""
 
@@ -33,7 +61,7 @@ class DemoFailed(Exception):
 class DemoRun:
     first: SyncSummary
     second: SyncSummary
-    topics: list[dict[str, Any]]  # the record topics, as `status --json` lists them
+    topics: list[Topic]  # the record topics, as `status --json` lists them
     showcase: dict[str, Any]  # `similar`, `find --like` and the observatory's topics
     challenge: dict[str, Any]  # the sample challenge and the bridge's reply
 
@@ -53,7 +81,7 @@ def run_demo(
     database: str | None,
     pictures: Path | None,
     say: Callable[[str], None],
-    progress: Any = None,
+    progress: Progress | None = None,
 ) -> DemoRun:
     """Run the demo. `say` tells what each step set up; `progress` is the first sync's
     progress hook (`run_sync(progress=)`), closed (`.close()`) once that sync ends. The
@@ -121,7 +149,7 @@ def run_demo(
     return DemoRun(first, second, topics, showcase, challenge)
 
 
-def _topics(engine: Engine, forum_url: str) -> list[dict[str, Any]]:
+def _topics(engine: Engine, forum_url: str) -> list[Topic]:
     from bridge.catalogue.read_store import topic_url
     from bridge.sync import state
 
@@ -138,7 +166,7 @@ def _topics(engine: Engine, forum_url: str) -> list[dict[str, Any]]:
     ]
 
 
-def showcase_of(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
+def showcase_of(engine: Engine, cfg: Settings, forum_url: str) -> dict[str, Any]:
     """What the demo shows of issue 11: `similar` on a sample record, `find --like` a sample
     town, and the index and overview topics the sync made."""
     from bridge.catalogue import read_store
@@ -177,8 +205,8 @@ def showcase_of(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
 
 
 def _pictures(
-    engine: Engine, cfg: Any, emulator: RunningEmulator, directory: Path | None
-) -> list[dict[str, Any]]:
+    engine: Engine, cfg: Settings, emulator: RunningEmulator, directory: Path | None
+) -> list[Picture]:
     """The overview topic's pictures (issue 24) as the demo's forum shows them: each one's alt
     text, `upload://` short URL and the forum's URL of the file; written into `directory` too
     when one is given."""
@@ -190,7 +218,7 @@ def _pictures(
         return []
     raw = emulator.state.topics[row.topic_id].posts[0].raw
     by_short = {u.short_url: u for u in emulator.state.uploads.values()}
-    found = []
+    found: list[Picture] = []
     for alt, short in re.findall(r"!\[([^\]|]*)\|\d+x\d+\]\((upload://[^)]+)\)", raw):
         upload = by_short.get(short)
         found.append(

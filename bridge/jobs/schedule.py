@@ -95,7 +95,7 @@ def scheduled_run(
         refresh_opendata(engine, cfg, opendata, report)
 
 
-def scheduled_harvest(engine: Any, cfg: Settings, report: Report) -> list[SourceOutcome]:
+def scheduled_harvest(engine: Engine, cfg: Settings, report: Report) -> list[SourceOutcome]:
     """A scheduled run's harvest of the [[harvest]] sources; a failing source is reported and
     the schedule goes on (it changed nothing)."""
     from bridge.harvest.model import summary
@@ -120,7 +120,7 @@ def scheduled_harvest(engine: Any, cfg: Settings, report: Report) -> list[Source
     return outcomes
 
 
-def refresh_opendata(engine: Any, cfg: Settings, directory: Path, report: Report) -> None:
+def refresh_opendata(engine: Engine, cfg: Settings, directory: Path, report: Report) -> None:
     """After a scheduled run: rewrite DIR when the public catalogue changed (the same bytes are
     never rewritten). A problem is reported and the schedule goes on."""
     from bridge.opendata.publish import publish
