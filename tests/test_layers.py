@@ -33,6 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "bridge.rules",
             "bridge.rules.*",
             "bridge.sync.effective",
+            "bridge.sync.state_sql",
+            "bridge.loop.activity_sql",
             "bridge.sync.external_id",
             "bridge.sync.titles",
             "bridge.sync.plan_error",

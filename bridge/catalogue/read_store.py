@@ -39,7 +39,9 @@ from bridge.catalogue.evidence import derived as derived_evidence
 from bridge.catalogue.proximity import Effective, effective
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
+from bridge.loop import activity_sql
 from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
+from bridge.sync import state_sql
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 
 if TYPE_CHECKING:
@@ -95,10 +97,10 @@ _PARTICIPANTS = _COLUMNS.index("a.participants")
 _LAST_POSTED = _COLUMNS.index("a.last_posted_at")
 _STATE = slice(_COLUMNS.index("s.project_id"), _COLUMNS.index("s.last_synced_at") + 1)
 _ACTIVITY = slice(_REPLIES, _LAST_POSTED + 1)
-_FROM = """
+_FROM = f"""
 FROM project p
-LEFT JOIN sync_state s ON s.project_id = p.id
-LEFT JOIN activity a ON a.project_id = p.id
+{state_sql.JOIN_ON_PROJECT}
+{activity_sql.JOIN_ON_PROJECT}
 """
 _PROVENANCE = _COLUMNS.index("p.provenance_json")
 _PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"

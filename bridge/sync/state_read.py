@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.dbapi import Rows, as_bool, as_json
+from bridge.loop import activity_sql
 from bridge.models.enums import SyncStatus
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 from bridge.sync.runs_read import RunKind, last_runs
+from bridge.sync.state_sql import JOIN_ON_PROJECT
 
 # Ordered by the database, as the report always was: the failures and drift it lists keep the
 # order the golden outputs hold on each backend.
@@ -96,11 +98,11 @@ WHERE s.topic_id IS NOT NULL AND NOT s.remote_deleted
 
 # Each record's content, archived state, topic and replies, by ref: what the index and overview
 # topics show of the catalogue (their fingerprint).
-_PAGES_INPUTS_SQL = """
+_PAGES_INPUTS_SQL = f"""
 SELECT p.ref, p.content_hash, p.archived, s.topic_id, s.topic_slug, a.replies
 FROM project p
-LEFT OUTER JOIN sync_state s ON s.project_id = p.id
-LEFT OUTER JOIN activity a ON a.project_id = p.id
+{JOIN_ON_PROJECT}
+{activity_sql.JOIN_ON_PROJECT}
 ORDER BY p.ref
 """
 
