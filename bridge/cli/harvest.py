@@ -7,16 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import (
-    app,
-    catalogue_engine,
-    catalogue_rows,
-    err,
-    fail,
-    out,
-    print_json,
-    settings,
-)
+from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
 from bridge.models.enums import Area, Kind, Phase
 
 if TYPE_CHECKING:
@@ -128,6 +119,7 @@ def harvest(
 def _states(cfg: Settings) -> dict[str, Any]:
     """The sources' state through the database driver alone (no SQLAlchemy: an unchanged
     source then costs start-up, one conditional request and this read)."""
+    from bridge.cli.app import catalogue_rows
     from bridge.harvest.read_store import source_states
 
     with catalogue_rows(cfg) as rows:
@@ -135,7 +127,7 @@ def _states(cfg: Settings) -> dict[str, Any]:
 
 
 def report(outcomes: list[SourceOutcome], *, dry_run: bool, json_out: bool) -> None:
-    from bridge.harvest.model import Action, summary
+    from bridge.harvest.model import Action, counts_said, summary
 
     for outcome in outcomes:
         for warning in outcome.warnings:
@@ -152,14 +144,9 @@ def report(outcomes: list[SourceOutcome], *, dry_run: bool, json_out: bool) -> N
         if outcome.not_modified:
             out.print(f"{head}: unchanged ({outcome.note}), nothing written", markup=False)
             continue
-        counts = summary(outcome)
         verb = "would be " if dry_run else ""
         out.print(
-            f"{head}: {verb}"
-            + ", ".join(
-                f"{counts[n]} {n}"
-                for n in ("added", "updated", "archived", "restored", "merged", "unchanged")
-            ),
+            f"{head}: {verb}{counts_said(outcome)}",
             markup=False,
         )
         if dry_run:

@@ -131,6 +131,26 @@ class SourceOutcome:
         return sum(1 for p in self.planned if p.action is action)
 
 
+# What a harvest counts, by the name its summary and its lines give each, in their order.
+COUNTED = (
+    ("added", Action.add),
+    ("updated", Action.update),
+    ("archived", Action.archive),
+    ("restored", Action.restore),
+    ("merged", Action.merge),
+    ("unchanged", Action.unchanged),
+)
+
+
+def counts_said(outcome: SourceOutcome, *, unchanged: bool = True) -> str:
+    """ "2 added, 1 updated, 0 archived, …": the counts as `harvest` and `schedule` say them."""
+    return ", ".join(
+        f"{outcome.count(action)} {name}"
+        for name, action in COUNTED
+        if unchanged or action is not Action.unchanged
+    )
+
+
 def summary(outcome: SourceOutcome) -> dict[str, Any]:
     """One source's outcome as `harvest --json` prints it (contract §4b)."""
     return {
@@ -140,17 +160,7 @@ def summary(outcome: SourceOutcome) -> dict[str, Any]:
         "not_modified": outcome.not_modified,
         "error": outcome.error,
         "note": outcome.note,
-        **{
-            name: outcome.count(action)
-            for name, action in (
-                ("added", Action.add),
-                ("updated", Action.update),
-                ("archived", Action.archive),
-                ("restored", Action.restore),
-                ("merged", Action.merge),
-                ("unchanged", Action.unchanged),
-            )
-        },
+        **{name: outcome.count(action) for name, action in COUNTED},
         "plan": [
             {
                 "action": p.action.value,

@@ -98,7 +98,7 @@ def scheduled_run(
 def scheduled_harvest(engine: Engine, cfg: Settings, report: Report) -> list[SourceOutcome]:
     """A scheduled run's harvest of the [[harvest]] sources; a failing source is reported and
     the schedule goes on (it changed nothing)."""
-    from bridge.harvest.model import summary
+    from bridge.harvest.model import counts_said
     from bridge.harvest.run import configured, own_package_id
     from bridge.harvest.run import harvest as run
 
@@ -109,14 +109,7 @@ def scheduled_harvest(engine: Engine, cfg: Settings, report: Report) -> list[Sou
         elif outcome.not_modified:
             report(f"harvest: {outcome.source}: unchanged")
         else:
-            counts = summary(outcome)
-            report(
-                f"harvest: {outcome.source}: "
-                + ", ".join(
-                    f"{counts[n]} {n}"
-                    for n in ("added", "updated", "archived", "restored", "merged")
-                )
-            )
+            report(f"harvest: {outcome.source}: {counts_said(outcome, unchanged=False)}")
     return outcomes
 
 
