@@ -256,6 +256,22 @@ def test_no_import_runs_up() -> None:
     )
 
 
+# What a command module may import of the CLI: the shared helpers (issue 19: the CLI a thin layer
+# over the library and the jobs; a command that needs another's code finds it below the CLI).
+CLI_SHARED = {"bridge.cli.app", "bridge.cli.tables"}
+
+
+def test_cli_modules_share_only_app() -> None:
+    crossing = sorted(
+        f"{source} -> {target}"
+        for source, targets in graph().items()
+        if source.startswith("bridge.cli.") and source not in CLI_SHARED
+        for target in targets
+        if target.startswith("bridge.cli") and target not in CLI_SHARED
+    )
+    assert not crossing, "CLI modules importing each other:\n" + "\n".join(crossing)
+
+
 def package(name: str) -> str:
     return ".".join(name.split(".")[:2])
 

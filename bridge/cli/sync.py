@@ -27,7 +27,6 @@ from bridge.cli.app import (
     print_matches,
     settings,
 )
-from bridge.cli.challenges import challenge_status, print_challenge_status
 
 # The sync engine, the database and rich are imported inside the commands that use them, so that
 # other commands (a `projects list` of thousands of records, say) do not pay for loading them.
@@ -388,6 +387,8 @@ def status(json_output: JsonOption = False) -> None:
         # A live holder of the sync lock (its lock is taken, whatever the lease row says): who
         # and since when, so that an administrator can find a hung one (README: "A hung sync").
         holder = running(rows)
+        from bridge.challenges.read_store import challenge_status
+
         challenges = challenge_status(rows)  # issue 12
         page_drift = page_drift_report(rows)
         key_seen = key_accepted_at(rows)
@@ -553,6 +554,20 @@ def _print_showcase(doc: dict[str, Any]) -> None:
     for page in doc["pages"]:
         table.add_row(Text(page["page"]), Text(page["title"] or ""), Text(page["url"]))
     out.print(table)
+
+
+def print_challenge_status(report: dict[str, Any]) -> None:
+    out.print(f"challenges: {report['open']} open, {report['answered']} answered", markup=False)
+    for item in report["reply_deleted"]:
+        out.print(
+            f"challenge {item['topic_id']}: a moderator deleted the bridge's reply (not re-posted)",
+            markup=False,
+        )
+    for item in report["failed"]:
+        out.print(
+            f"challenge {item['topic_id']}: reply failed, retried next pull: {item['error']}",
+            markup=False,
+        )
 
 
 def _print_challenge(challenge: dict[str, Any]) -> None:
