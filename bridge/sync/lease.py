@@ -29,9 +29,9 @@ from typing import ClassVar, Protocol
 
 import filelock
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from bridge.db import upsert
 from bridge.dbapi import EngineRows, rows_of
 from bridge.models import read_tables
 from bridge.models.columns import utcnow
@@ -196,19 +196,11 @@ def _lock_for(engine: Engine, name: str) -> _Lock:
 # --------------------------------------------------------------------------- the holder row
 
 
-def _insert(engine: Engine):
-    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(_lease)
-
-
 def _write_holder(engine: Engine, name: str, holder: str, ttl: float) -> None:
     now = utcnow()
     values = {"holder": holder, "acquired_at": now, "expires_at": now + timedelta(seconds=ttl)}
     with engine.begin() as conn:
-        conn.execute(
-            _insert(engine)
-            .values(name=name, **values)
-            .on_conflict_do_update(index_elements=["name"], set_=values)
-        )
+        upsert(conn, _lease, {"name": name}, values)
 
 
 def _read_holder(engine: Engine, name: str) -> Holder | None:
