@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from bridge.dbapi import Rows, as_json, as_utc
 from bridge.models.enums import ChallengeStatus
@@ -81,7 +81,26 @@ def challenge_documents(source: Rows | Engine, discourse_url: str | None) -> lis
     return documents
 
 
-def challenge_status(source: Rows | Engine) -> dict[str, Any]:
+class DeletedReply(TypedDict):
+    topic_id: int
+    title: str
+
+
+class FailedReply(TypedDict):
+    topic_id: int
+    error: str
+
+
+class ChallengeReport(TypedDict):
+    """The challenges part of `status --json`."""
+
+    open: int
+    answered: int
+    reply_deleted: list[DeletedReply]
+    failed: list[FailedReply]
+
+
+def challenge_status(source: Rows | Engine) -> ChallengeReport:
     """The challenges part of `status --json`: replies a moderator deleted, refused replies."""
     docs = challenge_documents(source, None)
     open_docs = [d for d in docs if d["open"]]

@@ -31,9 +31,12 @@ from bridge.cli.app import (
 # The sync engine, the database and rich are imported inside the commands that use them, so that
 # other commands (a `projects list` of thousands of records, say) do not pay for loading them.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.progress import Progress
     from rich.table import Table
 
+    from bridge.challenges.read_store import ChallengeReport
     from bridge.forum.client import ForumClient
     from bridge.settings import Settings
     from bridge.sync.plan import Plan
@@ -57,11 +60,11 @@ class _Reporter:
     EVERY = 10.0
     PAUSE = 5.0
 
-    def __init__(self, clock: Any = None) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         import time
 
         self.bar: Progress | None = None
-        self.task: Any = None
+        self.task: Any = None  # rich's TaskID, once the bar is shown
         self.clock = clock or time.monotonic
         self.total = 0
         self.done = 0
@@ -556,16 +559,16 @@ def _print_showcase(doc: dict[str, Any]) -> None:
     out.print(table)
 
 
-def print_challenge_status(report: dict[str, Any]) -> None:
+def print_challenge_status(report: ChallengeReport) -> None:
     out.print(f"challenges: {report['open']} open, {report['answered']} answered", markup=False)
     for item in report["reply_deleted"]:
         out.print(
             f"challenge {item['topic_id']}: a moderator deleted the bridge's reply (not re-posted)",
             markup=False,
         )
-    for item in report["failed"]:
+    for failed in report["failed"]:
         out.print(
-            f"challenge {item['topic_id']}: reply failed, retried next pull: {item['error']}",
+            f"challenge {failed['topic_id']}: reply failed, retried next pull: {failed['error']}",
             markup=False,
         )
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
 
@@ -27,7 +27,7 @@ log = logging.getLogger("bridge.loop")
 Report = Callable[[str], None]
 
 
-def run_fields(event: str, run_id: int | None, started: float, failed: int) -> dict[str, Any]:
+def run_fields(event: str, run_id: int | None, started: float, failed: int) -> dict[str, object]:
     """A finished step's structured log fields."""
     return {
         "event": event,
