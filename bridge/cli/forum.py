@@ -282,9 +282,8 @@ def webhook(
     GET /healthz (database reachable, last run's outcome and age) and GET /metrics (Prometheus)
     are served beside it. Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
-    from bridge.db import session_scope
-    from bridge.loop.events import make_processor
-    from bridge.loop.webhook import PATH, make_app, make_server
+    from bridge.jobs.webhook import receiver
+    from bridge.loop.webhook import PATH, make_server
 
     cfg = settings()
     _configure_logs(log_format)
@@ -294,25 +293,14 @@ def webhook(
             "verify signatures"
         )
     engine = catalogue_engine(cfg)
-    processor = make_processor(lambda: session_scope(engine))
-    if cfg.forum_configured:
-        # Challenges are answered at once (issue 12): that needs the forum's API.
-        from bridge.challenges.runner import with_challenges
-
-        processor = with_challenges(processor, engine, cfg, forum_client(cfg))
-    else:
+    # Challenges are answered at once (issue 12): that needs the forum's API.
+    client = forum_client(cfg) if cfg.forum_configured else None
+    if client is None:
         log.info(
             "challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them",
             extra={"event": "webhook.challenges_off"},
         )
-    application = make_app(
-        cfg.webhook_secret.get_secret_value(),
-        processor,
-        max_body_bytes=cfg.webhook.max_body_bytes,
-    )
-    from bridge.loop.health import HealthApp, with_health  # issue 26: /healthz and /metrics
-
-    application = with_health(application, HealthApp(engine))
+    application = receiver(engine, cfg, client, cfg.webhook_secret.get_secret_value())
     host = host or cfg.webhook.host
     port = cfg.webhook.port if port is None else port
     try:
