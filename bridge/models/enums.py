@@ -72,24 +72,6 @@ class ChallengeStatus(StrEnum):
     ignored = "ignored"  # opened by the bridge's own user (never a challenge)
 
 
-def values(enum: type[Enum]) -> list[str]:
-    """The valid values of an enum, in declaration order (used in error messages)."""
-    return [member.value for member in enum]
-
-
-class PlaceSource(StrEnum):
-    """Where a row came from; the order of `RANK` says which wins when registries disagree."""
-
-    catalunya = "catalunya"  # built in: Generalitat de Catalunya + IGN, 947 municipalities
-    ign = "ign"  # IGN/CNIG Nomenclátor (NGMEP), every Spanish municipality
-    lau = "lau"  # Eurostat/GISCO LAU centres (population from the 2018 1 km² grid)
-
-
-# Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
-# before IGN's national one.
-RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}
-
-
 class Sort(StrEnum):
     """How records are ordered (`projects list --sort`): the last three by a figure derived from
     a record's evidence (issue 25, `bridge.catalogue.evidence.SORTS`), records without it last;
@@ -116,3 +98,21 @@ class SyncResult(StrEnum):
     adopted = "adopted"
     failed = "failed"
     deleted = "deleted"  # a pairing forgotten: not one of a run row's counts
+
+
+def values(enum: type[Enum]) -> list[str]:
+    """The valid values of an enum, in declaration order (used in error messages)."""
+    return [member.value for member in enum]
+
+
+class PlaceSource(StrEnum):
+    """Where a row came from; the order of `RANK` says which wins when registries disagree."""
+
+    catalunya = "catalunya"  # built in: Generalitat de Catalunya + IGN, 947 municipalities
+    ign = "ign"  # IGN/CNIG Nomenclátor (NGMEP), every Spanish municipality
+    lau = "lau"  # Eurostat/GISCO LAU centres (population from the 2018 1 km² grid)
+
+
+# Municipal registers (padrón) before a grid estimate; the Generalitat's table (with comarques)
+# before IGN's national one.
+RANK: dict[PlaceSource, int] = {PlaceSource.catalunya: 3, PlaceSource.ign: 2, PlaceSource.lau: 1}
