@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from bridge.challenges.read_store import ChallengeReport
     from bridge.forum.client import ForumClient
+    from bridge.jobs.demo import Picture, Showcase
     from bridge.settings import Settings
     from bridge.sync.plan import Plan
     from bridge.sync.runner import SyncSummary
@@ -541,7 +542,7 @@ def demo(
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)
 
 
-def _print_showcase(doc: dict[str, Any]) -> None:
+def _print_showcase(doc: Showcase) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -588,7 +589,7 @@ def _print_challenge(challenge: dict[str, Any]) -> None:
     out.print(challenge["reply"], markup=False)
 
 
-def _print_pictures(found: list[dict], directory: Path | None) -> None:
+def _print_pictures(found: list[Picture], directory: Path | None) -> None:
     if not found:
         return
     out.print(

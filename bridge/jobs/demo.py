@@ -46,6 +46,22 @@ class Picture(TypedDict, total=False):
     file: str
 
 
+class Page(TypedDict):
+    page: str
+    title: str | None
+    url: str
+    pinned: bool
+
+
+class Showcase(TypedDict, total=False):
+    """What the demo shows of discovery (issue 11) and of the overview's pictures (issue 24)."""
+
+    similar: dict[str, Any]  # {"ref", "matches"}
+    find: dict[str, Any]  # {"like", "matches"}, when the sample town is known
+    pages: list[Page]
+    pictures: list[Picture]
+
+
 class Progress(Protocol):
     """The first sync's progress hook (`run_sync(progress=)`), closed when that sync ends."""
 
@@ -62,7 +78,7 @@ class DemoRun:
     first: SyncSummary
     second: SyncSummary
     topics: list[Topic]  # the record topics, as `status --json` lists them
-    showcase: dict[str, Any]  # `similar`, `find --like` and the observatory's topics
+    showcase: Showcase
     challenge: dict[str, Any]  # the sample challenge and the bridge's reply
 
     def as_json(self) -> dict[str, Any]:
@@ -166,7 +182,7 @@ def _topics(engine: Engine, forum_url: str) -> list[Topic]:
     ]
 
 
-def showcase_of(engine: Engine, cfg: Settings, forum_url: str) -> dict[str, Any]:
+def showcase_of(engine: Engine, cfg: Settings, forum_url: str) -> Showcase:
     """What the demo shows of issue 11: `similar` on a sample record, `find --like` a sample
     town, and the index and overview topics the sync made."""
     from bridge.catalogue import read_store
@@ -181,7 +197,7 @@ def showcase_of(engine: Engine, cfg: Settings, forum_url: str) -> dict[str, Any]
     )
     refs = {r["ref"] for r in records}
     ref = DEMO_SIMILAR_REF if DEMO_SIMILAR_REF in refs else min(refs)
-    doc: dict[str, Any] = {
+    doc: Showcase = {
         "similar": {"ref": ref, "matches": [match_json(m) for m in find_similar(records, ref)]}
     }
     try:
