@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.discovery.pages import StoredPage, merge_page_drift, page_drift
+from bridge.loop import activity_sql
 from bridge.loop.drift import Observed
 from bridge.models import DiscoveryCache, ForumPage
 from bridge.models.types import table_of, utcnow
@@ -74,7 +75,8 @@ def pages_inputs(engine: Engine, extra: str) -> str:
     """Fingerprint of everything the index and overview topics show: each record's content,
     archived state, topic and replies (one query), plus `extra` (the settings they use)."""
     with rows_of(engine) as read:
-        rows = state_read.pages_inputs(read)
+        replies = dict(read.all(activity_sql.REPLIES_SQL))
+        rows = [[*row, replies.get(row[0])] for row in state_read.pages_inputs(read)]
     data = json.dumps([extra, [list(r) for r in rows]], ensure_ascii=False, default=str)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.dbapi import Rows, as_bool, as_json
-from bridge.loop import activity_sql
 from bridge.models.enums import SyncStatus
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 from bridge.sync.runs_read import RunKind, last_runs
@@ -96,13 +95,12 @@ JOIN sync_state s ON s.project_id = p.id
 WHERE s.topic_id IS NOT NULL AND NOT s.remote_deleted
 """
 
-# Each record's content, archived state, topic and replies, by ref: what the index and overview
-# topics show of the catalogue (their fingerprint).
+# Each record's content, archived state and topic, by ref: what the index and overview topics
+# show of the catalogue (their fingerprint, with the replies `bridge.loop.activity_sql` reads).
 _PAGES_INPUTS_SQL = f"""
-SELECT p.ref, p.content_hash, p.archived, s.topic_id, s.topic_slug, a.replies
+SELECT p.ref, p.content_hash, p.archived, s.topic_id, s.topic_slug
 FROM project p
 {JOIN_ON_PROJECT}
-{activity_sql.JOIN_ON_PROJECT}
 ORDER BY p.ref
 """
 
@@ -113,8 +111,8 @@ def live_topics(rows: Rows) -> list[tuple[str, int]]:
 
 
 def pages_inputs(rows: Rows) -> list[list[Any]]:
-    """[ref, content hash, archived, topic id, topic slug, replies] of every record, by ref."""
+    """[ref, content hash, archived, topic id, topic slug] of every record, by ref."""
     return [
-        [ref, content_hash, as_bool(archived), topic_id, slug, replies]
-        for ref, content_hash, archived, topic_id, slug, replies in rows.all(_PAGES_INPUTS_SQL)
+        [ref, content_hash, as_bool(archived), topic_id, slug]
+        for ref, content_hash, archived, topic_id, slug in rows.all(_PAGES_INPUTS_SQL)
     ]
