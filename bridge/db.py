@@ -45,7 +45,7 @@ def insert_for(conn: sa.Connection) -> Callable[..., Any]:
 
 def upsert(
     conn: sa.Connection,
-    table: sa.Table,
+    table: sa.TableClause,
     key: Mapping[str, Any],
     values: Mapping[str, Any],
     *,

@@ -207,7 +207,7 @@ def test_a_refused_reply_is_retried_next_run_and_shown_in_status(
     row = forum.row(topic_id)
     assert row.status == ChallengeStatus.pending and "rate limiting" in (row.last_error or "")
     assert row.reply_started_at is None, "a refusal is not ambiguous: nothing was posted"
-    from bridge.cli.challenges import challenge_status
+    from bridge.challenges.read_store import challenge_status
 
     assert challenge_status(forum.harness.engine)["failed"] == [
         {"topic_id": topic_id, "error": row.last_error}

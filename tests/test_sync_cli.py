@@ -158,9 +158,9 @@ def _write_sample(path: Path) -> Path:
 def test_demo_syncs_then_shows_zero_writes(
     bridge_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bridge.cli.sync as cli_sync
+    import bridge.jobs.demo as demo_job
 
-    monkeypatch.setattr(cli_sync, "DEMO_CATALOGUE", _write_sample(tmp_path / "sample.json"))
+    monkeypatch.setattr(demo_job, "DEMO_CATALOGUE", _write_sample(tmp_path / "sample.json"))
     code, doc, _ = run("demo", "--json")
     assert code == 0
     assert doc["first_sync"]["created"] == 3
@@ -179,9 +179,9 @@ def test_demo_syncs_then_shows_zero_writes(
 def test_demo_keeps_its_catalogue_with_database(
     bridge_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bridge.cli.sync as cli_sync
+    import bridge.jobs.demo as demo_job
 
-    monkeypatch.setattr(cli_sync, "DEMO_CATALOGUE", _write_sample(tmp_path / "sample.json"))
+    monkeypatch.setattr(demo_job, "DEMO_CATALOGUE", _write_sample(tmp_path / "sample.json"))
     url = f"sqlite:///{tmp_path / 'kept.db'}"
     for _ in range(2):  # a kept catalogue, a fresh forum each time: still one topic per record
         code, doc, _ = run("demo", "--database", url, "--json")
@@ -191,9 +191,9 @@ def test_demo_keeps_its_catalogue_with_database(
 
 
 def test_demo_runs_on_the_bundled_sample_catalogue(bridge_env: Settings) -> None:
-    import bridge.cli.sync as cli_sync
+    import bridge.jobs.demo as demo_job
 
-    if not cli_sync.DEMO_CATALOGUE.is_file():
+    if not demo_job.DEMO_CATALOGUE.is_file():
         pytest.skip(
             "bridge/samples/demo_catalogue.yaml not there yet (the catalogue issue ships it)"
         )

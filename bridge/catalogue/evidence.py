@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bridge.models.enums import Sort
+
 # The structured parts, in the contract's order, and each one's fields in order.
 COST_FIELDS = ("one_off_eur", "yearly_eur", "year")
 FUNDING_FIELDS = ("source", "share")
@@ -301,19 +303,20 @@ def derived(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class EvidenceSort(StrEnum):
-    """The orders by a derived figure (`projects list --sort`, `find --sort`)."""
+    """`find --sort`'s choices: the evidence orders of `Sort`, an enum of their own so that the
+    CLI offers only these (the values are `Sort`'s)."""
 
-    cost_per_inhabitant = "cost-per-inhabitant"
-    savings_per_inhabitant = "savings-per-inhabitant"
-    time_to_implement = "time-to-implement"
+    cost_per_inhabitant = Sort.cost_per_inhabitant.value
+    savings_per_inhabitant = Sort.savings_per_inhabitant.value
+    time_to_implement = Sort.time_to_implement.value
 
 
-# `projects list --sort` by a derived figure (issue 25): the figure, and which way is best first
-# (cheapest, most saved, quickest). Records without the figure come last, by ref.
+# Ordering by a derived figure (issue 25): the figure, and which way is best first (cheapest,
+# most saved, quickest). Records without the figure come last, by ref.
 SORTS: dict[str, tuple[str, int]] = {
-    "cost-per-inhabitant": ("cost_per_inhabitant_eur", 1),
-    "savings-per-inhabitant": ("savings_per_inhabitant_eur", -1),
-    "time-to-implement": ("months_to_implement", 1),
+    Sort.cost_per_inhabitant: ("cost_per_inhabitant_eur", 1),
+    Sort.savings_per_inhabitant: ("savings_per_inhabitant_eur", -1),
+    Sort.time_to_implement: ("months_to_implement", 1),
 }
 
 

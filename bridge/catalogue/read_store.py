@@ -41,7 +41,9 @@ from bridge.catalogue.inspiration import relations as find_relations
 from bridge.catalogue.proximity import Effective, effective
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
-from bridge.models.enums import Area, Kind, Phase, Proximity
+from bridge.loop import activity_sql
+from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
+from bridge.sync import state_sql
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 
 if TYPE_CHECKING:
@@ -70,10 +72,37 @@ _COLUMNS = (
     "p.provenance_json",
 )  # fmt: skip
 _EVIDENCE = _COLUMNS.index("p.savings_hours_per_year")  # then p.evidence
-_FROM = """
+# Each column's position by name (rows are tuples: this runs for every record).
+_ID = _COLUMNS.index("p.id")
+_REF = _COLUMNS.index("p.ref")
+_TITLE = _COLUMNS.index("p.title")
+_DESCRIPTION = _COLUMNS.index("p.description")
+_AREA = _COLUMNS.index("p.area")
+_KIND = _COLUMNS.index("p.kind")
+_PHASE = _COLUMNS.index("p.phase")
+_VALUE = _COLUMNS.index("p.value")
+_SAVINGS = _COLUMNS.index("p.savings")
+_SAVINGS_EUR = _COLUMNS.index("p.savings_eur_per_year")
+_BARRIERS = _COLUMNS.index("p.analysis_barriers")
+_BENEFITS = _COLUMNS.index("p.analysis_benefits")
+_TECHNOLOGY = _COLUMNS.index("p.analysis_technology")
+_PROXIMITY = _COLUMNS.index("p.proximity")
+_BODY = _COLUMNS.index("p.local_body_id")
+_ARCHIVED = _COLUMNS.index("p.archived")
+_HASH = _COLUMNS.index("p.content_hash")
+_REVISION = _COLUMNS.index("p.revision")
+_CREATED = _COLUMNS.index("p.created_at")
+_UPDATED = _COLUMNS.index("p.updated_at")
+_REPLIES = _COLUMNS.index("a.replies")
+_VIEWS = _COLUMNS.index("a.views")
+_PARTICIPANTS = _COLUMNS.index("a.participants")
+_LAST_POSTED = _COLUMNS.index("a.last_posted_at")
+_STATE = slice(_COLUMNS.index("s.project_id"), _COLUMNS.index("s.last_synced_at") + 1)
+_ACTIVITY = slice(_REPLIES, _LAST_POSTED + 1)
+_FROM = f"""
 FROM project p
-LEFT JOIN sync_state s ON s.project_id = p.id
-LEFT JOIN activity a ON a.project_id = p.id
+{state_sql.JOIN_ON_PROJECT}
+{activity_sql.JOIN_ON_PROJECT}
 """
 _PROVENANCE = _COLUMNS.index("p.provenance_json")
 _PROJECT_SQL = f"SELECT {', '.join(_COLUMNS)} {_FROM}"
@@ -130,7 +159,7 @@ class _Fetched:
 
 
 def _by_ref(row: tuple[Any, ...]) -> str:
-    return row[1]
+    return row[_REF]
 
 
 def _fetch(rows: Rows, where: Where) -> _Fetched:
@@ -154,7 +183,7 @@ def _inspirations(rows: Rows, where: Where) -> dict[int, list[str]]:
 
 
 def _bodies(rows: Rows, projects: Sequence[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
-    body_ids = sorted({row[14] for row in projects})
+    body_ids = sorted({row[_BODY] for row in projects})
     return {
         row[0]: row[1:]
         for chunk in chunks(body_ids)
@@ -309,13 +338,14 @@ class _Output:
 
     def canonical(self, row: tuple[Any, ...], *, with_proximity: bool) -> dict[str, Any]:
         """The record alone (export's form; list/show add their fields after it)."""
-        pid = row[0]
+        pid = row[_ID]
         return canonical_record(
-            row[1], row[2], self.body(row[14]),
+            row[_REF], row[_TITLE], self.body(row[_BODY]),
             [contact_dict(c, private=self.private) for c in self.fetched.contacts.get(pid, ())],
-            row[3], row[7], row[8], row[9], (row[10], row[11], row[12]), row[4], row[5], row[6],
+            row[_DESCRIPTION], row[_VALUE], row[_SAVINGS], row[_SAVINGS_EUR],
+            (row[_BARRIERS], row[_BENEFITS], row[_TECHNOLOGY]), row[_AREA], row[_KIND], row[_PHASE],
             [document_dict(*d) for d in self.fetched.documents.get(pid, ())],
-            row[13] if with_proximity else None,
+            row[_PROXIMITY] if with_proximity else None,
             row[_EVIDENCE], decode_evidence(row[_EVIDENCE + 1]),
             provenance_dict(row[_PROVENANCE]),
             self.fetched.inspired_by.get(pid, ()),
@@ -348,12 +378,12 @@ class _Output:
     def derived(self, row: tuple[Any, ...], *, detail: bool = False) -> dict[str, Any]:
         """What list and show add after the record's canonical form: its place, proximity,
         state in the forum and activity (and, for show, the bookkeeping)."""
-        body_id, own, archived = row[14], row[13], as_bool(row[15])
-        synced, topic_id, slug, state, synced_hash, closed, last_error, last_synced = row[20:28]
+        body_id, own, archived = row[_BODY], row[_PROXIMITY], as_bool(row[_ARCHIVED])
+        synced, topic_id, slug, state, synced_hash, closed, last_error, last_synced = row[_STATE]
         summary = (
             None if synced is None else StateSummary(state, topic_id, synced_hash, as_bool(closed))
         )
-        replies, seen, likes, participants, last_posted_at = row[28:33]
+        replies, seen, likes, participants, last_posted_at = row[_ACTIVITY]
         derived = {
             "place": self.places.get(body_id),
             "proximity": self.derived_proximity(body_id, own),
@@ -362,7 +392,7 @@ class _Output:
             "topic_url": None
             if topic_id is None
             else topic_url(self.discourse_url, topic_id, slug),
-            "sync_state": effective_status(RecordSummary(archived, row[16]), summary).value,
+            "sync_state": effective_status(RecordSummary(archived, row[_HASH]), summary).value,
             "activity": {
                 "replies": replies or 0,
                 "views": seen or 0,
@@ -376,10 +406,10 @@ class _Output:
             derived["proximity_basis"] = self.body_proximity(body_id, own).basis.value
             derived["last_error"] = last_error
             derived["last_synced_at"] = iso(as_utc(last_synced))
-            derived["revision"] = row[17]
-            derived["content_hash"] = row[16]
-            derived["created_at"] = iso(as_utc(row[18]))
-            derived["updated_at"] = iso(as_utc(row[19]))
+            derived["revision"] = row[_REVISION]
+            derived["content_hash"] = row[_HASH]
+            derived["created_at"] = iso(as_utc(row[_CREATED]))
+            derived["updated_at"] = iso(as_utc(row[_UPDATED]))
         return derived
 
 
@@ -401,12 +431,6 @@ def _places(rows: Rows, fetched: _Fetched) -> dict[int, dict[str, Any] | None]:
 # --------------------------------------------------------------------------- queries
 
 
-Sort = Literal[
-    "ref", "title", "activity", "recent",
-    # issue 25: by a derived figure (`evidence.SORTS`), records without it last
-    "cost-per-inhabitant", "savings-per-inhabitant", "time-to-implement",
-    "spread",  # issue 22 point 5: most councils that took it up first (`inspiration.spread`)
-]  # fmt: skip
 ArchivedFilter = Literal["exclude", "include", "only"]
 
 
@@ -440,7 +464,9 @@ def _fold(text: str) -> str:
 
 def _haystack(row: tuple[Any, ...], body_name: str) -> str:
     # ref, title, local body, description, technology
-    return _fold("\n".join((row[1], row[2], body_name, row[3], row[12] or "")))
+    return _fold(
+        "\n".join((row[_REF], row[_TITLE], body_name, row[_DESCRIPTION], row[_TECHNOLOGY] or ""))
+    )
 
 
 def _ts(value: Any) -> float:
@@ -449,13 +475,23 @@ def _ts(value: Any) -> float:
 
 
 _SORTS: dict[str, Callable[[tuple[Any, ...]], Any]] = {
-    "ref": lambda row: row[1],
-    "title": lambda row: (_fold(row[2]), row[1]),
+    "ref": lambda row: row[_REF],
+    "title": lambda row: (_fold(row[_TITLE]), row[_REF]),
     # Most discussed first (replies, participants, views).
-    "activity": lambda row: (-(row[28] or 0), -(row[31] or 0), -(row[29] or 0), row[1]),
+    "activity": lambda row: (
+        -(row[_REPLIES] or 0),
+        -(row[_PARTICIPANTS] or 0),
+        -(row[_VIEWS] or 0),
+        row[_REF],
+    ),
     # Latest forum post first; records without one after, most recently changed in the catalogue
     # first.
-    "recent": lambda row: (row[32] is None, -_ts(row[32]), -_ts(row[19]), row[1]),
+    "recent": lambda row: (
+        row[_LAST_POSTED] is None,
+        -_ts(row[_LAST_POSTED]),
+        -_ts(row[_UPDATED]),
+        row[_REF],
+    ),
 }
 
 
@@ -464,7 +500,7 @@ def iter_records(
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
-    sort: Sort = "ref",
+    sort: Sort = Sort.ref,
     *,
     private: bool = False,
 ) -> Iterator[dict[str, Any]]:
@@ -493,7 +529,7 @@ def iter_listing(
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
-    sort: Sort = "ref",
+    sort: Sort = Sort.ref,
     *,
     private: bool = False,
 ) -> Iterator[str]:
@@ -516,10 +552,10 @@ def iter_listing(
         projects = sorted(rows.all(_LISTING_SQL + where.clause(), where.params), key=_by_ref)
         fetched = _Fetched(projects, _bodies(rows, projects) if projects else {}, {}, {})
         places = _places(rows, fetched)
-        missing = [row[0] for row in projects if row[_LISTING] is None]
+        missing = [row[_ID] for row in projects if row[_LISTING] is None]
         for chunk in chunks(missing):
             by_id = Where(f"p.id IN ({placeholders(len(chunk))})", tuple(chunk))
-            full.update((row[0], row) for row in rows.all(_PROJECT_SQL + by_id.clause(), chunk))
+            full.update((row[_ID], row) for row in rows.all(_PROJECT_SQL + by_id.clause(), chunk))
             contacts, documents = _children(rows, by_id)
             fetched.contacts.update(contacts)
             fetched.documents.update(documents)
@@ -528,24 +564,26 @@ def iter_listing(
     for row in _chosen(fetched, output, filters, sort):
         stored = row[_LISTING]
         if stored is None:
-            yield encode_listed(output.listed(full[row[0]], detail=False))
+            yield encode_listed(output.listed(full[row[_ID]], detail=False))
         else:
             yield stored[:-1] + ", " + encode_listed(output.derived(row))[1:]
 
 
 def _chosen(
-    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort = "ref"
+    fetched: _Fetched, output: _Output, filters: Filters, sort: Sort = Sort.ref
 ) -> Iterator[tuple[Any, ...]]:
     """The fetched rows the filters keep (text search, proximity), in the asked order."""
     projects = fetched.projects
     if filters.search and filters.search.strip():
         needle = _fold(filters.search.strip())
-        projects = [row for row in projects if needle in _haystack(row, fetched.bodies[row[14]][0])]
+        projects = [
+            row for row in projects if needle in _haystack(row, fetched.bodies[row[_BODY]][0])
+        ]
     if sort != "ref":  # fetched in ref order
         projects = sorted(projects, key=_SORTS[sort])
     wanted = filters.proximity.value if filters.proximity is not None else None
     for row in projects:
-        if wanted is None or output.derived_proximity(row[14], row[13]) == wanted:
+        if wanted is None or output.derived_proximity(row[_BODY], row[_PROXIMITY]) == wanted:
             yield row
 
 
@@ -554,7 +592,7 @@ def list_records(
     home_region: str,
     discourse_url: str | None = None,
     filters: Filters = Filters(),
-    sort: Sort = "ref",
+    sort: Sort = Sort.ref,
     *,
     private: bool = False,
 ) -> list[dict[str, Any]]:

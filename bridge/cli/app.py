@@ -238,3 +238,38 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json_safe(scrub(text)))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def print_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
+    """Matches as contract §3 shapes them: the JSON list, or a table for people."""
+    if as_json:
+        print_json(matches)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from bridge.discovery import population_band
+
+    if not matches:
+        out.print(empty)
+        return
+    table = Table(header_style="bold")
+    for column in ("#", "ref", "title", "council", "score", "reasons", "forum"):
+        table.add_column(column, overflow="fold", no_wrap=column == "ref")
+    for rank, m in enumerate(matches, 1):
+        place = m["place"] or {}
+        council = str(place.get("name") or "")
+        band = population_band(place.get("population"))
+        if band:
+            council += f" ({band})"
+        cells = (
+            str(rank),
+            m["ref"],
+            m["title"],
+            council,
+            f"{m['score']:.2f}",
+            "; ".join(m["reasons"]),
+            m["topic_url"] or "—",
+        )
+        table.add_row(*(Text(c) for c in cells))  # people's words are never rich markup
+    out.print(table)

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,7 +31,7 @@ from bridge.cli.app import (
     print_json,
     settings,
 )
-from bridge.models.enums import Area, Kind, Phase, Proximity
+from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -348,17 +347,6 @@ WithPrivateOption = Annotated[
 ]
 
 
-class SortBy(StrEnum):
-    ref = "ref"
-    title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
-    activity = "activity"
-    recent = "recent"
-    cost_per_inhabitant = "cost-per-inhabitant"
-    savings_per_inhabitant = "savings-per-inhabitant"
-    time_to_implement = "time-to-implement"
-    spread = "spread"  # issue 22 point 5: most councils that took the project up first
-
-
 @projects_app.command("list")
 def projects_list(
     area: Annotated[Area | None, typer.Option(help="Only this area.")] = None,
@@ -375,14 +363,14 @@ def projects_list(
         ),
     ] = None,
     sort: Annotated[
-        SortBy,
+        Sort,
         typer.Option(
             help="ref, title, activity (most replies first), recent (latest forum post first), "
             "or by evidence: cost-per-inhabitant (cheapest first), savings-per-inhabitant (most "
             "first), time-to-implement (quickest first); records without the figure come last; "
             "spread (taken up by the most councils first)."
         ),
-    ] = SortBy.ref,
+    ] = Sort.ref,
     archived: Annotated[bool, typer.Option("--archived", help="Only archived records.")] = False,
     include_archived: Annotated[
         bool, typer.Option("--include-archived", help="Archived records too.")
@@ -435,21 +423,37 @@ def projects_list(
                     cfg.home_region,
                     cfg.discourse_url,
                     filters,
-                    sort.value,
+                    sort,
                     private=with_private,
                 )
             )
             return
         records = read_store.list_records(
-            rows, cfg.home_region, cfg.discourse_url, filters, sort.value, private=with_private
+            rows, cfg.home_region, cfg.discourse_url, filters, sort, private=with_private
         )
         # The figure --sort spread orders by, shown beside each record (the table only).
-        spread = read_store.relations(rows) if sort is SortBy.spread and not as_json else None
+        spread = read_store.relations(rows) if sort is Sort.spread and not as_json else None
     if by_place:
-        from bridge.cli.discovery import place_filters
+        from bridge.catalogue import read_store
+        from bridge.discovery.locate import PlaceProblem, place_filters
 
         engine = catalogue_engine(cfg)
-        records = place_filters(engine, records, near=near, within=within, population=population)
+        try:
+            records = place_filters(
+                engine,
+                records,
+                lambda: read_store.list_records(
+                    engine,
+                    cfg.home_region,
+                    cfg.discourse_url,
+                    read_store.Filters(archived="include"),
+                ),
+                near=near,
+                within=within,
+                population=population,
+            )
+        except PlaceProblem as exc:
+            fail(str(exc))
     if as_json:
         from bridge.catalogue.canonical import encode_listed
 
@@ -463,7 +467,7 @@ def projects_list(
 
     from bridge.catalogue.evidence import SORTS, sort_figure
 
-    by_figure = sort.value in SORTS
+    by_figure = sort in SORTS
     table = Table(show_lines=False, header_style="bold")
     for column in (
         "ref",
@@ -501,7 +505,7 @@ def projects_list(
             str(record["activity"]["views"]),
         )
         if by_figure:  # the figure it is sorted by, "—" where the record has none
-            figure = sort_figure(sort.value, record)
+            figure = sort_figure(sort, record)
             cells += ("—" if figure is None else f"{figure:g}",)
         elif spread is not None:  # how many councils took it up
             from bridge.catalogue.inspiration import spread_of

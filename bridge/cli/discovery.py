@@ -18,14 +18,14 @@ from bridge.cli.app import (
     catalogue_rows,
     catalogue_settings,
     fail,
-    out,
-    print_json,
+    print_matches,
 )
 from bridge.models.enums import Area, Proximity
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bridge.config import CatalogueSettings
     from bridge.dbapi import Rows
     from bridge.discovery import Match
     from bridge.discovery.text import TextIndex
@@ -35,7 +35,7 @@ JsonOption = Annotated[
 ]
 
 
-def _records(source: Rows | Engine, cfg: Any) -> list[dict[str, Any]]:
+def _records(source: Rows | Engine, cfg: CatalogueSettings) -> list[dict[str, Any]]:
     """Every record, archived ones included (they are never results, but may be asked about),
     as `projects list --json` lists them."""
     from bridge.catalogue import read_store
@@ -45,7 +45,9 @@ def _records(source: Rows | Engine, cfg: Any) -> list[dict[str, Any]]:
     )
 
 
-def _records_and_index(rows: Rows, cfg: Any) -> tuple[list[dict[str, Any]], TextIndex]:
+def _records_and_index(
+    rows: Rows, cfg: CatalogueSettings
+) -> tuple[list[dict[str, Any]], TextIndex]:
     """The records and the catalogue's text index: read back from the database when the
     catalogue did not change, else built once (scikit-learn) and stored, saying so on stderr."""
     import sys
@@ -63,70 +65,22 @@ def _records_and_index(rows: Rows, cfg: Any) -> tuple[list[dict[str, Any]], Text
 
 
 def resolve_place(
-    source: Rows | Engine, records: Sequence[Mapping[str, Any]], name: str, cfg: Any
+    source: Rows | Engine, records: Sequence[Mapping[str, Any]], name: str, cfg: CatalogueSettings
 ) -> dict[str, Any]:
-    """A place from a name, a council's name or an official code: the gazetteer (bridge.places)
-    first, then the places the catalogue's records carry (a foreign town no registry loaded).
-    Exit 2 when none or several answer."""
-    from bridge.discovery.places import PlaceNotFound, resolve_from_records
-    from bridge.places.read_store import builtin_missing, gazetteer_for
+    """`bridge.discovery.locate.resolve_place`; exit 2 when none or several places answer."""
+    from bridge.discovery.locate import PlaceProblem
+    from bridge.discovery.locate import resolve_place as resolve
 
-    if builtin_missing(source):  # the built-in table is loaded on first use (a write)
-        from bridge.places.store import ensure_builtin
-
-        with catalogue_engine(cfg).begin() as conn:
-            ensure_builtin(conn)
-    found = gazetteer_for(source, name).find(name)
-    if len(found) == 1:
-        return found[0].as_dict()
-    if found:
-        listed = ", ".join(sorted(f"{p.name} ({p.country} {p.code})" for p in found))
-        fail(f"{name!r} names several places: {listed}; give the official code")
     try:
-        return resolve_from_records(records, name)
-    except PlaceNotFound as exc:
+        return resolve(source, records, name, lambda: catalogue_engine(cfg))
+    except PlaceProblem as exc:
         fail(str(exc))
 
 
 def _print_matches(matches: list[Match], as_json: bool, empty: str) -> None:
     from bridge.discovery import match_json
 
-    _print_json_matches([match_json(m) for m in matches], as_json, empty)
-
-
-def _print_json_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
-    """Matches as contract §3 shapes them: the JSON list, or a table for people."""
-    if as_json:
-        print_json(matches)
-        return
-    from rich.table import Table
-    from rich.text import Text
-
-    from bridge.discovery import population_band
-
-    if not matches:
-        out.print(empty)
-        return
-    table = Table(header_style="bold")
-    for column in ("#", "ref", "title", "council", "score", "reasons", "forum"):
-        table.add_column(column, overflow="fold", no_wrap=column == "ref")
-    for rank, m in enumerate(matches, 1):
-        place = m["place"] or {}
-        council = str(place.get("name") or "")
-        band = population_band(place.get("population"))
-        if band:
-            council += f" ({band})"
-        cells = (
-            str(rank),
-            m["ref"],
-            m["title"],
-            council,
-            f"{m['score']:.2f}",
-            "; ".join(m["reasons"]),
-            m["topic_url"] or "—",
-        )
-        table.add_row(*(Text(c) for c in cells))  # people's words are never rich markup
-    out.print(table)
+    print_matches([match_json(m) for m in matches], as_json, empty)
 
 
 @app.command()
@@ -226,97 +180,3 @@ def find(
         key = sort_key(sort.value)
         matches = sorted(matches, key=lambda m: key(by_ref[m.ref]))
     _print_matches(matches, as_json, "no project matches")
-
-
-def place_filters(
-    engine: Engine,
-    records: list[dict[str, Any]],
-    *,
-    near: str | None,
-    within: float | None,
-    population: str | None,
-) -> list[dict[str, Any]]:
-    """`projects list --near PLACE [--within KM] --population MIN-MAX`: records kept by place,
-    nearest first with `distance_km` added when --near is given. Exit 2 on bad input."""
-    from bridge.discovery.bands import parse_range
-    from bridge.discovery.filters import by_population
-    from bridge.discovery.filters import near as near_to
-
-    if within is not None and near is None:
-        fail("--within needs --near PLACE (the distance is measured from that place)")
-    if population:
-        try:
-            low, high = parse_range(population)
-        except ValueError as exc:
-            fail(f"--population: {exc}")
-        records = [dict(r) for r in by_population(records, low, high)]
-    if near:
-        # The place is looked up among every record (archived ones too), not just those listed.
-        cfg = catalogue_settings()
-        everyone = _records(engine, cfg)
-        origin = resolve_place(engine, everyone, near, cfg)
-        try:
-            kept = near_to(records, origin, within)
-        except ValueError as exc:
-            fail(f"--near: {exc}")
-        records = [dict(r) | {"distance_km": round(km, 1)} for r, km in kept]
-    return records
-
-
-# --------------------------------------------------------------------------- the demo
-
-DEMO_SIMILAR_REF = "santjust-xatbot"  # a small council's chatbot: its peers are worth showing
-DEMO_LIKE = "Olot"  # a mid-sized Catalan town of the sample
-
-
-def demo_showcase(engine: Engine, cfg: Any, forum_url: str) -> dict[str, Any]:
-    """What `digicanvis demo` shows of issue 11: `similar` on a sample record, `find --like` a
-    sample town, and the index and overview topics the sync made."""
-    from bridge.discovery import find as find_projects
-    from bridge.discovery import match_json
-    from bridge.discovery import similar as find_similar
-    from bridge.discovery.places import PlaceNotFound, resolve_from_records
-    from bridge.observatory import store as pages_store
-
-    records = _records(engine, cfg)
-    refs = {r["ref"] for r in records}
-    ref = DEMO_SIMILAR_REF if DEMO_SIMILAR_REF in refs else min(refs)
-    doc: dict[str, Any] = {
-        "similar": {"ref": ref, "matches": [match_json(m) for m in find_similar(records, ref)]}
-    }
-    try:
-        place = resolve_from_records(records, DEMO_LIKE)
-    except PlaceNotFound:
-        place = None
-    if place:
-        matches = find_projects(records, like=place, limit=5)
-        doc["find"] = {"like": DEMO_LIKE, "matches": [match_json(m) for m in matches]}
-    doc["pages"] = [
-        {
-            "page": key,
-            "title": row.title,
-            "url": forum_url + pages_store.topic_path(row.topic_id, row.topic_slug),
-            "pinned": row.pinned,
-        }
-        for key, row in sorted(pages_store.load_pages(engine).items())
-        if row.topic_id is not None
-    ]
-    return doc
-
-
-def print_showcase(doc: dict[str, Any]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
-    _print_json_matches(doc["similar"]["matches"], False, "nothing similar")
-    if "find" in doc:
-        out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
-        _print_json_matches(doc["find"]["matches"], False, "no project matches")
-    table = Table(title="observatory topics (pinned index per area, overview)")
-    table.add_column("page", overflow="fold")
-    table.add_column("title", overflow="fold")
-    table.add_column("topic", overflow="fold")
-    for page in doc["pages"]:
-        table.add_row(Text(page["page"]), Text(page["title"] or ""), Text(page["url"]))
-    out.print(table)

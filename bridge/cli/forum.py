@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +15,7 @@ from bridge.cli.app import (
     EXIT_PARTIAL,
     app,
     catalogue_engine,
+    err,
     fail,
     forum_client,
     out,
@@ -122,11 +122,13 @@ def _print_challenges(doc: dict) -> None:
     if doc.get("skipped"):
         out.print(f"challenges: skipped ({doc['skipped']})", markup=False)
         return
-    counts = ", ".join(
-        f"{doc[k]} {k.replace('_', ' ')}"
-        for k in ("posted", "adopted", "edited", "no_match", "reply_deleted", "closed", "failed")
-        if doc.get(k)
-    )
+    from bridge.challenges.answer import Result
+
+    said = (
+        *(Result.posted, Result.adopted, Result.edited, Result.no_match),
+        *(Result.reply_deleted, Result.closed, Result.failed),
+    )  # in this order (not the enum's): the summary line's golden order
+    counts = ", ".join(f"{doc[k]} {k.replace('_', ' ')}" for k in said if doc.get(k))
     out.print(f"challenges: {doc['listed']} listed, {counts or 'nothing to answer'}", markup=False)
     for failure in doc.get("failures") or []:
         out.print(f"challenge {failure['topic_id']} failed: {failure['error']}", markup=False)
@@ -215,11 +217,8 @@ def schedule(
     skipped). SIGTERM or Ctrl-C lets the current request finish, records progress and exits 0.
     Each run appears in `digicanvis status`.
     """
-    from bridge.jobs.sync_run import run_sync
-    from bridge.loop.run import run_pull
+    from bridge.jobs.schedule import scheduled_run
     from bridge.loop.scheduler import run_until_stopped
-    from bridge.sync.lease import LeaseHeld
-    from bridge.sync.runner import SyncStopped
 
     cfg = settings()
     _configure_logs(log_format)
@@ -230,56 +229,25 @@ def schedule(
     engine = catalogue_engine(cfg)
     forum_client(cfg).close()  # refuse at once when the forum is not configured
     if opendata is not None:
-        from bridge.cli.opendata import check_opendata_target, refresh_opendata
+        from bridge.opendata.publish import check_target
+        from bridge.opendata.writer import TargetRefused
 
-        check_opendata_target(opendata)
+        try:  # refused at once, not at the first run's end
+            check_target(opendata)
+        except TargetRefused as exc:
+            fail(f"--opendata: {exc}")
     stop = threading.Event()
 
     def job() -> None:
-        if harvest and cfg.harvest:
-            from bridge.cli.harvest import scheduled_harvest
-
-            scheduled_harvest(engine, cfg)
-        if stop.is_set():
-            return
-        with forum_client(cfg) as client:
-            started = time.perf_counter()
-            try:
-                summary = run_sync(engine, cfg, client, should_stop=stop.is_set)
-                log.info(
-                    f"sync: {summary.created} created, {summary.updated} updated, "
-                    f"{summary.unchanged} unchanged, "
-                    f"{summary.archived} archived, {summary.restored} restored, {summary.failed} "
-                    "failed",
-                    extra=_run_fields("sync.finished", summary.run_id, started, summary.failed),
-                )
-                for failure in summary.failures:
-                    log.warning(
-                        f"sync: {failure.get('ref')} failed: {failure.get('error')}",
-                        extra={
-                            "event": "sync.record_failed",
-                            "run_id": summary.run_id,
-                            "ref": failure.get("ref"),
-                            "outcome": "failed",
-                        },
-                    )
-                if stop.is_set():
-                    return
-                started = time.perf_counter()
-                result = run_pull(engine, client, should_stop=stop.is_set, settings=cfg)
-                log.info(
-                    f"pull: {result.updated} topics updated, {len(result.drift)} with drift",
-                    extra=_run_fields("pull.finished", None, started, 0),
-                )
-            except LeaseHeld as exc:
-                log.info(f"skipped: {exc}", extra={"event": "run.skipped", "outcome": "skipped"})
-            except (SyncStopped, ForumAuthError, ForumUnreachable) as exc:
-                log.warning(
-                    f"run stopped: {exc}", extra={"event": "run.stopped", "outcome": "stopped"}
-                )
-        # The open data shows the catalogue (and the activity pulled), whatever the forum did.
-        if opendata is not None and not stop.is_set():
-            refresh_opendata(engine, cfg, opendata)
+        scheduled_run(
+            engine,
+            cfg,
+            stop,
+            connect=lambda: forum_client(cfg),
+            harvest=harvest,
+            opendata=opendata,
+            report=lambda message: err.print(message, markup=False),
+        )
 
     health_server = None
     if metrics_port is not None:
@@ -307,15 +275,6 @@ def schedule(
     raise typer.Exit(EXIT_OK)
 
 
-def _run_fields(event: str, run_id: int | None, started: float, failed: int) -> dict[str, Any]:
-    return {
-        "event": event,
-        "run_id": run_id,
-        "outcome": "partial" if failed else "ok",
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
-
-
 @app.command()
 def webhook(
     host: Annotated[
@@ -341,9 +300,8 @@ def webhook(
     GET /healthz (database reachable, last run's outcome and age) and GET /metrics (Prometheus)
     are served beside it. Serve it behind your HTTPS reverse proxy; SIGTERM or Ctrl-C stops it.
     """
-    from bridge.db import session_scope
-    from bridge.loop.events import make_processor
-    from bridge.loop.webhook import PATH, make_app, make_server
+    from bridge.jobs.webhook import receiver
+    from bridge.loop.webhook import PATH, make_server
 
     cfg = settings()
     _configure_logs(log_format)
@@ -353,28 +311,14 @@ def webhook(
             "verify signatures"
         )
     engine = catalogue_engine(cfg)
-    processor = make_processor(lambda: session_scope(engine))
-    if cfg.forum_configured:
-        # Challenges are answered at once (issue 12): that needs the forum's API.
-        from bridge.challenges.runner import with_challenges
-        from bridge.connections.step import with_requests
-
-        client = forum_client(cfg)
-        processor = with_challenges(processor, engine, cfg, client)
-        processor = with_requests(processor, engine, cfg, client)  # issue 22
-    else:
+    # Challenges are answered at once (issue 12): that needs the forum's API.
+    client = forum_client(cfg) if cfg.forum_configured else None
+    if client is None:
         log.info(
             "challenges: DISCOURSE_URL/DISCOURSE_API_KEY not set; `pull` answers them",
             extra={"event": "webhook.challenges_off"},
         )
-    application = make_app(
-        cfg.webhook_secret.get_secret_value(),
-        processor,
-        max_body_bytes=cfg.webhook.max_body_bytes,
-    )
-    from bridge.loop.health import HealthApp, with_health  # issue 26: /healthz and /metrics
-
-    application = with_health(application, HealthApp(engine))
+    application = receiver(engine, cfg, client, cfg.webhook_secret.get_secret_value())
     host = host or cfg.webhook.host
     port = cfg.webhook.port if port is None else port
     try:

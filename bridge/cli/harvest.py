@@ -12,7 +12,6 @@ from bridge.models.enums import Area, Kind, Phase
 
 if TYPE_CHECKING:
     from bridge.harvest.model import SourceOutcome
-    from bridge.harvest.run import SourceSpec
     from bridge.settings import Settings
 
 
@@ -82,7 +81,7 @@ def harvest(
     some sources failed, 2 when none could be read.
     """
     from bridge.harvest.model import Defaults
-    from bridge.harvest.run import SourceSpec
+    from bridge.harvest.run import SourceSpec, configured, own_package_id
     from bridge.harvest.run import harvest as run
 
     cfg = settings()
@@ -127,62 +126,8 @@ def _states(cfg: Settings) -> dict[str, Any]:
         return source_states(rows)
 
 
-def configured(cfg: Settings) -> list[SourceSpec]:
-    from bridge.harvest.run import SourceSpec
-
-    return [SourceSpec(s.source, s.slug, s.defaults(), s.limits()) for s in cfg.harvest]
-
-
-def own_package_id(cfg: Settings) -> str | None:
-    """The `id` this instance's `opendata` writes into its datapackage.json; None while its
-    base URL is the built-in example, which every instance that has not set one shares (its own
-    package is then recognised by its records alone)."""
-    from bridge.opendata.package import DATAPACKAGE
-
-    if cfg.opendata.base_url == type(cfg.opendata).model_fields["base_url"].default:
-        return None
-    return f"{cfg.opendata.base_url}/{DATAPACKAGE}"
-
-
-def summary(outcome: SourceOutcome) -> dict[str, Any]:
-    from bridge.harvest.model import Action
-
-    return {
-        "source": outcome.source,
-        "slug": outcome.slug,
-        "kind": outcome.kind.value if outcome.kind else None,
-        "not_modified": outcome.not_modified,
-        "error": outcome.error,
-        "note": outcome.note,
-        **{
-            name: outcome.count(action)
-            for name, action in (
-                ("added", Action.add),
-                ("updated", Action.update),
-                ("archived", Action.archive),
-                ("restored", Action.restore),
-                ("merged", Action.merge),
-                ("unchanged", Action.unchanged),
-            )
-        },
-        "plan": [
-            {
-                "action": p.action.value,
-                "ref": p.ref,
-                "source_id": p.source_id,
-                "title": p.title,
-                "fields": list(p.fields),
-                "into": p.into,
-            }
-            for p in outcome.planned
-            if p.action is not Action.unchanged
-        ],
-        "warnings": list(outcome.warnings),
-    }
-
-
 def report(outcomes: list[SourceOutcome], *, dry_run: bool, json_out: bool) -> None:
-    from bridge.harvest.model import Action
+    from bridge.harvest.model import Action, counts_said, summary
 
     for outcome in outcomes:
         for warning in outcome.warnings:
@@ -199,14 +144,9 @@ def report(outcomes: list[SourceOutcome], *, dry_run: bool, json_out: bool) -> N
         if outcome.not_modified:
             out.print(f"{head}: unchanged ({outcome.note}), nothing written", markup=False)
             continue
-        counts = summary(outcome)
         verb = "would be " if dry_run else ""
         out.print(
-            f"{head}: {verb}"
-            + ", ".join(
-                f"{counts[n]} {n}"
-                for n in ("added", "updated", "archived", "restored", "merged", "unchanged")
-            ),
+            f"{head}: {verb}{counts_said(outcome)}",
             markup=False,
         )
         if dry_run:
@@ -216,27 +156,3 @@ def report(outcomes: list[SourceOutcome], *, dry_run: bool, json_out: bool) -> N
                 extra = f" ({', '.join(p.fields)})" if p.fields else ""
                 extra += f" into {p.into}" if p.into else ""
                 out.print(f"  {p.action.value:8} {p.ref}  {p.title}{extra}", markup=False)
-
-
-def scheduled_harvest(engine: Any, cfg: Settings) -> list[SourceOutcome]:
-    """A scheduled run's harvest of the [[harvest]] sources, reported on stderr; a failing source
-    is reported and the schedule goes on (it changed nothing)."""
-    from bridge.harvest.run import harvest as run
-
-    outcomes = run(engine, configured(cfg), own_package_id=own_package_id(cfg))
-    for outcome in outcomes:
-        if outcome.error:
-            err.print(f"harvest: {outcome.source}: failed: {outcome.error}", markup=False)
-        elif outcome.not_modified:
-            err.print(f"harvest: {outcome.source}: unchanged", markup=False)
-        else:
-            counts = summary(outcome)
-            err.print(
-                f"harvest: {outcome.source}: "
-                + ", ".join(
-                    f"{counts[n]} {n}"
-                    for n in ("added", "updated", "archived", "restored", "merged")
-                ),
-                markup=False,
-            )
-    return outcomes

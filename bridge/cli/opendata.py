@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
 
 if TYPE_CHECKING:  # pydantic settings are loaded by the command, not by every --help (issue 15)
-    from bridge.settings import Settings
+    pass
 
 
 @app.command("opendata")
@@ -95,36 +95,3 @@ def opendata(
         f"{package.contacts} public contacts",
         markup=False,
     )
-
-
-def check_opendata_target(directory: Path) -> None:
-    """Refuse (exit 2) at once a DIR that the package may not replace (`schedule --opendata`)."""
-    from bridge.opendata.publish import FILE_NAMES
-    from bridge.opendata.writer import TargetRefused, check_replaceable
-
-    try:
-        check_replaceable(directory, FILE_NAMES)
-    except TargetRefused as exc:
-        fail(f"--opendata: {exc}")
-
-
-def refresh_opendata(engine: Any, cfg: Settings, directory: Path) -> None:
-    """After a scheduled run: rewrite DIR when the public catalogue changed (the same bytes are
-    never rewritten). A problem is reported on stderr and the schedule goes on."""
-    from bridge.opendata.publish import publish
-
-    try:
-        result = publish(
-            engine,
-            directory,
-            cfg.opendata,
-            home_region=cfg.home_region,
-            discourse_url=cfg.discourse_url,
-        )
-    except Exception as exc:  # the next run tries again; the good package stays in place
-        err.print(f"opendata: {directory} not refreshed: {exc}", markup=False)
-        return
-    if result.changed:
-        err.print(
-            f"opendata: {directory} refreshed ({result.package.projects} projects)", markup=False
-        )

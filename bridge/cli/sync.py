@@ -24,17 +24,22 @@ from bridge.cli.app import (
     forum_client,
     out,
     print_json,
+    print_matches,
     settings,
 )
-from bridge.cli.challenges import challenge_status, print_challenge_status
 
 # The sync engine, the database and rich are imported inside the commands that use them, so that
 # other commands (a `projects list` of thousands of records, say) do not pay for loading them.
 if TYPE_CHECKING:
-    import sqlalchemy as sa
+    from collections.abc import Callable
+
     from rich.progress import Progress
     from rich.table import Table
 
+    from bridge.challenges.read_store import ChallengeReport
+    from bridge.forum.client import ForumClient
+    from bridge.jobs.demo import Picture, Showcase
+    from bridge.settings import Settings
     from bridge.sync.plan import Plan
     from bridge.sync.runner import SyncSummary
 
@@ -56,11 +61,11 @@ class _Reporter:
     EVERY = 10.0
     PAUSE = 5.0
 
-    def __init__(self, clock: Any = None) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         import time
 
         self.bar: Progress | None = None
-        self.task: Any = None
+        self.task: Any = None  # rich's TaskID, once the bar is shown
         self.clock = clock or time.monotonic
         self.total = 0
         self.done = 0
@@ -131,8 +136,10 @@ class _Reporter:
                     highlight=False,
                 )
             return
+        from bridge.models.enums import SyncResult as Result
+
         outcome = value
-        if outcome.result == "unchanged":
+        if outcome.result is Result.unchanged:
             return
         self.done += 1
         if self.bar is not None:
@@ -144,7 +151,7 @@ class _Reporter:
             )
             return
         line = f"{outcome.ref}: {outcome.result}"
-        if outcome.fields and outcome.result == "updated":
+        if outcome.fields and outcome.result is Result.updated:
             line += f" ({', '.join(outcome.fields)})"
         if outcome.error:
             line += f" — {outcome.error}"
@@ -167,7 +174,7 @@ class _LazyForum:
     then never loads the HTTP stack (issue 20). The configuration is checked at once all the
     same (exit 2 without DISCOURSE_URL or DISCOURSE_API_KEY)."""
 
-    def __init__(self, cfg: Any, reporter: _Reporter) -> None:
+    def __init__(self, cfg: Settings, reporter: _Reporter) -> None:
         from bridge.config import ConfigError
 
         try:
@@ -175,17 +182,24 @@ class _LazyForum:
         except ConfigError as exc:
             fail(str(exc))
         self._cfg, self._reporter = cfg, reporter
-        self._client: Any = None
+        self._client: ForumClient | None = None
 
     @property
     def requests_made(self) -> int:
         return 0 if self._client is None else int(self._client.requests_made)
 
-    def __getattr__(self, name: str) -> Any:
+    @requests_made.setter
+    def requests_made(self, value: int) -> None:  # settable, as the Forum protocol has it
+        self._connected().requests_made = value
+
+    def _connected(self) -> ForumClient:
         if self._client is None:
             self._client = forum_client(self._cfg)
             self._client.on_wait = self._reporter.waiting
-        return getattr(self._client, name)
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connected(), name)
 
     def close(self) -> None:
         if self._client is not None:
@@ -323,10 +337,11 @@ def sync(
 
     import sqlalchemy as sa
 
+    from bridge.jobs.sync_run import dry_run as plan_only
     from bridge.jobs.sync_run import run_sync
     from bridge.sync.lease import LeaseHeld
     from bridge.sync.plan_error import PlanError
-    from bridge.sync.runner import SyncOptions, SyncStopped
+    from bridge.sync.runner import SyncOptions, SyncStopped, resolve_options
 
     cfg = settings()
     engine = catalogue_engine(cfg)
@@ -345,14 +360,12 @@ def sync(
     except ValueError:  # not the main thread (an embedding program): its own handler stays
         previous = None
     try:
-        summary = run_sync(
-            engine,
-            cfg,
-            client,  # type: ignore[arg-type]
-            options,
-            progress=reporter,
-            should_stop=stop.is_set,
-        )
+        if client is None:  # a dry run plans and writes nothing: no forum
+            summary = plan_only(engine, cfg, resolve_options(cfg, options))
+        else:
+            summary = run_sync(
+                engine, cfg, client, options, progress=reporter, should_stop=stop.is_set
+            )
     except (PlanError, LeaseHeld) as exc:
         fail(str(exc))
     except SyncStopped as exc:
@@ -395,6 +408,8 @@ def status(json_output: JsonOption = False) -> None:
         # A live holder of the sync lock (its lock is taken, whatever the lease row says): who
         # and since when, so that an administrator can find a hung one (README: "A hung sync").
         holder = running(rows)
+        from bridge.challenges.read_store import challenge_status
+
         challenges = challenge_status(rows)  # issue 12
         from bridge.connections.read_store import status_counts as request_counts
 
@@ -477,25 +492,6 @@ def _runs_table(runs: list[dict[str, Any]], title: str) -> Table:
 
 # --------------------------------------------------------------------------- demo
 
-DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "samples" / "demo_catalogue.yaml"
-
-
-def _topics(engine: sa.Engine, forum_url: str) -> list[dict[str, Any]]:
-    from bridge.catalogue.read_store import topic_url
-    from bridge.sync import state
-
-    return [
-        {
-            "ref": row["ref"],
-            "title": row["title"],
-            "url": topic_url(forum_url, row["topic_id"], row["topic_slug"]),
-            "category": row["category"],
-            "tags": sorted(row["tags"] or []),
-            "closed": bool(row["closed"]),
-        }
-        for row in state.topics_table(engine)
-    ]
-
 
 @app.command()
 def demo(
@@ -522,93 +518,25 @@ def demo(
     """The whole thing on embedded defaults: a local forum emulator, the bundled sample
     catalogue, a first sync, the topics it made (the overview with its maps and charts), and a
     second sync that writes nothing."""
-    import secrets
-    import tempfile
-
     from rich.table import Table
 
-    from bridge.catalogue.importer import run_import
-    from bridge.db import DatabaseError, make_engine, upgrade
-    from bridge.emulator import start_emulator
-    from bridge.forum.client import ForumClient
-    from bridge.jobs.sync_run import run_sync
-    from bridge.sync import store
-    from bridge.sync.lease import LeaseHeld
-    from bridge.sync.plan import PlanError
-    from bridge.sync.runner import SyncStopped
+    from bridge.jobs.demo import DemoFailed, run_demo
 
-    if not DEMO_CATALOGUE.is_file():
-        fail(f"the bundled sample catalogue is missing ({DEMO_CATALOGUE}): reinstall the package")
-    cfg = settings()
     say = err if json_output else out
-    with tempfile.TemporaryDirectory(prefix="digicanvis-demo-") as tmp:
-        url = database or f"sqlite:///{Path(tmp) / 'demo.db'}"
-        try:
-            engine = make_engine(url)
-            upgrade(engine)
-        except DatabaseError as exc:
-            fail(str(exc))
-        outcome = run_import(engine, [DEMO_CATALOGUE])
-        if outcome.problems:
-            fail(f"the sample catalogue did not import: {outcome.problems[0]}")
-        say.print(
-            f"catalogue: {outcome.records} records imported into "
-            f"{url if database else 'a temporary SQLite file'}",
-            markup=False,
+    try:
+        run = run_demo(
+            settings(),
+            database=database,
+            pictures=pictures,
+            say=lambda message: say.print(message, markup=False),
+            progress=_Reporter(),
         )
-        # The forum: an emulator in this process, on a free port, with no rate limit.
-        emulator = start_emulator(rate_limit=0, api_key=secrets.token_hex(16), test_control=False)
-        demo_cfg = cfg.model_copy(
-            update={"discourse_url": emulator.url, "rate_limit_per_minute": 0, "database_url": url}
-        )
-        say.print(f"forum: a local Discourse emulator at {emulator.url}", markup=False)
-        store.forget_forum(engine)  # a fresh emulator knows none of a kept catalogue's topics
-        from bridge.challenges import store as challenge_store
-
-        challenge_store.forget_forum(engine)
-        from bridge.connections import store as request_store
-
-        request_store.forget_forum(engine)
-        from bridge.observatory import store as pages_store
-
-        pages_store.forget_pages(engine)
-        client = ForumClient(
-            emulator.url, emulator.api_key, emulator.api_username, rate_limit_per_minute=0
-        )
-        reporter = _Reporter()
-        try:
-            first = run_sync(engine, demo_cfg, client, progress=reporter)
-            reporter.close()
-            topics = _topics(engine, emulator.url)
-            from bridge.cli.discovery import demo_showcase
-
-            showcase = demo_showcase(engine, demo_cfg, emulator.url)
-            showcase["pictures"] = _demo_pictures(engine, demo_cfg, emulator, pictures)
-            second = run_sync(engine, demo_cfg, client)
-            from bridge.challenges.demo import run_demo_challenge
-
-            challenge = run_demo_challenge(emulator, engine, demo_cfg, client)  # issue 12
-            from bridge.connections.demo import run_demo_request
-
-            request = run_demo_request(emulator, engine, demo_cfg, client)  # issue 22
-        except (SyncStopped, LeaseHeld, PlanError) as exc:
-            fail(f"demo sync stopped: {exc}")
-        finally:
-            reporter.close()
-            client.close()
-            emulator.stop()
-            engine.dispose()
+    except DemoFailed as exc:
+        fail(str(exc))
+    first, second, topics = run.first, run.second, run.topics
+    showcase, challenge, request = run.showcase, run.challenge, run.request
     if json_output:
-        print_json(
-            {
-                "first_sync": first.as_json(),
-                "topics": topics,
-                "second_sync": second.as_json(),
-                "observatory": showcase,
-                "challenge": challenge,
-                "request": request,
-            }
-        )
+        print_json(run.as_json())
     else:
         out.print(
             f"first sync: created {first.created}, updated {first.updated}, failed {first.failed} "
@@ -623,9 +551,7 @@ def demo(
         for t in topics:
             table.add_row(t["ref"], t["category"] or "", ", ".join(t["tags"]), t["url"])
         out.print(table)
-        from bridge.cli.discovery import print_showcase
-
-        print_showcase(showcase)
+        _print_showcase(showcase)
         _print_pictures(showcase["pictures"], pictures)
         out.print(
             f"second sync: created {second.created}, updated {second.updated}, unchanged "
@@ -661,6 +587,38 @@ def _print_request(request: dict[str, Any]) -> None:
     )
 
 
+def _print_showcase(doc: Showcase) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out.print(f"similar {doc['similar']['ref']}: the projects most like it", markup=False)
+    print_matches(doc["similar"]["matches"], False, "nothing similar")
+    if "find" in doc:
+        out.print(f"find --like {doc['find']['like']}: councils like it first", markup=False)
+        print_matches(doc["find"]["matches"], False, "no project matches")
+    table = Table(title="observatory topics (pinned index per area, overview)")
+    table.add_column("page", overflow="fold")
+    table.add_column("title", overflow="fold")
+    table.add_column("topic", overflow="fold")
+    for page in doc["pages"]:
+        table.add_row(Text(page["page"]), Text(page["title"] or ""), Text(page["url"]))
+    out.print(table)
+
+
+def print_challenge_status(report: ChallengeReport) -> None:
+    out.print(f"challenges: {report['open']} open, {report['answered']} answered", markup=False)
+    for item in report["reply_deleted"]:
+        out.print(
+            f"challenge {item['topic_id']}: a moderator deleted the bridge's reply (not re-posted)",
+            markup=False,
+        )
+    for failed in report["failed"]:
+        out.print(
+            f"challenge {failed['topic_id']}: reply failed, retried next pull: {failed['error']}",
+            markup=False,
+        )
+
+
 def _print_challenge(challenge: dict[str, Any]) -> None:
     out.print(
         f"\na practitioner opens a challenge: {challenge['title']} ({challenge['topic_url']})",
@@ -676,47 +634,7 @@ def _print_challenge(challenge: dict[str, Any]) -> None:
     out.print(challenge["reply"], markup=False)
 
 
-def _demo_pictures(engine: Any, cfg: Any, emulator: Any, directory: Path | None) -> list[dict]:
-    """The overview topic's pictures (issue 24) as the demo's forum shows them: each one's alt
-    text, `upload://` short URL and the forum's URL of the file; written into `directory` too
-    when one is given."""
-    import re
-
-    from bridge.files import atomic_write
-    from bridge.observatory import store as pages_store
-
-    row = pages_store.load_pages(engine).get("overview")
-    if row is None or row.topic_id is None:
-        return []
-    raw = emulator.state.topics[row.topic_id].posts[0].raw
-    by_short = {u.short_url: u for u in emulator.state.uploads.values()}
-    found = []
-    for alt, short in re.findall(r"!\[([^\]|]*)\|\d+x\d+\]\((upload://[^)]+)\)", raw):
-        upload = by_short.get(short)
-        found.append(
-            {
-                "alt": alt,
-                "short_url": short,
-                "url": emulator.url + upload.url if upload else None,
-                "topic_url": emulator.url + pages_store.topic_path(row.topic_id, row.topic_slug),
-            }
-        )
-    if directory is not None:
-        from bridge.catalogue.read_store import created_dates, list_records
-        from bridge.visual.pictures import overview_pictures
-
-        directory.mkdir(parents=True, exist_ok=True)
-        records = list_records(engine, cfg.home_region, None)
-        for picture, entry in zip(
-            overview_pictures(records, created_dates(engine), cfg), found, strict=False
-        ):
-            path = directory / picture.filename
-            atomic_write(path, picture.data, private=False)
-            entry["file"] = str(path)
-    return found
-
-
-def _print_pictures(found: list[dict], directory: Path | None) -> None:
+def _print_pictures(found: list[Picture], directory: Path | None) -> None:
     if not found:
         return
     out.print(

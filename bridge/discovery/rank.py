@@ -56,10 +56,11 @@ from bridge.discovery.relevance import (
     weights,
 )
 from bridge.discovery.text import DECIMALS, TextIndex, build_index, document
+from bridge.models.enums import Phase
 
 W_TEXT, W_AREA, W_TECH, W_KIND, W_PHASE, W_MATURE, W_SIZE = 0.65, 0.20, 0.10, 0.08, 0.02, 0.03, 0.02
 W_SUM = W_TEXT + W_AREA + W_TECH + W_KIND + W_PHASE + W_MATURE + W_SIZE
-MATURITY = {"implemented": 1.0, "pilot": 0.5, "prototype": 0.0}
+MATURITY = {Phase.implemented: 1.0, Phase.pilot: 0.5, Phase.prototype: 0.0}
 # find: how a council is like the asked place. Size leads: one band apart (0.2 × F_SIZE = 0.14)
 # outweighs the whole of nearness (F_NEAR), so nearness orders councils within a band.
 F_SIZE, F_NEAR, F_TEXT = 0.7, 0.13, 0.4
@@ -344,7 +345,7 @@ class Corpus:
                 shared = self.shared_words(row, j)
                 if shared:
                     why.append(Reason(ReasonKind.SHARED_WORDS, words=tuple(shared)))
-            if other.get("phase") == "implemented":
+            if other.get("phase") == Phase.implemented:
                 why.append(Reason(ReasonKind.IMPLEMENTED))
             elif other.get("phase") == me.get("phase"):
                 why.append(Reason(ReasonKind.SAME_PHASE, value=str(other.get("phase"))))
@@ -685,7 +686,7 @@ def find(
                 why.append(Reason(ReasonKind.SHARED_WORDS, words=tuple(shared)))
         if area:
             why.append(Reason(ReasonKind.SAME_AREA))
-        if corpus.records[j].get("phase") == "implemented":
+        if corpus.records[j].get("phase") == Phase.implemented:
             why.append(Reason(ReasonKind.IMPLEMENTED))
         why.extend(evidence_reasons(corpus.records[j]))  # said of a chosen result only
         matches.append(corpus.match(j, float(scores[j]), why))

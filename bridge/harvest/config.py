@@ -3,14 +3,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.harvest.model import Defaults
-
-if TYPE_CHECKING:
-    from bridge.harvest.read import Limits
+from bridge.harvest.model import Defaults, Limits
 from bridge.models.enums import Area, Kind, Phase
 
 
@@ -30,8 +25,6 @@ class HarvestSourceConfig(BaseModel):
     max_mb: int = Field(default=64, ge=1, le=1024)
 
     def limits(self) -> Limits:
-        from bridge.harvest.read import Limits
-
         return Limits(timeout=self.timeout_s, max_bytes=self.max_mb * 1024 * 1024)
 
     def defaults(self) -> Defaults:

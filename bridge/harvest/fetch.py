@@ -16,10 +16,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from bridge.catalogue.sources import SourceError, read_bytes
-from bridge.harvest.model import Validators
+from bridge.harvest.model import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, Validators
 
-DEFAULT_TIMEOUT_S = 30.0
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 1 << 16
 

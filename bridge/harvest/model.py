@@ -15,6 +15,20 @@ class SourceKind(StrEnum):
     jrc = "jrc-csv"  # the JRC public-sector inventory CSV, as published
 
 
+# A source's read is bounded (issue 23): time, bytes, records. Here, not in the fetcher, so the
+# `[[harvest]]` settings name them without loading the reader.
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_RECORDS = 100_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = DEFAULT_TIMEOUT_S
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_records: int = DEFAULT_MAX_RECORDS
+
+
 @dataclass(frozen=True)
 class Validators:
     """What the last successful read of a source answered, for a conditional request."""
@@ -115,3 +129,49 @@ class SourceOutcome:
 
     def count(self, action: Action) -> int:
         return sum(1 for p in self.planned if p.action is action)
+
+
+# What a harvest counts, by the name its summary and its lines give each, in their order.
+COUNTED = (
+    ("added", Action.add),
+    ("updated", Action.update),
+    ("archived", Action.archive),
+    ("restored", Action.restore),
+    ("merged", Action.merge),
+    ("unchanged", Action.unchanged),
+)
+
+
+def counts_said(outcome: SourceOutcome, *, unchanged: bool = True) -> str:
+    """ "2 added, 1 updated, 0 archived, …": the counts as `harvest` and `schedule` say them."""
+    return ", ".join(
+        f"{outcome.count(action)} {name}"
+        for name, action in COUNTED
+        if unchanged or action is not Action.unchanged
+    )
+
+
+def summary(outcome: SourceOutcome) -> dict[str, Any]:
+    """One source's outcome as `harvest --json` prints it (contract §4b)."""
+    return {
+        "source": outcome.source,
+        "slug": outcome.slug,
+        "kind": outcome.kind.value if outcome.kind else None,
+        "not_modified": outcome.not_modified,
+        "error": outcome.error,
+        "note": outcome.note,
+        **{name: outcome.count(action) for name, action in COUNTED},
+        "plan": [
+            {
+                "action": p.action.value,
+                "ref": p.ref,
+                "source_id": p.source_id,
+                "title": p.title,
+                "fields": list(p.fields),
+                "into": p.into,
+            }
+            for p in outcome.planned
+            if p.action is not Action.unchanged
+        ],
+        "warnings": list(outcome.warnings),
+    }

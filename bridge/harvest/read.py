@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from bridge.catalogue.sources import SourceError, decode
 from bridge.harvest.fetch import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_TIMEOUT_S,
     Fetched,
     FetchError,
     Validators,
@@ -18,16 +16,7 @@ from bridge.harvest.fetch import (
     is_url,
     resource_location,
 )
-from bridge.harvest.model import Defaults, SourceDocument, SourceFailed
-
-DEFAULT_MAX_RECORDS = 100_000
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout: float = DEFAULT_TIMEOUT_S
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_records: int = DEFAULT_MAX_RECORDS
+from bridge.harvest.model import Defaults, Limits, SourceDocument, SourceFailed
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # loaded when a source has changed (an unchanged one needs no
     from bridge.catalogue.schema import ValidRecord
     from bridge.catalogue.store import Harvested, ImportResult
     from bridge.harvest.duplicates import Candidate
+    from bridge.settings import Settings
 
 
 # A source may lose this many records in one harvest whatever its size (a small source losing
@@ -358,3 +359,19 @@ def _restamped(valid: list[ValidRecord], refs: set[str], when: str) -> list[Vali
 def _said(problem: Problem) -> str:
     """A problem without its file name (the report names the source)."""
     return str(problem).removeprefix(f"{problem.file}: ")
+
+
+def configured(cfg: Settings) -> list[SourceSpec]:
+    """The [[harvest]] sources of the TOML file, as the harvest engine takes them."""
+    return [SourceSpec(s.source, s.slug, s.defaults(), s.limits()) for s in cfg.harvest]
+
+
+def own_package_id(cfg: Settings) -> str | None:
+    """The `id` this instance's `opendata` writes into its datapackage.json; None while its
+    base URL is the built-in example, which every instance that has not set one shares (its own
+    package is then recognised by its records alone)."""
+    from bridge.opendata.package import DATAPACKAGE
+
+    if cfg.opendata.base_url == type(cfg.opendata).model_fields["base_url"].default:
+        return None
+    return f"{cfg.opendata.base_url}/{DATAPACKAGE}"

@@ -27,6 +27,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, exposition, 
 from prometheus_client.core import GaugeMetricFamily
 
 from bridge.forum import telemetry  # noqa: F401  (the forum's counters exist from the start)
+from bridge.models.enums import ChallengeStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -36,7 +37,11 @@ log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 WSGIApp = Callable[..., Iterable[bytes]]
-_OPEN_CHALLENGES = ("pending", "answered", "no_match")  # not closed, not ignored
+# Counted as open by the metric: not closed, not ignored (and, as it always was here, not one
+# whose reply a moderator deleted; `status` counts those as open).
+_OPEN_CHALLENGES = frozenset(
+    (ChallengeStatus.pending, ChallengeStatus.answered, ChallengeStatus.no_match)
+)
 # Text format 0.0.4, which every Prometheus reads (prometheus-client ≥ 0.22 announces 1.0.0 by
 # default, which Prometheus 2 does not know; the body is the same).
 METRICS_TYPE = getattr(exposition, "CONTENT_TYPE_PLAIN_0_0_4", exposition.CONTENT_TYPE_LATEST)

@@ -28,6 +28,7 @@ from bridge.loop.activity import from_topic
 from bridge.loop.events import SessionFactory
 from bridge.observatory import store as page_store
 from bridge.observatory.pages import StoredPage
+from bridge.sync import store as sync_store
 from bridge.sync.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 
 PAGE_SIZE = 100  # Discourse's largest page: core TopicQuery validators, `per_page` 1–100
@@ -94,7 +95,7 @@ def pull(
     result = PullResult()
     with sessions() as session:
         paired = store.paired_topics(session)
-        categories = store.area_categories(session)
+        categories = sync_store.area_categories(session)
         pages = page_store.page_topics(session.connection()) if observatory else {}
     result.paired = len(paired)
     remaining = set(paired)

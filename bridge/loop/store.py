@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bridge.loop.activity import ActivityValues, merge_participants
-from bridge.models import Activity, ForumCategory, WebhookDelivery
+from bridge.models import Activity, WebhookDelivery
 from bridge.models.types import utcnow
 from bridge.sync import state
 from bridge.sync.drift import Drift, Written
@@ -55,10 +55,6 @@ def paired_topic(session: Session, topic_id: int) -> PairedTopic | None:
     (see `state.paired`)."""
     found = state.paired(session.connection(), topic_id, lock=True)
     return _paired(*found[0]) if found else None
-
-
-def area_categories(session: Session) -> list[ForumCategory]:
-    return list(session.exec(select(ForumCategory).order_by(col(ForumCategory.category_id))).all())
 
 
 def _shown(row: Activity) -> tuple[object, ...]:

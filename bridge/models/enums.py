@@ -117,6 +117,37 @@ class InviteState(StrEnum):
     refused = "refused"  # the forum said no for good (unknown user, malformed address…)
 
 
+class Sort(StrEnum):
+    """How records are ordered (`projects list --sort`): three by a figure derived from a
+    record's evidence (issue 25, `bridge.catalogue.evidence.SORTS`), records without it last
+    (`find --sort` takes those three); `spread` by how many councils took a record up."""
+
+    ref = "ref"
+    title = "title"  # type: ignore[assignment]  # shadows str.title; the CLI choice is "title"
+    activity = "activity"
+    recent = "recent"
+    cost_per_inhabitant = "cost-per-inhabitant"
+    savings_per_inhabitant = "savings-per-inhabitant"
+    time_to_implement = "time-to-implement"
+    spread = (
+        "spread"  # issue 22 point 5: most councils that took it up first (`inspiration.spread`)
+    )
+
+
+class SyncResult(StrEnum):
+    """What a sync action ended as, for the summary (contract §3 keys, plus adopted and deleted);
+    `bridge.sync.plan.Result`. In the order a run's counts are printed (`RUN_COUNTS`)."""
+
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    archived = "archived"
+    restored = "restored"
+    adopted = "adopted"
+    failed = "failed"
+    deleted = "deleted"  # a pairing forgotten: not one of a run row's counts
+
+
 def values(enum: type[Enum]) -> list[str]:
     """The valid values of an enum, in declaration order (used in error messages)."""
     return [member.value for member in enum]

@@ -16,18 +16,16 @@ from sqlalchemy.engine import Engine
 from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.discovery import index_store
-from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
+from bridge.loop import activity_sql
+from bridge.models import DiscoveryCache, ForumPage
 from bridge.models.types import table_of, utcnow
 from bridge.observatory.pages import StoredPage, merge_page_drift, page_drift
-from bridge.sync import pages_read
+from bridge.sync import pages_read, state_read
 from bridge.sync.drift import Observed
 
 # SQLModel's table classes carry their Core table; its stubs do not say so.
 _pages = table_of(ForumPage)
 _cache = table_of(DiscoveryCache)
-_state = table_of(SyncState)
-_projects = table_of(Project)
-_activity = table_of(Activity)
 
 
 def topic_path(topic_id: int, slug: str | None) -> str:
@@ -46,13 +44,9 @@ def record_link(topic_id: int) -> str:
 
 def topic_links(engine: Engine) -> dict[str, str]:
     """ref → topic link for every record whose topic exists (not deleted by a moderator)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(_projects.c.ref, _state.c.topic_id)
-            .join(_state, _state.c.project_id == _projects.c.id)
-            .where(_state.c.topic_id.is_not(None), _state.c.remote_deleted.is_(False))
-        ).all()
-    return {ref: record_link(topic_id) for ref, topic_id in rows}
+    with rows_of(engine) as rows:
+        found = state_read.live_topics(rows)
+    return {ref: record_link(topic_id) for ref, topic_id in found}
 
 
 # --------------------------------------------------------------------------- the choice cache
@@ -73,17 +67,9 @@ save_cache = index_store.save
 def pages_inputs(engine: Engine, extra: str) -> str:
     """Fingerprint of everything the index and overview topics show: each record's content,
     archived state, topic and replies (one query), plus `extra` (the settings they use)."""
-    p, s, a = _projects, _state, _activity
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                p.c.ref, p.c.content_hash, p.c.archived, s.c.topic_id, s.c.topic_slug, a.c.replies
-            )
-            .select_from(
-                p.outerjoin(s, s.c.project_id == p.c.id).outerjoin(a, a.c.project_id == p.c.id)
-            )
-            .order_by(p.c.ref)
-        ).all()
+    with rows_of(engine) as read:
+        replies = dict(read.all(activity_sql.REPLIES_SQL))
+        rows = [[*row, replies.get(row[0])] for row in state_read.pages_inputs(read)]
     data = json.dumps([extra, [list(r) for r in rows]], ensure_ascii=False, default=str)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 

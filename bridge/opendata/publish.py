@@ -157,3 +157,11 @@ def publish(
     package = build(records, public_modified(engine), config, discourse_url, requests)
     changed = write_directory(directory, package.files)
     return Published(Path(directory), changed, package)
+
+
+def check_target(directory: Path) -> None:
+    """Raise `TargetRefused` when DIR may not be replaced by the package (`schedule
+    --opendata` asks before its first run)."""
+    from bridge.opendata.writer import check_replaceable
+
+    check_replaceable(directory, FILE_NAMES)

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from bridge.models.enums import DriftPolicy
+from bridge.models.enums import SyncResult as Result
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.external_id import new_external_id, recreated_external_id
 
@@ -39,19 +40,6 @@ class PlanOptions:
     edit_reason_drift: str = "Restored from the DigiCanvis catalogue"
     only: frozenset[str] | None = None  # --project REF…
     recreate_deleted: frozenset[str] = frozenset()
-
-
-class Result(StrEnum):
-    """What an action ended as, for the summary (contract §3 keys, plus adopted and deleted)."""
-
-    created = "created"
-    adopted = "adopted"
-    updated = "updated"
-    archived = "archived"
-    restored = "restored"
-    unchanged = "unchanged"
-    failed = "failed"
-    deleted = "deleted"
 
 
 class StatusChange(StrEnum):

@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.catalogue.canonical import iso
 from bridge.dbapi import Rows, as_json, as_utc
+from bridge.models.enums import SyncResult
 
 
 class RunKind(StrEnum):
@@ -31,8 +32,9 @@ class RunStatus(StrEnum):
 # (issue 28): a revoked key then fails a cron job within a day, at one request a day.
 KEY_CHECK_EVERY = timedelta(days=1)
 
-# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown.
-RUN_COUNTS = ("created", "updated", "unchanged", "archived", "restored", "adopted", "failed")
+# The per-result counts a run row keeps (SyncRun's columns), in the order they are shown: one
+# per sync result (a deleted pairing is not counted).
+RUN_COUNTS = tuple(r.value for r in SyncResult if r is not SyncResult.deleted)
 
 # SyncRun's columns as `last_runs` reads them, by position (tests/test_status_read.py checks them
 # against the model).

@@ -13,6 +13,7 @@ from bridge.dbapi import Rows, as_bool, as_json
 from bridge.models.enums import SyncStatus
 from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 from bridge.sync.runs_read import RunKind, last_runs
+from bridge.sync.state_sql import JOIN_ON_PROJECT
 
 # Ordered by the database, as the report always was: the failures and drift it lists keep the
 # order the golden outputs hold on each backend.
@@ -81,3 +82,37 @@ def status_report(rows: Rows) -> dict[str, Any]:
         # Pulls (of `digicanvis pull` or the scheduler) are runs too: listed beside the syncs.
         "last_pulls": last_runs(rows, kind=RunKind.pull),
     }
+
+
+# --------------------------------------------------------------------------- for the observatory
+# What the observatory reads of the sync state, here with the table's other reads (issue 19:
+# one owner per table); `bridge.observatory.store` runs them on its engine through `rows_of`.
+
+_LIVE_TOPICS_SQL = """
+SELECT p.ref, s.topic_id
+FROM project p
+JOIN sync_state s ON s.project_id = p.id
+WHERE s.topic_id IS NOT NULL AND NOT s.remote_deleted
+"""
+
+# Each record's content, archived state and topic, by ref: what the index and overview topics
+# show of the catalogue (their fingerprint, with the replies `bridge.loop.activity_sql` reads).
+_PAGES_INPUTS_SQL = f"""
+SELECT p.ref, p.content_hash, p.archived, s.topic_id, s.topic_slug
+FROM project p
+{JOIN_ON_PROJECT}
+ORDER BY p.ref
+"""
+
+
+def live_topics(rows: Rows) -> list[tuple[str, int]]:
+    """(ref, topic id) of every record whose topic exists (not deleted by a moderator)."""
+    return [(ref, topic_id) for ref, topic_id in rows.all(_LIVE_TOPICS_SQL)]
+
+
+def pages_inputs(rows: Rows) -> list[list[Any]]:
+    """[ref, content hash, archived, topic id, topic slug] of every record, by ref."""
+    return [
+        [ref, content_hash, as_bool(archived), topic_id, slug]
+        for ref, content_hash, archived, topic_id, slug in rows.all(_PAGES_INPUTS_SQL)
+    ]

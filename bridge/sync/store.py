@@ -123,3 +123,11 @@ def status_report(engine: Engine) -> dict[str, Any]:
     `state_read.status_report`, which `status` runs through the driver alone)."""
     with rows_of(engine) as rows:
         return state_read.status_report(rows)
+
+
+def area_categories(session: Any) -> list[ForumCategory]:
+    """The area categories the sync made, by category id (what `pull` lists; moved from
+    bridge/loop/store.py so that forum_category has one owner)."""
+    from sqlmodel import col, select
+
+    return list(session.exec(select(ForumCategory).order_by(col(ForumCategory.category_id))).all())
