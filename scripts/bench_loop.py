@@ -34,10 +34,11 @@ from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.jobs.sync_run import run_sync
 from bridge.loop.events import make_processor
-from bridge.loop.pull import PAGE_SIZE, pull
+from bridge.loop.pull import pull
 from bridge.loop.signature import sign
 from bridge.loop.webhook import PATH, make_app, make_server
 from bridge.settings import load_settings
+from bridge.sync.category_topics import PAGE_SIZE
 
 
 def bench_pull(n: int, tmp: Path):

@@ -35,11 +35,11 @@ from bridge.db import make_engine, upgrade
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.jobs.sync_run import run_sync
-from bridge.loop.pull import PAGE_SIZE
 from bridge.models.connections import ConnectionInvite, ConnectionRequest
 from bridge.models.types import table_of, utcnow
 from bridge.samples import demo_catalogue_path
 from bridge.settings import load_settings
+from bridge.sync.category_topics import PAGE_SIZE
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "bridge.toml"
 

@@ -16,7 +16,8 @@ from bridge.discourse_rules import (
     title_problems,
 )
 from bridge.settings import load_settings
-from bridge.sync.desired import CatalogueRecord, desired_topics
+from bridge.sync.catalogue_record import CatalogueRecord
+from bridge.sync.desired import desired_topics
 from bridge.sync.external_id import new_external_id, recreated_external_id
 from bridge.sync.plan import (
     Adopt,

@@ -30,9 +30,9 @@ from bridge.challenges import store
 from bridge.challenges.answer import Answerer, ChallengeForum, Outcome, Result
 from bridge.forum.errors import ForumNotFound
 from bridge.loop.activity import parse_time
-from bridge.loop.category_topics import acquire_waiting, read_category_topics, with_step
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings
+from bridge.sync.category_topics import acquire_waiting, read_category_topics, with_step
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.challenges")
@@ -295,7 +295,7 @@ def with_challenges(
     inner: Callable[[Any], str], engine: Engine, settings: Settings, client: ChallengeForum
 ) -> Callable[[Any], str]:
     """A webhook processor (bridge.loop.events) that also answers challenges at once
-    (bridge.loop.category_topics.with_step)."""
+    (bridge.sync.category_topics.with_step)."""
     return with_step(
         inner,
         lambda name, payload: handle_event(engine, settings, client, name, payload),

@@ -28,10 +28,10 @@ from bridge.connections.forum_writes import ConnectionForum, Sent, Which
 from bridge.discourse_rules import body_fingerprint
 from bridge.forum.errors import ForumAuthError, ForumError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
-from bridge.loop.category_topics import acquire_waiting, read_category_topics, with_step
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
+from bridge.sync.category_topics import acquire_waiting, read_category_topics, with_step
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.connections")
@@ -747,7 +747,7 @@ def _in_project_topic(
 def with_requests(
     inner: Callable[[Any], str], engine: Engine, settings: Settings, client: ConnectionForum
 ) -> Callable[[Any], str]:
-    """A webhook processor that also follows requests at once (bridge.loop.category_topics)."""
+    """A webhook processor that also follows requests at once (bridge.sync.category_topics)."""
     return with_step(
         inner,
         lambda name, payload: handle_event(engine, settings, client, name, payload),

@@ -29,9 +29,8 @@ from bridge.loop.events import SessionFactory
 from bridge.observatory import store as page_store
 from bridge.observatory.pages import StoredPage
 from bridge.sync import store as sync_store
+from bridge.sync.category_topics import PAGE_SIZE
 from bridge.sync.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
-
-PAGE_SIZE = 100  # Discourse's largest page: core TopicQuery validators, `per_page` 1–100
 
 
 class ListingClient(Protocol):

@@ -51,8 +51,9 @@ from bridge.observatory.sections import (
     keep_order,
 )
 from bridge.settings import Settings
+from bridge.sync.catalogue_record import CatalogueRecord
 from bridge.sync.categories import CategoryError, find_or_create
-from bridge.sync.desired import CatalogueRecord, body_hash
+from bridge.sync.desired import body_hash
 from bridge.sync.external_id import recreated_external_id
 from bridge.sync.kernel import Done, Forum, Lookup, WriteFailed, create_or_adopt
 from bridge.sync.plan import Action, ActionName, Adopt, Create, Plan, Update

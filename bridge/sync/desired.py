@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.catalogue.inspiration import Relations
 from bridge.discourse_rules import (
     MAX_POST_LENGTH,
     body_fingerprint,
@@ -18,23 +17,9 @@ from bridge.discourse_rules import (
     title_problems,
 )
 from bridge.settings import Settings
+from bridge.sync.catalogue_record import CatalogueRecord
 from bridge.sync.render import render_post
 from bridge.sync.titles import TitleInput, build_titles
-
-
-@dataclass(frozen=True)
-class CatalogueRecord:
-    """One project as the sync engine sees it (built by bridge.sync.store from the database)."""
-
-    project_id: int
-    ref: str
-    archived: bool
-    content_hash: str
-    record: dict[str, Any]  # bridge.catalogue.canonical.record_dict
-    proximity: str  # effective: km0 | foreign
-    place: Mapping[str, Any] | None = None  # contract §3's place: the evidence's population
-    requests: Any = None  # issue 22: bridge.connections.rules.Stats, shown in the post
-    relations: Relations | None = None  # issue 22 point 5: built on / replicated in
 
 
 @dataclass(frozen=True)

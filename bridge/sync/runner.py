@@ -31,7 +31,7 @@ from bridge.sync.runs_read import KEY_CHECK_EVERY  # issue 28; bridge.sync.noop 
 if TYPE_CHECKING:
     from bridge.sync import state
     from bridge.sync.apply import Forum, Outcome
-    from bridge.sync.desired import CatalogueRecord
+    from bridge.sync.catalogue_record import CatalogueRecord
     from bridge.sync.plan import Plan, PlanOptions
 
 log = logging.getLogger("bridge.sync")

@@ -20,7 +20,7 @@ from bridge.dbapi import rows_of
 from bridge.models import ForumCategory, Project
 from bridge.models.types import utcnow
 from bridge.sync import state, state_read
-from bridge.sync.desired import CatalogueRecord
+from bridge.sync.catalogue_record import CatalogueRecord
 
 _cats = SQLModel.metadata.tables[str(ForumCategory.__tablename__)]
 _projects = SQLModel.metadata.tables[str(Project.__tablename__)]

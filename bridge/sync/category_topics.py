@@ -1,4 +1,5 @@
-"""What the challenges' and the connection requests' steps share (issues 12 and 22): reading a
+"""What the challenges' and the connection requests' steps (and pull's area lists) share
+(issues 12 and 22), below them all so no step imports the loop: reading a
 category's topic list in pages, waiting for a step's lease in a webhook, and wrapping the
 webhook processor so that a step acts at once on its events."""
 
@@ -13,10 +14,11 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
-from bridge.loop.pull import PAGE_SIZE
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.loop")
+
+PAGE_SIZE = 100  # Discourse's largest page: core TopicQuery validators, `per_page` 1–100
 
 
 class CategoryLister(Protocol):
