@@ -174,9 +174,9 @@ class SyncMachine(RuleBasedStateMachine):
         # With the observatory each first post ends with its similar projects, and the index and
         # overview topics are kept too (issue 11); without it, the engine alone.
         self.options = SyncOptions(observatory=type(self).observatory)
-        cfg = base.model_copy(
-            update={"sync": base.sync.model_copy(update={"drift_policy": policy})}
-        )
+        # Validated, so the policy takes the settings' own type (a Literal now, an enum later).
+        sync = type(base.sync).model_validate(base.sync.model_dump() | {"drift_policy": policy})
+        cfg = base.model_copy(update={"sync": sync})
         self.h = SyncHarness(self.engine, cfg, self.emulator)
         # The client's own HTTP session, with a hook that can end the process the moment the
         # forum has answered a create: the topic exists, the bridge never heard of it.
