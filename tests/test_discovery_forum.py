@@ -15,11 +15,11 @@ from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 from bridge.catalogue.read_store import Filters, list_records
 from bridge.db import session_scope
 from bridge.discovery import rank, similar
-from bridge.loop.drift import body_fingerprint
 from bridge.loop.pull import pull
 from bridge.observatory import store
 from bridge.observatory.pages import OVERVIEW, IndexRow, desired_pages
 from bridge.observatory.sections import keep_order
+from bridge.sync.drift import body_fingerprint
 from bridge.sync.render import render_index
 
 LINK = re.compile(r"\]\((/t/[^)]+/(\d+))\)")

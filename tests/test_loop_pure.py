@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bridge.loop.activity import LIST_POSTERS_CAP, from_topic, merge_participants
-from bridge.loop.drift import Observed, Written, detect, observe_topic, tag_names
 from bridge.loop.durations import parse_duration
 from bridge.loop.signature import sign, verify
+from bridge.sync.drift import Observed, Written, detect, observe_topic, tag_names
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_tags_as_strings_or_objects() -> None:
 
 
 def test_body_fingerprint_ignores_what_discourse_normalises() -> None:
-    from bridge.loop.drift import body_fingerprint, stored_raw
+    from bridge.sync.drift import body_fingerprint, stored_raw
 
     sent = "Descripció\u00a0del projecte\n\n---\nFitxa x  \n\n"
     # Source: core lib/post_creator.rb setup_post: TextCleaner.normalize_whitespaces(raw).rstrip
@@ -157,7 +157,7 @@ def test_body_fingerprint_ignores_what_discourse_normalises() -> None:
 
 
 def test_seen_aspects() -> None:
-    from bridge.loop.drift import ASPECTS, seen_aspects
+    from bridge.sync.drift import ASPECTS, seen_aspects
 
     assert seen_aspects(Observed(body_hash="x")) == {"body"}
     assert seen_aspects(observe_topic({"title": "t", "category_id": 1, "closed": False})) == {

@@ -208,8 +208,8 @@ def test_the_merge_keeps_what_the_observation_cannot_see_and_deleted_stands_alon
 
 
 def test_records_and_pages_merge_drift_alike(engine: sa.Engine) -> None:
-    from bridge.loop.drift import Drift, Observed
     from bridge.observatory.pages import merge_page_drift
+    from bridge.sync.drift import Drift, Observed
 
     pid = add_project(engine, "rec-a", 1)
     state.record_intent(engine, pid, "dc-rec-a", new=True)

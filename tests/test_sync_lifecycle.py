@@ -301,9 +301,9 @@ def test_project_option_limits_the_run_and_refuses_unknown_refs(harness: SyncHar
 def test_drift_is_repaired_with_the_drift_edit_reason(harness: SyncHarness) -> None:
     from sqlalchemy import update
 
-    from bridge.loop.drift import Written, detect, observe_topic
     from bridge.models import SyncState
     from bridge.sync import store as sync_store
+    from bridge.sync.drift import Written, detect, observe_topic
 
     add_project(harness.engine, "rec-a", 1)
     harness.sync()
@@ -313,7 +313,7 @@ def test_drift_is_repaired_with_the_drift_edit_reason(harness: SyncHarness) -> N
         "retitle", topic_id=topic.id, title="Un títol posat per un moderador del fòrum"
     )
     harness.emulator.control("close", topic_id=topic.id)
-    # What issue 5's pull records (bridge.loop.drift's shape), written here directly.
+    # What issue 5's pull records (bridge.sync.drift's shape), written here directly.
     with harness.client() as client:
         observed = observe_topic(client.get_topic(topic.id))
     drift = detect(

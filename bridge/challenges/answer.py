@@ -31,10 +31,10 @@ from bridge.forum.errors import (
     ForumValidationError,
 )
 from bridge.loop.activity import parse_time
-from bridge.loop.drift import body_fingerprint
 from bridge.models.challenges import ChallengeStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
+from bridge.sync.drift import body_fingerprint
 from bridge.sync.kernel import Lookup, WriteFailed, create_or_adopt
 from bridge.sync.render import render_challenge_reply
 

@@ -25,10 +25,10 @@ from sqlalchemy.engine import Engine
 
 from bridge.connections import forum_writes, rules, store
 from bridge.connections.forum_writes import ConnectionForum, Sent, Which
+from bridge.discourse_rules import body_fingerprint
 from bridge.forum.errors import ForumAuthError, ForumError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
 from bridge.loop.category_topics import acquire_waiting, read_category_topics, with_step
-from bridge.loop.drift import body_fingerprint
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings

@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from bridge.loop import store
 from bridge.loop.activity import from_topic, parse_time
-from bridge.loop.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 from bridge.loop.payloads import PayloadError, event_id_problem, validated
 from bridge.loop.webhook import Event, Rejected
+from bridge.sync.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 

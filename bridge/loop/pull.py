@@ -25,10 +25,10 @@ from sqlmodel import Session
 from bridge.forum.errors import ForumNotFound
 from bridge.loop import store
 from bridge.loop.activity import from_topic
-from bridge.loop.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 from bridge.loop.events import SessionFactory
 from bridge.observatory import store as page_store
 from bridge.observatory.pages import StoredPage
+from bridge.sync.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 
 PAGE_SIZE = 100  # Discourse's largest page: core TopicQuery validators, `per_page` 1–100
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bridge.loop.activity import ActivityValues, merge_participants
-from bridge.loop.drift import Drift, Written
 from bridge.models import Activity, ForumCategory, WebhookDelivery
 from bridge.models.types import utcnow
 from bridge.sync import state
+from bridge.sync.drift import Drift, Written
 
 
 @dataclass(frozen=True)

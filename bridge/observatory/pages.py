@@ -19,9 +19,9 @@ from typing import Any
 
 from bridge.discourse_rules import MAX_POST_LENGTH, prettify_title
 from bridge.discovery.places import place_of
-from bridge.loop.drift import Drift, Observed, Written, body_fingerprint, detect, seen_aspects
 from bridge.models.enums import Area
 from bridge.settings import Settings
+from bridge.sync.drift import Drift, Observed, Written, body_fingerprint, detect, seen_aspects
 from bridge.sync.effective import merge_drift
 from bridge.sync.plan import ActionName
 from bridge.sync.render import render_index, render_overview
@@ -165,7 +165,7 @@ class PageAction:
 
 # --------------------------------------------------------------------------- drift
 # What a moderator changed on a page topic, found by the pull (bridge.loop.pull) as for record
-# topics (bridge.loop.drift): title, category, tags and closed from the area lists, `pinned`
+# topics (bridge.sync.drift): title, category, tags and closed from the area lists, `pinned`
 # too; the body from the overview's own read, `pull --deep` or a topic read; deleted when no list
 # shows it and the forum says so. Kept per page key ({"what": [...], "detail": {...}}).
 

@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 from bridge.db import upsert
 from bridge.dbapi import rows_of
 from bridge.discovery import index_store
-from bridge.loop.drift import Observed
 from bridge.models import Activity, DiscoveryCache, ForumPage, Project, SyncState
 from bridge.models.types import table_of, utcnow
 from bridge.observatory.pages import StoredPage, merge_page_drift, page_drift
 from bridge.sync import pages_read
+from bridge.sync.drift import Observed
 
 # SQLModel's table classes carry their Core table; its stubs do not say so.
 _pages = table_of(ForumPage)

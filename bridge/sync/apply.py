@@ -2,10 +2,11 @@
 
 Every confirmed write is committed at once (bridge.sync.store), so a run killed at any point
 loses nothing and the next run carries on from what was confirmed:
-- a create is preceded by its committed intent (create_started_at); a record found with an
-  intent and no topic is looked up by external id before anything is created again (Adopt);
-- an answer lost after a create (AmbiguousWrite: timeout, dropped connection, 5xx) is followed by
-  a lookup, never by a blind retry; "external id taken" ends in the same lookup and adoption;
+- a create goes through the forum-object kernel (bridge.sync.kernel, `_TopicWrite` below): its
+  intent (create_started_at) committed first; a record found with an intent and no topic is
+  looked up by external id before anything is created again (Adopt); a lost answer
+  (AmbiguousWrite) is followed by a lookup, never by a blind retry; "external id taken" ends in
+  the same lookup and adoption;
 - an update commits each request's fields as soon as that request succeeds.
 
 Failures of one record (Discourse's 422 with its reasons, a record too long for a post, a 404
@@ -103,10 +104,13 @@ class Applier:
         """Carry out one action. Raises only what must stop the whole run."""
         self.check()
         try:
-            if isinstance(action, Create):
-                return self._create(action)
-            if isinstance(action, Adopt):
-                return self._adopt_or_create(action)
+            if isinstance(action, (Create, Adopt)):
+                # Through the kernel: an Adopt looks its external id up before anything else.
+                return create_or_adopt(
+                    _TopicWrite(self, action),
+                    look_first=isinstance(action, Adopt),
+                    hint=f"`digicanvis sync --recreate-deleted {action.ref}` creates a new one",
+                )
             if isinstance(action, Update):
                 return self._update(action)
             if isinstance(action, Unchanged):
@@ -165,17 +169,6 @@ class Applier:
         return Outcome(action.ref, action.name, Result.failed, error=error)
 
     # ------------------------------------------------------------------ create / adopt
-
-    def _create(self, action: Create) -> Outcome:
-        return self._send_create(action)
-
-    def _adopt_or_create(self, action: Adopt) -> Outcome:
-        return create_or_adopt(
-            _TopicWrite(self, action), look_first=True, hint=_recreate_hint(action.ref)
-        )
-
-    def _send_create(self, action: Create | Adopt) -> Outcome:
-        return create_or_adopt(_TopicWrite(self, action), hint=_recreate_hint(action.ref))
 
     def _adopt(self, action: Create | Adopt, topic: Topic) -> Outcome:
         """Pair the record with a topic found by its external id, then bring the topic in line."""
@@ -339,10 +332,6 @@ def _topic_written(
     if tags is not None:
         written["tags"] = tags
     return written
-
-
-def _recreate_hint(ref: str) -> str:
-    return f"`digicanvis sync --recreate-deleted {ref}` creates a new one"
 
 
 class _TopicWrite:

@@ -117,7 +117,7 @@ def merge_drift(
     The aspects the observation speaks for (`seen`) are replaced by what it found (`what`, with
     its `detail`); the others keep their earlier report (a topic-list item shows no body, so a
     pull must not clear a body drift a webhook found). `deleted` stands alone: a deleted topic
-    reports nothing else (bridge.loop.drift.detect), whichever observation came first — the copy
+    reports nothing else (bridge.sync.drift.detect), whichever observation came first — the copy
     for records used to keep a body drift beside `deleted`, the copy for pages did not; the
     pages' rule is the one `detect` states. Returns the aspects in `order` and their detail."""
     kept = {a for a in previous_what if a not in seen}

@@ -284,7 +284,7 @@ def _differences(stored: Stored, desired: DesiredTopic, category_id: int | None)
 
 
 def _remote_closed(stored: Stored, detail: Mapping[str, Any]) -> bool:
-    """The topic's open/closed state as the forum last showed it. bridge.loop.drift records it as
+    """The topic's open/closed state as the forum last showed it. bridge.sync.drift records it as
     {"written": …, "forum": …}; without a value, drift on `closed` means the opposite of ours."""
     seen = detail.get("closed")
     if isinstance(seen, Mapping):

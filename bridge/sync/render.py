@@ -481,7 +481,7 @@ def render_post(
     footer = label("footer").replace("{ref}", record["ref"])
     parts.append(f"---\n\n*{inline(footer)}*")
     # No trailing newline: Discourse strips trailing whitespace from the raw it stores (core
-    # lib/post_creator.rb, see bridge.loop.drift.stored_raw), and we send the post it keeps.
+    # lib/post_creator.rb, see bridge.sync.drift.stored_raw), and we send the post it keeps.
     return "\n\n".join(parts)
 
 
