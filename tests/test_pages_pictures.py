@@ -121,3 +121,39 @@ def test_an_upload_whose_record_was_lost_is_not_duplicated(harness: SyncHarness)
     # Only the pictures the new record changed are new uploads (Km0 map, its area's map and
     # the three charts); the others were sent again and found by their SHA-1.
     assert len(harness.emulator.state.uploads) == count + 5
+
+
+class _LosesFirstAnswer:
+    """A forum that stores each upload once per SHA-1 and loses its first answer."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.stored: dict[bytes, str] = {}
+
+    def upload_image(self, data: bytes, filename: str, content_type: str) -> dict:
+        from bridge.forum.errors import AmbiguousWrite
+
+        self.sent += 1
+        short = self.stored.setdefault(data, f"upload://pic{len(self.stored)}.png")
+        if self.sent == 1:
+            raise AmbiguousWrite("timed out", method="POST", path="/uploads.json")
+        return {"short_url": short}
+
+
+def test_an_upload_whose_answer_was_lost_is_looked_up_by_its_bytes(engine) -> None:
+    # Issue 24 through the kernel: the lookup of an upload is the same upload (the forum keeps
+    # one per SHA-1), so a lost answer costs one more request and never a second upload.
+    from bridge.observatory.pages import DesiredPage, PagePicture
+    from bridge.observatory.step import _uploaded
+
+    picture = PagePicture(
+        key="map", sha1="a" * 40, short_url="upload://guess.png", alt="map", width=1,
+        height=1, uploaded=False, data=b"png bytes", filename="map.png",
+    )  # fmt: skip
+    page = DesiredPage("overview", "dc_overview", None, "T", "![map|1x1](upload://guess.png)",
+                       (picture,))  # fmt: skip
+    forum = _LosesFirstAnswer()
+    done = _uploaded(engine, forum, page)  # type: ignore[arg-type]
+    assert forum.sent == 2 and len(forum.stored) == 1
+    assert done.raw == "![map|1x1](upload://pic0.png)" and done.pictures[0].uploaded
+    assert known_uploads(engine) == {"a" * 40: "upload://pic0.png"}

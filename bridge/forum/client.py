@@ -502,13 +502,11 @@ class ForumClient(DiscourseClient):
         """POST /uploads.json, multipart, `type=composer` (core UploadsController#create) → the
         upload (`url`, `short_url`, `sha1`, `width`, `height`…). Safe to repeat: core
         UploadCreator returns the existing upload of the same SHA-1 (`Upload.find_by(sha1:)`,
-        unless secure uploads are on), so an upload whose answer was lost is sent once more."""
+        unless secure uploads are on), so an upload whose answer was lost (AmbiguousWrite) is
+        looked up by sending it once more (the kernel's lookup, bridge.observatory.step)."""
         files = {"file": (filename, data, content_type)}
         form = {"type": "composer", "synchronous": "true"}
-        try:
-            body = self._request("POST", "/uploads.json", data=form, files=files)
-        except AmbiguousWrite:
-            body = self._request("POST", "/uploads.json", data=form, files=files)
+        body = self._request("POST", "/uploads.json", data=form, files=files)
         if not isinstance(body, dict) or not body.get("short_url"):
             raise ForumError(
                 "POST /uploads.json: the forum answered without the upload's short_url",

@@ -460,10 +460,7 @@ def _uploaded(
         if not picture.uploaded:
             short = known.get(picture.sha1)
             if short is None:
-                answer = client.upload_image(picture.data, picture.filename, picture.content_type)
-                short = str(answer["short_url"])
-                known[picture.sha1] = short
-                store.save_cache(engine, UPLOADS_KEY, "", known)
+                short = create_or_adopt(_UploadWrite(engine, client, picture, known))
                 if result is not None:
                     result.uploaded += 1
             if short != picture.short_url:
@@ -637,3 +634,46 @@ class _PageWrite:
             topic_id=topic.id, first_post_id=topic.first_post_id, topic_slug=topic.slug, pinned=True
         )
         return Done.adopted
+
+
+class _UploadWrite:
+    """A page's picture as a kernel object (issue 24): its id is its bytes' SHA-1, and the forum
+    keeps one upload per SHA-1 (core UploadCreator answers known bytes with the existing upload),
+    so nothing is recorded before sending and the lookup after a lost answer is the same upload,
+    sent once more. The SHA-1 → short URL map (`discovery_cache["uploads"]`) is written as soon
+    as the forum answers, before the page that embeds it."""
+
+    noun = "upload"
+
+    def __init__(
+        self, engine: Engine, client: Forum, picture: PagePicture, known: dict[str, str]
+    ) -> None:
+        self.engine, self.client, self.picture, self.known = engine, client, picture, known
+        self.ident = picture.sha1
+
+    @property
+    def label(self) -> str:
+        return f"picture {self.picture.key}"
+
+    def record_intent(self) -> None:
+        pass  # the bytes are their own id: sending them again finds the same upload
+
+    def clear_intent(self) -> None:
+        pass
+
+    def send(self) -> str:
+        p = self.picture
+        return str(self.client.upload_image(p.data, p.filename, p.content_type)["short_url"])
+
+    def lookup(self) -> str:
+        return self.send()
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
+
+    def confirmed(self, short: str) -> str:
+        self.known[self.picture.sha1] = short
+        store.save_cache(self.engine, UPLOADS_KEY, "", self.known)
+        return short
+
+    adopt = confirmed
