@@ -21,48 +21,16 @@ The drift merge (`merge_drift`, in bridge.sync.effective: pure) and finding or c
 category under a parent (`bridge.sync.categories.find_or_create`) are the other two rules every
 object kind shares; they live once, there.
 
-A new object kind is a small adapter (`ForumObject`), not a copy of the path::
+A new object kind is a small adapter (`ForumObject`), not a copy of the path: its `label`,
+`record_intent`/`clear_intent` (through its table's owner), `send`, `lookup` (what the forum holds
+after a lost answer: found, `Lookup.absent`, or `Lookup.unknown` when nothing can tell, and the
+kernel then keeps the intent and raises `Uncertain`: never a blind resend), `confirmed`, `adopt`
+and `refused`. The kinds written through it: records' topics (`bridge.sync.apply`), pages and
+uploads (`bridge.observatory.step`), challenge replies (`bridge.challenges.answer`), and a
+connection request's invites and notes (`bridge.connections.forum_writes`: `_InviteWrite`, whose
+lookup is `Lookup.unknown`, and `_PostWrite`)::
 
-    @dataclass
-    class InviteWrite:  # issue 22: invite a user to a request topic
-        forum: InviteForum
-        engine: Engine
-        topic_id: int
-        username: str
-        noun: str = "invite"
-        ident: str = ""  # no external id
-
-        @property
-        def label(self) -> str:
-            return f"{self.username}'s invite to topic {self.topic_id}"
-
-        def record_intent(self) -> None:
-            requests_store.invite_intent(self.engine, self.topic_id, self.username)
-
-        def clear_intent(self) -> None:
-            requests_store.invite_cleared(self.engine, self.topic_id, self.username)
-
-        def send(self) -> None:
-            self.forum.invite_to_topic(self.topic_id, username=self.username)
-
-        def lookup(self) -> str | Lookup:
-            # Ask the topic's allowed users; a lookup that cannot tell answers Lookup.unknown
-            # (the kernel then keeps the intent and raises Uncertain: never a blind resend).
-            allowed = self.forum.topic_allowed_users(self.topic_id)
-            return self.username if self.username in allowed else Lookup.absent
-
-        def confirmed(self, made: None) -> Done:
-            requests_store.invite_sent(self.engine, self.topic_id, self.username)
-            return Done.created
-
-        def adopt(self, found: str) -> Done:
-            requests_store.invite_sent(self.engine, self.topic_id, self.username)
-            return Done.adopted
-
-        def refused(self, exc: ForumValidationError) -> bool:
-            return False  # nothing to change and send again
-
-    done = create_or_adopt(InviteWrite(forum, engine, topic_id, "anna"))
+    done = create_or_adopt(_InviteWrite(client, engine, intent, topic_id, target, message))
 
 The adapter calls its table's owner module (bridge.sync.state for `sync_state`,
 bridge.observatory.store for `forum_page`, bridge.challenges.store for challenges): the kernel never
