@@ -36,5 +36,6 @@ def test_with_the_observatory_off_the_overview_is_not_read(
     before = cat.client.requests_made
     result = run_pull(cat.engine, cat.client, settings=off)
     assert result.page_reads == 0 and result.page_drift == {}
-    # Three area lists and the challenges category's list; no read of the overview.
-    assert cat.client.requests_made - before == 3 + 1
+    # Three area lists, the challenges category's list and the connections category's list
+    # (issue 22); no read of the overview.
+    assert cat.client.requests_made - before == 3 + 1 + 1

@@ -16,8 +16,10 @@ def test_first_sync_creates_one_topic_per_record_then_a_rerun_is_free(harness: S
     first = harness.sync()
     assert (first.created, first.updated, first.failed) == (12, 0, 0)
     # One request per record plus the categories: one list and one create per area (six), then
-    # the challenges category of issue 12: one list and one create.
-    assert first.requests == 12 + 1 + 6 + 1 + 1
+    # the challenges category of issue 12: one list and one create, then the connections category
+    # of issue 22: one list, one create, and its definition topic read and its first post written
+    # with the request template.
+    assert first.requests == 12 + 1 + 6 + 1 + 1 + 4
     harness.assert_consistent()
     before = harness.requests()
     again = harness.sync()
@@ -265,8 +267,8 @@ def test_a_record_too_long_for_a_post_fails_clearly_without_a_request(harness: S
     error = summary.failures[0]["error"]
     assert "32,000" in error and "shorten" in error
     # list + two areas' categories, the challenges category (list + create), rec-b:
-    # nothing for rec-a
-    assert harness.requests() == 1 + 2 + 2 + 1
+    # nothing for rec-a; the connections category (list, create, template read and written)
+    assert harness.requests() == 1 + 2 + 2 + 1 + 4
     assert harness.states()["rec-a"].state == "failed"
 
 

@@ -560,7 +560,8 @@ def demo(
             markup=False,
         )
         _print_challenge(challenge)
-        _print_request(request)
+        if request is not None:
+            _print_request(request)
         for failure in first.failures:
             err.print(f"failed: {failure['ref']}: {failure['error']}", markup=False)
     raise typer.Exit(EXIT_PARTIAL if first.failed or second.failed else EXIT_OK)

@@ -80,7 +80,8 @@ class DemoRun:
     topics: list[Topic]  # the record topics, as `status --json` lists them
     showcase: Showcase
     challenge: dict[str, Any]  # the sample challenge and the bridge's reply
-    request: dict[str, Any]  # issue 22: a visit request from asked to answered
+    # issue 22: a visit request from asked to answered (None: the catalogue lacks the sample)
+    request: dict[str, Any] | None
 
     def as_json(self) -> dict[str, Any]:
         return {
