@@ -6,6 +6,10 @@ What one pull costs, for R requests of which C changed since the last pull:
   challenges' and the areas' lists are read);
 - one `GET /t/{id}.json?include_raw=true` per new request and per changed one (its list entry
   moved: a reply, an edit); an unchanged request costs nothing beyond the list;
+- for requests made as replies in a project's own topic: one `GET /t/{id}.json?include_raw=true`
+  per project topic the activity pull saw grow (its post ids and first chunk), and one
+  `GET /t/{id}/posts.json` when its new posts lie beyond that chunk; a project topic that did
+  not grow costs nothing (the bridge's own note grows it once: read once at the next pull);
 - one write per invite (`POST /t/{id}/invite.json`) and one per bridge post (the note that
   names who was invited; at most one reminder).
 Tags (`visita-acordada`…), closing and Discourse Solved's `has_accepted_answer` come with the
