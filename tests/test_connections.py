@@ -417,22 +417,6 @@ def test_a_note_posted_before_a_crash_is_adopted(request_forum: RequestForum) ->
     assert request_forum.row(topic)["reply_post_id"] == post.id
 
 
-def _reply_request(forum: RequestForum) -> int:
-    """A practitioner's ordinary reply, then a request as a reply with a kind's hashtag, both in
-    Sentilo's own topic; no webhook tells the bridge. The project topic's id."""
-    project_topic = forum.harness.states()[SENTILO].topic_id
-    assert project_topic is not None
-    forum.emulator.control(
-        "reply", topic_id=project_topic, raw="Molt interessant, gràcies per compartir-ho!",
-        username="anna",
-    )  # fmt: skip
-    forum.emulator.control(
-        "reply", topic_id=project_topic, username="anna",
-        raw="#visita Som de Manlleu: podríem venir a veure-ho en directe?",
-    )  # fmt: skip
-    return project_topic
-
-
 def test_a_request_made_as_a_reply_is_found_by_a_pull(request_forum: RequestForum) -> None:
     """Without any webhook: the pull reads the new posts of the project topics that grew (and
     only those), records the request once, follows it to its answer and its topic's closing."""
@@ -444,7 +428,7 @@ def test_a_request_made_as_a_reply_is_found_by_a_pull(request_forum: RequestForu
     before = client.requests_made
     run_pull(forum.engine, client, settings=forum.harness.settings)
     quiet = client.requests_made - before  # the lists alone (and the overview)
-    project_topic = _reply_request(forum)
+    project_topic = forum.reply_request()
 
     found = run_pull(forum.engine, client, settings=forum.harness.settings)
     assert found.connection_requests is not None
@@ -496,7 +480,7 @@ def test_a_reply_request_goes_stale_and_is_reminded_once_by_a_pull(
     forum = request_forum
     client = forum.client()
     run_pull(forum.engine, client, settings=forum.harness.settings)
-    project_topic = _reply_request(forum)
+    project_topic = forum.reply_request()
     run_pull(forum.engine, client, settings=forum.harness.settings)
     (row,) = store.requests(forum.engine, "topic_id = ?", (project_topic,))
     forum.now = utcnow() + timedelta(days=11)
