@@ -9,7 +9,10 @@ requests, each linking a project's topic; then:
 2. a pull with nothing new: requests made (the category's list reads only), forum writes (0)
    and request rows written (0);
 3. a pull after one request got an answer: one topic read on top, no write;
-4. a pull 11 days later: every open request reminded once (a second invite each, one post each).
+4. a pull 11 days later: every open request reminded once (a second invite each, one post each);
+5. a request made as a reply (`#visita`) in a project's own topic, no webhook: the activity pull
+   hands on the project topics it saw, and only the one that grew is read (then once more for
+   the bridge's own note in it, then nothing).
 Target: no request per unchanged request beyond the list reads; one write per invite or post.
 An invite is one write: a personal message to a forum user, or Discourse's invitation email
 (POST /invites.json) to an email-only contact.
@@ -31,10 +34,12 @@ from bridge.catalogue.importer import run_import
 from bridge.catalogue.read_store import list_records
 from bridge.connections import store
 from bridge.connections.step import pull_requests
-from bridge.db import make_engine, upgrade
+from bridge.db import make_engine, session_scope, upgrade
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.jobs.sync_run import run_sync
+from bridge.loop.activity import TopicSeen
+from bridge.loop.pull import pull as pull_activity
 from bridge.models.connections import ConnectionInvite, ConnectionRequest
 from bridge.models.types import table_of, utcnow
 from bridge.samples import demo_catalogue_path
@@ -55,10 +60,18 @@ def _rows(engine: sa.Engine) -> list[dict]:
     return found
 
 
-def _pull(label: str, engine: sa.Engine, cfg: Any, client: ForumClient, emu: Any, now: Any) -> None:
+def _pull(
+    label: str,
+    engine: sa.Engine,
+    cfg: Any,
+    client: ForumClient,
+    emu: Any,
+    now: Any,
+    topics: dict[int, TopicSeen] | None = None,
+) -> None:
     requests_before, writes_before, rows_before = client.requests_made, _writes(emu), _rows(engine)
     started = time.perf_counter()
-    run = pull_requests(engine, cfg, client, now=now)
+    run = pull_requests(engine, cfg, client, now=now, topics=topics)
     elapsed = time.perf_counter() - started
     doc = run.as_json()
     keys = ("recorded", "invited", "replied", "reminded", "answered", "stale", "failed")
@@ -120,6 +133,18 @@ def main() -> None:
             later = lambda: utcnow() + timedelta(days=11)  # noqa: E731
             _pull("a pull 11 days later (reminders)", engine, cfg, client, emu, later)
             _pull("then a pull with nothing new", engine, cfg, client, emu, later)
+            sessions = lambda: session_scope(engine)  # noqa: E731
+            pull_activity(sessions, client)  # the project topics' counts, to compare with
+            emu.state.reply(
+                paired[0]["topic_id"], "#visita Podríem venir a veure-ho en directe?", author
+            )
+            for label in (
+                "a pull after a request made as a reply in a project topic",
+                "the next pull (the bridge's note grew that topic)",
+                "then a pull with nothing new (project topics seen)",
+            ):
+                seen = pull_activity(sessions, client).topics
+                _pull(label, engine, cfg, client, emu, utcnow, seen)
         finally:
             client.close()
             emu.stop()

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from bridge.cli import app
 from bridge.connections import store
 from bridge.forum.errors import ForumUnreachable, ForumValidationError
+from bridge.loop.run import run_pull
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 
@@ -414,3 +415,83 @@ def test_a_note_posted_before_a_crash_is_adopted(request_forum: RequestForum) ->
     request_forum.pull()
     (post,) = request_forum.bridge_posts(topic)
     assert request_forum.row(topic)["reply_post_id"] == post.id
+
+
+def test_a_request_made_as_a_reply_is_found_by_a_pull(request_forum: RequestForum) -> None:
+    """Without any webhook: the pull reads the new posts of the project topics that grew (and
+    only those), records the request once, follows it to its answer and its topic's closing."""
+    forum = request_forum
+    client = forum.client()
+    baseline = run_pull(forum.engine, client, settings=forum.harness.settings)
+    assert baseline.connection_requests is not None
+    assert baseline.connection_requests["reads"] == 0  # first sight: nothing to compare with
+    before = client.requests_made
+    run_pull(forum.engine, client, settings=forum.harness.settings)
+    quiet = client.requests_made - before  # the lists alone (and the overview)
+    project_topic = forum.reply_request()
+
+    found = run_pull(forum.engine, client, settings=forum.harness.settings)
+    assert found.connection_requests is not None
+    # One read of the grown topic: its post ids and first chunk, the new posts among them.
+    assert found.connection_requests["reads"] == 1
+    assert found.connection_requests["recorded"] == 1
+    (row,) = store.requests(forum.engine, "topic_id = ?", (project_topic,))
+    assert (row["ref"], row["asker"], row["status"]) == (SENTILO, "anna", RequestStatus.open)
+    assert row["kind"] == RequestKind.visit and forum.who() == ["martavidal", EMAIL]
+    assert len(forum.bridge_posts(project_topic)) == 1
+
+    # The next pull reads the topic once more (it grew by the bridge's own note) and records
+    # nothing: not found twice, no invite again.
+    again = run_pull(forum.engine, client, settings=forum.harness.settings)
+    assert again.connection_requests is not None
+    assert again.connection_requests["reads"] == 1
+    assert again.connection_requests["recorded"] == 0 and again.connection_requests["ignored"] == 0
+    assert len(store.requests(forum.engine, "topic_id = ?", (project_topic,))) == 1
+    assert len(forum.invited) == 2 and len(forum.bridge_posts(project_topic)) == 1
+
+    # Nothing changed: no topic read, no write; the same requests as a quiet pull before the
+    # request was made.
+    forum.emulator.control("reset_stats")
+    before = client.requests_made
+    still = run_pull(forum.engine, client, settings=forum.harness.settings)
+    assert still.connection_requests is not None and still.connection_requests["reads"] == 0
+    assert forum.writes() == 0
+    assert client.requests_made - before == quiet
+
+    # The project's contact answers in the project topic: the pull reads it and it is answered.
+    forum.emulator.control(
+        "reply", topic_id=project_topic, raw="I tant, us esperem quan vulgueu!",
+        username="martavidal",
+    )  # fmt: skip
+    answered = run_pull(forum.engine, client, settings=forum.harness.settings)
+    assert answered.connection_requests is not None
+    assert answered.connection_requests["answered"] == 1
+    assert store.request(forum.engine, row["id"])["status"] == RequestStatus.answered  # type: ignore[index]
+    # The project topic closed: so is the request.
+    forum.emulator.control("close", topic_id=project_topic)
+    run_pull(forum.engine, client, settings=forum.harness.settings)
+    assert store.request(forum.engine, row["id"])["status"] == RequestStatus.closed  # type: ignore[index]
+    client.close()
+
+
+def test_a_reply_request_goes_stale_and_is_reminded_once_by_a_pull(
+    request_forum: RequestForum,
+) -> None:
+    forum = request_forum
+    client = forum.client()
+    run_pull(forum.engine, client, settings=forum.harness.settings)
+    project_topic = forum.reply_request()
+    run_pull(forum.engine, client, settings=forum.harness.settings)
+    (row,) = store.requests(forum.engine, "topic_id = ?", (project_topic,))
+    forum.now = utcnow() + timedelta(days=11)
+    run = forum.pull(client)
+    fresh = store.request(forum.engine, row["id"])
+    assert fresh is not None
+    assert fresh["status"] == RequestStatus.stale and fresh["reminded_at"] is not None
+    assert run.as_json()["reminded"] == 1 and len(forum.invited) == 4
+    posts = forum.bridge_posts(project_topic)
+    assert len(posts) == 2 and "Recordatori" in posts[1].raw
+    forum.now = utcnow() + timedelta(days=30)
+    forum.pull(client)
+    assert len(forum.bridge_posts(project_topic)) == 2 and len(forum.invited) == 4
+    client.close()

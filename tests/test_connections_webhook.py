@@ -93,15 +93,7 @@ def test_a_request_is_acted_on_at_once_then_answered(hooked: RequestForum) -> No
 def test_a_request_made_in_the_projects_own_topic(hooked: RequestForum) -> None:
     """A reply in a project's topic carrying the category's or a kind's hashtag is a request;
     an answer there by the project's contact answers it. Ordinary replies are not requests."""
-    project_topic = hooked.harness.states()["bcn-sentilo-sensors"].topic_id
-    hooked.emulator.control(
-        "reply", topic_id=project_topic, raw="Molt interessant, gràcies per compartir-ho!",
-        username="anna",
-    )  # fmt: skip
-    hooked.emulator.control(
-        "reply", topic_id=project_topic, username="anna",
-        raw="#visita Som de Manlleu: podríem venir a veure-ho en directe?",
-    )  # fmt: skip
+    project_topic = hooked.reply_request()
     wait_for(lambda: len(hooked.bridge_posts(project_topic)) == 1)
     hooked.emulator.app.webhooks.wait_idle()
     rows = store.requests(hooked.engine, "topic_id = ?", (project_topic,))

@@ -14,14 +14,23 @@ def test_a_pull_with_nothing_new_counts_nothing_updated(paired_catalogue: Paired
     assert first.seen == len(LOOP_RECORDS) and first.updated == len(LOOP_RECORDS)  # new rows
     again = run_pull(cat.engine, cat.client, settings=cat.settings)
     assert again.seen == len(LOOP_RECORDS) and again.updated == 0
+    assert again.connection_requests is not None and again.connection_requests["reads"] == 0
     cat.emulator.control(
         "reply",
         topic_id=cat.topic_id("sant-cugat-xatbot"),
         raw="Una resposta nova al fil del projecte.",
         username="anna",
     )
+    before = cat.client.requests_made
     third = run_pull(cat.engine, cat.client, settings=cat.settings)
     assert third.updated == 1
+    # Issue 22: the one topic that grew is read once for requests made as replies in it (this
+    # reply is none); the others cost nothing beyond the pull before.
+    assert third.connection_requests is not None and third.connection_requests["reads"] == 1
+    assert third.connection_requests["recorded"] == 0
+    quiet = cat.client.requests_made
+    run_pull(cat.engine, cat.client, settings=cat.settings)
+    assert (quiet - before) - (cat.client.requests_made - quiet) == 1
 
 
 def test_with_the_observatory_off_the_overview_is_not_read(

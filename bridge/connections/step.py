@@ -6,6 +6,10 @@ What one pull costs, for R requests of which C changed since the last pull:
   challenges' and the areas' lists are read);
 - one `GET /t/{id}.json?include_raw=true` per new request and per changed one (its list entry
   moved: a reply, an edit); an unchanged request costs nothing beyond the list;
+- for requests made as replies in a project's own topic: one `GET /t/{id}.json?include_raw=true`
+  per project topic the activity pull saw grow (its post ids and first chunk), and one
+  `GET /t/{id}/posts.json` when its new posts lie beyond that chunk; a project topic that did
+  not grow costs nothing (the bridge's own note grows it once: read once at the next pull);
 - one write per invite (`POST /t/{id}/invite.json`) and one per bridge post (the note that
   names who was invited; at most one reminder).
 Tags (`visita-acordada`…), closing and Discourse Solved's `has_accepted_answer` come with the
@@ -15,10 +19,11 @@ list, so agreeing or closing costs no read. `scripts/bench_requests.py` prints i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -27,7 +32,7 @@ from bridge.connections import forum_writes, rules, store
 from bridge.connections.forum_writes import ConnectionForum, Sent, Which
 from bridge.discourse_rules import body_fingerprint
 from bridge.forum.errors import ForumAuthError, ForumError, ForumNotFound, ForumUnreachable
-from bridge.loop.activity import parse_time
+from bridge.loop.activity import TopicSeen, parse_time
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
@@ -324,6 +329,39 @@ class Requests:
         if row is not None and row["status"] == RequestStatus.open:
             self.act(row)
 
+    def reply(self, post: dict[str, Any], waiting: list[dict[str, Any]] | None = None) -> None:
+        """A reply in a project's own topic, from a webhook or found by a pull: a request when
+        it carries the category's or a kind's hashtag; else, where requests wait in that topic,
+        maybe their answer."""
+        if _asks(self.settings, post):
+            self.record_reply(post)
+            return
+        if waiting is None:
+            waiting = _waiting(self.engine, int(post["topic_id"]))
+        if waiting:
+            self.answered_in_reply(waiting, post)
+
+    def new_posts(self, topic_id: int, seen: TopicSeen) -> list[dict[str, Any]]:
+        """The posts a project topic gained since the last pull, with their raw: one read of
+        the topic (its post ids and first chunk), and one of the new posts beyond that chunk."""
+        view = self._view(topic_id)
+        if view is None or view.get("deleted_at"):
+            return []
+        stream = (view.get("post_stream") or {}).get("stream") or []
+        wanted = [int(i) for i in stream[-seen.new_posts :]]
+        have = {
+            int(p["id"]): p
+            for p in (view.get("post_stream") or {}).get("posts") or []
+            if int(p["id"]) in wanted
+        }
+        missing = [i for i in wanted if i not in have]
+        if missing:
+            self.run.reads += 1
+            for post in self.client.get_topic_posts(topic_id, missing, include_raw=True):
+                have[int(post["id"])] = post
+        found = [{**p, "topic_id": topic_id} for p in have.values() if not p.get("deleted_at")]
+        return sorted(found, key=lambda p: int(p.get("post_number") or 0))
+
     def answered_in_reply(self, waiting: list[dict[str, Any]], post: dict[str, Any]) -> None:
         """A reply in a project's topic where requests wait: answered when its author can
         answer for the project (the same rule as in a request's own topic)."""
@@ -393,13 +431,34 @@ class Requests:
             reminded=row["reminded_at"] is not None,
             now=self.now(),
         )
+        self._settle(row, facts, changes)
+
+    def follow_reply(self, row: dict[str, Any], closed: bool) -> None:
+        """A request made as a reply in a project's topic, followed by a pull: answered when
+        an answer was read among the topic's new posts (`reply`); else stale after the days,
+        reminded once; closed with the project's topic."""
+        facts = rules.Facts(
+            closed=closed,
+            solved=False,  # no list shows a reply's own solved or agreed marks
+            agreed=False,
+            answered_at=row["answered_at"],
+            asked_at=row["asked_at"],
+            reminded=row["reminded_at"] is not None,
+            now=self.now(),
+        )
+        self._settle(row, facts, {})
+
+    def _settle(self, row: dict[str, Any], facts: rules.Facts, changes: dict[str, Any]) -> None:
+        """The status the facts give, written with what else changed; the reminder or the
+        invites it calls for."""
+        answered_at = facts.answered_at
         status = rules.next_status(row["status"], facts, self.cfg.stale_days)
         if status != row["status"]:
             changes["status"] = status
             self.run.add(Result(status.value))
             if status == RequestStatus.agreed:
                 changes["agreed_at"] = self.now()
-                if item.solved is False and answered_at is None:
+                if facts.solved is False and answered_at is None:
                     changes["answered_at"] = self.now()  # agreeing is answering
             if status == RequestStatus.answered and answered_at is None:
                 changes["answered_at"] = self.now()  # solved
@@ -554,6 +613,18 @@ class Requests:
             )  # fmt: skip
 
 
+def _asks(settings: Settings, post: dict[str, Any]) -> bool:
+    cfg = settings.connections
+    return rules.asks(str(post.get("raw") or ""), cfg.slug, cfg.tags.values())
+
+
+def _waiting(engine: Engine, topic_id: int | None = None) -> list[dict[str, Any]]:
+    """Requests still waiting for an answer (open or stale), in one topic or all."""
+    if topic_id is None:
+        return store.requests(engine, "status IN ('open', 'stale')")
+    return store.requests(engine, "topic_id = ? AND status IN ('open', 'stale')", (topic_id,))
+
+
 def _council_key(record: dict[str, Any]) -> str:
     return rules.fold((record.get("local_body") or {}).get("name") or "")
 
@@ -588,9 +659,12 @@ def pull_requests(
     *,
     should_stop: Callable[[], bool] = lambda: False,
     now: Callable[[], datetime] = utcnow,
+    topics: Mapping[int, TopicSeen] | None = None,
 ) -> RequestRun:
     """Find new requests, invite, follow known ones to an answer. ForumAuthError and
-    ForumUnreachable stop the step (the caller reports them); the rest is per request."""
+    ForumUnreachable stop the step (the caller reports them); the rest is per request.
+    `topics`: the project topics the activity pull just saw (bridge.loop.pull); those that
+    grew are read for requests made as replies in them."""
     run = RequestRun()
     if not settings.connections.enabled:
         run.skipped = "[connections] enabled = false"
@@ -627,26 +701,66 @@ def pull_requests(
                     if topic_id in work.by_topic():
                         continue  # made in a project's own topic: no category list shows it
                     work._close(row, RequestNote.topic_deleted)
+        if not run.stopped:
+            _in_project_topics(work, topics or {}, should_stop)
         return run
     finally:
         lease.release()
 
 
+def _in_project_topics(
+    work: Requests, topics: Mapping[int, TopicSeen], should_stop: Callable[[], bool]
+) -> None:
+    """Requests made as replies in projects' own topics (no category list shows them): the
+    new posts of each project topic the pull saw grow, read and taken as a webhook's
+    `post_created` would be; then every such request still waiting, followed. A topic that
+    did not grow costs nothing."""
+    projects = work.by_topic()
+    # Those made before this run: one made now was acted on as it was recorded.
+    known = store.requests(work.engine, "status NOT IN ('closed', 'ignored')")
+    for topic_id in sorted(t for t, seen in topics.items() if seen.new_posts and t in projects):
+        if should_stop():
+            work.run.stopped = True
+            return
+        _guarded(work, topic_id, partial(_take_new_posts, work, topic_id, topics[topic_id]))
+    for row in known:
+        if row["topic_id"] in projects:
+            seen = topics.get(row["topic_id"])
+            fresh = store.request(work.engine, row["id"])  # an answer just read changed it
+            if fresh is not None and fresh["status"] not in _DONE:
+                closed = seen.closed if seen is not None else False
+                _guarded(work, row["topic_id"], partial(work.follow_reply, fresh, closed))
+
+
+def _take_new_posts(work: Requests, topic_id: int, seen: TopicSeen) -> None:
+    for post in work.new_posts(topic_id, seen):
+        work.reply(post)
+
+
 def _one(work: Requests, item: Listed, row: dict[str, Any] | None) -> None:
-    try:
+    def one() -> None:
         if row is None:
             work.record_new(item)
         elif not (row["status"] == RequestStatus.closed and item.closed):
             work.follow(row, item)
+
+    _guarded(work, item.topic_id, one)
+
+
+def _guarded(work: Requests, topic_id: int, step: Callable[[], None]) -> None:
+    """One request's (or one topic's) work: a forum refusal or hostile text is recorded and
+    the others go on; an unreachable forum or a refused key stops the step."""
+    try:
+        step()
     except (ForumAuthError, ForumUnreachable):
         raise
     except ForumError as exc:
         work.run.add(Result.failed)
-        work.run.failures.append({"topic_id": item.topic_id, "error": str(exc)[:500]})
+        work.run.failures.append({"topic_id": topic_id, "error": str(exc)[:500]})
     except Exception as exc:  # hostile text or a bug must not stop the other requests
-        log.exception("connection request %s", item.topic_id)
+        log.exception("connection request %s", topic_id)
         work.run.add(Result.failed)
-        work.run.failures.append({"topic_id": item.topic_id, "error": f"{type(exc).__name__}"})
+        work.run.failures.append({"topic_id": topic_id, "error": f"{type(exc).__name__}"})
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -720,12 +834,8 @@ def _in_project_topic(
     """A reply in a topic outside the connections category: a request when it is in a
     project's own topic and carries the category's or a kind's hashtag (`#contactes`,
     `#visita`); else an answer to such a request when its author can answer for the project."""
-    raw = str(post.get("raw") or "")
-    topic_id = int(post.get("topic_id") or 0)
-    asks = rules.asks(raw, settings.connections.slug, settings.connections.tags.values())
-    waiting = store.requests(
-        engine, "topic_id = ? AND status IN ('open', 'stale')", (topic_id,)
-    )  # fmt: skip
+    asks = _asks(settings, post)
+    waiting = [] if asks else _waiting(engine, int(post.get("topic_id") or 0))
     if not asks and not waiting:
         return None  # the common case: an ordinary reply, no request read, no lock taken
     lease = acquire_waiting(engine, CONNECTIONS_LEASE, 10.0)
@@ -734,10 +844,7 @@ def _in_project_topic(
     try:
         run = RequestRun()
         work = Requests(client, engine, settings, category, run)
-        if asks:
-            work.record_reply(post)
-        else:
-            work.answered_in_reply(waiting, post)
+        work.reply(post, waiting)
         done = ", ".join(f"{k.value} {v}" for k, v in run.counts.items())
         return f"request {done or 'unchanged'}"
     finally:

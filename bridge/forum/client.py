@@ -515,9 +515,15 @@ class ForumClient(DiscourseClient):
             )
         return body
 
-    def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]:
-        """GET /t/{id}/posts.json?post_ids[]=… → those posts of the topic (notes §10)."""
-        body = self._get(f"/t/{topic_id}/posts.json", **{"post_ids[]": list(post_ids)})
+    def get_topic_posts(
+        self, topic_id: int, post_ids: list[int], *, include_raw: bool = False
+    ) -> list[dict[str, Any]]:
+        """GET /t/{id}/posts.json?post_ids[]=…[&include_raw=true] → those posts of the topic
+        (notes §10; core TopicsController#posts passes `include_raw`)."""
+        params: dict[str, Any] = {"post_ids[]": list(post_ids)}
+        if include_raw:
+            params["include_raw"] = "true"
+        body = self._get(f"/t/{topic_id}/posts.json", **params)
         return list((body.get("post_stream") or {}).get("posts") or [])
 
     def list_category_topics(

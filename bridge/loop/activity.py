@@ -28,6 +28,23 @@ class ActivityValues:
     participants_exact: bool  # False when read from a list whose posters summary may be capped
 
 
+@dataclass(frozen=True)
+class TopicSeen:
+    """What a pull saw of a paired (project) topic, for the steps after it: issue 22's requests
+    made as a reply in a project's topic are looked for only where the topic grew."""
+
+    posts_before: int | None  # what the last pull or post event recorded; None: never seen
+    posts_count: int
+    closed: bool  # closed, archived or deleted
+
+    @property
+    def new_posts(self) -> int:
+        """How many posts the topic gained; 0 the first time (nothing to compare with)."""
+        if self.posts_before is None:
+            return 0
+        return max(self.posts_count - self.posts_before, 0)
+
+
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None

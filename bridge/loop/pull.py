@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bridge.forum.errors import ForumNotFound
 from bridge.loop import store
-from bridge.loop.activity import from_topic
+from bridge.loop.activity import TopicSeen, from_topic
 from bridge.loop.events import SessionFactory
 from bridge.observatory import store as page_store
 from bridge.observatory.pages import StoredPage
@@ -57,6 +57,8 @@ class PullResult:
     connection_requests: dict[str, Any] | None = None
     page_drift: dict[str, list[str]] = field(default_factory=dict)  # page key -> what
     page_reads: int = 0  # page topics read on their own (the overview; a page no list showed)
+    # Each paired topic as seen, by topic id: the requests step reads only the ones that grew.
+    topics: dict[int, TopicSeen] = field(default_factory=dict)
 
 
 def _first_raw(topic: dict[str, Any]) -> str | None:
@@ -112,8 +114,14 @@ def pull(
     ) -> None:
         item = paired[topic_id]
         changed = False
+        before = store.posts_count(session, item.project_id)
         if topic is not None and not observed.deleted:
-            changed = store.save_activity(session, item.project_id, from_topic(topic))
+            values = from_topic(topic)
+            changed = store.save_activity(session, item.project_id, values)
+            closed = bool(topic.get("closed") or topic.get("archived"))
+            result.topics[topic_id] = TopicSeen(before, values.posts_count, closed)
+        else:
+            result.topics[topic_id] = TopicSeen(before, before or 0, True)
         drift = detect(item.written, observed)
         changed |= store.save_drift(session, item.project_id, drift, seen_aspects(observed))
         result.seen += 1

@@ -57,8 +57,9 @@ def run_pull(
                 from bridge.connections.step import pull_requests
 
                 # Issue 22: contact, visit and collaboration requests.
+                # The project topics that grew are read for requests made as replies there.
                 result.connection_requests = pull_requests(
-                    engine, settings, answering, should_stop=should_stop
+                    engine, settings, answering, should_stop=should_stop, topics=result.topics
                 ).as_json()
         except (ForumAuthError, ForumUnreachable) as exc:
             run.end(RunStatus.failed, f"{exc}; activity not reached keeps its last pulled values")

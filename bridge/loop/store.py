@@ -88,6 +88,12 @@ def save_activity(
     return before != _shown(row)
 
 
+def posts_count(session: Session, project_id: int) -> int | None:
+    """The topic's post count as last recorded (a pull or a post event); None before any."""
+    row = session.get(Activity, project_id)
+    return row.posts_count if row is not None else None
+
+
 def bump_posts(
     session: Session, project_id: int, posts_count: int, last_posted_at: datetime | None
 ) -> None:

@@ -95,6 +95,21 @@ class RequestForum:
         )  # fmt: skip
         return int(done["topic_id"])
 
+    def reply_request(self, ref: str = "bcn-sentilo-sensors") -> int:
+        """A practitioner's ordinary reply, then a request as a reply with a kind's hashtag,
+        both in the project's own topic. The project topic's id."""
+        project_topic = self.harness.states()[ref].topic_id
+        assert project_topic is not None
+        self.emulator.control(
+            "reply", topic_id=project_topic, raw="Molt interessant, gràcies per compartir-ho!",
+            username="anna",
+        )  # fmt: skip
+        self.emulator.control(
+            "reply", topic_id=project_topic, username="anna",
+            raw="#visita Som de Manlleu: podríem venir a veure-ho en directe?",
+        )  # fmt: skip
+        return project_topic
+
     def pull(self, client: InviteSpy | None = None) -> RequestRun:
         own = client is None
         client = client or self.client()
