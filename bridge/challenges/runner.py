@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -29,10 +28,9 @@ from sqlalchemy.engine import Engine
 from bridge.challenges import store
 from bridge.challenges.answer import Answerer, ChallengeForum, Outcome, Result
 from bridge.forum.errors import ForumNotFound
-from bridge.loop.activity import parse_time
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings
-from bridge.sync.category_topics import acquire_waiting, read_category_topics, with_step
+from bridge.sync.category_topics import ListedTopic, acquire_waiting, read_listed, with_step
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.challenges")
@@ -47,13 +45,7 @@ class Step(StrEnum):
     skip = "skip"
 
 
-@dataclass(frozen=True)
-class Listed:
-    topic_id: int
-    title: str
-    bumped_at: datetime | None
-    posts_count: int
-    closed: bool
+Listed = ListedTopic
 
 
 def decide(item: Listed, known: store.Known | None, definition_topic_id: int | None) -> Step:
@@ -113,28 +105,6 @@ def _records_loader(engine: Engine, settings: Settings) -> Callable[[], list[dic
     return load
 
 
-def _listed(topic: dict[str, Any]) -> Listed:
-    return Listed(
-        topic_id=int(topic["id"]),
-        title=str(topic.get("title") or ""),
-        bumped_at=parse_time(topic.get("bumped_at")),
-        posts_count=int(topic.get("posts_count") or 0),
-        closed=bool(topic.get("closed") or topic.get("archived")),
-    )
-
-
-def _read_list(
-    client: ChallengeForum,
-    category: store.CachedCategory,
-    run: ChallengeRun,
-    should_stop: Callable[[], bool],
-) -> dict[int, Listed]:
-    topics, run.pages = read_category_topics(
-        client, category.slug, category.category_id, category.definition_topic_id, should_stop
-    )
-    return {int(t["id"]): _listed(t) for t in topics}
-
-
 def pull_challenges(
     engine: Engine,
     settings: Settings,
@@ -156,7 +126,7 @@ def pull_challenges(
         return run
     try:
         try:
-            listed = _read_list(client, category, run, should_stop)
+            listed, run.pages = read_listed(client, category, should_stop, Listed.of)
         except ForumNotFound:
             store.forget_category(engine)
             run.skipped = (

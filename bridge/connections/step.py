@@ -31,7 +31,7 @@ from bridge.loop.activity import parse_time
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
-from bridge.sync.category_topics import acquire_waiting, read_category_topics, with_step
+from bridge.sync.category_topics import ListedTopic, acquire_waiting, read_listed, with_step
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.connections")
@@ -49,8 +49,7 @@ def ensure_connection_category(
     """Find or create the `[connections]` category (as the challenges' one) and write its
     definition post, the template of a request, when it is not what the bridge last wrote.
     A no-op sync costs no request."""
-    from bridge.challenges.category import _definition_topic_id
-    from bridge.sync.categories import find_or_create
+    from bridge.sync.categories import category_stands, step_category
     from bridge.sync.render import render_request_template
 
     cfg = settings.connections
@@ -59,23 +58,9 @@ def ensure_connection_category(
     template = render_request_template(settings=settings)
     digest = body_fingerprint(template)
     cached = store.load_category(engine, cfg.slug)
-    parent_wanted = (cfg.parent or settings.sync.parent_category) is not None
-    if cached is None or (cached.parent_category_id is not None) != parent_wanted:
-        found = find_or_create(
-            client,
-            settings,
-            cfg,
-            "[connections]",
-            parent=cfg.parent or settings.sync.parent_category,
-        )
-        cached = store.CachedCategory(
-            slug=cfg.slug,
-            category_id=found.id,
-            name=found.name or cfg.label(settings.language),
-            parent_category_id=found.parent_category_id,
-            definition_topic_id=_definition_topic_id(found),
-            template_hash=None,
-        )
+    if cached is None or not category_stands(settings, cfg, cached):
+        fields = step_category(client, settings, cfg, "[connections]")
+        cached = store.CachedCategory(**fields, template_hash=None)
         store.save_category(engine, cached)
     if cached.template_hash == digest or cached.definition_topic_id is None:
         return cached
@@ -98,12 +83,7 @@ def ensure_connection_category(
 
 
 @dataclass(frozen=True)
-class Listed:
-    topic_id: int
-    title: str
-    bumped_at: datetime | None
-    posts_count: int
-    closed: bool
+class Listed(ListedTopic):
     tags: tuple[str, ...]
     solved: bool
 
@@ -152,11 +132,7 @@ def _tag_names(topic: dict[str, Any]) -> tuple[str, ...]:
 
 def _listed(topic: dict[str, Any]) -> Listed:
     return Listed(
-        topic_id=int(topic["id"]),
-        title=str(topic.get("title") or ""),
-        bumped_at=parse_time(topic.get("bumped_at")),
-        posts_count=int(topic.get("posts_count") or 0),
-        closed=bool(topic.get("closed") or topic.get("archived")),
+        **ListedTopic.fields_of(topic),
         tags=_tag_names(topic),
         # Discourse Solved adds `has_accepted_answer` to topic lists.
         solved=bool(topic.get("has_accepted_answer")),
@@ -283,6 +259,10 @@ class Requests:
         else:
             linked = self._linked(view)
             values.update(_linked_values(linked))
+        self._record(values)
+
+    def _record(self, values: dict[str, Any]) -> None:
+        """A new request stored and counted; acted on when it is open."""
         request_id = store.insert(self.engine, **values)
         self.run.add(
             Result.ignored if values["status"] == RequestStatus.ignored else Result.recorded
@@ -316,13 +296,7 @@ class Requests:
         }
         if author.lower() == self.client.api_username.lower():
             values.update(status=RequestStatus.ignored, note=RequestNote.own_user)
-        request_id = store.insert(self.engine, **values)
-        self.run.add(
-            Result.ignored if values["status"] == RequestStatus.ignored else Result.recorded
-        )
-        row = store.request(self.engine, request_id)
-        if row is not None and row["status"] == RequestStatus.open:
-            self.act(row)
+        self._record(values)
 
     def answered_in_reply(self, waiting: list[dict[str, Any]], post: dict[str, Any]) -> None:
         """A reply in a project's topic where requests wait: answered when its author can
@@ -569,18 +543,6 @@ def _linked_values(linked: rules.Linked) -> dict[str, Any]:
     return values
 
 
-def _read_list(
-    client: ConnectionForum,
-    category: store.CachedCategory,
-    run: RequestRun,
-    should_stop: Callable[[], bool],
-) -> dict[int, Listed]:
-    topics, run.pages = read_category_topics(
-        client, category.slug, category.category_id, category.definition_topic_id, should_stop
-    )
-    return {int(t["id"]): _listed(t) for t in topics}
-
-
 def pull_requests(
     engine: Engine,
     settings: Settings,
@@ -606,7 +568,7 @@ def pull_requests(
         return run
     try:
         try:
-            listed = _read_list(client, category, run, should_stop)
+            listed, run.pages = read_listed(client, category, should_stop, _listed)
         except ForumNotFound:
             store.forget_category(engine)
             run.skipped = "the connections category is gone from the forum: the next sync makes it"
@@ -690,11 +652,7 @@ def handle_event(
         if view is None or view.get("category_id") != category.category_id:
             return None
         item = Listed(
-            topic_id=topic_id,
-            title=str(view.get("title") or ""),
-            bumped_at=parse_time(view.get("bumped_at")),
-            posts_count=int(view.get("posts_count") or 0),
-            closed=bool(view.get("closed") or view.get("archived")),
+            **ListedTopic.fields_of({**view, "id": topic_id}),
             tags=_tag_names(view),
             solved=bool(view.get("has_accepted_answer") or view.get("accepted_answer")),
         )

@@ -9,11 +9,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from bridge.forum.errors import ForumAuthError, ForumUnreachable
+from bridge.loop.activity import parse_time
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
 log = logging.getLogger("bridge.loop")
@@ -21,10 +24,101 @@ log = logging.getLogger("bridge.loop")
 PAGE_SIZE = 100  # Discourse's largest page: core TopicQuery validators, `per_page` 1–100
 
 
+# Discourse's regular post type (core app/models/post.rb Post.types): whispers, small actions
+# ("closed this topic") and moderator actions are never the bridge's reply.
+REGULAR_POST = 1
+
+
 class CategoryLister(Protocol):
     def list_category_topics(
         self, slug: str, category_id: int, page: int = 0, per_page: int | None = None
     ) -> dict[str, Any]: ...
+
+
+class TopicStepForum(CategoryLister, Protocol):
+    """What a step that reads a category's topics and replies in them (challenges, connection
+    requests) asks of the forum client; each step's Protocol adds its own writes."""
+
+    api_username: str
+
+    def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
+    def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]: ...
+    def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]: ...
+
+
+def unread_posts(view: dict[str, Any], posts: list[dict[str, Any]]) -> list[list[int]]:
+    """The ids of a topic's posts its view did not hold (the view holds the first 20), in
+    requests of 20 for `GET /t/{id}/posts.json`."""
+    loaded = {p.get("id") for p in posts}
+    rest = [i for i in (view.get("post_stream") or {}).get("stream") or [] if i not in loaded]
+    return [rest[start : start + 20] for start in range(0, len(rest), 20)]
+
+
+def same_user(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a).lower() == str(b).lower()
+
+
+def is_own_reply(post: dict[str, Any], api_username: str) -> bool:
+    """A live regular reply (not the topic's first post) by the bridge's API user."""
+    return (
+        int(post.get("post_number") or 0) > 1
+        and (post.get("post_type") or REGULAR_POST) == REGULAR_POST
+        and not post.get("deleted_at")
+        and same_user(post.get("username"), api_username)
+    )
+
+
+class KnownCategory(Protocol):
+    """A step's cached category (each step's store keeps its own row)."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def category_id(self) -> int: ...
+    @property
+    def definition_topic_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class ListedTopic:
+    """A topic as a category's list (or a topic view) shows it."""
+
+    topic_id: int
+    title: str
+    bumped_at: datetime | None
+    posts_count: int
+    closed: bool
+
+    @staticmethod
+    def fields_of(topic: dict[str, Any]) -> dict[str, Any]:
+        """From a topic-list entry or a topic view: an archived topic counts as closed."""
+        return {
+            "topic_id": int(topic["id"]),
+            "title": str(topic.get("title") or ""),
+            "bumped_at": parse_time(topic.get("bumped_at")),
+            "posts_count": int(topic.get("posts_count") or 0),
+            "closed": bool(topic.get("closed") or topic.get("archived")),
+        }
+
+    @classmethod
+    def of(cls, topic: dict[str, Any]) -> ListedTopic:
+        return cls(**cls.fields_of(topic))
+
+
+T = TypeVar("T")
+
+
+def read_listed(
+    client: CategoryLister,
+    category: KnownCategory,
+    should_stop: Callable[[], bool],
+    make: Callable[[dict[str, Any]], T],
+) -> tuple[dict[int, T], int]:
+    """The category's topics by id, each made by `make`, and how many pages were read."""
+    topics, pages = read_category_topics(
+        client, category.slug, category.category_id, category.definition_topic_id, should_stop
+    )
+    return {int(t["id"]): make(t) for t in topics}, pages
 
 
 def read_category_topics(

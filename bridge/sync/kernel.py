@@ -180,6 +180,18 @@ class ForumObject(Protocol[Made, Found, Result_co]):
         ...
 
 
+class ReplyPost:
+    """What every reply post adapter shares (a challenge's answer, a request's note or
+    reminder): no external id (it is found among the topic's posts by its author), and a 422 is
+    a definite refusal (the next run tries again)."""
+
+    noun = "reply"
+    ident = ""
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
+
+
 class WriteFailed(Exception):
     """The object was not written this run; the message is for a person (retried next run)."""
 
