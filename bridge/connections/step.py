@@ -31,8 +31,14 @@ from bridge.loop.activity import parse_time
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
-from bridge.sync.category_topics import ListedTopic, acquire_waiting, read_listed, with_step
-from bridge.sync.lease import LeaseHandle, LeaseHeld
+from bridge.sync.category_topics import (
+    ListedTopic,
+    StepRun,
+    acquire_waiting,
+    listed_under_lease,
+    walk,
+    with_step,
+)
 
 log = logging.getLogger("bridge.connections")
 
@@ -102,14 +108,10 @@ class Result(StrEnum):
 
 
 @dataclass
-class RequestRun:
-    listed: int = 0
-    pages: int = 0
+class RequestRun(StepRun):
     reads: int = 0
     counts: dict[Result, int] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
-    skipped: str | None = None
-    stopped: bool = False
 
     def add(self, result: Result, n: int = 1) -> None:
         self.counts[result] = self.counts.get(result, 0) + n
@@ -557,30 +559,18 @@ def pull_requests(
     if not settings.connections.enabled:
         run.skipped = "[connections] enabled = false"
         return run
-    category = store.load_category(engine, settings.connections.slug)
-    if category is None:
-        run.skipped = "the connections category is not known yet: `digicanvis sync` creates it"
+    opened = listed_under_lease(
+        engine, client, store.load_category(engine, settings.connections.slug), run,
+        what="connections", lease_name=CONNECTIONS_LEASE, should_stop=should_stop, make=_listed,
+        forget=store.forget_category,
+    )  # fmt: skip
+    if opened is None:
         return run
+    category, lease, listed = opened
     try:
-        lease = LeaseHandle.acquire(engine, CONNECTIONS_LEASE)
-    except LeaseHeld as exc:
-        run.skipped = str(exc)
-        return run
-    try:
-        try:
-            listed, run.pages = read_listed(client, category, should_stop, _listed)
-        except ForumNotFound:
-            store.forget_category(engine)
-            run.skipped = "the connections category is gone from the forum: the next sync makes it"
-            return run
-        run.listed = len(listed)
         known = store.by_topic(engine)
         work = Requests(client, engine, settings, category, run, now)
-        for topic_id in sorted(listed):
-            if should_stop():
-                run.stopped = True
-                break
-            lease.check()
+        for topic_id in walk(listed, lease, run, should_stop):
             _one(work, listed[topic_id], known.get(topic_id))
         if not run.stopped:
             # Known requests no list showed were deleted or moved away: closed, left alone.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -20,18 +20,12 @@ from bridge.forum.client import Category
 from bridge.forum.errors import AmbiguousWrite, ForumValidationError
 from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
+from bridge.sync.category_topics import StepCategory
 from bridge.sync.kernel import CategoryForum as CategoryForum
 
 
 class CategoryError(Exception):
     """A category cannot be found or created: a configuration problem, so the run stops (exit 2)."""
-
-
-class StepCategory(Protocol):
-    """A step's cached category (the challenges', the connections')."""
-
-    @property
-    def parent_category_id(self) -> int | None: ...
 
 
 def _definition_topic_id(category: Category) -> int | None:

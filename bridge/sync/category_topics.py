@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from bridge.forum.errors import ForumAuthError, ForumUnreachable
+from bridge.forum.errors import ForumAuthError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 
@@ -68,15 +68,16 @@ def is_own_reply(post: dict[str, Any], api_username: str) -> bool:
     )
 
 
-class KnownCategory(Protocol):
-    """A step's cached category (each step's store keeps its own row)."""
+@dataclass(frozen=True)
+class StepCategory:
+    """A step's category as its store caches it (challenges', connections'), so that a no-op
+    sync costs no request."""
 
-    @property
-    def slug(self) -> str: ...
-    @property
-    def category_id(self) -> int: ...
-    @property
-    def definition_topic_id(self) -> int | None: ...
+    slug: str
+    category_id: int
+    name: str
+    parent_category_id: int | None
+    definition_topic_id: int | None
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,12 @@ class ListedTopic:
 
 
 T = TypeVar("T")
+C = TypeVar("C", bound=StepCategory)
 
 
 def read_listed(
     client: CategoryLister,
-    category: KnownCategory,
+    category: StepCategory,
     should_stop: Callable[[], bool],
     make: Callable[[dict[str, Any]], T],
 ) -> tuple[dict[int, T], int]:
@@ -119,6 +121,68 @@ def read_listed(
         client, category.slug, category.category_id, category.definition_topic_id, should_stop
     )
     return {int(t["id"]): make(t) for t in topics}, pages
+
+
+@dataclass
+class StepRun:
+    """What a run of a category step (challenges, connection requests) counts in common."""
+
+    listed: int = 0
+    pages: int = 0
+    skipped: str | None = None  # why the step did nothing
+    stopped: bool = False  # asked to stop before the list was done
+
+
+def listed_under_lease(
+    engine: Engine,
+    client: CategoryLister,
+    category: C | None,
+    run: StepRun,
+    *,
+    what: str,
+    lease_name: str,
+    should_stop: Callable[[], bool],
+    make: Callable[[dict[str, Any]], T],
+    forget: Callable[[Engine], None],
+) -> tuple[C, LeaseHandle, dict[int, T]] | None:
+    """The step's lease taken and its category's topics read, each made by `make`: the caller
+    walks them and releases the lease. None, with `run.skipped` saying why, when the category is
+    not cached yet, another run holds the lease, or the forum no longer has the category (its
+    cache row forgotten, so the next sync recreates it)."""
+    if category is None:
+        run.skipped = f"the {what} category is not known yet: `digicanvis sync` creates it"
+        return None
+    try:
+        lease = LeaseHandle.acquire(engine, lease_name)
+    except LeaseHeld as exc:
+        run.skipped = str(exc)
+        return None
+    read = False
+    try:
+        listed, run.pages = read_listed(client, category, should_stop, make)
+        read = True
+    except ForumNotFound:
+        forget(engine)
+        run.skipped = f"the {what} category is gone from the forum: the next sync recreates it"
+        return None
+    finally:
+        if not read:
+            lease.release()
+    run.listed = len(listed)
+    return category, lease, listed
+
+
+def walk(
+    listed: dict[int, Any], lease: LeaseHandle, run: StepRun, should_stop: Callable[[], bool]
+) -> Iterator[int]:
+    """The listed topic ids in order, the lease checked before each; stops (`run.stopped`) when
+    asked to."""
+    for topic_id in sorted(listed):
+        if should_stop():
+            run.stopped = True
+            return
+        lease.check()
+        yield topic_id
 
 
 def read_category_topics(
