@@ -80,6 +80,19 @@ app = typer.Typer(
 )
 
 
+# The `--json` option of the read commands, one spelling for all.
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+]
+
+
+def sub_app(name: str, help: str) -> typer.Typer:
+    """A command group (`digicanvis NAME …`) on the main app; bare, it prints its help."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
 @functools.cache
 def _safe_console_class() -> type[Console]:
     """SafeConsole, defined on first use so that commands printing no rich output never load

@@ -6,16 +6,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bridge.cli.app import app, catalogue_rows, catalogue_settings, out, print_json
+from bridge.cli.app import (
+    JsonOption,
+    catalogue_rows,
+    catalogue_settings,
+    out,
+    print_json,
+    sub_app,
+)
 
 if TYPE_CHECKING:
     pass
 
-challenges_app = typer.Typer(
-    help="Challenges posed in the forum's challenges category and the bridge's answers.",
-    no_args_is_help=True,
+challenges_app = sub_app(
+    "challenges",
+    "Challenges posed in the forum's challenges category and the bridge's answers.",
 )
-app.add_typer(challenges_app, name="challenges")
 
 
 @challenges_app.command("list")
@@ -23,9 +29,7 @@ def list_challenges(
     all_: Annotated[
         bool, typer.Option("--all", help="Also list closed challenges (left alone).")
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Open challenges: whether answered, the catalogue projects matched, the replies received.
 

@@ -8,13 +8,19 @@ from typing import Annotated
 
 import typer
 
-from bridge.cli.app import app, catalogue_rows, catalogue_settings, out, print_json
-
-requests_app = typer.Typer(
-    help="Contact, visit and collaboration requests made in the forum's connections category.",
-    no_args_is_help=True,
+from bridge.cli.app import (
+    JsonOption,
+    catalogue_rows,
+    catalogue_settings,
+    out,
+    print_json,
+    sub_app,
 )
-app.add_typer(requests_app, name="requests")
+
+requests_app = sub_app(
+    "requests",
+    "Contact, visit and collaboration requests made in the forum's connections category.",
+)
 
 
 class Shown(StrEnum):
@@ -34,9 +40,7 @@ def list_requests(
         list[Shown] | None,
         typer.Option("--status", help="Only requests in this status (repeatable)."),
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Requests, newest first: the project and council asked, the kind, the status, when asked
     and answered. Ignored requests (no catalogue link, an archived project, the bridge's own
