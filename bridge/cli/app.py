@@ -253,6 +253,18 @@ def print_json(document: Any) -> None:
     sys.stdout.flush()
 
 
+def printed_plainly(documents: list[Any], as_json: bool, empty: str) -> bool:
+    """The JSON list when asked for, else `empty` when there is nothing: True when that was
+    all there was to print (the caller prints its own lines otherwise)."""
+    if as_json:
+        print_json(documents)
+        return True
+    if not documents:
+        out.print(empty, markup=False)
+        return True
+    return False
+
+
 def print_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:
     """Matches as contract §3 shapes them: the JSON list, or a table for people."""
     if as_json:

@@ -11,7 +11,7 @@ from bridge.cli.app import (
     catalogue_rows,
     catalogue_settings,
     out,
-    print_json,
+    printed_plainly,
     sub_app,
 )
 
@@ -42,11 +42,7 @@ def list_challenges(
     cfg = catalogue_settings()
     with catalogue_rows(cfg) as rows:
         documents = [d for d in challenge_documents(rows, cfg.discourse_url) if all_ or d["open"]]
-    if json_output:
-        print_json(documents)
-        return
-    if not documents:
-        out.print("no challenges yet", markup=False)
+    if printed_plainly(documents, json_output, "no challenges yet"):
         return
     for d in documents:
         state = d["status"].replace("_", " ")

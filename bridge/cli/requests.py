@@ -13,7 +13,7 @@ from bridge.cli.app import (
     catalogue_rows,
     catalogue_settings,
     out,
-    print_json,
+    printed_plainly,
     sub_app,
 )
 
@@ -56,11 +56,7 @@ def list_requests(
             for row in rows(found)
             if (row["status"].value in wanted if wanted else row["status"].value != "ignored")
         ]
-    if json_output:
-        print_json(documents)
-        return
-    if not documents:
-        out.print("no requests", markup=False)
+    if printed_plainly(documents, json_output, "no requests"):
         return
     for d in documents:
         answered = f", answered {d['answered_at'][:10]}" if d["answered_at"] else ""
