@@ -40,9 +40,9 @@ touches a table itself.
 from __future__ import annotations
 
 from enum import Enum, StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, Unpack
 
-from bridge.forum.client import Category, NewTopic, Topic
+from bridge.forum.client import Category, NewCategory, NewTopic, Topic
 from bridge.forum.errors import AmbiguousWrite, ExternalIdTaken, ForumValidationError
 from bridge.sync.effective import merge_drift as merge_drift
 
@@ -66,16 +66,7 @@ class CategoryForum(Protocol):
     """Categories, parsed (bridge.forum.client.Category)."""
 
     def categories_found(self) -> list[Category]: ...
-    def new_category(
-        self,
-        *,
-        name: str,
-        slug: str,
-        color: str,
-        text_color: str,
-        description: str | None = None,
-        parent_category_id: int | None = None,
-    ) -> Category: ...
+    def new_category(self, **fields: Unpack[NewCategory]) -> Category: ...
 
 
 class Forum(CategoryForum, Protocol):
