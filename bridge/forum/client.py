@@ -113,6 +113,16 @@ class NewCategory(TypedDict):
     parent_category_id: NotRequired[int | None]
 
 
+class PostEdit(TypedDict):
+    """An edit of a post (PUT /posts/{id}.json, notes §4); a first post's edit may change the
+    topic's title and category in the same revision."""
+
+    raw: str
+    edit_reason: str
+    title: NotRequired[str | None]
+    category_id: NotRequired[int | None]
+
+
 @dataclass(frozen=True)
 class Category:
     """What the sync engine reads of a category (GET /categories.json items, the create's
@@ -442,24 +452,16 @@ class ForumClient(DiscourseClient):
         """GET /posts/{id}.json (includes `raw`; notes §10)."""
         return self.post_by_id(post_id)
 
-    def update_post(
-        self,
-        post_id: int,
-        *,
-        raw: str,
-        edit_reason: str,
-        title: str | None = None,
-        category_id: int | None = None,
-    ) -> dict[str, Any]:
+    def update_post(self, post_id: int, **edit: Unpack[PostEdit]) -> dict[str, Any]:
         """PUT /posts/{id}.json with post[raw], post[edit_reason] (notes §4) → the post. For a
         first post, a top-level `title` and `post[category_id]` change the topic in the same
         request and the same revision (core PostsController#update: "to stay consistent with the
         create api, we allow for title & category changes here"). None leaves them out."""
-        data: dict[str, Any] = {"post[raw]": raw, "post[edit_reason]": edit_reason}
-        if title is not None:
-            data["title"] = title
-        if category_id is not None:
-            data["post[category_id]"] = category_id
+        data: dict[str, Any] = {"post[raw]": edit["raw"], "post[edit_reason]": edit["edit_reason"]}
+        if edit.get("title") is not None:
+            data["title"] = edit.get("title")
+        if edit.get("category_id") is not None:
+            data["post[category_id]"] = edit.get("category_id")
         body = self._put(f"/posts/{post_id}.json", **data)
         return body.get("post", body)
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 from typing import Any, Protocol, TypeVar, Unpack
 
-from bridge.forum.client import Category, NewCategory, NewTopic, Topic
+from bridge.forum.client import Category, NewCategory, NewTopic, PostEdit, Topic
 from bridge.forum.errors import AmbiguousWrite, ExternalIdTaken, ForumValidationError
 from bridge.sync.effective import merge_drift as merge_drift
 
@@ -81,15 +81,7 @@ class Forum(CategoryForum, Protocol):
     def find_topic(self, external_id: str) -> Topic | None: ...
     def read_topic(self, topic_id: int) -> Topic: ...
     def post_raw(self, post_id: int) -> str | None: ...
-    def update_post(
-        self,
-        post_id: int,
-        *,
-        raw: str,
-        edit_reason: str,
-        title: str | None = None,
-        category_id: int | None = None,
-    ) -> dict[str, Any]: ...
+    def update_post(self, post_id: int, **edit: Unpack[PostEdit]) -> dict[str, Any]: ...
     def update_topic(
         self,
         topic_id: int,
