@@ -64,6 +64,12 @@ def upsert(
     conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
 
 
+def from_row(cls: type[Cached], row: Any, **read: Any) -> Cached:
+    """A row (a mapping) as the frozen dataclass whose fields are its columns; `read`: the
+    fields made from their column otherwise (an enum, a tuple, a bool)."""
+    return cls(**{f.name: read[f.name] if f.name in read else row[f.name] for f in fields(cls)})
+
+
 @dataclass(frozen=True)
 class SlugCache(Generic[Cached]):
     """A one-row cache keyed by slug (the challenges' and the connections' categories, each
@@ -77,7 +83,7 @@ class SlugCache(Generic[Cached]):
         with engine.connect() as conn:
             found = sa.select(self.table).where(self.table.c.slug == slug)
             row = conn.execute(found).mappings().first()
-        return None if row is None else self.cls(**{f.name: row[f.name] for f in fields(self.cls)})
+        return None if row is None else from_row(self.cls, row)
 
     def save(self, engine: Engine, cached: Cached) -> None:
         """One row at a time: a slug changed in the TOML file replaces the row. The name is cut

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.challenges import read_store
-from bridge.db import SlugCache, delete_all, upsert
+from bridge.db import SlugCache, delete_all, from_row, upsert
 from bridge.dbapi import rows_of
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
 from bridge.models.types import table_of, utcnow
-from bridge.sync.category_topics import StepCategory
+from bridge.sync.step_category import StepCategory
 
 _ch = table_of(Challenge)
 _cat = table_of(ChallengeCategory)
@@ -50,24 +50,11 @@ def _status(value: Any) -> ChallengeStatus:
 
 
 def _known(row: Any) -> Known:
-    return Known(
-        topic_id=row["topic_id"],
-        title=row["title"],
-        author=row["author"],
-        first_post_id=row["first_post_id"],
-        bumped_at=row["bumped_at"],
-        post_version=row["post_version"],
-        post_updated_at=row["post_updated_at"],
-        posts_count=row["posts_count"],
-        text_hash=row["text_hash"],
+    return from_row(
+        Known, row,
         status=_status(row["status"]),
         matched_refs=tuple(row["matched_refs"] or ()),
-        reply_post_id=row["reply_post_id"],
-        reply_hash=row["reply_hash"],
-        reply_started_at=row["reply_started_at"],
-        last_error=row["last_error"],
-        attempts=row["attempts"],
-    )
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- category cache

@@ -22,7 +22,7 @@ from bridge.models.connections import (
     InviteState,
 )
 from bridge.models.types import table_of, utcnow
-from bridge.sync.category_topics import StepCategory
+from bridge.sync.step_category import StepCategory
 
 _req = table_of(ConnectionRequest)
 _inv = table_of(ConnectionInvite)

@@ -20,8 +20,8 @@ from bridge.forum.client import Category
 from bridge.forum.errors import AmbiguousWrite, ForumValidationError
 from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
-from bridge.sync.category_topics import StepCategory
 from bridge.sync.kernel import CategoryForum as CategoryForum
+from bridge.sync.step_category import StepCategory
 
 
 class CategoryError(Exception):

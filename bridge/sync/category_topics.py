@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bridge.forum.errors import ForumAuthError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import parse_time
 from bridge.sync.lease import LeaseHandle, LeaseHeld
+from bridge.sync.step_category import StepCategory
 
 log = logging.getLogger("bridge.loop")
 
@@ -66,18 +67,6 @@ def is_own_reply(post: dict[str, Any], api_username: str) -> bool:
         and not post.get("deleted_at")
         and same_user(post.get("username"), api_username)
     )
-
-
-@dataclass(frozen=True)
-class StepCategory:
-    """A step's category as its store caches it (challenges', connections'), so that a no-op
-    sync costs no request."""
-
-    slug: str
-    category_id: int
-    name: str
-    parent_category_id: int | None
-    definition_topic_id: int | None
 
 
 @dataclass(frozen=True)
