@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -226,6 +226,16 @@ def catalogue_rows(cfg: Settings | CatalogueSettings) -> Iterator[Rows]:
             yield rows
     except DatabaseError as exc:
         fail(str(exc))
+
+
+def catalogue_documents(
+    read: Callable[[Rows, str | None], Iterable[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """What a read command lists, read through the driver alone (`read` is given the rows and
+    the forum's URL, for the topics' links)."""
+    cfg = catalogue_settings()
+    with catalogue_rows(cfg) as rows:
+        return list(read(rows, cfg.discourse_url))
 
 
 def forum_client(cfg: Settings):

@@ -6,14 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bridge.cli.app import (
-    JsonOption,
-    catalogue_rows,
-    catalogue_settings,
-    out,
-    printed_plainly,
-    sub_app,
-)
+from bridge.cli.app import JsonOption, catalogue_documents, out, printed_plainly, sub_app
 
 if TYPE_CHECKING:
     pass
@@ -39,9 +32,7 @@ def list_challenges(
     # Through the driver alone, as the other read commands (issue 20: no SQLAlchemy, no pydantic).
     from bridge.challenges.read_store import challenge_documents
 
-    cfg = catalogue_settings()
-    with catalogue_rows(cfg) as rows:
-        documents = [d for d in challenge_documents(rows, cfg.discourse_url) if all_ or d["open"]]
+    documents = [d for d in catalogue_documents(challenge_documents) if all_ or d["open"]]
     if printed_plainly(documents, json_output, "no challenges yet"):
         return
     for d in documents:

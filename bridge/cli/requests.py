@@ -3,19 +3,16 @@ forum and where each stands. Through the database driver alone, like the other r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import (
-    JsonOption,
-    catalogue_rows,
-    catalogue_settings,
-    out,
-    printed_plainly,
-    sub_app,
-)
+from bridge.cli.app import JsonOption, catalogue_documents, out, printed_plainly, sub_app
+
+if TYPE_CHECKING:
+    from bridge.dbapi import Rows
 
 requests_app = sub_app(
     "requests",
@@ -48,14 +45,14 @@ def list_requests(
     """
     from bridge.connections.read_store import public_document, rows
 
-    cfg = catalogue_settings()
     wanted = {s.value for s in status} if status else None
-    with catalogue_rows(cfg) as found:
-        documents = [
-            public_document(row, cfg.discourse_url)
-            for row in rows(found)
-            if (row["status"].value in wanted if wanted else row["status"].value != "ignored")
-        ]
+
+    def read(found: Rows, discourse_url: str | None) -> Iterator[dict[str, Any]]:
+        for row in rows(found):
+            if row["status"].value in wanted if wanted else row["status"].value != "ignored":
+                yield public_document(row, discourse_url)
+
+    documents = catalogue_documents(read)
     if printed_plainly(documents, json_output, "no requests"):
         return
     for d in documents:
