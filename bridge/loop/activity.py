@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.discourse_rules import parse_time as parse_time
+
 # Discourse's topic-list `posters` summary shows at most five users (original poster, last poster
 # and up to three frequent ones), so a list with fewer than five posters names them all.
 LIST_POSTERS_CAP = 5
@@ -26,12 +28,6 @@ class ActivityValues:
     posts_count: int
     last_posted_at: datetime | None
     participants_exact: bool  # False when read from a list whose posters summary may be capped
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def from_topic(topic: dict[str, Any]) -> ActivityValues:
