@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,11 +19,15 @@ from bridge.dbapi import HEAD as HEAD
 from bridge.dbapi import SCHEMA_MISSING
 from bridge.dbapi import DatabaseError as DatabaseError
 from bridge.dbapi import unusable as _unusable
+from bridge.models.columns import utcnow
 
 # The ORM (SQLModel) is loaded by the functions that use it, not here: the read commands connect
 # through this module and must not pay for it (issue 15). Alembic's env.py registers the tables.
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
     from sqlmodel import Session
+
+Cached = TypeVar("Cached", bound="DataclassInstance")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -57,6 +62,49 @@ def upsert(
     all go through here)."""
     statement = insert_for(conn)(table).values({**key, **(on_insert or {}), **values})
     conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
+
+
+def from_row(cls: type[Cached], row: Any, **read: Any) -> Cached:
+    """A row (a mapping) as the frozen dataclass whose fields are its columns; `read`: the
+    fields made from their column otherwise (an enum, a tuple, a bool)."""
+    return cls(**{f.name: read[f.name] if f.name in read else row[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class SlugCache(Generic[Cached]):
+    """A one-row cache keyed by slug (the challenges' and the connections' categories, each
+    table owned by its step's store), read and written as the frozen dataclass whose fields are
+    its columns."""
+
+    table: sa.TableClause
+    cls: type[Cached]
+
+    def load(self, engine: Engine, slug: str) -> Cached | None:
+        with engine.connect() as conn:
+            found = sa.select(self.table).where(self.table.c.slug == slug)
+            row = conn.execute(found).mappings().first()
+        return None if row is None else from_row(self.cls, row)
+
+    def save(self, engine: Engine, cached: Cached) -> None:
+        """One row at a time: a slug changed in the TOML file replaces the row. The name is cut
+        to its column's 50 characters."""
+        values = asdict(cached)
+        slug = values.pop("slug")
+        values.update(name=values["name"][:50], checked_at=utcnow())
+        with engine.begin() as conn:
+            conn.execute(sa.delete(self.table).where(self.table.c.slug != slug))
+            upsert(conn, self.table, {"slug": slug}, values)
+
+    def forget(self, engine: Engine) -> None:
+        """The forum no longer has the category: the next sync finds or creates it again."""
+        delete_all(engine, self.table)
+
+
+def delete_all(engine: Engine, *tables: sa.TableClause) -> None:
+    """Every row of the tables, in their order (referring rows first), in one transaction."""
+    with engine.begin() as conn:
+        for table in tables:
+            conn.execute(sa.delete(table))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -488,3 +489,10 @@ def sha1_from_base62(text: str) -> str:
 def upload_short_url(sha1: str, extension: str) -> str:
     """core Upload#short_url: `upload://#{base62_sha1}.#{extension}` (no dot without one)."""
     return f"upload://{base62_sha1(sha1)}" + (f".{extension}" if extension else "")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A time as Discourse's JSON gives it (ISO 8601, `Z` for UTC); None when absent."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -87,6 +87,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "bridge.sync.state",
             "bridge.sync.*_read",
             "bridge.sync.lease",
+            "bridge.sync.step_category",  # the steps' cached category, which their stores keep
             "bridge.sync.runs",
             "bridge.sync.revision",
             "bridge.loop.activity",

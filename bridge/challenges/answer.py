@@ -28,33 +28,21 @@ from bridge.forum.errors import (
     ForumError,
     ForumNotFound,
     ForumUnreachable,
-    ForumValidationError,
 )
 from bridge.loop.activity import parse_time
 from bridge.models.challenges import ChallengeStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
+from bridge.sync.category_topics import TopicStepForum, is_own_reply, same_user, unread_posts
 from bridge.sync.drift import body_fingerprint
-from bridge.sync.kernel import Lookup, WriteFailed, create_or_adopt
+from bridge.sync.kernel import Lookup, ReplyPost, WriteFailed, create_or_adopt
 from bridge.sync.render import render_challenge_reply
 
 log = logging.getLogger("bridge.challenges")
 
-# Discourse's regular post type (core app/models/post.rb Post.types): whispers, small actions
-# ("closed this topic") and moderator actions are never the bridge's reply.
-REGULAR_POST = 1
 
-
-class ChallengeForum(Protocol):
-    api_username: str
-
-    def list_category_topics(
-        self, slug: str, category_id: int, page: int = 0, per_page: int | None = None
-    ) -> dict[str, Any]: ...
-    def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
-    def get_topic_posts(self, topic_id: int, post_ids: list[int]) -> list[dict[str, Any]]: ...
+class ChallengeForum(TopicStepForum, Protocol):
     def get_post(self, post_id: int) -> dict[str, Any]: ...
-    def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]: ...
     def update_post(self, post_id: int, *, raw: str, edit_reason: str) -> dict[str, Any]: ...
 
 
@@ -135,7 +123,7 @@ class Answerer:
         if not in_category or view.get("deleted_at") or view.get("closed") or view.get("archived"):
             return self._close(topic_id, known, title=view.get("title"), in_category=in_category)
         author = ((view.get("details") or {}).get("created_by") or {}).get("username")
-        if _same_user(author, self.client.api_username) or topic_id == (
+        if same_user(author, self.client.api_username) or topic_id == (
             self.category.definition_topic_id
         ):
             if known is None or known.status != ChallengeStatus.ignored:
@@ -254,7 +242,7 @@ class Answerer:
         if post.get("deleted_at") or post.get("user_deleted"):
             self._save(topic_id, **signals, status=ChallengeStatus.reply_deleted)
             return Outcome(topic_id, Result.reply_deleted)
-        if not _same_user(post.get("username"), self.client.api_username) or (
+        if not same_user(post.get("username"), self.client.api_username) or (
             post.get("topic_id") != topic_id
         ):
             return self._failed(
@@ -295,25 +283,13 @@ class Answerer:
         bridge answered it is rare)."""
 
         def mine(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
-            return next(
-                (
-                    p
-                    for p in candidates
-                    if (p.get("post_number") or 0) > 1
-                    and (p.get("post_type") or REGULAR_POST) == REGULAR_POST
-                    and not p.get("deleted_at")
-                    and _same_user(p.get("username"), self.client.api_username)
-                ),
-                None,
-            )
+            return next((p for p in candidates if is_own_reply(p, self.client.api_username)), None)
 
         found = mine(posts)
         if found is not None:
             return found
-        loaded = {p.get("id") for p in posts}
-        rest = [i for i in (view.get("post_stream") or {}).get("stream") or [] if i not in loaded]
-        for start in range(0, len(rest), 20):
-            found = mine(self.client.get_topic_posts(topic_id, rest[start : start + 20]))
+        for ids in unread_posts(view, posts):
+            found = mine(self.client.get_topic_posts(topic_id, ids))
             if found is not None:
                 return self.client.get_post(int(found["id"]))  # with its raw
         return None
@@ -381,18 +357,11 @@ def _answered(suggestions: tuple[Suggestion, ...]) -> ChallengeStatus:
     return ChallengeStatus.answered if suggestions else ChallengeStatus.no_match
 
 
-def _same_user(a: Any, b: Any) -> bool:
-    return bool(a) and bool(b) and str(a).lower() == str(b).lower()
-
-
-class _ReplyWrite:
+class _ReplyWrite(ReplyPost):
     """A challenge's reply as a kernel object (bridge.sync.kernel): its intent and pairing are
     the challenges table's (bridge.challenges.store). It has no external id: it is found among
     the topic's posts by its author, which the next run's topic read shows anyway
     (`Answerer._own_reply`), so a lost answer is looked up then."""
-
-    noun = "reply"
-    ident = ""
 
     def __init__(
         self,
@@ -427,9 +396,6 @@ class _ReplyWrite:
 
     def lookup(self) -> dict[str, Any] | Lookup:
         return Lookup.next_run
-
-    def refused(self, exc: ForumValidationError) -> bool:
-        return False
 
     def confirmed(self, created: dict[str, Any]) -> Outcome:
         # Our reply is a post of the topic and bumps it to its own time (core lib/post_creator.rb

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -29,11 +28,16 @@ from sqlalchemy.engine import Engine
 from bridge.challenges import store
 from bridge.challenges.answer import Answerer, ChallengeForum, Outcome, Result
 from bridge.forum.errors import ForumNotFound
-from bridge.loop.activity import parse_time
 from bridge.models.challenges import ChallengeStatus
 from bridge.settings import Settings
-from bridge.sync.category_topics import acquire_waiting, read_category_topics, with_step
-from bridge.sync.lease import LeaseHandle, LeaseHeld
+from bridge.sync.category_topics import (
+    ListedTopic,
+    StepRun,
+    acquire_waiting,
+    listed_under_lease,
+    walk,
+    with_step,
+)
 
 log = logging.getLogger("bridge.challenges")
 
@@ -47,13 +51,7 @@ class Step(StrEnum):
     skip = "skip"
 
 
-@dataclass(frozen=True)
-class Listed:
-    topic_id: int
-    title: str
-    bumped_at: datetime | None
-    posts_count: int
-    closed: bool
+Listed = ListedTopic
 
 
 def decide(item: Listed, known: store.Known | None, definition_topic_id: int | None) -> Step:
@@ -83,12 +81,8 @@ def decide(item: Listed, known: store.Known | None, definition_topic_id: int | N
 
 
 @dataclass
-class ChallengeRun:
-    listed: int = 0
-    pages: int = 0
+class ChallengeRun(StepRun):
     outcomes: list[Outcome] = field(default_factory=list)
-    skipped: str | None = None
-    stopped: bool = False
 
     def count(self, result: Result) -> int:
         return sum(1 for o in self.outcomes if o.result == result)
@@ -113,28 +107,6 @@ def _records_loader(engine: Engine, settings: Settings) -> Callable[[], list[dic
     return load
 
 
-def _listed(topic: dict[str, Any]) -> Listed:
-    return Listed(
-        topic_id=int(topic["id"]),
-        title=str(topic.get("title") or ""),
-        bumped_at=parse_time(topic.get("bumped_at")),
-        posts_count=int(topic.get("posts_count") or 0),
-        closed=bool(topic.get("closed") or topic.get("archived")),
-    )
-
-
-def _read_list(
-    client: ChallengeForum,
-    category: store.CachedCategory,
-    run: ChallengeRun,
-    should_stop: Callable[[], bool],
-) -> dict[int, Listed]:
-    topics, run.pages = read_category_topics(
-        client, category.slug, category.category_id, category.definition_topic_id, should_stop
-    )
-    return {int(t["id"]): _listed(t) for t in topics}
-
-
 def pull_challenges(
     engine: Engine,
     settings: Settings,
@@ -145,32 +117,18 @@ def pull_challenges(
     """Find new and edited challenges and answer them. ForumAuthError and ForumUnreachable stop
     the step (the caller reports them); everything else is per challenge, retried next run."""
     run = ChallengeRun()
-    category = store.load_category(engine, settings.challenges.slug)
-    if category is None:
-        run.skipped = "the challenges category is not known yet: `digicanvis sync` creates it"
+    opened = listed_under_lease(
+        engine, client, store.load_category(engine, settings.challenges.slug), run,
+        what="challenges", lease_name=CHALLENGES_LEASE, should_stop=should_stop, make=Listed.of,
+        forget=store.forget_category,
+    )  # fmt: skip
+    if opened is None:
         return run
+    category, lease, listed = opened
     try:
-        lease = LeaseHandle.acquire(engine, CHALLENGES_LEASE)
-    except LeaseHeld as exc:
-        run.skipped = str(exc)
-        return run
-    try:
-        try:
-            listed = _read_list(client, category, run, should_stop)
-        except ForumNotFound:
-            store.forget_category(engine)
-            run.skipped = (
-                "the challenges category is gone from the forum: the next sync recreates it"
-            )
-            return run
-        run.listed = len(listed)
         known = store.load_known(engine)
         answerer = Answerer(client, engine, settings, category, _records_loader(engine, settings))
-        for topic_id in sorted(listed):
-            if should_stop():
-                run.stopped = True
-                break
-            lease.check()
+        for topic_id in walk(listed, lease, run, should_stop):
             item, row = listed[topic_id], known.get(topic_id)
             step = decide(item, row, category.definition_topic_id)
             outcome = _apply(answerer, client, engine, step, item, row)

@@ -10,22 +10,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.challenges import read_store
-from bridge.db import upsert
+from bridge.db import SlugCache, delete_all, from_row, upsert
 from bridge.dbapi import rows_of
 from bridge.models.challenges import Challenge, ChallengeCategory, ChallengeStatus
 from bridge.models.types import table_of, utcnow
+from bridge.sync.step_category import StepCategory
 
 _ch = table_of(Challenge)
 _cat = table_of(ChallengeCategory)
 
 
-@dataclass(frozen=True)
-class CachedCategory:
-    slug: str
-    category_id: int
-    name: str
-    parent_category_id: int | None
-    definition_topic_id: int | None
+CachedCategory = StepCategory
 
 
 @dataclass(frozen=True)
@@ -55,61 +50,20 @@ def _status(value: Any) -> ChallengeStatus:
 
 
 def _known(row: Any) -> Known:
-    return Known(
-        topic_id=row["topic_id"],
-        title=row["title"],
-        author=row["author"],
-        first_post_id=row["first_post_id"],
-        bumped_at=row["bumped_at"],
-        post_version=row["post_version"],
-        post_updated_at=row["post_updated_at"],
-        posts_count=row["posts_count"],
-        text_hash=row["text_hash"],
+    return from_row(
+        Known, row,
         status=_status(row["status"]),
         matched_refs=tuple(row["matched_refs"] or ()),
-        reply_post_id=row["reply_post_id"],
-        reply_hash=row["reply_hash"],
-        reply_started_at=row["reply_started_at"],
-        last_error=row["last_error"],
-        attempts=row["attempts"],
-    )
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- category cache
 
 
-def load_category(engine: Engine, slug: str) -> CachedCategory | None:
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(_cat).where(_cat.c.slug == slug)).mappings().first()
-    if row is None:
-        return None
-    return CachedCategory(
-        row["slug"],
-        row["category_id"],
-        row["name"],
-        row["parent_category_id"],
-        row["definition_topic_id"],
-    )
-
-
-def save_category(engine: Engine, cat: CachedCategory) -> None:
-    values = {
-        "category_id": cat.category_id,
-        "name": cat.name[:50],
-        "parent_category_id": cat.parent_category_id,
-        "definition_topic_id": cat.definition_topic_id,
-        "checked_at": utcnow(),
-    }
-    with engine.begin() as conn:
-        # One challenges category at a time: a slug changed in the TOML file replaces the row.
-        conn.execute(sa.delete(_cat).where(_cat.c.slug != cat.slug))
-        upsert(conn, _cat, {"slug": cat.slug}, values)
-
-
-def forget_category(engine: Engine) -> None:
-    """The forum no longer has the category: the next sync finds or creates it again."""
-    with engine.begin() as conn:
-        conn.execute(sa.delete(_cat))
+_categories = SlugCache(_cat, CachedCategory)
+load_category = _categories.load
+save_category = _categories.save
+forget_category = _categories.forget
 
 
 # --------------------------------------------------------------------------- challenges
@@ -152,6 +106,4 @@ def rows(engine: Engine) -> list[dict[str, Any]]:
 
 def forget_forum(engine: Engine) -> None:
     """Forget every challenge and the category (the demo's forum is a fresh emulator each time)."""
-    with engine.begin() as conn:
-        conn.execute(sa.delete(_ch))
-        conn.execute(sa.delete(_cat))
+    delete_all(engine, _ch, _cat)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -78,6 +78,19 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+
+
+# The `--json` option of the read commands, one spelling for all.
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
+]
+
+
+def sub_app(name: str, help: str) -> typer.Typer:
+    """A command group (`digicanvis NAME …`) on the main app; bare, it prints its help."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
 
 
 @functools.cache
@@ -215,6 +228,16 @@ def catalogue_rows(cfg: Settings | CatalogueSettings) -> Iterator[Rows]:
         fail(str(exc))
 
 
+def catalogue_documents(
+    read: Callable[[Rows, str | None], Iterable[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """What a read command lists, read through the driver alone (`read` is given the rows and
+    the forum's URL, for the topics' links)."""
+    cfg = catalogue_settings()
+    with catalogue_rows(cfg) as rows:
+        return list(read(rows, cfg.discourse_url))
+
+
 def forum_client(cfg: Settings):
     """The forum client; refuses (exit 2) when DISCOURSE_URL or DISCOURSE_API_KEY is missing.
     Imported here, not at the top, so commands that never talk to the forum start faster."""
@@ -238,6 +261,18 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json_safe(scrub(text)))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def printed_plainly(documents: list[Any], as_json: bool, empty: str) -> bool:
+    """The JSON list when asked for, else `empty` when there is nothing: True when that was
+    all there was to print (the caller prints its own lines otherwise)."""
+    if as_json:
+        print_json(documents)
+        return True
+    if not documents:
+        out.print(empty, markup=False)
+        return True
+    return False
 
 
 def print_matches(matches: list[dict[str, Any]], as_json: bool, empty: str) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bridge.cli.app import (
+    JsonOption,
     app,
     catalogue_engine,
     catalogue_rows,
@@ -30,6 +31,7 @@ from bridge.cli.app import (
     out,
     print_json,
     settings,
+    sub_app,
 )
 from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
 
@@ -38,14 +40,9 @@ if TYPE_CHECKING:
 
     from bridge.catalogue.importer import ImportOutcome
 
-db_app = typer.Typer(help="The catalogue database.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-projects_app = typer.Typer(help="Read, archive and restore project records.", no_args_is_help=True)
-app.add_typer(projects_app, name="projects")
+db_app = sub_app("db", "The catalogue database.")
+projects_app = sub_app("projects", "Read, archive and restore project records.")
 
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-]
 # A progress bar appears only on a terminal and only for imports big enough to take a moment.
 _PROGRESS_MIN_RECORDS = 500
 

@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bridge.cli.app import app, catalogue_rows, catalogue_settings, out, print_json
+from bridge.cli.app import JsonOption, catalogue_documents, out, printed_plainly, sub_app
 
 if TYPE_CHECKING:
     pass
 
-challenges_app = typer.Typer(
-    help="Challenges posed in the forum's challenges category and the bridge's answers.",
-    no_args_is_help=True,
+challenges_app = sub_app(
+    "challenges",
+    "Challenges posed in the forum's challenges category and the bridge's answers.",
 )
-app.add_typer(challenges_app, name="challenges")
 
 
 @challenges_app.command("list")
@@ -23,9 +22,7 @@ def list_challenges(
     all_: Annotated[
         bool, typer.Option("--all", help="Also list closed challenges (left alone).")
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Open challenges: whether answered, the catalogue projects matched, the replies received.
 
@@ -35,14 +32,8 @@ def list_challenges(
     # Through the driver alone, as the other read commands (issue 20: no SQLAlchemy, no pydantic).
     from bridge.challenges.read_store import challenge_documents
 
-    cfg = catalogue_settings()
-    with catalogue_rows(cfg) as rows:
-        documents = [d for d in challenge_documents(rows, cfg.discourse_url) if all_ or d["open"]]
-    if json_output:
-        print_json(documents)
-        return
-    if not documents:
-        out.print("no challenges yet", markup=False)
+    documents = [d for d in catalogue_documents(challenge_documents) if all_ or d["open"]]
+    if printed_plainly(documents, json_output, "no challenges yet"):
         return
     for d in documents:
         state = d["status"].replace("_", " ")

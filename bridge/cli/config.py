@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
 
-import typer
+from bridge.cli.app import JsonOption, fail, out, print_json, sub_app
 
-from bridge.cli.app import app, fail, out, print_json
-
-config_app = typer.Typer(
-    help="The configuration: environment > configuration file > built-in defaults.",
-    no_args_is_help=True,
+config_app = sub_app(
+    "config",
+    "The configuration: environment > configuration file > built-in defaults.",
 )
-app.add_typer(config_app, name="config")
 
 
 @config_app.command("show")
 def config_show(
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Every effective setting, one a line, with where it came from: `default` (built in),
     `file` (the configuration file named by --config, BRIDGE_CONFIG or config/bridge.toml,

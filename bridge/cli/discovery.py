@@ -13,6 +13,7 @@ import typer
 
 from bridge.catalogue.evidence import EvidenceSort
 from bridge.cli.app import (
+    JsonOption,
     app,
     catalogue_engine,
     catalogue_rows,
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
     from bridge.dbapi import Rows
     from bridge.discovery import Match
     from bridge.discovery.text import TextIndex
-
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-]
 
 
 def _records(source: Rows | Engine, cfg: CatalogueSettings) -> list[dict[str, Any]]:

@@ -11,13 +11,21 @@ from typing import Annotated, Any
 import typer
 
 from bridge.catalogue.proximity import effective
-from bridge.cli.app import app, catalogue_engine, err, fail, out, print_json, settings
-
-places_app = typer.Typer(
-    help="The gazetteer: official municipalities (Spain) and LAU (Europe) where local bodies are.",
-    no_args_is_help=True,
+from bridge.cli.app import (
+    JsonOption,
+    catalogue_engine,
+    err,
+    fail,
+    out,
+    print_json,
+    settings,
+    sub_app,
 )
-app.add_typer(places_app, name="places")
+
+places_app = sub_app(
+    "places",
+    "The gazetteer: official municipalities (Spain) and LAU (Europe) where local bodies are.",
+)
 
 
 @places_app.command("load")
@@ -84,9 +92,7 @@ def places_find(
     country: Annotated[
         str | None, typer.Option(help="ISO 3166-1 alpha-2 code of the country to look in.")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """The places NAME resolves to (case, accents and articles ignored), each with its region
     and whether a body there is Km0 or foreign.

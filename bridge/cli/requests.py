@@ -3,18 +3,21 @@ forum and where each stands. Through the database driver alone, like the other r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bridge.cli.app import app, catalogue_rows, catalogue_settings, out, print_json
+from bridge.cli.app import JsonOption, catalogue_documents, out, printed_plainly, sub_app
 
-requests_app = typer.Typer(
-    help="Contact, visit and collaboration requests made in the forum's connections category.",
-    no_args_is_help=True,
+if TYPE_CHECKING:
+    from bridge.dbapi import Rows
+
+requests_app = sub_app(
+    "requests",
+    "Contact, visit and collaboration requests made in the forum's connections category.",
 )
-app.add_typer(requests_app, name="requests")
 
 
 class Shown(StrEnum):
@@ -34,9 +37,7 @@ def list_requests(
         list[Shown] | None,
         typer.Option("--status", help="Only requests in this status (repeatable)."),
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-    ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Requests, newest first: the project and council asked, the kind, the status, when asked
     and answered. Ignored requests (no catalogue link, an archived project, the bridge's own
@@ -44,19 +45,15 @@ def list_requests(
     """
     from bridge.connections.read_store import public_document, rows
 
-    cfg = catalogue_settings()
     wanted = {s.value for s in status} if status else None
-    with catalogue_rows(cfg) as found:
-        documents = [
-            public_document(row, cfg.discourse_url)
-            for row in rows(found)
-            if (row["status"].value in wanted if wanted else row["status"].value != "ignored")
-        ]
-    if json_output:
-        print_json(documents)
-        return
-    if not documents:
-        out.print("no requests", markup=False)
+
+    def read(found: Rows, discourse_url: str | None) -> Iterator[dict[str, Any]]:
+        for row in rows(found):
+            if row["status"].value in wanted if wanted else row["status"].value != "ignored":
+                yield public_document(row, discourse_url)
+
+    documents = catalogue_documents(read)
+    if printed_plainly(documents, json_output, "no requests"):
         return
     for d in documents:
         answered = f", answered {d['answered_at'][:10]}" if d["answered_at"] else ""

@@ -15,6 +15,7 @@ import typer
 from bridge.cli.app import (
     EXIT_OK,
     EXIT_PARTIAL,
+    JsonOption,
     app,
     catalogue_engine,
     catalogue_rows,
@@ -42,10 +43,6 @@ if TYPE_CHECKING:
     from bridge.settings import Settings
     from bridge.sync.plan import Plan
     from bridge.sync.runner import SyncSummary
-
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")
-]
 
 
 # --------------------------------------------------------------------------- progress

@@ -39,25 +39,13 @@ from bridge.forum.errors import (
 )
 from bridge.models.enums import InviteState
 from bridge.models.types import utcnow
-from bridge.sync.kernel import Done, Lookup, Uncertain, WriteFailed, create_or_adopt
+from bridge.sync.category_topics import TopicStepForum, is_own_reply, unread_posts
+from bridge.sync.kernel import Done, Lookup, ReplyPost, Uncertain, WriteFailed, create_or_adopt
 
 log = logging.getLogger("bridge.connections")
 
-# Discourse's regular post type (core app/models/post.rb Post.types), as challenges use it.
-REGULAR_POST = 1
 
-
-class ConnectionForum(Protocol):
-    api_username: str
-
-    def list_category_topics(
-        self, slug: str, category_id: int, page: int = 0, per_page: int | None = None
-    ) -> dict[str, Any]: ...
-    def get_topic(self, topic_id: int, *, include_raw: bool = False) -> dict[str, Any]: ...
-    def get_topic_posts(
-        self, topic_id: int, post_ids: list[int], *, include_raw: bool = False
-    ) -> list[dict[str, Any]]: ...
-    def reply_to_topic(self, topic_id: int, raw: str) -> dict[str, Any]: ...
+class ConnectionForum(TopicStepForum, Protocol):
     def send_private_message(self, usernames: list[str], *, title: str, raw: str) -> Any: ...
     def invite_by_email(
         self, email: str, *, topic_id: int | None = None, custom_message: str | None = None
@@ -186,13 +174,10 @@ class Which(StrEnum):
     reminder = "reminder"
 
 
-class _PostWrite:
+class _PostWrite(ReplyPost):
     """The bridge's note (or reminder) in a request's topic as a kernel object: its intent is
     the request row's `{which}_started_at`; after a lost answer it is found among the topic's
     posts by its author (the first own post is the note, the next the reminder)."""
-
-    noun = "reply"
-    ident = ""
 
     def __init__(
         self,
@@ -223,9 +208,6 @@ class _PostWrite:
     def lookup(self) -> dict[str, Any] | Lookup:
         found = _own_post(self.client, int(self.request["topic_id"]), self.request)
         return {"id": found} if found is not None else Lookup.absent
-
-    def refused(self, exc: ForumValidationError) -> bool:
-        return False
 
     def confirmed(self, created: dict[str, Any]) -> dict[str, Any]:
         store.save(
@@ -266,17 +248,12 @@ def _own_post(client: ConnectionForum, topic_id: int, request: dict[str, Any]) -
     request's recorded note."""
     view = client.get_topic(topic_id)
     posts = list((view.get("post_stream") or {}).get("posts") or [])
-    loaded = {p.get("id") for p in posts}
-    rest = [i for i in (view.get("post_stream") or {}).get("stream") or [] if i not in loaded]
-    for start in range(0, len(rest), 20):
-        posts += client.get_topic_posts(topic_id, rest[start : start + 20])
+    for ids in unread_posts(view, posts):
+        posts += client.get_topic_posts(topic_id, ids)
     own = [
         int(p["id"])
         for p in sorted(posts, key=lambda p: int(p.get("post_number") or 0))
-        if int(p.get("post_number") or 0) > 1
-        and (p.get("post_type") or REGULAR_POST) == REGULAR_POST
-        and not p.get("deleted_at")
-        and str(p.get("username") or "").lower() == client.api_username.lower()
+        if is_own_reply(p, client.api_username)
         and int(p["id"]) != (request.get("reply_post_id") or 0)
     ]
     return own[0] if own else None

@@ -36,8 +36,14 @@ from bridge.loop.activity import TopicSeen, parse_time
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
 from bridge.settings import Settings
-from bridge.sync.category_topics import acquire_waiting, read_category_topics, with_step
-from bridge.sync.lease import LeaseHandle, LeaseHeld
+from bridge.sync.category_topics import (
+    ListedTopic,
+    StepRun,
+    acquire_waiting,
+    listed_under_lease,
+    walk,
+    with_step,
+)
 
 log = logging.getLogger("bridge.connections")
 
@@ -54,8 +60,7 @@ def ensure_connection_category(
     """Find or create the `[connections]` category (as the challenges' one) and write its
     definition post, the template of a request, when it is not what the bridge last wrote.
     A no-op sync costs no request."""
-    from bridge.challenges.category import _definition_topic_id
-    from bridge.sync.categories import find_or_create
+    from bridge.sync.categories import category_stands, step_category
     from bridge.sync.render import render_request_template
 
     cfg = settings.connections
@@ -64,23 +69,9 @@ def ensure_connection_category(
     template = render_request_template(settings=settings)
     digest = body_fingerprint(template)
     cached = store.load_category(engine, cfg.slug)
-    parent_wanted = (cfg.parent or settings.sync.parent_category) is not None
-    if cached is None or (cached.parent_category_id is not None) != parent_wanted:
-        found = find_or_create(
-            client,
-            settings,
-            cfg,
-            "[connections]",
-            parent=cfg.parent or settings.sync.parent_category,
-        )
-        cached = store.CachedCategory(
-            slug=cfg.slug,
-            category_id=found.id,
-            name=found.name or cfg.label(settings.language),
-            parent_category_id=found.parent_category_id,
-            definition_topic_id=_definition_topic_id(found),
-            template_hash=None,
-        )
+    if cached is None or not category_stands(settings, cfg, cached):
+        fields = step_category(client, settings, cfg, "[connections]")
+        cached = store.CachedCategory(**fields, template_hash=None)
         store.save_category(engine, cached)
     if cached.template_hash == digest or cached.definition_topic_id is None:
         return cached
@@ -103,12 +94,7 @@ def ensure_connection_category(
 
 
 @dataclass(frozen=True)
-class Listed:
-    topic_id: int
-    title: str
-    bumped_at: datetime | None
-    posts_count: int
-    closed: bool
+class Listed(ListedTopic):
     tags: tuple[str, ...]
     solved: bool
 
@@ -127,14 +113,10 @@ class Result(StrEnum):
 
 
 @dataclass
-class RequestRun:
-    listed: int = 0
-    pages: int = 0
+class RequestRun(StepRun):
     reads: int = 0
     counts: dict[Result, int] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
-    skipped: str | None = None
-    stopped: bool = False
 
     def add(self, result: Result, n: int = 1) -> None:
         self.counts[result] = self.counts.get(result, 0) + n
@@ -157,11 +139,7 @@ def _tag_names(topic: dict[str, Any]) -> tuple[str, ...]:
 
 def _listed(topic: dict[str, Any]) -> Listed:
     return Listed(
-        topic_id=int(topic["id"]),
-        title=str(topic.get("title") or ""),
-        bumped_at=parse_time(topic.get("bumped_at")),
-        posts_count=int(topic.get("posts_count") or 0),
-        closed=bool(topic.get("closed") or topic.get("archived")),
+        **ListedTopic.fields_of(topic),
         tags=_tag_names(topic),
         # Discourse Solved adds `has_accepted_answer` to topic lists.
         solved=bool(topic.get("has_accepted_answer")),
@@ -288,6 +266,10 @@ class Requests:
         else:
             linked = self._linked(view)
             values.update(_linked_values(linked))
+        self._record(values)
+
+    def _record(self, values: dict[str, Any]) -> None:
+        """A new request stored and counted; acted on when it is open."""
         request_id = store.insert(self.engine, **values)
         self.run.add(
             Result.ignored if values["status"] == RequestStatus.ignored else Result.recorded
@@ -321,13 +303,7 @@ class Requests:
         }
         if author.lower() == self.client.api_username.lower():
             values.update(status=RequestStatus.ignored, note=RequestNote.own_user)
-        request_id = store.insert(self.engine, **values)
-        self.run.add(
-            Result.ignored if values["status"] == RequestStatus.ignored else Result.recorded
-        )
-        row = store.request(self.engine, request_id)
-        if row is not None and row["status"] == RequestStatus.open:
-            self.act(row)
+        self._record(values)
 
     def reply(self, post: dict[str, Any], waiting: list[dict[str, Any]] | None = None) -> None:
         """A reply in a project's own topic, from a webhook or found by a pull: a request when
@@ -640,18 +616,6 @@ def _linked_values(linked: rules.Linked) -> dict[str, Any]:
     return values
 
 
-def _read_list(
-    client: ConnectionForum,
-    category: store.CachedCategory,
-    run: RequestRun,
-    should_stop: Callable[[], bool],
-) -> dict[int, Listed]:
-    topics, run.pages = read_category_topics(
-        client, category.slug, category.category_id, category.definition_topic_id, should_stop
-    )
-    return {int(t["id"]): _listed(t) for t in topics}
-
-
 def pull_requests(
     engine: Engine,
     settings: Settings,
@@ -669,30 +633,18 @@ def pull_requests(
     if not settings.connections.enabled:
         run.skipped = "[connections] enabled = false"
         return run
-    category = store.load_category(engine, settings.connections.slug)
-    if category is None:
-        run.skipped = "the connections category is not known yet: `digicanvis sync` creates it"
+    opened = listed_under_lease(
+        engine, client, store.load_category(engine, settings.connections.slug), run,
+        what="connections", lease_name=CONNECTIONS_LEASE, should_stop=should_stop, make=_listed,
+        forget=store.forget_category,
+    )  # fmt: skip
+    if opened is None:
         return run
+    category, lease, listed = opened
     try:
-        lease = LeaseHandle.acquire(engine, CONNECTIONS_LEASE)
-    except LeaseHeld as exc:
-        run.skipped = str(exc)
-        return run
-    try:
-        try:
-            listed = _read_list(client, category, run, should_stop)
-        except ForumNotFound:
-            store.forget_category(engine)
-            run.skipped = "the connections category is gone from the forum: the next sync makes it"
-            return run
-        run.listed = len(listed)
         known = store.by_topic(engine)
         work = Requests(client, engine, settings, category, run, now)
-        for topic_id in sorted(listed):
-            if should_stop():
-                run.stopped = True
-                break
-            lease.check()
+        for topic_id in walk(listed, lease, run, should_stop):
             _one(work, listed[topic_id], known.get(topic_id))
         if not run.stopped:
             # Known requests no list showed were deleted or moved away: closed, left alone.
@@ -804,11 +756,7 @@ def handle_event(
         if view is None or view.get("category_id") != category.category_id:
             return None
         item = Listed(
-            topic_id=topic_id,
-            title=str(view.get("title") or ""),
-            bumped_at=parse_time(view.get("bumped_at")),
-            posts_count=int(view.get("posts_count") or 0),
-            closed=bool(view.get("closed") or view.get("archived")),
+            **ListedTopic.fields_of({**view, "id": topic_id}),
             tags=_tag_names(view),
             solved=bool(view.get("has_accepted_answer") or view.get("accepted_answer")),
         )

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.connections import read_store
 from bridge.connections.rules import Counted, Target
-from bridge.db import upsert
+from bridge.db import SlugCache, delete_all
 from bridge.dbapi import rows_of
 from bridge.models.connections import (
     ConnectionCategory,
@@ -22,6 +22,7 @@ from bridge.models.connections import (
     InviteState,
 )
 from bridge.models.types import table_of, utcnow
+from bridge.sync.step_category import StepCategory
 
 _req = table_of(ConnectionRequest)
 _inv = table_of(ConnectionInvite)
@@ -29,13 +30,8 @@ _cat = table_of(ConnectionCategory)
 
 
 @dataclass(frozen=True)
-class CachedCategory:
-    slug: str
-    category_id: int
-    name: str
-    parent_category_id: int | None
-    definition_topic_id: int | None
-    template_hash: str | None
+class CachedCategory(StepCategory):
+    template_hash: str | None  # the definition post's request template, as last written
 
 
 @dataclass(frozen=True)
@@ -56,39 +52,10 @@ class Invite:
 # --------------------------------------------------------------------------- category cache
 
 
-def load_category(engine: Engine, slug: str) -> CachedCategory | None:
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(_cat).where(_cat.c.slug == slug)).mappings().first()
-    if row is None:
-        return None
-    return CachedCategory(
-        row["slug"],
-        row["category_id"],
-        row["name"],
-        row["parent_category_id"],
-        row["definition_topic_id"],
-        row["template_hash"],
-    )
-
-
-def save_category(engine: Engine, cat: CachedCategory) -> None:
-    values = {
-        "category_id": cat.category_id,
-        "name": cat.name[:50],
-        "parent_category_id": cat.parent_category_id,
-        "definition_topic_id": cat.definition_topic_id,
-        "template_hash": cat.template_hash,
-        "checked_at": utcnow(),
-    }
-    with engine.begin() as conn:
-        # One connections category at a time: a slug changed in the TOML file replaces the row.
-        conn.execute(sa.delete(_cat).where(_cat.c.slug != cat.slug))
-        upsert(conn, _cat, {"slug": cat.slug}, values)
-
-
-def forget_category(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.delete(_cat))
+_categories = SlugCache(_cat, CachedCategory)
+load_category = _categories.load
+save_category = _categories.save
+forget_category = _categories.forget
 
 
 # --------------------------------------------------------------------------- requests
@@ -136,10 +103,7 @@ def counted(engine: Engine) -> list[Counted]:
 
 def forget_forum(engine: Engine) -> None:
     """Forget every request and the category (the demo's forum is a fresh emulator each time)."""
-    with engine.begin() as conn:
-        conn.execute(sa.delete(_inv))
-        conn.execute(sa.delete(_req))
-        conn.execute(sa.delete(_cat))
+    delete_all(engine, _inv, _req, _cat)
 
 
 # --------------------------------------------------------------------------- invites

@@ -83,29 +83,28 @@ def like(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
         }
 
 
+def _moderated(
+    app: EmulatorApp, params: dict[str, Any], topic_id: Any, change: dict[str, Any]
+) -> dict[str, Any]:
+    """A moderator's edit of the topic (as PUT /t/{id}.json takes it), and the topic after."""
+    app.state.update_topic(int(topic_id), change, _actor(app, params, "moderator", staff=True))
+    return {"topic": _topic_summary(app, int(topic_id))}
+
+
 def move(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     topic_id, category_id = _require(params, "topic_id", "category_id")
-    app.state.update_topic(
-        int(topic_id), {"category_id": category_id}, _actor(app, params, "moderator", staff=True)
-    )
-    return {"topic": _topic_summary(app, int(topic_id))}
+    return _moderated(app, params, topic_id, {"category_id": category_id})
 
 
 def retag(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     (topic_id,) = _require(params, "topic_id")
     tags = params.get("tags") or [""]
-    app.state.update_topic(
-        int(topic_id), {"tags": tags}, _actor(app, params, "moderator", staff=True)
-    )
-    return {"topic": _topic_summary(app, int(topic_id))}
+    return _moderated(app, params, topic_id, {"tags": tags})
 
 
 def retitle(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:
     topic_id, title = _require(params, "topic_id", "title")
-    app.state.update_topic(
-        int(topic_id), {"title": title}, _actor(app, params, "moderator", staff=True)
-    )
-    return {"topic": _topic_summary(app, int(topic_id))}
+    return _moderated(app, params, topic_id, {"title": title})
 
 
 def edit_first_post(app: EmulatorApp, params: dict[str, Any]) -> dict[str, Any]:

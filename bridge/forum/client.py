@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, Unpack, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -100,6 +100,27 @@ class Topic:
             deleted=bool(body.get("deleted_at")),
             first_post_id=int(first["id"]) if first else None,
         )
+
+
+class NewCategory(TypedDict):
+    """A category to create (POST /categories.json, notes §6); the optional ones are sent empty."""
+
+    name: str
+    slug: str
+    color: str
+    text_color: str
+    description: NotRequired[str | None]
+    parent_category_id: NotRequired[int | None]
+
+
+class PostEdit(TypedDict):
+    """An edit of a post (PUT /posts/{id}.json, notes §4); a first post's edit may change the
+    topic's title and category in the same revision."""
+
+    raw: str
+    edit_reason: str
+    title: NotRequired[str | None]
+    category_id: NotRequired[int | None]
 
 
 @dataclass(frozen=True)
@@ -292,51 +313,20 @@ class ForumClient(DiscourseClient):
         """`list_categories`, parsed."""
         return [Category.parse(c) for c in self.list_categories()]
 
-    def new_category(
-        self,
-        *,
-        name: str,
-        slug: str,
-        color: str,
-        text_color: str,
-        description: str | None = None,
-        parent_category_id: int | None = None,
-    ) -> Category:
+    def new_category(self, **fields: Unpack[NewCategory]) -> Category:
         """`create_category`, parsed."""
-        return Category.parse(
-            self.create_category(
-                name=name,
-                slug=slug,
-                color=color,
-                text_color=text_color,
-                description=description,
-                parent_category_id=parent_category_id,
-            )
-        )
+        return Category.parse(self.create_category(**fields))
 
     def get_category(self, category_id: int) -> dict[str, Any]:
         return self.category(category_id)["category"]
 
-    def create_category(  # keyword-only, unlike pydiscourse's
-        self,
-        *,
-        name: str,
-        slug: str,
-        color: str,
-        text_color: str,
-        description: str | None = None,
-        parent_category_id: int | None = None,
-    ) -> dict[str, Any]:
-        """POST /categories.json (notes §6). A POST: an unknown outcome raises AmbiguousWrite;
-        look the category up by slug then."""
+    def create_category(self, **fields: Unpack[NewCategory]) -> dict[str, Any]:
+        """POST /categories.json (notes §6), keyword-only unlike pydiscourse's. A POST: an
+        unknown outcome raises AmbiguousWrite; look the category up by slug then."""
+        given: dict[str, Any] = dict(fields)
         body = self._post(
             "/categories.json",
-            name=name,
-            slug=slug,
-            color=color,
-            text_color=text_color,
-            description=description,
-            parent_category_id=parent_category_id,
+            **{name: given.get(name) for name in NewCategory.__annotations__},
             # pydiscourse's default: the category is open to everyone (1 = create/reply/see).
             **{"permissions[everyone]": "1"},
         )
@@ -462,24 +452,16 @@ class ForumClient(DiscourseClient):
         """GET /posts/{id}.json (includes `raw`; notes §10)."""
         return self.post_by_id(post_id)
 
-    def update_post(
-        self,
-        post_id: int,
-        *,
-        raw: str,
-        edit_reason: str,
-        title: str | None = None,
-        category_id: int | None = None,
-    ) -> dict[str, Any]:
+    def update_post(self, post_id: int, **edit: Unpack[PostEdit]) -> dict[str, Any]:
         """PUT /posts/{id}.json with post[raw], post[edit_reason] (notes §4) → the post. For a
         first post, a top-level `title` and `post[category_id]` change the topic in the same
         request and the same revision (core PostsController#update: "to stay consistent with the
         create api, we allow for title & category changes here"). None leaves them out."""
-        data: dict[str, Any] = {"post[raw]": raw, "post[edit_reason]": edit_reason}
-        if title is not None:
-            data["title"] = title
-        if category_id is not None:
-            data["post[category_id]"] = category_id
+        data: dict[str, Any] = {"post[raw]": edit["raw"], "post[edit_reason]": edit["edit_reason"]}
+        if edit.get("title") is not None:
+            data["title"] = edit.get("title")
+        if edit.get("category_id") is not None:
+            data["post[category_id]"] = edit.get("category_id")
         body = self._put(f"/posts/{post_id}.json", **data)
         return body.get("post", body)
 

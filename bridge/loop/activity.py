@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.discourse_rules import parse_time as parse_time
+
 # Discourse's topic-list `posters` summary shows at most five users (original poster, last poster
 # and up to three frequent ones), so a list with fewer than five posters names them all.
 LIST_POSTERS_CAP = 5
@@ -43,12 +45,6 @@ class TopicSeen:
         if self.posts_before is None:
             return 0
         return max(self.posts_count - self.posts_before, 0)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def from_topic(topic: dict[str, Any]) -> ActivityValues:

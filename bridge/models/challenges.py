@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 # In bridge.models.enums (no ORM there: `status` reads challenges without the models).
 from bridge.models.enums import ChallengeStatus as ChallengeStatus
-from bridge.models.types import UTCDateTime, enum_column, utcnow
+from bridge.models.types import StepCategoryColumns, UTCDateTime, enum_column, utcnow
 
 
 class Challenge(SQLModel, table=True):
@@ -51,16 +51,7 @@ class Challenge(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ChallengeCategory(SQLModel, table=True):
-    """The challenges category found or created by `sync`, so a no-op sync needs no request.
-    (ForumCategory is keyed by area, a closed vocabulary; this category is not an area.)"""
+class ChallengeCategory(StepCategoryColumns, table=True):
+    """The challenges category (`[challenges]`)."""
 
     __tablename__ = "challenge_category"
-
-    slug: str = Field(primary_key=True, max_length=50)
-    category_id: int
-    name: str = Field(max_length=50)
-    parent_category_id: int | None = None
-    # The category's own "About the … category" topic: listed with it, never a challenge.
-    definition_topic_id: int | None = None
-    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -21,7 +21,7 @@ from bridge.models.enums import InviteState as InviteState
 from bridge.models.enums import RequestKind as RequestKind
 from bridge.models.enums import RequestNote as RequestNote
 from bridge.models.enums import RequestStatus as RequestStatus
-from bridge.models.types import UTCDateTime, enum_column, utcnow
+from bridge.models.types import StepCategoryColumns, UTCDateTime, enum_column, utcnow
 
 
 class ConnectionRequest(SQLModel, table=True):
@@ -82,16 +82,10 @@ class ConnectionInvite(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
 
 
-class ConnectionCategory(SQLModel, table=True):
-    """The connections category found or created by `sync`, so a no-op sync needs no request;
-    `template_hash` is the definition post the bridge last wrote (rewritten when it changes)."""
+class ConnectionCategory(StepCategoryColumns, table=True):
+    """The connections category (`[connections]`); `template_hash` is the definition post the
+    bridge last wrote (rewritten when it changes)."""
 
     __tablename__ = "connection_category"
 
-    slug: str = Field(primary_key=True, max_length=50)
-    category_id: int
-    name: str = Field(max_length=50)
-    parent_category_id: int | None = None
-    definition_topic_id: int | None = None
     template_hash: str | None = Field(default=None, max_length=64)
-    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

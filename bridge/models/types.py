@@ -3,14 +3,15 @@ uses without SQLModel), and the constraint naming convention of the models' meta
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from bridge.models.columns import UTCDateTime, enum_column, utcnow
 
-__all__ = ["UTCDateTime", "enum_column", "table_of", "utcnow"]
+__all__ = ["StepCategoryColumns", "UTCDateTime", "enum_column", "table_of", "utcnow"]
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:
@@ -26,3 +27,17 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class StepCategoryColumns(SQLModel):
+    """The columns of a step's own category cache (`challenge_category`, `connection_category`,
+    read as bridge.sync.step_category.StepCategory): found or created by `sync`, so a no-op sync
+    needs no request. (ForumCategory is keyed by area, a closed vocabulary; these are not.)"""
+
+    slug: str = Field(primary_key=True, max_length=50)
+    category_id: int
+    name: str = Field(max_length=50)
+    parent_category_id: int | None = None
+    # The category's own "About the … category" topic: listed with it, never a step's topic.
+    definition_topic_id: int | None = None
+    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

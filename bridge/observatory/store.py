@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bridge.db import upsert
+from bridge.db import from_row, upsert
 from bridge.dbapi import rows_of
 from bridge.discovery import index_store
 from bridge.loop import activity_sql
@@ -75,19 +75,7 @@ def pages_inputs(engine: Engine, extra: str) -> str:
 
 
 def _stored(r: Any) -> StoredPage:
-    return StoredPage(
-        key=r["key"],
-        external_id=r["external_id"],
-        topic_id=r["topic_id"],
-        first_post_id=r["first_post_id"],
-        topic_slug=r["topic_slug"],
-        create_started_at=r["create_started_at"],
-        category_id=r["category_id"],
-        category_slug=r["category_slug"],
-        title=r["title"],
-        body_hash=r["body_hash"],
-        pinned=bool(r["pinned"]),
-    )
+    return from_row(StoredPage, r, pinned=bool(r["pinned"]))
 
 
 def load_pages(engine: Engine) -> dict[str, StoredPage]:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from bridge.catalogue.sources import SourceError, decode, read_bytes
 from bridge.models.enums import PlaceSource
@@ -53,6 +54,16 @@ def _text(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
+def _located(row: dict[str, str], population: str, latitude: str, longitude: str) -> dict[str, Any]:
+    """What every registry gives, read alike from its own columns: the inhabitants (a whole
+    number) and the coordinates."""
+    return {
+        "population": _whole(row[population]),
+        "latitude": _number(row[latitude]),
+        "longitude": _number(row[longitude]),
+    }
+
+
 def _catalunya(row: dict[str, str]) -> PlaceRow:
     return PlaceRow(
         country="ES",
@@ -60,9 +71,7 @@ def _catalunya(row: dict[str, str]) -> PlaceRow:
         source=PlaceSource.catalunya,
         name=row["nom"].strip(),
         alt_name=_text(row.get("nom_ign")),
-        population=_whole(row["poblacio"]),
-        latitude=_number(row["latitud"]),
-        longitude=_number(row["longitud"]),
+        **_located(row, "poblacio", "latitud", "longitud"),
         area_km2=_hectares(row.get("superficie_ha_ign")),
         comarca=_text(row["nom_comarca"]),
         province=_text(row["provincia"]),
@@ -75,9 +84,7 @@ def _ign(row: dict[str, str]) -> PlaceRow:
         code=row["COD_INE"].strip()[:5],
         source=PlaceSource.ign,
         name=row["NOMBRE_ACTUAL"].strip(),
-        population=_whole(row["POBLACION_MUNI"]),
-        latitude=_number(row["LATITUD_ETRS89"]),
-        longitude=_number(row["LONGITUD_ETRS89"]),
+        **_located(row, "POBLACION_MUNI", "LATITUD_ETRS89", "LONGITUD_ETRS89"),
         area_km2=_hectares(row["SUPERFICIE"]),
         province=_text(row["PROVINCIA"]),
     )
@@ -90,9 +97,7 @@ def _lau(row: dict[str, str]) -> PlaceRow:
         code=row["lau_id"].strip(),
         source=PlaceSource.lau,
         name=row["lau_name"].strip(),
-        population=_whole(row["population"]),
-        latitude=_number(row["latitude"]),
-        longitude=_number(row["longitude"]),
+        **_located(row, "population", "latitude", "longitude"),
         area_km2=_number(row["area_km2"]),
         nuts3=_text(row["nuts_3"]),
     )

@@ -9,8 +9,10 @@ created.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -19,10 +21,40 @@ from bridge.forum.errors import AmbiguousWrite, ForumValidationError
 from bridge.settings import AreaConfig, Settings
 from bridge.sync import store
 from bridge.sync.kernel import CategoryForum as CategoryForum
+from bridge.sync.step_category import StepCategory
 
 
 class CategoryError(Exception):
     """A category cannot be found or created: a configuration problem, so the run stops (exit 2)."""
+
+
+def _definition_topic_id(category: Category) -> int | None:
+    """The category's "About the … category" topic, from its `topic_url` (/t/{slug}/{id})."""
+    found = re.search(r"/(\d+)/?$", category.topic_url or "")
+    return int(found.group(1)) if found else None
+
+
+def category_stands(settings: Settings, cfg: AreaConfig, cached: StepCategory) -> bool:
+    """A step's cached category (`[challenges]`, `[connections]`) still serves: its parent as
+    configured. A no-op sync then costs no request."""
+    parent = cfg.parent or settings.sync.parent_category
+    return (cached.parent_category_id is not None) == (parent is not None)
+
+
+def step_category(
+    client: CategoryForum, settings: Settings, cfg: AreaConfig, what: str
+) -> dict[str, Any]:
+    """A step's own category found or created: the fields its store caches."""
+    found = find_or_create(
+        client, settings, cfg, what, parent=cfg.parent or settings.sync.parent_category
+    )
+    return {
+        "slug": cfg.slug,
+        "category_id": found.id,
+        "name": found.name or cfg.label(settings.language),
+        "parent_category_id": found.parent_category_id,
+        "definition_topic_id": _definition_topic_id(found),
+    }
 
 
 def _parent_slug(settings: Settings, area: str) -> str | None:

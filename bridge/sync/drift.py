@@ -7,6 +7,8 @@ after `clean_tag` and the 5-tag cut (API-NOTES §7).
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,36 +101,21 @@ def detect(written: Written, observed: Observed) -> Drift:
     matters."""
     if observed.deleted:
         return Drift(("deleted",), {"deleted": True})
-    what: list[str] = []
     detail: dict[str, Any] = {}
-    if (
-        observed.category_id is not None
-        and written.category_id is not None
-        and observed.category_id != written.category_id
-    ):
-        what.append("category")
-        detail["category"] = {"written": written.category_id, "forum": observed.category_id}
+
+    def compare(aspect: str, mine: Any, theirs: Any, same: Callable[[Any, Any], bool]) -> None:
+        # An aspect the forum did not report (None), or the bridge never wrote, is no drift.
+        if mine is not None and theirs is not None and not same(mine, theirs):
+            detail[aspect] = {"written": mine, "forum": theirs}
+
+    compare("category", written.category_id, observed.category_id, operator.eq)
     if observed.tags is not None and _as_stored_tags(written.tags) != frozenset(
         t.lower() for t in observed.tags
     ):
-        what.append("tags")
         detail["tags"] = {"written": sorted(written.tags), "forum": sorted(observed.tags)}
-    if (
-        observed.title is not None
-        and written.title is not None
-        and not _same_title(written.title, observed.title)
-    ):
-        what.append("title")
-        detail["title"] = {"written": written.title, "forum": observed.title}
-    if (
-        observed.body_hash is not None
-        and written.body_hash is not None
-        and observed.body_hash != written.body_hash
-    ):
-        what.append("body")
-        detail["body"] = {"written": written.body_hash, "forum": observed.body_hash}
-    if observed.closed is not None and observed.closed != written.closed:
-        what.append("closed")
-        detail["closed"] = {"written": written.closed, "forum": observed.closed}
+    compare("title", written.title, observed.title, _same_title)
+    compare("body", written.body_hash, observed.body_hash, operator.eq)
+    compare("closed", written.closed, observed.closed, operator.eq)
+    what = list(detail)
     ordered = tuple(a for a in ASPECTS if a in what)
     return Drift(ordered, detail)

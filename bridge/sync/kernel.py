@@ -40,9 +40,9 @@ touches a table itself.
 from __future__ import annotations
 
 from enum import Enum, StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, Unpack
 
-from bridge.forum.client import Category, NewTopic, Topic
+from bridge.forum.client import Category, NewCategory, NewTopic, PostEdit, Topic
 from bridge.forum.errors import AmbiguousWrite, ExternalIdTaken, ForumValidationError
 from bridge.sync.effective import merge_drift as merge_drift
 
@@ -66,16 +66,7 @@ class CategoryForum(Protocol):
     """Categories, parsed (bridge.forum.client.Category)."""
 
     def categories_found(self) -> list[Category]: ...
-    def new_category(
-        self,
-        *,
-        name: str,
-        slug: str,
-        color: str,
-        text_color: str,
-        description: str | None = None,
-        parent_category_id: int | None = None,
-    ) -> Category: ...
+    def new_category(self, **fields: Unpack[NewCategory]) -> Category: ...
 
 
 class Forum(CategoryForum, Protocol):
@@ -90,15 +81,7 @@ class Forum(CategoryForum, Protocol):
     def find_topic(self, external_id: str) -> Topic | None: ...
     def read_topic(self, topic_id: int) -> Topic: ...
     def post_raw(self, post_id: int) -> str | None: ...
-    def update_post(
-        self,
-        post_id: int,
-        *,
-        raw: str,
-        edit_reason: str,
-        title: str | None = None,
-        category_id: int | None = None,
-    ) -> dict[str, Any]: ...
+    def update_post(self, post_id: int, **edit: Unpack[PostEdit]) -> dict[str, Any]: ...
     def update_topic(
         self,
         topic_id: int,
@@ -178,6 +161,18 @@ class ForumObject(Protocol[Made, Found, Result_co]):
         should send again; False for a definite refusal. May raise to let the caller handle it
         (a deleted category)."""
         ...
+
+
+class ReplyPost:
+    """What every reply post adapter shares (a challenge's answer, a request's note or
+    reminder): no external id (it is found among the topic's posts by its author), and a 422 is
+    a definite refusal (the next run tries again)."""
+
+    noun = "reply"
+    ident = ""
+
+    def refused(self, exc: ForumValidationError) -> bool:
+        return False
 
 
 class WriteFailed(Exception):

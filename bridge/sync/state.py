@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from bridge.db import from_row
 from bridge.dbapi import rows_of
 from bridge.models import ForumCategory, Project, SyncState, SyncStatus
 from bridge.models.types import utcnow
@@ -92,23 +93,14 @@ class Stored:
 
 
 def _stored(row: Any) -> Stored:
-    return Stored(
-        project_id=row["project_id"],
-        external_id=row["external_id"],
-        topic_id=row["topic_id"],
-        first_post_id=row["first_post_id"],
+    return from_row(
+        Stored, row,
         state=SyncStatus(row["state"]),
-        create_started_at=row["create_started_at"],
-        category_id=row["category_id"],
         tags=tuple(row["tags"]) if row["tags"] is not None else None,
-        title=row["title"],
-        body_hash=row["body_hash"],
         closed=bool(row["closed"]),
-        content_hash=row["content_hash"],
         drift=tuple(row["drift"] or ()),
-        drift_detail=row["drift_detail"],
         remote_deleted=bool(row["remote_deleted"]),
-    )
+    )  # fmt: skip
 
 
 def load_states(engine: Engine) -> dict[int, Stored]:
