@@ -18,10 +18,15 @@ from bridge.models.enums import RANK, PlaceSource
 from bridge.places.names import article_first, council_town, fold, place_keys, without_article
 
 
-@dataclass(frozen=True, kw_only=True)
-class Figures:
-    """A municipality's figures, each from one registry (merged by `RANK`): keywords only."""
+@dataclass(frozen=True)
+class PlaceRow:
+    """One registry's row (what the `place` table stores)."""
 
+    country: str
+    code: str
+    source: PlaceSource
+    name: str
+    alt_name: str | None = None
     population: int | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -30,27 +35,16 @@ class Figures:
     province: str | None = None
     nuts3: str | None = None
 
-
-@dataclass(frozen=True)
-class PlaceRow(Figures):
-    """One registry's row (what the `place` table stores)."""
-
-    country: str
-    code: str
-    source: PlaceSource
-    name: str
-    alt_name: str | None = None
-
     def as_row(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-_MERGED = tuple(f.name for f in fields(Figures))
+_MERGED = ("population", "latitude", "longitude", "area_km2", "comarca", "province", "nuts3")
 _OPTIONAL_OUT = ("comarca", "province", "nuts3")
 
 
 @dataclass(frozen=True)
-class Place(Figures):
+class Place:
     """A municipality as the observatory shows it: each figure from the most official registry
     that has it (see `RANK`)."""
 
@@ -58,6 +52,13 @@ class Place(Figures):
     code: str
     name: str
     names: tuple[str, ...]
+    population: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    area_km2: float | None = None
+    comarca: str | None = None
+    province: str | None = None
+    nuts3: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The `place` of contract §3."""
