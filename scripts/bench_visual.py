@@ -27,9 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.discourse_rules import MAX_IMAGE_SIZE_KB  # noqa: E402
 from bridge.models.enums import Area  # noqa: E402
 from bridge.places.registries import builtin_rows  # noqa: E402
+from bridge.rules.discourse import MAX_IMAGE_SIZE_KB  # noqa: E402
 
 CITIES = (  # (name, longitude, latitude, population): a few European cities
     ("Lisboa", -9.14, 38.72, 545000), ("Porto", -8.61, 41.15, 232000),

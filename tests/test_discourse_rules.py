@@ -1,4 +1,4 @@
-"""bridge.discourse_rules against the facts in ../shared/discourse/API-NOTES.md (notes §N) and the
+"""bridge.rules.discourse against the facts in ../shared/discourse/API-NOTES.md (notes §N) and the
 core files the notes point to (discourse/discourse lib/text_cleaner.rb, lib/text_sentinel.rb,
 lib/discourse_tagging.rb)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge import discourse_rules as rules
+from bridge.rules import discourse as rules
 
 
 def test_limits_match_the_site_setting_defaults_in_notes_section_8() -> None:

@@ -13,7 +13,6 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from tests_support import FakeTime, wait_for
 
-from bridge.discourse_rules import tag_names
 from bridge.emulator import RunningEmulator
 from bridge.emulator.state import NOT_PM, USER_ALREADY_INVITED
 from bridge.forum.client import ForumClient, InviteResult, Participant
@@ -23,6 +22,7 @@ from bridge.forum.errors import (
     ForumNotFound,
     ForumValidationError,
 )
+from bridge.rules.discourse import tag_names
 
 TITLE = "Una visita a Vic per veure la seu electrònica"
 BODY = "Voldríem visitar-vos per veure com funciona la seu electrònica al dia a dia."

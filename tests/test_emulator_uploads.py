@@ -8,9 +8,9 @@ import hashlib
 import struct
 import zlib
 
-from bridge import discourse_rules as rules
 from bridge.emulator import RunningEmulator
 from bridge.forum.client import ForumClient
+from bridge.rules import discourse as rules
 
 
 def png(width: int = 3, height: int = 2, seed: int = 0) -> bytes:

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "rules",  # pure: no I/O, no database, no forum
         (
             "bridge",
-            "bridge.discourse_rules",
+            "bridge.rules.discourse",
             "bridge.redact",
             "bridge.terminal",
             "bridge.files",
@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "bridge.models.enums",
             "bridge.rules",
             "bridge.rules.*",
-            "bridge.sync.effective",
+            "bridge.rules.status",
             "bridge.sync.state_sql",
             "bridge.loop.activity_sql",
             "bridge.sync.external_id",

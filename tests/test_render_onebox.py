@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from plugins.catalogue import make_record
 
-from bridge.discourse_rules import bare_links, is_url_text
+from bridge.rules.discourse import bare_links, is_url_text
 from bridge.settings import load_settings
 from bridge.sync.render import block, inline, render_post
 

@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import isPunctChar, isWhiteSpace
 from markdown_it.token import Token
 
-from bridge.discourse_rules import is_valid_username
+from bridge.rules.discourse import is_valid_username
 from bridge.settings import Settings, load_settings
 from bridge.sync.render import block, inline, render_post
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from plugins.sync import SyncHarness, add_project, add_projects, edit_project
 
-from bridge.discourse_rules import prettify_title
+from bridge.rules.discourse import prettify_title
 from bridge.sync.plan import PlanError
 
 

@@ -71,11 +71,11 @@ from plugins.sync import SyncHarness, run_sync
 from bridge.catalogue.schema import RawRecord, validate_records
 from bridge.catalogue.store import import_records, set_archived
 from bridge.db import make_engine, upgrade
-from bridge.discourse_rules import body_fingerprint, clean_tag, prettify_title
 from bridge.emulator import start_emulator
 from bridge.forum.client import ForumClient
 from bridge.loop.run import run_pull
 from bridge.models import Project
+from bridge.rules.discourse import body_fingerprint, clean_tag, prettify_title
 from bridge.settings import Settings, load_settings
 from bridge.sync.runner import SyncOptions, SyncSummary
 

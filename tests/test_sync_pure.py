@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.discourse_rules import (
+from bridge.rules.discourse import (
     MAX_TITLE_LENGTH,
     is_valid_external_id,
     prettify_title,

@@ -6,7 +6,7 @@ from typing import Any
 
 from plugins.sync import SyncHarness, add_project, edit_project
 
-from bridge.discourse_rules import prettify_title
+from bridge.rules.discourse import prettify_title
 
 
 def _recording(harness: SyncHarness) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:

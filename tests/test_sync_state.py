@@ -74,7 +74,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_sync_engine_does_not_import_the_loop() -> None:
-    """Issue 8: Discourse facts both need live in bridge.discourse_rules, not in bridge.loop."""
+    """Issue 8: Discourse facts both need live in bridge.rules.discourse, not in bridge.loop."""
     package = Path(__file__).resolve().parents[1] / "bridge" / "sync"
     offenders = {
         path.name: sorted(m for m in _imports(path) if m.startswith("bridge.loop"))

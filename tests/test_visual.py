@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from bridge import discourse_rules as rules
+from bridge.rules import discourse as rules
 from bridge.settings import load_settings
 from bridge.visual import figures
 from bridge.visual.boundaries import load

@@ -43,8 +43,8 @@ from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectV
 from bridge.dbapi import Rows, as_bool, as_utc, chunks, placeholders, rows_of
 from bridge.loop import activity_sql
 from bridge.models.enums import Area, Kind, Phase, Proximity, Sort
+from bridge.rules.status import RecordSummary, StateSummary, effective_status
 from bridge.sync import state_sql
-from bridge.sync.effective import RecordSummary, StateSummary, effective_status
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

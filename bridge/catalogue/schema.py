@@ -40,8 +40,8 @@ from bridge.catalogue.refs import REF_RE as REF_RE
 from bridge.catalogue.refs import source_slug
 from bridge.catalogue.regions import CONTROL_CHARS_RE, REGION_RE
 from bridge.catalogue.views import BodyView, ContactView, DocumentView, ProjectView
-from bridge.discourse_rules import is_valid_username
 from bridge.models.enums import Area, DocumentKind, FundingSource, Kind, Phase, Proximity
+from bridge.rules.discourse import is_valid_username
 
 MAX_POPULATION = 10**10  # above any place on Earth, well inside the database's 64-bit integer
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")

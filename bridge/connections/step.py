@@ -30,11 +30,11 @@ from sqlalchemy.engine import Engine
 
 from bridge.connections import forum_writes, rules, store
 from bridge.connections.forum_writes import ConnectionForum, Sent, Which
-from bridge.discourse_rules import body_fingerprint
 from bridge.forum.errors import ForumAuthError, ForumError, ForumNotFound, ForumUnreachable
 from bridge.loop.activity import TopicSeen, parse_time
 from bridge.models.enums import InviteState, RequestKind, RequestNote, RequestStatus
 from bridge.models.types import utcnow
+from bridge.rules.discourse import body_fingerprint
 from bridge.settings import Settings
 from bridge.sync.category_topics import (
     ListedTopic,

@@ -30,13 +30,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge import discourse_rules as rules
 from bridge.emulator import errors
 from bridge.emulator.models import User
+from bridge.rules import discourse as rules
 
 # The settings doctor checks, with Discourse's defaults (config/site_settings.yml, as notes §7–§9
 # quote them) and their types in the type hash. The emulator enforces the defaults
-# (bridge.discourse_rules); changing them here changes what the admin endpoint reports.
+# (bridge.rules.discourse); changing them here changes what the admin endpoint reports.
 DEFAULTS: dict[str, tuple[str, str, str]] = {
     # name: (default, type, category)
     "tagging_enabled": ("true", "bool", "tags"),

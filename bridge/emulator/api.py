@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bridge import discourse_rules as rules
 from bridge.emulator import admin, browse, errors, serializers
 from bridge.emulator.models import Topic, User
 from bridge.emulator.state import ForumState
+from bridge.rules import discourse as rules
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge import discourse_rules as rules
 from bridge.emulator import errors
 from bridge.emulator.admin import AdminState
 from bridge.emulator.models import (
@@ -35,6 +34,7 @@ from bridge.emulator.models import (
 from bridge.emulator.uploads import Upload, UploadedFile, UploadSettings
 from bridge.emulator.uploads import create as create_upload
 from bridge.emulator.uploads import resolve as resolve_uploads
+from bridge.rules import discourse as rules
 
 # (event name, event type, record) — the server turns these into webhooks (notes §12).
 EventHook = Callable[[str, str, Any], None]

@@ -15,7 +15,7 @@
   file larger than `max_attachment_size_kb` KB is refused (upload.images.too_large /
   upload.attachments.too_large). UploadCreator first downsizes a too-large image outside the
   test environment; the emulator refuses it, as Discourse does when downsizing is not enough.
-- config/site_settings.yml `files:` defaults: bridge.discourse_rules (4096 KB each,
+- config/site_settings.yml `files:` defaults: bridge.rules.discourse (4096 KB each,
   "jpg|jpeg|png|gif|heic|heif|webp").
 - app/models/upload.rb: `short_url` is `upload://{Base62.encode(sha1.hex)}.{extension}`
   (lib/base62.rb's alphabet), `short_path` `/uploads/short-url/{base62}.{extension}`; the local
@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge import discourse_rules as rules
+from bridge.rules import discourse as rules
 
 # core config/locales/server.en.yml, upload.*
 FILE_MISSING = "Sorry, you must provide a file to upload."

@@ -40,7 +40,6 @@ from pydiscourse import DiscourseClient
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bridge import redact
-from bridge.discourse_rules import is_valid_external_id, tag_names
 from bridge.forum import telemetry
 from bridge.forum.errors import (
     AmbiguousWrite,
@@ -55,6 +54,7 @@ from bridge.forum.errors import (
     ForumValidationError,
 )
 from bridge.forum.pacing import DISCOURSE_GRANULARITY_SECONDS, Pacer
+from bridge.rules.discourse import is_valid_external_id, tag_names
 
 if TYPE_CHECKING:
     from bridge.settings import Settings

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.discourse_rules import parse_time as parse_time
+from bridge.rules.discourse import parse_time as parse_time
 
 # Discourse's topic-list `posters` summary shows at most five users (original poster, last poster
 # and up to three frequent ones), so a list with fewer than five posters names them all.

@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.discourse_rules import MAX_POST_LENGTH, prettify_title
 from bridge.discovery.places import place_of
 from bridge.models.enums import Area
+from bridge.rules.discourse import MAX_POST_LENGTH, prettify_title
+from bridge.rules.status import merge_drift
 from bridge.settings import Settings
 from bridge.sync.drift import Drift, Observed, Written, body_fingerprint, detect, seen_aspects
-from bridge.sync.effective import merge_drift
 from bridge.sync.plan import ActionName
 from bridge.sync.render import render_index, render_overview
 

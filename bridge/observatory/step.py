@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bridge.discourse_rules import upload_short_url
 from bridge.discovery import index_store
 from bridge.forum.client import NewTopic, Topic
 from bridge.forum.errors import (
@@ -50,6 +49,7 @@ from bridge.observatory.sections import (
     build_sections,
     keep_order,
 )
+from bridge.rules.discourse import upload_short_url
 from bridge.settings import Settings
 from bridge.sync.catalogue_record import CatalogueRecord
 from bridge.sync.categories import CategoryError, find_or_create

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bridge.discourse_rules import TITLE_TAKEN, body_fingerprint, prettify_title
 from bridge.forum.client import NewTopic, Topic
 from bridge.forum.errors import (
     ForumAuthError,
@@ -32,6 +31,7 @@ from bridge.forum.errors import (
     ForumUnreachable,
     ForumValidationError,
 )
+from bridge.rules.discourse import TITLE_TAKEN, body_fingerprint, prettify_title
 from bridge.sync import state, store
 from bridge.sync.desired import DesiredTopic
 from bridge.sync.kernel import Forum as Forum

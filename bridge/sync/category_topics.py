@@ -15,8 +15,8 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from bridge.discourse_rules import parse_time
 from bridge.forum.errors import ForumAuthError, ForumNotFound, ForumUnreachable
+from bridge.rules.discourse import parse_time
 from bridge.sync.lease import LeaseHandle, LeaseHeld
 from bridge.sync.step_category import StepCategory
 

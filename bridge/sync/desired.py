@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.discourse_rules import (
+from bridge.rules.discourse import (
     MAX_POST_LENGTH,
     body_fingerprint,
     body_problems,

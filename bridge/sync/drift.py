@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.discourse_rules import MAX_TAGS_PER_TOPIC, clean_tag, prettify_title, tag_names
+from bridge.rules.discourse import MAX_TAGS_PER_TOPIC, clean_tag, prettify_title, tag_names
 
 # Discourse facts the loop's modules (and older callers) import from here.
-from bridge.discourse_rules import body_fingerprint as body_fingerprint
-from bridge.discourse_rules import stored_raw as stored_raw
-from bridge.sync.effective import DRIFT_ASPECTS
+from bridge.rules.discourse import body_fingerprint as body_fingerprint
+from bridge.rules.discourse import stored_raw as stored_raw
+from bridge.rules.status import DRIFT_ASPECTS
 
 # The order `status` lists them in (contract §3): the sync state's own list.
 ASPECTS = DRIFT_ASPECTS

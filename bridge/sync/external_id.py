@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bridge.discourse_rules import EXTERNAL_ID_MAX_LENGTH, is_valid_external_id
+from bridge.rules.discourse import EXTERNAL_ID_MAX_LENGTH, is_valid_external_id
 
 _INVALID = re.compile(r"[^A-Za-z0-9-]+")
 _HASH_LEN = 8

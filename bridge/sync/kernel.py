@@ -17,7 +17,7 @@ topic invite, an upload — are each written the same crash-safe way, here and n
 6. a **definite refusal** (422) clears the intent (nothing exists, nothing to look up) unless the
    adapter can answer it (a taken title → the fallback title) and send again.
 
-The drift merge (`merge_drift`, in bridge.sync.effective: pure) and finding or creating a
+The drift merge (`merge_drift`, in bridge.rules.status: pure) and finding or creating a
 category under a parent (`bridge.sync.categories.find_or_create`) are the other two rules every
 object kind shares; they live once, there.
 
@@ -44,7 +44,7 @@ from typing import Any, Protocol, TypeVar, Unpack
 
 from bridge.forum.client import Category, NewCategory, NewTopic, PostEdit, Topic
 from bridge.forum.errors import AmbiguousWrite, ExternalIdTaken, ForumValidationError
-from bridge.sync.effective import merge_drift as merge_drift
+from bridge.rules.status import merge_drift as merge_drift
 
 __all__ = [
     "Done",

@@ -22,7 +22,7 @@ Discourse's renderer is built on):
   fetch and preview) is written as an explicit link `[address](address)`, which it never
   oneboxes; an image from a host other than the forum's is written as a link with its alt text;
   a link whose text is another address than its target shows its real target (issue 27; the
-  rule and its Discourse sources: bridge.discourse_rules.bare_links). Short fields (`inline()`)
+  rule and its Discourse sources: bridge.rules.discourse.bare_links). Short fields (`inline()`)
   get the same explicit links;
 - a line that would be a heading (`# …`), a setext underline (`===`, `---`) or a thematic break
   (`***`, `- - -`) gets a backslash in front, so it reads as the text it is; also after list and
@@ -35,7 +35,7 @@ Discourse's renderer is built on):
   for a rule that cannot be fooled by how code spans pair up across lines); an author's own
   character reference (`&#64;`, `&commat;`, `&#91;`) gets a backslash and shows as written, never
   decoded into a live `@` or `[`;
-- mentions follow Discourse's own rule (bridge.discourse_rules.mention_boundary): an `@` that
+- mentions follow Discourse's own rule (bridge.rules.discourse.mention_boundary): an `@` that
   Discourse could read as a mention, i.e. one not preceded by a letter, digit or mark ("_" is
   punctuation to Discourse, so `foo_@staff` and `_@admin_` count), gets a zero-width joiner
   (U+200D) after it. Discourse only mentions `@` followed by a name character, so `@alcaldia`
@@ -53,7 +53,7 @@ Short fields (names, roles, document titles) go through `inline()`, which escape
 character and flattens them to one line. A contact's `forum_username` becomes a link to the
 profile (`[name](/u/name)`), never an `@name`: the bridge posts as the system user, and a mention
 of a group (`staff`, `admins`, `trust_level_0`) would notify every member. Whether a name is one
-Discourse could have is decided by bridge.discourse_rules.is_valid_username (one rule, also used
+Discourse could have is decided by bridge.rules.discourse.is_valid_username (one rule, also used
 by the catalogue's validator).
 """
 
@@ -65,8 +65,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from bridge.catalogue.regions import CONTROL_CHARS_RE
-from bridge.discourse_rules import bare_links, is_url_text, is_valid_username, mention_boundary
 from bridge.discovery.reasons import reason_text
+from bridge.rules.discourse import bare_links, is_url_text, is_valid_username, mention_boundary
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ def _link_for(text: str, url: str) -> str | None:
 
 def _explicit(text: str) -> str:
     """Bare web addresses as explicit links `[address](address)`, the rest escaped: Discourse
-    oneboxes (fetches) only what linkify found bare (bridge.discourse_rules, issue 27)."""
+    oneboxes (fetches) only what linkify found bare (bridge.rules.discourse, issue 27)."""
     pieces: list[str] = []
     position = 0
     for start, end, shown, url in _links_in(text):
@@ -224,7 +224,7 @@ def _other_host(destination: str, own_host: str | None) -> bool:
 
 def _defuse_links(line: str, own_host: str | None) -> str:
     """Nothing in free text makes the forum reach out (issue 27 point 2; the rule and its source
-    are in bridge.discourse_rules): a bare URL becomes an explicit link, which Discourse never
+    are in bridge.rules.discourse): a bare URL becomes an explicit link, which Discourse never
     oneboxes; an image from another host becomes a link with its alt text; a link whose text is
     itself a URL other than its target shows its real target."""
 
@@ -712,7 +712,7 @@ def render_challenge_reply(suggestions: Sequence[Suggestion], *, settings: Setti
             people = [
                 f"[{inline(name)}](/u/{quote(user.lower(), safe='')})"
                 for name, user in s.forum_users
-                if is_valid_username(user)  # the one rule (bridge.discourse_rules)
+                if is_valid_username(user)  # the one rule (bridge.rules.discourse)
             ]
             if people:
                 lines.append(f"   {inline(label('challenge_contacts'))}: {', '.join(people)}")

@@ -37,32 +37,32 @@ _CATS = SQLModel.metadata.tables[str(ForumCategory.__tablename__)]
 
 
 # --------------------------------------------------------------------------- the rule
-# Written in bridge.sync.effective (no ORM there: `projects list/show` apply it too).
-from bridge.sync.effective import (  # noqa: E402
+# Written in bridge.rules.status (no ORM there: `projects list/show` apply it too).
+from bridge.rules.status import (  # noqa: E402
     DRIFT_ASPECTS as DRIFT_ASPECTS,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     RecordFacts as RecordFacts,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     StateFacts as StateFacts,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     StateSummary as StateSummary,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     effective_status as effective_status,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     is_pending as is_pending,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     merge_drift,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     needs_bookkeeping as needs_bookkeeping,
 )
-from bridge.sync.effective import (  # noqa: E402
+from bridge.rules.status import (  # noqa: E402
     settled as settled,
 )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from bridge.dbapi import Rows, as_bool, as_json
 from bridge.models.enums import SyncStatus
-from bridge.sync.effective import RecordSummary, StateSummary, effective_status
+from bridge.rules.status import RecordSummary, StateSummary, effective_status
 from bridge.sync.runs_read import RunKind, last_runs
 from bridge.sync.state_sql import JOIN_ON_PROJECT
 

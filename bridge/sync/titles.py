@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bridge.discourse_rules import (
+from bridge.rules.discourse import (
     MAX_TITLE_LENGTH,
     MIN_TITLE_LENGTH,
     prettify_title,
