@@ -29,7 +29,7 @@ from bridge.loop.events import SessionFactory
 from bridge.observatory import store as page_store
 from bridge.observatory.pages import StoredPage
 from bridge.sync import store as sync_store
-from bridge.sync.category_topics import PAGE_SIZE
+from bridge.sync.category_topics import category_pages
 from bridge.sync.drift import Observed, body_fingerprint, detect, observe_topic, seen_aspects
 
 
@@ -66,21 +66,6 @@ def _first_raw(topic: dict[str, Any]) -> str | None:
     posts = (topic.get("post_stream") or {}).get("posts") or []
     first = posts[0] if posts else {}
     return first.get("raw") if first.get("post_number") == 1 else None
-
-
-def _category_pages(
-    client: ListingClient, slug: str, category_id: int, should_stop: Callable[[], bool]
-):
-    page = 0
-    while not should_stop():
-        body = client.list_category_topics(slug, category_id, page=page, per_page=PAGE_SIZE)
-        topic_list = body.get("topic_list") or {}
-        topics = topic_list.get("topics") or []
-        yield topics
-        full = len(topics) >= PAGE_SIZE
-        if not topics or not (full or topic_list.get("more_topics_url")):
-            return
-        page += 1
 
 
 def pull(
@@ -130,7 +115,7 @@ def pull(
             result.drift[item.ref] = list(drift.what)
 
     for category in categories:
-        for topics in _category_pages(client, category.slug, category.category_id, should_stop):
+        for topics in category_pages(client, category.slug, category.category_id, should_stop):
             result.pages += 1
             with sessions() as session:  # one transaction per page read
                 for topic in topics:

@@ -176,6 +176,25 @@ def walk(
         yield topic_id
 
 
+def category_pages(
+    client: CategoryLister, slug: str, category_id: int, should_stop: Callable[[], bool]
+) -> Iterator[list[dict[str, Any]]]:
+    """Each page of a category's topic list, the one paging rule of pull and the steps: pages of
+    `per_page=100`, the largest core's TopicQuery validators accept; another page while a page
+    comes back full or says `more_topics_url` (core's TopicListSerializer includes it exactly
+    when `topics.size == per_page`; a forum that ignored `per_page` still says it on its own full
+    pages of 30)."""
+    page = 0
+    while not should_stop():
+        body = client.list_category_topics(slug, category_id, page=page, per_page=PAGE_SIZE)
+        topic_list = body.get("topic_list") or {}
+        topics = topic_list.get("topics") or []
+        yield topics
+        if not topics or not (len(topics) >= PAGE_SIZE or topic_list.get("more_topics_url")):
+            return
+        page += 1
+
+
 def read_category_topics(
     client: CategoryLister,
     slug: str,
@@ -183,25 +202,18 @@ def read_category_topics(
     definition_topic_id: int | None,
     should_stop: Callable[[], bool],
 ) -> tuple[list[dict[str, Any]], int]:
-    """The category's topics (the list's entries) and how many pages were read: pages of
-    `per_page=100`, the largest core's TopicQuery validators accept (a forum that ignored it
-    would answer pages of 30, followed through `more_topics_url`). A category's list shows its
-    subcategories' topics too, and its own definition topic: neither is returned."""
+    """The category's topics (the list's entries) and how many pages were read
+    (`category_pages`). A category's list shows its subcategories' topics too, and its own
+    definition topic: neither is returned."""
     found: list[dict[str, Any]] = []
-    page = pages = 0
-    while not should_stop():
-        body = client.list_category_topics(slug, category_id, page=page, per_page=PAGE_SIZE)
+    pages = 0
+    for topics in category_pages(client, slug, category_id, should_stop):
         pages += 1
-        topic_list = body.get("topic_list") or {}
-        topics = topic_list.get("topics") or []
         found += [
             t
             for t in topics
             if t.get("category_id") in (None, category_id) and t.get("id") != definition_topic_id
         ]
-        if not topics or not topic_list.get("more_topics_url"):
-            break
-        page += 1
     return found, pages
 
 
